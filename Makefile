@@ -1,0 +1,110 @@
+# Loss Lab: the verbs. `make help` lists them.
+# Learners need two: `make lab` (set up, then open JupyterLab) and `make test` (set up, then run every test).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV      ?= .venv
+PYTHON    ?= $(shell command -v python3.11 || command -v python3)
+BIN       := $(CURDIR)/$(VENV)/bin
+STAMP     := $(VENV)/.losslab-installed
+PORT      ?= 8888
+IP        ?= 127.0.0.1
+# `make lab OPEN=no` serves without opening a browser (headless machines, containers).
+OPEN      ?= yes
+ASSIGNMENT ?=
+# Parallel test workers; 2 suits the 2-core machines the budgets are set for.
+JOBS      ?= 2
+PYTEST_ARGS ?=
+
+# nbgrader runs alembic as a subprocess: the environment's bin folder must come first on PATH.
+export PATH := $(BIN):$(PATH)
+# Each checkout (or git worktree) imports its own losslab, whichever checkout installed the editable copy.
+export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
+# TensorFlow's C++ log lines and oneDNN banner would land on stderr, which nbgrader scores as a failure.
+export TF_CPP_MIN_LOG_LEVEL ?= 3
+export TF_ENABLE_ONEDNN_OPTS ?= 0
+export KERAS_BACKEND ?= tensorflow
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help setup lab test test-fast test-backends browser release grade feedback export \
+        self-grade format lint bench lock clean clean-venv
+
+help:  ## list the verbs
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
+
+setup: $(STAMP)  ## create .venv and install the pinned packages and losslab (editable)
+
+$(STAMP): environment.yml pyproject.toml losslab/pins.py
+	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 11) else \
+	  "Loss Lab needs Python >= 3.11 (Keras 3.15 does); found " + sys.version.split()[0] + \
+	  ". Install python3.11 or run: make PYTHON=/path/to/python3.11 ...")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(PYTHON) losslab/pins.py environment.yml > $(VENV)/requirements.txt
+	@echo "Installing $$(wc -l < $(VENV)/requirements.txt) pinned packages into $(VENV) (first time: a few minutes)..."
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-input -r $(VENV)/requirements.txt \
+	  2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
+	@$(BIN)/python -m pip check >/dev/null || { $(BIN)/python -m pip check; exit 1; }
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . \
+	  2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
+	@$(BIN)/python -c 'import keras, nbgrader, ipywidgets, losslab' || \
+	  { echo "set-up failed: a package did not import (see above)"; exit 1; }
+	@touch $@
+	@echo "Environment ready: $(VENV)"
+
+lab: setup  ## open JupyterLab at course/00_start_here.ipynb (PORT=8888, OPEN=no for headless)
+	$(BIN)/jupyter lab --ServerApp.ip=$(IP) --ServerApp.port=$(PORT) \
+	  --ServerApp.open_browser=$(if $(filter yes,$(OPEN)),True,False) \
+	  --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/course/00_start_here.ipynb \
+	  $(if $(filter 0,$(shell id -u)),--allow-root)
+
+browser:  ## install Debian's chromium for the browser tests when missing (needs root and apt-get)
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's chromium for the browser tests..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "note: /usr/bin/chromium is missing and cannot be installed here; browser tests will be skipped."; fi
+
+test: setup browser  ## set up, then run the whole test suite (units, notebooks, grading, browser)
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup $(PYTEST_ARGS)
+
+test-fast: setup  ## only the quick tests (no notebook execution, grading or browser)
+	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
+
+release: setup  ## regenerate course/ from solutions/ (nbgrader generate_assignment)
+	$(BIN)/python -m autograder.release $(if $(FORCE),--force)
+
+grade: setup  ## autograde autograder/submitted/*/$(ASSIGNMENT), then feedback HTML and grades CSV
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade ASSIGNMENT=01_losses  (one of: $$(ls solutions | grep -E '^[0-9]{2}_' | grep -v ipynb | tr '\n' ' '))"; exit 2; }
+	$(BIN)/python -m autograder.grade $(ASSIGNMENT)
+
+feedback: setup  ## (re)write feedback HTML for ASSIGNMENT
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make feedback ASSIGNMENT=01_losses"; exit 2; }
+	$(BIN)/python -m autograder.grade $(ASSIGNMENT) --feedback-only
+
+export: setup  ## write autograder/grades.csv from the gradebook
+	cd autograder && $(BIN)/nbgrader export --to grades.csv
+
+self-grade: setup  ## grade your own notebooks in course/ with the real hidden tests (ASSIGNMENT= optional)
+	$(BIN)/python -m losslab self-grade $(ASSIGNMENT)
+
+format: setup  ## strip outputs and execution counts from every notebook, normalise metadata
+	$(BIN)/python -m losslab.notebooks format solutions course tests
+
+lint: setup  ## ruff over the library, the autograder and the tests
+	$(BIN)/ruff check losslab autograder tests
+
+bench: setup  ## time every notebook and measure its kernel's peak memory
+	$(BIN)/python -m losslab.bench
+
+lock: setup  ## rewrite environment.yml's pins from what .venv holds now
+	$(BIN)/python losslab/pins.py lock environment.yml
+
+clean:  ## remove graded work, caches and test artefacts (keeps .venv)
+	rm -rf autograder/release autograder/autograded autograder/feedback autograder/.work \
+	  tests/artifacts bench .pytest_cache .ruff_cache
+	find . -name __pycache__ -prune -exec rm -rf {} + -o -name .ipynb_checkpoints -prune -exec rm -rf {} +
+
+clean-venv:  ## remove .venv (the next make rebuilds it)
+	rm -rf $(VENV)

@@ -1,0 +1,67 @@
+"""nbgrader configuration for Loss Lab. nbgrader reads this file from its working directory (autograder/).
+
+Layout: solutions/<assignment>/ is nbgrader's source folder (the single source of the course); releases are
+generated into autograder/release/ and copied to course/ by autograder/release.py; submissions live in
+autograder/submitted/<student>/<assignment>/. Only the graded notebooks (*_exercise.ipynb) take part in
+nbgrader; tutorials are copied unchanged.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+if str(REPO) not in sys.path:  # so nbgrader can import autograder.preprocessors
+    sys.path.insert(0, str(REPO))
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties,
+    CheckCellMetadata,
+    Execute,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
+
+from autograder.preprocessors import TestCellStderr  # noqa: E402
+
+# Kernels started by nbgrader inherit this process's environment: keep TensorFlow's C++ logs and the
+# oneDNN banner off stderr, and give each kernel a fair share of a small machine.
+for key, value in {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONWARNINGS": "ignore"}.items():
+    os.environ.setdefault(key, value)
+
+c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
+
+c.CourseDirectory.course_id = "losslab"
+c.CourseDirectory.root = str(HERE)
+c.CourseDirectory.source_directory = str(REPO / "solutions")
+c.CourseDirectory.release_directory = "release"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+c.CourseDirectory.notebook_id = "*_exercise"
+c.CourseDirectory.db_url = f"sqlite:///{HERE / 'gradebook.db'}"
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Per-cell limit while grading; the whole-submission limits live in autograder/grade.py.
+c.Execute.timeout = 120
+c.Execute.allow_errors = True
+c.Execute.interrupt_on_timeout = True
+
+# Grading measures behaviour: a test cell passes when it raises nothing. Library warnings and log lines that
+# reach a test cell's stderr must not cost points (nbgrader would score them 0), see autograder/POLICY.md.
+c.Autograde.autograde_preprocessors = [
+    Execute,
+    TestCellStderr,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]

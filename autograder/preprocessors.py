@@ -1,0 +1,29 @@
+"""nbgrader preprocessors of Loss Lab's own, wired in by autograder/nbgrader_config.py.
+
+TestCellStderr: nbgrader scores a test cell 0 when it wrote anything to stderr. Our tests fail by raising,
+never by printing, so in an autograded test cell that raised no error, stderr (TensorFlow log lines,
+Keras or JAX warnings, a learner's logging) is moved to stdout: still in the feedback, no longer a zero.
+"""
+
+from __future__ import annotations
+
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.utils import is_grade, is_solution
+
+
+class TestCellStderr(NbGraderPreprocessor):
+    """Relabel stderr as stdout in passing autograded test cells (see the module docstring)."""
+
+    __test__ = False  # not a pytest test class
+
+    def preprocess_cell(self, cell: NotebookNode, resources: dict, cell_index: int):
+        if cell.cell_type != "code" or not is_grade(cell) or is_solution(cell):
+            return cell, resources
+        outputs = cell.get("outputs", [])
+        if any(o.output_type == "error" for o in outputs):
+            return cell, resources
+        for output in outputs:
+            if output.output_type == "stream" and output.name == "stderr":
+                output.name = "stdout"
+        return cell, resources

@@ -1,0 +1,59 @@
+"""Loss Lab's helper library. Every notebook starts with ``import losslab``, before ``import keras``.
+
+Importing it only sets quiet defaults for TensorFlow's C++ logging (it reads them when it loads, so this must
+happen first); nothing heavy is imported. The submodules load on first use:
+
+- ``losslab.environment``: the environment report and the device that trains (00_start_here, every chapter)
+- ``losslab.quiz``: widget quizzes with instant feedback and saved progress (every tutorial)
+- ``losslab.data``: the course's datasets, split and scaled the same way everywhere
+- ``losslab.plots``: training curves and other figures with titles, labels and units
+- ``losslab.progress``: progress bars for long work (sweeps, many trainings)
+- ``losslab.grading``: comparison helpers for the exercises' tests
+- ``losslab.notebooks``: notebook hygiene and building (make format, the release, the tests)
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+import warnings
+from types import ModuleType
+
+__version__ = "0.1.0"
+
+# Read by TensorFlow when it loads: without them every kernel prints C++ log lines and a oneDNN banner to
+# stderr, and nbgrader scores any stderr in a test cell as a failure. A value already set wins.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+_SUBMODULES = {"environment", "quiz", "data", "plots", "progress", "grading", "notebooks", "bench", "cli"}
+
+
+def __getattr__(name: str) -> ModuleType:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"losslab.{name}")
+    raise AttributeError(f"module 'losslab' has no attribute {name!r}")
+
+
+def quiet() -> None:
+    """Keep library chatter off stderr: Python warnings print on stdout, library loggers show only errors.
+
+    Exercise notebooks call this in their first cell. nbgrader gives zero points to a test cell that writes
+    anything to stderr, so a harmless Keras or JAX warning raised while a test runs would otherwise cost a
+    correct answer its points. The warnings stay visible, as ordinary output.
+    """
+
+    def _show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
+        sys.stdout.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+    warnings.showwarning = _show
+    for name in ("tensorflow", "absl", "jax", "jax._src.xla_bridge", "h5py", "matplotlib"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    root = logging.getLogger()
+    if not any(getattr(h, "_losslab", False) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stdout)
+        handler._losslab = True  # type: ignore[attr-defined]
+        handler.setLevel(logging.WARNING)
+        root.addHandler(handler)

@@ -1,0 +1,141 @@
+"""The environment report and the device that trains.
+
+``report()`` is shown in course/00_start_here.ipynb: a learner pastes it into a bug report. Chapters call
+``training_device()`` next to their first training so the notebook says honestly where it ran.
+Devices come from the active Keras backend's own runtime list, never from guesses.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import platform
+import sys
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Device:
+    """One device the backend runtime lists: kind is 'CPU' or 'GPU' (or another accelerator name)."""
+
+    kind: str
+    name: str
+
+
+def backend() -> str:
+    import keras
+
+    return keras.backend.backend()
+
+
+def devices() -> list[Device]:
+    """The devices the active Keras backend's runtime sees, from its own device list."""
+    name = backend()
+    if name == "tensorflow":
+        import tensorflow as tf
+
+        return [Device(d.device_type, d.name) for d in tf.config.list_physical_devices()]
+    if name == "jax":
+        import jax
+
+        return [Device(d.platform.upper(), f"{d.device_kind} ({d})") for d in jax.devices()]
+    if name == "torch":
+        import torch
+
+        found = [Device("CPU", "cpu")]
+        if torch.cuda.is_available():
+            found += [
+                Device("GPU", f"cuda:{i} {torch.cuda.get_device_name(i)}") for i in range(torch.cuda.device_count())
+            ]
+        return found
+    return [Device("CPU", f"{name} backend (device list not available)")]
+
+
+def training_device() -> str:
+    """One line saying where Keras trains: the first accelerator the runtime lists, else the CPU."""
+    found = devices()
+    accelerators = [d for d in found if d.kind not in {"CPU"}]
+    if accelerators:
+        return f"{accelerators[0].kind} {accelerators[0].name} ({backend()} backend)"
+    return f"CPU: no GPU visible to the {backend()} backend ({len(cpu_threads_available())} CPU threads)"
+
+
+def cpu_threads_available() -> list[int]:
+    """The CPUs this process may run on (a container's or Binder's quota is smaller than the machine)."""
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return list(range(os.cpu_count() or 1))
+
+
+def _cgroup_memory_limit() -> int | None:
+    """The container's memory limit in bytes (Binder kills a session above it), if one is set."""
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            raw = Path(path).read_text().strip()
+        except OSError:
+            continue
+        if raw.isdigit() and int(raw) < 1 << 60:
+            return int(raw)
+    if os.environ.get("MEM_LIMIT", "").isdigit():  # set by Binder / JupyterHub
+        return int(os.environ["MEM_LIMIT"])
+    return None
+
+
+@dataclass
+class Report:
+    """What a bug report needs; renders as an HTML table in a notebook and as plain text elsewhere."""
+
+    rows: list[tuple[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, str]:
+        return dict(self.rows)
+
+    def __str__(self) -> str:
+        width = max(len(k) for k, _ in self.rows)
+        return "\n".join(f"{k:<{width}}  {v}" for k, v in self.rows)
+
+    def _repr_html_(self) -> str:
+        body = "".join(f"<tr><th style='text-align:left'>{escape(k)}</th><td style='text-align:left'>"
+                       f"{escape(v)}</td></tr>" for k, v in self.rows)
+        return f"<table><caption>Loss Lab environment report</caption>{body}</table>"
+
+    def _repr_pretty_(self, printer, cycle) -> None:  # noqa: ANN001 - IPython's protocol
+        printer.text(str(self))
+
+
+def report() -> Report:
+    """Versions, backend, the devices the runtime sees, CPU threads and memory."""
+    import keras
+    import psutil
+
+    import losslab
+
+    gib = 1024**3
+    memory = psutil.virtual_memory()
+    limit = _cgroup_memory_limit()
+    name = backend()
+    try:
+        backend_version = importlib.import_module(name).__version__
+    except (ImportError, AttributeError):  # a report must not fail
+        backend_version = "unknown"
+    rows = [
+        ("losslab", losslab.__version__),
+        ("Python", f"{platform.python_version()} ({sys.executable})"),
+        ("platform", platform.platform()),
+        ("Keras", keras.__version__),
+        ("backend", f"{name} {backend_version} (set KERAS_BACKEND before importing keras to change it)"),
+        ("devices", "; ".join(f"{d.kind}: {d.name}" for d in devices())),
+        ("trains on", training_device()),
+        ("CPU threads", f"{len(cpu_threads_available())} usable of {os.cpu_count()} on the machine"),
+        ("memory", f"{memory.total / gib:.1f} GiB total, {memory.available / gib:.1f} GiB available"
+                   + (f", container limit {limit / gib:.1f} GiB" if limit else "")),
+        ("this process", f"{psutil.Process().memory_info().rss / gib:.2f} GiB resident"),
+    ]
+    return Report(rows)
+
+
+if __name__ == "__main__":
+    print(report())

@@ -1,0 +1,494 @@
+"""Widget quizzes with instant feedback, attempt counts and progress that survives kernel restarts.
+
+Questions are data: one YAML bank per chapter in ``losslab/quizbank/<chapter>.yaml``, validated against
+``quizbank/schema.json`` plus the rules in ``validate_bank`` (exactly one right answer for single choice, an
+explanation for every choice, unique ids). Three kinds: ``single``, ``multiple`` and ``numeric`` (with a
+tolerance). Every tutorial ends with ``losslab.quiz.show("<chapter>")``.
+
+Where widgets cannot display (nbconvert, GitHub, a terminal) a quiz renders as readable text, and
+``losslab.quiz.check(chapter, question_id, answer)`` checks an answer without widgets.
+Progress lives in a small JSON file in the learner's home (``~/.losslab/progress.json``, or the path in
+``$LOSSLAB_PROGRESS``); a missing or corrupt file is recovered from, never a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from html import escape
+from pathlib import Path
+from typing import Any
+
+BANK_DIR = Path(__file__).with_name("quizbank")
+SCHEMA_PATH = BANK_DIR / "schema.json"
+
+
+class QuizBankError(ValueError):
+    """A question bank that breaks the schema or the rules; the message names the file and question."""
+
+
+# ------------------------------------------------------------------------------------------ the bank
+
+
+@dataclass(frozen=True)
+class Choice:
+    text: str
+    correct: bool
+    explanation: str
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    kind: str  # "single" | "multiple" | "numeric"
+    prompt: str
+    tags: tuple[str, ...]
+    choices: tuple[Choice, ...] = ()
+    answer: float | None = None
+    tolerance: float | None = None
+    unit: str = ""
+    explanation: str = ""
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Bank:
+    chapter: str
+    title: str
+    questions: tuple[Question, ...]
+
+    def __getitem__(self, question_id: str) -> Question:
+        for q in self.questions:
+            if q.id == question_id:
+                return q
+        raise KeyError(f"{self.chapter} has no question {question_id!r}; it has {[q.id for q in self.questions]}")
+
+
+def bank_path(chapter: str) -> Path:
+    return BANK_DIR / f"{chapter}.yaml"
+
+
+def available_banks() -> list[str]:
+    return sorted(p.stem for p in BANK_DIR.glob("*.yaml"))
+
+
+def validate_bank(data: Any, source: str = "<bank>") -> list[str]:
+    """Every problem with a bank's data, as readable strings (empty list: valid)."""
+    import jsonschema
+
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    problems = []
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        problems.append(f"{source}: {where}: {error.message}")
+    if problems or not isinstance(data, dict):
+        return problems
+    seen: set[str] = set()
+    for q in data["questions"]:
+        where = f"{source}: question {q['id']!r}"
+        if q["id"] in seen:
+            problems.append(f"{where}: duplicate id")
+        seen.add(q["id"])
+        choices = q.get("choices", [])
+        n_correct = sum(c["correct"] for c in choices)
+        if q["type"] == "single" and n_correct != 1:
+            problems.append(f"{where}: a single-choice question needs exactly one correct choice, has {n_correct}")
+        if q["type"] == "multiple" and n_correct < 1:
+            problems.append(f"{where}: a multiple-choice question needs at least one correct choice")
+        texts = [c["text"].strip().lower() for c in choices]
+        if len(set(texts)) != len(texts):
+            problems.append(f"{where}: two choices have the same text")
+    return problems
+
+
+@cache
+def load_bank(chapter: str) -> Bank:
+    """Load and validate ``quizbank/<chapter>.yaml``; QuizBankError lists every problem found."""
+    import yaml
+
+    path = bank_path(chapter)
+    if not path.exists():
+        raise QuizBankError(f"no question bank for {chapter!r}: expected {path}; banks: {available_banks()}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise QuizBankError(f"{path.name} is not valid YAML: {exc}") from exc
+    problems = validate_bank(data, path.name)
+    if problems:
+        raise QuizBankError("\n".join(problems))
+    questions = []
+    for q in data["questions"]:
+        questions.append(
+            Question(
+                id=q["id"],
+                kind=q["type"],
+                prompt=q["prompt"].strip(),
+                tags=tuple(q["tags"]),
+                choices=tuple(Choice(c["text"], c["correct"], c["explanation"].strip()) for c in q.get("choices", [])),
+                answer=q.get("answer"),
+                tolerance=q.get("tolerance"),
+                unit=q.get("unit", ""),
+                explanation=q.get("explanation", "").strip(),
+                hint=q.get("hint", "").strip(),
+            )
+        )
+    return Bank(data["chapter"], data["title"], tuple(questions))
+
+
+# ------------------------------------------------------------------------------------------ grading
+
+
+@dataclass(frozen=True)
+class Feedback:
+    correct: bool
+    lines: tuple[str, ...]  # markdown-ish sentences, one per explanation
+
+    @property
+    def text(self) -> str:
+        return ("Correct. " if self.correct else "Not yet. ") + "\n".join(self.lines)
+
+    @property
+    def html(self) -> str:
+        head = ("<b style='color:#1a7f37'>✔ Correct.</b>" if self.correct
+                else "<b style='color:#b35900'>✘ Not yet.</b>")
+        return head + "<ul>" + "".join(f"<li>{_md(line, inline=True)}</li>" for line in self.lines) + "</ul>"
+
+
+def _choice_index(question: Question, value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError("give a choice's number or text, not True/False")
+    if isinstance(value, int):
+        if not 0 <= value < len(question.choices):
+            raise ValueError(f"choice number {value} is out of range 0-{len(question.choices) - 1}")
+        return value
+    if isinstance(value, str):
+        wanted = value.strip().lower()
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        if len(wanted) == 1 and wanted in letters[: len(question.choices)]:
+            return letters.index(wanted)
+        for i, choice in enumerate(question.choices):
+            if choice.text.strip().lower() == wanted:
+                return i
+    raise ValueError(f"{value!r} is not one of the choices: " + "; ".join(c.text for c in question.choices))
+
+
+def grade(question: Question, answer: Any) -> Feedback:
+    """Check an answer: a choice index/letter/text (single), a collection of them (multiple), a number (numeric)."""
+    if question.kind == "single":
+        chosen = question.choices[_choice_index(question, answer)]
+        return Feedback(chosen.correct, (f"**{chosen.text}**: {chosen.explanation}",))
+    if question.kind == "multiple":
+        if isinstance(answer, (str, int)):
+            answer = [answer]
+        picked = sorted({_choice_index(question, a) for a in answer})
+        right = {i for i, c in enumerate(question.choices) if c.correct}
+        lines = [f"**{question.choices[i].text}**: {question.choices[i].explanation}" for i in picked]
+        missed = sorted(right - set(picked))
+        if missed and not set(picked) - right:
+            lines.append(f"You left out {len(missed)} right choice(s); look again at the ones you did not tick.")
+        return Feedback(set(picked) == right, tuple(lines))
+    # numeric
+    try:
+        value = float(str(answer).strip().replace(",", ""))
+    except ValueError:
+        return Feedback(False, (f"{answer!r} is not a number: type a number such as 2.30.",))
+    if not math.isfinite(value):
+        return Feedback(False, ("Give a finite number.",))
+    assert question.answer is not None and question.tolerance is not None
+    if abs(value - question.answer) <= question.tolerance:
+        return Feedback(True, (question.explanation,))
+    direction = "too high" if value > question.answer else "too low"
+    return Feedback(False, (f"{value:g} is {direction}. Hint: {question.hint}",))
+
+
+# ------------------------------------------------------------------------------------------ progress
+
+
+def default_progress_path() -> Path:
+    return Path(os.environ.get("LOSSLAB_PROGRESS") or Path.home() / ".losslab" / "progress.json")
+
+
+class ProgressStore:
+    """Attempts and solved flags per question, saved to a small JSON file after every check.
+
+    A missing file is an empty record. A corrupt one is kept aside (``progress.json.corrupt-<time>``) and a
+    fresh record is started, with a printed note; an unwritable home keeps progress in memory with a note.
+    Each save re-reads the file and merges, so two open notebooks do not erase each other's progress.
+    """
+
+    VERSION = 1
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else default_progress_path()
+        self.notes: list[str] = []
+        self._memory: dict[str, dict[str, Any]] = self._read()
+
+    def _note(self, message: str) -> None:
+        self.notes.append(message)
+        print(f"[losslab quiz] {message}")
+
+    def _read(self) -> dict[str, dict[str, Any]]:
+        try:
+            raw = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            self._note(f"could not read {self.path} ({exc}); progress is kept in memory for now")
+            return {}
+        try:
+            data = json.loads(raw)
+            questions = data["questions"]
+            if not isinstance(questions, dict) or not all(isinstance(v, dict) for v in questions.values()):
+                raise TypeError("questions is not a mapping of records")
+            return {k: self._clean(v) for k, v in questions.items()}
+        except (ValueError, KeyError, TypeError) as exc:
+            backup = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+            try:
+                os.replace(self.path, backup)
+                kept = f"kept as {backup.name}"
+            except OSError:
+                kept = "left in place"
+            self._note(f"your progress file {self.path} was unreadable ({exc.__class__.__name__}); "
+                       f"it was {kept} and a fresh record was started")
+            return {}
+
+    @staticmethod
+    def _clean(record: dict[str, Any]) -> dict[str, Any]:
+        attempts = record.get("attempts", 0)
+        return {
+            "attempts": attempts if isinstance(attempts, int) and attempts >= 0 else 0,
+            "solved": bool(record.get("solved", False)),
+            "solved_on_attempt": record.get("solved_on_attempt"),
+            "last_answer": record.get("last_answer"),
+        }
+
+    def get(self, chapter: str, question_id: str) -> dict[str, Any]:
+        return dict(self._memory.get(f"{chapter}/{question_id}",
+                                     {"attempts": 0, "solved": False, "solved_on_attempt": None, "last_answer": None}))
+
+    def record(self, chapter: str, question_id: str, correct: bool, answer: Any) -> dict[str, Any]:
+        """Count one check of `question_id` and save; returns the updated record."""
+        key = f"{chapter}/{question_id}"
+        on_disk = self._read_quietly()
+        self._memory.update({k: v for k, v in on_disk.items() if k != key})
+        rec = self.get(chapter, question_id)
+        previous = on_disk.get(key)
+        if previous and previous["attempts"] > rec["attempts"]:
+            rec = previous
+        rec["attempts"] += 1
+        rec["last_answer"] = answer
+        if correct and not rec["solved"]:
+            rec["solved"], rec["solved_on_attempt"] = True, rec["attempts"]
+        self._memory[key] = rec
+        self._save()
+        return dict(rec)
+
+    def _read_quietly(self) -> dict[str, dict[str, Any]]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            return {k: self._clean(v) for k, v in data["questions"].items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return {}
+
+    def _save(self) -> None:
+        payload = json.dumps({"version": self.VERSION, "questions": self._memory}, indent=1, sort_keys=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".progress-", dir=self.path.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(payload)
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            if not any("cannot be saved" in n for n in self.notes):
+                self._note(f"progress cannot be saved to {self.path} ({exc}); it is kept until the kernel stops. "
+                           "Set LOSSLAB_PROGRESS to a writable file to keep it.")
+
+    def summary(self, chapter: str, question_ids: Iterable[str]) -> tuple[int, int, int]:
+        """(solved, total, checks) over the given questions."""
+        records = [self.get(chapter, q) for q in question_ids]
+        return sum(r["solved"] for r in records), len(records), sum(r["attempts"] for r in records)
+
+
+# ------------------------------------------------------------------------------------------ rendering
+
+
+def _md(text: str, inline: bool = False) -> str:
+    import mistune
+
+    html = mistune.html(text)
+    if inline and html.startswith("<p>") and html.rstrip().endswith("</p>") and html.count("<p>") == 1:
+        html = html.strip()[3:-4]
+    return html
+
+
+def question_text(question: Question, number: int | None = None) -> str:
+    """A question as plain text, for terminals and notebooks rendered without widgets."""
+    head = f"Q{number}. " if number is not None else ""
+    lines = [f"{head}{question.prompt}"]
+    if question.kind == "multiple":
+        lines.append("(choose all that apply)")
+    for i, choice in enumerate(question.choices):
+        lines.append(f"  {'abcdefghijklmnopqrstuvwxyz'[i]}) {choice.text}")
+    if question.kind == "numeric":
+        lines.append(f"  (a number{', in ' + question.unit if question.unit else ''}; "
+                     f"answers within {question.tolerance:g} count)")
+    return "\n".join(lines)
+
+
+def bank_text(bank: Bank, question_ids: Sequence[str] | None = None) -> str:
+    questions = [bank[q] for q in question_ids] if question_ids else list(bank.questions)
+    parts = [f"Quiz: {bank.title} ({len(questions)} questions)"]
+    parts += [question_text(q, i) for i, q in enumerate(questions, start=1)]
+    parts.append(f"Widgets are not available here. Check an answer with\n"
+                 f"  losslab.quiz.check({bank.chapter!r}, {questions[0].id!r}, 'a')")
+    return "\n\n".join(parts)
+
+
+# ------------------------------------------------------------------------------------------ widgets
+
+
+class QuestionView:
+    """One question's widgets: prompt, input, Check button, feedback and attempt count."""
+
+    def __init__(self, chapter: str, question: Question, number: int, store: ProgressStore, on_check=None) -> None:
+        import ipywidgets as w
+
+        self.chapter, self.question, self.store, self._on_check = chapter, question, store, on_check
+        self.prompt = w.HTMLMath(f"<b>Q{number}.</b> {_md(question.prompt, inline=True)}")
+        wide = w.Layout(width="auto")
+        if question.kind == "single":
+            self.input = w.RadioButtons(options=[(c.text, i) for i, c in enumerate(question.choices)],
+                                        value=None, layout=wide)
+            self.boxes: list = []
+        elif question.kind == "multiple":
+            self.boxes = [w.Checkbox(value=False, description=c.text, indent=False, layout=wide)
+                          for c in question.choices]
+            self.input = w.VBox([w.HTML("<i>Tick every right answer.</i>"), *self.boxes])
+        else:
+            self.boxes = []
+            unit = f" ({question.unit})" if question.unit else ""
+            self.input = w.Text(placeholder=f"a number{unit}", layout=w.Layout(width="220px"))
+        self.button = w.Button(description="Check", button_style="primary", icon="check")
+        self.button.on_click(lambda _button: self.check())
+        self.feedback = w.HTMLMath("")
+        self.status = w.HTML("")
+        self.widget = w.VBox([self.prompt, self.input, w.HBox([self.button, self.status]), self.feedback],
+                             layout=w.Layout(border="1px solid #ddd", padding="6px", margin="6px 0"))
+        self._restore()
+
+    def _restore(self) -> None:
+        rec = self.store.get(self.chapter, self.question.id)
+        last = rec["last_answer"]
+        try:
+            if last is not None and self.question.kind == "single":
+                self.input.value = _choice_index(self.question, last)
+            elif last is not None and self.question.kind == "multiple":
+                for i in {_choice_index(self.question, a) for a in last}:
+                    self.boxes[i].value = True
+            elif last is not None:
+                self.input.value = str(last)
+        except (ValueError, TypeError):
+            pass  # the bank changed since: start this question blank
+        self._show_status(rec)
+
+    def _show_status(self, rec: dict[str, Any]) -> None:
+        if rec["solved"]:
+            self.status.value = (f"<span style='color:#1a7f37'>solved on check {rec['solved_on_attempt']}</span>"
+                                 f" · {rec['attempts']} check(s)")
+        elif rec["attempts"]:
+            self.status.value = f"{rec['attempts']} check(s) so far"
+        else:
+            self.status.value = ""
+
+    def current_answer(self) -> Any:
+        if self.question.kind == "single":
+            return self.input.value
+        if self.question.kind == "multiple":
+            return [i for i, box in enumerate(self.boxes) if box.value]
+        return self.input.value.strip() or None
+
+    def check(self) -> Feedback | None:
+        answer = self.current_answer()
+        if answer is None or answer == []:
+            self.feedback.value = "<i>Choose an answer first, then press Check.</i>"
+            return None
+        result = grade(self.question, answer)
+        rec = self.store.record(self.chapter, self.question.id, result.correct, answer)
+        self.feedback.value = result.html
+        self._show_status(rec)
+        if self._on_check:
+            self._on_check()
+        return result
+
+
+class Quiz:
+    """A chapter's quiz (or some of its questions) as widgets, with a score summary at the bottom."""
+
+    def __init__(self, chapter: str, question_ids: Sequence[str] | None = None,
+                 store: ProgressStore | None = None) -> None:
+        import ipywidgets as w
+
+        self.bank = load_bank(chapter)
+        self.store = store or ProgressStore()
+        questions = [self.bank[q] for q in question_ids] if question_ids else list(self.bank.questions)
+        self.views = {q.id: QuestionView(chapter, q, i, self.store, self._refresh)
+                      for i, q in enumerate(questions, start=1)}
+        self.score = w.HTML("")
+        self.bar = w.IntProgress(min=0, max=len(questions), layout=w.Layout(width="240px"))
+        self.widget = w.VBox([w.HTML(f"<h3>Quiz: {escape(self.bank.title)}</h3>"),
+                              *(v.widget for v in self.views.values()),
+                              w.HBox([self.bar, self.score])])
+        self._refresh()
+
+    def summary(self) -> tuple[int, int, int]:
+        return self.store.summary(self.bank.chapter, list(self.views))
+
+    def _refresh(self) -> None:
+        solved, total, checks = self.summary()
+        self.bar.value = solved
+        self.score.value = f"<b>{solved} of {total} solved</b> · {checks} check(s) in this quiz"
+
+    def text(self) -> str:
+        return bank_text(self.bank, list(self.views))
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        data = self.widget._repr_mimebundle_(**kwargs)
+        data["text/plain"] = self.text()
+        data["text/html"] = "<pre>" + escape(self.text()) + "</pre>"
+        return data
+
+
+def _in_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+
+        return getattr(get_ipython(), "kernel", None) is not None
+    except ImportError:
+        return False
+
+
+def show(chapter: str, question_ids: Sequence[str] | None = None) -> None:
+    """Display a chapter's quiz: widgets in a notebook, readable text anywhere else."""
+    if _in_kernel():
+        from IPython.display import display
+
+        display(Quiz(chapter, question_ids))
+    else:
+        print(bank_text(load_bank(chapter), question_ids))
+
+
+def check(chapter: str, question_id: str, answer: Any, store: ProgressStore | None = None) -> Feedback:
+    """Check one answer without widgets (terminals); prints the feedback and saves progress."""
+    question = load_bank(chapter)[question_id]
+    result = grade(question, answer)
+    (store or ProgressStore()).record(chapter, question_id, result.correct, answer)
+    print(result.text, file=sys.stdout)
+    return result
