@@ -28,15 +28,22 @@ export TF_ENABLE_ONEDNN_OPTS ?= 0
 export KERAS_BACKEND ?= tensorflow
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup lab test test-fast test-backends browser release grade feedback export \
+
+.PHONY: help setup install lab test test-fast test-backends browser release grade feedback export \
         self-grade format lint bench lock clean clean-venv
 
 help:  ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
 
-setup: $(STAMP)  ## create .venv and install the pinned packages and losslab (editable)
+# The environment is rebuilt only when the pins change (a hash, not file times: a fresh checkout or a git
+# worktree sharing this .venv does not reinstall).
+PIN_HASH := $(shell cat environment.yml pyproject.toml losslab/pins.py 2>/dev/null | sha256sum | cut -c1-16)
 
-$(STAMP): environment.yml pyproject.toml losslab/pins.py
+setup:  ## create .venv and install the pinned packages and losslab (editable); a no-op when up to date
+	@if [ -x $(BIN)/python ] && [ "$$(cat $(STAMP) 2>/dev/null)" = "$(PIN_HASH)" ]; then exit 0; fi; \
+	$(MAKE) --no-print-directory install
+
+install:
 	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 11) else \
 	  "Loss Lab needs Python >= 3.11 (Keras 3.15 does); found " + sys.version.split()[0] + \
 	  ". Install python3.11 or run: make PYTHON=/path/to/python3.11 ...")'
@@ -50,7 +57,7 @@ $(STAMP): environment.yml pyproject.toml losslab/pins.py
 	  2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
 	@$(BIN)/python -c 'import keras, nbgrader, ipywidgets, losslab' || \
 	  { echo "set-up failed: a package did not import (see above)"; exit 1; }
-	@touch $@
+	@echo $(PIN_HASH) > $(STAMP)
 	@echo "Environment ready: $(VENV)"
 
 lab: setup  ## open JupyterLab at course/00_start_here.ipynb (PORT=8888, OPEN=no for headless)

@@ -15,6 +15,7 @@ happen first); nothing heavy is imported. The submodules load on first use:
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import os
 import sys
@@ -28,11 +29,9 @@ __version__ = "0.1.0"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-_SUBMODULES = {"environment", "quiz", "data", "plots", "progress", "grading", "notebooks", "bench", "cli"}
-
-
 def __getattr__(name: str) -> ModuleType:
-    if name in _SUBMODULES:
+    """``losslab.quiz`` and friends import on first use, so ``import losslab`` stays instant."""
+    if not name.startswith("_") and importlib.util.find_spec(f"losslab.{name}") is not None:
         return importlib.import_module(f"losslab.{name}")
     raise AttributeError(f"module 'losslab' has no attribute {name!r}")
 

@@ -1,0 +1,5 @@
+import sys
+
+from losslab.cli import main
+
+sys.exit(main())

@@ -1,0 +1,32 @@
+"""Every notebook of the course executes top to bottom, each with its own timeout.
+
+Tutorials and the start notebook run here (course/ equals solutions/ for them, see test_release.py).
+Exercise notebooks run inside the grading round trips (test_grading.py): solutions must score full marks,
+the blank edition zero. A cell may write to stderr only when tagged ``shows-warning`` (a warning the
+tutorial wants the learner to see); anything else on stderr is noise that would alarm a learner.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support import REPO, execute, notebook_timeout, tutorials
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("path", tutorials(), ids=lambda p: str(p.relative_to(REPO)))
+def test_notebook_runs_top_to_bottom(path: Path) -> None:
+    nb, seconds = execute(path, timeout=notebook_timeout(path))
+    errors = [(i, o.ename, o.evalue) for i, c in enumerate(nb.cells) if c.cell_type == "code"
+              for o in c.outputs if o.output_type == "error"]
+    assert not errors, f"{path.name}: cells raised {errors}"
+    noisy = [(i, o.text[:300]) for i, c in enumerate(nb.cells) if c.cell_type == "code"
+             and "shows-warning" not in c.metadata.get("tags", [])
+             for o in c.outputs if o.output_type == "stream" and o.name == "stderr"]
+    assert not noisy, f"{path.name}: unexpected stderr (tag the cell 'shows-warning' if intended): {noisy}"
+    images = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert images >= 1, f"{path.name}: a tutorial should show at least one figure"
+    print(f"{path.relative_to(REPO)}: {seconds:.1f} s")
