@@ -29,7 +29,7 @@ export KERAS_BACKEND ?= tensorflow
 export PYTHONDONTWRITEBYTECODE := 1
 
 
-.PHONY: help setup install lab test test-fast test-backends browser release grade feedback export \
+.PHONY: help setup install lab test test-fast test-backend test-backends torch bench-gpu browser release grade feedback export \
         self-grade format lint bench lock clean clean-venv
 
 help:  ## list the verbs
@@ -78,6 +78,29 @@ test: setup browser  ## set up, then run the whole test suite (units, notebooks,
 
 test-fast: setup  ## only the quick tests (no notebook execution, grading or browser)
 	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
+
+# Other backends. TensorFlow is what `make test` runs; CI adds jax; torch comes from this machine's local wheel.
+BACKEND   ?= jax
+TORCH_SITE := $(VENV)/torch-site
+TORCH_PINS := torch==2.13.0 filelock==4.2.11 sympy==1.14.0 mpmath==1.4.1 networkx==3.6.1 fsspec==2026.9.0
+
+test-backend: setup  ## notebooks and grading round trips under BACKEND (jax or torch): make test-backend BACKEND=jax
+	$(if $(filter torch,$(BACKEND)),@$(MAKE) --no-print-directory torch)
+	KERAS_BACKEND=$(BACKEND) PYTHONPATH=$(CURDIR)$(if $(filter torch,$(BACKEND)),:$(CURDIR)/$(TORCH_SITE)) \
+	  $(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -m slow tests/test_notebooks.py tests/test_grading.py $(PYTEST_ARGS)
+
+test-backends:  ## the same for jax and for torch (TensorFlow is `make test`)
+	$(MAKE) --no-print-directory test-backend BACKEND=jax
+	$(MAKE) --no-print-directory test-backend BACKEND=torch
+
+torch: setup  ## PyTorch 2.13.0 (CPU build) into .venv/torch-site, used only with KERAS_BACKEND=torch
+	@test -d $(TORCH_SITE)/torch || { echo "Installing $(TORCH_PINS) into $(TORCH_SITE)..."; \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --target $(TORCH_SITE) $(TORCH_PINS) \
+	  2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true; }
+	@PYTHONPATH=$(CURDIR):$(CURDIR)/$(TORCH_SITE) $(BIN)/python -c 'import torch; print("torch", torch.__version__)'
+
+bench-gpu: setup  ## the heaviest trainings on CPU and on the GPU (when one is visible), no notebook server
+	$(BIN)/python -m losslab.gpu_bench
 
 release: setup  ## regenerate course/ from solutions/ (nbgrader generate_assignment)
 	$(BIN)/python -m autograder.release $(if $(FORCE),--force)
