@@ -49,7 +49,7 @@ install:
 	  ". Install python3.11 or run: make PYTHON=/path/to/python3.11 ...")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(PYTHON) losslab/pins.py environment.yml > $(VENV)/requirements.txt
-	@echo "Installing $$(wc -l < $(VENV)/requirements.txt) pinned packages into $(VENV) (first time: a few minutes)..."
+	@echo "Installing $$(wc -l < $(VENV)/requirements.txt) pinned packages into $(VENV) (the first time takes a few minutes)..."
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-input -r $(VENV)/requirements.txt \
 	  2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
 	@$(BIN)/python -m pip check >/dev/null || { $(BIN)/python -m pip check; exit 1; }
