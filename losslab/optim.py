@@ -1,16 +1,16 @@
-"""Optimizers you can watch: 2-D test surfaces, trajectories driven by Keras' own optimizers, and a playground.
+"""Optimizers you can watch: 2-D surfaces, trajectories driven by Keras' own optimizers, and a playground.
 
 Used by chapter 2 (solutions/02_optimizers/optimizers_tutorial.ipynb) and its exercise:
 
-- ``SURFACES``: an ill-conditioned quadratic, Rosenbrock's valley, a saddle and two valleys of different depth,
-  each with its gradient written out, a start point and a learning rate that shows its story;
+- ``SURFACES``: an ill-conditioned quadratic, Rosenbrock's valley, a saddle and two valleys of different
+  depth, each with its gradient written out, a start point and a learning rate that shows its story;
 - ``trajectory`` / ``race``: put a point on a surface in a ``keras.Variable`` and let a real
   ``keras.optimizers`` object move it with ``apply_gradients``, so the paths are Keras' update rules, not a
   re-implementation (only the gradient of the surface is computed here, exactly, in NumPy);
 - ``draw``: the paths over a contour plot, next to the loss along each path;
 - ``Playground``: the same picture with widgets. Its controls have fixed descriptions, ``"surface"``
-  (a dropdown), ``"learning rate"`` (a log slider) and ``"momentum"`` (a slider; it sets SGD's ``momentum`` for
-  the momentum and Nesterov runs). Any change redraws: the figure is an ``ipywidgets.Image`` (CSS class
+  (a dropdown), ``"learning rate"`` (a log slider) and ``"momentum"`` (a slider; it sets SGD's ``momentum``
+  for the momentum and Nesterov runs). Any change redraws: the figure is an ``ipywidgets.Image`` (CSS class
   ``losslab-playground-figure``) whose PNG is replaced, and the status line below it (CSS class
   ``losslab-playground-status``) counts the draws. Without a live frontend it shows the first drawing as a
   static PNG;
@@ -99,7 +99,7 @@ SURFACES: dict[str, Surface] = {
             xlim=(-2.0, 2.0),
             ylim=(-1.0, 3.0),
             learning_rate=2e-3,
-            steps=100,
+            steps=80,
             story="a narrow curved valley: easy to fall into, slow to follow to its minimum at (1, 1)",
         ),
         Surface(
@@ -112,7 +112,7 @@ SURFACES: dict[str, Surface] = {
             xlim=(-2.0, 2.0),
             ylim=(-1.6, 1.6),
             learning_rate=0.05,
-            steps=60,
+            steps=50,
             story="a saddle at the origin, minima at (0, 1) and (0, -1); the start sits almost on the ridge",
         ),
         Surface(
@@ -125,7 +125,7 @@ SURFACES: dict[str, Surface] = {
             xlim=(-2.0, 2.3),
             ylim=(-2.0, 2.0),
             learning_rate=0.02,
-            steps=80,
+            steps=60,
             story="a shallow valley near x = 1 (a local minimum) and a deeper one near x = -1",
         ),
     )
@@ -133,7 +133,7 @@ SURFACES: dict[str, Surface] = {
 
 
 def surface(key: str | Surface) -> Surface:
-    """A surface by name (``"ill-conditioned quadratic"``, ``"rosenbrock"``, ``"saddle"``, ``"two valleys"``)."""
+    """A surface by its key: "ill-conditioned quadratic", "rosenbrock", "saddle" or "two valleys"."""
     if isinstance(key, Surface):
         return key
     try:
@@ -244,14 +244,15 @@ def draw(surface_or_key: str | Surface, paths: Mapping[str, Path], *, title: str
     left.plot(*s.start, marker="o", color="k", markersize=6, label="start")
     left.plot(*s.minimum, marker="*", color="k", markersize=11, linestyle="none", label="global minimum")
     floor = 1e-10
-    for name, path in paths.items():
-        color = COLORS.get(name)
+    for index, (name, path) in enumerate(paths.items()):
+        color = COLORS.get(name, f"C{index % 10}")
         label = f"{name}: diverged after {path.steps} steps" if path.diverged else \
             f"{name}: f - min = {path.final_value - s.min_value:.2g}"
         left.plot(path.points[:, 0], path.points[:, 1], marker=".", markersize=3, linewidth=1.2, color=color,
                   label=label)
         gap = np.maximum(path.values - s.min_value, floor)
-        right.plot(np.arange(len(gap)), gap, color=color, label=name + (" (diverged)" if path.diverged else ""))
+        right.plot(np.arange(len(gap)), gap, color=color,
+                   label=name + (" (diverged)" if path.diverged else ""))
     left.set_xlim(*s.xlim)
     left.set_ylim(*s.ylim)
     left.set_xlabel("x (parameter 1, no unit)")
@@ -302,17 +303,18 @@ class Playground:
         self.paths: dict[str, Path] = {}
         self.png = b""
         self.surface = w.Dropdown(options=list(SURFACES), value=s.key, description="surface")
-        self.learning_rate = w.FloatLogSlider(value=s.learning_rate if learning_rate is None else learning_rate,
-                                              base=10, min=-4, max=1, step=0.05, description="learning rate",
-                                              readout_format=".3g", continuous_update=False,
-                                              style={"description_width": "initial"})
+        lr = s.learning_rate if learning_rate is None else learning_rate
+        self.learning_rate = w.FloatLogSlider(value=lr, base=10, min=-4, max=1, step=0.05,
+                                              description="learning rate", readout_format=".3g",
+                                              continuous_update=False, style={"description_width": "initial"})
         self.momentum = w.FloatSlider(value=momentum, min=0.0, max=0.99, step=0.01, description="momentum",
                                       readout_format=".2f", continuous_update=False)
         self.image = w.Image(format="png", layout=w.Layout(max_width="100%"))
         self.image.add_class("losslab-playground-figure")
         self.status = w.HTML("")
         self.status.add_class("losslab-playground-status")
-        self.widget = w.VBox([w.HBox([self.surface, self.learning_rate, self.momentum]), self.image, self.status])
+        controls = w.HBox([self.surface, self.learning_rate, self.momentum])
+        self.widget = w.VBox([controls, self.image, self.status])
         self._holding = False
         self._cache: dict[tuple, Path] = {}
         self.surface.observe(self._on_surface, names="value")
@@ -388,15 +390,16 @@ def stable_learning_rate(curvature: float) -> float:
 
 
 def quadratic_path(learning_rate: float, curvature: float = 2.0, start: float = 1.0, steps: int = 20,
-                   momentum: float = 0.0) -> np.ndarray:
+                   momentum: float = 0.0, nesterov: bool = False) -> np.ndarray:
     """x_0 .. x_steps for keras.optimizers.SGD on f(x) = (curvature / 2) x^2 (curvature 2 is f = x^2).
 
-    Stops early (shorter array) once |x| passes 1e4.
+    Stops early (shorter array) once |x| passes 1e4. Plain SGD converges for learning_rate * curvature < 2,
+    with momentum mu for < 2 (1 + mu), with Nesterov momentum only for < 2 (1 + mu) / (1 + 2 mu).
     """
     import keras
 
     x = keras.Variable(np.array([start], dtype="float32"), name="x")
-    optimizer = keras.optimizers.SGD(learning_rate=learning_rate, momentum=momentum)
+    optimizer = keras.optimizers.SGD(learning_rate=learning_rate, momentum=momentum, nesterov=nesterov)
     xs = [float(start)]
     for _ in range(steps):
         gradient = curvature * np.asarray(keras.ops.convert_to_numpy(x), dtype=np.float32)

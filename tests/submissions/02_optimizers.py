@@ -18,8 +18,8 @@ VARIANTS = [
     # ------------------------------------------------------------------ bundle wrong-a
     Variant(
         name="momentum-sign-error",
-        why="subtracts Keras' velocity instead of adding it: v already holds -learning_rate * g, so the weights "
-            "climb the loss",
+        why="subtracts Keras' velocity instead of adding it: v already holds -learning_rate * g, so the "
+            "weights climb the loss",
         replace={"sgd-momentum-step": SGD + """
     velocity = momentum * velocity - learning_rate * g
     if nesterov:
@@ -31,7 +31,8 @@ VARIANTS = [
     ),
     Variant(
         name="no-bias-correction",
-        why="Adam without bias correction: the first steps are about 3x too long (1 - beta_1 over sqrt(1 - beta_2))",
+        why="Adam without bias correction: the first steps are about 3x too long "
+            "(1 - beta_1 over sqrt(1 - beta_2))",
         replace={"adam-step": ADAM + ADAM_MOMENTS + """
     return w - learning_rate * m / (np.sqrt(v) + epsilon), m, v
 """},
@@ -68,8 +69,8 @@ VARIANTS = [
     ),
     Variant(
         name="epsilon-inside-sqrt",
-        why="sqrt(v_hat + epsilon) instead of sqrt(v) + epsilon: indistinguishable at epsilon 1e-7 with these "
-            "gradients, wrong as soon as epsilon matters",
+        why="sqrt(v_hat + epsilon) instead of sqrt(v) + epsilon: indistinguishable at epsilon 1e-7 with "
+            "these gradients, wrong as soon as epsilon matters",
         replace={"adam-step": ADAM + ADAM_MOMENTS + """
     m_hat = m / (1 - beta_1**t)
     v_hat = v / (1 - beta_2**t)
@@ -81,8 +82,10 @@ VARIANTS = [
     ),
     Variant(
         name="adam-learning-rate-too-high",
-        why="Adam at 0.1 overshoots: the loss rises after the first epoch and the accuracy stays far below 0.94",
-        replace={"make-optimizer": "def make_optimizer():\n    return keras.optimizers.Adam(learning_rate=0.1)"},
+        why="Adam at 0.1 overshoots: the loss rises after the first epoch and the accuracy stays far "
+            "below 0.94",
+        replace={"make-optimizer": "def make_optimizer():\n"
+                                   "    return keras.optimizers.Adam(learning_rate=0.1)"},
         loses=["test-make-optimizer"],
         bundle="wrong-b",
     ),
@@ -106,8 +109,8 @@ VARIANTS = [
     ),
     Variant(
         name="paper-epsilon",
-        why="the paper's Algorithm 1, m_hat / (sqrt(v_hat) + epsilon): Keras' epsilon is 'epsilon hat', added "
-            "before the bias correction of v, so the two differ when epsilon is not negligible",
+        why="the paper's Algorithm 1, m_hat / (sqrt(v_hat) + epsilon): Keras' epsilon is 'epsilon hat', "
+            "added before the bias correction of v, so the two differ when epsilon is not negligible",
         replace={"adam-step": ADAM + ADAM_MOMENTS + """
     m_hat = m / (1 - beta_1**t)
     v_hat = v / (1 - beta_2**t)
@@ -159,8 +162,8 @@ def make_optimizer():
     ),
     Variant(
         name="keras-ops-epsilon-hat",
-        why="correct alternative: keras.ops instead of NumPy, written with bias-corrected m_hat and v_hat and "
-            "the equivalent epsilon / sqrt(1 - beta_2**t) next to sqrt(v_hat)",
+        why="correct alternative: keras.ops instead of NumPy, written with bias-corrected m_hat and v_hat "
+            "and the equivalent epsilon / sqrt(1 - beta_2**t) next to sqrt(v_hat)",
         replace={"adam-step": ADAM + """
     ops = keras.ops
     m = ops.add(ops.multiply(beta_1, m), ops.multiply(1.0 - beta_1, g))
@@ -168,7 +171,8 @@ def make_optimizer():
     m_hat = ops.divide(m, 1.0 - beta_1**t)
     v_hat = ops.divide(v, 1.0 - beta_2**t)
     epsilon_hat = epsilon / (1.0 - beta_2**t) ** 0.5
-    return ops.subtract(w, ops.divide(ops.multiply(learning_rate, m_hat), ops.sqrt(v_hat) + epsilon_hat)), m, v
+    step = ops.divide(ops.multiply(learning_rate, m_hat), ops.sqrt(v_hat) + epsilon_hat)
+    return ops.subtract(w, step), m, v
 """},
         loses=[],
         bundle="right-a",
@@ -176,7 +180,8 @@ def make_optimizer():
     Variant(
         name="rmsprop-tuned",
         why="correct alternative: RMSprop with a tuned learning rate also reaches the target",
-        replace={"make-optimizer": "def make_optimizer():\n    return keras.optimizers.RMSprop(learning_rate=3e-3)"},
+        replace={"make-optimizer": "def make_optimizer():\n"
+                                   "    return keras.optimizers.RMSprop(learning_rate=3e-3)"},
         loses=[],
         bundle="right-a",
     ),
