@@ -1,0 +1,228 @@
+"""losslab.optim: surfaces and their gradients, trajectories that follow Keras' update rules, divergence, and
+the playground."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import keras
+import numpy as np
+import pytest
+
+from losslab import optim
+
+# ------------------------------------------------------------------------------------------ surfaces
+
+
+@pytest.mark.parametrize("key", list(optim.SURFACES))
+def test_gradient_matches_finite_differences(key: str) -> None:
+    s = optim.SURFACES[key]
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        point = np.array([rng.uniform(*s.xlim), rng.uniform(*s.ylim)])
+        h = 1e-6
+        numeric = [(s.value(point + h * e) - s.value(point - h * e)) / (2 * h) for e in np.eye(2)]
+        np.testing.assert_allclose(s.grad(point), numeric, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("key", list(optim.SURFACES))
+def test_minimum_is_a_stationary_point_and_the_lowest_on_the_grid(key: str) -> None:
+    s = optim.SURFACES[key]
+    np.testing.assert_allclose(s.grad(s.minimum), [0.0, 0.0], atol=1e-9)
+    _, _, z = optim._grid(s)
+    assert s.min_value <= z.min() + 1e-9
+    assert s.xlim[0] < s.start[0] < s.xlim[1] and s.ylim[0] < s.start[1] < s.ylim[1]
+
+
+def test_unknown_names_are_refused_with_the_known_ones() -> None:
+    with pytest.raises(KeyError, match="rosenbrock"):
+        optim.surface("banana")
+    with pytest.raises(KeyError, match="Adam"):
+        optim.make_optimizer("adagrad", 0.1)
+
+
+def test_make_optimizer_builds_the_named_keras_optimizer() -> None:
+    sgd = optim.make_optimizer("SGD", 0.3, momentum=0.7)
+    nesterov = optim.make_optimizer("Nesterov", 0.3, momentum=0.7)
+    assert type(sgd) is keras.optimizers.SGD and sgd.momentum == 0.0
+    assert nesterov.momentum == 0.7 and nesterov.nesterov
+    assert type(optim.make_optimizer("Adam", 0.3)) is keras.optimizers.Adam
+    assert math.isclose(float(optim.make_optimizer("RMSprop", 0.3).learning_rate), 0.3, rel_tol=1e-6)
+
+
+# ------------------------------------------------------------------------------------------ trajectories
+
+
+def _by_hand(s: optim.Surface, steps: int, update) -> np.ndarray:
+    w, state, points = np.array(s.start), {}, [np.array(s.start)]
+    for t in range(1, steps + 1):
+        w = update(w, s.grad(w), state, t)
+        points.append(w.copy())
+    return np.array(points)
+
+
+def _momentum(lr, mu, nesterov=False):
+    def update(w, g, state, t):
+        v = mu * state.get("v", 0.0) - lr * g
+        state["v"] = v
+        return w + (mu * v - lr * g if nesterov else v)
+    return update
+
+
+def _adam(lr, b1=0.9, b2=0.999, eps=1e-7):
+    def update(w, g, state, t):
+        m = b1 * state.get("m", 0.0) + (1 - b1) * g
+        v = b2 * state.get("v", 0.0) + (1 - b2) * g**2
+        state.update(m=m, v=v)
+        # Keras raises the betas to the power t in float32: 1 - 0.999**t is then off by about 1e-5 relative,
+        # enough to show after a few steps of length 0.3. Do the same.
+        b1t, b2t = (float(np.float32(b) ** np.float32(t)) for b in (b1, b2))
+        return w - lr * math.sqrt(1 - b2t) / (1 - b1t) * m / (np.sqrt(v) + eps)
+    return update
+
+
+@pytest.mark.parametrize("name, update", [
+    ("SGD", _momentum(0.3, 0.0)),
+    ("momentum", _momentum(0.3, 0.5)),
+    ("Nesterov", _momentum(0.3, 0.5, nesterov=True)),
+    ("Adam", _adam(0.3)),
+])
+def test_trajectory_follows_keras_update_rules(name: str, update) -> None:
+    s = optim.SURFACES["ill-conditioned quadratic"]
+    path = optim.trajectory(s, optim.make_optimizer(name, 0.3, momentum=0.5), steps=15, name=name)
+    assert path.points.shape == (16, 2) and not path.diverged and path.name == name
+    np.testing.assert_allclose(path.points, _by_hand(s, 15, update), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(path.values, [s.value(p) for p in path.points])
+
+
+def test_momentum_rescues_the_learning_rate_that_diverges_sgd_on_the_bowl() -> None:
+    s = optim.SURFACES["ill-conditioned quadratic"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # an escaping path must stop before NumPy overflows
+        plain = optim.trajectory(s, keras.optimizers.SGD(learning_rate=0.6), steps=80)
+    helped = optim.trajectory(s, keras.optimizers.SGD(learning_rate=0.6, momentum=0.5), steps=80)
+    assert plain.diverged and plain.steps < 80 and np.all(np.isfinite(plain.values))
+    assert not helped.diverged and helped.final_value < 1e-6
+
+
+def test_race_uses_each_surfaces_learning_rate_and_momentum() -> None:
+    paths = optim.race("saddle", names=("SGD", "momentum"), steps=5)
+    assert list(paths) == ["SGD", "momentum"] and all(p.steps == 5 for p in paths.values())
+    still = optim.race("saddle", momentum=0.0, names=("SGD", "momentum"), steps=5)
+    np.testing.assert_allclose(still["momentum"].points, still["SGD"].points, atol=1e-7)
+    assert not np.allclose(paths["momentum"].points, paths["SGD"].points)
+
+
+def test_draw_labels_everything() -> None:
+    import matplotlib.pyplot as plt
+
+    s = optim.SURFACES["two valleys"]
+    fig = optim.draw(s, optim.race(s, names=("SGD",), steps=3), title="a title")
+    left, right = fig.axes[:2]
+    assert left.get_title() == "a title" and right.get_title()
+    assert all(ax.get_xlabel() and ax.get_ylabel() for ax in (left, right))
+    assert right.get_yscale() == "log"
+    plt.close(fig)
+
+
+# ------------------------------------------------------------------------------------------ divergence
+
+
+@pytest.mark.parametrize("curvature", [2.0, 4.0, 0.5])
+def test_divergence_exactly_when_learning_rate_times_curvature_exceeds_two(curvature: float) -> None:
+    limit = optim.stable_learning_rate(curvature)
+    assert math.isclose(limit * curvature, 2.0)
+    below = optim.quadratic_path(0.95 * limit, curvature=curvature, steps=60)
+    above = optim.quadratic_path(1.05 * limit, curvature=curvature, steps=60)
+    assert not optim.diverged(below) and abs(below[-1]) < 0.1
+    assert optim.diverged(above) and abs(above[-1]) > 1.0
+    first = optim.quadratic_path(0.3 * limit, curvature=curvature, steps=1)
+    assert math.isclose(first[1] / first[0], 1 - 0.3 * limit * curvature, rel_tol=1e-5)
+
+
+def test_momentum_and_nesterov_have_their_own_limits() -> None:
+    mu, curvature = 0.5, 4.0
+    momentum_limit = 2 * (1 + mu) / curvature  # 0.75
+    nesterov_limit = 2 * (1 + mu) / (1 + 2 * mu) / curvature  # 0.375
+    for rate, momentum_ok, nesterov_ok in ((0.35, True, True), (0.4, True, False), (0.8, False, False)):
+        xs = optim.quadratic_path(rate, curvature, momentum=mu, steps=80)
+        ys = optim.quadratic_path(rate, curvature, momentum=mu, nesterov=True, steps=80)
+        assert optim.diverged(xs) is not momentum_ok, (rate, momentum_limit)
+        assert optim.diverged(ys) is not nesterov_ok, (rate, nesterov_limit)
+
+
+def test_diverged_reads_a_sequence() -> None:
+    assert optim.diverged([1.0, -1.2, 1.44])
+    assert optim.diverged([1.0, float("nan")])
+    assert not optim.diverged([1.0, -0.8, 0.64])
+    assert not optim.diverged([1.0])
+    with pytest.raises(ValueError):
+        optim.stable_learning_rate(0.0)
+
+
+# ------------------------------------------------------------------------------------------ playground
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    calls = []
+    real = optim.trajectory
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("name"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(optim, "trajectory", counting)
+    return calls
+
+
+def test_playground_draws_once_on_creation_with_stable_controls(counted) -> None:
+    pg = optim.playground("ill-conditioned quadratic", momentum=0.5)
+    assert pg.draws == 1 and pg.png.startswith(b"\x89PNG") and pg.image.value == pg.png
+    assert {c.description for c in (pg.surface, pg.learning_rate, pg.momentum)} == \
+        {"surface", "learning rate", "momentum"}
+    assert pg.learning_rate.value == pytest.approx(0.4) and pg.momentum.value == 0.5
+    assert "losslab-playground-figure" in pg.image._dom_classes
+    assert sorted(counted) == sorted(optim.OPTIMIZER_NAMES)
+    bundle = pg._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle and "image/png" in bundle
+    assert "Nesterov" in bundle["text/plain"]
+
+
+def test_learning_rate_slider_redraws_and_replaces_the_image(counted) -> None:
+    pg = optim.Playground("ill-conditioned quadratic", momentum=0.5)
+    before, status = pg.image.value, pg.status.value
+    pg.learning_rate.value = 0.6
+    assert pg.draws == 2 and pg.image.value != before and pg.image.value == pg.png
+    assert "learning rate 0.6" in pg.status.value and pg.status.value != status
+    assert "SGD: diverged" in pg.status.value and "momentum: f - min" in pg.status.value
+    assert len(counted) == 10
+
+
+def test_momentum_slider_reruns_only_the_momentum_optimizers(counted) -> None:
+    pg = optim.Playground("saddle")
+    counted.clear()
+    pg.momentum.value = 0.3
+    assert pg.draws == 2 and sorted(counted) == ["Nesterov", "momentum"]
+    pg.momentum.value = 0.9  # back to the first setting: every path is cached
+    assert pg.draws == 3 and sorted(counted) == ["Nesterov", "momentum"]
+
+
+def test_choosing_a_surface_sets_its_learning_rate_and_redraws_once(counted) -> None:
+    pg = optim.Playground("ill-conditioned quadratic")
+    pg.surface.value = "rosenbrock"
+    assert pg.draws == 2
+    assert pg.learning_rate.value == pytest.approx(optim.SURFACES["rosenbrock"].learning_rate)
+    assert "rosenbrock" in pg._repr_mimebundle_()["text/plain"]
+
+
+# ------------------------------------------------------------------------------------------ digits
+
+
+def test_train_digits_starts_near_chance_and_is_reproducible() -> None:
+    a = optim.train_digits(keras.optimizers.SGD(learning_rate=0.01), epochs=1, progress=False)
+    b = optim.train_digits("sgd", epochs=1, progress=False)
+    assert set(a.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert a.history["loss"] == b.history["loss"]  # same seed, same defaults: the same run
+    assert 1.5 < a.history["loss"][0] < 1.5 * math.log(10)
