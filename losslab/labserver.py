@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -45,6 +46,19 @@ TEST_SETTINGS: dict[str, dict[str, Any]] = {
     "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
     "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
 }
+
+
+def grader_cell_timeout() -> int | None:
+    """The per-cell time limit the course grades with (``c.Execute.timeout``, autograder/nbgrader_config.py).
+
+    Binder's postBuild gives Validate the same limit; so does the test server.
+    """
+    try:
+        text = (REPO / "autograder" / "nbgrader_config.py").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    match = re.search(r"^c\.Execute\.timeout\s*=\s*(\d+)\s*$", text, re.M)
+    return int(match.group(1)) if match else None
 
 
 def free_port() -> int:
@@ -98,6 +112,10 @@ class LabServer:
         for sub in ("config", "runtime", "settings", "workspaces", "ipython"):
             (home / sub).mkdir(exist_ok=True)
         write_settings(home / "settings", TEST_SETTINGS if settings is None else settings)
+        timeout = grader_cell_timeout()
+        if timeout:  # Validate reads nbgrader_config.py from the Jupyter config path, as on Binder
+            (home / "config" / "nbgrader_config.py").write_text(
+                f"c = get_config()  # noqa: F821\nc.Execute.timeout = {timeout}\n", encoding="utf-8")
         port, token = free_port(), secrets.token_hex(16)
         env = dict(os.environ)
         env.update({

@@ -188,6 +188,16 @@ def test_postbuild_extensions_exist_and_give_learners_validate_not_the_formgrade
                 f"{' '.join(command)}: configure the image's environment, not one user's home"
 
 
+def test_postbuild_gives_validate_the_graders_cell_time_limit() -> None:
+    from losslab.labserver import grader_cell_timeout
+
+    limit = grader_cell_timeout()
+    assert limit and limit > 30, "autograder/nbgrader_config.py should raise c.Execute.timeout above 30 s"
+    text = POSTBUILD.read_text(encoding="utf-8")
+    assert re.search(r'"\$prefix/etc/jupyter/nbgrader_config.py"', text), "write it where Validate looks"
+    assert f"c.Execute.timeout = {limit}\n" in text, "Validate on Binder and the grader: one cell time limit"
+
+
 def _start(env: dict[str, str], *command: str) -> subprocess.CompletedProcess:
     base = {"PATH": os.environ["PATH"], "HOME": env.pop("HOME", "/tmp/losslab-home")}
     return subprocess.run([str(START), *command], env={**base, **env}, capture_output=True, text=True,

@@ -45,6 +45,8 @@ def test_server_serves_a_copy_with_a_token_and_stops_cleanly(tmp_path: Path) -> 
     lab = labserver.LabServer.start(tmp_path / "lab")
     try:
         assert lab.root != REPO and (lab.root / labserver.START_NOTEBOOK).exists()
+        config = (lab.home / "config" / "nbgrader_config.py").read_text()
+        assert f"c.Execute.timeout = {labserver.grader_cell_timeout()}" in config
         assert lab.api("contents/course")["type"] == "directory"
         with pytest.raises(urllib.error.HTTPError) as refused:
             lab.api("contents/course", token=False)
