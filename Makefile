@@ -60,8 +60,10 @@ install:
 	@echo $(PIN_HASH) > $(STAMP)
 	@echo "Environment ready: $(VENV)"
 
+# Through ./start, as on Binder: Keras and TensorFlow defaults, quiz progress file, and thread limits that fit the
+# CPUs this machine or container really grants (only here: the test suite sets its own).
 lab: setup  ## open JupyterLab at course/00_start_here.ipynb (PORT=8888, OPEN=no for headless)
-	$(BIN)/jupyter lab --ServerApp.ip=$(IP) --ServerApp.port=$(PORT) \
+	./start $(BIN)/jupyter lab --ServerApp.ip=$(IP) --ServerApp.port=$(PORT) \
 	  --ServerApp.open_browser=$(if $(filter yes,$(OPEN)),True,False) \
 	  --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/course/00_start_here.ipynb \
 	  $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -125,7 +127,7 @@ format: setup  ## strip outputs and execution counts from every notebook, normal
 lint: setup  ## ruff over the library, the autograder and the tests
 	$(BIN)/ruff check losslab autograder tests
 
-bench: setup  ## time every notebook and measure its kernel's peak memory
+bench: setup  ## time every notebook, measure its kernel's peak memory and JupyterLab's own footprint
 	$(BIN)/python -m losslab.bench
 
 lock: setup  ## rewrite environment.yml's pins from what .venv holds now

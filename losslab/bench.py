@@ -110,6 +110,86 @@ def bench_notebooks() -> list[NotebookRun]:
     return runs
 
 
+# ------------------------------------------------------------------------------------ JupyterLab's own memory
+# Binder ends a session above 2 GB, counting JupyterLab's server and every kernel. The notebooks' kernel peaks
+# above are one part of that sum; this section measures the other the way a learner meets it: a JupyterLab
+# server (losslab.labserver, serving a copy of the course) with the start notebook open in Chromium and run.
+
+BINDER_MEMORY_MB = 2000
+
+
+@dataclass
+class LabFootprint:
+    server_idle_mb: float  # the server alone, before any page opened
+    server_open_mb: float  # with the start notebook's page loaded and its kernel started
+    server_peak_mb: float  # the server's peak while the notebook ran top to bottom in the browser
+    kernel_peak_mb: float  # that notebook's kernel, for comparison with the headless run
+    seconds: float
+    error: str = ""
+
+
+def bench_jupyterlab() -> LabFootprint | None:
+    """Start JupyterLab, open and run the start notebook in headless Chromium, sample the server's memory."""
+    import tempfile
+
+    from losslab import labserver
+
+    missing = labserver.chromium_missing()
+    if missing:
+        print(f"JupyterLab footprint: skipped ({missing})")
+        return None
+    from playwright.sync_api import sync_playwright
+
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="losslab-bench-") as tmp, \
+            labserver.LabServer.start(Path(tmp) / "lab") as lab, sync_playwright() as playwright:
+        time.sleep(2)  # let the server finish loading its extensions
+        idle = lab.rss_mb()[0]
+        peaks, stop = [0.0, 0.0], threading.Event()
+
+        def sample() -> None:
+            while not stop.is_set():
+                server, kernels = lab.rss_mb()
+                peaks[0], peaks[1] = max(peaks[0], server), max(peaks[1], kernels)
+                stop.wait(0.1)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        context = labserver.launch_chromium(playwright, Path(tmp) / "chromium")
+        error, opened = "", 0.0
+        try:
+            page = context.new_page()
+            notebook = labserver.NotebookPage.open(page, lab, labserver.START_NOTEBOOK)
+            opened = lab.rss_mb()[0]
+            sampler.start()
+            notebook.run_all(timeout_ms=300_000)
+        except Exception as exc:  # noqa: BLE001 - a failed measurement is reported, not a crash of the bench
+            first_line = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+            error = f"{type(exc).__name__}: {first_line}"
+        finally:
+            stop.set()
+            if sampler.is_alive():
+                sampler.join()
+            context.close()
+    return LabFootprint(idle, opened, max(peaks[0], opened), peaks[1], time.perf_counter() - started, error)
+
+
+def report_jupyterlab(footprint: LabFootprint | None, runs: list[NotebookRun]) -> None:
+    """Print JupyterLab's footprint, then each notebook's kernel peak beside it against Binder's 2 GB."""
+    if footprint is None:
+        return
+    status = f"FAILED {footprint.error}" if footprint.error else "ok"
+    print(f"\nJupyterLab server: {footprint.server_idle_mb:.0f} MB idle, "
+          f"{footprint.server_open_mb:.0f} MB with 00_start_here.ipynb open, "
+          f"{footprint.server_peak_mb:.0f} MB peak while it ran in Chromium "
+          f"(its kernel: {footprint.kernel_peak_mb:.0f} MB peak), {footprint.seconds:.0f} s, {status}")
+    print(f"{'notebook':<58}{'kernel':>9}{'+ lab':>9}{'total':>9}  Binder {BINDER_MEMORY_MB} MB")
+    lab = footprint.server_peak_mb
+    for run in runs:
+        total = run.peak_mb + lab
+        verdict = "fits" if total < BINDER_MEMORY_MB and run.peak_mb < MEMORY_BUDGET_MB else "OVER"
+        print(f"{run.notebook:<58}{run.peak_mb:>9.0f}{lab:>9.0f}{total:>9.0f}  {verdict}")
+
+
 def main() -> int:
     OUT.mkdir(exist_ok=True)
     info = machine()
@@ -117,7 +197,13 @@ def main() -> int:
     runs = bench_notebooks()
     (OUT / "notebooks.json").write_text(json.dumps({"machine": info, "runs": [asdict(r) for r in runs]}, indent=1))
     print(f"written {OUT / 'notebooks.json'}")
-    return 0 if all(r.ok for r in runs) else 1
+    footprint = bench_jupyterlab()
+    report_jupyterlab(footprint, runs)
+    if footprint is not None:
+        payload = {"machine": info, "footprint": asdict(footprint)}
+        (OUT / "jupyterlab.json").write_text(json.dumps(payload, indent=1))
+        print(f"written {OUT / 'jupyterlab.json'}")
+    return 0 if all(r.ok for r in runs) and (footprint is None or not footprint.error) else 1
 
 
 if __name__ == "__main__":

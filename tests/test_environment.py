@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -51,3 +54,210 @@ def test_pins_require_python(tmp_path: Path) -> None:
     path.write_text("dependencies:\n  - pip:\n      - keras==3.15.1\n")
     with pytest.raises(ValueError, match="python"):
         pins.read_environment(path)
+
+
+# ------------------------------------------------------------------------------------------ Binder
+# repo2docker builds the course from environment.yml, then runs postBuild once; every session goes through
+# `start`. Conda is not available here, so these tests read the files instead of building the image.
+
+MAKEFILE = REPO / "Makefile"
+POSTBUILD = REPO / "postBuild"
+START = REPO / "start"
+START_NOTEBOOK = "course/00_start_here.ipynb"
+
+
+def _environment_yaml() -> dict:
+    import yaml
+
+    data = yaml.safe_load(ENV.read_text(encoding="utf-8"))
+    assert isinstance(data, dict) and isinstance(data.get("dependencies"), list), "no dependencies listed"
+    return data
+
+
+def test_environment_yml_is_valid_yaml_that_conda_can_read() -> None:
+    data = _environment_yaml()
+    assert data.get("channels") == ["conda-forge"], "one channel, conda-forge: mixing channels breaks solves"
+    conda = [d for d in data["dependencies"] if isinstance(d, str)]
+    pip_sections = [d["pip"] for d in data["dependencies"] if isinstance(d, dict) and "pip" in d]
+    assert len(pip_sections) == 1 and pip_sections[0], "exactly one non-empty pip: section"
+    assert "pip" in conda, "list pip itself among the conda packages, before the pip: section"
+    for spec in conda:
+        if spec == "pip":
+            continue  # the installer of the pip section
+        assert re.fullmatch(r"[A-Za-z0-9._-]+=+[0-9][A-Za-z0-9.*_+-]*", spec), \
+            f"conda package {spec!r} is not pinned (write name=version)"
+
+
+def test_environment_yml_pins_agree_with_what_make_setup_installs() -> None:
+    """The pip section as YAML reads it, pins.py's reading and the Makefile's requirements are one list."""
+    data = _environment_yaml()
+    (yaml_pins,) = [d["pip"] for d in data["dependencies"] if isinstance(d, dict) and "pip" in d]
+    for spec in yaml_pins:
+        assert isinstance(spec, str) and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*==[^\s=<>~!]+", spec), \
+            f"{spec!r} is not name==version"
+    from_yaml = {pins.normalize(s.split("==")[0]): s.split("==")[1] for s in yaml_pins}
+    assert len(from_yaml) == len(yaml_pins), "a package is pinned twice"
+    python, parsed = pins.read_environment(ENV)
+    assert parsed == from_yaml
+    (yaml_python,) = [d for d in data["dependencies"] if isinstance(d, str) and re.match(r"python\b(?!-)", d)]
+    assert yaml_python.split("=")[-1] == python
+
+    recipe = MAKEFILE.read_text(encoding="utf-8")
+    assert "losslab/pins.py environment.yml > $(VENV)/requirements.txt" in recipe, \
+        "make setup must install exactly environment.yml's pins"
+    assert "-r $(VENV)/requirements.txt" in recipe
+    requirements = subprocess.run([sys.executable, "losslab/pins.py", "environment.yml"], cwd=REPO,
+                                  check=True, capture_output=True, text=True).stdout.split()
+    assert {pins.normalize(r.split("==")[0]): r.split("==")[1] for r in requirements} == from_yaml
+    assert "losslab" not in from_yaml, "losslab itself is installed from the checkout (--no-deps), not pinned"
+
+
+def test_nothing_overrides_environment_yml_for_repo2docker() -> None:
+    # A Dockerfile, or a binder/ folder, makes repo2docker ignore every file at the root.
+    for name in ("Dockerfile", "binder", ".binder", "requirements.txt", "runtime.txt", "Pipfile", "setup.py"):
+        assert not (REPO / name).exists(), f"{name} at the repository root would change what Binder builds"
+
+
+@pytest.mark.parametrize("script", [POSTBUILD, START], ids=lambda p: p.name)
+def test_binder_scripts_are_executable_bash(script: Path) -> None:
+    assert script.exists(), f"{script.name} is missing at the repository root"
+    assert os.access(script, os.X_OK), f"{script.name} is not executable (chmod +x, and commit the mode)"
+    tracked = subprocess.run(["git", "ls-files", "-s", script.name], cwd=REPO, capture_output=True, text=True)
+    if tracked.returncode == 0 and tracked.stdout:
+        assert tracked.stdout.startswith("100755"), f"{script.name} is committed without its executable bit"
+    text = script.read_text(encoding="utf-8")
+    assert text.startswith("#!/bin/bash\n"), f"{script.name}: start with #!/bin/bash"
+    assert "set -euo pipefail" in text, f"{script.name}: stop at the first failing command"
+    check = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+    assert check.returncode == 0, f"{script.name} is not valid bash: {check.stderr}"
+
+
+def _postbuild_commands() -> list[list[str]]:
+    import shlex
+
+    lines = [line.split("#", 1)[0].strip() for line in POSTBUILD.read_text(encoding="utf-8").splitlines()]
+    return [shlex.split(line) for line in lines if line.startswith(("jupyter ", "python "))]
+
+
+def test_postbuild_installs_losslab_from_the_checkout_without_dependencies() -> None:
+    installs = [c for c in _postbuild_commands() if c[:4] == ["python", "-m", "pip", "install"]]
+    assert len(installs) == 1, "one pip install: losslab itself"
+    assert "--no-deps" in installs[0], "every dependency is pinned by environment.yml: install with --no-deps"
+    assert installs[0][-1] == "." and (REPO / "pyproject.toml").exists()
+
+
+def test_postbuild_extensions_exist_and_give_learners_validate_not_the_formgrader() -> None:
+    import importlib.util
+
+    from jupyter_core.paths import jupyter_path
+
+    server: dict[str, str] = {}
+    lab: dict[str, str] = {}
+    locked: set[str] = set()
+    for command in _postbuild_commands():
+        if command[:3] == ["jupyter", "server", "extension"] and command[3] in ("enable", "disable"):
+            server[command[-1]] = command[3]
+        elif command[:2] == ["jupyter", "labextension"] and command[2] in ("enable", "disable"):
+            lab[command[-1]] = command[2]
+        elif command[:3] == ["jupyter", "labextension", "lock"]:
+            locked.add(command[-1])
+    for module in server:
+        assert importlib.util.find_spec(module) is not None, f"postBuild names a server extension {module} " \
+                                                             "that is not installed"
+    roots = [Path(p) for p in jupyter_path("labextensions")]
+    for name in {*lab, *locked}:
+        package, _, plugin = name.partition(":")
+        folders = [root / package for root in roots if (root / package / "package.json").exists()]
+        assert folders, f"postBuild names the lab extension {package}, which is not installed"
+        if plugin:
+            bundles = " ".join(p.read_text(errors="replace") for p in (folders[0] / "static").glob("*.js"))
+            assert f'"{name}"' in bundles, f"{package} has no plugin {name}"
+    assert server.get("nbgrader.server_extensions.validate_assignment") == "enable"
+    assert lab.get("@jupyter/nbgrader:validate-assignment") == "enable"
+    assert lab.get("@jupyter-widgets/jupyterlab-manager") == "enable"
+    assert server.get("nbgrader.server_extensions.formgrader") == "disable"
+    assert lab.get("@jupyter/nbgrader:formgrader") == "disable"
+    assert lab.get("@jupyter/nbgrader:create-assignment") == "disable"
+    assert server.get("nbgrader.server_extensions.assignment_list") == "disable", "no exchange on Binder"
+    assert lab.get("@jupyter/nbgrader:menu") == "disable", "an Nbgrader menu with no working item confuses"
+    disabled = {name for name, verb in lab.items() if verb == "disable"}
+    assert disabled <= locked, f"lock what is disabled, or learners can turn it back on: {disabled - locked}"
+    for command in _postbuild_commands():
+        if command[0] == "jupyter" and {"enable", "disable", "lock"} & set(command):
+            assert "--sys-prefix" in command or "--level=sys_prefix" in command, \
+                f"{' '.join(command)}: configure the image's environment, not one user's home"
+
+
+def test_postbuild_gives_validate_the_graders_cell_time_limit() -> None:
+    from losslab.labserver import grader_cell_timeout
+
+    limit = grader_cell_timeout()
+    assert limit and limit > 30, "autograder/nbgrader_config.py should raise c.Execute.timeout above 30 s"
+    text = POSTBUILD.read_text(encoding="utf-8")
+    assert re.search(r'"\$prefix/etc/jupyter/nbgrader_config.py"', text), "write it where Validate looks"
+    assert f"c.Execute.timeout = {limit}\n" in text, "Validate on Binder and the grader: one cell time limit"
+
+
+def _start(env: dict[str, str], *command: str) -> subprocess.CompletedProcess:
+    base = {"PATH": os.environ["PATH"], "HOME": env.pop("HOME", "/tmp/losslab-home")}
+    return subprocess.run([str(START), *command], env={**base, **env}, capture_output=True, text=True,
+                          timeout=30)
+
+
+def _start_env(**env: str) -> dict[str, str]:
+    done = _start(dict(env), "env")
+    assert done.returncode == 0, done.stderr
+    return dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
+
+
+def test_start_sets_the_course_defaults_and_runs_the_command(tmp_path: Path) -> None:
+    env = _start_env(HOME=str(tmp_path))
+    assert env["KERAS_BACKEND"] == "tensorflow"
+    assert (env["TF_CPP_MIN_LOG_LEVEL"], env["TF_ENABLE_ONEDNN_OPTS"]) == ("3", "0")
+    assert env["LOSSLAB_PROGRESS"] == f"{tmp_path}/.losslab/progress.json"
+    threads = int(env["LOSSLAB_THREADS"])
+    assert 1 <= threads <= len(os.sched_getaffinity(0))
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
+        assert env[name] == str(threads), name
+    assert 1 <= int(env["TF_NUM_INTEROP_THREADS"]) <= min(threads, 2)
+    # the command's arguments and exit status pass through unchanged (exec "$@")
+    done = _start({}, "bash", "-c", 'echo "$1|$2"; exit 7', "_", "a b", "c")
+    assert (done.returncode, done.stdout) == (7, "a b|c\n")
+
+
+@pytest.mark.parametrize("cpu_limit, expected", [("1", 1), ("1.0", 1), ("0.5", 1), ("1.5", 2), ("2", 2)])
+def test_start_fits_threads_to_binders_cpu_limit(cpu_limit: str, expected: int) -> None:
+    env = _start_env(CPU_LIMIT=cpu_limit)
+    threads = min(expected, len(os.sched_getaffinity(0)))
+    assert int(env["OMP_NUM_THREADS"]) == threads
+    assert int(env["TF_NUM_INTRAOP_THREADS"]) == threads
+    assert int(env["TF_NUM_INTEROP_THREADS"]) <= threads
+
+
+def test_start_keeps_what_the_user_set() -> None:
+    env = _start_env(KERAS_BACKEND="jax", OMP_NUM_THREADS="3", LOSSLAB_PROGRESS="/tmp/p.json",
+                     LOSSLAB_THREADS="1", TF_CPP_MIN_LOG_LEVEL="1")
+    assert (env["KERAS_BACKEND"], env["OMP_NUM_THREADS"]) == ("jax", "3")
+    assert env["LOSSLAB_PROGRESS"] == "/tmp/p.json"
+    assert (env["TF_NUM_INTRAOP_THREADS"], env["TF_CPP_MIN_LOG_LEVEL"]) == ("1", "1")
+
+
+def test_make_lab_goes_through_start() -> None:
+    done = subprocess.run(["make", "-n", "lab", "OPEN=no"], cwd=REPO, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"^\./start \S*jupyter lab ", done.stdout, re.M), done.stdout
+    assert f"--LabApp.default_url=/lab/tree/{START_NOTEBOOK}" in done.stdout
+
+
+def test_readme_binder_badge_opens_the_start_notebook() -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    badges = re.findall(r"\[!\[Binder\]\(https://mybinder\.org/badge_logo\.svg\)\]\(([^)\s]+)\)", readme)
+    assert len(badges) == 1, "one Binder badge in the README"
+    url = urlsplit(badges[0])
+    assert (url.scheme, url.netloc) == ("https", "mybinder.org")
+    assert re.fullmatch(r"/v2/gh/[\w.-]+/[\w.-]+/[\w./-]+", url.path), url.path
+    assert parse_qs(url.query) == {"urlpath": [f"lab/tree/{START_NOTEBOOK}"]}
+    assert (REPO / START_NOTEBOOK).exists()
