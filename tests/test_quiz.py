@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from losslab import quiz
+from losslab import notebooks, quiz
 from tests.support import SOLUTIONS
 
 MINIMUM_QUESTIONS = {"01_losses": 10, "02_optimizers": 10, "03_learning_rates": 10, "04_debugging": 12}
@@ -32,7 +32,8 @@ def test_bank_is_valid(chapter: str) -> None:
 def test_every_chapter_has_a_bank_used_by_its_tutorial(chapter: str) -> None:
     assert chapter in quiz.available_banks(), f"no quizbank/{chapter}.yaml"
     tutorials = list((SOLUTIONS / chapter).glob("*_tutorial.ipynb"))
-    assert tutorials and any(f'quiz.show("{chapter}"' in p.read_text() for p in tutorials), \
+    sources = ["\n".join(c.source for c in notebooks.read(p).cells) for p in tutorials]  # not the escaped JSON
+    assert tutorials and any(f'quiz.show("{chapter}"' in source for source in sources), \
         f"the {chapter} tutorial should end with losslab.quiz.show({chapter!r})"
 
 
