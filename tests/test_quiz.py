@@ -32,7 +32,7 @@ def test_bank_is_valid(chapter: str) -> None:
 def test_every_chapter_has_a_bank_used_by_its_tutorial(chapter: str) -> None:
     assert chapter in quiz.available_banks(), f"no quizbank/{chapter}.yaml"
     tutorials = list((SOLUTIONS / chapter).glob("*_tutorial.ipynb"))
-    sources = ["\n".join(c.source for c in notebooks.read(p).cells) for p in tutorials]  # not the escaped JSON
+    sources = ["\n".join(c.source for c in notebooks.read(p).cells) for p in tutorials]  # not the raw JSON
     assert tutorials and any(f'quiz.show("{chapter}"' in source for source in sources), \
         f"the {chapter} tutorial should end with losslab.quiz.show({chapter!r})"
 
