@@ -26,7 +26,7 @@ import numpy as np
 from losslab.grading.core import GradingError, as_float, as_floats, as_text, require
 
 CLASSIFIER_ACCURACY = 0.93  # validation accuracy the breast-cancer classifier must reach
-REGRESSOR_MAE = 55.0  # validation MAE (disease-progression units) the diabetes regressor must stay under
+REGRESSOR_MAE = 52.0  # validation MAE (disease-progression units) the diabetes regressor must stay under
 RTOL = 1e-3
 
 
