@@ -1,0 +1,819 @@
+"""Which loss fits which labels and output layer; one name per loss; the figures of chapter 1.
+
+Used by solutions/01_losses/losses_tutorial.ipynb (``explain``, ``explain_error``, ``with_outliers`` and the
+figure helpers), by losslab/grading/losses.py (``describe_loss``, ``canonical_loss_name``, ``output_layer``)
+and meant for chapter 4's training doctor: the checks are plain functions that take labels, an output layer
+description and a loss, and return a list of problems in words a learner can act on (empty: nothing found).
+
+- ``describe_loss(loss)`` / ``canonical_loss_name(loss)``: a string, a loss class, a loss object or a loss
+  function -> one canonical name (``"mean_squared_error"`` for "mse", ``MeanSquaredError()``, ...) and
+  settings
+  such as ``from_logits`` and ``delta``.
+- ``label_format(y)``: integer class labels, binary 0/1, one-hot rows, soft or multi-label rows, or
+  continuous targets.
+- ``suggest_loss(y)``: the loss and output layer that fit labels ``y``, with the reason.
+- ``check_labels_vs_loss``, ``check_activation_vs_loss``, ``check_units``: the single checks;
+  ``explain(y, model=None, loss=None)`` runs them all.
+- ``explain_error(error, y, model)``: Keras' rank/shape error turned into a message naming the loss that fits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+# Canonical names are the names of Keras' loss functions. Short aliases are for display only.
+SHORT_NAMES = {"mean_squared_error": "mse", "mean_absolute_error": "mae"}
+CLASSIFICATION_LOSSES = (
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "sparse_categorical_crossentropy",
+    "binary_focal_crossentropy",
+    "categorical_focal_crossentropy",
+)
+REGRESSION_LOSSES = (
+    "mean_squared_error",
+    "mean_absolute_error",
+    "huber",
+    "log_cosh",
+    "mean_squared_logarithmic_error",
+    "mean_absolute_percentage_error",
+)
+# What each cross-entropy expects of the labels and of the output layer.
+_EXPECTS = {
+    "binary_crossentropy": ("0/1 labels, one column per output unit", "sigmoid"),
+    "binary_focal_crossentropy": ("0/1 labels, one column per output unit", "sigmoid"),
+    "categorical_crossentropy": ("one-hot rows (one column per class)", "softmax"),
+    "categorical_focal_crossentropy": ("one-hot rows (one column per class)", "softmax"),
+    "sparse_categorical_crossentropy": ("integer class numbers 0 .. K-1 (one number per example)", "softmax"),
+}
+# Keras' own spelling of a few names it does not register as strings.
+_STRING_ALIASES = {
+    "huber_loss": "huber",
+    "logcosh": "log_cosh",
+    "crossentropy": "crossentropy",
+    "ce": "crossentropy",
+}
+
+
+# ------------------------------------------------------------------------------------------ loss names
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    """What a loss is, whatever way it was written: its canonical name and its settings.
+
+    ``keras`` is False for a loss Keras does not know (a learner's own function); its ``name`` is then the
+    function's own name.
+    """
+
+    name: str
+    from_logits: bool = False
+    options: Mapping[str, Any] = field(default_factory=dict)
+    keras: bool = True
+
+    @property
+    def short(self) -> str:
+        """The name as people write it: ``mse`` and ``mae`` for the two long ones."""
+        return SHORT_NAMES.get(self.name, self.name)
+
+    @property
+    def is_classification(self) -> bool:
+        return self.name in CLASSIFICATION_LOSSES
+
+    @property
+    def is_regression(self) -> bool:
+        return self.name in REGRESSION_LOSSES
+
+    def __str__(self) -> str:
+        shown = {
+            k: v for k, v in self.options.items() if k in {"delta", "label_smoothing"} and v not in (0, 0.0)
+        }
+        if self.from_logits:
+            shown = {"from_logits": True, **shown}
+        args = ", ".join(f"{k}={v!r}" for k, v in shown.items())
+        return f"{self.short}({args})" if args else self.short
+
+
+def _keras_functions() -> dict[int, str]:
+    import keras
+
+    table = {}
+    for name in dir(keras.losses):
+        obj = getattr(keras.losses, name)
+        if inspect.isfunction(obj) and name not in {"get", "serialize", "deserialize"}:
+            table[id(obj)] = obj.__name__
+    return table
+
+
+def _loss_classes() -> dict[type, str]:
+    import keras
+
+    table = {}
+    for name in dir(keras.losses):
+        obj = getattr(keras.losses, name)
+        if inspect.isclass(obj) and issubclass(obj, keras.losses.Loss) and obj is not keras.losses.Loss:
+            try:
+                instance = obj()
+            except TypeError:  # needs arguments (none of the common ones do)
+                continue
+            fn = getattr(instance, "fn", None)
+            if fn is not None:
+                table[obj] = fn.__name__
+    return table
+
+
+@functools.cache
+def _tables() -> tuple[dict[int, str], dict[type, str]]:
+    return _keras_functions(), _loss_classes()
+
+
+def describe_loss(loss: Any) -> LossSpec:
+    """A loss given as a string, a class, an object or a function -> ``LossSpec`` (canonical name, settings).
+
+    >>> describe_loss("mse").name, describe_loss(keras.losses.MeanSquaredError()).name
+    ('mean_squared_error', 'mean_squared_error')
+    >>> describe_loss(keras.losses.SparseCategoricalCrossentropy(from_logits=True)).from_logits
+    True
+
+    Raises ValueError for a string Keras does not know, or for something that is not a loss at all.
+    """
+    import keras
+
+    functions, classes = _tables()
+    if isinstance(loss, str):
+        text = loss.strip()
+        alias = _STRING_ALIASES.get(text.lower())
+        if alias == "crossentropy":
+            return LossSpec(
+                "crossentropy",
+                options={
+                    "note": "Keras picks binary, sparse or categorical cross-entropy from the labels' shape"
+                },
+            )
+        try:
+            resolved = keras.losses.get(alias or text)
+        except ValueError:
+            resolved = None
+        if resolved is None:
+            raise ValueError(
+                f"Keras does not know a loss called {loss!r}. Common ones: 'binary_crossentropy', "
+                "'sparse_categorical_crossentropy', 'categorical_crossentropy', 'mse', 'mae', "
+                "'huber'."
+            )
+        return describe_loss(resolved)
+    if inspect.isclass(loss):
+        if issubclass(loss, keras.losses.Loss):
+            return describe_loss(loss())
+        raise ValueError(f"{loss.__name__} is a class but not a Keras loss")
+    if isinstance(loss, functools.partial):
+        inner = describe_loss(loss.func)
+        options = {**inner.options, **loss.keywords}
+        return LossSpec(inner.name, bool(options.get("from_logits", False)), options, inner.keras)
+    if isinstance(loss, keras.losses.Loss):
+        fn = getattr(loss, "fn", None)
+        if fn is None:  # a Loss subclass with its own call(): unknown to us
+            return LossSpec(type(loss).__name__, False, {}, keras=False)
+        inner = describe_loss(fn)
+        options = {**inner.options, **dict(getattr(loss, "_fn_kwargs", {}))}
+        return LossSpec(inner.name, bool(options.get("from_logits", False)), options, inner.keras)
+    if callable(loss):
+        name = functions.get(id(loss))
+        if name is not None:
+            defaults = {
+                k: p.default
+                for k, p in inspect.signature(loss).parameters.items()
+                if p.default is not inspect.Parameter.empty
+            }
+            return LossSpec(name, bool(defaults.get("from_logits", False)), defaults)
+        return LossSpec(getattr(loss, "__name__", type(loss).__name__), False, {}, keras=False)
+    raise ValueError(
+        f"a loss should be a string, a keras.losses class or object, or a function; got {type(loss).__name__}"
+    )
+
+
+def canonical_loss_name(loss: Any) -> str:
+    """One name per loss: ``"mse"``, ``"MSE"``, ``MeanSquaredError``, ``MeanSquaredError()`` and
+    ``keras.losses.mean_squared_error`` all give ``"mean_squared_error"``."""
+    return describe_loss(loss).name
+
+
+def loss_callable(loss: Any):
+    """The loss as Keras' compile() would call it: ``fn(y_true, y_pred)`` returning the batch mean.
+
+    Functions are wrapped the way compile() wraps them (labels and predictions brought to the same rank).
+    """
+    import keras
+
+    if isinstance(loss, str):
+        spec = describe_loss(loss)
+        if spec.name == "crossentropy":
+            raise ValueError("'crossentropy' is resolved by Keras from the labels; name the loss explicitly")
+        loss = keras.losses.get(_STRING_ALIASES.get(loss.strip().lower(), loss.strip()))
+    elif inspect.isclass(loss):
+        loss = loss()
+    if isinstance(loss, keras.losses.Loss):
+        return loss
+    if callable(loss):
+        return _FunctionLoss(loss)
+    raise ValueError(f"not a loss: {loss!r}")
+
+
+def _same_rank(y_true: Any, y_pred: Any) -> tuple[Any, Any]:
+    """What compile() does before calling a loss function: squeeze or expand a last axis of size 1."""
+    import keras
+
+    ops = keras.ops
+    if len(y_true.shape) == len(y_pred.shape) + 1 and y_true.shape[-1] == 1:
+        return ops.squeeze(y_true, axis=-1), y_pred
+    if len(y_pred.shape) == len(y_true.shape) + 1 and y_pred.shape[-1] == 1:
+        if len(y_true.shape) == 1:
+            return ops.expand_dims(y_true, axis=-1), y_pred
+        return y_true, ops.squeeze(y_pred, axis=-1)
+    return y_true, y_pred
+
+
+def _function_loss_class():
+    import keras
+
+    class FunctionLoss(keras.losses.Loss):
+        """A loss function wrapped the way compile() wraps one (same rank, then the batch mean)."""
+
+        def __init__(self, fn) -> None:  # noqa: ANN001
+            super().__init__(name=getattr(fn, "__name__", "loss"))
+            self.fn = fn
+
+        def call(self, y_true, y_pred):  # noqa: ANN001, ANN201
+            return self.fn(*_same_rank(y_true, y_pred))
+
+    return FunctionLoss
+
+
+def _FunctionLoss(fn):  # noqa: ANN001, ANN202, N802 - builds the class on first use (keras loads lazily)
+    return _function_loss_class()(fn)
+
+
+# ------------------------------------------------------------------------------------------ labels
+
+
+@dataclass(frozen=True)
+class LabelFormat:
+    """What a label array looks like to a loss.
+
+    kind: ``"binary"`` (0/1, one per example), ``"integer"`` (class numbers 0..K-1), ``"one-hot"`` (rows with
+    a single 1), ``"soft"`` (rows of probabilities summing to 1), ``"multi-label"`` (rows of 0/1, several
+    1s allowed) or ``"continuous"`` (regression targets).
+    """
+
+    kind: str
+    shape: tuple[int, ...]
+    n_classes: int | None = None
+    description: str = ""
+
+    def __str__(self) -> str:
+        return self.description
+
+
+def _as_array(y: Any) -> np.ndarray:
+    if hasattr(y, "numpy") and not isinstance(y, np.ndarray):
+        y = y.numpy()
+    return np.asarray(y)
+
+
+def label_format(y: Any) -> LabelFormat:
+    """Recognise the label format of ``y`` (see ``LabelFormat``).
+
+    Integer or boolean arrays are class labels. Float arrays are class labels only when they hold few whole
+    numbers from 0 (at most 20 different ones); otherwise they are regression targets, such as diabetes'
+    disease scores 25-346.
+    """
+    arr = _as_array(y)
+    shape = tuple(int(s) for s in arr.shape)
+    if arr.size == 0:
+        raise ValueError("the labels are empty")
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(
+            f"labels should be numbers; got dtype {arr.dtype}. Encode class names as 0 .. K-1 "
+            "first (for example with sklearn.preprocessing.LabelEncoder)."
+        )
+    values = arr.astype(np.float64)
+    if not np.all(np.isfinite(values)):
+        raise ValueError("the labels contain NaN or infinite values")
+    whole = bool(np.all(values == np.round(values)))
+    unique = np.unique(values)
+    column = arr.ndim == 1 or (arr.ndim == 2 and shape[1] == 1)
+    if arr.ndim == 2 and shape[1] > 1:
+        in_01 = bool(np.all((values >= 0) & (values <= 1)))
+        sums = values.sum(axis=1)
+        rows_sum_to_1 = bool(np.allclose(sums, 1.0, atol=1e-4))
+        k = shape[1]
+        if in_01 and whole and rows_sum_to_1:
+            return LabelFormat("one-hot", shape, k, f"one-hot rows: {shape[0]} examples x {k} classes")
+        if in_01 and rows_sum_to_1:
+            return LabelFormat(
+                "soft", shape, k, f"rows of class probabilities: {shape[0]} examples x {k} classes"
+            )
+        if in_01 and whole:
+            return LabelFormat(
+                "multi-label",
+                shape,
+                k,
+                f"0/1 rows with several 1s allowed (multi-label): {shape[0]} examples x {k} labels",
+            )
+        return LabelFormat("continuous", shape, None, f"real-valued targets, {k} per example (regression)")
+    if arr.ndim > 2:
+        return LabelFormat("continuous", shape, None, f"an array of shape {shape}")
+    classes = arr.dtype.kind in "biu" or (whole and unique.min() >= 0 and len(unique) <= 20)
+    if column and classes and unique.min() >= 0:
+        k = int(unique.max()) + 1
+        if set(unique.tolist()) <= {0.0, 1.0}:
+            return LabelFormat("binary", shape, 2, f"binary labels 0/1, one per example (shape {shape})")
+        return LabelFormat(
+            "integer",
+            shape,
+            k,
+            f"integer class numbers 0-{k - 1}, one per example (shape {shape}, {k} classes)",
+        )
+    low, high = float(values.min()), float(values.max())
+    return LabelFormat(
+        "continuous",
+        shape,
+        None,
+        f"real-valued targets from {low:.4g} to {high:.4g} (shape {shape}): regression",
+    )
+
+
+# ------------------------------------------------------------------------------------------ advice
+
+
+@dataclass(frozen=True)
+class Advice:
+    """Which loss and output layer fit some labels, why, and what is wrong with the current choice."""
+
+    labels: LabelFormat
+    loss: str
+    units: int | None
+    activation: str
+    reason: str
+    problems: tuple[str, ...] = ()
+    alternatives: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def loss_short(self) -> str:
+        """The loss as people write it (``mse`` rather than ``mean_squared_error``)."""
+        return SHORT_NAMES.get(self.loss, self.loss)
+
+    @property
+    def output_layer(self) -> str:
+        units = self.units if self.units is not None else "K"
+        if self.activation == "linear":
+            return f"Dense({units})  (no activation)"
+        return f'Dense({units}, activation="{self.activation}")'
+
+    @property
+    def text(self) -> str:
+        lines = [
+            f"labels: {self.labels}",
+            f"loss that fits: {self.loss_short}",
+            f"output layer:   {self.output_layer}",
+            f"why: {self.reason}",
+        ]
+        lines += [f"also fine: {a}" for a in self.alternatives]
+        if self.problems:
+            lines.append("problems found:")
+            lines += [f"  - {p}" for p in self.problems]
+        else:
+            lines.append("no problems found")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def _repr_pretty_(self, printer, cycle) -> None:  # noqa: ANN001 - IPython's pretty-printer protocol
+        printer.text(self.text)
+
+
+def suggest_loss(y: Any) -> Advice:
+    """The loss and output layer that fit labels ``y`` (the course's table: task -> loss -> output layer)."""
+    fmt = label_format(y)
+    if fmt.kind == "binary":
+        return Advice(
+            fmt,
+            "binary_crossentropy",
+            1,
+            "sigmoid",
+            "two classes as 0/1: one sigmoid unit gives the probability of class 1, and binary "
+            "cross-entropy scores it; predict class 1 when it is above 0.5",
+            alternatives=(
+                "Dense(1) with BinaryCrossentropy(from_logits=True)",
+                'Dense(2, activation="softmax") with sparse_categorical_crossentropy',
+            ),
+        )
+    if fmt.kind == "integer":
+        return Advice(
+            fmt,
+            "sparse_categorical_crossentropy",
+            fmt.n_classes,
+            "softmax",
+            "one integer class number per example: the sparse cross-entropy reads the class number "
+            "directly; softmax turns the outputs into probabilities over the classes",
+            alternatives=(
+                f"Dense({fmt.n_classes}) with SparseCategoricalCrossentropy(from_logits=True)",
+                "one-hot labels (keras.utils.to_categorical) with categorical_crossentropy",
+            ),
+        )
+    if fmt.kind in {"one-hot", "soft"}:
+        return Advice(
+            fmt,
+            "categorical_crossentropy",
+            fmt.n_classes,
+            "softmax",
+            "one row per example with one column per class: categorical cross-entropy compares the "
+            "row with the softmax probabilities",
+            alternatives=(f"Dense({fmt.n_classes}) with CategoricalCrossentropy(from_logits=True)",)
+            + (
+                ("integer labels (y.argmax(axis=1)) with sparse_categorical_crossentropy",)
+                if fmt.kind == "one-hot"
+                else ()
+            ),
+        )
+    if fmt.kind == "multi-label":
+        return Advice(
+            fmt,
+            "binary_crossentropy",
+            fmt.n_classes,
+            "sigmoid",
+            "several labels can be 1 at once: each unit is its own yes/no question, so one sigmoid "
+            "per label with binary cross-entropy",
+        )
+    units = fmt.shape[1] if len(fmt.shape) == 2 else 1
+    return Advice(
+        fmt,
+        "mean_squared_error",
+        units,
+        "linear",
+        "real-valued targets: a distance between prediction and target. mse punishes large errors "
+        "most; mae or huber when a few targets are outliers. No activation, so any value can come "
+        "out; standardise the target first",
+        alternatives=("mean_absolute_error", "huber"),
+    )
+
+
+def check_activation_vs_loss(activation: str | None, loss: Any) -> list[str]:
+    """Problems between an output activation and a loss (the from_logits pairings).
+
+    softmax/sigmoid with from_logits=True squashes twice; a linear output with from_logits=False feeds raw
+    scores to a loss that expects probabilities and fails silently; an activation on a regression output
+    limits the values it can predict. Returns an empty list when the pair fits.
+    """
+    spec = describe_loss(loss)
+    act = _activation_name(activation)
+    problems = []
+    if spec.is_classification:
+        expected = _EXPECTS[spec.name][1]
+        if spec.from_logits and act in {"softmax", "sigmoid"}:
+            problems.append(
+                f"the output layer already applies {act}, but the loss has from_logits=True and "
+                f"applies it again: remove the activation (Dense without activation) or set "
+                "from_logits=False"
+            )
+        elif not spec.from_logits and act == "linear":
+            problems.append(
+                f"the output layer has no activation, so it outputs raw scores (logits), but "
+                f"{spec.short} expects probabilities: it runs without an error and learns badly. "
+                f'Use activation="{expected}", or {_class_name(spec.name)}(from_logits=True)'
+            )
+        elif not spec.from_logits and act not in {expected, "linear"}:
+            problems.append(f"{spec.short} expects {expected} probabilities from the output layer, not {act}")
+        elif spec.from_logits and act not in {"linear", "softmax", "sigmoid"}:
+            problems.append(
+                f"from_logits=True expects the raw scores of a layer without activation, not {act}"
+            )
+    elif spec.is_regression and act != "linear":
+        limits = {
+            "relu": "nothing below 0",
+            "sigmoid": "only values between 0 and 1",
+            "softmax": "only values between 0 and 1 that sum to 1",
+            "tanh": "only values between -1 and 1",
+        }
+        problems.append(
+            f"a regression output should have no activation: {act} lets the model predict "
+            f"{limits.get(act, 'a limited range of values')}"
+        )
+    return problems
+
+
+def check_labels_vs_loss(y: Any, loss: Any) -> list[str]:
+    """Problems between the labels' format and the loss (integer labels need the sparse loss, ...)."""
+    spec = describe_loss(loss)
+    fmt = label_format(y)
+    fits = suggest_loss(y)
+    right = SHORT_NAMES.get(fits.loss, fits.loss)
+    problems = []
+    if spec.name in {"sparse_categorical_crossentropy"} and fmt.kind in {"one-hot", "soft", "multi-label"}:
+        problems.append(
+            f"the labels are {fmt}, but sparse_categorical_crossentropy expects one integer class "
+            f"number per example. Use {right}, or give y.argmax(axis=1) as labels"
+        )
+    elif spec.name in {"categorical_crossentropy", "categorical_focal_crossentropy"} and fmt.kind in {
+        "integer",
+        "binary",
+    }:
+        problems.append(
+            f"the labels are {fmt}, but {spec.short} expects one-hot rows. Use "
+            "sparse_categorical_crossentropy, or one-hot encode the labels with "
+            "keras.utils.to_categorical"
+        )
+    elif spec.name in {"binary_crossentropy", "binary_focal_crossentropy"} and fmt.kind == "integer":
+        problems.append(
+            f"the labels are {fmt}: more than two classes. binary_crossentropy is for 0/1 labels; "
+            "use sparse_categorical_crossentropy with one softmax unit per class"
+        )
+    elif spec.is_classification and fmt.kind == "continuous":
+        problems.append(
+            f"the labels are {fmt}, but {spec.short} is a classification loss. Use a regression "
+            "loss (mse, mae, huber) with one output unit without activation"
+        )
+    elif spec.is_regression and fmt.kind in {"integer", "one-hot", "binary"}:
+        problems.append(
+            f"the labels are {fmt}: a classification task, but {spec.short} is a regression loss. "
+            f"It can run, but it treats classes as numbers and learns slowly; use {right}"
+        )
+    return problems
+
+
+def check_units(y: Any, units: int, activation: str | None = None, loss: Any = None) -> list[str]:
+    """Problems between the number of output units and the labels (``max(y) < units``, 1 unit for 0/1)."""
+    fmt = label_format(y)
+    act = _activation_name(activation)
+    spec = describe_loss(loss) if loss is not None else None
+    problems = []
+    if fmt.kind == "integer" and units < (fmt.n_classes or 0):
+        problems.append(
+            f"the labels go up to {fmt.n_classes - 1}, so the output layer needs at least "
+            f"{fmt.n_classes} units (one per class); it has {units}"
+        )
+    elif fmt.kind in {"one-hot", "soft", "multi-label"} and units != fmt.n_classes:
+        problems.append(f"the label rows have {fmt.n_classes} columns but the output layer has {units} units")
+    elif fmt.kind == "binary":
+        if units == 1 and act == "softmax":
+            problems.append("softmax over a single unit always outputs 1.0: use sigmoid for one unit")
+        elif (
+            units == 2
+            and spec is not None
+            and spec.name in {"binary_crossentropy", "binary_focal_crossentropy"}
+        ):
+            problems.append(
+                "two output units for 0/1 labels need sparse_categorical_crossentropy; with "
+                "binary_crossentropy use a single sigmoid unit"
+            )
+        elif units > 2:
+            problems.append(f"0/1 labels need 1 sigmoid unit (or 2 softmax units), not {units}")
+    if fmt.kind in {"integer", "one-hot"} and act == "sigmoid" and units > 1:
+        problems.append(
+            "sigmoid scores each class on its own, so the outputs do not sum to 1: for one class "
+            "per example use softmax"
+        )
+    return problems
+
+
+# ------------------------------------------------------------------------------------------ models
+
+
+def _activation_name(activation: Any) -> str:
+    if activation is None:
+        return "linear"
+    if isinstance(activation, str):
+        return activation.strip().lower() or "linear"
+    return getattr(activation, "__name__", type(activation).__name__).lower()
+
+
+def _class_name(loss_name: str) -> str:
+    return {
+        "binary_crossentropy": "BinaryCrossentropy",
+        "categorical_crossentropy": "CategoricalCrossentropy",
+        "sparse_categorical_crossentropy": "SparseCategoricalCrossentropy",
+    }.get(loss_name, loss_name)
+
+
+def output_layer(model: Any) -> tuple[int, str]:
+    """(units, activation name) of a model's last layer; ``"linear"`` when it has no activation.
+
+    A separate ``Activation`` or ``Softmax`` layer after the last Dense counts as the output activation.
+    """
+    layers = [layer for layer in getattr(model, "layers", []) if layer.__class__.__name__ != "InputLayer"]
+    if not layers:
+        raise ValueError("the model has no layers")
+    last = layers[-1]
+    activation = "linear"
+    if last.__class__.__name__ in {"Activation", "Softmax"}:
+        activation = "softmax" if last.__class__.__name__ == "Softmax" else _activation_name(last.activation)
+        dense = next((layer for layer in reversed(layers[:-1]) if hasattr(layer, "units")), None)
+        units = int(dense.units) if dense is not None else int(model.output_shape[-1])
+    else:
+        activation = _activation_name(getattr(last, "activation", None))
+        units = int(getattr(last, "units", model.output_shape[-1]))
+    return units, activation
+
+
+def explain(y: Any, model: Any = None, loss: Any = None) -> Advice:
+    """Which loss fits labels ``y``, and every problem with the model's output layer and loss.
+
+    ``loss`` defaults to the loss the model was compiled with. Chapter 1 uses it after Keras' shape error;
+    the training doctor of chapter 4 can call the single checks it is built from.
+    """
+    advice = suggest_loss(y)
+    if loss is None and model is not None:
+        loss = getattr(model, "loss", None)
+    problems: list[str] = []
+    units = activation = None
+    if model is not None:
+        units, activation = output_layer(model)
+    if loss is not None:
+        problems += check_labels_vs_loss(y, loss)
+        if activation is not None:
+            problems += check_activation_vs_loss(activation, loss)
+    if units is not None:
+        problems += check_units(y, units, activation, loss)
+    return Advice(
+        advice.labels,
+        advice.loss,
+        advice.units,
+        advice.activation,
+        advice.reason,
+        tuple(dict.fromkeys(problems)),
+        advice.alternatives,
+    )
+
+
+# ------------------------------------------------------------------------------------------ errors
+
+_SHAPE_ERROR = re.compile(
+    r"must have the same (rank|shape)|must have rank \(ndim\)|same shape up until the last dimension|"
+    r"Incompatible shapes|Shapes .* are incompatible|cannot be broadcast|Received: target\.shape|"
+    r"expected .* to have shape|should have the same shape",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+class LabelFormatError(ValueError):
+    """Keras' rank/shape error with an explanation of which loss fits the labels (see ``explained``)."""
+
+
+def is_label_shape_error(error: BaseException) -> bool:
+    """True when the error is Keras' complaint that labels and predictions do not match in rank or shape."""
+    return bool(_SHAPE_ERROR.search(str(error)))
+
+
+def explain_error(error: BaseException, y: Any = None, model: Any = None, loss: Any = None) -> str:
+    """Keras' rank/shape error from fit() or evaluate() -> a message that names the loss that fits ``y``.
+
+    Works with the messages of the TensorFlow and JAX backends. An error that is not about labels and
+    predictions gets a short note saying so, and the original message.
+    """
+    message = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", str(error)).strip()  # TensorFlow's op prefix
+    first = message.splitlines()[0] if message else type(error).__name__
+    if not is_label_shape_error(error):
+        return (
+            f"This error does not look like a mismatch between labels and loss; read Keras' message:\n"
+            f"  {type(error).__name__}: {first[:300]}"
+        )
+    lines = [
+        "Keras stopped because the labels and the model's output do not fit the loss.",
+        f"  Keras said: {first[:300]}",
+    ]
+    if y is None:
+        lines.append("Call explain_error(error, y=your_labels, model=your_model) to learn which loss fits.")
+        return "\n".join(lines)
+    advice = explain(y, model, loss)
+    if loss is None and model is not None:
+        loss = getattr(model, "loss", None)
+    if loss is not None:
+        lines.append(f"  The loss is {describe_loss(loss)}; the labels are {advice.labels}.")
+    else:
+        lines.append(f"  The labels are {advice.labels}.")
+    for problem in advice.problems:
+        lines.append(f"  - {problem}")
+    lines.append(
+        f"For these labels use {SHORT_NAMES.get(advice.loss, advice.loss)} with an output layer "
+        f"{advice.output_layer}."
+    )
+    return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def explained(y: Any, model: Any = None, loss: Any = None) -> Iterator[None]:
+    """Re-raise Keras' label/shape errors inside the block as ``LabelFormatError`` with an explanation::
+
+    with losses.explained(y_train, model):
+        model.fit(x_train, y_train)
+    """
+    try:
+        yield
+    except Exception as error:  # noqa: BLE001 - TensorFlow raises its own InvalidArgumentError
+        if is_label_shape_error(error):
+            raise LabelFormatError(explain_error(error, y, model, loss)) from error
+        raise
+
+
+# ------------------------------------------------------------------------------------------ data
+
+
+def with_outliers(
+    y: Any, fraction: float = 0.05, size: float = 15.0, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """A copy of standardised targets ``y`` with ``fraction`` of them moved to +size or -size (in standard
+    deviations), and the indices moved: the outlier experiment of chapter 1."""
+    arr = np.array(y, dtype=np.float32, copy=True)
+    rng = np.random.default_rng(seed)
+    n = max(1, int(round(fraction * len(arr))))
+    index = np.sort(rng.choice(len(arr), size=n, replace=False))
+    arr[index] = rng.choice(np.array([-size, size], dtype=np.float32), size=n)
+    return arr, index
+
+
+# ------------------------------------------------------------------------------------------ figures
+
+
+def plot_lines(
+    x: Sequence[float],
+    lines: Mapping[str, Sequence[float]],
+    *,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    ax: Any = None,
+    log_y: bool = False,
+    ylim: tuple[float, float] | None = None,
+    vlines: Mapping[str, float] | None = None,
+) -> Any:
+    """Several curves over the same x: losses against a predicted probability or an error.
+
+    ``vlines`` marks x positions with a dotted vertical line and a label (a threshold, a delta).
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    for label, values in lines.items():
+        ax.plot(np.asarray(x), np.asarray(values, dtype=float), label=label)
+    for index, (label, position) in enumerate((vlines or {}).items()):
+        ax.axvline(position, color="gray", linestyle=":", linewidth=1)
+        ax.annotate(
+            label,
+            (position, 0.95 - 0.08 * index),
+            xycoords=("data", "axes fraction"),
+            fontsize="small",
+            color="gray",
+            xytext=(3, 0),
+            textcoords="offset points",
+        )
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if log_y:
+        ax.set_yscale("log")
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_probabilities(
+    probabilities: Any,
+    labels: Any,
+    *,
+    title: str,
+    class_names: Sequence[str] = ("0", "1"),
+    threshold: float = 0.5,
+    ax: Any = None,
+) -> Any:
+    """Histogram of a binary classifier's predicted probability of class 1, one colour per true class,
+    with the decision threshold marked."""
+    import matplotlib.pyplot as plt
+
+    p = np.asarray(probabilities, dtype=float).reshape(-1)
+    t = np.asarray(labels).reshape(-1)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    bins = np.linspace(0, 1, 21)
+    for value, name in zip((0, 1), class_names, strict=True):
+        ax.hist(p[t == value], bins=bins, alpha=0.6, label=f"true class {value} ({name})")
+    ax.axvline(threshold, color="black", linestyle="--", linewidth=1, label=f"threshold {threshold:g}")
+    ax.set_title(title)
+    ax.set_xlabel(f"predicted probability of class 1 ({class_names[1]})")
+    ax.set_ylabel("number of examples")
+    ax.legend(fontsize="small")
+    return ax
