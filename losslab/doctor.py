@@ -25,6 +25,7 @@ import math
 import random
 import re
 import time
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -328,6 +329,9 @@ def _fmt(x: float) -> str:
 # --------------------------------------------------------------------------------- backend primitives
 
 
+_JAX_GRADIENTS: dict[int, tuple] = {}
+
+
 def gradients(model: keras.Model, x: np.ndarray, y: np.ndarray) -> tuple[float, list[np.ndarray]]:
     """The training loss on (x, y) and its gradient for every trainable variable, in training mode.
 
@@ -351,17 +355,26 @@ def gradients(model: keras.Model, x: np.ndarray, y: np.ndarray) -> tuple[float, 
     if backend == "jax":
         import jax
 
-        non_trainable = [v.value for v in model.non_trainable_variables]
-        metrics_vars = [v.value for v in model.metrics_variables]
+        step = _JAX_GRADIENTS.get(id(model))
+        if step is None or step[0] is not model:
 
-        def loss_fn(trainable):  # noqa: ANN001, ANN202
-            y_pred, new_non_trainable = model.stateless_call(trainable, non_trainable, x, training=True)
-            loss, _ = model.stateless_compute_loss(
-                trainable, new_non_trainable, metrics_vars, x=x, y=y, y_pred=y_pred, training=True
-            )
-            return loss
+            def loss_fn(trainable, non_trainable, metrics_vars, x, y):  # noqa: ANN001, ANN202
+                y_pred, new_non_trainable = model.stateless_call(trainable, non_trainable, x, training=True)
+                loss, _ = model.stateless_compute_loss(
+                    trainable, new_non_trainable, metrics_vars, x=x, y=y, y_pred=y_pred, training=True
+                )
+                return loss
 
-        loss, grads = jax.value_and_grad(loss_fn)([v.value for v in variables])
+            step = (model, jax.jit(jax.value_and_grad(loss_fn)))
+            _JAX_GRADIENTS.clear()  # keep one model's compiled function, not every model's
+            _JAX_GRADIENTS[id(model)] = step
+        loss, grads = step[1](
+            [v.value for v in variables],
+            [v.value for v in model.non_trainable_variables],
+            [v.value for v in model.metrics_variables],
+            x,
+            y,
+        )
         return float(loss), [np.asarray(g) for g in grads]
     if backend == "torch":  # pragma: no cover - torch is not installed on the course's test machines
         import torch
@@ -1991,6 +2004,14 @@ def examine(
     rng = np.random.default_rng(seed)
     ctx.sample = np.sort(rng.choice(len(ctx.x), size=min(len(ctx.x), 1024), replace=False))
 
+    with warnings.catch_warnings():  # the report says what Keras would warn about, with evidence
+        warnings.simplefilter("ignore")
+        _run_checks(ctx, skip)
+    return Report(ctx.findings, time.perf_counter() - started)
+
+
+def _run_checks(ctx: _Context, skip: set[str]) -> None:
+    model = ctx.model
     snapshot = _Snapshot(model)
     try:
         ctx.pred0 = ctx.predict(ctx.x[ctx.sample])
@@ -2050,7 +2071,6 @@ def examine(
         _resolve(ctx)
     finally:
         snapshot.restore()
-    return Report(ctx.findings, time.perf_counter() - started)
 
 
 def _guard(ctx: _Context, name: str, fn: Callable, *args: Any) -> Any:
@@ -2110,7 +2130,7 @@ class TrainingMonitor(keras.callbacks.Callback):
         finding = Finding(kind, severity, evidence, fix, cause)
         self.findings.append(finding)
         if self.verbose:
-            print(f"TrainingMonitor: {evidence}. {fix}.", flush=True)
+            print(f"TrainingMonitor: {evidence}. Fix: {fix}.", flush=True)
 
     def on_train_begin(self, logs=None) -> None:  # noqa: ANN001
         self.findings, self.losses, self.val_losses = [], [], []
@@ -2148,20 +2168,30 @@ class TrainingMonitor(keras.callbacks.Callback):
         if not math.isfinite(loss):
             return
         p = self.patience
-        if self.n_classes and len(self.losses) > p:
+        stuck = False
+        if self.n_classes and len(self.losses) >= p:
             chance = math.log(self.n_classes)
             recent = self.losses[-p:]
-            if all(abs(v - chance) < 0.02 * chance for v in recent):
+            stuck = all(abs(v - chance) < 0.05 * chance for v in recent)
+            if stuck:
+                spike = max(self.losses) > 3 * chance
                 self._say(
                     "stuck",
-                    f"the loss has sat at {recent[-1]:.3f}, close to ln {self.n_classes} = "
-                    f"{chance:.3f}, for {p} epochs: the model gives every class the same probability",
-                    "if the loss spiked first, the learning rate is too high; if it never moved, check the "
-                    "gradients (vanishing, dead units) and the loss",
-                    None,
+                    f"the loss has sat at {recent[-1]:.3f}, close to ln {self.n_classes} = {chance:.3f}, for "
+                    f"{p} epochs"
+                    + (f" after a spike to {max(self.losses):.4g}" if spike else "")
+                    + ": the model gives every input the same prediction",
+                    "lower the learning rate: the large steps threw the weights where every unit is dead or "
+                    "saturated"
+                    if spike
+                    else "check the gradients (vanishing, dead units), the loss and the learning rate",
+                    "lr_too_high" if spike else None,
                 )
-        if len(self.losses) > p and all(
-            b > a for a, b in zip(self.losses[-p - 1 : -1], self.losses[-p:], strict=True)
+        if (
+            not stuck
+            and len(self.losses) > p
+            and self.losses[-1] > 1.05 * self.losses[-p - 1]
+            and all(b > a for a, b in zip(self.losses[-p - 1 : -1], self.losses[-p:], strict=True))
         ):
             self._say(
                 "rising",
@@ -2205,6 +2235,14 @@ class TrainingMonitor(keras.callbacks.Callback):
 
 
 # ---------------------------------------------------------------------------------------------- misc
+
+
+def tensorboard_available() -> bool:
+    """True when ``keras.callbacks.TensorBoard`` can write: it needs TensorFlow and the tensorboard package.
+    """
+    import importlib.util
+
+    return all(importlib.util.find_spec(name) is not None for name in ("tensorflow", "tensorboard"))
 
 
 def read_tensorboard(logdir: str) -> dict[str, dict[str, list[tuple[int, float]]]]:
