@@ -153,6 +153,10 @@ class Report:
             raise KeyError(f"no finding for {check!r}; checks: {sorted({f.check for f in self.findings})}")
         return max(found, key=lambda f: _RANK[f.severity])
 
+    def only(self, *checks: str) -> Report:
+        """The findings of some checks only, e.g. to show the one that names a cause."""
+        return Report([f for f in self.findings if f.check in checks], self.seconds, self.title)
+
     def summary(self) -> str:
         causes = self.causes()
         verdict = (
@@ -160,7 +164,8 @@ class Report:
             if not causes
             else "suspects: " + ", ".join(f"{c} ({CAUSES[c]})" for c in causes)
         )
-        return f"{self.title}: {len(self.findings)} findings in {self.seconds:.1f} s; {verdict}"
+        n = len(self.findings)
+        return f"{self.title}: {n} finding{'' if n == 1 else 's'} in {self.seconds:.1f} s; {verdict}"
 
     def __str__(self) -> str:
         ordered = sorted(self.findings, key=lambda f: -_RANK[f.severity])
@@ -1783,7 +1788,10 @@ def _ema(values: np.ndarray, beta: float = 0.9) -> np.ndarray:
     return out
 
 
-def _check_determinism(ctx: _Context) -> None:
+def _check_determinism(ctx: _Context, trainer: _Trainer) -> None:
+    if "repeat" not in ctx.facts:
+        ctx.facts["repeat"] = trainer.run(60 if ctx.quick else 200).losses
+        trainer.snapshot.restore()
     a, b = ctx.facts.get("probe", {}).get("losses", []), ctx.facts.get("repeat", [])
     if not a or not b:
         return
@@ -1956,6 +1964,7 @@ def examine(
     build: Callable[[], keras.Model] | None = None,
     quick: bool = True,
     seed: int = 0,
+    only: Iterable[str] | None = None,
     skip: Iterable[str] = (),
 ) -> Report:
     """Run the doctor's checks on a compiled model and its training data; return a ``Report``.
@@ -1963,7 +1972,8 @@ def examine(
     Pass what you pass to ``fit`` (validation_data or validation_split, batch_size, epochs, class_weight,
     shuffle), and optionally a ``history`` to read its curves and a ``build`` function (no arguments,
     returns a fresh compiled model) to check that experiments are reproducible. ``quick=True`` keeps it to a
-    few seconds for small models; ``quick=False`` trains longer probes. ``skip`` names checks to leave out.
+    few seconds for small models; ``quick=False`` trains longer probes. ``only`` runs just the named checks
+    (and what they need), ``skip`` leaves checks out; the names are in ``CHECKS``.
     The model (weights, BatchNorm statistics, optimizer state) is restored exactly before returning.
     """
     started = time.perf_counter()
@@ -2000,18 +2010,53 @@ def examine(
     )
     if validation_split and validation_data is None:
         ctx.facts["all_labels"] = np.concatenate([y, y_val])  # sortedness is a property of the whole array
-    skip = set(skip)
+    unknown = (set(only or ()) | set(skip)) - set(CHECKS)
+    if unknown:
+        raise ValueError(f"unknown check(s) {sorted(unknown)}; the checks are {list(CHECKS)}")
+    wanted = (set(only) if only is not None else set(CHECKS)) - set(skip)
     rng = np.random.default_rng(seed)
     ctx.sample = np.sort(rng.choice(len(ctx.x), size=min(len(ctx.x), 1024), replace=False))
 
     with warnings.catch_warnings():  # the report says what Keras would warn about, with evidence
         warnings.simplefilter("ignore")
-        _run_checks(ctx, skip)
+        _run_checks(ctx, wanted)
     return Report(ctx.findings, time.perf_counter() - started)
 
 
-def _run_checks(ctx: _Context, skip: set[str]) -> None:
-    model = ctx.model
+# What each check needs measured first (it reads the facts those measurements leave behind).
+_NEEDS = {
+    "curves": {"initial_loss", "gradient_norms"},
+    "update_ratio": {"curves"},
+    "label_quality": {"curves"},
+    "lr_sweep": {"curves"},
+    "determinism": {"curves"},
+    "overfit_one_batch": {"initial_loss"},
+}
+_STATIC = (
+    "trainable_weights",
+    "activation_vs_loss",
+    "labels_vs_loss",
+    "input_scale",
+    "target_scale",
+    "class_prior",
+    "data_hygiene",
+    "training_budget",
+    "monitoring",
+    "training_mode",
+)
+
+
+def _closure(wanted: set[str]) -> set[str]:
+    needed = set(wanted) | set(_STATIC)  # static checks are cheap and inform the others' conclusions
+    while True:
+        more = set().union(*(_NEEDS.get(c, set()) for c in needed)) - needed
+        if not more:
+            return needed
+        needed |= more
+
+
+def _run_checks(ctx: _Context, wanted: set[str]) -> None:
+    model, run = ctx.model, _closure(wanted)
     snapshot = _Snapshot(model)
     try:
         ctx.pred0 = ctx.predict(ctx.x[ctx.sample])
@@ -2028,10 +2073,8 @@ def _run_checks(ctx: _Context, skip: set[str]) -> None:
             ("monitoring", _check_monitoring),
         ]
         for name, fn in static:
-            if name not in skip:
-                _guard(ctx, name, fn, ctx)
-        if "training_mode" not in skip:
-            _guard(ctx, "training_mode", _check_training_mode, ctx, snapshot)
+            _guard(ctx, name, fn, ctx)
+        _guard(ctx, "training_mode", _check_training_mode, ctx, snapshot)
         if ctx.fatal:
             ctx.add(
                 "training",
@@ -2039,36 +2082,38 @@ def _run_checks(ctx: _Context, skip: set[str]) -> None:
                 f"training checks skipped: Keras cannot train with these labels ({ctx.fatal})",
             )
         else:
-            if "initial_loss" not in skip:
+            if "initial_loss" in run:
                 _guard(ctx, "initial_loss", _check_initial_loss, ctx)
                 snapshot.restore()
-            if "gradient_norms" not in skip:
+            if "gradient_norms" in run:
                 _guard(ctx, "gradient_norms", _check_gradients, ctx, snapshot)
             trainer = _Trainer(ctx, snapshot)
-            probe = _guard(ctx, "curves", _check_probe, ctx, trainer)
-            snapshot.restore()
-            if probe:
-                if "curves" not in skip:
+            if "curves" in run:
+                probe = _guard(ctx, "curves", _check_probe, ctx, trainer)
+                snapshot.restore()
+                if probe:
                     _curve_rules(ctx, probe["losses"], [v for _, v in probe["val"]] or None, "step", "probe")
-                for name, fn in (
-                    ("update_ratio", _check_update_ratio),
-                    ("label_quality", _check_label_quality),
-                ):
-                    if name not in skip:
-                        _guard(ctx, name, fn, ctx)
+                    for name, fn in (
+                        ("update_ratio", _check_update_ratio),
+                        ("label_quality", _check_label_quality),
+                    ):
+                        if name in run:
+                            _guard(ctx, name, fn, ctx)
             for name, fn in (
                 ("lr_sweep", _check_lr),
                 ("overfit_one_batch", _check_overfit_one_batch),
                 ("zeroed_inputs", _check_input_independent),
             ):
-                if name not in skip:
+                if name in run:
                     _guard(ctx, name, fn, ctx, trainer)
                     snapshot.restore()
-            if "determinism" not in skip:
-                _guard(ctx, "determinism", _check_determinism, ctx)
-        if "history" not in skip:
+            if "determinism" in run:
+                _guard(ctx, "determinism", _check_determinism, ctx, trainer)
+                snapshot.restore()
+        if "history" in run:
             _guard(ctx, "history", _check_history, ctx)
         _resolve(ctx)
+        ctx.findings[:] = [f for f in ctx.findings if f.check in wanted or f.check == "training"]
     finally:
         snapshot.restore()
 
@@ -2238,8 +2283,7 @@ class TrainingMonitor(keras.callbacks.Callback):
 
 
 def tensorboard_available() -> bool:
-    """True when ``keras.callbacks.TensorBoard`` can write: it needs TensorFlow and the tensorboard package.
-    """
+    """Whether keras.callbacks.TensorBoard can write (it needs TensorFlow and the tensorboard package)."""
     import importlib.util
 
     return all(importlib.util.find_spec(name) is not None for name in ("tensorflow", "tensorboard"))
