@@ -177,7 +177,7 @@ class InputNorm(keras.layers.Layer):
     def __init__(self, always_inference: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.always_inference = always_inference
-        self.norm = keras.layers.BatchNormalization()
+        self.norm = keras.layers.BatchNormalization(momentum=0.9)  # running averages settle in ~30 steps
 
     def call(self, x, training=None):  # noqa: ANN001
         if self.always_inference:
@@ -198,6 +198,33 @@ def error_rate(y_true, y_pred):  # noqa: ANN001
 
 
 # ------------------------------------------------------------------------------------------ setups
+
+
+class EagerValidation(keras.callbacks.Callback):
+    """Adds ``val_loss`` and ``val_<metric>`` to the logs at the end of every epoch, from one forward pass
+    over the validation data: what ``fit(validation_data=...)`` reports (tests/test_clinic.py compares them),
+    minus the compile time of Keras' evaluation function. Place it before callbacks that read ``val_*``."""
+
+    def __init__(self, x_val: np.ndarray, y_val: np.ndarray) -> None:
+        super().__init__()
+        self.x_val, self.y_val = x_val, y_val
+
+    def on_epoch_end(self, epoch, logs=None) -> None:  # noqa: ANN001
+        if logs is None:
+            return
+        model = self.model
+        sync = getattr(model, "jax_state_sync", None)
+        if sync is not None:
+            sync()
+        y_pred = model(self.x_val, training=False)
+        loss = model.compute_loss(x=self.x_val, y=self.y_val, y_pred=y_pred, training=False)
+        model.reset_metrics()
+        results = model.compute_metrics(self.x_val, self.y_val, y_pred, sample_weight=None)
+        logs["val_loss"] = float(keras.ops.convert_to_numpy(loss))
+        for name, value in results.items():
+            if name != "loss":
+                logs[f"val_{name}"] = float(keras.ops.convert_to_numpy(value))
+        model.reset_metrics()
 
 
 @dataclass
@@ -222,18 +249,27 @@ class Setup:
         callbacks: list | None = None,
         progress: str | None = None,
     ) -> dict[str, list[float]]:
-        """``model.fit`` with this setup's data and arguments; returns (and keeps) the history dict."""
+        """``model.fit`` with this setup's data and arguments; returns (and keeps) the history dict.
+
+        The validation metrics come from ``EagerValidation``, not ``fit(validation_data=...)``: the same
+        numbers, without compiling an evaluation function for each of the clinic's forty small models.
+        """
         from losslab.progress import EpochProgress
 
         kwargs = dict(self.fit)
         if epochs is not None:
             kwargs["epochs"] = epochs
         callbacks = list(callbacks or []) + list(kwargs.pop("callbacks", []))
+        x, y, validation = self.x, self.y, self.validation_data
+        split = kwargs.pop("validation_split", None)
+        if split and validation is None:  # exactly what Keras does: the last rows, before any shuffling
+            cut = int(math.floor(len(x) * (1.0 - split)))
+            x, y, validation = x[:cut], y[:cut], (x[cut:], y[cut:])
+        if validation is not None:
+            callbacks.insert(0, EagerValidation(*validation))
         if progress:
             callbacks.append(EpochProgress(progress))
-        history = self.model.fit(
-            self.x, self.y, validation_data=self.validation_data, verbose=0, callbacks=callbacks, **kwargs
-        )
+        history = self.model.fit(x, y, verbose=0, callbacks=callbacks, **kwargs)
         self.history = {k: [float(v) for v in vals] for k, vals in history.history.items()}
         return self.history
 
@@ -257,7 +293,7 @@ class Setup:
         )
 
 
-def _digits_setup(model: keras.Model, *, epochs: int = 10, batch_size: int = 32, **fit: Any) -> Setup:
+def _digits_setup(model: keras.Model, *, epochs: int = 6, batch_size: int = 32, **fit: Any) -> Setup:
     d = _digits()
     return Setup(
         model, d.x_train, d.y_train, (d.x_val, d.y_val), dict(epochs=epochs, batch_size=batch_size, **fit)
@@ -311,7 +347,7 @@ def unscaled_inputs(seed: int = 0) -> Setup:
     keras.utils.set_random_seed(seed)
     model = mlp(13, 3, hidden=(32,))
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss=logits_loss(), metrics=["accuracy"])
-    return Setup(model, wine.x_train, wine.y_train, (wine.x_val, wine.y_val), dict(epochs=30, batch_size=16))
+    return Setup(model, wine.x_train, wine.y_train, (wine.x_val, wine.y_val), dict(epochs=15, batch_size=16))
 
 
 def wine_scaled(seed: int = 0) -> Setup:
@@ -319,7 +355,7 @@ def wine_scaled(seed: int = 0) -> Setup:
     keras.utils.set_random_seed(seed)
     model = mlp(13, 3, hidden=(32,))
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss=logits_loss(), metrics=["accuracy"])
-    return Setup(model, wine.x_train, wine.y_train, (wine.x_val, wine.y_val), dict(epochs=30, batch_size=16))
+    return Setup(model, wine.x_train, wine.y_train, (wine.x_val, wine.y_val), dict(epochs=15, batch_size=16))
 
 
 def label_noise(seed: int = 0) -> Setup:
@@ -329,7 +365,7 @@ def label_noise(seed: int = 0) -> Setup:
     keras.utils.set_random_seed(seed)
     model = mlp(64, 10)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=logits_loss(), metrics=["accuracy"])
-    return Setup(model, d.x_train, y_train, (d.x_val, y_val), dict(epochs=10, batch_size=32))
+    return Setup(model, d.x_train, y_train, (d.x_val, y_val), dict(epochs=8, batch_size=32))
 
 
 def _binary_mlp(n_inputs: int, output_bias: float | None = None) -> keras.Sequential:
@@ -353,9 +389,9 @@ def class_imbalance(seed: int = 0) -> Setup:
     keras.utils.set_random_seed(seed)
     model = _binary_mlp(d.n_features)
     model.compile(
-        optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy", metrics=_binary_metrics()
+        optimizer=keras.optimizers.Adam(3e-3), loss="binary_crossentropy", metrics=_binary_metrics()
     )
-    return Setup(model, d.x_train, d.y_train, (d.x_val, d.y_val), dict(epochs=10, batch_size=64))
+    return Setup(model, d.x_train, d.y_train, (d.x_val, d.y_val), dict(epochs=10, batch_size=128))
 
 
 def class_imbalance_fixed(seed: int = 0) -> Setup:
@@ -364,11 +400,11 @@ def class_imbalance_fixed(seed: int = 0) -> Setup:
     keras.utils.set_random_seed(seed)
     model = _binary_mlp(d.n_features, output_bias=math.log(positives / negatives))  # starts at the prior
     model.compile(
-        optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy", metrics=_binary_metrics()
+        optimizer=keras.optimizers.Adam(3e-3), loss="binary_crossentropy", metrics=_binary_metrics()
     )
     weights = {0: (positives + negatives) / (2 * negatives), 1: (positives + negatives) / (2 * positives)}
     return Setup(
-        model, d.x_train, d.y_train, (d.x_val, d.y_val), dict(epochs=10, batch_size=64, class_weight=weights)
+        model, d.x_train, d.y_train, (d.x_val, d.y_val), dict(epochs=10, batch_size=128, class_weight=weights)
     )
 
 
@@ -404,14 +440,14 @@ def vanishing_gradients(seed: int = 0) -> Setup:
     keras.utils.set_random_seed(seed)
     model = mlp(64, 10, hidden=(64,) * 10, activation="sigmoid")  # <- 10 sigmoid layers, Glorot init
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=logits_loss(), metrics=["accuracy"])
-    return _digits_setup(model)
+    return _digits_setup(model, epochs=10)  # deep networks start slower
 
 
 def deep_relu_he(seed: int = 0) -> Setup:
     keras.utils.set_random_seed(seed)
     model = mlp(64, 10, hidden=(64,) * 10, activation="relu", init="he_normal")  # ReLU + He init
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=logits_loss(), metrics=["accuracy"])
-    return _digits_setup(model)
+    return _digits_setup(model, epochs=10)  # deep networks start slower
 
 
 def bad_initialization(seed: int = 0) -> Setup:
@@ -439,7 +475,7 @@ def exploding_gradients(seed: int = 0) -> Setup:
         loss=logits_loss(),
         metrics=["accuracy"],
     )
-    return Setup(model, d.x_train, d.y_train, (d.x_val, d.y_val), dict(epochs=10, batch_size=32))
+    return Setup(model, d.x_train, d.y_train, (d.x_val, d.y_val), dict(epochs=8, batch_size=32))
 
 
 def exploding_clipped(seed: int = 0) -> Setup:
@@ -451,7 +487,7 @@ def exploding_clipped(seed: int = 0) -> Setup:
         loss=logits_loss(),
         metrics=["accuracy"],
     )
-    return Setup(model, d.x_train, d.y_train, (d.x_val, d.y_val), dict(epochs=10, batch_size=32))
+    return Setup(model, d.x_train, d.y_train, (d.x_val, d.y_val), dict(epochs=8, batch_size=32))
 
 
 def batch_size(seed: int = 0) -> Setup:
@@ -487,7 +523,7 @@ def unshuffled_split(seed: int = 0) -> Setup:
     model = mlp(64, 10)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=logits_loss(), metrics=["accuracy"])
     return Setup(
-        model, x, y, None, dict(epochs=10, batch_size=32, validation_split=0.2)
+        model, x, y, None, dict(epochs=8, batch_size=32, validation_split=0.2)
     )  # <- last 20%: 8s and 9s
 
 
@@ -498,7 +534,7 @@ def shuffled_split(seed: int = 0) -> Setup:
     keras.utils.set_random_seed(seed)
     model = mlp(64, 10)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=logits_loss(), metrics=["accuracy"])
-    return Setup(model, x, y, None, dict(epochs=10, batch_size=32, validation_split=0.2))
+    return Setup(model, x, y, None, dict(epochs=8, batch_size=32, validation_split=0.2))
 
 
 def underfitting(seed: int = 0) -> Setup:
@@ -508,7 +544,7 @@ def underfitting(seed: int = 0) -> Setup:
         [keras.Input(shape=(2,)), keras.layers.Dense(1, activation="sigmoid")]
     )  # <- a straight line
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="binary_crossentropy", metrics=["accuracy"])
-    return Setup(model, d.x_train, d.y_train, (d.x_val, d.y_val), dict(epochs=20, batch_size=32))
+    return Setup(model, d.x_train, d.y_train, (d.x_val, d.y_val), dict(epochs=10, batch_size=32))
 
 
 def moons_mlp(seed: int = 0) -> Setup:
@@ -523,7 +559,7 @@ def moons_mlp(seed: int = 0) -> Setup:
         ]
     )
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="binary_crossentropy", metrics=["accuracy"])
-    return Setup(model, d.x_train, d.y_train, (d.x_val, d.y_val), dict(epochs=20, batch_size=32))
+    return Setup(model, d.x_train, d.y_train, (d.x_val, d.y_val), dict(epochs=10, batch_size=32))
 
 
 def overfitting(seed: int = 0) -> Setup:
@@ -531,7 +567,7 @@ def overfitting(seed: int = 0) -> Setup:
     keras.utils.set_random_seed(seed)
     model = mlp(40, 2, hidden=(256, 256))  # <- ... and 77,000 weights
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=logits_loss(), metrics=["accuracy"])
-    return Setup(model, d.x_train, d.y_train, (d.x_val, d.y_val), dict(epochs=40, batch_size=32))
+    return Setup(model, d.x_train, d.y_train, (d.x_val, d.y_val), dict(epochs=20, batch_size=32))
 
 
 def regularized(seed: int = 0) -> Setup:
@@ -541,7 +577,7 @@ def regularized(seed: int = 0) -> Setup:
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=logits_loss(), metrics=["accuracy"])
     stop = keras.callbacks.EarlyStopping(patience=5, restore_best_weights=True)  # and EarlyStopping
     return Setup(
-        model, d.x_train, d.y_train, (d.x_val, d.y_val), dict(epochs=40, batch_size=32, callbacks=[stop])
+        model, d.x_train, d.y_train, (d.x_val, d.y_val), dict(epochs=20, batch_size=32, callbacks=[stop])
     )
 
 
@@ -557,7 +593,7 @@ def training_flag(seed: int = 0) -> Setup:
         ]
     )
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss=logits_loss(), metrics=["accuracy"])
-    return Setup(model, wine.x_train, wine.y_train, (wine.x_val, wine.y_val), dict(epochs=30, batch_size=16))
+    return Setup(model, wine.x_train, wine.y_train, (wine.x_val, wine.y_val), dict(epochs=15, batch_size=16))
 
 
 def training_flag_fixed(seed: int = 0) -> Setup:
@@ -572,7 +608,7 @@ def training_flag_fixed(seed: int = 0) -> Setup:
         ]
     )
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss=logits_loss(), metrics=["accuracy"])
-    return Setup(model, wine.x_train, wine.y_train, (wine.x_val, wine.y_val), dict(epochs=30, batch_size=16))
+    return Setup(model, wine.x_train, wine.y_train, (wine.x_val, wine.y_val), dict(epochs=15, batch_size=16))
 
 
 def frozen_layers(seed: int = 0) -> Setup:
@@ -581,14 +617,14 @@ def frozen_layers(seed: int = 0) -> Setup:
     for layer in model.layers[:-1]:
         layer.trainable = False  # <- "freeze the base", but the base was never trained
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=logits_loss(), metrics=["accuracy"])
-    return _digits_setup(model)
+    return _digits_setup(model, epochs=8)
 
 
 def unfrozen(seed: int = 0) -> Setup:
     keras.utils.set_random_seed(seed)
     model = mlp(64, 10, hidden=(16, 64))  # every layer trains
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=logits_loss(), metrics=["accuracy"])
-    return _digits_setup(model)
+    return _digits_setup(model, epochs=8)
 
 
 def reused_model(seed: int = 0) -> Setup:
@@ -596,7 +632,7 @@ def reused_model(seed: int = 0) -> Setup:
     keras.utils.set_random_seed(seed)
     model = mlp(64, 10)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=logits_loss(), metrics=["accuracy"])
-    model.fit(d.x_train, d.y_train, epochs=5, batch_size=32, verbose=0)  # experiment 1: Adam
+    model.fit(d.x_train, d.y_train, epochs=3, batch_size=32, verbose=0)  # experiment 1: Adam
     model.compile(
         optimizer=keras.optimizers.SGD(learning_rate=1e-4),  # <- experiment 2 reuses the trained model
         loss=logits_loss(),
@@ -632,7 +668,7 @@ def not_reproducible(seed: int = 0) -> Setup:
         return model
 
     keras.utils.set_random_seed(seed)
-    setup = _digits_setup(build(), epochs=5)
+    setup = _digits_setup(build(), epochs=2)
     setup.build = build
     return setup
 
@@ -644,7 +680,7 @@ def reproducible(seed: int = 0) -> Setup:
         model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=logits_loss(), metrics=["accuracy"])
         return model
 
-    setup = _digits_setup(build(), epochs=5)
+    setup = _digits_setup(build(), epochs=2)
     setup.build = build
     return setup
 
@@ -1001,13 +1037,16 @@ def compare(
     title: str,
     ylabel: str | None = None,
     log_y: bool = False,
-    ax=None,
-):  # noqa: ANN001, ANN201 - a matplotlib Axes
+    validation: bool = True,
+    ax=None,  # noqa: ANN001
+):  # noqa: ANN201 - a matplotlib Axes
     """Training curves of several trained setups on one axis (validation dashed), via losslab.plots."""
     from losslab import plots
 
     histories = {label: setup.history for label, setup in runs.items()}
-    return plots.curves(histories, metric, title=title, ylabel=ylabel, log_y=log_y, ax=ax)
+    return plots.curves(
+        histories, metric, title=title, ylabel=ylabel, log_y=log_y, validation=validation, ax=ax
+    )
 
 
 @dataclass

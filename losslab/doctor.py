@@ -1282,7 +1282,7 @@ def _check_gradients(ctx: _Context, snapshot: _Snapshot) -> None:
         ctx.add("gradient_norms", "info", "no weight matrices to compare: " + shown)
         return
     first, last = norms[kernels[0]], norms[kernels[-1]]
-    ratio = first / last if last > 0 else float("inf")
+    ratio = first / last if last > 0 else float("nan")
     relative = max((norms[i] / weights[i] for i in kernels if weights[i] > 0), default=0.0)
     ctx.facts["grad_ratio"] = ratio
     ctx.facts["grad_relative"] = relative
@@ -1291,7 +1291,17 @@ def _check_gradients(ctx: _Context, snapshot: _Snapshot) -> None:
         f"90th percentile of the total norm over {n_batches} batches {_fmt(ctx.facts['grad_global_p90'])}"
     )
     dead = [k for k, i in zip(table, kernels, strict=True) if norms[i] == 0]
-    if len(kernels) >= 2 and ratio < 1e-3:
+    if dead:
+        ctx.add(
+            "gradient_norms",
+            "warning",
+            evidence + f"; no gradient at all reaches {', '.join(dead)}",
+            "dead ReLUs (every unit off for every input, often after too large a step) or a layer the loss "
+            "does not depend on: lower the learning rate and rebuild; He init or LeakyReLU help",
+            None,
+            norms=table,
+        )
+    elif len(kernels) >= 2 and ratio < 1e-3:
         ctx.add(
             "gradient_norms",
             "problem",
@@ -1313,15 +1323,6 @@ def _check_gradients(ctx: _Context, snapshot: _Snapshot) -> None:
             "exploding_gradients",
             norms=table,
             ratio=ratio,
-        )
-    elif dead:
-        ctx.add(
-            "gradient_norms",
-            "warning",
-            evidence + f"; no gradient at all reaches {', '.join(dead)}",
-            "dead ReLUs or a disconnected layer: lower the learning rate, use He init or LeakyReLU",
-            None,
-            norms=table,
         )
     else:
         ctx.add("gradient_norms", "ok", evidence, norms=table, ratio=ratio)
@@ -2087,6 +2088,9 @@ def _run_checks(ctx: _Context, wanted: set[str]) -> None:
                 snapshot.restore()
             if "gradient_norms" in run:
                 _guard(ctx, "gradient_norms", _check_gradients, ctx, snapshot)
+                for f in ctx.findings:
+                    if f.check == "gradient_norms" and "grad_global_p90" in ctx.facts:
+                        f.values["p90"] = ctx.facts["grad_global_p90"]
             trainer = _Trainer(ctx, snapshot)
             if "curves" in run:
                 probe = _guard(ctx, "curves", _check_probe, ctx, trainer)
