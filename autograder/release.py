@@ -44,11 +44,16 @@ def nbgrader(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
                           capture_output=True, text=True)
 
 
-def generate(assignment: str, release_dir: Path, db_url: str | None = None) -> Path:
-    """``nbgrader generate_assignment`` into release_dir; returns the released assignment folder."""
+def generate(assignment: str, release_dir: Path, db_url: str | None = None, source: Path | None = None) -> Path:
+    """``nbgrader generate_assignment`` into release_dir; returns the released assignment folder.
+
+    `source` is nbgrader's source folder (default: solutions/); the tests use a fixture course of their own.
+    """
     args = ["generate_assignment", assignment, "--force", f"--CourseDirectory.release_directory={release_dir}"]
     if db_url:
         args.append(f"--CourseDirectory.db_url={db_url}")
+    if source is not None:
+        args.append(f"--CourseDirectory.source_directory={source}")
     done = nbgrader(*args)
     if done.returncode != 0:
         raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{done.stdout}\n{done.stderr}")
