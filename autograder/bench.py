@@ -37,7 +37,8 @@ def _submit(root: Path, assignment: str, students: list[str]) -> None:
             shutil.copyfile(path, folder / path.name)
 
 
-def _timed_grade(assignment: str, count: int, jobs: int, limits: Limits, feedback: bool) -> tuple[float, list]:
+def _timed_grade(assignment: str, count: int, jobs: int, limits: Limits,
+                 feedback: bool) -> tuple[float, list]:
     with tempfile.TemporaryDirectory(prefix="losslab-bench-") as tmp:
         root = Path(tmp)
         _submit(root, assignment, [f"student{i:02d}" for i in range(count)])
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assignment", default="00_warmup")
     parser.add_argument("--submissions", type=int, default=20)
-    parser.add_argument("--jobs", type=int, default=None, help="parallel workers (default: the number of cores)")
+    parser.add_argument("--jobs", type=int, default=None, help="parallel workers (default: one per core)")
     parser.add_argument("--repeat", type=int, default=1, help="repeat the overhead measurement (median)")
     args = parser.parse_args(argv)
     jobs = args.jobs or default_jobs()
@@ -94,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     parallel, par_results = _timed_grade(args.assignment, args.submissions, jobs, limits, feedback=False)
     speedup = sequential / parallel
     goal = SPEEDUP_GOAL_PER_CORE * jobs
-    print(f"  {args.submissions} submissions, {jobs} workers           {parallel:8.1f} s   speed-up {speedup:.2f}x "
+    print(f"  {args.submissions} submissions, {jobs} workers           {parallel:8.1f} s   "
+          f"speed-up {speedup:.2f}x "
           f"(goal about {jobs}x){'' if speedup >= goal else '  BELOW GOAL'}")
     bad = [r for r in seq_results + par_results if r.status != "ok"]
     if bad:
@@ -102,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     from losslab.bench import machine
 
     OUT.mkdir(exist_ok=True)
-    record = {"machine": machine(), "assignment": args.assignment, "submissions": args.submissions, "jobs": jobs,
+    record = {"machine": machine(), "assignment": args.assignment, "submissions": args.submissions,
+              "jobs": jobs,
               "plain_s": plains, "graded_worker_s": graded_workers, "graded_run_s": graded_totals,
               "overhead": overhead, "sequential_s": sequential, "parallel_s": parallel, "speedup": speedup}
     (OUT / "grading.json").write_text(json.dumps(record, indent=1))

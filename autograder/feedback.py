@@ -66,7 +66,8 @@ def execution_map(nb: NotebookNode) -> dict[int, NotebookNode]:
     return out
 
 
-def sanitized_traceback(output: NotebookNode, cell: NotebookNode, counts: dict[int, NotebookNode]) -> list[str]:
+def sanitized_traceback(output: NotebookNode, cell: NotebookNode,
+                        counts: dict[int, NotebookNode]) -> list[str]:
     """The traceback of a test cell's error without hidden code (see the module docstring)."""
     ename, evalue = str(output.get("ename", "Error")), str(output.get("evalue", ""))
     kept: list[str] = []
@@ -119,9 +120,13 @@ def failure_message(cell: NotebookNode, counts: dict[int, NotebookNode] | None =
     """One line explaining why a test cell failed ('' when it passed), safe to show the learner."""
     for output in cell.get("outputs", []):
         if output.get("output_type") == "error":
-            ename, evalue = str(output.get("ename", "Error")), strip_ansi(str(output.get("evalue", ""))).strip()
+            ename = str(output.get("ename", "Error"))
+            evalue = strip_ansi(str(output.get("evalue", ""))).strip()
             if evalue:
                 return f"{ename}: {evalue}"
+            if ename == "NotImplementedError":
+                return ("NotImplementedError: an answer this test uses is not written yet (replace "
+                        "`raise NotImplementedError()` with your code)")
             # an assert without a message: show the failing line if the learner can see it
             for entry in reversed(list(output.get("traceback", []))):
                 match = CELL_FRAME.match(strip_ansi(entry))
@@ -138,7 +143,7 @@ def failure_message(cell: NotebookNode, counts: dict[int, NotebookNode] | None =
 
 
 def test_results(nb: NotebookNode) -> list[TestResult]:
-    """Every test cell of an executed notebook: passed or failed, and why (nbgrader's rule: an error fails)."""
+    """Every test cell of an executed notebook: passed or failed, and why (nbgrader's rule: errors fail)."""
     counts = execution_map(nb)
     out = []
     for cell in nb.cells:

@@ -126,11 +126,21 @@ def _retry(action: Callable[[], object], attempts: int = 20) -> object:
     return None
 
 
+@contextlib.contextmanager
 def _gradebook(url: str):
-    from nbgrader.api import Gradebook
+    """nbgrader's Gradebook with a generous SQLite busy timeout (another program, formgrader, may be writing).
 
-    # a generous SQLite busy timeout: another program (formgrader) may be writing
-    return Gradebook(url + ("&" if "?" in url else "?") + "timeout=30", COURSE_ID)
+    SQLAlchemy 2 warns about nbgrader's own way of adding submissions (SAWarning): not ours to fix, not shown.
+    """
+    import warnings
+
+    from nbgrader.api import Gradebook
+    from sqlalchemy.exc import SAWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)
+        with Gradebook(url + ("&" if "?" in url else "?") + "timeout=30", COURSE_ID) as gb:
+            yield gb
 
 
 def backup_gradebook(root: Path, keep: int = KEEP_BACKUPS) -> Path | None:
@@ -188,7 +198,7 @@ def merge_submission(main_url: str, stage_url: str, assignment: str, student: st
 
 
 def record_zero(main_url: str, assignment: str, student: str, notebooks: Iterable[str] | None = None) -> None:
-    """Score 0 on every test of the named notebooks (all when None), as nbgrader does for a missing notebook."""
+    """Score 0 on every test of the named notebooks (all when None), as nbgrader does for a missing one."""
     from nbgrader.api import MissingEntry
 
     names = None if notebooks is None else set(notebooks)
@@ -276,7 +286,8 @@ def _restore_setup_cells(nb: nbformat.NotebookNode, release: nbformat.NotebookNo
     for cell in release.cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
         gid = meta.get("grade_id")
-        if gid and meta.get("locked") and not meta.get("grade") and not meta.get("solution") and gid not in present:
+        setup = meta.get("locked") and not meta.get("grade") and not meta.get("solution")
+        if gid and setup and gid not in present:
             position = 0
             if previous_id is not None:
                 for index, existing in enumerate(nb.cells):
@@ -313,7 +324,8 @@ def check_submission(folder: Path, info: dict[str, NotebookInfo]) -> Check:
             if not isinstance(nb.get("cells"), list):
                 raise ValueError("no list of cells")
         except Exception as exc:  # noqa: BLE001 - any unreadable notebook is a status, not a crash
-            check.invalid[name] = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ''}"
+            first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+            check.invalid[name] = f"{type(exc).__name__}: {first}"
             continue
         notebook = info[name]
         seen = {}
@@ -425,13 +437,14 @@ class Grader:
         if check.others:
             result.notes.append(f"other notebooks in the folder, not graded: {', '.join(check.others)}")
         if check.edited:
-            result.notes.append(f"edited test or read-only cells, restored by nbgrader: {', '.join(check.edited)}")
+            result.notes.append(f"edited test or read-only cells, restored by nbgrader: "
+                                f"{', '.join(check.edited)}")
         if check.deleted:
             result.notes.append(f"deleted test cells, restored by nbgrader: {', '.join(check.deleted)}")
+        self._stage(folder, stage, student, check)
         if not check.valid:
             self._no_notebook(student, check, result)
             return
-        self._stage(folder, stage, student, check)
         run = self._run_nbgrader(student, stage)
         result.log = run["log"]
         result.peak_mb = run["peak_mb"]
@@ -462,7 +475,8 @@ class Grader:
         else:
             result.status = "missing-notebook"
             expected = ", ".join(f"{name}.ipynb" for name in check.missing)
-            found = f"; found {', '.join(check.others)} instead (rename it to grade it)" if check.others else ""
+            found = f"; found {', '.join(check.others)} instead (rename it to grade it)" \
+                if check.others else ""
             result.detail = f"no {expected} in the submission{found}"
         with self.db_lock:
             _retry(lambda: record_zero(db_url(self.root), self.assignment, student))
@@ -473,14 +487,20 @@ class Grader:
         target.mkdir(parents=True)
         for path in sorted(folder.rglob("*")):
             rel = path.relative_to(folder)
-            if path.is_symlink() or ".ipynb_checkpoints" in rel.parts or path.suffix == ".ipynb" or path.is_dir():
+            skip = path.is_symlink() or path.is_dir() or path.suffix == ".ipynb"
+            if skip or ".ipynb_checkpoints" in rel.parts:
                 continue
             (target / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target / rel)
-        for name, nb in check.valid.items():
-            nbformat.write(nb, str(target / f"{name}.ipynb"))
-        with self.db_lock:
-            copy_database(self.root / "gradebook.db", stage / "gradebook.db")
+        for name, nb in list(check.valid.items()):
+            try:
+                nbformat.write(nb, str(target / f"{name}.ipynb"))
+            except Exception as exc:  # noqa: BLE001 - read but not writable as a valid notebook
+                del check.valid[name]
+                check.invalid[name] = f"{type(exc).__name__}: {str(exc).strip()[:160]}"
+        if check.valid:
+            with self.db_lock:
+                copy_database(self.root / "gradebook.db", stage / "gradebook.db")
 
     def _protected(self, stage: Path) -> tuple[list[str], list[str]]:
         root = self.root
@@ -500,7 +520,8 @@ class Grader:
             "LOSSLAB_GUARD_READONLY": os.pathsep.join(readonly),
         })
         begin = time.time()
-        args = [sys.executable, "-m", "nbgrader", "autograde", self.assignment, f"--student={student}", "--force",
+        args = [sys.executable, "-m", "nbgrader", "autograde", self.assignment, f"--student={student}",
+                "--force",
                 f"--CourseDirectory.root={stage}", f"--CourseDirectory.db_url={db_url(stage)}",
                 f"--CourseDirectory.source_directory={self.source}",
                 f"--GuardedExecute.deadline={begin + limits.wall_s:.3f}",
@@ -561,8 +582,8 @@ class Grader:
                              f"{self.limits.wall_s:.0f} s limit; no test result was kept")
         elif run["killed"] == "memory":
             result.status = "memory"
-            result.detail = (f"the driver stopped the grading above {self.limits.memory_mb + BACKSTOP_EXTRA_MB:.0f}"
-                             " MB; no test result was kept")
+            ceiling = self.limits.memory_mb + BACKSTOP_EXTRA_MB
+            result.detail = f"the driver stopped the grading above {ceiling:.0f} MB; no test result was kept"
         elif run["killed"] == "cancelled":
             result.status, result.detail = "error", "grading was cancelled"
             return
@@ -571,7 +592,8 @@ class Grader:
             result.detail = "nbgrader could not read the notebook: " + _last_error(log)
         else:
             result.status = "error"
-            result.detail = f"nbgrader autograde failed ({_last_error(log)}); previous grades, if any, are kept"
+            result.detail = (f"nbgrader autograde failed ({_last_error(log)}); previous grades, if any, "
+                             "are kept")
             return
         with self.db_lock:
             _retry(lambda: record_zero(db_url(self.root), self.assignment, student))
@@ -605,7 +627,7 @@ def classify(result: Result, check: Check, runs: list[dict]) -> None:
     for run in runs:
         for event in run.get("events", []):
             reason, cell = event.get("reason"), event.get("cell")
-            where = f" in {cell}" if cell and cell != "replay" else (" while re-running the cells" if cell else "")
+            where = (f" in {cell}" if cell != "replay" else " while re-running the cells") if cell else ""
             if reason == "memory":
                 statuses.append("memory")
                 details.append(f"the kernel went over the memory limit{where}")
@@ -624,7 +646,8 @@ def classify(result: Result, check: Check, runs: list[dict]) -> None:
             statuses.append("timeout")
             details.append(f"over the per-cell time limit: {', '.join(sorted(set(timeouts)))}")
         if run.get("restarts"):
-            details.append(f"kernel restarted {run['restarts']} time(s); the cells after the failure were graded")
+            details.append(f"kernel restarted {run['restarts']} time(s); the cells after the failure were "
+                           "graded")
         if run.get("stopped"):
             details.append(f"grading stopped at {run.get('stopped_at') or 'the start'}: later tests scored 0")
         if run.get("guard") == "unavailable":
@@ -674,7 +697,8 @@ class Progress:
             if self.tty:
                 width = 30
                 filled = int(width * self.done / max(1, self.total))
-                self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} graded, "
+                bar = "#" * filled + "." * (width - filled)
+                self.stream.write(f"\r[{bar}] {self.done}/{self.total} graded, "
                                   f"{elapsed:5.0f} s, last: {result.student} {result.status}\x1b[K")
                 if self.done == self.total:
                     self.stream.write("\n")
@@ -687,11 +711,12 @@ class Progress:
 
 def summary_table(results: list[Result]) -> str:
     width = max([7] + [len(r.student) for r in results])
-    lines = [f"{'student':<{width}}  {'score':>6} {'max':>5} {'time':>7} {'peak MB':>8}  {'status':<16} notes",
+    header = f"{'student':<{width}}  {'score':>6} {'max':>5} {'time':>7} {'peak MB':>8}  {'status':<16} notes"
+    lines = [header,
              "-" * (width + 70)]
     for r in results:
-        notes = "; ".join(([f"{len(r.flags)} suspicious finding(s)"] if r.flags else []) + ([r.detail] if r.detail
-                                                                                               else []))
+        parts = [f"{len(r.flags)} suspicious finding(s)"] if r.flags else []
+        notes = "; ".join(parts + ([r.detail] if r.detail else []))
         lines.append(f"{r.student:<{width}}  {r.score:>6.1f} {r.max_score:>5.1f} {r.seconds:>6.1f}s "
                      f"{r.peak_mb:>8.0f}  {r.status:<16} {notes[:90]}")
     return "\n".join(lines)
@@ -798,16 +823,19 @@ def grade(assignment: str, root: Path = HERE, jobs: int | None = None, feedback:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("assignment")
-    parser.add_argument("--root", type=Path, default=HERE, help="course folder holding submitted/ (default: autograder/)")
-    parser.add_argument("--jobs", type=int, default=None, help="parallel workers (default: the number of cores)")
+    parser.add_argument("--root", type=Path, default=HERE,
+                        help="course folder holding submitted/ (default: autograder/)")
+    parser.add_argument("--jobs", type=int, default=None, help="parallel workers (default: one per core)")
     parser.add_argument("--student", action="append", help="grade only this student (repeat for several)")
-    parser.add_argument("--wall", type=float, default=DEFAULT_WALL_S, help="seconds per submission (default %(default)s)")
+    parser.add_argument("--wall", type=float, default=DEFAULT_WALL_S,
+                        help="seconds per submission (default %(default)s)")
     parser.add_argument("--memory", type=float, default=DEFAULT_MEMORY_MB,
                         help="MB for a submission's kernel process tree (default %(default)s)")
-    parser.add_argument("--cell-timeout", type=int, default=None, help="seconds per cell (default: nbgrader_config.py)")
-    parser.add_argument("--source", type=Path, default=None, help="nbgrader source folder (default: solutions/)")
+    parser.add_argument("--cell-timeout", type=int, default=None,
+                        help="seconds per cell (default: nbgrader_config.py's)")
+    parser.add_argument("--source", type=Path, default=None, help="nbgrader's source (default: solutions/)")
     parser.add_argument("--no-feedback", action="store_true", help="skip feedback HTML and the CSV")
-    parser.add_argument("--feedback-only", action="store_true", help="only (re)write feedback HTML and the CSV")
+    parser.add_argument("--feedback-only", action="store_true", help="only write the feedback and the CSV")
     args = parser.parse_args(argv)
     root = args.root.resolve()
     if args.feedback_only:

@@ -54,10 +54,10 @@ SNAPSHOT_MODULES = ("builtins", "math", "numpy", "numpy.linalg", "losslab", "los
 # IPython adds and removes these around every cell (BuiltinTrap) or at start-up: not a submission's doing.
 _VOLATILE_BUILTINS = {"exit", "quit", "get_ipython", "display", "help", "copyright", "credits", "license",
                      "input", "raw_input"}  # ipykernel swaps input() around every request
-# Built-ins a visible test calls by name: a callable of the notebook's own under one of these names is removed.
-_SHADOWED_BUILTINS = ("abs", "all", "any", "bool", "callable", "float", "getattr", "hasattr", "int", "isinstance",
-                      "issubclass", "len", "round", "str", "type", "AssertionError", "Exception",
-                      "BaseException")
+# Built-ins a visible test calls by name: a callable of the notebook's own under one of these names goes.
+_SHADOWED_BUILTINS = ("abs", "all", "any", "bool", "callable", "float", "getattr", "hasattr", "int",
+                      "isinstance", "issubclass", "len", "round", "str", "type", "AssertionError",
+                      "Exception", "BaseException")
 _MODULE_NAMES = {"np": "numpy", "numpy": "numpy", "math": "math", "keras": "keras", "losslab": "losslab"}
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 # Events that change a path: the positions of the paths they change in the event's arguments.
@@ -191,8 +191,8 @@ class Guard:
                 self.record("flag", f"replaced the module {name} in sys.modules (restored)")
             current = vars(module)
             for key, value in saved.items():
-                if name == "builtins" and (key in _VOLATILE_BUILTINS or
-                                           (key.startswith("_") and key not in {"__import__", "__build_class__"})):
+                if name == "builtins" and (key in _VOLATILE_BUILTINS or (
+                        key.startswith("_") and key not in {"__import__", "__build_class__"})):
                     continue
                 if current.get(key, _MISSING) is not value:
                     current[key] = value
@@ -215,16 +215,18 @@ class Guard:
         for label, live, saved in self.lists:
             if len(live) != len(saved) or any(a is not b for a, b in zip(live, saved, strict=False)):
                 live[:] = saved
-                self.record("flag", f"changed {label}, which rewrite or skip the code of later cells (restored)")
+                self.record("flag", f"changed {label}, which rewrite or skip the code of later cells "
+                                    "(restored)")
         shell = self.shell
         if shell is not None:
             exceptions, handler = self.custom_exc
-            if getattr(shell, "custom_exceptions", ()) != exceptions or vars(shell).get("CustomTB") is not handler:
+            changed = vars(shell).get("CustomTB") is not handler
+            if getattr(shell, "custom_exceptions", ()) != exceptions or changed:
                 shell.custom_exceptions = exceptions
                 if handler is not None:
                     shell.CustomTB = handler
-                self.record("flag", "installed a custom exception handler (set_custom_exc), which hides errors "
-                                    "from the grader (removed)")
+                self.record("flag", "installed a custom exception handler (set_custom_exc), which hides "
+                                    "errors from the grader (removed)")
             self._clean_namespace(shell.user_ns)
         foreign = [f for f in sys.meta_path if f not in self.meta_path and _origin(f) == "__main__"]
         if foreign:
@@ -246,9 +248,10 @@ class Guard:
                                     f"use (removed)")
         for alias, module_name in _MODULE_NAMES.items():
             value = namespace.get(alias, _MISSING)
-            if value is not _MISSING and not isinstance(value, types.ModuleType) and module_name in sys.modules:
-                self.record("flag", f"bound the name {alias} to a {type(value).__name__} instead of the module "
-                                    f"{module_name}")
+            if value is not _MISSING and not isinstance(value, types.ModuleType) \
+                    and module_name in sys.modules:
+                self.record("flag", f"bound the name {alias} to a {type(value).__name__} instead of the "
+                                    f"module {module_name}")
 
     # ------------------------------------------------------------------ the audit hook
     def audit(self, event: str, args: tuple) -> None:
@@ -277,20 +280,22 @@ class Guard:
             self._spawn(event, args)
         elif event in ("sys.addaudithook", "ctypes.dlopen"):
             if self._called_from_user(depth=3):
-                what = "added an audit hook" if event == "sys.addaudithook" else "loaded a C library with ctypes"
-                self.record("flag", what)
+                self.record("flag", "added an audit hook" if event == "sys.addaudithook"
+                            else "loaded a C library with ctypes")
 
     def _busy(self) -> bool:
         return getattr(self.local, "busy", False)
 
-    def _check_path(self, raw: Any, write: bool, event: str, link_target: bool = False, verb: str = "") -> None:
+    def _check_path(self, raw: Any, write: bool, event: str, link_target: bool = False,
+                    verb: str = "") -> None:
         if isinstance(raw, int) or raw is None:
             return
         try:
             path = os.fsdecode(os.fspath(raw))
         except TypeError:
             return
-        if not write and os.path.isabs(path) and path.startswith(self.library) and not path.endswith(".ipynb"):
+        if not write and os.path.isabs(path) and path.startswith(self.library) \
+                and not path.endswith(".ipynb"):
             return  # the fast path: Python's and the packages' own files
         if self._busy():
             return
@@ -314,8 +319,8 @@ class Guard:
         if reason:
             verb = verb or ("link to" if link_target else ("write to" if write else "read"))
             self.record("flag", f"tried to {verb} {reason}: {path} (refused)")
-            raise PermissionError(errno.EACCES, f"Loss Lab's grader does not let a submission {verb} {reason} "
-                                                f"while grading", path)
+            raise PermissionError(errno.EACCES, f"Loss Lab's grader does not let a submission {verb} "
+                                                f"{reason} while grading", path)
 
     def _called_from_user(self, depth: int) -> bool:
         """Whether notebook code made this call, directly or through ``inspect`` (up to `depth` frames)."""
@@ -383,7 +388,8 @@ def _keep_last(shell: Any) -> None:
 
 def install(shell: Any = None, log_path: str | None = None, protect: tuple[str, ...] | None = None,
             readonly: tuple[str, ...] | None = None) -> Guard:
-    """Take the snapshot and install the audit hook (once per process); settings default to the environment."""
+    """Take the snapshot and install the audit hook (once per process); settings default to the environment.
+    """
     global _guard
     if _guard is not None:
         return _guard
@@ -399,7 +405,8 @@ def install(shell: Any = None, log_path: str | None = None, protect: tuple[str, 
 
 
 def restore(nonce: str = "") -> str:
-    """Called by the grader before every test cell: restore, then report new findings as JSON with the nonce."""
+    """Called by the grader before every test cell: restore, then report new findings (JSON, with the nonce).
+    """
     guard = _guard
     if guard is None:
         return json.dumps({"nonce": nonce, "installed": False, "findings": []})

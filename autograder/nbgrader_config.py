@@ -35,7 +35,8 @@ from autograder.preprocessors import (  # noqa: E402
 
 # Kernels started by nbgrader inherit this process's environment: keep TensorFlow's C++ logs and the
 # oneDNN banner off stderr, and give each kernel a fair share of a small machine.
-for key, value in {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONWARNINGS": "ignore"}.items():
+_QUIET = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONWARNINGS": "ignore"}
+for key, value in _QUIET.items():
     os.environ.setdefault(key, value)
 
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file

@@ -164,12 +164,15 @@ class GuardedExecute(Execute):
 
     deadline = Float(0.0, help="Unix time at which the submission is stopped (0: no limit)").tag(config=True)
     wall_limit = Float(0.0, help="The per-submission limit in seconds, for messages").tag(config=True)
-    memory_limit_mb = Float(0.0, help="Kill the kernel's process tree above this RSS (0: no limit)").tag(config=True)
-    max_restarts = Integer(2, help="Kernel restarts per notebook after a death or a stuck cell").tag(config=True)
+    memory_limit_mb = Float(0.0, help="Kill the kernel's process tree above this RSS in MB (0: no limit)"
+                            ).tag(config=True)
+    max_restarts = Integer(2, help="Kernel restarts per notebook after a death or a stuck cell"
+                           ).tag(config=True)
     guard = Bool(True, help="Load autograder.kernel_guard into the kernel and check it before test cells"
                  ).tag(config=True)
     report_path = Unicode("", help="Append one JSON line per notebook describing the run").tag(config=True)
-    interrupt_grace = Float(5.0, help="Seconds a kernel has to answer after a cell timed out").tag(config=True)
+    interrupt_grace = Float(5.0, help="Seconds a kernel has to answer after a cell timed out"
+                            ).tag(config=True)
     # A cell's outputs arriving late must not fail the notebook (nbgrader's default would): the execute reply
     # decides pass or fail, and nbgrader adds its error when an output went missing.
     raise_on_iopub_timeout = Bool(False).tag(config=True)
@@ -189,8 +192,9 @@ class GuardedExecute(Execute):
         self.reset_execution_trackers()
         self._check_assign_resources(resources)
         nbgrader_info = (resources or {}).get("nbgrader", {})
-        self.run_info: dict = {"notebook": nbgrader_info.get("notebook", ""), "stopped": None, "stopped_at": None,
-                               "events": [], "cell_timeouts": [], "restarts": 0, "guard": "off",
+        self.run_info: dict = {"notebook": nbgrader_info.get("notebook", ""), "stopped": None,
+                               "stopped_at": None, "events": [], "cell_timeouts": [], "restarts": 0,
+                               "guard": "off",
                                "findings": [], "errors": [], "peak_mb": 0.0, "seconds": 0.0}
         self.watchdog = Watchdog(self.deadline, self.memory_limit_mb)
         self.watchdog.start()
@@ -221,7 +225,7 @@ class GuardedExecute(Execute):
         if info:
             self.nb.metadata["language_info"] = info["content"]["language_info"]
         if self.guard:
-            self.run_info["guard"] = "ok" if self._guard_call(startup=True) else "unavailable"
+            self.run_info["guard"] = "ok" if self._guard_call(startup=True) == "ok" else "unavailable"
 
     def _shutdown(self) -> None:
         self.watchdog.attach(None)
@@ -256,8 +260,12 @@ class GuardedExecute(Execute):
         return self._reply(self.kc.kernel_info(), self.interrupt_grace) is not None
 
     # ------------------------------------------------------------------ the guard
-    def _guard_call(self, startup: bool = False) -> bool:
-        """Restore the kernel's guarded objects and collect findings; False when the guard did not answer."""
+    def _guard_call(self, startup: bool = False) -> str:
+        """Restore the kernel's guarded objects and collect findings.
+
+        Returns "ok"; "silent" when the kernel did not answer in time (busy or dead: not the submission's
+        fault as far as we know); "tampered" when it answered without the guard's nonce.
+        """
         nonce = secrets.token_hex(8)
         expression = f"__import__('sys').modules[{GUARD_EXTENSION!r}].restore({nonce!r})"
         wait = 60.0 if startup else 20.0
@@ -268,7 +276,7 @@ class GuardedExecute(Execute):
         if reply is None:
             if not startup:
                 self.run_info["events"].append({"reason": "guard-timeout", "cell": None})
-            return False
+            return "silent"
         result = reply.get("content", {}).get("user_expressions", {}).get("guard", {})
         try:
             payload = json.loads(ast.literal_eval(result["data"]["text/plain"]))
@@ -277,10 +285,11 @@ class GuardedExecute(Execute):
             payload, ok = {}, False
         if ok:
             self.run_info["findings"].extend(payload.get("findings", []))
-        elif not startup and self.run_info["guard"] == "ok":
-            self.run_info["findings"].append({"kind": "flag", "msg": "stopped the grader's guard from running "
-                                                                    "before a test cell"})
-        return ok
+            return "ok"
+        if not startup and self.run_info["guard"] == "ok":
+            self.run_info["findings"].append({"kind": "flag", "msg": "stopped the grader's guard from "
+                                                                    "running before a test cell"})
+        return "tampered"
 
     # ------------------------------------------------------------------ the loop
     def _execute_notebook(self) -> None:
@@ -299,9 +308,9 @@ class GuardedExecute(Execute):
                 self._mark_not_run(cell)
                 index += 1
                 continue
-            guard_ok = True
+            guard = "ok"
             if self.guard and is_grade(cell) and self.run_info["guard"] == "ok":
-                guard_ok = self._guard_call()
+                guard = self._guard_call()
             failure = None
             try:
                 self.execute_cell(cell, index, store_history=True)
@@ -316,13 +325,15 @@ class GuardedExecute(Execute):
             except CellTimeoutError:  # the reply came but its output did not (iopub timeout)
                 cell.outputs.append(error_output("OutputTimeout", "the kernel's output for this cell did not "
                                                                   "arrive in time"))
-            if not guard_ok and is_grade(cell) and not failure:
-                cell.outputs.append(error_output("GraderError", "the grader could not check the kernel before "
-                                                               "this test (the notebook interfered with it)"))
+            if guard == "tampered" and is_grade(cell) and not failure:
+                cell.outputs.append(error_output(
+                    "GraderError", "the grader could not check the kernel before this test (the notebook "
+                                   "interfered with it)"))
             if failure:
                 self._recover(failure, index)
             index += 1
-        if not self.run_info["stopped"] and self.guard and self.run_info["guard"] == "ok" and self.kc is not None:
+        guarded = self.guard and self.run_info["guard"] == "ok"
+        if not self.run_info["stopped"] and guarded and self.kc is not None:
             self._guard_call()  # collect what the last cells did
 
     def _stop(self, reason: str, label: str | None, index: int) -> None:
@@ -332,8 +343,8 @@ class GuardedExecute(Execute):
             self._shutdown()
 
     def _explain(self, reason: str) -> str:
-        return _STOP_TEXT.get(reason, reason).format(wall=self.wall_limit or 0, memory=self.memory_limit_mb or 0,
-                                                     cell=self.timeout or 0)
+        return _STOP_TEXT.get(reason, reason).format(wall=self.wall_limit or 0,
+                                                     memory=self.memory_limit_mb or 0, cell=self.timeout or 0)
 
     def _recover(self, reason: str, index: int) -> None:
         cell = self.nb.cells[index]
@@ -385,7 +396,8 @@ class GuardedExecute(Execute):
 
     def _mark_not_run(self, cell: NotebookNode) -> None:
         reason = self.run_info["stopped"]
-        text = f"not run: {self._explain(reason)} while running {self.run_info['stopped_at'] or 'an earlier cell'}"
+        where = self.run_info["stopped_at"] or "an earlier cell"
+        text = f"not run: {self._explain(reason)} while running {where}"
         cell.outputs = [error_output("NotRun", text)] if is_grade(cell) else \
             [NotebookNode(output_type="stream", name="stdout", text=f"({text})\n")]
 
@@ -397,8 +409,9 @@ class GuardedExecute(Execute):
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
                     kind = "answer" if is_solution(cell) else ("setup" if is_locked(cell) else "added")
-                    out.append({"cell": cell_label(cell, index), "kind": kind, "ename": output.get("ename", ""),
-                                "evalue": str(output.get("evalue", ""))[:300]})
+                    ename, evalue = output.get("ename", ""), str(output.get("evalue", ""))[:300]
+                    label = cell_label(cell, index)
+                    out.append({"cell": label, "kind": kind, "ename": ename, "evalue": evalue})
                     break
         return out
 
@@ -426,5 +439,6 @@ class FeedbackSummary(NbGraderPreprocessor):
     def preprocess(self, nb: NotebookNode, resources: dict):
         summary = feedback.summary_markdown(nb)
         if summary:
-            nb.cells.insert(0, NotebookNode(cell_type="markdown", metadata={}, source=summary, id="losslab-summary"))
+            cell = NotebookNode(cell_type="markdown", metadata={}, source=summary, id="losslab-summary")
+            nb.cells.insert(0, cell)
         return nb, resources

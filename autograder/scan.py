@@ -27,11 +27,12 @@ import nbformat
 from nbformat.notebooknode import NotebookNode
 
 MODULE_ALIASES = {"np": "numpy", "numpy": "numpy", "math": "math", "keras": "keras", "losslab": "losslab",
-                  "builtins": "builtins", "sys": "sys", "os": "os", "tf": "tensorflow", "data": "losslab.data"}
+                  "builtins": "builtins", "sys": "sys", "os": "os", "tf": "tensorflow",
+                  "data": "losslab.data"}
 TEST_HELPERS = {"fresh", "GradingError", "require", "as_float", "as_floats", "as_int", "as_text", "as_choice",
                 "assert_close", "assert_in_range", "assert_finite", "integrity_problems"}
-SHADOWED_BUILTINS = {"isinstance", "issubclass", "callable", "hasattr", "getattr", "type", "abs", "float", "int",
-                     "str", "bool", "len", "round", "all", "any", "AssertionError", "Exception"}
+SHADOWED_BUILTINS = {"isinstance", "issubclass", "callable", "hasattr", "getattr", "type", "abs", "float",
+                     "int", "str", "bool", "len", "round", "all", "any", "AssertionError", "Exception"}
 FAKE_DUNDERS = {"__eq__", "__ne__", "__hash__", "__instancecheck__", "__subclasscheck__", "__getattribute__",
                 "__class__", "__float__", "__index__", "__array__", "__array_ufunc__", "__array_function__",
                 "__bool__", "__complex__"}
@@ -65,18 +66,24 @@ INTROSPECTION = {
     ("tf", "io"): "uses TensorFlow's file API (tf.io)",
     ("tensorflow", "io"): "uses TensorFlow's file API (tf.io)",
 }
-FRAME_ATTRS = {"f_back": "walks the call stack (f_back)", "f_locals": "reads another frame's variables (f_locals)",
-               "f_globals": "reads another frame's globals (f_globals)", "tb_frame": "reads traceback frames",
-               "gi_frame": "reads generator frames", "__globals__": "reads a function's globals (__globals__)",
-               "__closure__": "reads a function's closure (__closure__)", "__code__": "reads or replaces code "
-               "objects (__code__)", "__file__": "locates module files (__file__)"}
-IPYTHON_ATTRS = {"input_transformers_post", "input_transformers_cleanup", "ast_transformers", "set_custom_exc",
-                 "showtraceback", "_showtraceback", "run_cell", "run_cell_async", "run_ast_nodes", "run_code",
+FRAME_ATTRS = {"f_back": "walks the call stack (f_back)",
+               "f_locals": "reads another frame's variables (f_locals)",
+               "f_globals": "reads another frame's globals (f_globals)",
+               "tb_frame": "reads traceback frames",
+               "gi_frame": "reads generator frames",
+               "__globals__": "reads a function's globals (__globals__)",
+               "__closure__": "reads a function's closure (__closure__)",
+               "__code__": "reads or replaces code objects (__code__)",
+               "__file__": "locates module files (__file__)"}
+IPYTHON_ATTRS = {"input_transformers_post", "input_transformers_cleanup", "ast_transformers",
+                 "set_custom_exc", "showtraceback", "_showtraceback", "run_cell", "run_cell_async",
+                 "run_ast_nodes", "run_code",
                  "input_transformer_manager", "CustomTB", "custom_exceptions", "showsyntaxerror"}
 FORBIDDEN_MODULES = {"ctypes": "loads C code (ctypes)", "subprocess": "starts processes (subprocess)",
                      "gc": None, "inspect": None, "signal": "handles or sends signals (signal)",
-                     "builtins": "imports the builtins module", "multiprocessing": "starts processes "
-                     "(multiprocessing)", "pty": "starts processes (pty)", "sqlite3": "opens databases (sqlite3)"}
+                     "builtins": "imports the builtins module",
+                     "multiprocessing": "starts processes (multiprocessing)", "pty": "starts processes (pty)",
+                     "sqlite3": "opens databases (sqlite3)"}
 DYNAMIC = {"exec": "runs code built at run time (exec)", "eval": "runs code built at run time (eval)",
            "compile": "compiles code at run time (compile)", "__import__": "imports by name (__import__)",
            "setattr": None, "delattr": None, "globals": None, "vars": None}

@@ -1,4 +1,4 @@
-"""Self-grading for self-study: ``losslab self-grade [ASSIGNMENT...]`` (or ``make self-grade ASSIGNMENT=...``).
+"""Self-grading for self-study: ``losslab self-grade [ASSIGNMENT...]`` (``make self-grade ASSIGNMENT=...``).
 
 Grades the learner's own exercise notebooks in course/ with the real hidden tests from solutions/, through
 the same pipeline as an instructor's ``make grade`` (nbgrader autograde with the limits and the kernel
@@ -22,7 +22,7 @@ import nbformat
 
 from autograder import feedback
 from autograder.grade import Limits, grade
-from autograder.release import COURSE, SOLUTIONS, assignments
+from autograder.release import COURSE, SOLUTIONS
 
 LEARNER = "me"
 
@@ -58,7 +58,7 @@ def self_grade(names: list[str] | None = None, *, course: Path = COURSE, source:
     """Grade the learner's exercises; returns 0 when every requested exercise could be graded."""
     course, source = course.resolve(), source.resolve()
     feedback_dir = feedback_dir or default_feedback_dir()
-    available = assignments(source)
+    available = sorted({p.parent.name for p in source.glob("*/*_exercise.ipynb")})
     names = names or [a for a in available if (course / a).is_dir()]
     status = 0
     total_earned = total_max = 0.0

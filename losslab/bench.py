@@ -90,7 +90,8 @@ def course_notebooks() -> list[Path]:
 
 def machine() -> dict[str, str]:
     return {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": platform.machine(),
-            "cpus": str(len(os.sched_getaffinity(0))), "backend": os.environ.get("KERAS_BACKEND", "tensorflow"),
+            "cpus": str(len(os.sched_getaffinity(0))),
+            "backend": os.environ.get("KERAS_BACKEND", "tensorflow"),
             "python": platform.python_version()}
 
 

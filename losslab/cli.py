@@ -18,8 +18,8 @@ def _self_grade(args: argparse.Namespace) -> int:
         from autograder.grade import Limits
         from autograder.selfgrade import self_grade
     except ImportError as exc:
-        print(f"self-grading needs the Loss Lab repository (its solutions/ and autograder/ folders): run it from "
-              f"a clone, e.g. `make self-grade ASSIGNMENT=01_losses` ({exc})")
+        print(f"self-grading needs the Loss Lab repository (its solutions/ and autograder/ folders): run it "
+              f"from a clone, e.g. `make self-grade ASSIGNMENT=01_losses` ({exc})")
         return 2
     from autograder.release import COURSE, SOLUTIONS
 
@@ -32,9 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="losslab", description="Loss Lab's command line")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("report", help="print the environment report (paste it into a bug report)")
-    grade = sub.add_parser("self-grade", help="grade your own exercises in course/ with the real hidden tests")
+    grade = sub.add_parser("self-grade", help="grade your exercises in course/ with the real hidden tests")
     grade.add_argument("assignment", nargs="*", help="e.g. 01_losses (default: every exercise you started)")
-    grade.add_argument("--course", type=Path, default=None, help="the folder holding your exercises (course/)")
+    grade.add_argument("--course", type=Path, default=None, help="the folder of your exercises (course/)")
     grade.add_argument("--feedback-dir", type=Path, default=None,
                        help="where the feedback HTML goes (default: ~/.losslab/feedback)")
     grade.add_argument("--wall", type=float, default=600.0, help="seconds per exercise (default %(default)s)")

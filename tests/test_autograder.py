@@ -157,8 +157,8 @@ def test_adversarial_class_in_one_run(tmp_path: Path) -> None:
     # idempotent: regrading two students changes nothing and backs the gradebook up first
     before = {name: (s.score, s.cells) for name, s in scores.items()}
     again = grade("probe", root=tmp_path, jobs=2, limits=limits, source=SOURCE, only=["honest", "not-json"])
-    assert [(r.student, r.status, r.score) for r in again] == [("honest", "ok", 4.0), ("not-json",
-                                                                                         "invalid-notebook", 0.0)]
+    assert [(r.student, r.status, r.score) for r in again] == [("honest", "ok", 4.0),
+                                                               ("not-json", "invalid-notebook", 0.0)]
     after = {name: (s.score, s.cells) for name, s in read_scores("probe", tmp_path).items()}
     assert after == before
     assert list(tmp_path.glob("gradebook.db.backup-*")), "no backup of the gradebook before the second run"
@@ -177,8 +177,8 @@ class _AlwaysEqual:
 
 def test_core_compares_by_type_and_content() -> None:
     fake = _AlwaysEqual()
-    for call in (lambda: core.as_float(fake), lambda: core.assert_close(fake, 1.0), lambda: core.as_text(fake),
-                 lambda: core.as_int(fake), lambda: core.as_choice(fake, ["a"])):
+    for call in (lambda: core.as_float(fake), lambda: core.assert_close(fake, 1.0),
+                 lambda: core.as_text(fake), lambda: core.as_int(fake), lambda: core.as_choice(fake, ["a"])):
         with pytest.raises(core.GradingError):
             call()
 
@@ -276,7 +276,8 @@ attempt("read own file", lambda: open("data.csv").read())
 attempt("write own file", lambda: open("out.txt", "w").write("x"))
 attempt("write into the course", lambda: open(os.path.join(sys.argv[3], "new.txt"), "w").write("x"))
 attempt("read the course", lambda: open(os.path.join(sys.argv[3], "readme.txt")).read())
-attempt("open the gradebook", lambda: __import__("sqlite3").connect(os.path.join(sys.argv[3], "gradebook.db")))
+attempt("open the gradebook",
+        lambda: __import__("sqlite3").connect(os.path.join(sys.argv[3], "gradebook.db")))
 attempt("link to the secret", lambda: os.symlink(sys.argv[2], "link"))
 attempt("remove a course file", lambda: os.remove(os.path.join(sys.argv[3], "readme.txt")))
 np.allclose = lambda *a, **k: True
@@ -306,7 +307,8 @@ def test_kernel_guard_refuses_course_files_and_restores_patches(tmp_path: Path) 
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["read secret"] == out["read notebook"] == out["open the gradebook"] == "refused"
-    assert out["write into the course"] == out["link to the secret"] == out["remove a course file"] == "refused"
+    for action in ("write into the course", "link to the secret", "remove a course file"):
+        assert out[action] == "refused", action
     assert out["read own file"] == out["write own file"] == out["read the course"] == "allowed"
     assert out["restored"] is True and out["module back"] == "module" and out["nonce"] == "n0"
     findings = "\n".join(out["findings"])
@@ -326,7 +328,8 @@ def _honest_notebooks() -> list[tuple[str, nbformat.NotebookNode]]:
         out.append((str(path.relative_to(REPO)), notebooks.read(path)))
         for variant in load_variants(path.parent.name):
             if variant.notebook in (None, path.name):
-                out.append((f"{path.parent.name} variant {variant.name}", build_submission(path, variant.replace)))
+                built = build_submission(path, variant.replace)
+                out.append((f"{path.parent.name} variant {variant.name}", built))
     return out
 
 
@@ -363,7 +366,8 @@ def test_scan_flags_nothing_in_honest_work() -> None:
     ("import ctypes", "ctypes"),
 ])
 def test_scan_flags_tricks(source: str, finding: str) -> None:
-    nb = notebooks.notebook([notebooks.solution("answer", "### BEGIN SOLUTION\n" + source + "\n### END SOLUTION")])
+    answer = notebooks.solution("answer", "### BEGIN SOLUTION\n" + source + "\n### END SOLUTION")
+    nb = notebooks.notebook([answer])
     found = scan.scan_notebook(nb)
     assert any(finding in f for f in found), found
     assert all(f.startswith("cell 'answer' line ") for f in found)
@@ -382,19 +386,23 @@ def test_scan_reads_only_the_learners_cells() -> None:
 
 
 def _failed_test_notebook() -> nbformat.NotebookNode:
-    answer = notebooks.solution("answer", "def f(x):\n    ### BEGIN SOLUTION\n    return 1 / x\n    ### END SOLUTION")
+    answer = notebooks.solution("answer", "def f(x):\n    ### BEGIN SOLUTION\n    return 1 / x\n"
+                                          "    ### END SOLUTION")
     answer.execution_count = 2
     test = notebooks.tests("test-f", 2, "assert f(1) == 1, 'f(1) is 1'\n### BEGIN HIDDEN TESTS\n"
-                                        "secret_value = 12345\nassert f(0) == secret_value\n### END HIDDEN TESTS")
+                                        "secret_value = 12345\nassert f(0) == secret_value\n"
+                                        "### END HIDDEN TESTS")
     test.execution_count = 3
     ansi = "\x1b[32m"
     test.outputs = [nbformat.v4.new_output(
         "error", ename="ZeroDivisionError", evalue="division by zero",
-        traceback=["\x1b[31m-----\x1b[39m", "\x1b[31mZeroDivisionError\x1b[39m   Traceback (most recent call last)",
-                   f"\x1b[36mCell\x1b[39m \x1b[32mIn[3]\x1b[39m{ansi}, line 4\x1b[39m\n      3 secret_value = 12345\n"
-                   "----> 4 assert f(0) == secret_value\n",
+        traceback=["\x1b[31m-----\x1b[39m",
+                   "\x1b[31mZeroDivisionError\x1b[39m   Traceback (most recent call last)",
+                   f"\x1b[36mCell\x1b[39m \x1b[32mIn[3]\x1b[39m{ansi}, line 4\x1b[39m\n"
+                   "      3 secret_value = 12345\n----> 4 assert f(0) == secret_value\n",
                    "File /somewhere/losslab/grading/topic.py:10, in check(fn)\n---> 10 secret_check(fn)\n",
-                   f"\x1b[36mCell\x1b[39m \x1b[32mIn[2]\x1b[39m{ansi}, line 3\x1b[39m, in f(x)\n----> 3 return 1 / x\n",
+                   f"\x1b[36mCell\x1b[39m \x1b[32mIn[2]\x1b[39m{ansi}, line 3\x1b[39m, in f(x)\n"
+                   "----> 3 return 1 / x\n",
                    "\x1b[31mZeroDivisionError\x1b[39m: division by zero"])]
     passing = notebooks.tests("test-g", 1, "assert True")
     passing.execution_count = 4
@@ -417,14 +425,17 @@ def test_feedback_hides_hidden_tests_and_keeps_the_message() -> None:
 
 
 def test_feedback_shows_a_visible_failing_line() -> None:
-    cell = notebooks.tests("test-v", 1, "x = 1\nassert x == 2\n### BEGIN HIDDEN TESTS\nassert hidden\n### END HIDDEN TESTS")
+    cell = notebooks.tests("test-v", 1, "x = 1\nassert x == 2\n### BEGIN HIDDEN TESTS\nassert hidden\n"
+                                        "### END HIDDEN TESTS")
     cell.execution_count = 5
     cell.outputs = [nbformat.v4.new_output(
         "error", ename="AssertionError", evalue="",
-        traceback=["-", "AssertionError Traceback", "Cell In[5], line 2\n      1 x = 1\n----> 2 assert x == 2\n"
+        traceback=["-", "AssertionError Traceback",
+                   "Cell In[5], line 2\n      1 x = 1\n----> 2 assert x == 2\n"
                    "      3 ### BEGIN HIDDEN TESTS\n      4 assert hidden\n", "AssertionError: "])]
     nb = nbformat.v4.new_notebook(cells=[cell])
-    assert feedback.failure_message(nb.cells[0], feedback.execution_map(nb)) == "AssertionError at: assert x == 2"
+    message = feedback.failure_message(nb.cells[0], feedback.execution_map(nb))
+    assert message == "AssertionError at: assert x == 2"
     feedback.sanitize_notebook(nb)
     text = "\n".join(nb.cells[0].outputs[0]["traceback"])
     assert "test cell, line 2:\n    assert x == 2" in text and "hidden" not in text
@@ -453,7 +464,8 @@ def test_classify_orders_statuses_and_keeps_details() -> None:
 
 def test_summary_table_lists_every_column() -> None:
     results = [Result("alice", "ok", 12.3, 5.0, 5.0, peak_mb=812.0),
-               Result("bob", "timeout", 40.0, 1.0, 5.0, detail="the submission reached its time limit", flags=["x"])]
+               Result("bob", "timeout", 40.0, 1.0, 5.0, detail="the submission reached its time limit",
+                      flags=["x"])]
     table = summary_table(results)
     header, _, alice, bob = table.splitlines()
     for column in ("student", "score", "max", "time", "peak MB", "status"):

@@ -10,10 +10,10 @@ not change what the hidden tests run. Topic modules (``losses``, ``optimizers``,
 checks of one chapter and import their comparison helpers from ``losslab.grading.core``.
 
 Before it loads anything, ``fresh`` checks that what the checks rely on is genuine: the built-in functions
-and types, ``math``, NumPy's functions and ``losslab.data``. A notebook that replaced one of them (``np.allclose
-= lambda *a, **k: True``, a fake ``sys.modules["numpy"]``, ...) gets a ``GradingError`` naming what it replaced,
-so its hidden tests fail instead of being fooled. When grading, autograder/kernel_guard.py also puts the
-originals back before every test cell and reports the attempt (autograder/POLICY.md).
+and types, ``math``, NumPy's functions and ``losslab.data``. A notebook that replaced one of them
+(``np.allclose = lambda *a, **k: True``, a fake ``sys.modules["numpy"]``, ...) gets a ``GradingError`` naming
+what it replaced, so its hidden tests fail instead of being fooled. When grading, autograder/kernel_guard.py
+also puts the originals back before every test cell and reports the attempt (autograder/POLICY.md).
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ _HERE = Path(__file__).resolve().parent
 _DATA_FILE = os.path.realpath(_HERE.parent / "data.py")
 # The interpreter's own functions, held here when this module loads, so that the integrity check does not
 # call a replaced built-in to decide whether built-ins were replaced.
-_type, _str, _callable, _getattr, _vars, _isinstance, _list = type, str, callable, getattr, vars, isinstance, list
+_type, _str, _callable, _getattr = type, str, callable, getattr
+_vars, _isinstance, _list = vars, isinstance, list
 _realpath, _isabs = os.path.realpath, os.path.isabs
 _spec_from_file_location = importlib.util.spec_from_file_location
 _module_from_spec = importlib.util.module_from_spec
@@ -85,7 +86,8 @@ def _genuine_class(cls: type) -> bool:
         return False
     if module == "builtins":
         return not cls.__flags__ & _HEAPTYPE
-    owner = sys.modules.get(module) or sys.modules.get(module.split(".")[0])  # numpy.rec may not be loaded yet
+    # the module may not be loaded yet (numpy.rec): then its package stands for it
+    owner = sys.modules.get(module) or sys.modules.get(module.split(".")[0])
     filename = _getattr(owner, "__file__", None)
     return _type(filename) is _str and _is_library_file(filename)
 
@@ -125,7 +127,8 @@ def _integrity_problems() -> list[str]:
     namespace = builtins.__dict__
     for name in _BUILTIN_FUNCTIONS:
         obj = namespace.get(name)
-        if not (_type(obj) is types.BuiltinFunctionType and obj.__self__ is builtins and obj.__name__ == name):
+        if not (_type(obj) is types.BuiltinFunctionType and obj.__self__ is builtins
+                and obj.__name__ == name):
             found(f"the built-in {name}()")
     for name in _BUILTIN_TYPES:
         obj = namespace.get(name)
@@ -138,8 +141,9 @@ def _integrity_problems() -> list[str]:
         found("the math module")
     else:
         for name, obj in _list(_vars(math).items()):
-            if not name.startswith("_") and _callable(obj) and not (
-                    _type(obj) is types.BuiltinFunctionType and _getattr(obj.__self__, "__name__", None) == "math"):
+            genuine = _type(obj) is types.BuiltinFunctionType and \
+                _getattr(getattr(obj, "__self__", None), "__name__", None) == "math"
+            if not name.startswith("_") and _callable(obj) and not genuine:
                 found(f"math.{name}")
     for module_name in ("numpy", "numpy.linalg", "numpy.testing", "numpy.random"):
         module = sys.modules.get(module_name)
@@ -195,8 +199,8 @@ def fresh(name: str = "core") -> ModuleType:
         if problems:
             shown = ", ".join(problems[:6]) + (f" and {len(problems) - 6} more" if len(problems) > 6 else "")
             raise core.GradingError(
-                f"the tests cannot run: this notebook replaced {shown}. Remove the code that does it, restart "
-                "the kernel and run all cells again.")
+                f"the tests cannot run: this notebook replaced {shown}. Remove the code that does it, "
+                "restart the kernel and run all cells again.")
         sys.modules["losslab.grading.core"] = core
         return core if name == "core" else _load_private(f"losslab.grading.{name}", path)
     finally:

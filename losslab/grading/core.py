@@ -3,7 +3,7 @@
 A value is turned into plain Python floats first (refusing objects that only pretend to be numbers), then
 compared with ``math.isclose``; so an object whose ``__eq__`` always returns True, or a patched
 ``numpy.allclose``, cannot pass a test. Text answers must be real ``str`` objects (not subclasses), and
-``require`` accepts only a real ``True`` (or NumPy's ``True``), never an object that merely claims to be truthy.
+``require`` accepts only a real ``True`` (or NumPy's ``True``), never an object that merely claims to be true.
 Messages speak to the learner: what was expected, what came back.
 Used by every exercise's tests through ``losslab.grading.fresh``.
 
