@@ -455,7 +455,8 @@ class Grader:
             bucket = result.flags if entry.get("kind") == "flag" else result.notes
             if text not in bucket:
                 bucket.append(text)
-        result.peak_mb = max([result.peak_mb] + [float(r.get("peak_mb", 0)) for r in runs])
+        if runs:  # the kernel's own peak (the watchdog's), rather than the driver's view of the whole tree
+            result.peak_mb = max(float(r.get("peak_mb", 0)) for r in runs)
         graded = (stage / "autograded" / student / self.assignment)
         if run["killed"] or run["returncode"] != 0:
             self._failed_run(student, check, run, runs, result)
@@ -506,8 +507,10 @@ class Grader:
         root = self.root
         protect = [str(self.source), str(SOLUTIONS), str(root / "submitted"), str(root / "autograded"),
                    str(root / "feedback"), str(root / ".work"), str(root / "reports"), str(stage)]
-        readonly = [str(REPO), str(root)]
-        return protect, readonly
+        # not the whole repository: on Binder it is the home folder, where Keras and matplotlib keep settings
+        readonly = [str(REPO / name) for name in ("losslab", "autograder", "course", "tests", ".git")]
+        readonly += [str(p) for p in REPO.iterdir() if p.is_file() and not p.name.startswith(".")]
+        return protect, readonly + [str(root)]
 
     def _run_nbgrader(self, student: str, stage: Path) -> dict:
         limits = self.limits
@@ -536,7 +539,9 @@ class Grader:
             proc = subprocess.Popen(args, cwd=HERE, env=env, stdout=log, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True)
             self.running[student] = proc
-            handle = psutil.Process(proc.pid)
+            handle: psutil.Process | None = None
+            with contextlib.suppress(psutil.Error):
+                handle = psutil.Process(proc.pid)
             last_memory_check = 0.0
             try:
                 while returncode is None:
@@ -550,7 +555,7 @@ class Grader:
                         killed = "cancelled"
                     elif now - begin > limits.wall_s + BACKSTOP_GRACE_S:
                         killed = "timeout"
-                    elif now - last_memory_check >= 1.0:
+                    elif handle is not None and now - last_memory_check >= 1.0:
                         last_memory_check = now
                         with contextlib.suppress(psutil.Error):
                             rss = _tree_rss_mb(handle)

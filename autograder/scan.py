@@ -157,6 +157,8 @@ class _Scanner(ast.NodeVisitor):
             if parts[-2:] == ["sys", "modules"] or parts == ["__builtins__"] or parts[-1:] == ["__dict__"]:
                 self.add(node, f"assigns into {'.'.join(parts)}")
         elif isinstance(target, ast.Name):
+            if isinstance(node, ast.Assign) and not isinstance(node.value, (ast.Name, ast.Attribute)):
+                self.aliases.pop(target.id, None)  # `data = load()` makes `data` the learner's own object
             if target.id in TEST_HELPERS:
                 self.add(node, f"redefines the test helper {target.id}")
             elif target.id in SHADOWED_BUILTINS and isinstance(getattr(node, "value", None), ast.Lambda):
