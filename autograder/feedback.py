@@ -159,6 +159,18 @@ def _escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
 
 
+def grader_notes(nb: NotebookNode) -> list[str]:
+    """What the grader's limits did, cell by cell (a time or memory limit, a kernel that died)."""
+    notes = []
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error" and output.get("ename") in GRADER_ERRORS - {"NotRun"}:
+                label = nbgrader_meta(cell).get("grade_id") or f"cell {index + 1}"
+                evalue = strip_ansi(str(output.get("evalue", "")))
+                notes.append(f"in `{label}`: {output.get('ename')}: {evalue}")
+    return notes
+
+
 def summary_markdown(nb: NotebookNode) -> str:
     """A first cell for the feedback: each test, its points, and why it failed."""
     results = test_results(nb)
@@ -169,8 +181,11 @@ def summary_markdown(nb: NotebookNode) -> str:
     lines = ["## Autograder summary", "",
              f"Tests passed: **{sum(r.passed for r in results)} of {len(results)}** "
              f"({earned:g} of {total:g} points). Each failed test says why below; fix that, restart the "
-             "kernel, run all cells and check the visible tests again.", "",
-             "| test | points | result |", "|---|---|---|"]
+             "kernel, run all cells and check the visible tests again.", ""]
+    notes = grader_notes(nb)
+    if notes:
+        lines += ["What stopped the grading:", ""] + [f"- {_escape(note)}" for note in notes] + [""]
+    lines += ["| test | points | result |", "|---|---|---|"]
     for r in results:
         result = "passed" if r.passed else _escape(r.message[:400])
         lines.append(f"| `{r.grade_id}` | {r.points if r.passed else 0:g} / {r.points:g} | {result} |")

@@ -101,6 +101,8 @@ def self_grade(names: list[str] | None = None, *, course: Path = COURSE, source:
             for path in sorted(graded.glob("*.ipynb")):
                 nb = nbformat.read(str(path), as_version=4)
                 out(f"  {path.name}")
+                for note in feedback.grader_notes(nb):
+                    out("    " + _wrap(note.replace("`", ""), 6))
                 for test in feedback.test_results(nb):
                     mark = "pass" if test.passed else "FAIL"
                     points = f"{test.points if test.passed else 0:g} / {test.points:g}"

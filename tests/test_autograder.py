@@ -429,6 +429,10 @@ def test_feedback_hides_hidden_tests_and_keeps_the_message() -> None:
     assert results[0].message == "ZeroDivisionError: division by zero"
     summary = feedback.summary_markdown(nb)
     assert "1 of 2" in summary and "| `test-f` | 0 / 2 | ZeroDivisionError: division by zero |" in summary
+    assert "What stopped" not in summary
+    nb.cells[0].outputs = [nbformat.v4.new_output("error", ename="MemoryLimitExceeded", evalue="over 1000 MB",
+                                                  traceback=[])]
+    assert "- in `answer`: MemoryLimitExceeded: over 1000 MB" in feedback.summary_markdown(nb)
 
 
 def test_feedback_shows_a_visible_failing_line() -> None:
