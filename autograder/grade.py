@@ -787,9 +787,10 @@ def grade(assignment: str, root: Path = HERE, jobs: int | None = None, feedback:
     jobs = max(1, jobs or default_jobs())
     bar = Progress(len(names), progress)
     if progress:
+        per_cell = f"{limits.cell_timeout_s} s" if limits.cell_timeout_s else "nbgrader_config.py's timeout"
         print(f"Grading {len(names)} submission(s) of {assignment} with {jobs} worker(s): "
-              f"{limits.wall_s:.0f} s and {limits.memory_mb:.0f} MB per submission, "
-              f"{limits.cell_timeout_s or 'the configured'} s per cell", flush=True)
+              f"{limits.wall_s:.0f} s and {limits.memory_mb:.0f} MB per submission, {per_cell} per cell",
+              flush=True)
     results: dict[str, Result] = {}
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grader")
     try:
