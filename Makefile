@@ -14,6 +14,15 @@ IP        ?= 127.0.0.1
 # `make lab OPEN=no` serves without opening a browser (headless machines, containers).
 OPEN      ?= yes
 ASSIGNMENT ?=
+# make grade: GRADE_JOBS (parallel workers, default: the number of cores), WALL (seconds per submission,
+# default 300), MEMORY (MB for a submission's kernel, default 2000), CELL_TIMEOUT (seconds per cell, default
+# 120), STUDENT (grade only these students). make bench: SECTION=notebooks or SECTION=grading runs one part.
+GRADE_JOBS ?=
+WALL      ?=
+MEMORY    ?=
+CELL_TIMEOUT ?=
+STUDENT   ?=
+SECTION   ?=
 # Parallel test workers; 2 suits the 2-core machines the budgets are set for.
 JOBS      ?= 2
 PYTEST_ARGS ?=
@@ -107,9 +116,11 @@ bench-gpu: setup  ## the heaviest trainings on CPU and on the GPU (when one is v
 release: setup  ## regenerate course/ from solutions/ (nbgrader generate_assignment)
 	$(BIN)/python -m autograder.release $(if $(FORCE),--force)
 
-grade: setup  ## autograde autograder/submitted/*/$(ASSIGNMENT), then feedback HTML and grades CSV
+grade: setup  ## autograde autograder/submitted/*/$(ASSIGNMENT) in parallel, then feedback HTML and grades CSV
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade ASSIGNMENT=01_losses  (one of: $$(ls solutions | grep -E '^[0-9]{2}_' | grep -v ipynb | tr '\n' ' '))"; exit 2; }
-	$(BIN)/python -m autograder.grade $(ASSIGNMENT)
+	$(BIN)/python -m autograder.grade $(ASSIGNMENT) $(if $(GRADE_JOBS),--jobs $(GRADE_JOBS)) \
+	  $(if $(WALL),--wall $(WALL)) $(if $(MEMORY),--memory $(MEMORY)) $(if $(CELL_TIMEOUT),--cell-timeout $(CELL_TIMEOUT)) \
+	  $(foreach s,$(STUDENT),--student $(s))
 
 feedback: setup  ## (re)write feedback HTML for ASSIGNMENT
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make feedback ASSIGNMENT=01_losses"; exit 2; }
@@ -127,14 +138,14 @@ format: setup  ## strip outputs and execution counts from every notebook, normal
 lint: setup  ## ruff over the library, the autograder and the tests
 	$(BIN)/ruff check losslab autograder tests
 
-bench: setup  ## time every notebook, measure its kernel's peak memory and JupyterLab's own footprint
-	$(BIN)/python -m losslab.bench
+bench: setup  ## time every notebook (peak memory too), JupyterLab's footprint, grading (SECTION=notebooks|lab|grading)
+	$(BIN)/python -m losslab.bench $(SECTION)
 
 lock: setup  ## rewrite environment.yml's pins from what .venv holds now
 	$(BIN)/python losslab/pins.py lock environment.yml
 
-clean:  ## remove graded work, caches and test artefacts (keeps .venv)
-	rm -rf autograder/release autograder/autograded autograder/feedback autograder/.work \
+clean:  ## remove graded work, caches and test artefacts (keeps .venv and the gradebook)
+	rm -rf autograder/release autograder/autograded autograder/feedback autograder/.work autograder/reports \
 	  tests/artifacts bench .pytest_cache .ruff_cache
 	find . -name __pycache__ -prune -exec rm -rf {} + -o -name .ipynb_checkpoints -prune -exec rm -rf {} +
 

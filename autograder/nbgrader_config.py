@@ -15,21 +15,28 @@ REPO = HERE.parent
 if str(REPO) not in sys.path:  # so nbgrader can import autograder.preprocessors
     sys.path.insert(0, str(REPO))
 
-from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties,
     CheckCellMetadata,
-    Execute,
+    ClearHiddenTests,
+    GetGrades,
     IgnorePattern,
     LimitOutput,
     SaveAutoGrades,
 )
 
-from autograder.preprocessors import TestCellStderr  # noqa: E402
+from autograder.preprocessors import (  # noqa: E402
+    FeedbackSummary,
+    FeedbackTracebacks,
+    GuardedExecute,
+    TestCellStderr,
+)
 
 # Kernels started by nbgrader inherit this process's environment: keep TensorFlow's C++ logs and the
 # oneDNN banner off stderr, and give each kernel a fair share of a small machine.
-for key, value in {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONWARNINGS": "ignore"}.items():
+_QUIET = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONWARNINGS": "ignore"}
+for key, value in _QUIET.items():
     os.environ.setdefault(key, value)
 
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
@@ -48,15 +55,19 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-# Per-cell limit while grading; the whole-submission limits live in autograder/grade.py.
+# Per-cell limit while grading; the per-submission limits (wall clock, memory) are set by autograder/grade.py
+# on GuardedExecute, nbgrader's Execute with those limits, kernel recovery and the kernel guard.
 c.Execute.timeout = 120
 c.Execute.allow_errors = True
 c.Execute.interrupt_on_timeout = True
 
+# A test cell the submission deleted is put back (with the master copy of its tests) and graded.
+c.OverwriteCells.add_missing_cells = True
+
 # Grading measures behaviour: a test cell passes when it raises nothing. Library warnings and log lines that
 # reach a test cell's stderr must not cost points (nbgrader would score them 0), see autograder/POLICY.md.
 c.Autograde.autograde_preprocessors = [
-    Execute,
+    GuardedExecute,
     TestCellStderr,
     IgnorePattern,
     ClearMetadataPreprocessor,
@@ -64,4 +75,14 @@ c.Autograde.autograde_preprocessors = [
     SaveAutoGrades,
     AssignLatePenalties,
     CheckCellMetadata,
+]
+
+# Feedback explains failures without printing hidden tests: nbgrader's default shows test cells with their
+# hidden tests and full tracebacks through the checks' source (autograder/feedback.py).
+c.GenerateFeedback.preprocessors = [
+    GetGrades,
+    FeedbackTracebacks,
+    FeedbackSummary,
+    ClearHiddenTests,
+    CSSHTMLHeaderPreprocessor,
 ]

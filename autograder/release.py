@@ -1,7 +1,7 @@
 """Generate the learner's edition, course/, from solutions/ (``make release``).
 
-- ``solutions/00_start_here.ipynb`` and every tutorial (any notebook that is not ``*_exercise.ipynb``) and data
-  file are copied unchanged, apart from notebook normalisation;
+- ``solutions/00_start_here.ipynb`` and every tutorial (any notebook that is not ``*_exercise.ipynb``) and
+  data file are copied unchanged, apart from notebook normalisation;
 - each ``*_exercise.ipynb`` goes through ``nbgrader generate_assignment``: solutions become stubs, hidden
   tests disappear, cells are locked and checksummed, and the assignment is recorded in the gradebook.
 
@@ -44,11 +44,18 @@ def nbgrader(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
                           capture_output=True, text=True)
 
 
-def generate(assignment: str, release_dir: Path, db_url: str | None = None) -> Path:
-    """``nbgrader generate_assignment`` into release_dir; returns the released assignment folder."""
-    args = ["generate_assignment", assignment, "--force", f"--CourseDirectory.release_directory={release_dir}"]
+def generate(assignment: str, release_dir: Path, db_url: str | None = None,
+             source: Path | None = None) -> Path:
+    """``nbgrader generate_assignment`` into release_dir; returns the released assignment folder.
+
+    `source` is nbgrader's source folder (default: solutions/); the tests use a fixture course of their own.
+    """
+    args = ["generate_assignment", assignment, "--force",
+            f"--CourseDirectory.release_directory={release_dir}"]
     if db_url:
         args.append(f"--CourseDirectory.db_url={db_url}")
+    if source is not None:
+        args.append(f"--CourseDirectory.source_directory={source}")
     done = nbgrader(*args)
     if done.returncode != 0:
         raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{done.stdout}\n{done.stderr}")
@@ -85,7 +92,8 @@ def differences(a: Path, b: Path) -> list[str]:
     files_b = {p.relative_to(b) for p in b.rglob("*") if p.is_file() and not SKIP & set(p.parts)}
     out = [f"only in {a.name}/: {p}" for p in sorted(files_a - files_b)]
     out += [f"only in {b.name}/: {p}" for p in sorted(files_b - files_a)]
-    out += [f"differs: {p}" for p in sorted(files_a & files_b) if not filecmp.cmp(a / p, b / p, shallow=False)]
+    out += [f"differs: {p}" for p in sorted(files_a & files_b)
+            if not filecmp.cmp(a / p, b / p, shallow=False)]
     return out
 
 
@@ -101,7 +109,8 @@ def learner_edits() -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="compare a fresh release with course/, write nothing")
+    parser.add_argument("--check", action="store_true",
+                        help="compare a fresh release with course/, write nothing")
     parser.add_argument("--force", action="store_true", help="overwrite uncommitted changes in course/")
     args = parser.parse_args(argv)
     if args.check:
@@ -123,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         written = build(Path(tmp) / "course", HERE / "release")
         shutil.rmtree(COURSE, ignore_errors=True)
         shutil.copytree(Path(tmp) / "course", COURSE)
-    print(f"course/ regenerated from solutions/: {len(written)} files, assignments: {', '.join(assignments())}")
+    print(f"course/ regenerated from solutions/: {len(written)} files, "
+          f"assignments: {', '.join(assignments())}")
     return 0
 
 

@@ -1,13 +1,17 @@
-"""``make bench``: wall time of every notebook and the peak memory of the kernel that ran it.
+"""``make bench``: wall time of every notebook and the peak memory of the kernel that ran it, then grading.
 
 Each notebook runs top to bottom in a fresh kernel, as a learner's "Restart and Run All"; a sampler reads
 the kernel process tree's resident memory every 0.1 s. Results print as a table and are written to
 bench/notebooks.json, with the budgets from DESIGN.md beside them (90 s and 1.2 GB per notebook, 6 min for
 the course). Exercises run in their solution edition (the learner's blank one stops at the first stub).
+
+The grading section (autograder/bench.py: grading overhead, sequential against parallel grading) follows;
+``python -m losslab.bench notebooks`` or ``... grading`` (``make bench SECTION=grading``) runs one alone.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -86,7 +90,8 @@ def course_notebooks() -> list[Path]:
 
 def machine() -> dict[str, str]:
     return {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": platform.machine(),
-            "cpus": str(len(os.sched_getaffinity(0))), "backend": os.environ.get("KERAS_BACKEND", "tensorflow"),
+            "cpus": str(len(os.sched_getaffinity(0))),
+            "backend": os.environ.get("KERAS_BACKEND", "tensorflow"),
             "python": platform.python_version()}
 
 
@@ -190,20 +195,34 @@ def report_jupyterlab(footprint: LabFootprint | None, runs: list[NotebookRun]) -
         print(f"{run.notebook:<58}{run.peak_mb:>9.0f}{lab:>9.0f}{total:>9.0f}  {verdict}")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Loss Lab's bench: notebooks, JupyterLab's footprint, grading")
+    parser.add_argument("section", nargs="?", choices=("all", "notebooks", "lab", "grading"), default="all")
+    args = parser.parse_args(argv)
     OUT.mkdir(exist_ok=True)
     info = machine()
     print(f"Loss Lab bench, {info}")
-    runs = bench_notebooks()
-    (OUT / "notebooks.json").write_text(json.dumps({"machine": info, "runs": [asdict(r) for r in runs]}, indent=1))
-    print(f"written {OUT / 'notebooks.json'}")
-    footprint = bench_jupyterlab()
-    report_jupyterlab(footprint, runs)
-    if footprint is not None:
-        payload = {"machine": info, "footprint": asdict(footprint)}
-        (OUT / "jupyterlab.json").write_text(json.dumps(payload, indent=1))
-        print(f"written {OUT / 'jupyterlab.json'}")
-    return 0 if all(r.ok for r in runs) and (footprint is None or not footprint.error) else 1
+    status = 0
+    runs: list[NotebookRun] = []
+    if args.section in ("all", "notebooks"):
+        runs = bench_notebooks()
+        (OUT / "notebooks.json").write_text(json.dumps({"machine": info, "runs": [asdict(r) for r in runs]},
+                                                       indent=1))
+        print(f"written {OUT / 'notebooks.json'}")
+        status = 0 if all(r.ok for r in runs) else 1
+    if args.section in ("all", "lab"):
+        footprint = bench_jupyterlab()
+        report_jupyterlab(footprint, runs)
+        if footprint is not None:
+            payload = {"machine": info, "footprint": asdict(footprint)}
+            (OUT / "jupyterlab.json").write_text(json.dumps(payload, indent=1))
+            print(f"written {OUT / 'jupyterlab.json'}")
+            status = 1 if footprint.error else status
+    if args.section in ("all", "grading"):
+        from autograder.bench import main as bench_grading  # the grading driver lives in the repository
+
+        status = bench_grading([]) or status
+    return status
 
 
 if __name__ == "__main__":

@@ -2,8 +2,14 @@
 
 A value is turned into plain Python floats first (refusing objects that only pretend to be numbers), then
 compared with ``math.isclose``; so an object whose ``__eq__`` always returns True, or a patched
-``numpy.allclose``, cannot pass a test. Messages speak to the learner: what was expected, what came back.
+``numpy.allclose``, cannot pass a test. Text answers must be real ``str`` objects (not subclasses), and
+``require`` accepts only a real ``True`` (or NumPy's ``True``), never an object that merely claims to be true.
+Messages speak to the learner: what was expected, what came back.
 Used by every exercise's tests through ``losslab.grading.fresh``.
+
+API (stable; the chapter checks are written against it): ``GradingError``, ``require``, ``as_float``,
+``as_floats``, ``assert_close``, ``assert_in_range``, ``as_text``; added later: ``as_int``, ``as_choice``,
+``assert_finite``.
 """
 
 from __future__ import annotations
@@ -19,18 +25,31 @@ class GradingError(AssertionError):
     """A failed check; its message is shown to the learner in the feedback."""
 
 
-def require(condition: bool, message: str) -> None:
-    """``assert`` that survives ``python -O`` and reads well in feedback."""
-    if condition is not True:
-        raise GradingError(message)
+def require(condition: Any, message: str) -> None:
+    """``assert`` that survives ``python -O`` and reads well in feedback.
+
+    Only a real ``True`` (or ``numpy.True_``) passes: an object returned by a learner's ``__eq__`` or
+    ``__bool__`` does not. A learner's ``__eq__`` may still return a real True, so never write
+    ``require(answer == expected, ...)`` with the learner's object on either side: convert it first
+    (``as_text``, ``as_float``, ``as_floats``, ``as_int``), then compare.
+    """
+    if condition is True or (type(condition) is np.bool_ and condition.item() is True):
+        return
+    raise GradingError(message)
+
+
+_BACKENDS = {"tensorflow", "jax", "jaxlib", "torch", "keras"}
 
 
 def _to_numpy(value: Any, what: str) -> np.ndarray:
     if isinstance(value, (bool, np.bool_)):
         raise GradingError(f"{what} should be a number, not {value!r}")
     if isinstance(value, (numbers.Real, np.ndarray, np.generic, list, tuple)):
-        array = np.array(value, dtype=np.float64)
-    elif type(value).__module__.split(".")[0] in {"tensorflow", "jax", "jaxlib", "torch", "keras"}:
+        try:
+            array = np.array(value, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise GradingError(f"{what} could not be read as numbers ({exc})") from None
+    elif type(value).__module__.split(".")[0] in _BACKENDS:
         import keras
 
         array = np.array(keras.ops.convert_to_numpy(value), dtype=np.float64)
@@ -39,6 +58,14 @@ def _to_numpy(value: Any, what: str) -> np.ndarray:
     if type(array) is not np.ndarray:
         raise GradingError(f"{what} could not be read as numbers")
     return array
+
+
+def _describe(number: float) -> str:
+    if math.isnan(number):
+        return "nan (not a number: did the computation or the training diverge?)"
+    if math.isinf(number):
+        return f"{number} (not a finite number: did the computation or the training diverge?)"
+    return f"{number:.6g}"
 
 
 def as_float(value: Any, what: str = "the value") -> float:
@@ -56,7 +83,30 @@ def as_floats(value: Any, what: str = "the values", shape: tuple[int, ...] | Non
     if shape is not None:
         require(tuple(array.shape) == tuple(shape), f"{what} should have shape {tuple(shape)}, "
                                                     f"got {tuple(array.shape)}")
-    return [float(x) for x in array.reshape(-1).tolist()]
+    out = [float(x) for x in array.reshape(-1).tolist()]
+    require(all(type(x) is float for x in out), f"{what} could not be read as numbers")
+    return out
+
+
+def as_int(value: Any, what: str = "the value") -> int:
+    """A whole number given as an ``int`` or a NumPy integer (not a bool, not a float such as 3.0)."""
+    if type(value) is bool or type(value) is np.bool_:
+        raise GradingError(f"{what} should be a whole number, not {value!r}")
+    if type(value) is int:
+        return int(value)
+    if isinstance(value, np.integer) and type(value).__module__.split(".")[0] == "numpy":
+        return int(value.item())
+    raise GradingError(f"{what} should be a whole number such as 3, got a {type(value).__name__}")
+
+
+def assert_finite(actual: Any, what: str = "the value") -> list[float]:
+    """Every element is a finite number (no NaN, no infinity); returns them as floats."""
+    values = as_floats(actual, what)
+    for index, number in enumerate(values):
+        if not math.isfinite(number):
+            where = f" at position {index}" if len(values) > 1 else ""
+            raise GradingError(f"{what}{where} is {_describe(number)}")
+    return values
 
 
 def assert_close(actual: Any, expected: Any, *, what: str = "the value", rtol: float = 1e-5,
@@ -68,14 +118,14 @@ def assert_close(actual: Any, expected: Any, *, what: str = "the value", rtol: f
     for index, (g, w) in enumerate(zip(got, want, strict=True)):
         if not (math.isfinite(g) and math.isclose(g, w, rel_tol=rtol, abs_tol=atol)):
             where = f" at position {index}" if len(want) > 1 else ""
-            raise GradingError(f"{what}{where} is {g:.6g}, expected {w:.6g} (tolerance {rtol:g} relative, "
-                               f"{atol:g} absolute)")
+            raise GradingError(f"{what}{where} is {_describe(g)}, expected {w:.6g} (tolerance {rtol:g} "
+                               f"relative, {atol:g} absolute)")
 
 
 def assert_in_range(actual: Any, low: float, high: float, what: str = "the value") -> float:
     value = as_float(actual, what)
-    require(math.isfinite(value) and low <= value <= high, f"{what} is {value:.6g}, expected between {low:g} "
-                                                           f"and {high:g}")
+    require(math.isfinite(value) and low <= value <= high, f"{what} is {_describe(value)}, expected between "
+                                                           f"{low:g} and {high:g}")
     return value
 
 
@@ -83,3 +133,11 @@ def as_text(value: Any, what: str = "the answer") -> str:
     """A real ``str`` (not a subclass with a custom ``__eq__``), stripped and lower-cased."""
     require(type(value) is str, f"{what} should be a string such as 'train', got {type(value).__name__}")
     return str.lower(str.strip(value))
+
+
+def as_choice(value: Any, choices: Any, what: str = "the answer") -> str:
+    """A real ``str`` that is one of `choices` once stripped and lower-cased; returns it normalised."""
+    text = as_text(value, what)
+    options = [str.lower(str.strip(c)) for c in choices]
+    require(text in options, f"{what} should be one of {', '.join(repr(o) for o in options)}, got {text!r}")
+    return text

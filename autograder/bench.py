@@ -1,0 +1,117 @@
+"""``make bench``'s grading section: what grading costs, against the budgets in DESIGN.md.
+
+- **Overhead**: one submission (the warm-up's solution) executed plainly, top to bottom in a fresh kernel
+  (as ``losslab.bench`` runs notebooks), against the same submission graded by ``autograder.grade`` (nbgrader
+  autograde in a worker, the limits, the kernel guard, the gradebook merge). Goal: at most 15 % more. The
+  one-time costs of a grading run (recording the assignment, feedback, export) are reported apart.
+- **Parallelism**: N submissions (default 20) graded one after another (``--jobs 1``) and in parallel (one
+  worker per core). Goal: about 2x faster on 2 cores.
+
+Results print as a table and go to bench/grading.json. ``python -m autograder.bench --submissions 4`` is a
+quicker look; ``python -m losslab.bench grading`` runs this section alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from autograder.grade import Limits, default_jobs, grade
+from autograder.release import REPO, SOLUTIONS
+
+OUT = REPO / "bench"
+OVERHEAD_BUDGET = 0.15
+SPEEDUP_GOAL_PER_CORE = 0.9  # "about 2x" on 2 cores: at least 1.8x
+
+
+def _submit(root: Path, assignment: str, students: list[str]) -> None:
+    sources = sorted((SOLUTIONS / assignment).glob("*_exercise.ipynb"))
+    for student in students:
+        folder = root / "submitted" / student / assignment
+        folder.mkdir(parents=True)
+        for path in sources:
+            shutil.copyfile(path, folder / path.name)
+
+
+def _timed_grade(assignment: str, count: int, jobs: int, limits: Limits,
+                 feedback: bool) -> tuple[float, list]:
+    with tempfile.TemporaryDirectory(prefix="losslab-bench-") as tmp:
+        root = Path(tmp)
+        _submit(root, assignment, [f"student{i:02d}" for i in range(count)])
+        started = time.perf_counter()
+        results = grade(assignment, root=root, jobs=jobs, feedback=feedback, limits=limits)
+        return time.perf_counter() - started, results
+
+
+def plain_execution(assignment: str) -> float:
+    """Seconds to run the solution notebook(s) top to bottom in a fresh kernel each, as a learner would."""
+    from losslab.bench import run_notebook
+
+    total = 0.0
+    for path in sorted((SOLUTIONS / assignment).glob("*_exercise.ipynb")):
+        run = run_notebook(path)
+        if not run.ok:
+            raise RuntimeError(f"{path.name} failed to execute: {run.error}")
+        total += run.seconds
+    return total
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assignment", default="00_warmup")
+    parser.add_argument("--submissions", type=int, default=20)
+    parser.add_argument("--jobs", type=int, default=None, help="parallel workers (default: one per core)")
+    parser.add_argument("--repeat", type=int, default=1, help="repeat the overhead measurement (median)")
+    args = parser.parse_args(argv)
+    jobs = args.jobs or default_jobs()
+    limits = Limits(wall_s=600, memory_mb=2000)
+    print(f"grading bench: {args.assignment}, {args.submissions} submissions, {jobs} workers "
+          f"(the machine's load inflates every figure; compare runs on the same machine)", flush=True)
+
+    plains, graded_workers, graded_totals = [], [], []
+    for _ in range(max(1, args.repeat)):
+        plains.append(plain_execution(args.assignment))
+        total, results = _timed_grade(args.assignment, 1, 1, limits, feedback=True)
+        if results[0].status != "ok":
+            print(f"the solution did not grade cleanly: {results[0].status} {results[0].detail}")
+            return 1
+        graded_workers.append(results[0].seconds)
+        graded_totals.append(total)
+    plain = sorted(plains)[len(plains) // 2]
+    worker = sorted(graded_workers)[len(graded_workers) // 2]
+    whole = sorted(graded_totals)[len(graded_totals) // 2]
+    overhead = worker / plain - 1
+    print(f"  plain execution of one submission      {plain:8.1f} s")
+    print(f"  grading it (worker: autograde + merge)   {worker:8.1f} s   overhead {overhead:+.0%} "
+          f"(goal <= {OVERHEAD_BUDGET:.0%}){'' if overhead <= OVERHEAD_BUDGET else '  OVER BUDGET'}")
+    print(f"  one-time costs of a run (release, feedback, export)   {whole - worker:8.1f} s", flush=True)
+
+    sequential, seq_results = _timed_grade(args.assignment, args.submissions, 1, limits, feedback=False)
+    print(f"  {args.submissions} submissions, 1 worker            {sequential:8.1f} s", flush=True)
+    parallel, par_results = _timed_grade(args.assignment, args.submissions, jobs, limits, feedback=False)
+    speedup = sequential / parallel
+    goal = SPEEDUP_GOAL_PER_CORE * jobs
+    print(f"  {args.submissions} submissions, {jobs} workers           {parallel:8.1f} s   "
+          f"speed-up {speedup:.2f}x "
+          f"(goal about {jobs}x){'' if speedup >= goal else '  BELOW GOAL'}")
+    bad = [r for r in seq_results + par_results if r.status != "ok"]
+    if bad:
+        print(f"  {len(bad)} submission(s) did not grade cleanly: {sorted({r.status for r in bad})}")
+    from losslab.bench import machine
+
+    OUT.mkdir(exist_ok=True)
+    record = {"machine": machine(), "assignment": args.assignment, "submissions": args.submissions,
+              "jobs": jobs,
+              "plain_s": plains, "graded_worker_s": graded_workers, "graded_run_s": graded_totals,
+              "overhead": overhead, "sequential_s": sequential, "parallel_s": parallel, "speedup": speedup}
+    (OUT / "grading.json").write_text(json.dumps(record, indent=1))
+    print(f"written {OUT / 'grading.json'}")
+    return 0 if not bad else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
