@@ -668,7 +668,7 @@ def not_reproducible(seed: int = 0) -> Setup:
         return model
 
     keras.utils.set_random_seed(seed)
-    setup = _digits_setup(build(), epochs=2)
+    setup = _digits_setup(build(), epochs=3)
     setup.build = build
     return setup
 
@@ -680,7 +680,7 @@ def reproducible(seed: int = 0) -> Setup:
         model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=logits_loss(), metrics=["accuracy"])
         return model
 
-    setup = _digits_setup(build(), epochs=2)
+    setup = _digits_setup(build(), epochs=3)
     setup.build = build
     return setup
 
