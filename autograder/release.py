@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -97,14 +99,55 @@ def differences(a: Path, b: Path) -> list[str]:
     return out
 
 
-def learner_edits() -> list[str]:
-    """Files under course/ that differ from git's last commit (empty outside a git checkout)."""
+MANIFEST = HERE / "release" / "course-manifest.json"  # what the last `make release` wrote (git-ignored)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _tree_digests(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): _digest(p) for p in sorted(root.rglob("*"))
+            if p.is_file() and not SKIP & set(p.relative_to(root).parts)}
+
+
+def _last_release() -> dict[str, str]:
     try:
-        done = subprocess.run(["git", "status", "--porcelain", "--", "course"], cwd=REPO,
-                              capture_output=True, text=True, timeout=30)
+        manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
+        return {str(k): str(v) for k, v in manifest.items()}
+    except (OSError, ValueError, AttributeError):
+        return {}  # no release yet on this machine, or an unreadable manifest: trust only git and the build
+
+
+def learner_edits(fresh: dict[str, str] | None = None) -> list[str]:
+    """Files under course/ that regenerating would lose: changed since git's last commit, and equal neither
+    to what the last ``make release`` wrote nor to what this one writes (`fresh`: path -> sha256).
+
+    A new chapter's files (untracked until committed) and a re-release after editing solutions/ are not
+    edits: their bytes came from a release. Empty outside a git checkout.
+    """
+    try:
+        done = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--", "course"],
+                              cwd=REPO, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
         return []
-    return [line[3:] for line in done.stdout.splitlines()] if done.returncode == 0 else []
+    if done.returncode != 0:
+        return []
+    ours = _last_release()
+    fresh = fresh or {}
+    at_risk = []
+    for line in done.stdout.splitlines():
+        path = line[3:].strip().strip('"')
+        if " -> " in path:  # a rename: the new name is the file on disc
+            path = path.split(" -> ", 1)[1]
+        local = REPO / path
+        if not local.is_file():
+            continue  # deleted: nothing to lose
+        rel = str(local.relative_to(COURSE))
+        digest = _digest(local)
+        if digest not in (ours.get(rel), fresh.get(rel)):
+            at_risk.append(path)
+    return at_risk
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,16 +165,20 @@ def main(argv: list[str] | None = None) -> int:
             print(line)
         print("course/ matches solutions/" if not diff else "course/ is out of date: run `make release`")
         return 1 if diff else 0
-    edited = learner_edits()
-    if edited and not args.force:
-        print("course/ holds changes that are not committed (a learner's work?):\n  " + "\n  ".join(edited)
-              + "\nRegenerating would overwrite them. Commit or copy them elsewhere, or run "
-              "`make release FORCE=1` to overwrite.")
-        return 3
     with tempfile.TemporaryDirectory(prefix="losslab-release-") as tmp:
         written = build(Path(tmp) / "course", HERE / "release")
+        digests = _tree_digests(Path(tmp) / "course")
+        edited = learner_edits(digests)
+        if edited and not args.force:
+            print("course/ holds changes that are neither committed nor written by a release (a learner's "
+                  "work?):\n  " + "\n  ".join(edited)
+                  + "\nRegenerating would overwrite them. Commit or copy them elsewhere, or run "
+                  "`make release FORCE=1` to overwrite.")
+            return 3
         shutil.rmtree(COURSE, ignore_errors=True)
         shutil.copytree(Path(tmp) / "course", COURSE)
+    MANIFEST.parent.mkdir(parents=True, exist_ok=True)
+    MANIFEST.write_text(json.dumps(digests, indent=1, sort_keys=True), encoding="utf-8")
     print(f"course/ regenerated from solutions/: {len(written)} files, "
           f"assignments: {', '.join(assignments())}")
     return 0

@@ -3,12 +3,16 @@ and the learner's edition must hold no solution or hidden test."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from autograder import release
 from autograder.release import assignments
 from losslab import notebooks
 from tests.support import COURSE, REPO, SOLUTIONS
@@ -56,3 +60,32 @@ def test_no_solution_markers_in_tutorials() -> None:
     for path in COURSE.rglob("*.ipynb"):
         if not path.name.endswith("_exercise.ipynb"):
             assert not re.search(r"### (BEGIN|END) (SOLUTION|HIDDEN TESTS)", path.read_text()), path
+
+
+def _git_course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A throwaway git checkout with a committed course/a.ipynb; release's paths pointed at it."""
+    repo = tmp_path / "repo"
+    (repo / "course").mkdir(parents=True)
+    (repo / "course" / "a.ipynb").write_text("committed")
+    for args in (["init", "-q"], ["add", "-A"],
+                 ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "course"]):
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+    monkeypatch.setattr(release, "REPO", repo)
+    monkeypatch.setattr(release, "COURSE", repo / "course")
+    monkeypatch.setattr(release, "MANIFEST", tmp_path / "manifest.json")
+    return repo / "course"
+
+
+def test_release_protects_learner_edits_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    course = _git_course(tmp_path, monkeypatch)
+    assert release.learner_edits({}) == []  # a clean checkout: nothing at risk
+    (course / "a.ipynb").write_text("a learner's answer")
+    (course / "new.ipynb").write_text("a new chapter, released but not committed yet")
+    fresh = {"new.ipynb": hashlib.sha256(b"a new chapter, released but not committed yet").hexdigest()}
+    assert release.learner_edits(fresh) == ["course/a.ipynb"]
+    # what the last release wrote is not a learner's edit, even when this release writes something else
+    release.MANIFEST.write_text(json.dumps({"a.ipynb": hashlib.sha256(b"a learner's answer").hexdigest()}))
+    assert release.learner_edits({}) == ["course/new.ipynb"]
+    assert release.learner_edits(fresh) == []
+    release.MANIFEST.write_text("{not json")  # a corrupt manifest is ignored, never a crash
+    assert release.learner_edits(fresh) == ["course/a.ipynb"]
