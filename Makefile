@@ -72,6 +72,8 @@ install:
 # Through ./start, as on Binder: Keras and TensorFlow defaults, quiz progress file, and thread limits that fit the
 # CPUs this machine or container really grants (only here: the test suite sets its own).
 lab: setup  ## open JupyterLab at course/00_start_here.ipynb (PORT=8888, OPEN=no for headless)
+	@mkdir -p $(VENV)/etc/jupyter && printf 'c = get_config()  # noqa: F821\n# Validate: the grader'"'"'s per-cell time limit (as postBuild sets on Binder)\nc.Execute.timeout = 120\n' \
+	  > $(VENV)/etc/jupyter/nbgrader_config.py
 	./start $(BIN)/jupyter lab --ServerApp.ip=$(IP) --ServerApp.port=$(PORT) \
 	  --ServerApp.open_browser=$(if $(filter yes,$(OPEN)),True,False) \
 	  --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/course/00_start_here.ipynb \
