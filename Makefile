@@ -38,7 +38,7 @@ export KERAS_BACKEND ?= tensorflow
 export PYTHONDONTWRITEBYTECODE := 1
 
 
-.PHONY: help setup install lab test test-fast test-backend test-backends torch bench-gpu browser release grade feedback export \
+.PHONY: help setup install lab test test-fast test-backend test-backends torch gpu bench-gpu browser release grade feedback export \
         self-grade format lint bench lock clean clean-venv
 
 help:  ## list the verbs
@@ -111,6 +111,19 @@ torch: setup  ## PyTorch 2.13.0 (CPU build) into .venv/torch-site, used only wit
 	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --target $(TORCH_SITE) $(TORCH_PINS) \
 	  2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true; }
 	@PYTHONPATH=$(CURDIR):$(CURDIR)/$(TORCH_SITE) $(BIN)/python -c 'import torch; print("torch", torch.__version__)'
+
+# A GPU: the CUDA build of the chosen backend, at the version environment.yml pins (NVIDIA driver needed;
+# the downloads are large). `make clean-venv` returns to the CPU-only set-up.
+gpu: setup  ## CUDA build for BACKEND (jax or tensorflow) in .venv: make gpu BACKEND=jax, then make bench-gpu
+	@case "$(BACKEND)" in \
+	  jax) $(BIN)/python -m pip install --disable-pip-version-check \
+	         "jax[cuda12]==$$($(BIN)/python -c 'import jax; print(jax.__version__)')" ;; \
+	  tensorflow) v=$$($(BIN)/python -m pip show tensorflow-cpu | sed -n 's/^Version: //p'); \
+	         $(BIN)/python -m pip uninstall -y -q tensorflow-cpu && \
+	         $(BIN)/python -m pip install --disable-pip-version-check "tensorflow[and-cuda]==$$v" ;; \
+	  *) echo "make gpu BACKEND=jax or BACKEND=tensorflow (torch: install its CUDA wheel into $(TORCH_SITE))"; exit 2 ;; \
+	esac
+	KERAS_BACKEND=$(BACKEND) $(BIN)/python -m losslab report
 
 bench-gpu: setup  ## the heaviest trainings on CPU and on the GPU (when one is visible), no notebook server
 	$(BIN)/python -m losslab.gpu_bench
