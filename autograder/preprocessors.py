@@ -403,12 +403,22 @@ class GuardedExecute(Execute):
 
     def _cell_errors(self) -> list[dict]:
         out = []
+        # A locked cell before the first answer is set-up (imports, data): its failure is an import error.
+        # A locked cell after an answer usually runs that answer ("try it" cells), so its failure is the
+        # answer's, as a blank edition's NotImplementedError is.
+        answers = [i for i, c in enumerate(self.nb.cells) if c.cell_type == "code" and is_solution(c)]
+        first_answer = answers[0] if answers else len(self.nb.cells)
         for index, cell in enumerate(self.nb.cells):
             if cell.cell_type != "code" or is_grade(cell):
                 continue
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
-                    kind = "answer" if is_solution(cell) else ("setup" if is_locked(cell) else "added")
+                    if is_solution(cell):
+                        kind = "answer"
+                    elif is_locked(cell):
+                        kind = "setup" if index < first_answer else "uses-answer"
+                    else:
+                        kind = "added"
                     ename, evalue = output.get("ename", ""), str(output.get("evalue", ""))[:300]
                     label = cell_label(cell, index)
                     out.append({"cell": label, "kind": kind, "ename": ename, "evalue": evalue})

@@ -600,3 +600,25 @@ def test_gradebook_writes_wait_for_another_writer(tmp_path: Path, template_grade
     assert waited >= 1.5
     scores = read_scores("a", tmp_path)
     assert scores["alice"].cells == {"t1": (0.0, 1.0), "t2": (0.0, 2.0)}
+
+
+def test_a_locked_cell_after_an_answer_fails_with_the_answer() -> None:
+    """A "try it" cell that calls a blank answer raises NotImplementedError: unanswered, not an import error."""
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from autograder.preprocessors import GuardedExecute
+
+    def cell(grade_id: str, ename: str = "", **flags: bool) -> object:
+        c = new_code_cell("pass", metadata={"nbgrader": {"grade_id": grade_id, "locked": True, **flags}})
+        c.outputs = [{"output_type": "error", "ename": ename, "evalue": "", "traceback": []}] if ename else []
+        return c
+
+    executor = GuardedExecute.__new__(GuardedExecute)  # only the error survey, no kernel
+    executor.nb = new_notebook(cells=[cell("setup", "NameError"), cell("answer", "NotImplementedError", solution=True,
+                                                                       locked=False),
+                                      cell("try-answer", "NotImplementedError")])
+    kinds = {e["cell"]: e["kind"] for e in executor._cell_errors()}
+    assert kinds == {"setup": "setup", "answer": "answer", "try-answer": "uses-answer"}
+    result = Result("s")
+    classify(result, Check(), [{"events": [], "cell_timeouts": [], "errors": executor._cell_errors()[1:]}])
+    assert result.status == "ok"
