@@ -58,8 +58,8 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # Per-cell limit while grading; the per-submission limits (wall clock, memory) are set by autograder/grade.py
 # on GuardedExecute, nbgrader's Execute with those limits, kernel recovery and the kernel guard.
 c.Execute.timeout = 120
-c.Execute.allow_errors = True
 c.Execute.interrupt_on_timeout = True
+# (nbgrader's Execute always continues past a cell that raises: allow_errors is fixed, not configurable.)
 
 # A test cell the submission deleted is put back (with the master copy of its tests) and graded.
 c.OverwriteCells.add_missing_cells = True
