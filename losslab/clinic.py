@@ -46,73 +46,47 @@ def _breast_cancer() -> data.Split:
     return data.breast_cancer()
 
 
+def _split(name: str, x: np.ndarray, y: np.ndarray, *, test_size: float, seed: int,
+           class_names: tuple[str, ...], scale: bool = True) -> data.Split:
+    """A stratified train/validation split, standardized on the training part unless scale=False."""
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    x_train, x_val, y_train, y_val = train_test_split(x, y, test_size=test_size, stratify=y, random_state=seed)
+    if scale:
+        scaler = StandardScaler().fit(x_train)
+        x_train, x_val = scaler.transform(x_train), scaler.transform(x_val)
+    return data.Split(name, x_train.astype(np.float32), x_val.astype(np.float32), y_train.astype(np.int64),
+                      y_val.astype(np.int64), class_names=class_names)
+
+
 @cache
 def _rare_events(seed: int = 0) -> data.Split:
     """3,000 examples, 10 features, about 1.5% positives: the class-imbalance case (TFi)."""
     from sklearn.datasets import make_classification
-    from sklearn.model_selection import train_test_split
-    from sklearn.preprocessing import StandardScaler
 
-    x, y = make_classification(
-        n_samples=3000,
-        n_features=10,
-        n_informative=4,
-        n_redundant=2,
-        weights=[0.985],
-        flip_y=0.0,
-        class_sep=1.0,
-        random_state=seed,
-    )
-    x_train, x_val, y_train, y_val = train_test_split(x, y, test_size=0.2, stratify=y, random_state=seed)
-    scaler = StandardScaler().fit(x_train)
-    return data.Split(
-        "rare_events",
-        scaler.transform(x_train).astype(np.float32),
-        scaler.transform(x_val).astype(np.float32),
-        y_train.astype(np.int64),
-        y_val.astype(np.int64),
-        class_names=("common", "rare"),
-    )
+    x, y = make_classification(n_samples=3000, n_features=10, n_informative=4, n_redundant=2, weights=[0.985],
+                               flip_y=0.0, class_sep=1.0, random_state=seed)
+    return _split("rare_events", x, y, test_size=0.2, seed=seed, class_names=("common", "rare"))
 
 
 @cache
 def _many_features(seed: int = 0) -> data.Split:
     """250 training examples, 40 features of which only 5 are informative, 5% flipped labels: memorisable."""
     from sklearn.datasets import make_classification
-    from sklearn.model_selection import train_test_split
-    from sklearn.preprocessing import StandardScaler
 
-    x, y = make_classification(
-        n_samples=500, n_features=40, n_informative=5, n_redundant=0, flip_y=0.05, random_state=seed
-    )
-    x_train, x_val, y_train, y_val = train_test_split(x, y, test_size=0.5, stratify=y, random_state=seed)
-    scaler = StandardScaler().fit(x_train)
-    return data.Split(
-        "many_features",
-        scaler.transform(x_train).astype(np.float32),
-        scaler.transform(x_val).astype(np.float32),
-        y_train.astype(np.int64),
-        y_val.astype(np.int64),
-        class_names=("a", "b"),
-    )
+    x, y = make_classification(n_samples=500, n_features=40, n_informative=5, n_redundant=0, flip_y=0.05,
+                               random_state=seed)
+    return _split("many_features", x, y, test_size=0.5, seed=seed, class_names=("a", "b"))
 
 
 @cache
 def _moons(seed: int = 0) -> data.Split:
     """Two interleaved half-moons, 1,000 points with noise: a curved boundary a straight line cannot draw."""
     from sklearn.datasets import make_moons
-    from sklearn.model_selection import train_test_split
 
     x, y = make_moons(n_samples=1000, noise=0.2, random_state=seed)
-    x_train, x_val, y_train, y_val = train_test_split(x, y, test_size=0.2, stratify=y, random_state=seed)
-    return data.Split(
-        "moons",
-        x_train.astype(np.float32),
-        x_val.astype(np.float32),
-        y_train.astype(np.int64),
-        y_val.astype(np.int64),
-        class_names=("upper", "lower"),
-    )
+    return _split("moons", x, y, test_size=0.2, seed=seed, class_names=("upper", "lower"), scale=False)
 
 
 def noisy_labels(y: np.ndarray, fraction: float, n_classes: int, seed: int = 0) -> np.ndarray:
