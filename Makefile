@@ -16,7 +16,7 @@ OPEN      ?= yes
 ASSIGNMENT ?=
 # make grade: GRADE_JOBS (parallel workers, default: the number of cores), WALL (seconds per submission,
 # default 300), MEMORY (MB for a submission's kernel, default 2000), CELL_TIMEOUT (seconds per cell, default
-# 120), STUDENT (grade only these students). make bench: SECTION=notebooks or SECTION=grading runs one part.
+# 120), STUDENT (grade only these students). make bench: SECTION=notebooks, doctor, lab or grading runs one part.
 GRADE_JOBS ?=
 WALL      ?=
 MEMORY    ?=
@@ -153,7 +153,7 @@ format: setup  ## strip outputs and execution counts from every notebook, normal
 lint: setup  ## ruff over the library, the autograder and the tests
 	$(BIN)/ruff check losslab autograder tests
 
-bench: setup  ## time every notebook (peak memory too), JupyterLab's footprint, grading (SECTION=notebooks|lab|grading)
+bench: setup  ## time every notebook (peak memory too), the doctor, JupyterLab's memory, grading (SECTION=notebooks|doctor|lab|grading)
 	$(BIN)/python -m losslab.bench $(SECTION)
 
 lock: setup  ## rewrite environment.yml's pins from what .venv holds now

@@ -115,6 +115,47 @@ def bench_notebooks() -> list[NotebookRun]:
     return runs
 
 
+# ------------------------------------------------------------------------------------------ the training doctor
+# Issue 6's budget: a quick examination of the digits MLP (every check, quick=True) takes under 10 s on 2 cores.
+
+DOCTOR_BUDGET_S = 10.0
+_DOCTOR_PROBE = """
+import json, time
+import losslab
+from losslab import clinic
+setup = clinic.digits_baseline(0)
+times = []
+for _ in range(2):
+    started = time.perf_counter()
+    report = setup.examine()
+    times.append(time.perf_counter() - started)
+print(json.dumps({"first_s": times[0], "second_s": times[1], "checks": len(report.findings),
+                  "alarms": len(report.alarms)}))
+"""
+
+
+def bench_doctor() -> dict:
+    """Time ``doctor.examine`` on the healthy digits MLP twice in a fresh process (the first call compiles)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _DOCTOR_PROBE], capture_output=True, text=True, cwd=REPO,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=600)
+    if done.returncode != 0:
+        tail = done.stderr.strip().splitlines()[-1:] or ["no output"]
+        result = {"error": tail[0][:300]}
+    else:
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+    if "error" in result:
+        print(f"\ntraining doctor: FAILED {result['error']}")
+    else:
+        verdict = "ok" if result["first_s"] <= DOCTOR_BUDGET_S else f"OVER {DOCTOR_BUDGET_S:.0f} s"
+        print(f"\ntraining doctor, quick examination of the digits MLP: {result['first_s']:.1f} s "
+              f"(again: {result['second_s']:.1f} s), {result['checks']} findings, {result['alarms']} alarms, "
+              f"{verdict}")
+    return result
+
+
 # ------------------------------------------------------------------------------------ JupyterLab's own memory
 # Binder ends a session above 2 GB, counting JupyterLab's server and every kernel. The notebooks' kernel peaks
 # above are one part of that sum; this section measures the other the way a learner meets it: a JupyterLab
@@ -197,7 +238,7 @@ def report_jupyterlab(footprint: LabFootprint | None, runs: list[NotebookRun]) -
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Loss Lab's bench: notebooks, JupyterLab's footprint, grading")
-    parser.add_argument("section", nargs="?", choices=("all", "notebooks", "lab", "grading"), default="all")
+    parser.add_argument("section", nargs="?", choices=("all", "notebooks", "doctor", "lab", "grading"), default="all")
     args = parser.parse_args(argv)
     OUT.mkdir(exist_ok=True)
     info = machine()
@@ -210,6 +251,10 @@ def main(argv: list[str] | None = None) -> int:
                                                        indent=1))
         print(f"written {OUT / 'notebooks.json'}")
         status = 0 if all(r.ok for r in runs) else 1
+    if args.section in ("all", "doctor"):
+        doctor = bench_doctor()
+        (OUT / "doctor.json").write_text(json.dumps({"machine": info, **doctor}, indent=1))
+        status = 1 if "error" in doctor else status
     if args.section in ("all", "lab"):
         footprint = bench_jupyterlab()
         report_jupyterlab(footprint, runs)
