@@ -2310,7 +2310,10 @@ def read_tensorboard(logdir: str) -> dict[str, dict[str, list[tuple[int, float]]
             event = tf.compat.v1.Event.FromString(record.numpy())
             for value in event.summary.value:
                 if value.HasField("tensor"):
-                    number = float(tf.make_ndarray(value.tensor).reshape(-1)[0])
+                    array = tf.make_ndarray(value.tensor)
+                    if array.dtype.kind not in "fiub" or array.size != 1:
+                        continue  # not a scalar: the model's config as text, a histogram, an image
+                    number = float(array.reshape(-1)[0])
                 elif value.HasField("simple_value"):
                     number = float(value.simple_value)
                 else:
