@@ -625,6 +625,15 @@ def _last_error(log: str) -> str:
     return lines[-1][:200] if lines else "no output"
 
 
+# A watchdog event's reason -> (status, detail for the notes).
+_EVENTS = {
+    "memory": ("memory", "the kernel went over the memory limit{where}"),
+    "timeout": ("timeout", "the submission reached its time limit{where}"),
+    "died": ("kernel-died", "the kernel died{where}"),
+    "unresponsive": ("timeout", "{cell} ran past the per-cell limit and ignored the interrupt"),
+}
+
+
 def classify(result: Result, check: Check, runs: list[dict]) -> None:
     """The status of a submission that nbgrader graded to the end (see STATUSES), with its detail."""
     details: list[str] = []
@@ -633,18 +642,10 @@ def classify(result: Result, check: Check, runs: list[dict]) -> None:
         for event in run.get("events", []):
             reason, cell = event.get("reason"), event.get("cell")
             where = (f" in {cell}" if cell != "replay" else " while re-running the cells") if cell else ""
-            if reason == "memory":
-                statuses.append("memory")
-                details.append(f"the kernel went over the memory limit{where}")
-            elif reason == "timeout":
-                statuses.append("timeout")
-                details.append(f"the submission reached its time limit{where}")
-            elif reason == "died":
-                statuses.append("kernel-died")
-                details.append(f"the kernel died{where}")
-            elif reason == "unresponsive":
-                statuses.append("timeout")
-                details.append(f"{cell} ran past the per-cell limit and ignored the interrupt")
+            if reason in _EVENTS:
+                status, text = _EVENTS[reason]
+                statuses.append(status)
+                details.append(text.format(where=where, cell=cell))
         stuck = {e.get("cell") for e in run.get("events", []) if e.get("reason") == "unresponsive"}
         timeouts = [c for c in run.get("cell_timeouts", []) if c not in stuck]
         if timeouts:
