@@ -42,6 +42,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -361,12 +362,13 @@ def check_submission(folder: Path, info: dict[str, NotebookInfo]) -> Check:
 def _token_processes(token: str, since: float) -> list[psutil.Process]:
     out = []
     for proc in psutil.process_iter(["create_time"]):
+        created = proc.info.get("create_time")  # None when psutil could not read it
+        if created is None or created < since - 1 or proc.pid == os.getpid():
+            continue
         try:
-            if proc.info["create_time"] < since - 1 or proc.pid == os.getpid():
-                continue
             if proc.environ().get(TOKEN_ENV) == token:
                 out.append(proc)
-        except psutil.Error:
+        except (psutil.Error, OSError):  # gone, a zombie, or not ours to read
             continue
     return out
 
@@ -414,16 +416,28 @@ class Grader:
 
     # -------------------------------------------------------------- one student
     def grade_student(self, student: str) -> Result:
+        """One student's Result. A failure of this driver itself (not of the submission: an OS error, a busy
+        gradebook) gets one more try; if that fails too, the status is "error", its traceback is in the log and
+        the student's previous grades are left as they were."""
         started = time.perf_counter()
-        result = Result(student, max_score=self.max_score)
-        try:
-            self._grade(student, result)
-            with self.db_lock:
-                scored = read_scores(self.assignment, self.root, [student]).get(student)
-            if scored:
-                result.score, result.max_score, result.cells = scored.score, scored.max_score, scored.cells
-        except Exception as exc:  # noqa: BLE001 - one student's failure must not stop the class
-            result.status, result.detail = "error", f"the driver failed: {type(exc).__name__}: {exc}"
+        failure = ""
+        for attempt in (1, 2):
+            result = Result(student, max_score=self.max_score)
+            try:
+                self._grade(student, result)
+                with self.db_lock:
+                    scored = read_scores(self.assignment, self.root, [student]).get(student)
+                if scored:
+                    result.score, result.max_score, result.cells = scored.score, scored.max_score, scored.cells
+                if attempt > 1:
+                    result.notes.append(f"graded on a second try; the first failed: {failure}")
+                break
+            except Exception as exc:  # noqa: BLE001 - one student's failure must not stop the class
+                failure = f"{type(exc).__name__}: {exc}"
+                result.status, result.detail = "error", f"the driver failed: {failure}"
+                result.log = (result.log + "\n" + traceback.format_exc())[-6000:]
+                if self.cancelled:
+                    break
         result.seconds = time.perf_counter() - started
         return result
 

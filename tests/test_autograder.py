@@ -29,6 +29,7 @@ import pytest
 from autograder import feedback, scan
 from autograder.grade import (
     Check,
+    Grader,
     Limits,
     Result,
     classify,
@@ -471,6 +472,36 @@ def test_classify_orders_statuses_and_keeps_details() -> None:
     classify(result, Check(deleted=["test-b"]), [{"events": [], "cell_timeouts": [], "errors": [
         {"cell": "setup", "kind": "setup", "ename": "NameError", "evalue": "x"}]}])
     assert result.status == "import-error"
+
+
+def test_a_driver_failure_is_retried_once_and_then_reported(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error of the driver itself (not of the submission) gets a second try; a second failure is an "error"
+    whose log holds the traceback, so an instructor (or CI) can see what broke."""
+    grader = Grader("00_warmup", tmp_path, Limits(), SOLUTIONS)
+    monkeypatch.setattr("autograder.grade.read_scores", lambda *a, **k: {})
+    calls = []
+
+    def flaky(student: str, result: Result) -> None:
+        calls.append(student)
+        if len(calls) == 1:
+            raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(grader, "_grade", flaky)
+    result = grader.grade_student("ann")
+    assert len(calls) == 2 and result.status == "ok"
+    assert any("second try" in note and "Cannot allocate memory" in note for note in result.notes)
+
+    def broken(student: str, result: Result) -> None:
+        calls.append(student)
+        raise RuntimeError("the disk is full")
+
+    calls.clear()
+    monkeypatch.setattr(grader, "_grade", broken)
+    result = grader.grade_student("bob")
+    assert len(calls) == 2 and result.status == "error"
+    assert "the disk is full" in result.detail
+    assert "Traceback" in result.log and "RuntimeError" in result.log
 
 
 def test_summary_table_lists_every_column() -> None:

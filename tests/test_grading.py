@@ -76,7 +76,8 @@ def test_round_trip(assignment: str, tmp_path: Path) -> None:
             problems.append(message)
 
     for student, result in results.items():
-        expect(result.status == "ok", f"{student}: nbgrader autograde failed:\n{result.log[-1500:]}")
+        expect(result.status == "ok", f"{student}: status {result.status} ({result.detail}); notes: "
+                                      f"{result.notes}; log:\n{result.log[-1500:]}")
         expect(set(result.cells) >= set(cells), f"{student}: missing grades for {set(cells) - set(result.cells)}")
 
     for student in ("solution", "noisy"):
