@@ -1,6 +1,6 @@
 """The debugging clinic: one broken training per cause of "the loss won't go down", each with its fix.
 
-Used by solutions/04_debugging/debugging_tutorial.ipynb (the clinic), by tests/test_doctor.py (the training
+Used by solutions/04_debugging/debugging_part{1,2}_tutorial.ipynb (the clinic), by tests/test_doctor.py (the training
 doctor must name the planted cause of every case and stay quiet on the healthy baselines), by
 tests/test_clinic.py, and by ``losslab.doctor.bench``.
 
