@@ -1,7 +1,8 @@
 """Loss Lab's helper library. Every notebook starts with ``import losslab``, before ``import keras``.
 
-Importing it only sets quiet defaults for TensorFlow's C++ logging (it reads them when it loads, so this must
-happen first); nothing heavy is imported. The submodules load on first use:
+Importing it only sets quiet defaults for TensorFlow's C++ logging, and PyTorch's CPU threads on the torch
+backend (both read them when they load, so this must happen first); nothing heavy is imported. The submodules
+load on first use:
 
 - ``losslab.environment``: the environment report and the device that trains (00_start_here, every chapter)
 - ``losslab.quiz``: widget quizzes with instant feedback and saved progress (every tutorial)
@@ -28,6 +29,13 @@ __version__ = "0.1.0"
 # stderr, and nbgrader scores any stderr in a test cell as a failure. A value already set wins.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+# PyTorch runs its CPU kernels on OpenMP threads that spin while they wait. The course's models are so small that
+# one thread is faster (chapter 2's five digits trainings: 3.8 to 4.3 s each, against 5.5 s with two threads on 2
+# cores), and two kernels sharing the cores, two threads each, ran 10 times slower (52 s each). PyTorch reads
+# this when it loads. A value already set (OMP_NUM_THREADS, or Binder's start script) wins.
+if os.environ.get("KERAS_BACKEND") == "torch":
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 def __getattr__(name: str) -> ModuleType:
     """``losslab.quiz`` and friends import on first use, so ``import losslab`` stays instant."""

@@ -215,6 +215,7 @@ class Setup:
     fit: dict[str, Any] = field(default_factory=dict)
     build: Callable[[], keras.Model] | None = None
     history: dict[str, list[float]] | None = None
+    refused: str | None = None  # the backend's error, when it would not train this setup (train_or_refuse)
 
     def train(
         self,
@@ -246,6 +247,23 @@ class Setup:
         history = self.model.fit(x, y, verbose=0, callbacks=callbacks, **kwargs)
         self.history = {k: [float(v) for v in vals] for k, vals in history.history.items()}
         return self.history
+
+    def train_or_refuse(self, errors: tuple[type[Exception], ...] = (RuntimeError,), **kwargs: Any) -> bool:
+        """``train(**kwargs)``, except that an error of one of the `errors` types is printed and kept in
+        ``refused`` instead of stopping the notebook; returns whether the setup trained.
+
+        For the cases whose outcome depends on the Keras backend: PyTorch checks, for example, that the targets of
+        a binary cross-entropy lie in [0, 1] and raises, where TensorFlow and JAX compute a meaningless loss.
+        """
+        try:
+            self.train(**kwargs)
+        except errors as error:
+            lines = str(error).strip().splitlines()
+            self.history, self.refused = None, f"{type(error).__name__}: {lines[0] if lines else ''}"[:300]
+            print(f"The {keras.backend.backend()} backend refused to train this setup: {self.refused}")
+            return False
+        self.refused = None
+        return True
 
     def examine(self, **kwargs: Any):  # noqa: ANN201 - a losslab.doctor.Report
         """The training doctor on this setup, with its fit arguments (batch size, epochs, split...)."""
@@ -1017,7 +1035,7 @@ def compare(
     """Training curves of several trained setups on one axis (validation dashed), via losslab.plots."""
     from losslab import plots
 
-    histories = {label: setup.history for label, setup in runs.items()}
+    histories = {label: setup.history for label, setup in runs.items() if not setup.refused}
     return plots.curves(
         histories, metric, title=title, ylabel=ylabel, log_y=log_y, validation=validation, ax=ax
     )
@@ -1041,16 +1059,19 @@ class Results:
             "cause": case_.cause,
             "title": case_.title,
             "measure": getattr(case_.measure, "__name__", "measure"),
-            "broken": case_.measure(broken),
-            "fixed": case_.measure(fixed),
+            # a setup the backend refused to train has no value, and reaches no goal
+            "broken": math.nan if broken.refused else case_.measure(broken),
+            "fixed": math.nan if fixed.refused else case_.measure(fixed),
             "named_by": named_by or "not named",
             "fix": case_.fix,
             "goal": case_.goal_text,
+            "broken_refused": broken.refused,
+            "fixed_refused": fixed.refused,
         }
         row["ok"] = (not case_.reaches_goal(row["broken"])) and case_.reaches_goal(row["fixed"])
         self.rows = [r for r in self.rows if r["cause"] != case_.cause] + [row]
         print(
-            f"{case_.title}: {row['measure']} {row['broken']:.3g} broken -> {row['fixed']:.3g} fixed "
+            f"{case_.title}: {row['measure']} {_value(row, 'broken')} broken -> {_value(row, 'fixed')} fixed "
             f"(goal: {row['goal']}{'' if row['ok'] else ', NOT as expected'}); found by {row['named_by']}"
         )
         return row
@@ -1065,7 +1086,7 @@ class Results:
             cells = [
                 r["category"],
                 r["title"],
-                f"{r['measure']}: {r['broken']:.3g} -> {r['fixed']:.3g}",
+                f"{r['measure']}: {_value(r, 'broken')} -> {_value(r, 'fixed')}",
                 r["named_by"],
                 r["fix"],
             ]
@@ -1081,9 +1102,14 @@ class Results:
 
     def __str__(self) -> str:
         return "\n".join(
-            f"{r['category']:<28}{r['title']:<44}{r['broken']:>9.3g} -> {r['fixed']:<9.3g}{r['named_by']}"
+            f"{r['category']:<28}{r['title']:<44}{_value(r, 'broken'):>9} -> {_value(r, 'fixed'):<9}{r['named_by']}"
             for r in self.rows
         )
+
+
+def _value(row: dict[str, Any], which: str) -> str:
+    """A measured value for the table, or "refused" where the backend would not train the setup."""
+    return "refused" if row.get(f"{which}_refused") else f"{row[which]:.3g}"
 
 
 def case(cause: str) -> Case:

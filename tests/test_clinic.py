@@ -71,3 +71,36 @@ def test_broken_fails_and_fix_trains(case: clinic.Case) -> None:
     bad, good = case.measure(broken), case.measure(fixed)
     assert not case.reaches_goal(bad), f"{case.cause}: the broken setup reached {case.goal_text} ({bad:.4g})"
     assert case.reaches_goal(good), f"{case.cause}: the fix missed {case.goal_text} ({good:.4g})"
+
+
+def test_a_setup_the_backend_refuses_is_shown_as_refused(capsys) -> None:  # noqa: ANN001
+    """PyTorch refuses binary cross-entropy targets outside [0, 1] (patient 7) where TensorFlow and JAX train on:
+    train_or_refuse keeps the error, the curves skip the setup, and the checklist says "refused"."""
+    import keras
+
+    class Refuse(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None) -> None:  # noqa: ANN001
+            raise RuntimeError("all elements of target should be between 0 and 1\n(more detail)")
+
+    case = clinic.case("label_format")
+    broken, fixed = case.broken(0), case.fixed(0)
+    assert broken.train_or_refuse(callbacks=[Refuse()]) is False
+    assert broken.refused == "RuntimeError: all elements of target should be between 0 and 1"
+    assert broken.history is None and "refused to train" in capsys.readouterr().out
+    assert fixed.train_or_refuse() is True and fixed.refused is None
+    assert len(fixed.history["loss"]) == fixed.fit["epochs"]
+    with pytest.raises(ValueError, match="not an error it may refuse with"):
+        def wrong(logs=None) -> None:  # noqa: ANN001
+            raise ValueError("not an error it may refuse with")
+        fixed.train_or_refuse(epochs=1, callbacks=[keras.callbacks.LambdaCallback(on_train_begin=wrong)])
+
+    import matplotlib.pyplot as plt
+
+    ax = clinic.compare({"refused": broken, "trained": fixed}, title="curves")
+    labels = [line.get_label() for line in ax.get_lines()]
+    plt.close(ax.figure)
+    assert any("trained" in label for label in labels) and not any("refused" in label for label in labels)
+    results = clinic.Results()
+    row = results.record(case, broken, fixed, "a test")
+    assert row["ok"] and np.isnan(row["broken"]) and row["broken_refused"]
+    assert "refused -&gt; 0.9" in results._repr_html_() and "refused" in str(results)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import keras
 import pytest
 
 from losslab import environment, gpu_bench
+from tests.support import REPO
 
 
 def test_report_lists_versions_backend_and_runtime_devices() -> None:
@@ -51,3 +55,20 @@ def test_gpu_bench_child_times_a_workload_and_names_the_device(monkeypatch, caps
     assert result["device"] == environment.training_device()
     (timing,) = result["timings"]
     assert timing["workload"] == "tiny" and timing["seconds"] > 0 and timing["final_loss"] < 3.0
+
+
+@pytest.mark.parametrize("backend, preset, expected", [
+    ("torch", None, "1"),           # PyTorch's spinning OpenMP threads: one is faster for the course's models
+    ("torch", "2", "2"),            # the learner's (or Binder's start script's) setting wins
+    ("tensorflow", None, "unset"),  # TensorFlow and JAX keep their own thread pools
+    ("jax", None, "unset"),
+])
+def test_import_losslab_sets_torch_threads(backend: str, preset: str | None, expected: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "KERAS_BACKEND")}
+    env["KERAS_BACKEND"] = backend
+    if preset is not None:
+        env["OMP_NUM_THREADS"] = preset
+    code = "import os, losslab; print(os.environ.get('OMP_NUM_THREADS', 'unset'))"
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == expected
