@@ -71,10 +71,11 @@ install:
 
 # Through ./start, as on Binder: Keras and TensorFlow defaults, quiz progress file, and thread limits that fit the
 # CPUs this machine or container really grants (only here: the test suite sets its own).
-lab: setup  ## open JupyterLab at course/00_start_here.ipynb (PORT=8888, OPEN=no for headless)
+lab: setup  ## open JupyterLab at course/00_start_here.ipynb (PORT=8888, OPEN=no for headless; KERAS_BACKEND=jax|torch)
+	$(if $(filter torch,$(KERAS_BACKEND)),@$(MAKE) --no-print-directory torch)
 	@mkdir -p $(VENV)/etc/jupyter && printf 'c = get_config()  # noqa: F821\n# Validate: the grader'"'"'s per-cell time limit (as postBuild sets on Binder)\nc.Execute.timeout = 120\n' \
 	  > $(VENV)/etc/jupyter/nbgrader_config.py
-	./start $(BIN)/jupyter lab --ServerApp.ip=$(IP) --ServerApp.port=$(PORT) \
+	$(if $(filter torch,$(KERAS_BACKEND)),PYTHONPATH=$(CURDIR)/$(TORCH_SITE)$${PYTHONPATH:+:$$PYTHONPATH} )./start $(BIN)/jupyter lab --ServerApp.ip=$(IP) --ServerApp.port=$(PORT) \
 	  --ServerApp.open_browser=$(if $(filter yes,$(OPEN)),True,False) \
 	  --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/course/00_start_here.ipynb \
 	  $(if $(filter 0,$(shell id -u)),--allow-root)

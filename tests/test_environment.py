@@ -242,12 +242,27 @@ def test_start_keeps_what_the_user_set() -> None:
     assert (env["TF_NUM_INTRAOP_THREADS"], env["TF_CPP_MIN_LOG_LEVEL"]) == ("1", "1")
 
 
-def test_make_lab_goes_through_start() -> None:
+def _make_lab_dry_run(**env: str) -> str:
+    full = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"} | env
     done = subprocess.run(["make", "-n", "lab", "OPEN=no"], cwd=REPO, capture_output=True, text=True,
-                          timeout=60)
+                          timeout=60, env=full)
     assert done.returncode == 0, done.stderr
-    assert re.search(r"^\./start \S*jupyter lab ", done.stdout, re.M), done.stdout
-    assert f"--LabApp.default_url=/lab/tree/{START_NOTEBOOK}" in done.stdout
+    return done.stdout
+
+
+def test_make_lab_goes_through_start() -> None:
+    out = _make_lab_dry_run()
+    assert re.search(r"^\./start \S*jupyter lab ", out, re.M), out
+    assert f"--LabApp.default_url=/lab/tree/{START_NOTEBOOK}" in out
+    assert "torch" not in out
+
+
+def test_make_lab_on_torch_installs_and_finds_torch() -> None:
+    """torch lives in .venv/torch-site (make torch), outside the venv: the server and its kernels need it on
+    PYTHONPATH, or `KERAS_BACKEND=torch make lab` opens notebooks that fail on `import keras`."""
+    out = _make_lab_dry_run(KERAS_BACKEND="torch")
+    assert "import torch" in out, "make lab should run `make torch` first on the torch backend"
+    assert re.search(r"^PYTHONPATH=\S*/\.venv/torch-site\S* \./start \S*jupyter lab ", out, re.M), out
 
 
 def test_readme_binder_badge_opens_the_start_notebook() -> None:
