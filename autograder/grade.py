@@ -359,9 +359,21 @@ def check_submission(folder: Path, info: dict[str, NotebookInfo]) -> Check:
 # ----------------------------------------------------------------------------------------------- grading
 
 
+# psutil.process_iter keeps one cache of Process objects for the whole program and is not thread-safe: two
+# grader threads scanning at once can make it raise (KeyError from its set of reused PIDs).
+_SCAN_LOCK = threading.Lock()
+
+
 def _token_processes(token: str, since: float) -> list[psutil.Process]:
+    """The processes started since `since` whose environment carries `token` (a grading run's kernels)."""
+    with _SCAN_LOCK:
+        try:
+            procs = list(psutil.process_iter(["create_time"]))
+        except Exception:  # noqa: BLE001 - a cleanup scan must not lose a finished grading; scan afresh
+            psutil.process_iter.cache_clear()
+            procs = list(psutil.process_iter(["create_time"]))
     out = []
-    for proc in psutil.process_iter(["create_time"]):
+    for proc in procs:
         created = proc.info.get("create_time")  # None when psutil could not read it
         if created is None or created < since - 1 or proc.pid == os.getpid():
             continue

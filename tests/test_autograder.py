@@ -504,6 +504,41 @@ def test_a_driver_failure_is_retried_once_and_then_reported(tmp_path: Path,
     assert "Traceback" in result.log and "RuntimeError" in result.log
 
 
+def test_token_scan_finds_the_run_and_survives_psutils_shared_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The driver's clean-up finds a grading run's processes by the token in their environment. psutil's
+    process_iter shares a cache between the grader threads; a scan that raises from it is retried afresh instead
+    of failing the student's finished grading (CI once lost a submission with an empty log)."""
+    import time
+
+    from autograder import grade as grade_module
+
+    begin = time.time()
+    mine = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"],
+                            env={**os.environ, grade_module.TOKEN_ENV: "run-a"})
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"],
+                             env={**os.environ, grade_module.TOKEN_ENV: "run-b"})
+    try:
+        time.sleep(0.3)
+        real, calls = psutil.process_iter, []
+
+        def flaky(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            calls.append(1)
+            if len(calls) == 1:
+                raise KeyError("pop from an empty set")
+            return real(*args, **kwargs)
+
+        flaky.cache_clear = real.cache_clear
+        monkeypatch.setattr(psutil, "process_iter", flaky)
+        found = grade_module._token_processes("run-a", begin)
+        assert len(calls) == 2
+        assert [p.pid for p in found] == [mine.pid]
+        assert grade_module._token_processes("run-c", begin) == []
+    finally:
+        for proc in (mine, other):
+            proc.kill()
+            proc.wait()
+
+
 def test_summary_table_lists_every_column() -> None:
     results = [Result("alice", "ok", 12.3, 5.0, 5.0, peak_mb=812.0),
                Result("bob", "timeout", 40.0, 1.0, 5.0, detail="the submission reached its time limit",
