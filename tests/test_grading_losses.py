@@ -95,7 +95,8 @@ def test_losses_by_hand_pass_when_they_match_keras() -> None:
 
 
 @pytest.mark.parametrize("fn, fragment", [
-    (lambda y, p: -ops.mean(y * ops.log(p) + (1 - y) * ops.log(1 - p)), "clips"),
+    (lambda y, p: -ops.mean(ops.cast(y, "float32") * ops.log(p) + (1 - ops.cast(y, "float32")) * ops.log(1 - p)),
+     "clips"),
     (lambda y, p: _bce(y, p) * ops.cast(ops.size(y), "float32"), "sum over the entries"),
     (lambda y, p: -_bce(y, p), "sign is flipped"),
     (lambda y, p: ops.mean(_bce(y, p) * ops.ones_like(ops.cast(p, "float32")), axis=-1) * 1.0
@@ -103,6 +104,8 @@ def test_losses_by_hand_pass_when_they_match_keras() -> None:
     (lambda y, p: float(np.mean(-np.log(np.clip(np.asarray(p), 1e-7, 1 - 1e-7)) * np.asarray(y)
                                 - np.log(1 - np.clip(np.asarray(p), 1e-7, 1 - 1e-7)) * (1 - np.asarray(y)))),
      "keras.ops"),
+    # the right values, but no gradient: a model cannot train with it
+    (lambda y, p: ops.stop_gradient(_bce(y, p)), "keras.ops"),
     ("not a function", "should be a function"),
 ])
 def test_wrong_binary_crossentropy(fn, fragment) -> None:

@@ -371,8 +371,8 @@ def check_binary_crossentropy(fn: Callable) -> None:
 
 
 def _inside_a_model(fn: Callable, name: str, activation: str | None, reference: Any) -> None:
-    """``model.compile(loss=fn)`` then ``evaluate`` gives Keras' value: the function works on the backend's
-    symbolic tensors (keras.ops), not only on NumPy arrays."""
+    """``model.compile(loss=fn)`` then ``evaluate`` gives Keras' value, and one training step moves the weights:
+    the function works on the backend's tensors (keras.ops), not only on NumPy arrays, and passes a gradient."""
     import keras
 
     rng = np.random.default_rng(21)
@@ -396,6 +396,22 @@ def _inside_a_model(fn: Callable, name: str, activation: str | None, reference: 
     require(
         _close(got, want, 1e-4),
         f"used as a model's loss, your {name} gives {got:.6f} where Keras gives {want:.6f}",
+    )
+    # Training needs a gradient through the loss. evaluate() alone lets NumPy through on the torch backend (its
+    # tensors convert to arrays when no gradient is recorded); a training step does not.
+    before = [w.copy() for w in model.get_weights()]
+    try:
+        model.fit(x, y, batch_size=48, epochs=1, verbose=0)
+    except Exception as exc:  # noqa: BLE001 - any failure inside Keras is the learner's to fix
+        raise GradingError(
+            f"training a model with your {name} as its loss fails with {type(exc).__name__}: {_first_line(exc)}. "
+            "Training needs the gradient of the loss, which only the backend's own operations give: write it "
+            "with keras.ops (ops.clip, ops.log, ops.mean, ops.where, ...), not NumPy."
+        ) from None
+    require(
+        any(not np.allclose(a, b) for a, b in zip(before, model.get_weights(), strict=True)),
+        f"one training step with your {name} as the loss left every weight unchanged: no gradient flows through "
+        "it. Write it with keras.ops, and do not convert tensors to NumPy or Python numbers inside it.",
     )
 
 

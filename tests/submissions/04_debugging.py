@@ -183,7 +183,7 @@ def train_regressor(x_train, y_train, epochs):
 """,
             "diagnosis-3": 'diagnosis_3 = "lr-too-high"',
             "make-optimizer": "def make_optimizer():\n"
-            "    return keras.optimizers.SGD(learning_rate=0.1, momentum=0.9)",
+            "    return keras.optimizers.SGD(learning_rate=0.05, momentum=0.9)",
             "diagnosis-a": 'diagnosis_a = " Unshuffled_Split "',
             "diagnosis-b": 'diagnosis_b = "loss does not depend on the weights"',
             "diagnosis-c": 'diagnosis_c = "vanishing-gradients"',
