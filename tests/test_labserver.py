@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import sys
+import time
 import urllib.error
 from pathlib import Path
 
@@ -55,8 +56,12 @@ def test_server_serves_a_copy_with_a_token_and_stops_cleanly(tmp_path: Path) -> 
         assert any(k["id"] == kernel["id"] for k in lab.api("kernels"))
         processes = lab.processes()
         assert len(processes) >= 2, "the kernel runs as a child of the server"
+        deadline = time.monotonic() + 60  # the kernel is a bare fork until its Python has loaded ipykernel
         server_mb, kernels_mb = lab.rss_mb()
-        assert server_mb > 20 and kernels_mb > 20
+        while kernels_mb <= 20 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            server_mb, kernels_mb = lab.rss_mb()
+        assert server_mb > 20 and kernels_mb > 20, (server_mb, kernels_mb)
     finally:
         lab.stop()
     gone, alive = psutil.wait_procs(processes, timeout=5)
