@@ -33,7 +33,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 # PyTorch runs its CPU kernels on OpenMP threads that spin while they wait. The course's models are so small that
 # one thread is faster (chapter 2's five digits trainings: 3.8 to 4.3 s each, against 5.5 s with two threads on 2
 # cores), and two kernels sharing the cores, two threads each, ran 10 times slower (52 s each). PyTorch reads
-# this when it loads. A value already set (OMP_NUM_THREADS, or Binder's start script) wins.
+# this when it loads. A value already set wins; `start` (make lab, Binder) sets the same default on torch.
 if os.environ.get("KERAS_BACKEND") == "torch":
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 

@@ -234,6 +234,15 @@ def test_start_fits_threads_to_binders_cpu_limit(cpu_limit: str, expected: int) 
     assert int(env["TF_NUM_INTEROP_THREADS"]) <= threads
 
 
+def test_start_gives_torch_one_openmp_thread() -> None:
+    """The same default as `import losslab` (tests/test_devices.py): start runs before it and would otherwise
+    give PyTorch a spinning thread per CPU."""
+    env = _start_env(KERAS_BACKEND="torch")
+    assert env["OMP_NUM_THREADS"] == "1"
+    assert env["TF_NUM_INTRAOP_THREADS"] == env["LOSSLAB_THREADS"]
+    assert _start_env(KERAS_BACKEND="torch", OMP_NUM_THREADS="2")["OMP_NUM_THREADS"] == "2"
+
+
 def test_start_keeps_what_the_user_set() -> None:
     env = _start_env(KERAS_BACKEND="jax", OMP_NUM_THREADS="3", LOSSLAB_PROGRESS="/tmp/p.json",
                      LOSSLAB_THREADS="1", TF_CPP_MIN_LOG_LEVEL="1")
