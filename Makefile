@@ -38,7 +38,7 @@ export KERAS_BACKEND ?= tensorflow
 export PYTHONDONTWRITEBYTECODE := 1
 
 
-.PHONY: help setup install lab test test-fast test-backend test-backends torch gpu bench-gpu browser release grade feedback export \
+.PHONY: help setup install lab test test-fast test-backend test-backends torch gpu bench-gpu browser release site grade feedback export \
         self-grade format lint bench lock clean clean-venv
 
 help:  ## list the verbs
@@ -131,6 +131,9 @@ bench-gpu: setup  ## the heaviest trainings on CPU and on the GPU (when one is v
 
 release: setup  ## regenerate course/ from solutions/ (nbgrader generate_assignment)
 	$(BIN)/python -m autograder.release $(if $(FORCE),--force)
+
+site: setup  ## the course as a static website in _site/ (executes the tutorials the test suite has not run)
+	$(BIN)/python -m website.build
 
 grade: setup  ## autograde autograder/submitted/*/$(ASSIGNMENT) in parallel, then feedback HTML and grades CSV
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade ASSIGNMENT=01_losses  (one of: $$(ls solutions | grep -E '^[0-9]{2}_' | grep -v ipynb | tr '\n' ' '))"; exit 2; }

@@ -1,0 +1,338 @@
+"""`make site`: the course as a static website (Sphinx + MyST-NB + sphinx-book-theme) in _site/.
+
+Steps: pick each page's notebook, stage it with its static quiz and launch links in .site-build/source/, write the
+home page, then run Sphinx with notebook execution off (website/conf.py). Which notebook a page shows:
+
+- tutorials and the start notebook: the executed copy the test suite saved (tests/artifacts/executed/course/...,
+  written by tests/support.py's ``execute``) when it is complete (every code cell ran, no error) and its sources
+  equal course/'s; otherwise the build executes course/'s notebook itself, prints a line per notebook, and saves
+  the copy in the same folder for the next build. ``--no-execute`` shows the unexecuted notebook instead.
+- exercises: always course/'s learner's edition, unexecuted. The suite runs exercises only through the grader
+  (solutions and submissions, in temporary folders), and a run of the learner's edition shows nothing but
+  NotImplementedError: the page shows the task, and its Binder button opens it to be solved.
+
+Usage: ``python -m website.build [--out _site] [--no-execute]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+from losslab import notebooks
+from website.quizhtml import quiz_calls, quiz_html
+
+REPO = Path(__file__).resolve().parent.parent
+COURSE = REPO / "course"
+CONF_DIR = Path(__file__).resolve().parent
+EXECUTED = REPO / "tests" / "artifacts" / "executed"
+OUTPUT = REPO / "_site"
+WORK = REPO / ".site-build"
+DEFAULT_TIMEOUT = 240  # seconds per notebook, as tests/support.py; a notebook may set metadata.losslab.timeout
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+class SiteError(RuntimeError):
+    """A build that cannot go on; the message says what to do."""
+
+
+# ---------------------------------------------------------------------------------------- the course
+
+
+@dataclass(frozen=True)
+class Page:
+    """One notebook of course/: its path relative to course/, and whether it is an exercise."""
+
+    rel: Path
+
+    @property
+    def exercise(self) -> bool:
+        return self.rel.name.endswith("_exercise.ipynb")
+
+    @property
+    def chapter(self) -> str:
+        """The chapter folder ('01_losses'); the start notebook is its own chapter, '00_start_here'."""
+        return self.rel.parts[0] if len(self.rel.parts) > 1 else self.rel.stem
+
+    @property
+    def docname(self) -> str:
+        return self.rel.with_suffix("").as_posix()
+
+    @property
+    def course_path(self) -> str:
+        return f"course/{self.rel.as_posix()}"
+
+
+def course_pages(course: Path = COURSE) -> list[Page]:
+    """Every notebook of course/ in reading order: chapter by chapter, tutorials before the exercise."""
+    found = [Page(p.relative_to(course)) for p in notebooks.find([course])]
+    if not found:
+        raise SiteError(f"no notebooks in {course}: run `make release` to generate course/ from solutions/")
+    return sorted(found, key=lambda p: (p.chapter, p.exercise, p.rel.as_posix()))
+
+
+def title(nb: NotebookNode, fallback: str) -> str:
+    """The notebook's first markdown heading, without its '#'s."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            match = re.search(r"^#{1,6}\s+(.+?)\s*$", cell.source, re.M)
+            if match:
+                return match.group(1)
+    return fallback
+
+
+def repository() -> str:
+    """'owner/name' from the README's Binder badge: the site launches the repository the README does."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"mybinder\.org/v2/gh/([\w.-]+/[\w.-]+)/", readme)
+    if not match:
+        raise SiteError("README.md has no Binder badge (https://mybinder.org/v2/gh/OWNER/NAME/...): the website "
+                        "takes the repository to launch from it")
+    return match.group(1)
+
+
+def binder_url(page: Page, repo: str) -> str:
+    return f"https://mybinder.org/v2/gh/{repo}/HEAD?urlpath=lab/tree/{page.course_path}"
+
+
+def source_url(page: Page, repo: str) -> str:
+    return f"https://github.com/{repo}/blob/HEAD/{page.course_path}"
+
+
+# ---------------------------------------------------------------------------------- executed copies
+
+
+def _code_sources(nb: NotebookNode) -> list[tuple[str, str]]:
+    return [(c.cell_type, c.source) for c in nb.cells]
+
+
+def executed_copy(page: Page, course: Path = COURSE, executed: Path = EXECUTED) -> tuple[NotebookNode | None, str]:
+    """(the suite's executed copy of the page, '') when it can be shown, else (None, why not)."""
+    path = executed / "course" / page.rel
+    if not path.exists():
+        return None, "no executed copy"
+    try:
+        nb = nbformat.read(str(path), as_version=4)
+    except Exception as exc:  # noqa: BLE001 - a copy being written by a test on another worker, or corrupt
+        return None, f"executed copy unreadable ({type(exc).__name__})"
+    if _code_sources(nb) != _code_sources(notebooks.read(course / page.rel)):
+        return None, "executed copy is stale (course/ changed since)"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    if any(c.get("execution_count") is None for c in code if c.source.strip()):
+        return None, "executed copy is incomplete (a cell did not run)"
+    if any(o.output_type == "error" for c in code for o in c.outputs):
+        return None, "executed copy has an error in a cell"
+    return nb, ""
+
+
+def execute(page: Page, course: Path = COURSE, executed: Path = EXECUTED) -> NotebookNode:
+    """Run course/'s notebook in a fresh kernel in its own folder; save the copy where the suite saves its own."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    source = course / page.rel
+    nb = notebooks.read(source)
+    timeout = int(nb.metadata.get("losslab", {}).get("timeout", DEFAULT_TIMEOUT))
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(source.parent)}})
+    try:
+        client.execute()
+    except CellExecutionError as exc:
+        raise SiteError(f"{page.course_path} failed while the website executed it; run it in JupyterLab to see "
+                        f"why (make lab):\n{str(exc)[-1500:]}") from exc
+    out = executed / "course" / page.rel
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".ipynb.tmp")
+    nbformat.write(nb, str(tmp))
+    os.replace(tmp, out)  # whole or nothing: a test reading it meanwhile never sees half a notebook
+    return nb
+
+
+# ---------------------------------------------------------------------------------- page preparation
+
+
+def _launch_cell(page: Page, repo: str) -> NotebookNode:
+    note = ("<p class=\"losslab-edition\">The learner's edition of this exercise: the answers and the grader's "
+            "hidden tests are not shown. Open it live, replace each <code>raise NotImplementedError()</code>, run the "
+            "visible tests and press <b>Validate</b>.</p>" if page.exercise else "")
+    html = (f'<div class="losslab-launch">\n'
+            f'<a class="losslab-binder" href="{binder_url(page, repo)}">Open live in Binder</a>\n'
+            f'<a class="losslab-source" href="{source_url(page, repo)}">Source: {page.course_path}</a>\n'
+            f"{note}</div>")
+    return notebooks.markdown(html)
+
+
+def prepare(nb: NotebookNode, page: Page, repo: str) -> tuple[NotebookNode, int]:
+    """The notebook as the page shows it; returns (notebook, number of quizzes made static).
+
+    Widget views (the quiz, which needs a kernel) are dropped with the notebook's widget state, so that the page
+    loads no widget library; each ``quiz.show`` cell's outputs become the static quiz; a first cell holds the
+    Binder button and the link to the source.
+    """
+    nb = copy.deepcopy(nb)
+    nb.metadata.pop("widgets", None)
+    quizzes = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for output in cell.get("outputs", []):
+            output.get("data", {}).pop(WIDGET_MIME, None)
+        calls = quiz_calls(cell.source)
+        if calls:
+            html = "\n".join(quiz_html(chapter, ids) for chapter, ids in calls)
+            cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": html})]
+            quizzes += len(calls)
+    nb.cells.insert(0, _launch_cell(page, repo))
+    return nb, quizzes
+
+
+# ------------------------------------------------------------------------------------------ home page
+
+
+def _readme_section(start: str) -> str:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    at = readme.find(start)
+    return readme[at:] if at >= 0 else ""
+
+
+def home_page(pages: list[Page], titles: dict[Page, str], repo: str) -> str:
+    """index.md: what the course is, the learning path, the chapter table, set-up commands, and the toctrees."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    intro = readme.split("\n## ", 1)[0].split("\n", 1)[1]
+    intro = re.sub(r"^\[!\[Binder\].*$", "", intro, flags=re.M).strip()
+    setup = re.search(r"```bash\n.*?```", _readme_section("**On your machine**"), re.S)
+    chapters: dict[str, list[Page]] = {}
+    for page in pages:
+        chapters.setdefault(page.chapter, []).append(page)
+
+    def link(page: Page) -> str:
+        return f"{{doc}}`{titles[page]} <{page.docname}>`"
+
+    lines = ["# Loss Lab", "", intro, "",
+             f'<p><a class="losslab-binder" href="https://mybinder.org/v2/gh/{repo}/HEAD?urlpath=lab/tree/'
+             f'course/00_start_here.ipynb">Open the course live in Binder</a></p>', "",
+             "## The learning path", "",
+             "Read in this order; each tutorial ends with a quiz and points to its exercise.", ""]
+    lines += [f"{i}. {link(p)}{' (exercise)' if p.exercise else ''}" for i, p in enumerate(pages, start=1)]
+    lines += ["", "## The chapters", "", "| chapter | tutorial | exercise |", "|---|---|---|"]
+    for number, (chapter, members) in enumerate(chapters.items()):
+        name = chapter.split("_", 1)[1].replace("_", " ").capitalize()
+        tutorials = ", then ".join(link(p) for p in members if not p.exercise) or "-"
+        exercises = ", ".join(link(p) for p in members if p.exercise) or "-"
+        lines.append(f"| {number}. {name} | {tutorials} | {exercises} |")
+    lines += ["", "## Set up", "",
+              "**In the browser:** the *Open live in Binder* button on every page opens that notebook in "
+              "JupyterLab, in a temporary session.", "",
+              "**On your machine** (Linux or macOS with Python 3.11 and `make`):", "",
+              setup.group(0) if setup else "```bash\nmake lab\n```", ""]
+    for number, (chapter, members) in enumerate(chapters.items()):
+        name = chapter.split("_", 1)[1].replace("_", " ").capitalize()
+        lines += ["```{toctree}", ":hidden:", f":caption: {number}. {name}", "",
+                  *(p.docname for p in members), "```", ""]
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------------------------- build
+
+
+@dataclass
+class Report:
+    """What a build did: pages by origin, quizzes made static, seconds."""
+
+    output: Path
+    executed_reused: list[str] = field(default_factory=list)
+    executed_now: list[str] = field(default_factory=list)
+    unexecuted: list[str] = field(default_factory=list)
+    quizzes: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (f"website: {self.output}/index.html, {len(self.executed_reused) + len(self.executed_now)} executed "
+                f"pages ({len(self.executed_reused)} reused from the test suite, {len(self.executed_now)} run now), "
+                f"{len(self.unexecuted)} unexecuted (exercises: the learner's edition), {self.quizzes} quizzes, "
+                f"{self.seconds:.1f} s")
+
+
+def build(output: Path = OUTPUT, *, execute_missing: bool = True, course: Path = COURSE,
+          executed: Path = EXECUTED, work: Path = WORK, log=print) -> Report:  # noqa: ANN001
+    """Stage every page and run Sphinx into ``output``; returns what was built from what."""
+    started = time.perf_counter()
+    report = Report(output)
+    repo = repository()
+    source = work / "source"
+    shutil.rmtree(source, ignore_errors=True)
+    source.mkdir(parents=True)
+    pages = course_pages(course)
+    titles: dict[Page, str] = {}
+    for page in pages:
+        if page.exercise:
+            nb, origin = notebooks.read(course / page.rel), report.unexecuted
+        else:
+            nb, why = executed_copy(page, course, executed)
+            origin = report.executed_reused
+            if nb is None and execute_missing:
+                log(f"website: executing {page.course_path} ({why})...", flush=True)
+                tick = time.perf_counter()
+                nb, origin = execute(page, course, executed), report.executed_now
+                log(f"website: executed {page.course_path} in {time.perf_counter() - tick:.1f} s", flush=True)
+            elif nb is None:
+                nb, origin = notebooks.read(course / page.rel), report.unexecuted
+        origin.append(page.course_path)
+        titles[page] = title(nb, page.rel.stem)
+        shown, quizzes = prepare(nb, page, repo)
+        report.quizzes += quizzes
+        notebooks.write(shown, source / page.rel)
+    (source / "index.md").write_text(home_page(pages, titles, repo), encoding="utf-8")
+    _sphinx(source, output, work / "doctrees")
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _sphinx(source: Path, output: Path, doctrees: Path) -> None:
+    """Sphinx's HTML builder over the staged pages, with website/conf.py; warnings fail the build."""
+    from sphinx.cmd.build import build_main
+
+    # Sphinx writes into work/html; MyST-NB keeps the outputs it extracts beside it (work/jupyter_execute).
+    html = doctrees.parent / "html"
+    shutil.rmtree(html, ignore_errors=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        warnings = Path(tmp) / "warnings.txt"
+        code = build_main(["-b", "html", "-q", "-c", str(CONF_DIR), "-d", str(doctrees), "-w", str(warnings),
+                           "-W", "--keep-going", str(source), str(html)])
+        if code != 0:
+            raise SiteError(f"Sphinx could not build the website (exit {code}):\n"
+                            f"{warnings.read_text(encoding='utf-8') if warnings.exists() else ''}")
+    shutil.rmtree(output, ignore_errors=True)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(html), str(output))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m website.build", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=OUTPUT, help="output folder (default: _site)")
+    parser.add_argument("--no-execute", action="store_true",
+                        help="show tutorials without outputs where no executed copy exists, instead of running them")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("LOSSLAB_PROGRESS", str(WORK / "progress.json"))  # kernels never touch ~/.losslab
+    try:
+        report = build(args.out.resolve(), execute_missing=not args.no_execute)
+    except SiteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(report.summary())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""Sphinx configuration of the course website (`make site`; see website/README.md).
+
+The pages are staged by website/build.py, which runs Sphinx with ``-c website``: this file is the whole
+configuration. Notebooks are never executed here: the build hands Sphinx executed copies (or the learner's edition
+of an exercise), so ``nb_execution_mode`` is off.
+"""
+
+from __future__ import annotations
+
+from website.build import repository
+
+project = "Loss Lab"
+author = "the Loss Lab authors"
+copyright = "Loss Lab"  # noqa: A001 - Sphinx's name for it
+extensions = ["myst_nb"]
+exclude_patterns = ["**.ipynb_checkpoints"]
+
+# MyST-NB: show the outputs the notebook carries, never run it; $...$ is math, as in Jupyter.
+nb_execution_mode = "off"
+nb_output_stderr = "show"
+myst_enable_extensions = ["dollarmath"]
+myst_heading_anchors = 3
+suppress_warnings = ["myst.header"]  # notebooks start at '#' and may skip a level, as Jupyter allows
+
+html_theme = "sphinx_book_theme"
+html_title = "Loss Lab"
+html_static_path = ["_static"]
+html_css_files = ["losslab-site.css"]
+html_copy_source = False
+html_show_sourcelink = False
+html_theme_options = {
+    "repository_url": f"https://github.com/{repository()}",
+    "repository_branch": "HEAD",
+    "path_to_docs": "course",
+    "use_repository_button": True,
+    "launch_buttons": {"binderhub_url": "https://mybinder.org", "notebook_interface": "jupyterlab"},
+    "show_navbar_depth": 1,
+    "home_page_in_toc": True,
+}
