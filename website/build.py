@@ -206,15 +206,28 @@ def _readme_section(start: str) -> str:
     return readme[at:] if at >= 0 else ""
 
 
+def chapter_groups(pages: list[Page]) -> dict[str, list[Page]]:
+    """{'0. Start here': [...], '1. Losses': [...]}: pages by their folder's number, named after its first folder."""
+    groups: dict[str, list[Page]] = {}
+    names: dict[int, str] = {}
+    for page in pages:
+        prefix, _, topic = page.chapter.partition("_")
+        if not prefix.isdigit():
+            raise SiteError(f"{page.course_path}: course folders and notebooks start with a chapter number, as "
+                            "'01_losses'; rename it")
+        number = int(prefix)
+        names.setdefault(number, f"{number}. {topic.replace('_', ' ').capitalize()}")
+        groups.setdefault(names[number], []).append(page)
+    return groups
+
+
 def home_page(pages: list[Page], titles: dict[Page, str], repo: str) -> str:
     """index.md: what the course is, the learning path, the chapter table, set-up commands, and the toctrees."""
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     intro = readme.split("\n## ", 1)[0].split("\n", 1)[1]
     intro = re.sub(r"^\[!\[Binder\].*$", "", intro, flags=re.M).strip()
     setup = re.search(r"```bash\n.*?```", _readme_section("**On your machine**"), re.S)
-    chapters: dict[str, list[Page]] = {}
-    for page in pages:
-        chapters.setdefault(page.chapter, []).append(page)
+    chapters = chapter_groups(pages)
 
     def link(page: Page) -> str:
         return f"{{doc}}`{titles[page]} <{page.docname}>`"
@@ -226,19 +239,17 @@ def home_page(pages: list[Page], titles: dict[Page, str], repo: str) -> str:
              "Read in this order; each tutorial ends with a quiz and points to its exercise.", ""]
     lines += [f"{i}. {link(p)}{' (exercise)' if p.exercise else ''}" for i, p in enumerate(pages, start=1)]
     lines += ["", "## The chapters", "", "| chapter | tutorial | exercise |", "|---|---|---|"]
-    for number, (chapter, members) in enumerate(chapters.items()):
-        name = chapter.split("_", 1)[1].replace("_", " ").capitalize()
+    for name, members in chapters.items():
         tutorials = ", then ".join(link(p) for p in members if not p.exercise) or "-"
         exercises = ", ".join(link(p) for p in members if p.exercise) or "-"
-        lines.append(f"| {number}. {name} | {tutorials} | {exercises} |")
+        lines.append(f"| {name} | {tutorials} | {exercises} |")
     lines += ["", "## Set up", "",
               "**In the browser:** the *Open live in Binder* button on every page opens that notebook in "
               "JupyterLab, in a temporary session.", "",
               "**On your machine** (Linux or macOS with Python 3.11 and `make`):", "",
               setup.group(0) if setup else "```bash\nmake lab\n```", ""]
-    for number, (chapter, members) in enumerate(chapters.items()):
-        name = chapter.split("_", 1)[1].replace("_", " ").capitalize()
-        lines += ["```{toctree}", ":hidden:", f":caption: {number}. {name}", "",
+    for name, members in chapters.items():
+        lines += ["```{toctree}", ":hidden:", f":caption: {name}", "",
                   *(p.docname for p in members), "```", ""]
     return "\n".join(lines)
 

@@ -28,11 +28,13 @@ html_static_path = ["_static"]
 html_css_files = ["losslab-site.css"]
 html_copy_source = False
 html_show_sourcelink = False
+html_context = {"default_mode": "light"}  # white, as the figures are; an empty mode logs a console error
 html_theme_options = {
     "repository_url": f"https://github.com/{repository()}",
     "repository_branch": "HEAD",
     "path_to_docs": "course",
     "use_repository_button": True,
+    "use_download_button": False,  # each page links to its notebook's source instead
     "launch_buttons": {"binderhub_url": "https://mybinder.org", "notebook_interface": "jupyterlab"},
     "show_navbar_depth": 1,
     "home_page_in_toc": True,
