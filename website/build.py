@@ -324,6 +324,10 @@ def _sphinx(source: Path, output: Path, doctrees: Path) -> None:
         if code != 0:
             raise SiteError(f"Sphinx could not build the website (exit {code}):\n"
                             f"{warnings.read_text(encoding='utf-8') if warnings.exists() else ''}")
+    # The themes copy their Jinja macro files into _static as .html: templates, not pages (their links are
+    # unrendered {{ pathto(...) }}); a published site should not serve them.
+    for macros in html.glob("_static/*webpack-macros.html"):
+        macros.unlink()
     shutil.rmtree(output, ignore_errors=True)
     output.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(str(html), str(output))

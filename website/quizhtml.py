@@ -19,7 +19,7 @@ import losslab.quiz
 _DOLLAR_MATH = re.compile(r"(?<![\\$])\$([^$\n]+?)\$")
 
 
-def _md(text: str, inline: bool = True) -> str:
+def markdown_html(text: str, inline: bool = True) -> str:
     """The bank's markdown as HTML (mistune, as the widgets render it), with $math$ written for MathJax."""
     import mistune
 
@@ -39,7 +39,7 @@ def question_html(chapter: str, question: losslab.quiz.Question, number: int) ->
     """One question as a <section>: prompt, then one <details> per choice (or the answer of a numeric one)."""
     qid = f"quiz-{chapter}-{question.id}"
     parts = [f'<section class="losslab-question" id="{escape(qid)}" data-kind="{escape(question.kind)}">',
-             f'<p class="losslab-prompt"><b>Q{number}.</b> {_md(question.prompt)}</p>']
+             f'<p class="losslab-prompt"><b>Q{number}.</b> {markdown_html(question.prompt)}</p>']
     if question.kind == "multiple":
         parts.append('<p class="losslab-instructions"><i>Several choices are right. Click each choice to see '
                      "whether it is one of them, and why.</i></p>")
@@ -52,19 +52,19 @@ def question_html(chapter: str, question: losslab.quiz.Question, number: int) ->
                    else '<b class="losslab-wrong">✘ Not this one.</b>')
         parts.append(
             f'<details class="losslab-choice" data-correct="{str(choice.correct).lower()}">'
-            f"<summary>{letters[i]}) {_md(choice.text)}</summary>"
-            f'<div class="losslab-explanation">{verdict} {_md(choice.explanation)}</div></details>'
+            f"<summary>{letters[i]}) {markdown_html(choice.text)}</summary>"
+            f'<div class="losslab-explanation">{verdict} {markdown_html(choice.explanation)}</div></details>'
         )
     if question.kind == "numeric":
         unit = f" {escape(question.unit)}" if question.unit else ""
         parts.append('<p class="losslab-instructions"><i>Work out a number, then compare.</i></p>')
         if question.hint:
             parts.append(f'<details class="losslab-hint"><summary>Hint</summary>'
-                         f'<div class="losslab-explanation">{_md(question.hint)}</div></details>')
+                         f'<div class="losslab-explanation">{markdown_html(question.hint)}</div></details>')
         parts.append(
             f'<details class="losslab-answer"><summary>Show the answer</summary><div class="losslab-explanation">'
             f"<b>{question.answer:g}{unit}</b> (answers within {question.tolerance:g} count). "
-            f"{_md(question.explanation)}</div></details>"
+            f"{markdown_html(question.explanation)}</div></details>"
         )
     parts.append("</section>")
     return "\n".join(parts)

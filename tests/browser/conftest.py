@@ -124,3 +124,11 @@ def open_notebook(page, lab: LabServer, request: pytest.FixtureRequest):  # noqa
         return NotebookPage.open(page, lab, path, workspace=workspace_name(request.node.name))
 
     return _open
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The website's tests (test_site.py) go last: they reuse the executed notebooks that the notebook tests save,
+    and under xdist a test at the end of the collection is handed out last."""
+    site = [item for item in items if item.path.name == "test_site.py"]
+    if site:
+        items[:] = [item for item in items if item.path.name != "test_site.py"] + site

@@ -1,0 +1,279 @@
+"""The course website (`make site`, website/build.py): built once, checked as files, then opened in Chromium.
+
+The build reuses the executed notebooks the suite saves (tests/artifacts/executed/course/..., written by
+tests/support.py's ``execute`` in tests/test_notebooks.py) and never executes one itself (``execute_missing=False``):
+a tutorial without a complete, current executed copy is built unexecuted and checked structurally all the same.
+Under ``pytest -n 2 --dist loadgroup`` the notebook tests may be running on the other worker: these tests are
+moved to the end of the collection (tests/browser/conftest.py), so they usually find every copy, and a copy being
+written meanwhile reads as missing, never as half a notebook (website.build.executed_copy). Every page built from
+an executed copy must show as many figures as its notebook made.
+
+The checks as files need no browser (every page has its launch links, every internal link resolves, no solution or
+hidden-test line of solutions/ is in any page); the browser checks (console errors, images, the quiz's clicks) skip
+without Chromium, except in CI (LOSSLAB_REQUIRE_BROWSER=1).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from bs4 import BeautifulSoup
+
+from losslab import notebooks, quiz
+from losslab.labserver import chromium_missing, launch_chromium
+from tests.browser.conftest import EXPECT_TIMEOUT_MS, _unavailable
+from tests.support import COURSE, SOLUTIONS
+from website import build as site
+from website.quizhtml import display_order, markdown_html, quiz_calls
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("site"),
+              pytest.mark.filterwarnings("ignore:.*Check CHANGES for Sphinx API modifications")]
+
+# A published page loads MathJax from its CDN (Sphinx's default); nothing else may come from outside the site.
+EXTERNAL_ALLOWED = {"cdn.jsdelivr.net"}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> site.Report:
+    out = tmp_path_factory.mktemp("site")
+    report = site.build(out / "html", execute_missing=False, work=out / "work", log=lambda *a, **k: None)
+    print(report.summary())
+    return report
+
+
+def _pages(report: site.Report) -> list[Path]:
+    return sorted(report.output.rglob("*.html"))
+
+
+def _html(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+# ------------------------------------------------------------------------------------------ as files
+
+
+def test_every_notebook_has_a_page_with_its_binder_button_and_source_link(built: site.Report) -> None:
+    repo = site.repository()
+    pages = site.course_pages()
+    assert len(pages) == len(list(COURSE.rglob("*.ipynb"))), "a notebook of course/ has no page"
+    for number, page in enumerate(pages):
+        html = _html(built.output / page.rel.with_suffix(".html"))
+        binder = [a["href"] for a in html.select("a.losslab-binder")]
+        source = [a["href"] for a in html.select("a.losslab-source")]
+        assert binder == [f"https://mybinder.org/v2/gh/{repo}/HEAD?urlpath=lab/tree/course/{page.rel.as_posix()}"], \
+            f"{page.course_path}: Binder button {binder}"
+        assert source == [f"https://github.com/{repo}/blob/HEAD/course/{page.rel.as_posix()}"], source
+        following = html.select_one("a.right-next")
+        if number + 1 < len(pages):  # the learning path's order, page by page
+            target = (built.output / page.rel).parent / following["href"] if following else None
+            assert target and target.resolve() == (built.output / pages[number + 1].rel.with_suffix(".html")), \
+                f"{page.course_path}: its 'next' link leads to {following and following['href']}"
+        assert html.select_one("a.left-prev"), f"{page.course_path}: no link to the previous page"
+
+
+def test_executed_pages_show_every_figure_of_their_run(built: site.Report) -> None:
+    for path in built.executed_reused:
+        page = site.Page(Path(path).relative_to("course"))
+        nb, why = site.executed_copy(page)
+        if nb is None:  # rewritten by a notebook test on the other worker since the build: nothing to compare
+            continue
+        figures = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+        shown = [img for img in _html(built.output / page.rel.with_suffix(".html")).select("img")
+                 if "_images/" in img.get("src", "")]
+        assert figures >= 1 and len(shown) == figures, f"{path}: {len(shown)} figures on the page, {figures} in the run"
+    assert not set(built.executed_now), "the test build must not execute notebooks"
+
+
+def test_home_page_has_the_learning_path_chapter_table_and_set_up(built: site.Report) -> None:
+    html = _html(built.output / "index.html")
+    text = " ".join(html.get_text(" ").split())
+    headings = [h.get_text().strip("#¶ \n") for h in html.select("main h1, main h2")]
+    for heading in ("The learning path", "The chapters", "Set up"):
+        assert heading in headings, f"home page lacks '{heading}': {headings}"
+    assert "make lab" in text and "mybinder.org" in str(html)
+    links = {a["href"].split("#")[0] for a in html.select("main a.reference.internal")}
+    for page in site.course_pages():
+        assert page.rel.with_suffix(".html").as_posix() in links, f"home page does not link {page.course_path}"
+    table = html.select_one("main table")
+    assert table is not None and len(table.select("tbody tr")) == len(site.chapter_groups(site.course_pages()))
+
+
+def _local_targets(page: Path, html: BeautifulSoup) -> Iterator[tuple[str, Path]]:
+    for tag, attr in (("a", "href"), ("img", "src"), ("link", "href"), ("script", "src")):
+        for node in html.find_all(tag):
+            url = node.get(attr)
+            if not url or url.startswith(("#", "mailto:", "javascript:", "data:")) or urlsplit(url).scheme:
+                continue
+            yield url, (page.parent / unquote(urlsplit(url).path)).resolve()
+
+
+def test_every_internal_link_resolves(built: site.Report) -> None:
+    broken = []
+    for page in _pages(built):
+        for url, target in _local_targets(page, _html(page)):
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.is_file():
+                broken.append(f"{page.relative_to(built.output)}: {url}")
+    assert not broken, "links to missing files:\n" + "\n".join(broken)
+
+
+def _between(source: str, begin: str, end: str) -> list[str]:
+    lines, inside = [], False
+    for line in source.splitlines():
+        if begin in line:
+            inside = True
+        elif end in line:
+            inside = False
+        elif inside:
+            lines.append(line.strip())
+    return lines
+
+
+def secret_lines() -> set[str]:
+    """Lines of solutions/' answers and hidden tests that the learner's edition does not contain anywhere."""
+    public = "\n".join(c.source for p in notebooks.find([COURSE]) for c in notebooks.read(p).cells)
+    secret = set()
+    for path in SOLUTIONS.rglob("*_exercise.ipynb"):
+        for cell in notebooks.read(path).cells:
+            secret.update(_between(cell.source, "### BEGIN SOLUTION", "### END SOLUTION"))
+            secret.update(_between(cell.source, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"))
+    # short lines (`return model`, `)`) say nothing; what the learner's edition also says (a tutorial's code, an
+    # exercise's example) is not a secret
+    return {line for line in secret if len(line) >= 16 and line not in public}
+
+
+def test_no_solution_or_hidden_test_text_in_any_page(built: site.Report) -> None:
+    secrets = secret_lines()
+    assert len(secrets) > 50, f"only {len(secrets)} solution/hidden-test lines found in solutions/: check the markers"
+    leaks = []
+    for page in _pages(built):
+        text = _html(page).get_text()
+        leaks += [f"{page.relative_to(built.output)}: {line}" for line in secrets if line in text]
+    assert not leaks, "solution or hidden-test text on the website:\n" + "\n".join(sorted(leaks)[:20])
+
+
+def test_each_quiz_is_static_html_from_its_bank(built: site.Report) -> None:
+    found = 0
+    for page in site.course_pages():
+        calls = [c for cell in notebooks.read(COURSE / page.rel).cells if cell.cell_type == "code"
+                 for c in quiz_calls(cell.source)]
+        html = _html(built.output / page.rel.with_suffix(".html"))
+        assert len(html.select(".losslab-quiz")) == len(calls), f"{page.course_path}: quizzes on the page"
+        assert not html.select(".jupyter-widgets, script[type='application/vnd.jupyter.widget-state+json']")
+        for chapter, ids in calls:
+            bank = quiz.load_bank(chapter)
+            for q in ([bank[i] for i in ids] if ids else bank.questions):
+                section = html.select_one(f"section#quiz-{chapter}-{q.id}")
+                assert section is not None, f"{page.course_path}: question {q.id} missing"
+                summaries = [s.get_text(" ", strip=True) for s in section.select("details.losslab-choice summary")]
+                expected = [BeautifulSoup(markdown_html(c.text), "html.parser").get_text(" ", strip=True)
+                            for c in display_order(q)]
+                assert [s.split(") ", 1)[1] for s in summaries] == expected, f"{q.id}: choices on the page"
+                if q.kind == "numeric":
+                    assert section.select_one("details.losslab-answer"), f"{q.id}: no answer to reveal"
+                found += 1
+    assert found >= 5, "the course's tutorials show their quizzes"
+
+
+# ------------------------------------------------------------------------------------------ in Chromium
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:  # the server's request log is not the test's output
+        pass
+
+
+@pytest.fixture(scope="module")
+def served(built: site.Report) -> Iterator[str]:
+    handler = functools.partial(_Quiet, directory=str(built.output))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    reason = chromium_missing()
+    if reason:
+        _unavailable(reason)
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+    with sync_playwright() as playwright:
+        context = launch_chromium(playwright, tmp_path_factory.mktemp("site-chromium"))
+        context.set_default_timeout(30_000)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+def test_every_page_loads_without_errors_and_every_image_loads(built: site.Report, served: str, chromium) -> None:  # noqa: ANN001
+    problems: list[str] = []
+    external: set[str] = set()
+
+    def route(request_route) -> None:  # noqa: ANN001
+        host = urlsplit(request_route.request.url).hostname
+        if host == "127.0.0.1":
+            request_route.continue_()
+        else:  # no internet here: answer for the CDN, and note every outside host asked for
+            external.add(host or request_route.request.url)
+            request_route.fulfill(status=200, body="", content_type="application/javascript")
+
+    chromium.route("**/*", route)
+    tab = chromium.new_page()
+    tab.on("console", lambda m: m.type == "error" and problems.append(f"{tab.url}: console error: {m.text}"))
+    tab.on("pageerror", lambda e: problems.append(f"{tab.url}: script error: {e}"))
+    tab.on("response", lambda r: r.status >= 400 and problems.append(f"{tab.url}: {r.status} for {r.url}"))
+    tab.on("requestfailed", lambda r: problems.append(f"{tab.url}: failed request {r.url}"))
+    try:
+        for page in _pages(built):
+            tab.goto(served + page.relative_to(built.output).as_posix(), wait_until="load")
+            images = tab.eval_on_selector_all(
+                "img", "imgs => imgs.map(i => [i.getAttribute('src'), i.complete && i.naturalWidth > 0])")
+            problems += [f"{page.relative_to(built.output)}: image not loaded: {src}" for src, ok in images if not ok]
+    finally:
+        tab.close()
+        chromium.unroute("**/*")
+    assert not problems, "\n".join(problems)
+    assert external <= EXTERNAL_ALLOWED, f"pages load from outside the site: {external - EXTERNAL_ALLOWED}"
+
+
+def test_a_quiz_question_reveals_the_explanation_of_the_choice_clicked(served: str, chromium) -> None:  # noqa: ANN001
+    from playwright.sync_api import expect
+
+    question = next(q for q in quiz.load_bank("01_losses").questions if q.kind == "single")
+    choices = display_order(question)
+    wrong = next(i for i, c in enumerate(choices) if not c.correct)
+    right = next(i for i, c in enumerate(choices) if c.correct)
+    tab = chromium.new_page()
+    try:
+        tab.goto(served + "01_losses/losses_tutorial.html", wait_until="load")
+        section = tab.locator(f"section#quiz-01_losses-{question.id}")
+        details = section.locator("details.losslab-choice")
+        expect(details).to_have_count(len(choices))
+        for i in range(len(choices)):
+            expect(details.nth(i).locator(".losslab-explanation")).to_be_hidden()
+        details.nth(wrong).locator("summary").click()
+        expect(details.nth(wrong).locator(".losslab-explanation")).to_be_visible()
+        expect(details.nth(wrong)).to_contain_text("Not this one")
+        expect(details.nth(right).locator(".losslab-explanation")).to_be_hidden()
+        details.nth(right).locator("summary").click()
+        shown = details.nth(right).locator(".losslab-explanation")
+        expect(shown).to_be_visible()
+        expect(shown).to_contain_text("Right.")
+        words = " ".join(choices[right].explanation.split()[:8])
+        assert words in " ".join(shown.inner_text().split()), "the right choice shows another explanation"
+    finally:
+        tab.close()
