@@ -271,7 +271,8 @@ class Report:
     def summary(self) -> str:
         return (f"website: {self.output}/index.html, {len(self.executed_reused) + len(self.executed_now)} executed "
                 f"pages ({len(self.executed_reused)} reused from the test suite, {len(self.executed_now)} run now), "
-                f"{len(self.unexecuted)} unexecuted (exercises: the learner's edition), {self.quizzes} quizzes, "
+                f"{len(self.unexecuted)} unexecuted ({sum(p.endswith('_exercise.ipynb') for p in self.unexecuted)} "
+                f"exercises in the learner's edition), {self.quizzes} quizzes, "
                 f"{self.seconds:.1f} s")
 
 
