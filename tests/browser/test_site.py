@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
@@ -180,6 +181,49 @@ def test_each_quiz_is_static_html_from_its_bank(built: site.Report) -> None:
                     assert section.select_one("details.losslab-answer"), f"{q.id}: no answer to reveal"
                 found += 1
     assert found >= 5, "the course's tutorials show their quizzes"
+
+
+def test_only_complete_current_executed_copies_are_reused(tmp_path: Path) -> None:
+    page = site.Page(Path("01_losses/losses_tutorial.ipynb"))
+    copy_path = tmp_path / "course" / page.rel
+    copy_path.parent.mkdir(parents=True)
+    nb = notebooks.read(COURSE / page.rel)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert site.executed_copy(page, executed=tmp_path)[0] is None  # none yet
+    for i, cell in enumerate(code, start=1):
+        cell.execution_count = i
+    notebooks.write(nb, copy_path)
+    assert site.executed_copy(page, executed=tmp_path)[0] is not None
+
+    def code_of(n):  # noqa: ANN001, ANN202
+        return [c for c in n.cells if c.cell_type == "code"]
+
+    cases = {
+        "stale": lambda n: setattr(n.cells[0], "source", n.cells[0].source + " (changed)"),
+        "incomplete": lambda n: setattr(code_of(n)[-1], "execution_count", None),
+        "error": lambda n: code_of(n)[0].outputs.append(
+            nbformat.v4.new_output("error", ename="ValueError", evalue="x", traceback=[])),
+    }
+    for why, spoil in cases.items():
+        broken = notebooks.read(copy_path)
+        spoil(broken)
+        notebooks.write(broken, tmp_path / "spoilt.ipynb")
+        (tmp_path / "spoilt.ipynb").replace(copy_path)
+        found, reason = site.executed_copy(page, executed=tmp_path)
+        assert found is None and why in reason, f"a copy with {why} was reused ({reason!r})"
+        notebooks.write(nb, copy_path)
+    copy_path.write_text(copy_path.read_text()[:500])  # half written by a test on the other worker
+    found, reason = site.executed_copy(page, executed=tmp_path)
+    assert found is None and "unreadable" in reason, reason
+
+
+def test_quiz_calls_are_read_statically() -> None:
+    assert quiz_calls('losslab.quiz.show("01_losses")') == [("01_losses", None)]
+    assert quiz_calls('from losslab import quiz\nquiz.show("02_optimizers", ["a", "b"])') == [
+        ("02_optimizers", ["a", "b"])]
+    assert quiz_calls("%matplotlib inline") == [] and quiz_calls("plt.show()") == []
+    with pytest.raises(ValueError, match="as literals"):
+        quiz_calls("losslab.quiz.show(chapter)")
 
 
 # ------------------------------------------------------------------------------------------ in Chromium
