@@ -99,14 +99,47 @@ def section_title(section: str) -> str:
     return section.partition("#")[2].replace("-", " ") or section
 
 
-def section_href(section: str, start: Path | None = None) -> str:
-    """A link to the section from the folder a notebook's kernel runs in (its own folder, in JupyterLab)."""
-    path, _, anchor = section.partition("#")
-    start = (start or Path.cwd()).resolve()
+def _section_file(section: str, start: Path) -> Path | None:
+    path = section.partition("#")[0]
     for base in (start, start.parent, COURSE_DIR):
         if (base / path).exists():
-            return os.path.relpath(base / path, start) + (f"#{anchor}" if anchor else "")
-    return section
+            return (base / path).resolve()
+    return None
+
+
+def section_href(section: str, start: Path | None = None) -> str:
+    """A link to the section from the folder a notebook's kernel runs in (its own folder, in JupyterLab)."""
+    start = (start or Path.cwd()).resolve()
+    found = _section_file(section, start)
+    anchor = section.partition("#")[2]
+    return os.path.relpath(found, start) + (f"#{anchor}" if anchor else "") if found else section
+
+
+def _server_roots() -> list[Path]:
+    """The folders the running Jupyter servers serve (the kernel shares their runtime folder)."""
+    try:
+        from jupyter_server.serverapp import list_running_servers
+
+        return [Path(s["root_dir"]).resolve() for s in list_running_servers() if s.get("root_dir")]
+    except Exception:  # noqa: BLE001 - no server, or an unreadable runtime file: no in-app link then
+        return []
+
+
+def reread_html(section: str, start: Path | None = None, roots: list[Path] | None = None) -> str:
+    """After a wrong answer: the section to read again, as a link JupyterLab opens in the app at the heading.
+
+    The link runs JupyterLab's own command for local links (``rendermime:handle-local-link``, as a link in a
+    markdown cell does), which needs the notebook's path on the server; without a server, plain text.
+    """
+    title = escape(section_title(section))
+    found = _section_file(section, (start or Path.cwd()).resolve())
+    roots = _server_roots() if roots is None else roots
+    serving = sorted((r for r in roots if found and found.is_relative_to(r)), key=lambda r: len(r.parts))
+    if not found or not serving:
+        return f"<p>Read again: <b>{title}</b> ({escape(section.partition('#')[0])})</p>"
+    args = {"path": found.relative_to(serving[-1]).as_posix(), "id": "#" + section.partition("#")[2]}
+    return (f"<p>Read again: <a href='#' data-commandlinker-command='rendermime:handle-local-link' "
+            f"data-commandlinker-args='{escape(json.dumps(args), quote=True)}'>{title}</a></p>")
 
 
 @dataclass(frozen=True)
@@ -214,11 +247,7 @@ class Feedback:
     def html(self) -> str:
         head = ("<b style='color:#1a7f37'>✔ Correct.</b>" if self.correct
                 else "<b style='color:#b35900'>✘ Not yet.</b>")
-        read = ""
-        if self.section and not self.correct:
-            read = (f"<p>Read again: <a href='{escape(section_href(self.section), quote=True)}' target='_self'>"
-                    f"{escape(section_title(self.section))}</a></p>")
-        return head + "<ul>" + "".join(f"<li>{_md(line, inline=True)}</li>" for line in self.lines) + "</ul>" + read
+        return head + "<ul>" + "".join(f"<li>{_md(line, inline=True)}</li>" for line in self.lines) + "</ul>"
 
 
 def _choice(question: Question, value: Any) -> Choice:
@@ -482,8 +511,10 @@ class QuestionView:
         self.button = w.Button(description="Check", button_style="primary", icon="check")
         self.button.on_click(lambda _button: self.check())
         self.feedback = w.HTMLMath("")
+        self.reread = w.HTML("")  # after a wrong answer, a link to the section that teaches the point
         self.status = w.HTML("")
-        self.widget = w.VBox([self.prompt, self.input, w.HBox([self.button, self.status]), self.feedback],
+        self.widget = w.VBox([self.prompt, self.input, w.HBox([self.button, self.status]), self.feedback,
+                              self.reread],
                              layout=w.Layout(border="1px solid #ddd", padding="6px", margin="6px 0"))
         self._restore()
 
@@ -528,10 +559,13 @@ class QuestionView:
             return None
         result = grade(self.question, answer)
         rec = self.store.record(self.chapter, self.question.id, result.correct, stored_answer(self.question, answer))
-        self.feedback.value = result.html
+        wrong = not result.correct and self.question.section
+        reread = reread_html(self.question.section) if wrong else ""
         self._show_status(rec)
         if self._on_check:
             self._on_check()
+        self.reread.value = reread
+        self.feedback.value = result.html  # last: once the feedback shows, everything else is up to date
         return result
 
 

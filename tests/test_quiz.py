@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -364,13 +365,27 @@ def test_wrong_answers_link_to_the_section_in_widget_and_text(store: quiz.Progre
     view.input.value = wrong.key
     view.button.click()
     _, _, anchor = view.question.section.partition("#")
-    assert f"#{anchor}'" in view.feedback.value and "<a href=" in view.feedback.value
-    assert "Read again" in view.feedback.value
+    assert "Read again" in view.reread.value and anchor.replace("-", " ") in view.reread.value
     view.input.value = next(c.key for c in view.question.choices if c.correct)
     view.button.click()
-    assert "Read again" not in view.feedback.value
+    assert view.reread.value == ""
     quiz.check("01_losses", "binary-output-layer", wrong.text, store=store)
     assert f"Read again: {view.question.section}" in capsys.readouterr().out
+
+
+def test_reread_link_opens_the_section_in_jupyterlab(tmp_path: Path) -> None:
+    section = "01_losses/losses_tutorial.ipynb#2.-The-loss-before-training"
+    notebook_dir = tmp_path / "course" / "04_debugging"
+    (tmp_path / "course" / "01_losses").mkdir(parents=True)
+    notebook_dir.mkdir()
+    (tmp_path / "course" / "01_losses" / "losses_tutorial.ipynb").write_text("{}")
+    html = quiz.reread_html(section, notebook_dir, roots=[tmp_path, Path("/elsewhere")])
+    assert "data-commandlinker-command='rendermime:handle-local-link'" in html
+    args = json.loads(unescape(re.search(r"data-commandlinker-args='([^']*)'", html).group(1)))
+    assert args == {"path": "course/01_losses/losses_tutorial.ipynb", "id": "#2.-The-loss-before-training"}
+    assert ">2. The loss before training</a>" in html
+    plain = quiz.reread_html(section, notebook_dir, roots=[])  # no server: the title and the notebook, no link
+    assert "<a" not in plain and "2. The loss before training" in plain and "losses_tutorial.ipynb" in plain
 
 
 def test_section_href_is_relative_to_the_notebook_folder(tmp_path: Path) -> None:
