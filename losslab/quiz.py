@@ -337,7 +337,10 @@ class ProgressStore:
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else default_progress_path()
         self.notes: list[str] = []
+        self._cleared = 0
         self._memory: dict[str, dict[str, Any]] = self._read()
+        if self._cleared:
+            self._save()  # as version 2 at once, so the note about cleared answers is shown only once
 
     def _note(self, message: str) -> None:
         self.notes.append(message)
@@ -363,6 +366,7 @@ class ProgressStore:
             self._note(f"your progress file {self.path} was unreadable ({exc.__class__.__name__}); "
                        f"it was {kept} and a fresh record was started")
             return {}
+        self._cleared = cleared
         if cleared:
             self._note(f"{cleared} answer(s) saved by an earlier version of the quizzes were cleared: choices are "
                        "now shown in a new order and saved by name. Your checks and solved questions are kept.")

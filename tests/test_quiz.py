@@ -413,6 +413,7 @@ def test_index_based_answers_from_version_1_are_cleared_not_misread(tmp_path: Pa
     path.write_text(json.dumps(old))
     qz = quiz.Quiz("00_start_here", store=quiz.ProgressStore(path))
     assert "2 answer(s) saved by an earlier version" in capsys.readouterr().out
+    assert json.loads(path.read_text())["version"] == 2  # migrated on reading, before any new answer
     assert qz.views["fit-scaler-on"].input.value is None  # blank, not whatever is shown first now
     assert not any(box.value for box in qz.views["good-habits"].boxes)
     assert qz.views["initial-loss-ten-classes"].input.value == "2.30"  # numeric answers keep their meaning
