@@ -13,6 +13,9 @@ PORT      ?= 8888
 IP        ?= 127.0.0.1
 # `make lab OPEN=no` serves without opening a browser (headless machines, containers).
 OPEN      ?= yes
+# `make lab INSTRUCTOR=1` keeps nbgrader's instructor panels (formgrader, Create Assignment) and JupyterLab's news,
+# which a learner's JupyterLab hides (jupyter/learner/, applied by ./start as on Binder).
+INSTRUCTOR ?=
 ASSIGNMENT ?=
 # make grade: GRADE_JOBS (parallel workers, default: the number of cores), WALL (seconds per submission,
 # default 300), MEMORY (MB for a submission's kernel, default 2000), CELL_TIMEOUT (seconds per cell, default
@@ -71,11 +74,11 @@ install:
 
 # Through ./start, as on Binder: Keras and TensorFlow defaults, quiz progress file, and thread limits that fit the
 # CPUs this machine or container really grants (only here: the test suite sets its own).
-lab: setup  ## open JupyterLab at course/00_start_here.ipynb (PORT=8888, OPEN=no for headless; KERAS_BACKEND=jax|torch)
+lab: setup  ## open JupyterLab at course/00_start_here.ipynb (PORT=8888, OPEN=no for headless, INSTRUCTOR=1 for nbgrader's panels; KERAS_BACKEND=jax|torch)
 	$(if $(filter torch,$(KERAS_BACKEND)),@$(MAKE) --no-print-directory torch)
 	@mkdir -p $(VENV)/etc/jupyter && printf 'c = get_config()  # noqa: F821\n# Validate: the grader'"'"'s per-cell time limit (as postBuild sets on Binder)\nc.Execute.timeout = 120\n' \
 	  > $(VENV)/etc/jupyter/nbgrader_config.py
-	$(if $(filter torch,$(KERAS_BACKEND)),PYTHONPATH=$(CURDIR)/$(TORCH_SITE)$${PYTHONPATH:+:$$PYTHONPATH} )./start $(BIN)/jupyter lab --ServerApp.ip=$(IP) --ServerApp.port=$(PORT) \
+	$(if $(filter torch,$(KERAS_BACKEND)),PYTHONPATH=$(CURDIR)/$(TORCH_SITE)$${PYTHONPATH:+:$$PYTHONPATH} )$(if $(filter 1 yes,$(INSTRUCTOR)),LOSSLAB_INSTRUCTOR=1 )./start $(BIN)/jupyter lab --ServerApp.ip=$(IP) --ServerApp.port=$(PORT) \
 	  --ServerApp.open_browser=$(if $(filter yes,$(OPEN)),True,False) \
 	  --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/course/00_start_here.ipynb \
 	  $(if $(filter 0,$(shell id -u)),--allow-root)

@@ -5,17 +5,26 @@ Questions are data: one YAML bank per chapter in ``losslab/quizbank/<chapter>.ya
 explanation for every choice, unique ids). Three kinds: ``single``, ``multiple`` and ``numeric`` (with a
 tolerance). Every tutorial ends with ``losslab.quiz.show("<chapter>")``.
 
+Choices appear in a fixed per-question shuffle, ``display_order(question)``: seeded by a hash of the chapter and
+the question id, so it is the same in the widget, in the text version and in every Python run, and it does not
+give the answer away (in the bank files the right answer is often written first). Answers are stored by each
+choice's stable ``key`` (a hash of its text), never by position. A question's ``section`` names the notebook
+section that teaches its point; a wrong answer's feedback links to it.
+
 Where widgets cannot display (nbconvert, GitHub, a terminal) a quiz renders as readable text, and
-``losslab.quiz.check(chapter, question_id, answer)`` checks an answer without widgets.
+``losslab.quiz.check(chapter, question_id, answer)`` checks an answer without widgets (letters and numbers
+count in display order).
 Progress lives in a small JSON file in the learner's home (``~/.losslab/progress.json``, or the path in
 ``$LOSSLAB_PROGRESS``); a missing or corrupt file is recovered from, never a crash.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
+import random
 import sys
 import tempfile
 import time
@@ -28,6 +37,9 @@ from typing import Any
 
 BANK_DIR = Path(__file__).with_name("quizbank")
 SCHEMA_PATH = BANK_DIR / "schema.json"
+# Where a question's `section` (e.g. "01_losses/losses_tutorial.ipynb#2.-The-loss-before-training") is found.
+COURSE_DIR = Path(__file__).resolve().parent.parent / "course"
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
 class QuizBankError(ValueError):
@@ -37,11 +49,21 @@ class QuizBankError(ValueError):
 # ------------------------------------------------------------------------------------------ the bank
 
 
+def choice_key(text: str) -> str:
+    """A choice's stable key: a short hash of its text (spacing and case ignored), the same in every run."""
+    normal = " ".join(text.split()).lower()
+    return "c" + hashlib.sha256(normal.encode("utf-8")).hexdigest()[:10]
+
+
 @dataclass(frozen=True)
 class Choice:
     text: str
     correct: bool
     explanation: str
+
+    @property
+    def key(self) -> str:
+        return choice_key(self.text)
 
 
 @dataclass(frozen=True)
@@ -56,6 +78,68 @@ class Question:
     unit: str = ""
     explanation: str = ""
     hint: str = ""
+    chapter: str = ""
+    section: str = ""  # "<folder>/<notebook>.ipynb#<JupyterLab heading anchor>", relative to course/
+
+
+def display_order(question: Question) -> list[Choice]:
+    """The question's choices in the order a learner sees them, everywhere (widget, text, site).
+
+    A permutation of the bank's order seeded by a hash of chapter and question id: fixed across restarts,
+    Python runs and machines (no dependence on PYTHONHASHSEED), different from question to question.
+    """
+    seed = int.from_bytes(hashlib.sha256(f"{question.chapter}/{question.id}".encode()).digest()[:8], "big")
+    order = list(question.choices)
+    random.Random(seed).shuffle(order)
+    return order
+
+
+def section_title(section: str) -> str:
+    """The heading a section anchor stands for: "2.-The-loss" -> "2. The loss"."""
+    return section.partition("#")[2].replace("-", " ") or section
+
+
+def _section_file(section: str, start: Path) -> Path | None:
+    path = section.partition("#")[0]
+    for base in (start, start.parent, COURSE_DIR):
+        if (base / path).exists():
+            return (base / path).resolve()
+    return None
+
+
+def section_href(section: str, start: Path | None = None) -> str:
+    """A link to the section from the folder a notebook's kernel runs in (its own folder, in JupyterLab)."""
+    start = (start or Path.cwd()).resolve()
+    found = _section_file(section, start)
+    anchor = section.partition("#")[2]
+    return os.path.relpath(found, start) + (f"#{anchor}" if anchor else "") if found else section
+
+
+def _server_roots() -> list[Path]:
+    """The folders the running Jupyter servers serve (the kernel shares their runtime folder)."""
+    try:
+        from jupyter_server.serverapp import list_running_servers
+
+        return [Path(s["root_dir"]).resolve() for s in list_running_servers() if s.get("root_dir")]
+    except Exception:  # noqa: BLE001 - no server, or an unreadable runtime file: no in-app link then
+        return []
+
+
+def reread_html(section: str, start: Path | None = None, roots: list[Path] | None = None) -> str:
+    """After a wrong answer: the section to read again, as a link JupyterLab opens in the app at the heading.
+
+    The link runs JupyterLab's own command for local links (``rendermime:handle-local-link``, as a link in a
+    markdown cell does), which needs the notebook's path on the server; without a server, plain text.
+    """
+    title = escape(section_title(section))
+    found = _section_file(section, (start or Path.cwd()).resolve())
+    roots = _server_roots() if roots is None else roots
+    serving = sorted((r for r in roots if found and found.is_relative_to(r)), key=lambda r: len(r.parts))
+    if not found or not serving:
+        return f"<p>Read again: <b>{title}</b> ({escape(section.partition('#')[0])})</p>"
+    args = {"path": found.relative_to(serving[-1]).as_posix(), "id": "#" + section.partition("#")[2]}
+    return (f"<p>Read again: <a href='#' data-commandlinker-command='rendermime:handle-local-link' "
+            f"data-commandlinker-args='{escape(json.dumps(args), quote=True)}'>{title}</a></p>")
 
 
 @dataclass(frozen=True)
@@ -104,7 +188,7 @@ def validate_bank(data: Any, source: str = "<bank>") -> list[str]:
         if q["type"] == "multiple" and n_correct < 1:
             problems.append(f"{where}: a multiple-choice question needs at least one correct choice")
         texts = [c["text"].strip().lower() for c in choices]
-        if len(set(texts)) != len(texts):
+        if len(set(texts)) != len(texts) or len({choice_key(t) for t in texts}) != len(texts):
             problems.append(f"{where}: two choices have the same text")
     return problems
 
@@ -138,6 +222,8 @@ def load_bank(chapter: str) -> Bank:
                 unit=q.get("unit", ""),
                 explanation=q.get("explanation", "").strip(),
                 hint=q.get("hint", "").strip(),
+                chapter=data["chapter"],
+                section=q.get("section", ""),
             )
         )
     return Bank(data["chapter"], data["title"], tuple(questions))
@@ -150,10 +236,12 @@ def load_bank(chapter: str) -> Bank:
 class Feedback:
     correct: bool
     lines: tuple[str, ...]  # markdown-ish sentences, one per explanation
+    section: str = ""  # after a wrong answer: the notebook section to read again
 
     @property
     def text(self) -> str:
-        return ("Correct. " if self.correct else "Not yet. ") + "\n".join(self.lines)
+        read = f"\nRead again: {self.section}" if self.section and not self.correct else ""
+        return ("Correct. " if self.correct else "Not yet. ") + "\n".join(self.lines) + read
 
     @property
     def html(self) -> str:
@@ -162,39 +250,45 @@ class Feedback:
         return head + "<ul>" + "".join(f"<li>{_md(line, inline=True)}</li>" for line in self.lines) + "</ul>"
 
 
-def _choice_index(question: Question, value: Any) -> int:
-    if isinstance(value, bool):
-        raise ValueError("give a choice's number or text, not True/False")
-    if isinstance(value, int):
-        if not 0 <= value < len(question.choices):
-            raise ValueError(f"choice number {value} is out of range 0-{len(question.choices) - 1}")
+def _choice(question: Question, value: Any) -> Choice:
+    """The choice an answer names: its key, its letter or number in display order, or its text."""
+    shown = display_order(question)
+    if isinstance(value, Choice) and value in shown:
         return value
+    if isinstance(value, bool):
+        raise ValueError("give a choice's letter, number or text, not True/False")
+    if isinstance(value, int):
+        if not 0 <= value < len(shown):
+            raise ValueError(f"choice number {value} is out of range 0-{len(shown) - 1}")
+        return shown[value]
     if isinstance(value, str):
         wanted = value.strip().lower()
-        letters = "abcdefghijklmnopqrstuvwxyz"
-        if len(wanted) == 1 and wanted in letters[: len(question.choices)]:
-            return letters.index(wanted)
-        for i, choice in enumerate(question.choices):
-            if choice.text.strip().lower() == wanted:
-                return i
-    raise ValueError(f"{value!r} is not one of the choices: " + "; ".join(c.text for c in question.choices))
+        if len(wanted) == 1 and wanted in LETTERS[: len(shown)]:
+            return shown[LETTERS.index(wanted)]
+        for choice in shown:
+            if wanted in (choice.key, choice.text.strip().lower()):
+                return choice
+    raise ValueError(f"{value!r} is not one of the choices: "
+                     + "; ".join(f"{LETTERS[i]}) {c.text}" for i, c in enumerate(shown)))
 
 
 def grade(question: Question, answer: Any) -> Feedback:
-    """Check an answer: a choice index/letter/text (single), a collection of them (multiple), a number (numeric)."""
+    """Check an answer: a choice (key, display letter/number or text) for single, a collection of them for
+    multiple, a number for numeric. A wrong answer's feedback names the section to read again."""
     if question.kind == "single":
-        chosen = question.choices[_choice_index(question, answer)]
-        return Feedback(chosen.correct, (f"**{chosen.text}**: {chosen.explanation}",))
+        chosen = _choice(question, answer)
+        return Feedback(chosen.correct, (f"**{chosen.text}**: {chosen.explanation}",), question.section)
     if question.kind == "multiple":
         if isinstance(answer, (str, int)):
             answer = [answer]
-        picked = sorted({_choice_index(question, a) for a in answer})
-        right = {i for i, c in enumerate(question.choices) if c.correct}
-        lines = [f"**{question.choices[i].text}**: {question.choices[i].explanation}" for i in picked]
-        missed = sorted(right - set(picked))
-        if missed and not set(picked) - right:
+        picked_keys = {_choice(question, a).key for a in answer}
+        picked = [c for c in display_order(question) if c.key in picked_keys]
+        right = {c.key for c in question.choices if c.correct}
+        lines = [f"**{c.text}**: {c.explanation}" for c in picked]
+        missed = right - picked_keys
+        if missed and not picked_keys - right:
             lines.append(f"You left out {len(missed)} right choice(s); look again at the ones you did not tick.")
-        return Feedback(set(picked) == right, tuple(lines))
+        return Feedback(picked_keys == right, tuple(lines), question.section)
     # numeric
     try:
         value = float(str(answer).strip().replace(",", ""))
@@ -206,7 +300,17 @@ def grade(question: Question, answer: Any) -> Feedback:
     if abs(value - question.answer) <= question.tolerance:
         return Feedback(True, (question.explanation,))
     direction = "too high" if value > question.answer else "too low"
-    return Feedback(False, (f"{value:g} is {direction}. Hint: {question.hint}",))
+    return Feedback(False, (f"{value:g} is {direction}. Hint: {question.hint}",), question.section)
+
+
+def stored_answer(question: Question, answer: Any) -> Any:
+    """What progress saves for an answer: choice keys (never positions), or the numeric answer as typed."""
+    if question.kind == "single":
+        return _choice(question, answer).key
+    if question.kind == "multiple":
+        answers = [answer] if isinstance(answer, (str, int)) else answer
+        return sorted({_choice(question, a).key for a in answers})
+    return answer
 
 
 # ------------------------------------------------------------------------------------------ progress
@@ -222,14 +326,21 @@ class ProgressStore:
     A missing file is an empty record. A corrupt one is kept aside (``progress.json.corrupt-<time>``) and a
     fresh record is started, with a printed note; an unwritable home keeps progress in memory with a note.
     Each save re-reads the file and merges, so two open notebooks do not erase each other's progress.
+
+    Version 2 saves choice answers by the choices' keys. A version-1 file saved them by position in the bank,
+    which the shuffle and rewritten banks no longer match: those answers are cleared (with a note), so none
+    points at another choice; attempts and solved flags are kept.
     """
 
-    VERSION = 1
+    VERSION = 2
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else default_progress_path()
         self.notes: list[str] = []
+        self._cleared = 0
         self._memory: dict[str, dict[str, Any]] = self._read()
+        if self._cleared:
+            self._save()  # as version 2 at once, so the note about cleared answers is shown only once
 
     def _note(self, message: str) -> None:
         self.notes.append(message)
@@ -244,12 +355,8 @@ class ProgressStore:
             self._note(f"could not read {self.path} ({exc}); progress is kept in memory for now")
             return {}
         try:
-            data = json.loads(raw)
-            questions = data["questions"]
-            if not isinstance(questions, dict) or not all(isinstance(v, dict) for v in questions.values()):
-                raise TypeError("questions is not a mapping of records")
-            return {k: self._clean(v) for k, v in questions.items()}
-        except (ValueError, KeyError, TypeError) as exc:
+            records, cleared = self._parse(json.loads(raw))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             backup = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
             try:
                 os.replace(self.path, backup)
@@ -259,6 +366,36 @@ class ProgressStore:
             self._note(f"your progress file {self.path} was unreadable ({exc.__class__.__name__}); "
                        f"it was {kept} and a fresh record was started")
             return {}
+        self._cleared = cleared
+        if cleared:
+            self._note(f"{cleared} answer(s) saved by an earlier version of the quizzes were cleared: choices are "
+                       "now shown in a new order and saved by name. Your checks and solved questions are kept.")
+        return records
+
+    @classmethod
+    def _parse(cls, data: Any) -> tuple[dict[str, dict[str, Any]], int]:
+        """The records of a progress file's JSON, and how many old position-based answers were cleared."""
+        questions = data["questions"]
+        if not isinstance(questions, dict) or not all(isinstance(v, dict) for v in questions.values()):
+            raise TypeError("questions is not a mapping of records")
+        records = {k: cls._clean(v) for k, v in questions.items()}
+        cleared = 0
+        if data.get("version", 1) < 2:
+            for rec in records.values():
+                if rec["last_answer"] is not None and not cls._numeric_answer(rec["last_answer"]):
+                    rec["last_answer"] = None
+                    cleared += 1
+        return records, cleared
+
+    @staticmethod
+    def _numeric_answer(answer: Any) -> bool:
+        """A numeric question's answer as version 1 saved it (a float or typed text), not a choice index."""
+        if isinstance(answer, bool) or isinstance(answer, int):
+            return False
+        try:
+            return math.isfinite(float(answer))
+        except (TypeError, ValueError):
+            return False
 
     @staticmethod
     def _clean(record: dict[str, Any]) -> dict[str, Any]:
@@ -293,8 +430,7 @@ class ProgressStore:
 
     def _read_quietly(self) -> dict[str, dict[str, Any]]:
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            return {k: self._clean(v) for k, v in data["questions"].items()}
+            return self._parse(json.loads(self.path.read_text(encoding="utf-8")))[0]
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return {}
 
@@ -335,8 +471,8 @@ def question_text(question: Question, number: int | None = None) -> str:
     lines = [f"{head}{question.prompt}"]
     if question.kind == "multiple":
         lines.append("(choose all that apply)")
-    for i, choice in enumerate(question.choices):
-        lines.append(f"  {'abcdefghijklmnopqrstuvwxyz'[i]}) {choice.text}")
+    for i, choice in enumerate(display_order(question)):
+        lines.append(f"  {LETTERS[i]}) {choice.text}")
     if question.kind == "numeric":
         lines.append(f"  (a number{', in ' + question.unit if question.unit else ''}; "
                      f"answers within {question.tolerance:g} count)")
@@ -365,12 +501,12 @@ class QuestionView:
         self.prompt = w.HTMLMath(f"<b>Q{number}.</b> {_md(question.prompt, inline=True)}")
         wide = w.Layout(width="auto")
         if question.kind == "single":
-            self.input = w.RadioButtons(options=[(c.text, i) for i, c in enumerate(question.choices)],
+            self.input = w.RadioButtons(options=[(c.text, c.key) for c in display_order(question)],
                                         value=None, layout=wide)
             self.boxes: list = []
         elif question.kind == "multiple":
             self.boxes = [w.Checkbox(value=False, description=c.text, indent=False, layout=wide)
-                          for c in question.choices]
+                          for c in display_order(question)]
             self.input = w.VBox([w.HTML("<i>Tick every right answer.</i>"), *self.boxes])
         else:
             self.boxes = []
@@ -379,24 +515,28 @@ class QuestionView:
         self.button = w.Button(description="Check", button_style="primary", icon="check")
         self.button.on_click(lambda _button: self.check())
         self.feedback = w.HTMLMath("")
+        self.reread = w.HTML("")  # after a wrong answer, a link to the section that teaches the point
         self.status = w.HTML("")
-        self.widget = w.VBox([self.prompt, self.input, w.HBox([self.button, self.status]), self.feedback],
+        self.widget = w.VBox([self.prompt, self.input, w.HBox([self.button, self.status]), self.feedback,
+                              self.reread],
                              layout=w.Layout(border="1px solid #ddd", padding="6px", margin="6px 0"))
         self._restore()
 
     def _restore(self) -> None:
         rec = self.store.get(self.chapter, self.question.id)
         last = rec["last_answer"]
-        try:
-            if last is not None and self.question.kind == "single":
-                self.input.value = _choice_index(self.question, last)
-            elif last is not None and self.question.kind == "multiple":
-                for i in {_choice_index(self.question, a) for a in last}:
-                    self.boxes[i].value = True
-            elif last is not None:
-                self.input.value = str(last)
-        except (ValueError, TypeError):
-            pass  # the bank changed since: start this question blank
+        keys = [c.key for c in display_order(self.question)]
+        if last is None:
+            pass
+        elif self.question.kind == "single":
+            if last in keys:  # a key only; a choice whose text changed since starts blank
+                self.input.value = last
+        elif self.question.kind == "multiple":
+            if isinstance(last, list) and last and set(last) <= set(keys):
+                for key in last:
+                    self.boxes[keys.index(key)].value = True
+        else:
+            self.input.value = str(last)
         self._show_status(rec)
 
     def _show_status(self, rec: dict[str, Any]) -> None:
@@ -412,7 +552,8 @@ class QuestionView:
         if self.question.kind == "single":
             return self.input.value
         if self.question.kind == "multiple":
-            return [i for i, box in enumerate(self.boxes) if box.value]
+            shown = display_order(self.question)
+            return [choice.key for choice, box in zip(shown, self.boxes, strict=True) if box.value]
         return self.input.value.strip() or None
 
     def check(self) -> Feedback | None:
@@ -421,11 +562,14 @@ class QuestionView:
             self.feedback.value = "<i>Choose an answer first, then press Check.</i>"
             return None
         result = grade(self.question, answer)
-        rec = self.store.record(self.chapter, self.question.id, result.correct, answer)
-        self.feedback.value = result.html
+        rec = self.store.record(self.chapter, self.question.id, result.correct, stored_answer(self.question, answer))
+        wrong = not result.correct and self.question.section
+        reread = reread_html(self.question.section) if wrong else ""
         self._show_status(rec)
         if self._on_check:
             self._on_check()
+        self.reread.value = reread
+        self.feedback.value = result.html  # last: once the feedback shows, everything else is up to date
         return result
 
 
@@ -489,6 +633,6 @@ def check(chapter: str, question_id: str, answer: Any, store: ProgressStore | No
     """Check one answer without widgets (terminals); prints the feedback and saves progress."""
     question = load_bank(chapter)[question_id]
     result = grade(question, answer)
-    (store or ProgressStore()).record(chapter, question_id, result.correct, answer)
+    (store or ProgressStore()).record(chapter, question_id, result.correct, stored_answer(question, answer))
     print(result.text, file=sys.stdout)
     return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -175,13 +176,10 @@ def test_postbuild_extensions_exist_and_give_learners_validate_not_the_formgrade
     assert server.get("nbgrader.server_extensions.validate_assignment") == "enable"
     assert lab.get("@jupyter/nbgrader:validate-assignment") == "enable"
     assert lab.get("@jupyter-widgets/jupyterlab-manager") == "enable"
-    assert server.get("nbgrader.server_extensions.formgrader") == "disable"
-    assert lab.get("@jupyter/nbgrader:formgrader") == "disable"
-    assert lab.get("@jupyter/nbgrader:create-assignment") == "disable"
-    assert server.get("nbgrader.server_extensions.assignment_list") == "disable", "no exchange on Binder"
-    assert lab.get("@jupyter/nbgrader:menu") == "disable", "an Nbgrader menu with no working item confuses"
-    disabled = {name for name, verb in lab.items() if verb == "disable"}
-    assert disabled <= locked, f"lock what is disabled, or learners can turn it back on: {disabled - locked}"
+    # What a learner does not see is switched off by `start` at every session (jupyter/learner/), the one
+    # mechanism `make lab` shares; postBuild switching things off in the image would hide them from instructors.
+    assert not {name for name, verb in {**server, **lab}.items() if verb == "disable"} and not locked, \
+        "postBuild should leave hiding the instructor's tools to start (jupyter/learner/)"
     for command in _postbuild_commands():
         if command[0] == "jupyter" and {"enable", "disable", "lock"} & set(command):
             assert "--sys-prefix" in command or "--level=sys_prefix" in command, \
@@ -198,10 +196,10 @@ def test_postbuild_gives_validate_the_graders_cell_time_limit() -> None:
     assert f"c.Execute.timeout = {limit}\n" in text, "Validate on Binder and the grader: one cell time limit"
 
 
-def _start(env: dict[str, str], *command: str) -> subprocess.CompletedProcess:
+def _start(env: dict[str, str], *command: str, timeout: float = 30) -> subprocess.CompletedProcess:
     base = {"PATH": os.environ["PATH"], "HOME": env.pop("HOME", "/tmp/losslab-home")}
     return subprocess.run([str(START), *command], env={**base, **env}, capture_output=True, text=True,
-                          timeout=30)
+                          timeout=timeout)
 
 
 def _start_env(**env: str) -> dict[str, str]:
@@ -285,3 +283,88 @@ def test_readme_binder_badge_opens_the_start_notebook() -> None:
     assert re.fullmatch(r"/v2/gh/[\w.-]+/[\w.-]+/[\w./-]+", url.path), url.path
     assert parse_qs(url.query) == {"urlpath": [f"lab/tree/{START_NOTEBOOK}"]}
     assert (REPO / START_NOTEBOOK).exists()
+
+
+# ------------------------------------------------------------------------------------------ a learner's JupyterLab
+
+LEARNER = REPO / "jupyter" / "learner"
+# What a learner must not see: JupyterLab's news and update pop-up, and nbgrader's instructor panels (with the
+# exchange-based lists and the menu that only holds them). Validate stays.
+HIDDEN_PLUGINS = {
+    "@jupyterlab/apputils-extension:announcements",
+    "@jupyter/nbgrader:formgrader",
+    "@jupyter/nbgrader:create-assignment",
+    "@jupyter/nbgrader:assignment-list",
+    "@jupyter/nbgrader:course-list",
+    "@jupyter/nbgrader:menu",
+}
+HIDDEN_SERVER_EXTENSIONS = {
+    "nbgrader.server_extensions.formgrader",
+    "nbgrader.server_extensions.assignment_list",
+    "nbgrader.server_extensions.course_list",
+}
+
+
+def test_learner_config_names_plugins_that_exist_and_keeps_validate() -> None:
+    from jupyter_core.paths import jupyter_path
+
+    page = json.loads((LEARNER / "labconfig" / "page_config.json").read_text(encoding="utf-8"))
+    server = json.loads((LEARNER / "jupyter_server_config.json").read_text(encoding="utf-8"))
+    disabled = {k for k, v in page["disabledExtensions"].items() if v}
+    assert disabled == HIDDEN_PLUGINS and {k for k, v in page["lockedExtensions"].items() if v} == disabled, \
+        "disable and lock exactly the learner's hidden plugins (locked: the UI cannot switch them back on)"
+    extensions = server["ServerApp"]["jpserver_extensions"]
+    assert {k for k, v in extensions.items() if v is False} == HIDDEN_SERVER_EXTENSIONS
+    assert extensions.get("nbgrader.server_extensions.validate_assignment") is not False
+    bundles = ""
+    for root in map(Path, jupyter_path("labextensions")):
+        bundles += " ".join(p.read_text(errors="replace") for p in root.glob("@jupyter/nbgrader/static/*.js"))
+    for root in map(Path, jupyter_path("lab")):
+        bundles += " ".join(p.read_text(errors="replace") for p in root.glob("static/*.js"))
+    for plugin in HIDDEN_PLUGINS:
+        assert f'"{plugin}"' in bundles, f"no plugin {plugin} in the installed JupyterLab: the name is stale"
+
+
+def _effective_jupyter(env: dict[str, str]) -> tuple[set[str], set[str]]:
+    """The lab plugins disabled and the nbgrader server extensions enabled, for a server started under start."""
+    code = (
+        "import json\n"
+        "from jupyterlab_server.config import get_static_page_config\n"
+        "from jupyter_server.serverapp import ServerApp\n"
+        "page = get_static_page_config(level='all')\n"
+        "app = ServerApp()\n"
+        "app.initialize(argv=['--ServerApp.port=0', '--ServerApp.open_browser=False', '--allow-root'])\n"
+        "print(json.dumps([sorted(k for k, v in page.get('disabledExtensions', {}).items() if v),\n"
+        "                  sorted(k for k, v in app.jpserver_extensions.items() if v and 'nbgrader' in k)]))\n")
+    done = _start(dict(env), sys.executable, "-c", code, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    disabled, enabled = json.loads(done.stdout.strip().splitlines()[-1])
+    return set(disabled), set(enabled)
+
+
+def test_a_learners_jupyterlab_has_no_news_pop_up_and_no_instructor_panels(tmp_path: Path) -> None:
+    disabled, enabled = _effective_jupyter({"HOME": str(tmp_path)})
+    assert HIDDEN_PLUGINS <= disabled, f"a learner would see: {HIDDEN_PLUGINS - disabled}"
+    assert not HIDDEN_SERVER_EXTENSIONS & enabled, f"a learner's server runs: {HIDDEN_SERVER_EXTENSIONS & enabled}"
+    assert "nbgrader.server_extensions.validate_assignment" in enabled, "Validate needs its server extension"
+    assert "@jupyter/nbgrader:validate-assignment" not in disabled
+
+
+def test_an_instructor_keeps_the_nbgrader_panels(tmp_path: Path) -> None:
+    disabled, enabled = _effective_jupyter({"HOME": str(tmp_path), "LOSSLAB_INSTRUCTOR": "1"})
+    assert not (HIDDEN_PLUGINS - {"@jupyterlab/apputils-extension:announcements"}) & disabled
+    assert "nbgrader.server_extensions.formgrader" in enabled
+
+
+def test_start_puts_the_learner_config_first_unless_instructor() -> None:
+    env = _start_env(JUPYTER_CONFIG_PATH="/elsewhere")
+    assert env["JUPYTER_CONFIG_PATH"] == f"{LEARNER}:/elsewhere"
+    assert _start_env()["JUPYTER_CONFIG_PATH"] == str(LEARNER)
+    assert "JUPYTER_CONFIG_PATH" not in _start_env(LOSSLAB_INSTRUCTOR="1")
+
+
+def test_make_lab_instructor_switch() -> None:
+    assert "LOSSLAB_INSTRUCTOR" not in _make_lab_dry_run()
+    assert re.search(r"^LOSSLAB_INSTRUCTOR=1 \./start \S*jupyter lab ", _make_lab_dry_run(INSTRUCTOR="1"), re.M)
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "make lab INSTRUCTOR=1" in readme, "document the instructor's switch where learners read about make lab"

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -39,6 +44,7 @@ def test_every_chapter_has_a_bank_used_by_its_tutorial(chapter: str) -> None:
 
 def _bank(**question) -> dict:
     base = {"id": "q1", "type": "single", "prompt": "Which one is right?", "tags": ["t"],
+            "section": "00_start_here.ipynb#Quizzes",
             "choices": [{"text": "yes", "correct": True, "explanation": "because it is the right one"},
                         {"text": "no", "correct": False, "explanation": "because it is the wrong one"}]}
     base.update(question)
@@ -52,6 +58,7 @@ def _bank(**question) -> dict:
      "'explanation' is a required property"),
     ({"type": "numeric"}, "'answer' is a required property"),
     ({"type": "essay"}, "essay"),
+    ({"section": "losses_tutorial#2"}, "does not match"),
     ({"id": "Bad Id"}, "Bad Id"),
     ({"type": "numeric", "choices": None, "answer": 1.0, "tolerance": 0, "explanation": "x" * 20,
       "hint": "y" * 20}, "minimum of 0"),
@@ -79,20 +86,29 @@ def test_missing_bank_names_the_available_ones() -> None:
 # ------------------------------------------------------------------------------------------ grading
 
 
-def test_grade_single_accepts_index_letter_and_text() -> None:
+def _position(q: quiz.Question, text: str) -> int:
+    return [c.text for c in quiz.display_order(q)].index(text)
+
+
+def test_grade_single_accepts_key_display_position_letter_and_text() -> None:
     q = quiz.load_bank("00_start_here")["what-training-does"]
-    assert quiz.grade(q, 1).correct and quiz.grade(q, "b").correct and quiz.grade(q, "The optimizer").correct
-    wrong = quiz.grade(q, 0)
+    right = next(c for c in q.choices if c.correct)
+    i = _position(q, right.text)
+    for answer in (right.key, i, "abcd"[i], right.text, right.text.upper()):
+        assert quiz.grade(q, answer).correct, answer
+    wrong = quiz.grade(q, "The loss function")
     assert not wrong.correct and "only measures" in wrong.text  # the chosen option's own explanation
+    assert not quiz.grade(q, (i + 1) % len(q.choices)).correct
 
 
 def test_grade_multiple_needs_exactly_the_right_set() -> None:
     q = quiz.load_bank("00_start_here")["good-habits"]
-    right = [i for i, c in enumerate(q.choices) if c.correct]
+    right = [c.key for c in q.choices if c.correct]
+    wrong = next(c.key for c in q.choices if not c.correct)
     assert quiz.grade(q, right).correct
     partial = quiz.grade(q, right[:1])
     assert not partial.correct and "left out" in partial.text
-    assert not quiz.grade(q, right + [3]).correct
+    assert not quiz.grade(q, right + [wrong]).correct
 
 
 def test_grade_numeric_uses_the_tolerance() -> None:
@@ -113,11 +129,12 @@ def store(tmp_path: Path) -> quiz.ProgressStore:
 def test_widget_check_gives_feedback_counts_attempts_and_scores(store: quiz.ProgressStore) -> None:
     qz = quiz.Quiz("00_start_here", store=store)
     view = qz.views["what-training-does"]
-    view.input.value = 0
+    by_text = {c.text: c.key for c in view.question.choices}
+    view.input.value = by_text["The loss function"]
     view.button.click()
     assert "Not yet" in view.feedback.value and "only measures" in view.feedback.value
     assert "1 check" in view.status.value
-    view.input.value = 1
+    view.input.value = by_text["The optimizer, such as Adam"]
     view.button.click()
     assert "Correct" in view.feedback.value and "solved on check 2" in view.status.value
     assert qz.summary() == (1, 4, 2) and "1 of 4 solved" in qz.score.value and qz.bar.value == 1
@@ -133,7 +150,7 @@ def test_widget_without_an_answer_asks_for_one(store: quiz.ProgressStore) -> Non
 def test_multiple_choice_and_numeric_widgets(store: quiz.ProgressStore) -> None:
     qz = quiz.Quiz("00_start_here", store=store)
     habits = qz.views["good-habits"]
-    for box, choice in zip(habits.boxes, habits.question.choices, strict=True):
+    for box, choice in zip(habits.boxes, quiz.display_order(habits.question), strict=True):
         box.value = choice.correct
     habits.button.click()
     numeric = qz.views["initial-loss-ten-classes"]
@@ -145,11 +162,14 @@ def test_multiple_choice_and_numeric_widgets(store: quiz.ProgressStore) -> None:
 def test_progress_survives_a_restart(tmp_path: Path) -> None:
     path = tmp_path / "progress.json"
     first = quiz.Quiz("00_start_here", store=quiz.ProgressStore(path))
-    first.views["fit-scaler-on"].input.value = 0
+    right = next(c for c in first.views["fit-scaler-on"].question.choices if c.correct)
+    first.views["fit-scaler-on"].input.value = right.key
     first.views["fit-scaler-on"].button.click()
+    saved = json.loads(path.read_text())["questions"]["00_start_here/fit-scaler-on"]
+    assert saved["last_answer"] == right.key  # a key, not a position
     again = quiz.Quiz("00_start_here", store=quiz.ProgressStore(path))  # a new kernel
     view = again.views["fit-scaler-on"]
-    assert view.input.value == 0 and "solved on check 1" in view.status.value
+    assert view.input.value == right.key and "solved on check 1" in view.status.value
     assert again.summary() == (1, 4, 1)
 
 
@@ -191,14 +211,16 @@ def test_unwritable_progress_keeps_working_in_memory(tmp_path: Path, capsys) -> 
 def test_text_rendering_without_widgets(store: quiz.ProgressStore) -> None:
     bundle = quiz.Quiz("00_start_here", store=store)._repr_mimebundle_()
     text = bundle["text/plain"]
-    assert "Q1." in text and "b) The optimizer" in text and "losslab.quiz.check(" in text
+    letter = "abcd"[_position(quiz.load_bank("00_start_here")["what-training-does"], "The optimizer, such as Adam")]
+    assert "Q1." in text and f"{letter}) The optimizer, such as Adam" in text and "losslab.quiz.check(" in text
     assert "application/vnd.jupyter.widget-view+json" in bundle and "<pre>" in bundle["text/html"]
 
 
 def test_show_prints_text_outside_a_kernel(capsys) -> None:
     quiz.show("00_start_here")
     out = capsys.readouterr().out
-    assert "Quiz: Warming up" in out and "a) The loss function" in out
+    letter = "abcd"[_position(quiz.load_bank("00_start_here")["what-training-does"], "The loss function")]
+    assert "Quiz: Warming up" in out and f"{letter}) The loss function" in out
 
 
 def test_check_from_a_terminal(tmp_path: Path, capsys) -> None:
@@ -211,3 +233,194 @@ def test_check_from_a_terminal(tmp_path: Path, capsys) -> None:
 def test_every_bank_file_is_plain_yaml() -> None:
     for chapter in quiz.available_banks():
         assert isinstance(yaml.safe_load(quiz.bank_path(chapter).read_text()), dict)
+
+
+# ------------------------------------------------------------------------------------------ display order
+
+
+def test_display_order_is_a_fixed_permutation_per_question() -> None:
+    bank = quiz.load_bank("01_losses")
+    orders = {}
+    for q in bank.questions:
+        if q.kind == "numeric":
+            continue
+        shown = quiz.display_order(q)
+        assert sorted(c.key for c in shown) == sorted(c.key for c in q.choices)
+        assert [c.key for c in quiz.display_order(q)] == [c.key for c in shown]  # same on every call
+        orders[q.id] = [q.choices.index(c) for c in shown]
+    assert len({tuple(o) for o in orders.values()}) > 1, "every question got the same permutation"
+
+
+def test_display_order_is_the_same_in_every_python_run() -> None:
+    code = ("from losslab import quiz; q = quiz.load_bank('04_debugging')['imbalance-fixes'];"
+            "print([c.key for c in quiz.display_order(q)])")
+    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    q = quiz.load_bank("04_debugging")["imbalance-fixes"]
+    assert runs == {str([c.key for c in quiz.display_order(q)]) + "\n"}
+
+
+def _strategy_scores(bank: quiz.Bank) -> dict[str, float]:
+    """Scores of learners who never read the question, per kind: the first, the longest or the shortest choice
+    (for multiple choice: the first k, longest k or shortest k, told how many k are right). Ties go to the
+    choice shown first."""
+    picks = {
+        "first": lambda shown, k: shown[:k],
+        "longest": lambda shown, k: sorted(shown, key=lambda c: -len(c.text))[:k],
+        "shortest": lambda shown, k: sorted(shown, key=lambda c: len(c.text))[:k],
+    }
+    scores = {}
+    for kind in ("single", "multiple"):
+        questions = [q for q in bank.questions if q.kind == kind]
+        for name, pick in picks.items():
+            right = 0
+            for q in questions:
+                k = sum(c.correct for c in q.choices) if kind == "multiple" else 1
+                chosen = pick(quiz.display_order(q), k)
+                right += quiz.grade(q, [c.key for c in chosen] if kind == "multiple" else chosen[0].key).correct
+            if questions:
+                scores[f"{kind}/{name}"] = right / len(questions)
+    return scores
+
+
+def _position_scores(bank: quiz.Bank) -> dict[str, float]:
+    """Scores of learners who always click the k-th choice shown (the last one where a question has fewer)."""
+    questions = [q for q in bank.questions if q.kind == "single"]
+    if len(questions) < 3:  # with two questions one position necessarily holds half of the right answers
+        return {}
+    return {f"single/position {k + 1}": sum(quiz.display_order(q)[min(k, len(q.choices) - 1)].correct
+                                            for q in questions) / len(questions)
+            for k in range(max(len(q.choices) for q in questions))}
+
+
+@pytest.mark.parametrize("chapter", quiz.available_banks())
+def test_answering_without_reading_scores_at_most_40_percent(chapter: str) -> None:
+    bank = quiz.load_bank(chapter)
+    scores = _strategy_scores(bank) | _position_scores(bank)
+    too_high = {k: f"{v:.0%}" for k, v in scores.items() if v > 0.4}
+    assert not too_high, f"{chapter}: strategies that pass without reading the questions: {too_high}"
+
+
+def test_strategy_check_catches_a_bank_that_gives_answers_away() -> None:
+    long_right = {"text": "the right answer, written out at length", "correct": True, "explanation": "x" * 20}
+    questions = [{"id": f"q{i}", "type": "single", "prompt": "Which one is right?", "tags": ["t"],
+                  "section": "00_start_here.ipynb#Quizzes",
+                  "choices": [long_right] + [{"text": f"no {j}", "correct": False, "explanation": "y" * 20}
+                                             for j in range(3)]} for i in range(10)]
+    data = {"chapter": "99_bad", "title": "Bad bank", "questions": questions}
+    assert quiz.validate_bank(data) == []
+    bank = quiz.Bank("99_bad", "Bad bank", tuple(
+        quiz.Question(q["id"], "single", q["prompt"], ("t",), tuple(
+            quiz.Choice(c["text"], c["correct"], c["explanation"]) for c in q["choices"]), chapter="99_bad")
+        for q in questions))
+    scores = _strategy_scores(bank)
+    assert scores["single/longest"] == 1.0 and scores["single/shortest"] == 0.0
+    assert 0.0 < scores["single/first"] < 1.0  # the shuffle moved the right answer away from the top, sometimes
+
+
+@pytest.mark.parametrize("chapter", quiz.available_banks())
+def test_widget_and_text_show_the_display_order(chapter: str, store: quiz.ProgressStore) -> None:
+    qz = quiz.Quiz(chapter, store=store)
+    text = quiz.bank_text(qz.bank)
+    for q in qz.bank.questions:
+        if q.kind == "numeric":
+            continue
+        shown = quiz.display_order(q)
+        view = qz.views[q.id]
+        if q.kind == "single":
+            assert [label for label, _ in view.input.options] == [c.text for c in shown]
+            assert [key for _, key in view.input.options] == [c.key for c in shown]
+        else:
+            assert [box.description for box in view.boxes] == [c.text for c in shown]
+        lines = quiz.question_text(q).splitlines()[1:]
+        assert [line for line in lines if re.match(r"  [a-z]\) ", line)] == \
+            [f"  {'abcdefghij'[i]}) {c.text}" for i, c in enumerate(shown)]
+        assert quiz.question_text(q) in text
+
+
+# ------------------------------------------------------------------------------------------ sections
+
+
+def _anchor(heading: str) -> str:
+    """JupyterLab's anchor for a markdown heading: its text (markup removed), spaces replaced by '-'."""
+    return re.sub(r"[`*]", "", heading.lstrip("#").strip()).replace(" ", "-")
+
+
+@pytest.mark.parametrize("chapter", quiz.available_banks())
+def test_every_question_links_to_a_section_that_exists(chapter: str) -> None:
+    for q in quiz.load_bank(chapter).questions:
+        path, _, anchor = q.section.partition("#")
+        notebook = SOLUTIONS / path
+        assert notebook.exists(), f"{chapter}/{q.id}: section {q.section!r}: no notebook solutions/{path}"
+        headings = [line for cell in notebooks.read(notebook).cells if cell.cell_type == "markdown"
+                    for line in cell.source.splitlines() if re.match(r"#{1,6} ", line)]
+        assert anchor in {_anchor(h) for h in headings}, \
+            f"{chapter}/{q.id}: no heading {anchor!r} in {path}; its anchors: {[_anchor(h) for h in headings]}"
+
+
+def test_wrong_answers_link_to_the_section_in_widget_and_text(store: quiz.ProgressStore, capsys) -> None:
+    qz = quiz.Quiz("01_losses", store=store)
+    view = qz.views["binary-output-layer"]
+    wrong = next(c for c in view.question.choices if not c.correct)
+    view.input.value = wrong.key
+    view.button.click()
+    _, _, anchor = view.question.section.partition("#")
+    assert "Read again" in view.reread.value and anchor.replace("-", " ") in view.reread.value
+    view.input.value = next(c.key for c in view.question.choices if c.correct)
+    view.button.click()
+    assert view.reread.value == ""
+    quiz.check("01_losses", "binary-output-layer", wrong.text, store=store)
+    assert f"Read again: {view.question.section}" in capsys.readouterr().out
+
+
+def test_reread_link_opens_the_section_in_jupyterlab(tmp_path: Path) -> None:
+    section = "01_losses/losses_tutorial.ipynb#2.-The-loss-before-training"
+    notebook_dir = tmp_path / "course" / "04_debugging"
+    (tmp_path / "course" / "01_losses").mkdir(parents=True)
+    notebook_dir.mkdir()
+    (tmp_path / "course" / "01_losses" / "losses_tutorial.ipynb").write_text("{}")
+    html = quiz.reread_html(section, notebook_dir, roots=[tmp_path, Path("/elsewhere")])
+    assert "data-commandlinker-command='rendermime:handle-local-link'" in html
+    args = json.loads(unescape(re.search(r"data-commandlinker-args='([^']*)'", html).group(1)))
+    assert args == {"path": "course/01_losses/losses_tutorial.ipynb", "id": "#2.-The-loss-before-training"}
+    assert ">2. The loss before training</a>" in html
+    plain = quiz.reread_html(section, notebook_dir, roots=[])  # no server: the title and the notebook, no link
+    assert "<a" not in plain and "2. The loss before training" in plain and "losses_tutorial.ipynb" in plain
+
+
+def test_section_href_is_relative_to_the_notebook_folder(tmp_path: Path) -> None:
+    course = tmp_path / "course"
+    (course / "01_losses").mkdir(parents=True)
+    (course / "01_losses" / "losses_tutorial.ipynb").write_text("{}")
+    section = "01_losses/losses_tutorial.ipynb#2.-The-loss-before-training"
+    assert quiz.section_href(section, course / "01_losses") == "losses_tutorial.ipynb#2.-The-loss-before-training"
+    assert quiz.section_href(section, course) == section
+    (course / "04_debugging").mkdir()
+    assert quiz.section_href(section, course / "04_debugging") == "../" + section
+
+
+# ------------------------------------------------------------------------------------------ old progress
+
+
+def test_index_based_answers_from_version_1_are_cleared_not_misread(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "progress.json"
+    old = {"version": 1, "questions": {
+        "00_start_here/fit-scaler-on": {"attempts": 2, "solved": True, "solved_on_attempt": 2, "last_answer": 0},
+        "00_start_here/good-habits": {"attempts": 1, "solved": False, "solved_on_attempt": None,
+                                      "last_answer": [0, 1]},
+        "00_start_here/initial-loss-ten-classes": {"attempts": 1, "solved": True, "solved_on_attempt": 1,
+                                                   "last_answer": "2.30"}}}
+    path.write_text(json.dumps(old))
+    qz = quiz.Quiz("00_start_here", store=quiz.ProgressStore(path))
+    assert "2 answer(s) saved by an earlier version" in capsys.readouterr().out
+    assert json.loads(path.read_text())["version"] == 2  # migrated on reading, before any new answer
+    assert qz.views["fit-scaler-on"].input.value is None  # blank, not whatever is shown first now
+    assert not any(box.value for box in qz.views["good-habits"].boxes)
+    assert qz.views["initial-loss-ten-classes"].input.value == "2.30"  # numeric answers keep their meaning
+    assert "solved on check 2" in qz.views["fit-scaler-on"].status.value  # attempts and solved flags kept
+    assert qz.summary() == (2, 4, 4)
+    qz.views["good-habits"].boxes[0].value = True
+    qz.views["good-habits"].button.click()
+    saved = json.loads(path.read_text())
+    assert saved["version"] == 2 and saved["questions"]["00_start_here/fit-scaler-on"]["last_answer"] is None
+    assert quiz.ProgressStore(path).notes == []  # cleared once, not at every start

@@ -92,6 +92,11 @@ def _status(box) -> str:  # noqa: ANN001
     return _words(box.locator(":scope > .widget-hbox .widget-html-content").inner_text())
 
 
+def _read_again(box, question: quiz.Question):  # noqa: ANN001, ANN202
+    """The link a wrong answer shows to its section (JupyterLab's command for local links opens it)."""
+    return box.locator("a", has_text=quiz.section_title(question.section))
+
+
 def test_quiz_gives_feedback_on_a_wrong_then_a_right_answer(start: NotebookPage) -> None:
     quiz_box = _quiz(start)
     kinds = [q.kind for q in BANK.questions]
@@ -108,6 +113,16 @@ def test_quiz_gives_feedback_on_a_wrong_then_a_right_answer(start: NotebookPage)
             said = _check(box, "Not yet.")
             assert wrong.text in said and _first_sentence(wrong.explanation) in said, said
             assert _status(box) == "1 check(s) so far"
+            link = _read_again(box, question)
+            expect(link).to_have_attribute("data-commandlinker-command", "rendermime:handle-local-link")
+            args = json.loads(link.get_attribute("data-commandlinker-args") or "{}")
+            assert args == {"path": START_NOTEBOOK, "id": "#" + question.section.partition("#")[2]}, args
+            if number == 1:  # following it shows the heading, without a dialog in between
+                heading = start.panel.locator("h2", has_text=quiz.section_title(question.section))
+                expect(heading).not_to_be_in_viewport()  # the quiz is further down
+                link.click()
+                expect(start.page.locator(".jp-Dialog")).to_have_count(0)
+                expect(heading).to_be_in_viewport()
             box.get_by_label(right.text, exact=True).check()
             said = _check(box, "Correct.")
             assert right.text in said and _first_sentence(right.explanation) in said, said
@@ -131,6 +146,7 @@ def test_quiz_gives_feedback_on_a_wrong_then_a_right_answer(start: NotebookPage)
             said = _check(box, "Correct.")
             assert all(_first_sentence(c.explanation) in said for c in rights), said
         assert _status(box) == "solved on check 2 · 2 check(s)"
+        expect(_read_again(box, question)).to_have_count(0)  # the link goes once the answer is right
         solved += 1
         expect(summary).to_contain_text(f"{solved} of {len(BANK.questions)} solved · {2 * solved} check(s)")
 
