@@ -62,6 +62,9 @@ class Outcome:
     measured: frozenset[str]
     text: str
 
+    def _ipython_display_(self) -> None:
+        """Shown as the last line of a cell, an outcome adds nothing: ``compare`` has printed it already."""
+
     @property
     def made(self) -> bool:
         return bool(self.prediction)

@@ -140,3 +140,12 @@ def test_compare_never_receives_a_hard_coded_outcome() -> None:
                 if ".compare(" in line and "predict" not in line and "clinic" not in line:
                     argument = line.split(".compare(", 1)[1].lstrip()
                     assert not argument.startswith(("'", '"')), f"{path.name}: hard-coded outcome in {line!r}"
+
+
+def test_an_outcome_as_the_last_line_of_a_cell_shows_nothing_more() -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    outcome = predict.Prediction("q?", ["a", "b"], widget=False).compare("a")
+    formatted, _metadata = shell.display_formatter.format(outcome)
+    assert formatted == {}, "the comparison was printed once; the cell should not show the Outcome's repr too"
