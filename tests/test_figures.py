@@ -49,7 +49,7 @@ from tests.support import SOLUTIONS
 
 # The notebooks' markdown is rewritten in another branch (issue 12, prose half). Until it lands, the notebook
 # half of the scan runs and reports, but as an expected failure; set this to False once it passes.
-NOTEBOOKS_PENDING = True
+NOTEBOOKS_PENDING = False
 
 # Exact phrases that the rules would flag but that are definitions, constants, settings or formulas.
 # phrase -> why it is not a run's figure.
