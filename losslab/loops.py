@@ -165,8 +165,11 @@ def _apply(model: keras.Model, optimizer: keras.optimizers.Optimizer, grads: lis
 
 
 def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray, *, training: bool = False,
-             batch_size: int = 256) -> tuple[float, float]:
-    """Mean cross-entropy (from logits) and accuracy of ``model`` on (x, y), called with ``training``."""
+             batch_size: int = 32) -> tuple[float, float]:
+    """Mean cross-entropy (from logits) and accuracy of ``model`` on (x, y), called with ``training``.
+
+    Batches of 32, as ``Model.evaluate`` uses by default (in training mode BatchNorm sees each batch's statistics).
+    """
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="sum")
     total, correct = 0.0, 0
     for start in range(0, len(x), batch_size):
@@ -285,3 +288,38 @@ def torch_device_mismatch() -> str:
     except RuntimeError as error:
         return f"raw PyTorch raised RuntimeError: {error}"
     return "raw PyTorch multiplied a CPU batch by a GPU weight without an error (this PyTorch moves data itself)."
+
+
+def gradient_code(backend: str | None = None) -> str:
+    """The source of the loop's gradient step for ``backend`` (default: the active one), to read in a notebook."""
+    import inspect
+
+    name = backend or keras.backend.backend()
+    method = getattr(_Gradients, f"_{name}", None)
+    if method is None:
+        raise ValueError(f"no training loop for the {name!r} backend: use 'tensorflow', 'jax' or 'torch'")
+    return inspect.getsource(method)
+
+
+def plot_per_step(runs: dict[str, LoopRun], key: str = "batch_loss", *, ax: Any = None, title: str = "",
+                  ylabel: str = "", per_example: bool = False, log_y: bool = True) -> Any:
+    """One curve per run of a per-step series (``batch_loss``, ``grad_norm`` or ``update_norm``).
+
+    ``per_example=True`` puts the training examples seen on the x axis, so that runs with other batch sizes line up.
+    """
+    import matplotlib.pyplot as plt
+
+    if key not in {"batch_loss", "grad_norm", "update_norm"}:
+        raise ValueError(f"key must be 'batch_loss', 'grad_norm' or 'update_norm', got {key!r}")
+    ax = ax or plt.subplots(figsize=(8, 3.6))[1]
+    for label, run in runs.items():
+        values = np.asarray(getattr(run, key), dtype=float)
+        steps = np.arange(1, len(values) + 1) * (run.batch_size if per_example else 1)
+        ax.plot(steps, values, label=label, linewidth=1.2)
+    if log_y:
+        ax.set_yscale("log")
+    ax.set_title(title)
+    ax.set_xlabel("training examples seen" if per_example else "step (one batch each)")
+    ax.set_ylabel(ylabel or key.replace("_", " "))
+    ax.legend(fontsize="small")
+    return ax

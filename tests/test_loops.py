@@ -99,3 +99,11 @@ def test_placement_and_device_mismatch_speak_in_sentences(small: data.Split) -> 
     assert set(where) == {"weights", "batch"} and all(isinstance(v, str) and v for v in where.values())
     sentence = loops.torch_device_mismatch()
     assert sentence.endswith(".") or "RuntimeError" in sentence
+
+
+def test_gradient_code_shows_each_backend_its_own_way() -> None:
+    assert "GradientTape" in loops.gradient_code("tensorflow")
+    assert "stateless_call" in loops.gradient_code("jax")
+    assert "backward()" in loops.gradient_code("torch")
+    with pytest.raises(ValueError, match="'tensorflow', 'jax' or 'torch'"):
+        loops.gradient_code("numpy")
