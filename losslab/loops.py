@@ -323,3 +323,15 @@ def plot_per_step(runs: dict[str, LoopRun], key: str = "batch_loss", *, ax: Any 
     ax.set_ylabel(ylabel or key.replace("_", " "))
     ax.legend(fontsize="small")
     return ax
+
+
+def repeated_gradient_ratio(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
+    """Ask the backend twice for the gradient of the same batch without clearing anything in between.
+
+    Returns the norm of the second answer over the first: 1 where gradients come fresh from each call (TensorFlow's
+    tape, ``jax.grad``), 2 where ``backward()`` adds into ``.grad`` (PyTorch).
+    """
+    gradients = _Gradients(model, keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    _, first = gradients(x, y, training=False, reset=True)
+    _, second = gradients(x, y, training=False, reset=False)
+    return _norm(second) / _norm(first)

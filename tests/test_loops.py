@@ -107,3 +107,8 @@ def test_gradient_code_shows_each_backend_its_own_way() -> None:
     assert "backward()" in loops.gradient_code("torch")
     with pytest.raises(ValueError, match="'tensorflow', 'jax' or 'torch'"):
         loops.gradient_code("numpy")
+
+
+def test_only_pytorch_adds_gradients_of_repeated_calls(small: data.Split) -> None:
+    ratio = loops.repeated_gradient_ratio(loops.digits_model(), small.x_train[:32], small.y_train[:32])
+    assert ratio == pytest.approx(2.0 if keras.backend.backend() == "torch" else 1.0, rel=1e-5)
