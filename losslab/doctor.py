@@ -16,7 +16,8 @@ or torch's autograd), because Keras 3 has no backend-neutral gradient function.
 rising, validation loss diverging), prints why on stdout and keeps its findings; it can also log gradient
 norms and the learning rate into the History (and so into TensorBoard, which does not log gradients itself).
 
-Used by solutions/04_debugging (the clinic and the exercise), tests/test_doctor.py and ``make bench``.
+Used by solutions/04_debugging (the clinic and the exercise), tests/test_doctor.py and ``make bench``
+(tools/bench.py).
 """
 
 from __future__ import annotations
@@ -2320,14 +2321,3 @@ def read_tensorboard(logdir: str) -> dict[str, dict[str, list[tuple[int, float]]
                     continue
                 out.setdefault(run, {}).setdefault(value.tag, []).append((int(event.step), number))
     return out
-
-
-def bench() -> float:
-    """Seconds for a quick examination of the course's digits MLP (64-64-10, Adam, batch 32): ``make bench``
-    reports it (budget: 10 s on a 2-core CPU)."""
-    from losslab import clinic
-
-    setup = clinic.digits_baseline(0)
-    started = time.perf_counter()
-    examine(setup.model, setup.x, setup.y, validation_data=setup.validation_data, batch_size=32, epochs=10)
-    return time.perf_counter() - started

@@ -10,7 +10,8 @@ import sys
 import keras
 import pytest
 
-from losslab import environment, gpu_bench
+from losslab import environment
+from tools import gpu_bench
 from tests.support import REPO
 
 

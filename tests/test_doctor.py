@@ -262,9 +262,3 @@ def test_read_tensorboard(tmp_path) -> None:  # noqa: ANN001
     steps, values = zip(*scalars["train"]["epoch_loss"], strict=True)
     assert steps == (0, 1, 2)
     np.testing.assert_allclose(values, history["loss"], rtol=1e-6)
-
-
-@pytest.mark.slow
-def test_bench_returns_seconds() -> None:
-    seconds = doctor.bench()
-    assert isinstance(seconds, float) and seconds > 0

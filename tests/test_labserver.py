@@ -1,4 +1,4 @@
-"""losslab.labserver: the throwaway JupyterLab server behind the browser tests and `make bench`."""
+"""tools/labserver.py: the throwaway JupyterLab server behind the browser tests and `make bench`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from losslab import labserver
+from tools import labserver
 from tests.support import COURSE, REPO
 
 
@@ -39,6 +39,29 @@ def test_settings_are_written_where_jupyterlab_reads_them(tmp_path: Path) -> Non
     for plugin, values in labserver.TEST_SETTINGS.items():
         schema = json.loads((schemas / f"{plugin}.json").read_text())
         assert set(values) <= set(schema["properties"]), f"{plugin}: unknown setting in {sorted(values)}"
+
+
+@pytest.mark.parametrize("cell_limit", [None, 120])
+def test_start_keeps_its_own_timeout_whatever_the_cell_limit(tmp_path: Path, monkeypatch, cell_limit) -> None:
+    """The start-up timeout is the caller's, not the grader's per-cell limit; a missing limit is no TypeError."""
+    waited: list[float] = []
+
+    class FakeProcess:
+        pid, returncode = 0, 0
+
+        def poll(self) -> int:
+            return 0
+
+    monkeypatch.setattr(labserver, "grader_cell_timeout", lambda: cell_limit)
+    monkeypatch.setattr(labserver, "copy_course", lambda root, extra=(): None)
+    monkeypatch.setattr(labserver.subprocess, "Popen", lambda *a, **k: FakeProcess())
+    monkeypatch.setattr(labserver.LabServer, "_wait_ready", lambda self, timeout: waited.append(timeout))
+    labserver.LabServer.start(tmp_path / "lab", timeout=7)
+    assert waited == [7]
+    config = tmp_path / "lab" / "config" / "nbgrader_config.py"
+    assert config.exists() == bool(cell_limit)
+    if cell_limit:
+        assert f"c.Execute.timeout = {cell_limit}" in config.read_text()
 
 
 @pytest.mark.slow

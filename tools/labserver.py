@@ -61,6 +61,19 @@ def grader_cell_timeout() -> int | None:
     return int(match.group(1)) if match else None
 
 
+def write_validate_config(config_dir: Path, cell_timeout: int | None) -> bool:
+    """Give Validate the grader's per-cell limit: nbgrader_config.py in the Jupyter config path, as on Binder.
+
+    Writes nothing (and returns False) when the course sets no limit; the server's start-up timeout is a
+    separate setting that this never touches.
+    """
+    if not cell_timeout:
+        return False
+    (config_dir / "nbgrader_config.py").write_text(
+        f"c = get_config()  # noqa: F821\nc.Execute.timeout = {cell_timeout}\n", encoding="utf-8")
+    return True
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -112,10 +125,7 @@ class LabServer:
         for sub in ("config", "runtime", "settings", "workspaces", "ipython"):
             (home / sub).mkdir(exist_ok=True)
         write_settings(home / "settings", TEST_SETTINGS if settings is None else settings)
-        timeout = grader_cell_timeout()
-        if timeout:  # Validate reads nbgrader_config.py from the Jupyter config path, as on Binder
-            (home / "config" / "nbgrader_config.py").write_text(
-                f"c = get_config()  # noqa: F821\nc.Execute.timeout = {timeout}\n", encoding="utf-8")
+        write_validate_config(home / "config", grader_cell_timeout())
         port, token = free_port(), secrets.token_hex(16)
         env = dict(os.environ)
         env.update({
