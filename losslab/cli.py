@@ -30,8 +30,10 @@ def self_grade_command(args: argparse.Namespace) -> list[str]:
 
 def _self_grade(args: argparse.Namespace, repo: Path = REPO) -> int:
     if not (repo / "autograder" / "selfgrade.py").is_file() or not (repo / "solutions").is_dir():
-        print("self-grading needs the Loss Lab repository (its solutions/ and autograder/ folders): run it "
-              f"from a clone, e.g. `make self-grade ASSIGNMENT=01_losses` (not found under {repo})")
+        print(
+            "self-grading needs the Loss Lab repository (its solutions/ and autograder/ folders): run it "
+            f"from a clone, e.g. `make self-grade ASSIGNMENT=01_losses` (not found under {repo})"
+        )
         return 2
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(repo), env.get("PYTHONPATH", "")) if p)
@@ -45,8 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     grade = sub.add_parser("self-grade", help="grade your exercises in course/ with the real hidden tests")
     grade.add_argument("assignment", nargs="*", help="e.g. 01_losses (default: every exercise you started)")
     grade.add_argument("--course", type=Path, default=None, help="the folder of your exercises (course/)")
-    grade.add_argument("--feedback-dir", type=Path, default=None,
-                       help="where the feedback HTML goes (default: ~/.losslab/feedback)")
+    grade.add_argument(
+        "--feedback-dir", type=Path, default=None, help="where the feedback HTML goes (default: ~/.losslab/feedback)"
+    )
     grade.add_argument("--wall", type=float, default=600.0, help="seconds per exercise (default %(default)s)")
     grade.add_argument("--memory", type=float, default=2000.0, help="MB for the kernel (default %(default)s)")
     args = parser.parse_args(argv)

@@ -25,8 +25,7 @@ def test_free_port_can_be_bound() -> None:
 def test_copy_course_copies_notebooks_but_not_checkpoints(tmp_path: Path) -> None:
     labserver.copy_course(tmp_path)
     copied = sorted(p.relative_to(tmp_path / "course") for p in (tmp_path / "course").rglob("*.ipynb"))
-    expected = sorted(p.relative_to(COURSE) for p in COURSE.rglob("*.ipynb")
-                      if ".ipynb_checkpoints" not in p.parts)
+    expected = sorted(p.relative_to(COURSE) for p in COURSE.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
     assert copied == expected and copied
     assert not list(tmp_path.rglob(".ipynb_checkpoints"))
 

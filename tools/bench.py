@@ -44,11 +44,16 @@ def bench_notebooks() -> list[NotebookRun]:
         if run.peak_mb > MEMORY_BUDGET_MB:
             flags.append(f"over {MEMORY_BUDGET_MB} MB")
         status = "ok" if run.ok else f"FAILED {run.error}"
-        print(f"{run.notebook:<58}{run.seconds:>9.1f}{run.peak_mb:>9.0f}  {status}"
-              f"{' (' + ', '.join(flags) + ')' if flags else ''}", flush=True)
+        print(
+            f"{run.notebook:<58}{run.seconds:>9.1f}{run.peak_mb:>9.0f}  {status}"
+            f"{' (' + ', '.join(flags) + ')' if flags else ''}",
+            flush=True,
+        )
     total = sum(r.seconds for r in runs)
-    print(f"{'whole course':<58}{total:>9.1f}{max((r.peak_mb for r in runs), default=0):>9.0f}  "
-          f"budget {COURSE_BUDGET_S} s{' EXCEEDED' if total > COURSE_BUDGET_S else ''}")
+    print(
+        f"{'whole course':<58}{total:>9.1f}{max((r.peak_mb for r in runs), default=0):>9.0f}  "
+        f"budget {COURSE_BUDGET_S} s{' EXCEEDED' if total > COURSE_BUDGET_S else ''}"
+    )
     return runs
 
 
@@ -76,8 +81,14 @@ def doctor_seconds() -> float:
 
 def bench_doctor() -> dict:
     """``doctor_seconds()`` (a quick examination of the digits MLP) twice in a fresh process; the first compiles."""
-    done = subprocess.run([sys.executable, "-c", _DOCTOR_PROBE], capture_output=True, text=True, cwd=REPO,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": _pythonpath()}, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-c", _DOCTOR_PROBE],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": _pythonpath()},
+        timeout=600,
+    )
     if done.returncode != 0:
         tail = done.stderr.strip().splitlines()[-1:] or ["no output"]
         result = {"error": tail[0][:300]}
@@ -87,8 +98,10 @@ def bench_doctor() -> dict:
         print(f"\ntraining doctor: FAILED {result['error']}")
     else:
         verdict = "ok" if result["first_s"] <= DOCTOR_BUDGET_S else f"OVER {DOCTOR_BUDGET_S:.0f} s"
-        print(f"\ntraining doctor, quick examination of the digits MLP: {result['first_s']:.1f} s "
-              f"(again: {result['second_s']:.1f} s), {verdict}")
+        print(
+            f"\ntraining doctor, quick examination of the digits MLP: {result['first_s']:.1f} s "
+            f"(again: {result['second_s']:.1f} s), {verdict}"
+        )
     return result
 
 
@@ -123,8 +136,11 @@ def bench_jupyterlab() -> LabFootprint | None:
     from playwright.sync_api import sync_playwright
 
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="losslab-bench-") as tmp, \
-            labserver.LabServer.start(Path(tmp) / "lab") as lab, sync_playwright() as playwright:
+    with (
+        tempfile.TemporaryDirectory(prefix="losslab-bench-") as tmp,
+        labserver.LabServer.start(Path(tmp) / "lab") as lab,
+        sync_playwright() as playwright,
+    ):
         time.sleep(2)  # let the server finish loading its extensions
         idle = lab.rss_mb()[0]
         peaks, stop = [0.0, 0.0], threading.Event()
@@ -160,10 +176,12 @@ def report_jupyterlab(footprint: LabFootprint | None, runs: list[NotebookRun]) -
     if footprint is None:
         return
     status = f"FAILED {footprint.error}" if footprint.error else "ok"
-    print(f"\nJupyterLab server: {footprint.server_idle_mb:.0f} MB idle, "
-          f"{footprint.server_open_mb:.0f} MB with 00_start_here.ipynb open, "
-          f"{footprint.server_peak_mb:.0f} MB peak while it ran in Chromium "
-          f"(its kernel: {footprint.kernel_peak_mb:.0f} MB peak), {footprint.seconds:.0f} s, {status}")
+    print(
+        f"\nJupyterLab server: {footprint.server_idle_mb:.0f} MB idle, "
+        f"{footprint.server_open_mb:.0f} MB with 00_start_here.ipynb open, "
+        f"{footprint.server_peak_mb:.0f} MB peak while it ran in Chromium "
+        f"(its kernel: {footprint.kernel_peak_mb:.0f} MB peak), {footprint.seconds:.0f} s, {status}"
+    )
     print(f"{'notebook':<58}{'kernel':>9}{'+ lab':>9}{'total':>9}  Binder {BINDER_MEMORY_MB} MB")
     lab = footprint.server_peak_mb
     for run in runs:
@@ -176,8 +194,9 @@ def _pythonpath() -> str:
     return os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
 
 
-def over_budget(runs: list[NotebookRun], doctor: dict | None = None,
-                footprint: LabFootprint | None = None) -> list[str]:
+def over_budget(
+    runs: list[NotebookRun], doctor: dict | None = None, footprint: LabFootprint | None = None
+) -> list[str]:
     """Every budget a measurement exceeded, one line each (empty when all fit)."""
     over = []
     for run in runs:
@@ -193,8 +212,10 @@ def over_budget(runs: list[NotebookRun], doctor: dict | None = None,
     if footprint is not None and not footprint.error:
         for run in runs:
             if run.peak_mb + footprint.server_peak_mb >= BINDER_MEMORY_MB:
-                over.append(f"{run.notebook}: kernel {run.peak_mb:.0f} MB + JupyterLab "
-                            f"{footprint.server_peak_mb:.0f} MB, over Binder's {BINDER_MEMORY_MB} MB")
+                over.append(
+                    f"{run.notebook}: kernel {run.peak_mb:.0f} MB + JupyterLab "
+                    f"{footprint.server_peak_mb:.0f} MB, over Binder's {BINDER_MEMORY_MB} MB"
+                )
     return over
 
 
@@ -212,8 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     footprint: LabFootprint | None = None
     if args.section in ("all", "notebooks"):
         runs = bench_notebooks()
-        (OUT / "notebooks.json").write_text(json.dumps({"machine": info, "runs": [asdict(r) for r in runs]},
-                                                       indent=1))
+        (OUT / "notebooks.json").write_text(json.dumps({"machine": info, "runs": [asdict(r) for r in runs]}, indent=1))
         print(f"written {OUT / 'notebooks.json'}")
         failed += [f"{r.notebook} failed: {r.error}" for r in runs if not r.ok]
     if args.section in ("all", "doctor"):
@@ -232,8 +252,12 @@ def main(argv: list[str] | None = None) -> int:
                 failed.append(f"JupyterLab footprint failed: {footprint.error}")
     if args.section in ("all", "grading"):
         # a separate process: the grading driver lives in autograder/, which this tool does not import
-        done = subprocess.run([sys.executable, "-m", "autograder.bench"], cwd=REPO, check=False,
-                              env={**os.environ, "PYTHONPATH": _pythonpath()})
+        done = subprocess.run(
+            [sys.executable, "-m", "autograder.bench"],
+            cwd=REPO,
+            check=False,
+            env={**os.environ, "PYTHONPATH": _pythonpath()},
+        )
         if done.returncode != 0:
             failed.append(f"grading bench (python -m autograder.bench) exited {done.returncode}")
     over = over_budget(runs, doctor, footprint)

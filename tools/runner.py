@@ -53,8 +53,9 @@ def run_notebook(path: Path, timeout: int = 600) -> NotebookRun:
             stop.wait(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
     started = time.perf_counter()
     sampler.start()
     error = ""
@@ -71,14 +72,20 @@ def run_notebook(path: Path, timeout: int = 600) -> NotebookRun:
 def course_notebooks() -> list[Path]:
     """The start notebook, every tutorial (course/) and every exercise's solution edition (solutions/)."""
     course = REPO / "course"
-    tutorials = [p for p in sorted(course.rglob("*.ipynb")) if not p.name.endswith("_exercise.ipynb")
-                 and ".ipynb_checkpoints" not in p.parts]
+    tutorials = [
+        p
+        for p in sorted(course.rglob("*.ipynb"))
+        if not p.name.endswith("_exercise.ipynb") and ".ipynb_checkpoints" not in p.parts
+    ]
     exercises = sorted((REPO / "solutions").glob("[0-9][0-9]_*/*_exercise.ipynb"))
     return tutorials + exercises
 
 
 def machine() -> dict[str, str]:
-    return {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": platform.machine(),
-            "cpus": str(len(os.sched_getaffinity(0))),
-            "backend": os.environ.get("KERAS_BACKEND", "tensorflow"),
-            "python": platform.python_version()}
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "machine": platform.machine(),
+        "cpus": str(len(os.sched_getaffinity(0))),
+        "backend": os.environ.get("KERAS_BACKEND", "tensorflow"),
+        "python": platform.python_version(),
+    }
