@@ -121,12 +121,21 @@ def test_float_column_labels_are_not_called_integer_labels() -> None:
     assert "1 columns" in finding.evidence
 
 
-def test_monitor_and_curve_rules_share_the_chance_tolerance() -> None:
+def test_monitor_and_curve_rules_share_the_chance_tolerance(monkeypatch) -> None:
+    from losslab.doctor.checks.training import curve_rules
+    from losslab.doctor.model import LossInfo
+
     chance = float(np.log(10))
-    close, off = chance * (1 + 0.8 * curves.CHANCE_TOLERANCE), chance * (1 + 1.5 * curves.CHANCE_TOLERANCE)
-    assert curves.stuck_at_chance([close] * 3, chance) and not curves.stuck_at_chance([off] * 3, chance)
-    for losses, stuck in (([close] * 3, True), ([off] * 3, False)):
-        monitor = doctor.TrainingMonitor(10, verbose=False)
-        for epoch, loss in enumerate(losses):
-            monitor.on_epoch_end(epoch, {"loss": loss})
-        assert ("stuck" in [f.check for f in monitor.findings]) == stuck, (losses, monitor.findings)
+    labels = np.arange(200) % 10  # balanced: the prior's entropy is ln 10
+    for tolerance in (0.03, 0.2):  # the rule moves with the one constant, in both places
+        monkeypatch.setattr(curves, "CHANCE_TOLERANCE", tolerance)
+        for factor, stuck in ((1 + 0.8 * tolerance, True), (1 + 1.5 * tolerance, False)):
+            monitor = doctor.TrainingMonitor(10, verbose=False)
+            for epoch in range(3):
+                monitor.on_epoch_end(epoch, {"loss": chance * factor})
+            assert ("stuck" in [f.check for f in monitor.findings]) == stuck, (tolerance, factor)
+            ctx = Context(model=None, x=np.zeros((200, 1)), y=labels, loss=LossInfo("sparse_ce", "ce", True, None))
+            ctx.pred0, ctx.current = np.zeros((200, 10)), "curves"
+            curve_rules(ctx, [chance * factor] * 30, None, "step", "probe")
+            said_stuck = "predicts the same for every input" in ctx.findings[-1].evidence
+            assert said_stuck == stuck, (tolerance, factor, ctx.findings[-1])

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-# A loss within 3 % of the chance loss (ln K, or the entropy of the label prior) is "at chance".
-CHANCE_TOLERANCE = 0.03
+# A loss within 5 % of the chance loss (ln K, or the entropy of the label prior) is "at chance". (The doctor
+# used 3 % and the monitor 5 %; a model collapsed by too large a rate sits 3-5 % above ln 10 on the digits.)
+CHANCE_TOLERANCE = 0.05
 # The range test calls a short training poor when it ends within 5 % of the best input-free guess.
 NO_PROGRESS_TOLERANCE = 0.05
 # A training loss counts as rising when it climbs 20 % (and 0.05) above its lowest point...
@@ -18,8 +19,9 @@ RISE_FACTOR, RISE_MARGIN = 1.2, 0.05
 RISE_IN_A_ROW_FACTOR = 1.05
 
 
-def near_chance(value: float, chance: float, tolerance: float = CHANCE_TOLERANCE) -> bool:
-    """Whether a loss is within ``tolerance`` (relative) of the chance loss."""
+def near_chance(value: float, chance: float, tolerance: float | None = None) -> bool:
+    """Whether a loss is within ``tolerance`` (relative; default ``CHANCE_TOLERANCE``) of the chance loss."""
+    tolerance = CHANCE_TOLERANCE if tolerance is None else tolerance
     return abs(value - chance) < tolerance * max(chance, 1e-6)
 
 
