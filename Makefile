@@ -127,7 +127,7 @@ gpu: setup  ## CUDA build for BACKEND (jax or tensorflow) in .venv: make gpu BAC
 	KERAS_BACKEND=$(BACKEND) $(BIN)/python -m losslab report
 
 bench-gpu: setup  ## the heaviest trainings on CPU and on the GPU (when one is visible), no notebook server
-	$(BIN)/python -m tools.gpu_bench
+	$(BIN)/python -m tests.tools.gpu_bench
 
 release: setup  ## regenerate course/ from solutions/ (nbgrader generate_assignment)
 	$(BIN)/python -m autograder.release $(if $(FORCE),--force)
@@ -156,7 +156,7 @@ lint: setup  ## ruff check and ruff format --check over the whole tree (configur
 	$(BIN)/ruff format --check .
 
 bench: setup  ## time every notebook (peak memory too), the doctor, JupyterLab's memory, grading (SECTION=notebooks|doctor|lab|grading)
-	$(BIN)/python -m tools.bench $(SECTION)
+	$(BIN)/python -m tests.tools.bench $(SECTION)
 
 lock: setup  ## rewrite environment.yml's pins from what .venv holds now
 	$(BIN)/python losslab/pins.py lock environment.yml

@@ -1,4 +1,4 @@
-"""tools/bench.py (``make bench``): the doctor's timing, and a non-zero exit that names every exceeded budget."""
+"""tests/tools/bench.py (``make bench``): the doctor's timing, and a non-zero exit that names every exceeded budget."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tools import bench
-from tools.runner import NotebookRun
+from tests.tools import bench
+from tests.tools.runner import NotebookRun
 
 
 def _run(name: str, seconds: float, peak_mb: float = 500.0) -> NotebookRun:
@@ -23,9 +23,9 @@ def test_over_budget_names_each_exceeded_budget() -> None:
     assert bench.over_budget([_run("a.ipynb", 30.0)], {"first_s": 4.0}) == []
 
 
-def test_course_budget_counts_the_sum() -> None:
-    runs = [_run(f"{i}.ipynb", 80.0) for i in range(5)]  # each fits, together 400 s > 360 s
-    assert [line for line in bench.over_budget(runs) if "whole course" in line]
+def test_the_course_total_is_reported_not_budgeted() -> None:
+    runs = [_run(f"{i}.ipynb", 80.0) for i in range(5)]  # each fits; the total grows with the course
+    assert bench.over_budget(runs) == []
 
 
 @pytest.mark.parametrize(("seconds", "status"), [(25.0, 1), (2.0, 0)])

@@ -11,7 +11,7 @@ import keras
 import pytest
 
 from losslab import environment
-from tools import gpu_bench
+from tests.tools import gpu_bench
 from tests.support import REPO
 
 

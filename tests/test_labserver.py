@@ -1,4 +1,4 @@
-"""tools/labserver.py: the throwaway JupyterLab server behind the browser tests and `make bench`."""
+"""tests/tools/labserver.py: the throwaway JupyterLab server behind the browser tests and `make bench`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tools import labserver
+from tests.tools import labserver
 from tests.support import COURSE, REPO
 
 

@@ -2,7 +2,7 @@
 
 Used by solutions/04_debugging/debugging_part{1,2}_tutorial.ipynb (the clinic), by tests/test_doctor.py (the training
 doctor must name the planted cause of every case and stay quiet on the healthy baselines), by
-tests/test_clinic.py, and by ``make bench`` (tools/bench.py).
+tests/test_clinic.py, and by ``make bench`` (tests/tools/bench.py).
 
 A ``Case`` is data: the cause it plants (an id from ``losslab.doctor.CAUSES``), a function building the
 broken ``Setup`` (a compiled model, its data and its ``fit`` arguments), one building the fixed setup, the

@@ -23,7 +23,7 @@ the monitor), ``causes`` and ``report`` (no Keras), ``diagnosis`` (blaming the l
 shows a new check: one decorated function and one test.
 
 Used by solutions/04_debugging (the clinic and the exercise), tests/test_doctor*.py and ``make bench``
-(tools/bench.py).
+(tests/tools/bench.py).
 """
 
 from __future__ import annotations

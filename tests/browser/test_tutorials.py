@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import expect
 
 from losslab import notebooks
-from tools.labserver import NotebookPage
+from tests.tools.labserver import NotebookPage
 from tests.support import COURSE, REPO
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]

@@ -1,6 +1,6 @@
 """Running a notebook top to bottom in a fresh kernel while sampling its memory; the machine's description.
 
-Shared by ``make bench`` (tools/bench.py) and the grading bench (autograder/bench.py); imports neither, so
+Shared by ``make bench`` (tests/tools/bench.py) and the grading bench (autograder/bench.py); imports neither, so
 neither imports the other.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import psutil
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass

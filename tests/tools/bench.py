@@ -1,12 +1,12 @@
 """``make bench``: wall time of every notebook and the peak memory of the kernel that ran it, then grading.
 
 Each notebook runs top to bottom in a fresh kernel, as a learner's "Restart and Run All"; a sampler reads
-the kernel process tree's resident memory every 0.1 s (tools/runner.py). Results print as a table and are
-written to bench/notebooks.json, with the budgets of docs/design.md beside them (90 s and 1.2 GB per notebook,
-6 min for the course). Exercises run in their solution edition (the learner's blank one stops at the first stub).
+the kernel process tree's resident memory every 0.1 s (tests/tools/runner.py). Results print as a table and are
+written to bench/notebooks.json, with the budgets of docs/design.md beside them (90 s and 1.2 GB per notebook;
+the whole course's time is reported, not budgeted). Exercises run in their solution edition (the learner's blank one stops at the first stub).
 
 The grading section (``python -m autograder.bench``: grading overhead, sequential against parallel grading)
-follows, as a separate process; ``python -m tools.bench notebooks`` or ``... grading`` (``make bench
+follows, as a separate process; ``python -m tests.tools.bench notebooks`` or ``... grading`` (``make bench
 SECTION=grading``) runs one alone. The exit status is non-zero when anything failed or any budget was exceeded,
 and the last lines say which.
 """
@@ -23,12 +23,11 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from tools.runner import NotebookRun, course_notebooks, machine, run_notebook
+from tests.tools.runner import NotebookRun, course_notebooks, machine, run_notebook
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "bench"
 NOTEBOOK_BUDGET_S = 90
-COURSE_BUDGET_S = 360
 MEMORY_BUDGET_MB = 1200
 
 
@@ -52,7 +51,7 @@ def bench_notebooks() -> list[NotebookRun]:
     total = sum(r.seconds for r in runs)
     print(
         f"{'whole course':<58}{total:>9.1f}{max((r.peak_mb for r in runs), default=0):>9.0f}  "
-        f"budget {COURSE_BUDGET_S} s{' EXCEEDED' if total > COURSE_BUDGET_S else ''}"
+        "reported, not a budget (it grows with the course)"
     )
     return runs
 
@@ -63,7 +62,7 @@ def bench_notebooks() -> list[NotebookRun]:
 DOCTOR_BUDGET_S = 10.0
 _DOCTOR_PROBE = """
 import json
-from tools.bench import doctor_seconds
+from tests.tools.bench import doctor_seconds
 first, second = doctor_seconds(), doctor_seconds()
 print(json.dumps({"first_s": first, "second_s": second}))
 """
@@ -108,7 +107,7 @@ def bench_doctor() -> dict:
 # ------------------------------------------------------------------------------------ JupyterLab's own memory
 # Binder ends a session above 2 GB, counting JupyterLab's server and every kernel. The notebooks' kernel peaks
 # above are one part of that sum; this section measures the other the way a learner meets it: a JupyterLab
-# server (tools/labserver.py, serving a copy of the course) with the start notebook open in Chromium and run.
+# server (tests/tools/labserver.py, serving a copy of the course) with the start notebook open in Chromium and run.
 
 BINDER_MEMORY_MB = 2000
 
@@ -127,7 +126,7 @@ def bench_jupyterlab() -> LabFootprint | None:
     """Start JupyterLab, open and run the start notebook in headless Chromium, sample the server's memory."""
     import tempfile
 
-    from tools import labserver
+    from tests.tools import labserver
 
     missing = labserver.chromium_missing()
     if missing:
@@ -204,9 +203,6 @@ def over_budget(
             over.append(f"{run.notebook}: {run.seconds:.1f} s, over the {NOTEBOOK_BUDGET_S} s notebook budget")
         if run.peak_mb > MEMORY_BUDGET_MB:
             over.append(f"{run.notebook}: kernel peak {run.peak_mb:.0f} MB, over the {MEMORY_BUDGET_MB} MB budget")
-    total = sum(r.seconds for r in runs)
-    if total > COURSE_BUDGET_S:
-        over.append(f"whole course: {total:.1f} s, over the {COURSE_BUDGET_S} s course budget")
     if doctor and "first_s" in doctor and doctor["first_s"] > DOCTOR_BUDGET_S:
         over.append(f"training doctor: {doctor['first_s']:.1f} s, over its {DOCTOR_BUDGET_S:.0f} s budget")
     if footprint is not None and not footprint.error:

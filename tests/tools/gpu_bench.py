@@ -4,7 +4,7 @@ No notebook server is needed. Each device runs in its own subprocess: the GPU ru
 when it found a GPU, a second run hides every GPU (``CUDA_VISIBLE_DEVICES=""``, and ``JAX_PLATFORMS=cpu`` for
 JAX) to time the CPU.
 Every workload is compiled by one warm-up epoch first, then timed over its real epochs. Works with any Keras
-backend: ``KERAS_BACKEND=jax python -m tools.gpu_bench``.
+backend: ``KERAS_BACKEND=jax python -m tests.tools.gpu_bench``.
 """
 
 from __future__ import annotations
@@ -86,7 +86,9 @@ def _run(hide_gpu: bool) -> dict:
     env = dict(os.environ)
     if hide_gpu:
         env.update(CUDA_VISIBLE_DEVICES="", JAX_PLATFORMS="cpu")
-    done = subprocess.run([sys.executable, "-m", "tools.gpu_bench", "--child"], env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.tools.gpu_bench", "--child"], env=env, capture_output=True, text=True
+    )
     if done.returncode != 0:
         raise RuntimeError(f"benchmark child failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
