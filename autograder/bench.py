@@ -1,4 +1,4 @@
-"""``make bench``'s grading section: what grading costs, against the budgets in DESIGN.md.
+"""``make bench``'s grading section: what grading costs, against the budgets in docs/design.md.
 
 - **Overhead**: one submission (the warm-up's solution) executed plainly, top to bottom in a fresh kernel
   (as ``tests.tools.bench`` runs notebooks), against the same submission graded by ``autograder.grade`` (nbgrader

@@ -8,7 +8,7 @@ import pytest
 
 from losslab import clinic, doctor
 
-# The causes the chapter must teach (CURRICULUM.md section 4 and seed 001's checklist, in the issue's words).
+# The causes the chapter must teach (docs/curriculum.md, chapter 4: every cause of seed 001's checklist).
 REQUIRED = {
     "lr_too_high", "lr_too_low", "unscaled_inputs", "label_noise", "class_imbalance",
     "activation_loss_mismatch", "label_format", "vanishing_gradients", "bad_initialization",
