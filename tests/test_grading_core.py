@@ -72,3 +72,14 @@ def test_one_pattern_each_no_private_copies() -> None:
         assert "_letter" not in functions, f"{path.name}: use core.as_choice"
         if path.name != "__init__.py":
             assert "spec_from_file_location" not in path.read_text(encoding="utf-8"), f"{path.name}: use load_private"
+
+
+def test_the_graders_copy_of_the_losses_ignores_a_patched_library(monkeypatch) -> None:
+    """losses.py is built on loss_names.py: the grader's private copy must use a private loss_names too."""
+    from losslab import loss_names
+    from losslab.grading import fresh
+
+    monkeypatch.setattr(loss_names, "describe_loss", lambda loss: "patched")
+    checks = fresh("losses")
+    assert checks.LIB.describe_loss("mse").name == "mean_squared_error"
+    assert "losslab_loss_names_for_grading" not in sys.modules and sys.modules["losslab.loss_names"] is loss_names

@@ -3,8 +3,9 @@
 ``examine(model, x, y, validation_data=...)`` runs the checks of docs/curriculum.md (chapter 4, the checks
 a training doctor can run automatically) on any compiled single-input, single-output Keras model and its data,
 and returns a ``Report``: one ``Finding`` per check with its severity (ok, info, warning, problem), the
-evidence it measured and the fix. In a notebook the report shows as a table; elsewhere as text. ``report.causes()`` lists the
-causes it names, from the fixed vocabulary ``CAUSES`` that the clinic (``losslab.clinic``) plants.
+evidence it measured and the fix. In a notebook the report shows as a table; elsewhere as text.
+``report.causes()`` lists the causes it names, from the fixed vocabulary ``CAUSES`` that the clinic
+(``losslab.clinic``) plants.
 
 The doctor trains, but never the learner's model for good: every variable of the model (weights, BatchNorm
 statistics, dropout seeds) and of its optimizer is copied before and written back after, so the model leaves

@@ -210,26 +210,38 @@ def _integrity_problems() -> list[str]:
     return problems
 
 
-def load_private(qualified_name: str, path: Path, *, visible_while_loading: bool = False) -> ModuleType:
+def load_private(
+    qualified_name: str,
+    path: Path,
+    *,
+    visible_while_loading: bool = False,
+    using: dict[str, ModuleType] | None = None,
+) -> ModuleType:
     """A private copy of the module at ``path``, executed now and not left in ``sys.modules``.
 
     The one way the grading code loads a module by path: ``fresh`` loads the checks with it, and the checks
-    load private copies of library modules (``losses.py``) with it. ``visible_while_loading`` registers the
-    copy under ``qualified_name`` while it executes (dataclasses look their module up while a class is
-    created), then removes it.
+    load private copies of library modules (``loss_names.py``, ``losses.py``) with it.
+    ``visible_while_loading`` registers the copy under ``qualified_name`` while it executes (dataclasses look
+    their module up while a class is created); ``using`` maps module names to (private) modules that the
+    copy's own imports get instead of ``sys.modules``' entries. Both are undone afterwards.
     """
     spec = _spec_from_file_location(qualified_name, path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path}")
     module = _module_from_spec(spec)
-    if not visible_while_loading:
-        spec.loader.exec_module(module)
-        return module
-    sys.modules[spec.name] = module
+    temporary = dict(using or {})
+    if visible_while_loading:
+        temporary[spec.name] = module
+    saved = {name: sys.modules.get(name) for name in temporary}
+    sys.modules.update(temporary)
     try:
         spec.loader.exec_module(module)
     finally:
-        sys.modules.pop(spec.name, None)
+        for name, previous in saved.items():
+            if previous is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = previous
     return module
 
 

@@ -29,11 +29,18 @@ RTOL = 1e-3
 
 
 def _library():
-    """A private copy of losslab/losses.py (not registered in sys.modules)."""
+    """Private copies of losslab/loss_names.py and losslab/losses.py (the second built on the first), not
+    registered in sys.modules."""
     from losslab.grading import load_private
 
-    path = Path(__file__).resolve().parent.parent / "losses.py"
-    return load_private("losslab_losses_for_grading", path, visible_while_loading=True)
+    folder = Path(__file__).resolve().parent.parent
+    names = load_private("losslab_loss_names_for_grading", folder / "loss_names.py", visible_while_loading=True)
+    return load_private(
+        "losslab_losses_for_grading",
+        folder / "losses.py",
+        visible_while_loading=True,
+        using={"losslab.loss_names": names},
+    )
 
 
 LIB = _library()

@@ -3,7 +3,8 @@
 Each notebook runs top to bottom in a fresh kernel, as a learner's "Restart and Run All"; a sampler reads
 the kernel process tree's resident memory every 0.1 s (tests/tools/runner.py). Results print as a table and are
 written to bench/notebooks.json, with the budgets of docs/design.md beside them (90 s and 1.2 GB per notebook;
-the whole course's time is reported, not budgeted). Exercises run in their solution edition (the learner's blank one stops at the first stub).
+the whole course's time is reported, not budgeted). Exercises run in their solution edition (the learner's
+blank one stops at the first stub).
 
 The grading section (``python -m autograder.bench``: grading overhead, sequential against parallel grading)
 follows, as a separate process; ``python -m tests.tools.bench notebooks`` or ``... grading`` (``make bench

@@ -16,7 +16,8 @@ import sys
 import time
 from dataclasses import dataclass
 
-# Workloads taken from the chapters (docs/curriculum.md): name -> (hidden layers, activation, optimizer, lr, batch, epochs)
+# Workloads taken from the chapters (docs/curriculum.md):
+# name -> (hidden layers, activation, optimizer, lr, batch, epochs)
 WORKLOADS: dict[str, tuple[tuple[int, ...], str, str, float, int, int]] = {
     "digits MLP 64-64, Adam, batch 32, 20 epochs (chapters 1-2)": ((64, 64), "relu", "adam", 1e-3, 32, 20),
     "digits MLP, SGD sweep of 6 learning rates, 20 epochs each (chapter 3)": ((64, 64), "relu", "sweep", 0, 32, 20),
