@@ -11,8 +11,8 @@ import keras
 import pytest
 
 from losslab import environment
-from tests.tools import gpu_bench
 from tests.support import REPO
+from tests.tools import gpu_bench
 
 
 def test_report_lists_versions_backend_and_runtime_devices() -> None:

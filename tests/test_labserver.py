@@ -12,8 +12,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.tools import labserver
 from tests.support import COURSE, REPO
+from tests.tools import labserver
 
 
 def test_free_port_can_be_bound() -> None:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.tools.labserver import LabServer, NotebookPage, chromium_missing, launch_chromium
 from tests.support import ARTIFACTS, REPO
+from tests.tools.labserver import LabServer, NotebookPage, chromium_missing, launch_chromium
 
 SCREENSHOTS = ARTIFACTS / "screenshots"
 # Assertions on the page retry for this long: widgets render slowly on a loaded 2-core machine.
