@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from losslab.doctor.causes import CAUSES, MECHANICAL
+from losslab.doctor.registry import CheckId
 from losslab.doctor.report import Finding
 
 if TYPE_CHECKING:
@@ -33,9 +34,13 @@ def resolve(ctx: Context) -> None:
         "activation_loss_mismatch",
     }
     for f in alarms:
-        if f.check in {"lr_sweep", "update_ratio"} and f.cause == "lr_too_low" and blocked:
+        if f.check in {CheckId.LR_SWEEP, CheckId.UPDATE_RATIO} and f.cause == "lr_too_low" and blocked:
             demote(f, "a larger rate would only push harder against " + ", ".join(CAUSES[c] for c in blocked))
-        elif f.check in {"lr_sweep", "update_ratio"} and f.cause in {"lr_too_low", "lr_too_high"} and distorted:
+        elif (
+            f.check in {CheckId.LR_SWEEP, CheckId.UPDATE_RATIO}
+            and f.cause in {"lr_too_low", "lr_too_high"}
+            and distorted
+        ):
             demote(f, "not trusted while " + ", ".join(CAUSES[c] for c in sorted(distorted)) + " distorts it")
     named = {f.cause for f in ctx.findings if f.alarming and f.cause}
     mechanical = [c for c in MECHANICAL if c in named]
@@ -45,30 +50,31 @@ def resolve(ctx: Context) -> None:
         if not f.alarming:
             continue
         # 2. A model that cannot learn at all cannot memorise a batch either.
-        if f.check == "overfit_one_batch" and f.cause == "underfitting" and mechanical:
+        if f.check == CheckId.OVERFIT_ONE_BATCH and f.cause == "underfitting" and mechanical:
             f.cause = mechanical[0]
             f.evidence += f" (explained by {CAUSES[mechanical[0]]})"
         elif (
-            f.check == "overfit_one_batch"
+            f.check == CheckId.OVERFIT_ONE_BATCH
             and f.cause == "constant_loss"
-            and "constant_loss" not in {g.cause for g in ctx.findings if g.check == "gradient_norms" and g.alarming}
+            and "constant_loss"
+            not in {g.cause for g in ctx.findings if g.check == CheckId.GRADIENT_NORMS and g.alarming}
         ):
             others = [c for c in ("frozen_layers", "lr_too_low", "vanishing_gradients") if c in named]
             if others:
                 f.cause = others[0]
         # 3. Conclusions drawn from the data need a model that learns and an honest validation split.
-        elif f.check in {"zeroed_inputs", "label_quality"} and (mechanical or split):
+        elif f.check in {CheckId.ZEROED_INPUTS, CheckId.LABEL_QUALITY} and (mechanical or split):
             demote(
                 f,
                 "not trusted while " + CAUSES["unshuffled_split" if split else mechanical[0]] + " is unresolved",
             )
-        elif f.check in {"curves", "history"} and f.cause == "overfitting" and (problems or split):
+        elif f.check in {CheckId.CURVES, CheckId.HISTORY} and f.cause == "overfitting" and (problems or split):
             demote(
                 f,
                 "look again once " + CAUSES["unshuffled_split" if split else sorted(problems)[0]] + " is fixed",
             )
         elif (
-            f.check in {"curves", "history"}
+            f.check in {CheckId.CURVES, CheckId.HISTORY}
             and f.severity == "problem"
             and (f.cause is None or (f.cause == "lr_too_high" and "lr_too_high" not in problems))
         ):

@@ -40,7 +40,7 @@ def initial_loss(ctx: Context) -> None:
     if expected is None:
         ctx.add("info", f"initial loss {fmt(measured)} (no expected value for {ctx.loss.name})")
         return
-    if any(f.check == "labels_vs_loss" and f.alarming for f in ctx.findings):
+    if any(f.check == CheckId.LABELS_VS_LOSS and f.alarming for f in ctx.findings):
         ctx.add(
             "info",
             f"initial loss {fmt(measured)}; no expectation holds while the labels do not fit the loss",
