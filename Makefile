@@ -130,7 +130,7 @@ gpu: setup  ## CUDA build for BACKEND (jax or tensorflow) in .venv: make gpu BAC
 	KERAS_BACKEND=$(BACKEND) $(BIN)/python -m losslab report
 
 bench-gpu: setup  ## the heaviest trainings on CPU and on the GPU (when one is visible), no notebook server
-	$(BIN)/python -m losslab.gpu_bench
+	$(BIN)/python -m tests.tools.gpu_bench
 
 release: setup  ## regenerate course/ from solutions/ (nbgrader generate_assignment)
 	$(BIN)/python -m autograder.release $(if $(FORCE),--force)
@@ -157,11 +157,12 @@ self-grade: setup  ## grade your own notebooks in course/ with the real hidden t
 format: setup  ## strip outputs and execution counts from every notebook, normalise metadata
 	$(BIN)/python -m losslab.notebooks format solutions course tests
 
-lint: setup  ## ruff over the library, the autograder and the tests
-	$(BIN)/ruff check losslab autograder tests
+lint: setup  ## ruff check and ruff format --check over the whole tree (configuration in pyproject.toml)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 bench: setup  ## time every notebook (peak memory too), the doctor, JupyterLab's memory, grading (SECTION=notebooks|doctor|lab|grading)
-	$(BIN)/python -m losslab.bench $(SECTION)
+	$(BIN)/python -m tests.tools.bench $(SECTION)
 
 lock: setup  ## rewrite environment.yml's pins from what .venv holds now
 	$(BIN)/python losslab/pins.py lock environment.yml

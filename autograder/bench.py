@@ -1,14 +1,14 @@
-"""``make bench``'s grading section: what grading costs, against the budgets in DESIGN.md.
+"""``make bench``'s grading section: what grading costs, against the budgets in docs/design.md.
 
 - **Overhead**: one submission (the warm-up's solution) executed plainly, top to bottom in a fresh kernel
-  (as ``losslab.bench`` runs notebooks), against the same submission graded by ``autograder.grade`` (nbgrader
+  (as ``tests.tools.bench`` runs notebooks), against the same submission graded by ``autograder.grade`` (nbgrader
   autograde in a worker, the limits, the kernel guard, the gradebook merge). Goal: at most 15 % more. The
   one-time costs of a grading run (recording the assignment, feedback, export) are reported apart.
 - **Parallelism**: N submissions (default 20) graded one after another (``--jobs 1``) and in parallel (one
   worker per core). Goal: about 2x faster on 2 cores.
 
 Results print as a table and go to bench/grading.json. ``python -m autograder.bench --submissions 4`` is a
-quicker look; ``python -m losslab.bench grading`` runs this section alone.
+quicker look; ``python -m tests.tools.bench grading`` runs this section alone.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def _timed_grade(assignment: str, count: int, jobs: int, limits: Limits,
 
 def plain_execution(assignment: str) -> float:
     """Seconds to run the solution notebook(s) top to bottom in a fresh kernel each, as a learner would."""
-    from losslab.bench import run_notebook
+    from tests.tools.runner import run_notebook
 
     total = 0.0
     for path in sorted((SOLUTIONS / assignment).glob("*_exercise.ipynb")):
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     bad = [r for r in seq_results + par_results if r.status != "ok"]
     if bad:
         print(f"  {len(bad)} submission(s) did not grade cleanly: {sorted({r.status for r in bad})}")
-    from losslab.bench import machine
+    from tests.tools.runner import machine
 
     OUT.mkdir(exist_ok=True)
     record = {"machine": machine(), "assignment": args.assignment, "submissions": args.submissions,

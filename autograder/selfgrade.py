@@ -121,3 +121,22 @@ def self_grade(names: list[str] | None = None, *, course: Path = COURSE, source:
     if len(names) > 1 and total_max:
         out(f"total: {total_earned:g} / {total_max:g} points")
     return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m autograder.selfgrade [ASSIGNMENT...]``: what ``losslab self-grade`` runs."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m autograder.selfgrade", description=__doc__.splitlines()[0])
+    parser.add_argument("assignment", nargs="*", help="e.g. 01_losses (default: every exercise you started)")
+    parser.add_argument("--course", type=Path, default=COURSE, help="the folder of your exercises (course/)")
+    parser.add_argument("--feedback-dir", type=Path, default=None, help="where the feedback HTML goes")
+    parser.add_argument("--wall", type=float, default=600.0, help="seconds per exercise (default %(default)s)")
+    parser.add_argument("--memory", type=float, default=2000.0, help="MB for the kernel (default %(default)s)")
+    args = parser.parse_args(argv)
+    return self_grade(args.assignment or None, course=args.course, source=SOLUTIONS,
+                      feedback_dir=args.feedback_dir, limits=Limits(wall_s=args.wall, memory_mb=args.memory))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -2,30 +2,42 @@
 
 - ``losslab report``: the environment report, to paste into a bug report;
 - ``losslab self-grade [ASSIGNMENT...]``: grade your own exercises in course/ with the real hidden tests and
-  print a score report with the reason for every failed test (autograder/selfgrade.py; needs the repository:
-  solutions/ and autograder/). Your notebooks are copied, never changed.
+  print a score report with the reason for every failed test. It runs ``python -m autograder.selfgrade`` from
+  the repository (solutions/ and autograder/ are not part of the installed library, which never imports
+  them). Your notebooks are copied, never changed.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parent.parent
 
-def _self_grade(args: argparse.Namespace) -> int:
-    try:
-        from autograder.grade import Limits
-        from autograder.selfgrade import self_grade
-    except ImportError as exc:
-        print(f"self-grading needs the Loss Lab repository (its solutions/ and autograder/ folders): run it "
-              f"from a clone, e.g. `make self-grade ASSIGNMENT=01_losses` ({exc})")
+
+def self_grade_command(args: argparse.Namespace) -> list[str]:
+    """The command line that grades: ``python -m autograder.selfgrade`` with the learner's arguments."""
+    command = [sys.executable, "-m", "autograder.selfgrade", *args.assignment]
+    if args.course is not None:
+        command += ["--course", str(Path(args.course).resolve())]
+    if args.feedback_dir is not None:
+        command += ["--feedback-dir", str(Path(args.feedback_dir).resolve())]
+    return command + ["--wall", str(args.wall), "--memory", str(args.memory)]
+
+
+def _self_grade(args: argparse.Namespace, repo: Path = REPO) -> int:
+    if not (repo / "autograder" / "selfgrade.py").is_file() or not (repo / "solutions").is_dir():
+        print(
+            "self-grading needs the Loss Lab repository (its solutions/ and autograder/ folders): run it "
+            f"from a clone, e.g. `make self-grade ASSIGNMENT=01_losses` (not found under {repo})"
+        )
         return 2
-    from autograder.release import COURSE, SOLUTIONS
-
-    limits = Limits(wall_s=args.wall, memory_mb=args.memory)
-    return self_grade(args.assignment or None, course=args.course or COURSE, source=SOLUTIONS,
-                      feedback_dir=args.feedback_dir, limits=limits)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(repo), env.get("PYTHONPATH", "")) if p)
+    return subprocess.run(self_grade_command(args), cwd=repo, env=env, check=False).returncode
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,8 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     grade = sub.add_parser("self-grade", help="grade your exercises in course/ with the real hidden tests")
     grade.add_argument("assignment", nargs="*", help="e.g. 01_losses (default: every exercise you started)")
     grade.add_argument("--course", type=Path, default=None, help="the folder of your exercises (course/)")
-    grade.add_argument("--feedback-dir", type=Path, default=None,
-                       help="where the feedback HTML goes (default: ~/.losslab/feedback)")
+    grade.add_argument(
+        "--feedback-dir", type=Path, default=None, help="where the feedback HTML goes (default: ~/.losslab/feedback)"
+    )
     grade.add_argument("--wall", type=float, default=600.0, help="seconds per exercise (default %(default)s)")
     grade.add_argument("--memory", type=float, default=2000.0, help="MB for the kernel (default %(default)s)")
     args = parser.parse_args(argv)

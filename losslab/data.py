@@ -2,7 +2,7 @@
 
 Every loader returns a ``Split``: a stratified (for classification) 80/20 train/validation split with a fixed
 seed, features as float32, and a StandardScaler fitted on the training split only when ``scale=True``.
-Used by every chapter and exercise; CURRICULUM.md's measured figures use exactly these splits.
+Used by every chapter and exercise; docs/curriculum.md's measured figures use exactly these splits.
 """
 
 from __future__ import annotations

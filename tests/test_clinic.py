@@ -8,16 +8,41 @@ import pytest
 
 from losslab import clinic, doctor
 
-# The causes the chapter must teach (CURRICULUM.md section 4 and seed 001's checklist, in the issue's words).
+# The causes the chapter must teach (docs/curriculum.md, chapter 4: every cause of seed 001's checklist).
 REQUIRED = {
-    "lr_too_high", "lr_too_low", "unscaled_inputs", "label_noise", "class_imbalance",
-    "activation_loss_mismatch", "label_format", "vanishing_gradients", "bad_initialization",
-    "exploding_gradients", "batch_size", "unshuffled_split", "underfitting", "overfitting",
-    "training_flag", "frozen_layers", "reused_model", "constant_loss", "not_reproducible", "unmonitored",
+    "lr_too_high",
+    "lr_too_low",
+    "unscaled_inputs",
+    "label_noise",
+    "class_imbalance",
+    "activation_loss_mismatch",
+    "label_format",
+    "vanishing_gradients",
+    "bad_initialization",
+    "exploding_gradients",
+    "batch_size",
+    "unshuffled_split",
+    "underfitting",
+    "overfitting",
+    "training_flag",
+    "frozen_layers",
+    "reused_model",
+    "constant_loss",
+    "not_reproducible",
+    "unmonitored",
 }
 # The rows of the seed article's final checklist, plus the sections it teaches outside the table.
-CATEGORIES = {"learning rate", "data", "model capacity", "loss function", "optimizer and gradients",
-              "implementation", "logging", "batch size and shuffling", "initialization and randomness"}
+CATEGORIES = {
+    "learning rate",
+    "data",
+    "model capacity",
+    "loss function",
+    "optimizer and gradients",
+    "implementation",
+    "logging",
+    "batch size and shuffling",
+    "initialization and randomness",
+}
 
 
 def test_every_required_cause_has_exactly_one_case() -> None:
@@ -90,8 +115,10 @@ def test_a_setup_the_backend_refuses_is_shown_as_refused(capsys) -> None:  # noq
     assert fixed.train_or_refuse() is True and fixed.refused is None
     assert len(fixed.history["loss"]) == fixed.fit["epochs"]
     with pytest.raises(ValueError, match="not an error it may refuse with"):
+
         def wrong(logs=None) -> None:  # noqa: ANN001
             raise ValueError("not an error it may refuse with")
+
         fixed.train_or_refuse(epochs=1, callbacks=[keras.callbacks.LambdaCallback(on_train_begin=wrong)])
 
     import matplotlib.pyplot as plt

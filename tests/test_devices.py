@@ -10,8 +10,9 @@ import sys
 import keras
 import pytest
 
-from losslab import environment, gpu_bench
+from losslab import environment
 from tests.support import REPO
+from tests.tools import gpu_bench
 
 
 def test_report_lists_versions_backend_and_runtime_devices() -> None:

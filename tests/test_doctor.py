@@ -93,9 +93,7 @@ def test_labels_out_of_range_and_softmax_with_logits_loss() -> None:
 def test_unscaled_regression_target() -> None:
     d = data.diabetes()
     keras.utils.set_random_seed(0)
-    model = keras.Sequential(
-        [keras.Input((10,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1)]
-    )
+    model = keras.Sequential([keras.Input((10,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1)])
     model.compile(optimizer="adam", loss="mse")
     report = doctor.examine(model, d.x_train, d.y_train, validation_data=(d.x_val, d.y_val))
     assert report.names("target_scale")
@@ -209,9 +207,7 @@ def test_monitor_explains_broken_trainings(builder, kind: str, cause: str, capsy
 def test_monitor_stops_at_nan_and_says_why(capsys) -> None:  # noqa: ANN001
     d = data.diabetes()  # raw targets 25..346 with plain SGD: the loss overflows in the first epoch
     keras.utils.set_random_seed(0)
-    model = keras.Sequential(
-        [keras.Input((10,)), keras.layers.Dense(32, activation="relu"), keras.layers.Dense(1)]
-    )
+    model = keras.Sequential([keras.Input((10,)), keras.layers.Dense(32, activation="relu"), keras.layers.Dense(1)])
     model.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse")
     monitor = doctor.TrainingMonitor()
     history = model.fit(d.x_train, d.y_train, epochs=5, batch_size=32, verbose=0, callbacks=[monitor])
@@ -239,9 +235,7 @@ def test_monitor_logs_gradient_norms_and_learning_rate() -> None:
     history = model.fit(d.x_train, d.y_train, epochs=3, verbose=0, callbacks=[monitor]).history
     norms = [k for k in history if k.startswith("grad_norm/")]
     assert "grad_norm/total" in norms and len(norms) == 3  # two kernels and the total
-    assert all(v > 0 for v in history["grad_norm/total"]) and history["learning_rate"] == pytest.approx(
-        [0.01] * 3
-    )
+    assert all(v > 0 for v in history["grad_norm/total"]) and history["learning_rate"] == pytest.approx([0.01] * 3)
 
 
 def test_read_tensorboard(tmp_path) -> None:  # noqa: ANN001
@@ -262,9 +256,3 @@ def test_read_tensorboard(tmp_path) -> None:  # noqa: ANN001
     steps, values = zip(*scalars["train"]["epoch_loss"], strict=True)
     assert steps == (0, 1, 2)
     np.testing.assert_allclose(values, history["loss"], rtol=1e-6)
-
-
-@pytest.mark.slow
-def test_bench_returns_seconds() -> None:
-    seconds = doctor.bench()
-    assert isinstance(seconds, float) and seconds > 0

@@ -187,7 +187,7 @@ def test_postbuild_extensions_exist_and_give_learners_validate_not_the_formgrade
 
 
 def test_postbuild_gives_validate_the_graders_cell_time_limit() -> None:
-    from losslab.labserver import grader_cell_timeout
+    from tests.tools.labserver import grader_cell_timeout
 
     limit = grader_cell_timeout()
     assert limit and limit > 30, "autograder/nbgrader_config.py should raise c.Execute.timeout above 30 s"

@@ -43,8 +43,7 @@ def _prepare(root: Path, assignment: str) -> dict[str, list]:
     """Write every submission; returns {student: [variants]} for the bundles."""
     sources = exercise_notebooks(assignment)
     write_submission(root, "solution", assignment, {p.name: notebooks.read(p) for p in sources})
-    write_submission(root, "blank", assignment,
-                     {p.name: notebooks.read(COURSE / assignment / p.name) for p in sources})
+    write_submission(root, "blank", assignment, {p.name: notebooks.read(COURSE / assignment / p.name) for p in sources})
     write_submission(root, "noisy", assignment, {p.name: with_stderr_noise(notebooks.read(p)) for p in sources})
     bundles: dict[str, list] = defaultdict(list)
     for variant in load_variants(assignment):
@@ -76,15 +75,19 @@ def test_round_trip(assignment: str, tmp_path: Path) -> None:
             problems.append(message)
 
     for student, result in results.items():
-        expect(result.status == "ok", f"{student}: status {result.status} ({result.detail}); notes: "
-                                      f"{result.notes}; log:\n{result.log[-1500:]}")
+        expect(
+            result.status == "ok",
+            f"{student}: status {result.status} ({result.detail}); notes: {result.notes}; log:\n{result.log[-1500:]}",
+        )
         expect(set(result.cells) >= set(cells), f"{student}: missing grades for {set(cells) - set(result.cells)}")
 
     for student in ("solution", "noisy"):
         r = results[student]
         lost = {g: s for g, s in r.cells.items() if s[0] < s[1]}
-        expect(r.score == r.max_score == sum(cells.values()) and not lost,
-               f"{student}: {r.score}/{r.max_score}, lost points in {lost}")
+        expect(
+            r.score == r.max_score == sum(cells.values()) and not lost,
+            f"{student}: {r.score}/{r.max_score}, lost points in {lost}",
+        )
 
     blank = results["blank"]
     scored = {g: s for g, s in blank.cells.items() if s[0] > 0}
@@ -98,11 +101,15 @@ def test_round_trip(assignment: str, tmp_path: Path) -> None:
             for gid in v.loses:
                 assert gid in cells, f"variant {v.name} names unknown test cell {gid}"
                 score, maximum = r.cells.get(gid, (None, None))
-                expect(score is not None and score < maximum,
-                       f"wrong submission '{v.name}' ({v.why}) kept {score}/{maximum} on {gid}")
+                expect(
+                    score is not None and score < maximum,
+                    f"wrong submission '{v.name}' ({v.why}) kept {score}/{maximum} on {gid}",
+                )
         collateral = {g: s for g, s in r.cells.items() if g not in may_lose and s[0] < s[1]}
-        expect(not collateral, f"{student} ({[v.name for v in variants]}) lost points outside the cells its "
-                               f"variants name: {collateral}")
+        expect(
+            not collateral,
+            f"{student} ({[v.name for v in variants]}) lost points outside the cells its variants name: {collateral}",
+        )
 
     feedback = tmp_path / "feedback" / "solution" / assignment
     expect(any(feedback.glob("*.html")), "no feedback HTML was written for the solution")

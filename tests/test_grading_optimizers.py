@@ -103,13 +103,16 @@ def test_right_adam_steps_pass(fn) -> None:
     checks.check_adam(fn)
 
 
-@pytest.mark.parametrize("fn, check", [
-    (adam_no_bias_correction, "check_adam_defaults"),
-    (adam_no_bias_correction, "check_adam"),
-    (adam_epsilon_inside, "check_adam"),
-    (adam_paper_epsilon, "check_adam"),
-    (adam_wrong_default, "check_adam_defaults"),
-])
+@pytest.mark.parametrize(
+    "fn, check",
+    [
+        (adam_no_bias_correction, "check_adam_defaults"),
+        (adam_no_bias_correction, "check_adam"),
+        (adam_epsilon_inside, "check_adam"),
+        (adam_paper_epsilon, "check_adam"),
+        (adam_wrong_default, "check_adam_defaults"),
+    ],
+)
 def test_wrong_adam_steps_fail(fn, check) -> None:
     with pytest.raises(GradingError, match="keras.optimizers.Adam"):
         getattr(checks, check)(fn)
@@ -120,14 +123,18 @@ def test_keras_float32_leaves_a_wide_margin_for_a_right_answer() -> None:
     problems = [
         (checks.least_squares(41), {"learning_rate": 0.02, "epsilon": 1e-3}),
         (checks.matrix_quadratic(42), {"learning_rate": 0.02, "beta_1": 0.8, "beta_2": 0.99}),
-        (checks.least_squares(43, d=5, scale=0.05), {"learning_rate": 0.01, "beta_1": 0.5, "beta_2": 0.9,
-                                                     "epsilon": 0.1}),
+        (
+            checks.least_squares(43, d=5, scale=0.05),
+            {"learning_rate": 0.01, "beta_1": 0.5, "beta_2": 0.9, "epsilon": 0.1},
+        ),
     ]
     for problem, settings in problems:
         mine = checks.learner_adam_path(adam, problem, settings)
         theirs = checks.keras_path(problem, keras.optimizers.Adam(**settings))
-        worst = max(float(np.max(np.abs(a - b) / (checks.ATOL + checks.RTOL * np.abs(b))))
-                    for a, b in zip(mine, theirs, strict=True))
+        worst = max(
+            float(np.max(np.abs(a - b) / (checks.ATOL + checks.RTOL * np.abs(b))))
+            for a, b in zip(mine, theirs, strict=True)
+        )
         assert worst < 0.5, (problem.name, worst)
 
 
@@ -146,11 +153,14 @@ def test_optimizer_choice_refuses_a_shared_object_and_non_optimizers() -> None:
         checks.digits_accuracy(lambda: 0.003, seed=0)
 
 
-@pytest.mark.parametrize("check, right, wrong", [
-    ("check_divergence_diagnosis", " B", "c"),
-    ("check_weight_decay", "C", "a"),
-    ("check_tune_first", "a ", "b"),
-])
+@pytest.mark.parametrize(
+    "check, right, wrong",
+    [
+        ("check_divergence_diagnosis", " B", "c"),
+        ("check_weight_decay", "C", "a"),
+        ("check_tune_first", "a ", "b"),
+    ],
+)
 def test_conceptual_answers(check, right, wrong) -> None:
     getattr(checks, check)(right)
     with pytest.raises(GradingError, match="not this one"):

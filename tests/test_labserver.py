@@ -1,4 +1,4 @@
-"""losslab.labserver: the throwaway JupyterLab server behind the browser tests and `make bench`."""
+"""tests/tools/labserver.py: the throwaway JupyterLab server behind the browser tests and `make bench`."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from losslab import labserver
 from tests.support import COURSE, REPO
+from tests.tools import labserver
 
 
 def test_free_port_can_be_bound() -> None:
@@ -25,8 +25,7 @@ def test_free_port_can_be_bound() -> None:
 def test_copy_course_copies_notebooks_but_not_checkpoints(tmp_path: Path) -> None:
     labserver.copy_course(tmp_path)
     copied = sorted(p.relative_to(tmp_path / "course") for p in (tmp_path / "course").rglob("*.ipynb"))
-    expected = sorted(p.relative_to(COURSE) for p in COURSE.rglob("*.ipynb")
-                      if ".ipynb_checkpoints" not in p.parts)
+    expected = sorted(p.relative_to(COURSE) for p in COURSE.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
     assert copied == expected and copied
     assert not list(tmp_path.rglob(".ipynb_checkpoints"))
 
@@ -39,6 +38,29 @@ def test_settings_are_written_where_jupyterlab_reads_them(tmp_path: Path) -> Non
     for plugin, values in labserver.TEST_SETTINGS.items():
         schema = json.loads((schemas / f"{plugin}.json").read_text())
         assert set(values) <= set(schema["properties"]), f"{plugin}: unknown setting in {sorted(values)}"
+
+
+@pytest.mark.parametrize("cell_limit", [None, 120])
+def test_start_keeps_its_own_timeout_whatever_the_cell_limit(tmp_path: Path, monkeypatch, cell_limit) -> None:
+    """The start-up timeout is the caller's, not the grader's per-cell limit; a missing limit is no TypeError."""
+    waited: list[float] = []
+
+    class FakeProcess:
+        pid, returncode = 0, 0
+
+        def poll(self) -> int:
+            return 0
+
+    monkeypatch.setattr(labserver, "grader_cell_timeout", lambda: cell_limit)
+    monkeypatch.setattr(labserver, "copy_course", lambda root, extra=(): None)
+    monkeypatch.setattr(labserver.subprocess, "Popen", lambda *a, **k: FakeProcess())
+    monkeypatch.setattr(labserver.LabServer, "_wait_ready", lambda self, timeout: waited.append(timeout))
+    labserver.LabServer.start(tmp_path / "lab", timeout=7)
+    assert waited == [7]
+    config = tmp_path / "lab" / "config" / "nbgrader_config.py"
+    assert config.exists() == bool(cell_limit)
+    if cell_limit:
+        assert f"c.Execute.timeout = {cell_limit}" in config.read_text()
 
 
 @pytest.mark.slow

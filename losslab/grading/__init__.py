@@ -39,12 +39,48 @@ _module_from_spec = importlib.util.module_from_spec
 
 # Built-ins a check may call: each must still be the interpreter's own.
 _BUILTIN_FUNCTIONS = (
-    "abs", "all", "any", "callable", "getattr", "hasattr", "isinstance", "issubclass", "iter", "len", "max",
-    "min", "next", "print", "repr", "round", "sorted", "sum", "__import__", "__build_class__",
+    "abs",
+    "all",
+    "any",
+    "callable",
+    "getattr",
+    "hasattr",
+    "isinstance",
+    "issubclass",
+    "iter",
+    "len",
+    "max",
+    "min",
+    "next",
+    "print",
+    "repr",
+    "round",
+    "sorted",
+    "sum",
+    "__import__",
+    "__build_class__",
 )
 _BUILTIN_TYPES = (
-    "bool", "dict", "enumerate", "float", "frozenset", "int", "list", "map", "object", "range", "set", "str",
-    "tuple", "type", "zip", "BaseException", "Exception", "AssertionError", "TypeError", "ValueError",
+    "bool",
+    "dict",
+    "enumerate",
+    "float",
+    "frozenset",
+    "int",
+    "list",
+    "map",
+    "object",
+    "range",
+    "set",
+    "str",
+    "tuple",
+    "type",
+    "zip",
+    "BaseException",
+    "Exception",
+    "AssertionError",
+    "TypeError",
+    "ValueError",
 )
 _HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: set on classes written in Python, never on the interpreter's own
 
@@ -70,8 +106,9 @@ def _is_library_file(filename: str) -> bool:
         return False
     known = _library_files.get(filename)
     if known is None:
-        known = _library_files[filename] = (_realpath(filename) + os.sep).startswith(_LIBRARY_ROOTS) \
-            if _isabs(filename) else False
+        known = _library_files[filename] = (
+            (_realpath(filename) + os.sep).startswith(_LIBRARY_ROOTS) if _isabs(filename) else False
+        )
     return known
 
 
@@ -127,8 +164,7 @@ def _integrity_problems() -> list[str]:
     namespace = builtins.__dict__
     for name in _BUILTIN_FUNCTIONS:
         obj = namespace.get(name)
-        if not (_type(obj) is types.BuiltinFunctionType and obj.__self__ is builtins
-                and obj.__name__ == name):
+        if not (_type(obj) is types.BuiltinFunctionType and obj.__self__ is builtins and obj.__name__ == name):
             found(f"the built-in {name}()")
     for name in _BUILTIN_TYPES:
         obj = namespace.get(name)
@@ -141,8 +177,10 @@ def _integrity_problems() -> list[str]:
         found("the math module")
     else:
         for name, obj in _list(_vars(math).items()):
-            genuine = _type(obj) is types.BuiltinFunctionType and \
-                _getattr(getattr(obj, "__self__", None), "__name__", None) == "math"
+            genuine = (
+                _type(obj) is types.BuiltinFunctionType
+                and _getattr(getattr(obj, "__self__", None), "__name__", None) == "math"
+            )
             if not name.startswith("_") and _callable(obj) and not genuine:
                 found(f"math.{name}")
     for module_name in ("numpy", "numpy.linalg", "numpy.testing", "numpy.random"):
@@ -163,19 +201,51 @@ def _integrity_problems() -> list[str]:
             found("the module losslab.data")
         else:
             for name, obj in _list(_vars(data).items()):
-                if not name.startswith("_") and _type(obj) is types.FunctionType and \
-                        not _is_library_file(obj.__code__.co_filename):
+                if (
+                    not name.startswith("_")
+                    and _type(obj) is types.FunctionType
+                    and not _is_library_file(obj.__code__.co_filename)
+                ):
                     found(f"losslab.data.{name}")
     return problems
 
 
-def _load_private(qualified_name: str, path: Path) -> ModuleType:
+def load_private(
+    qualified_name: str,
+    path: Path,
+    *,
+    visible_while_loading: bool = False,
+    using: dict[str, ModuleType] | None = None,
+) -> ModuleType:
+    """A private copy of the module at ``path``, executed now and not left in ``sys.modules``.
+
+    The one way the grading code loads a module by path: ``fresh`` loads the checks with it, and the checks
+    load private copies of library modules (``loss_names.py``, ``losses.py``) with it.
+    ``visible_while_loading`` registers the copy under ``qualified_name`` while it executes (dataclasses look
+    their module up while a class is created); ``using`` maps module names to (private) modules that the
+    copy's own imports get instead of ``sys.modules``' entries. Both are undone afterwards.
+    """
     spec = _spec_from_file_location(qualified_name, path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path}")
     module = _module_from_spec(spec)
-    spec.loader.exec_module(module)
+    temporary = dict(using or {})
+    if visible_while_loading:
+        temporary[spec.name] = module
+    saved = {name: sys.modules.get(name) for name in temporary}
+    sys.modules.update(temporary)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        for name, previous in saved.items():
+            if previous is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = previous
     return module
+
+
+_load_private = load_private
 
 
 def fresh(name: str = "core") -> ModuleType:
@@ -200,7 +270,8 @@ def fresh(name: str = "core") -> ModuleType:
             shown = ", ".join(problems[:6]) + (f" and {len(problems) - 6} more" if len(problems) > 6 else "")
             raise core.GradingError(
                 f"the tests cannot run: this notebook replaced {shown}. Remove the code that does it, "
-                "restart the kernel and run all cells again.")
+                "restart the kernel and run all cells again."
+            )
         sys.modules["losslab.grading.core"] = core
         return core if name == "core" else _load_private(f"losslab.grading.{name}", path)
     finally:

@@ -9,14 +9,17 @@ Used by every exercise's tests through ``losslab.grading.fresh``.
 
 API (stable; the chapter checks are written against it): ``GradingError``, ``require``, ``as_float``,
 ``as_floats``, ``assert_close``, ``assert_in_range``, ``as_text``; added later: ``as_int``, ``as_choice``,
-``assert_finite``.
+``assert_finite``, and the three patterns every chapter's checks share: ``as_choice`` for a multiple-choice
+answer, ``call`` for calling a learner's function, ``require_each`` for "train on each seed (or split), then
+require a threshold".
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -81,8 +84,9 @@ def as_floats(value: Any, what: str = "the values", shape: tuple[int, ...] | Non
     """A flat list of floats, optionally checking the shape first."""
     array = _to_numpy(value, what)
     if shape is not None:
-        require(tuple(array.shape) == tuple(shape), f"{what} should have shape {tuple(shape)}, "
-                                                    f"got {tuple(array.shape)}")
+        require(
+            tuple(array.shape) == tuple(shape), f"{what} should have shape {tuple(shape)}, got {tuple(array.shape)}"
+        )
     out = [float(x) for x in array.reshape(-1).tolist()]
     require(all(type(x) is float for x in out), f"{what} could not be read as numbers")
     return out
@@ -109,8 +113,9 @@ def assert_finite(actual: Any, what: str = "the value") -> list[float]:
     return values
 
 
-def assert_close(actual: Any, expected: Any, *, what: str = "the value", rtol: float = 1e-5,
-                 atol: float = 1e-7) -> None:
+def assert_close(
+    actual: Any, expected: Any, *, what: str = "the value", rtol: float = 1e-5, atol: float = 1e-7
+) -> None:
     """Every element of `actual` within rtol/atol of `expected` (shapes must match); NaN never passes."""
     expected_array = np.array(expected, dtype=np.float64)
     got = as_floats(actual, what, shape=expected_array.shape)
@@ -118,14 +123,17 @@ def assert_close(actual: Any, expected: Any, *, what: str = "the value", rtol: f
     for index, (g, w) in enumerate(zip(got, want, strict=True)):
         if not (math.isfinite(g) and math.isclose(g, w, rel_tol=rtol, abs_tol=atol)):
             where = f" at position {index}" if len(want) > 1 else ""
-            raise GradingError(f"{what}{where} is {_describe(g)}, expected {w:.6g} (tolerance {rtol:g} "
-                               f"relative, {atol:g} absolute)")
+            raise GradingError(
+                f"{what}{where} is {_describe(g)}, expected {w:.6g} (tolerance {rtol:g} relative, {atol:g} absolute)"
+            )
 
 
 def assert_in_range(actual: Any, low: float, high: float, what: str = "the value") -> float:
     value = as_float(actual, what)
-    require(math.isfinite(value) and low <= value <= high, f"{what} is {_describe(value)}, expected between "
-                                                           f"{low:g} and {high:g}")
+    require(
+        math.isfinite(value) and low <= value <= high,
+        f"{what} is {_describe(value)}, expected between {low:g} and {high:g}",
+    )
     return value
 
 
@@ -141,3 +149,40 @@ def as_choice(value: Any, choices: Any, what: str = "the answer") -> str:
     options = [str.lower(str.strip(c)) for c in choices]
     require(text in options, f"{what} should be one of {', '.join(repr(o) for o in options)}, got {text!r}")
     return text
+
+
+def call(what: str, fn: Callable, *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` for a learner's function: any error it raises becomes a ``GradingError`` that
+    names `what` (a stub still raising ``NotImplementedError`` is told to be filled in)."""
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError:
+        raise GradingError(f"{what} is not implemented yet: replace `raise NotImplementedError()`") from None
+    except GradingError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any error in learner code becomes feedback
+        raise GradingError(f"{what} raised {type(exc).__name__}: {str(exc)[:300]}") from None
+
+
+Case = TypeVar("Case")
+
+
+def require_each(
+    cases: Iterable[Case],
+    measure: Callable[[Case], float],
+    reached: Callable[[float], bool],
+    failure: Callable[[Case, float], str],
+    passed: Callable[[Case, float], None] | None = None,
+) -> list[float]:
+    """Train-then-threshold: for each case (a seed, a split), ``measure`` it; stop at the first whose value
+    is not finite or not ``reached``, with ``failure(case, value)`` as the learner's message; call
+    ``passed(case, value)`` after each that passes (to print it). Returns the values, in order."""
+    results: list[float] = []
+    for case in cases:
+        value = float(measure(case))
+        if not (math.isfinite(value) and bool(reached(value))):
+            raise GradingError(failure(case, value))
+        results.append(value)
+        if passed is not None:
+            passed(case, value)
+    return results

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from losslab.grading.core import GradingError, as_float, as_floats, as_text, require
+from losslab.grading.core import GradingError, as_choice, as_float, as_floats, call, require, require_each
 
 DIVERGE = 4.0
 SUGGESTION_FACTOR = 3.0  # the learner's suggestion must be within this factor of the reference's
@@ -32,17 +32,6 @@ BUDGET_TARGET_LOSS = 0.1  # training cross-entropy after BUDGET_EPOCHS epochs of
 
 
 # ------------------------------------------------------------------------------------------ helpers
-
-
-def _call(what: str, fn: Callable, *args: Any) -> Any:
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        raise GradingError(f"{what} is not implemented yet: replace `raise NotImplementedError()`") from None
-    except GradingError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - any error in learner code becomes feedback
-        raise GradingError(f"{what} raised {type(exc).__name__}: {exc}") from None
 
 
 def _ramp_expected(step: int, start: float, end: float, num_steps: int) -> float:
@@ -60,7 +49,7 @@ def _smooth_expected(raw: Sequence[float], beta: float) -> list[float]:
 def _suggestion_of(callback: Any) -> float:
     value = getattr(callback, "suggestion", None)
     require(value is not None, "the callback needs a suggestion() method")
-    value = _call("suggestion()", value) if callable(value) else value
+    value = call("suggestion()", value) if callable(value) else value
     return as_float(value, "suggestion()")
 
 
@@ -71,23 +60,35 @@ def check_range_lr(range_lr: Callable) -> None:
     """range_lr(step, start_lr, end_lr, num_steps): exponential, start_lr at step 0, end_lr at the last."""
     require(callable(range_lr), "range_lr should be a function")
     for start, end, n in ((1e-7, 10.0, 100), (1e-5, 1.0, 50), (1e-3, 3.0, 12)):
-        values = [as_float(_call(f"range_lr({s}, {start:g}, {end:g}, {n})", range_lr, s, start, end, n),
-                           f"range_lr({s}, {start:g}, {end:g}, {n})") for s in range(n)]
-        require(all(math.isfinite(v) and v > 0 for v in values),
-                f"range_lr must return positive learning rates; for start_lr={start:g}, end_lr={end:g} it "
-                f"gave {[round(v, 8) for v in values[:4]]}...")
-        require(math.isclose(values[0], start, rel_tol=1e-4),
-                f"range_lr(0, {start:g}, {end:g}, {n}) should be start_lr = {start:g}, got {values[0]:.6g}")
+        values = [
+            as_float(
+                call(f"range_lr({s}, {start:g}, {end:g}, {n})", range_lr, s, start, end, n),
+                f"range_lr({s}, {start:g}, {end:g}, {n})",
+            )
+            for s in range(n)
+        ]
+        require(
+            all(math.isfinite(v) and v > 0 for v in values),
+            f"range_lr must return positive learning rates; for start_lr={start:g}, end_lr={end:g} it "
+            f"gave {[round(v, 8) for v in values[:4]]}...",
+        )
+        require(
+            math.isclose(values[0], start, rel_tol=1e-4),
+            f"range_lr(0, {start:g}, {end:g}, {n}) should be start_lr = {start:g}, got {values[0]:.6g}",
+        )
         ratios = [b / a for a, b in zip(values, values[1:], strict=False)]
-        require(max(ratios) / min(ratios) < 1 + 1e-4,
-                f"the ramp from {start:g} to {end:g} is not exponential: each step should multiply the "
-                f"learning rate by the same factor, but the factors go from {min(ratios):.4g} to "
-                f"{max(ratios):.4g}. A straight line on a log axis needs "
-                "start_lr * (end_lr / start_lr) ** (step / (num_steps - 1)).")
+        require(
+            max(ratios) / min(ratios) < 1 + 1e-4,
+            f"the ramp from {start:g} to {end:g} is not exponential: each step should multiply the "
+            f"learning rate by the same factor, but the factors go from {min(ratios):.4g} to "
+            f"{max(ratios):.4g}. A straight line on a log axis needs "
+            "start_lr * (end_lr / start_lr) ** (step / (num_steps - 1)).",
+        )
         low, high = (end / start) ** (1 / n), (end / start) ** (1 / (n - 1))
-        require(low * (1 - 1e-4) <= ratios[0] <= high * (1 + 1e-4),
-                f"in {n} steps the ramp should go from {start:g} to {end:g}; it reaches {values[-1]:.4g} at "
-                f"step {n - 1}")
+        require(
+            low * (1 - 1e-4) <= ratios[0] <= high * (1 + 1e-4),
+            f"in {n} steps the ramp should go from {start:g} to {end:g}; it reaches {values[-1]:.4g} at step {n - 1}",
+        )
     print("range_lr: exponential ramps from start_lr to end_lr, checked for three settings")
 
 
@@ -95,24 +96,31 @@ def check_smooth(smooth: Callable) -> None:
     """smooth(raw_losses, beta): bias-corrected exponential moving average, one value per loss."""
     require(callable(smooth), "smooth should be a function")
     rng = np.random.default_rng(7)
-    cases = [([2.0] * 5, 0.98), (list(2.3 - 0.01 * np.arange(40) + 0.3 * rng.standard_normal(40)), 0.98),
-             ([5.0, 1.0, 3.0, 0.5, 4.0, 2.0], 0.9)]
+    cases = [
+        ([2.0] * 5, 0.98),
+        (list(2.3 - 0.01 * np.arange(40) + 0.3 * rng.standard_normal(40)), 0.98),
+        ([5.0, 1.0, 3.0, 0.5, 4.0, 2.0], 0.9),
+    ]
     for raw, beta in cases:
-        got = as_floats(_call("smooth", smooth, list(raw), beta), "smooth(raw_losses, beta)")
+        got = as_floats(call("smooth", smooth, list(raw), beta), "smooth(raw_losses, beta)")
         want = _smooth_expected(raw, beta)
-        require(len(got) == len(want),
-                f"smooth should return one value per loss: {len(raw)} losses gave {len(got)} values")
+        require(
+            len(got) == len(want), f"smooth should return one value per loss: {len(raw)} losses gave {len(got)} values"
+        )
         for i, (g, w) in enumerate(zip(got, want, strict=True)):
             if not math.isclose(g, w, rel_tol=1e-4, abs_tol=1e-9):
                 hint = ""
                 if math.isclose(g, raw[i], rel_tol=1e-6):
                     hint = " It returned the raw loss: nothing was averaged."
                 elif i == 0 and math.isclose(g, (1 - beta) * raw[0], rel_tol=1e-4):
-                    hint = (" The first value is (1 - beta) * loss: the average starts at 0 and needs the "
-                            "bias correction, dividing by 1 - beta ** (i + 1).")
+                    hint = (
+                        " The first value is (1 - beta) * loss: the average starts at 0 and needs the "
+                        "bias correction, dividing by 1 - beta ** (i + 1)."
+                    )
                 shown = [round(float(r), 3) for r in raw[:6]]
-                raise GradingError(f"smooth({shown}..., beta={beta}) gives {g:.6g} at position {i}, expected "
-                                   f"{w:.6g}.{hint}")
+                raise GradingError(
+                    f"smooth({shown}..., beta={beta}) gives {g:.6g} at position {i}, expected {w:.6g}.{hint}"
+                )
     print("smooth: bias-corrected moving average, checked on three sequences")
 
 
@@ -129,15 +137,17 @@ def check_suggest(suggest_lr: Callable) -> None:
     for name, losses in shapes.items():
         finite = [v if math.isfinite(v) else math.inf for v in losses]
         at_min = lrs[int(np.argmin(finite))]
-        got = as_float(_call("suggest_lr", suggest_lr, list(lrs), list(losses)), "suggest_lr(lrs, losses)")
+        got = as_float(call("suggest_lr", suggest_lr, list(lrs), list(losses)), "suggest_lr(lrs, losses)")
         if not math.isclose(got, at_min / 10, rel_tol=1e-6):
             hint = ""
             if math.isclose(got, at_min, rel_tol=1e-6):
                 hint = " That is the minimum itself: the rule takes one tenth of it."
             elif "NaN" in name:
                 hint = " A NaN loss must be ignored (np.nanargmin), not taken as the minimum."
-            raise GradingError(f"for {name} the lowest loss is at lr {at_min:.3g}, so the suggestion is "
-                               f"{at_min / 10:.3g}; suggest_lr returned {got:.3g}.{hint}")
+            raise GradingError(
+                f"for {name} the lowest loss is at lr {at_min:.3g}, so the suggestion is "
+                f"{at_min / 10:.3g}; suggest_lr returned {got:.3g}.{hint}"
+            )
     print("suggest_lr: one tenth of the learning rate at the minimum, NaN ignored")
 
 
@@ -156,9 +166,11 @@ def _tiny_model():
 def _make(callback_class: Any, **kwargs: Any) -> Any:
     import keras
 
-    require(isinstance(callback_class, type) and issubclass(callback_class, keras.callbacks.Callback),
-            "RangeTest should be a class that subclasses keras.callbacks.Callback")
-    return _call("RangeTest(...)", lambda: callback_class(**kwargs))
+    require(
+        isinstance(callback_class, type) and issubclass(callback_class, keras.callbacks.Callback),
+        "RangeTest should be a class that subclasses keras.callbacks.Callback",
+    )
+    return call("RangeTest(...)", lambda: callback_class(**kwargs))
 
 
 def _drive(callback_class: Any, losses: Sequence[float], *, start: float, end: float, num_steps: int):
@@ -171,19 +183,19 @@ def _drive(callback_class: Any, losses: Sequence[float], *, start: float, end: f
     callback.set_model(model)
     callback.set_params({"epochs": len(losses), "steps": 1, "verbose": 0})
     model.stop_training = False
-    _call("on_train_begin", callback.on_train_begin, {})
+    call("on_train_begin", callback.on_train_begin, {})
     used, steps, stopped = [], 0, False
     for step, loss in enumerate(losses):
-        _call("on_epoch_begin", callback.on_epoch_begin, step, {})
-        _call("on_train_batch_begin", callback.on_train_batch_begin, 0, {})
+        call("on_epoch_begin", callback.on_epoch_begin, step, {})
+        call("on_train_batch_begin", callback.on_train_batch_begin, 0, {})
         used.append(float(model.optimizer.learning_rate.numpy()))
-        _call("on_train_batch_end", callback.on_train_batch_end, 0, {"loss": float(loss)})
-        _call("on_epoch_end", callback.on_epoch_end, step, {"loss": float(loss)})
+        call("on_train_batch_end", callback.on_train_batch_end, 0, {"loss": float(loss)})
+        call("on_epoch_end", callback.on_epoch_end, step, {"loss": float(loss)})
         steps += 1
         if model.stop_training:
             stopped = True
             break
-    _call("on_train_end", callback.on_train_end, {})
+    call("on_train_end", callback.on_train_end, {})
     return callback, used, steps, stopped
 
 
@@ -191,8 +203,7 @@ def _recorded(callback: Any, name: str, steps: int) -> list[float]:
     values = getattr(callback, name, None)
     require(values is not None, f"the callback should record self.{name}")
     values = as_floats(list(values), f"self.{name}")
-    require(len(values) == steps,
-            f"after {steps} steps self.{name} holds {len(values)} values; record one per step")
+    require(len(values) == steps, f"after {steps} steps self.{name} holds {len(values)} values; record one per step")
     return values
 
 
@@ -209,28 +220,35 @@ def _expected_steps(smoothed: Sequence[float], num_steps: int) -> int:
     return len(smoothed)
 
 
-def _check_run(callback_class: Any, losses: Sequence[float], *, start: float, end: float, num_steps: int,
-               story: str) -> None:
+def _check_run(
+    callback_class: Any, losses: Sequence[float], *, start: float, end: float, num_steps: int, story: str
+) -> None:
     callback, used, steps, stopped = _drive(callback_class, losses, start=start, end=end, num_steps=num_steps)
     lrs = _recorded(callback, "lrs", steps)
     smoothed = _recorded(callback, "losses", steps)
     for i, (u, r) in enumerate(zip(used, lrs, strict=True)):
-        require(math.isclose(u, r, rel_tol=1e-4),
-                f"at step {i} the optimizer trained with learning rate {u:.4g}, but the callback recorded "
-                f"{r:.4g}: set self.model.optimizer.learning_rate before each step (in on_train_batch_begin)")
+        require(
+            math.isclose(u, r, rel_tol=1e-4),
+            f"at step {i} the optimizer trained with learning rate {u:.4g}, but the callback recorded "
+            f"{r:.4g}: set self.model.optimizer.learning_rate before each step (in on_train_batch_begin)",
+        )
     require(all(b > a for a, b in zip(lrs, lrs[1:], strict=False)), "the recorded learning rates should grow")
     expected = _expected_steps(smoothed, num_steps)
     if steps < expected:
-        raise GradingError(f"{story}: the callback stopped after {steps} steps, but its own smoothed loss "
-                           f"({smoothed[steps - 1]:.3g}) was not above 4 x its best "
-                           f"({min(smoothed[:steps]):.3g}) and num_steps={num_steps} was not reached")
+        raise GradingError(
+            f"{story}: the callback stopped after {steps} steps, but its own smoothed loss "
+            f"({smoothed[steps - 1]:.3g}) was not above 4 x its best "
+            f"({min(smoothed[:steps]):.3g}) and num_steps={num_steps} was not reached"
+        )
     if steps > expected or not stopped:
         if expected == num_steps:
             reason = f"after {num_steps} steps (num_steps)"
         else:
             best = min(v for v in smoothed[:expected] if math.isfinite(v))
-            reason = (f"at step {expected - 1}, where its smoothed loss {smoothed[expected - 1]:.3g} passed "
-                      f"4 x the best {best:.3g}")
+            reason = (
+                f"at step {expected - 1}, where its smoothed loss {smoothed[expected - 1]:.3g} passed "
+                f"4 x the best {best:.3g}"
+            )
             if math.isnan(smoothed[expected - 1]):
                 reason += " (a NaN counts as diverged)"
         ran = f"ran on for {steps} steps" if stopped else "never set self.model.stop_training = True"
@@ -241,14 +259,34 @@ def check_callback_steps(callback_class: Any) -> None:
     """Driven with made-up losses: trains each step at the lr it records; stops where its own smoothed loss
     passes 4x its best (or is NaN), or after num_steps."""
     falling = [2.3 * 0.97**i for i in range(40)]
-    _check_run(callback_class, falling + [falling[-1] * 1.3**k for k in range(1, 80)], start=1e-5, end=1.0,
-               num_steps=110, story="with a loss that falls, then explodes")
-    _check_run(callback_class, [2.0 - 0.02 * i for i in range(20)] + [float("nan")] * 10, start=1e-5,
-               end=1.0, num_steps=50, story="with a loss that turns NaN at step 20")
-    _check_run(callback_class, [1.0 + 0.01 * math.sin(i) for i in range(45)], start=1e-4, end=1e-2,
-               num_steps=30, story="with num_steps=30 and a loss that never explodes")
-    print("callback: trains each step at the learning rate it records; stops at 4x the best smoothed loss, "
-          "at NaN, and after num_steps")
+    _check_run(
+        callback_class,
+        falling + [falling[-1] * 1.3**k for k in range(1, 80)],
+        start=1e-5,
+        end=1.0,
+        num_steps=110,
+        story="with a loss that falls, then explodes",
+    )
+    _check_run(
+        callback_class,
+        [2.0 - 0.02 * i for i in range(20)] + [float("nan")] * 10,
+        start=1e-5,
+        end=1.0,
+        num_steps=50,
+        story="with a loss that turns NaN at step 20",
+    )
+    _check_run(
+        callback_class,
+        [1.0 + 0.01 * math.sin(i) for i in range(45)],
+        start=1e-4,
+        end=1e-2,
+        num_steps=30,
+        story="with num_steps=30 and a loss that never explodes",
+    )
+    print(
+        "callback: trains each step at the learning rate it records; stops at 4x the best smoothed loss, "
+        "at NaN, and after num_steps"
+    )
 
 
 # ------------------------------------------------------------------------------------------ real runs
@@ -267,8 +305,9 @@ def _data(name: str):
         from sklearn.datasets import make_classification
         from sklearn.preprocessing import StandardScaler
 
-        x, y = make_classification(n_samples=600, n_features=20, n_informative=8, n_classes=4,
-                                   n_clusters_per_class=1, random_state=3)
+        x, y = make_classification(
+            n_samples=600, n_features=20, n_informative=8, n_classes=4, n_clusters_per_class=1, random_state=3
+        )
         return StandardScaler().fit_transform(x).astype("float32"), y.astype("int64")
     raise ValueError(name)
 
@@ -277,11 +316,18 @@ def _model(x, y, optimizer: str, seed: int):
     import keras
 
     keras.utils.set_random_seed(seed)
-    model = keras.Sequential([keras.Input(shape=(x.shape[1],)), keras.layers.Dense(32, activation="relu"),
-                              keras.layers.Dense(int(np.max(y)) + 1)])
-    opt = {"sgd": lambda: keras.optimizers.SGD(learning_rate=0.01),
-           "momentum": lambda: keras.optimizers.SGD(learning_rate=0.05, momentum=0.9),
-           "adam": lambda: keras.optimizers.Adam(learning_rate=1e-3)}[optimizer]()
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(x.shape[1],)),
+            keras.layers.Dense(32, activation="relu"),
+            keras.layers.Dense(int(np.max(y)) + 1),
+        ]
+    )
+    opt = {
+        "sgd": lambda: keras.optimizers.SGD(learning_rate=0.01),
+        "momentum": lambda: keras.optimizers.SGD(learning_rate=0.05, momentum=0.9),
+        "adam": lambda: keras.optimizers.Adam(learning_rate=1e-3),
+    }[optimizer]()
     model.compile(optimizer=opt, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     return model
 
@@ -291,8 +337,12 @@ def _run(callback: Any, model, x, y, seed: int) -> Any:
 
     keras.utils.set_random_seed(seed)
     steps = int(getattr(callback, "num_steps", 100))
-    _call("the range test", lambda: model.fit(x, y, batch_size=32, epochs=steps, steps_per_epoch=1,
-                                               shuffle=True, verbose=0, callbacks=[callback]))
+    call(
+        "the range test",
+        lambda: model.fit(
+            x, y, batch_size=32, epochs=steps, steps_per_epoch=1, shuffle=True, verbose=0, callbacks=[callback]
+        ),
+    )
     return callback
 
 
@@ -353,50 +403,60 @@ def check_restores(callback_class: Any) -> None:
     _run(_make(callback_class), model, x, y, 0)
     moved = [v.path for v, b in zip(model.weights, before, strict=True) if not np.array_equal(v.numpy(), b)]
     if moved:
-        raise GradingError(f"after the range test the model's weights are not the ones it started with "
-                           f"({moved[0]} changed): save them in on_train_begin and assign them back in "
-                           "on_train_end, or the model keeps what it learned at learning rates up to 10")
+        raise GradingError(
+            f"after the range test the model's weights are not the ones it started with "
+            f"({moved[0]} changed): save them in on_train_begin and assign them back in "
+            "on_train_end, or the model keeps what it learned at learning rates up to 10"
+        )
     lr = float(model.optimizer.learning_rate.numpy())
-    require(math.isclose(lr, 0.05, rel_tol=1e-6),
-            f"after the range test the optimizer's learning rate is {lr:.4g}, not the 0.05 it was compiled "
-            "with: the next fit would train at the ramp's last learning rate. Restore the optimizer's "
-            "variables too.")
+    require(
+        math.isclose(lr, 0.05, rel_tol=1e-6),
+        f"after the range test the optimizer's learning rate is {lr:.4g}, not the 0.05 it was compiled "
+        "with: the next fit would train at the ramp's last learning rate. Restore the optimizer's "
+        "variables too.",
+    )
     iterations = int(model.optimizer.iterations.numpy())
-    require(iterations == 0,
-            f"the optimizer's step counter is {iterations} after the range test, not 0: restore the "
-            "optimizer's variables (model.optimizer.variables), so that schedules start from step 0")
-    require(model.optimizer.built and len(model.optimizer.variables) == len(twin.optimizer.variables),
-            "the optimizer should be built, with its momentum slots")
+    require(
+        iterations == 0,
+        f"the optimizer's step counter is {iterations} after the range test, not 0: restore the "
+        "optimizer's variables (model.optimizer.variables), so that schedules start from step 0",
+    )
+    require(
+        model.optimizer.built and len(model.optimizer.variables) == len(twin.optimizer.variables),
+        "the optimizer should be built, with its momentum slots",
+    )
     for mine, fresh in zip(model.optimizer.variables, twin.optimizer.variables, strict=True):
         got, want = mine.numpy(), fresh.numpy()
-        require(got.shape == want.shape and np.allclose(got, want, atol=1e-7),
-                f"the optimizer variable {mine.path} is not back to its starting value after the range "
-                "test: momentum left over from the test would push the next training. Build the optimizer "
-                "in on_train_begin (model.optimizer.build(model.trainable_variables)) and save its "
-                "variables too.")
+        require(
+            got.shape == want.shape and np.allclose(got, want, atol=1e-7),
+            f"the optimizer variable {mine.path} is not back to its starting value after the range "
+            "test: momentum left over from the test would push the next training. Build the optimizer "
+            "in on_train_begin (model.optimizer.build(model.trainable_variables)) and save its "
+            "variables too.",
+        )
     print("weights, learning rate, step counter and momentum are all restored after the range test")
 
 
 HIDDEN_RUNS = (("breast_cancer", "momentum"), ("wine", "adam"))
 
 
-def check_suggestion_matches_reference(callback_class: Any,
-                                       runs: Sequence[tuple[str, str]] = HIDDEN_RUNS) -> None:
+def check_suggestion_matches_reference(callback_class: Any, runs: Sequence[tuple[str, str]] = HIDDEN_RUNS) -> None:
     """On datasets the notebook never shows, the learner's suggestion is within 3x of the reference's."""
     results = []
     for dataset, optimizer in runs:
         x, y = _data(dataset)
         reference = reference_suggestion(dataset, optimizer)
         mine = _suggestion_of(_run(_make(callback_class), _model(x, y, optimizer, 0), x, y, 0))
-        require(math.isfinite(mine) and mine > 0,
-                f"on {dataset} your suggestion is {mine}, not a learning rate")
+        require(math.isfinite(mine) and mine > 0, f"on {dataset} your suggestion is {mine}, not a learning rate")
         results.append(f"{dataset} with {optimizer}: yours {mine:.3g}, reference {reference:.3g}")
         ratio = max(mine / reference, reference / mine)
-        require(ratio <= SUGGESTION_FACTOR,
-                f"on a dataset you have not seen ({dataset}, {optimizer}) your range test suggests "
-                f"{mine:.3g}, the reference {reference:.3g}: {ratio:.1f}x apart, at most "
-                f"{SUGGESTION_FACTOR:g}x is accepted. Check the ramp, the smoothing (with bias correction), "
-                "the 4x stop and the /10.")
+        require(
+            ratio <= SUGGESTION_FACTOR,
+            f"on a dataset you have not seen ({dataset}, {optimizer}) your range test suggests "
+            f"{mine:.3g}, the reference {reference:.3g}: {ratio:.1f}x apart, at most "
+            f"{SUGGESTION_FACTOR:g}x is accepted. Check the ramp, the smoothing (with bias correction), "
+            "the 4x stop and the /10.",
+        )
     print("suggestions: " + "; ".join(results))
 
 
@@ -404,15 +464,13 @@ def check_suggestion_matches_reference(callback_class: Any,
 
 
 def _schedule_values(schedule: Any, steps: Sequence[int]) -> list[float]:
-    return [as_float(_call(f"the schedule at step {s}", schedule, s), f"the schedule at step {s}")
-            for s in steps]
+    return [as_float(call(f"the schedule at step {s}", schedule, s), f"the schedule at step {s}") for s in steps]
 
 
 SCHEDULE_CASES = ((0.5, 3, 45), (0.1, 20, 12), (2e-3, 7, 100), (1.0, 1, 30))
 
 
-def check_schedule(build_schedule: Callable,
-                   cases: Sequence[tuple[float, int, int]] = SCHEDULE_CASES) -> None:
+def check_schedule(build_schedule: Callable, cases: Sequence[tuple[float, int, int]] = SCHEDULE_CASES) -> None:
     """build_schedule(peak_lr, epochs, steps_per_epoch): a LearningRateSchedule counted in optimizer steps
     that warms up to peak_lr early in the budget and decays to (nearly) 0 at its end."""
     import keras
@@ -420,37 +478,50 @@ def check_schedule(build_schedule: Callable,
     require(callable(build_schedule), "build_schedule should be a function")
     for peak, epochs, per_epoch in cases:
         what = f"build_schedule({peak:g}, {epochs}, {per_epoch})"
-        schedule = _call(what, build_schedule, peak, epochs, per_epoch)
-        require(isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule),
-                f"{what} should return a keras.optimizers.schedules.LearningRateSchedule (the optimizer "
-                f"calls it with its step count), got {type(schedule).__name__}")
+        schedule = call(what, build_schedule, peak, epochs, per_epoch)
+        require(
+            isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule),
+            f"{what} should return a keras.optimizers.schedules.LearningRateSchedule (the optimizer "
+            f"calls it with its step count), got {type(schedule).__name__}",
+        )
         total = epochs * per_epoch
         grid = sorted({int(round(total * f / 40)) for f in range(41)} | {1, 2, total - 1})
         values = dict(zip(grid, _schedule_values(schedule, grid), strict=True))
         top_step = max(grid, key=lambda s: values[s])
         top = values[top_step]
-        require(0.9 * peak <= top <= 1.05 * peak,
-                f"{what}: the highest learning rate over the {total} steps is {top:.4g}; it should reach the "
-                f"peak {peak:g}")
-        require(values[0] <= 0.2 * peak,
-                f"{what}: the learning rate at step 0 is {values[0]:.4g}; a warmup starts small (at most a "
-                f"fifth of the peak) and rises to {peak:g}")
+        require(
+            0.9 * peak <= top <= 1.05 * peak,
+            f"{what}: the highest learning rate over the {total} steps is {top:.4g}; it should reach the peak {peak:g}",
+        )
+        require(
+            values[0] <= 0.2 * peak,
+            f"{what}: the learning rate at step 0 is {values[0]:.4g}; a warmup starts small (at most a "
+            f"fifth of the peak) and rises to {peak:g}",
+        )
         reached = min(s for s in grid if values[s] >= 0.9 * peak)
-        require(reached <= 0.3 * total,
-                f"{what}: the warmup never ends in time: the learning rate first reaches 90% of the peak at "
-                f"step {reached} of {total}. Warm up over the first 10% of the steps (epochs x "
-                "steps_per_epoch).")
+        require(
+            reached <= 0.3 * total,
+            f"{what}: the warmup never ends in time: the learning rate first reaches 90% of the peak at "
+            f"step {reached} of {total}. Warm up over the first 10% of the steps (epochs x "
+            "steps_per_epoch).",
+        )
         middle = values[min(grid, key=lambda s: abs(s - total // 2))]
-        require(middle >= 0.2 * peak,
-                f"{what}: halfway through the {total} steps the learning rate is already {middle:.3g} (peak "
-                f"{peak:g}). Keras schedules count optimizer steps, not epochs: the budget is epochs x "
-                "steps_per_epoch steps.")
-        require(values[total] <= 0.05 * peak,
-                f"{what}: at the last step ({total}) the learning rate is still {values[total]:.4g}; it "
-                "should have decayed to (nearly) 0 by the end of the budget")
+        require(
+            middle >= 0.2 * peak,
+            f"{what}: halfway through the {total} steps the learning rate is already {middle:.3g} (peak "
+            f"{peak:g}). Keras schedules count optimizer steps, not epochs: the budget is epochs x "
+            "steps_per_epoch steps.",
+        )
+        require(
+            values[total] <= 0.05 * peak,
+            f"{what}: at the last step ({total}) the learning rate is still {values[total]:.4g}; it "
+            "should have decayed to (nearly) 0 by the end of the budget",
+        )
         after = [values[s] for s in grid if s >= top_step]
-        require(all(b <= a * (1 + 1e-5) + 1e-12 for a, b in zip(after, after[1:], strict=False)),
-                f"{what}: after the peak the learning rate should only go down")
+        require(
+            all(b <= a * (1 + 1e-5) + 1e-12 for a, b in zip(after, after[1:], strict=False)),
+            f"{what}: after the peak the learning rate should only go down",
+        )
     print(f"build_schedule: warmup then decay, counted in steps, checked for {len(cases)} budgets")
 
 
@@ -464,55 +535,72 @@ def budget_loss(build_schedule: Callable, peak_lr: Any, seed: int) -> float:
     require(math.isfinite(peak) and peak > 0, f"peak_lr should be a positive learning rate, got {peak}")
     split = data.digits()
     steps_per_epoch = math.ceil(len(split.x_train) / BUDGET_BATCH)
-    schedule = _call("build_schedule", build_schedule, peak, BUDGET_EPOCHS, steps_per_epoch)
+    schedule = call("build_schedule", build_schedule, peak, BUDGET_EPOCHS, steps_per_epoch)
     keras.utils.set_random_seed(seed)
-    model = keras.Sequential([keras.Input(shape=(64,)), keras.layers.Dense(64, activation="relu"),
-                              keras.layers.Dense(64, activation="relu"), keras.layers.Dense(10)])
-    optimizer = _call("SGD(learning_rate=your schedule)",
-                      lambda: keras.optimizers.SGD(learning_rate=schedule))
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(64,)),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(10),
+        ]
+    )
+    optimizer = call("SGD(learning_rate=your schedule)", lambda: keras.optimizers.SGD(learning_rate=schedule))
     model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    _call("training with your schedule", lambda: model.fit(split.x_train, split.y_train, epochs=BUDGET_EPOCHS,
-                                                            batch_size=BUDGET_BATCH, verbose=0))
+    call(
+        "training with your schedule",
+        lambda: model.fit(split.x_train, split.y_train, epochs=BUDGET_EPOCHS, batch_size=BUDGET_BATCH, verbose=0),
+    )
     return float(model.evaluate(split.x_train, split.y_train, verbose=0))
 
 
 def check_budget(build_schedule: Callable, peak_lr: Any, seeds: Sequence[int] = (1, 2)) -> None:
     """The learner's schedule and peak reach the target training loss within the budget, on other seeds."""
-    for seed in seeds:
-        loss = budget_loss(build_schedule, peak_lr, seed)
-        if not (math.isfinite(loss) and loss <= BUDGET_TARGET_LOSS):
-            advice = ("The run diverged: the peak is too high." if not math.isfinite(loss) or loss > 2.0 else
-                      "Try another peak_lr (the range test tells you where the loss falls fastest) and check "
-                      "the schedule's shape.")
-            raise GradingError(f"with seed {seed} the training loss after {BUDGET_EPOCHS} epochs is "
-                               f"{loss:.3g}; the target is {BUDGET_TARGET_LOSS}. {advice}")
-        print(f"seed {seed}: training loss {loss:.3g} after {BUDGET_EPOCHS} epochs "
-              f"(target {BUDGET_TARGET_LOSS})")
+
+    def failure(seed: int, loss: float) -> str:
+        advice = (
+            "The run diverged: the peak is too high."
+            if not math.isfinite(loss) or loss > 2.0
+            else "Try another peak_lr (the range test suggests one: a tenth of the rate where its smoothed loss "
+            "was lowest) and check the schedule's shape."
+        )
+        return (
+            f"with seed {seed} the training loss after {BUDGET_EPOCHS} epochs is "
+            f"{loss:.3g}; the target is {BUDGET_TARGET_LOSS}. {advice}"
+        )
+
+    require_each(
+        seeds,
+        lambda seed: budget_loss(build_schedule, peak_lr, seed),
+        lambda loss: loss <= BUDGET_TARGET_LOSS,
+        failure,
+        lambda seed, loss: print(
+            f"seed {seed}: training loss {loss:.3g} after {BUDGET_EPOCHS} epochs (target {BUDGET_TARGET_LOSS})"
+        ),
+    )
 
 
 # ------------------------------------------------------------------------------------ conceptual answers
 
 
-def _letter(answer: Any, name: str) -> str:
-    text = as_text(answer, name)
-    require(text in {"a", "b", "c", "d"}, f"{name} should be one of 'a', 'b', 'c', 'd', got {text!r}")
-    return text
-
-
 def check_plateau_answer(answer: Any) -> None:
-    require(_letter(answer, "plateau_with_schedule") == "c",
-            "not this one. ReduceLROnPlateau lowers the learning rate by assigning a new value to the "
-            "optimizer; what does an optimizer built with a schedule object hold instead of a value? The "
-            "tutorial ran it.")
+    require(
+        as_choice(answer, "abcd", "plateau_with_schedule") == "c",
+        "not this one. ReduceLROnPlateau lowers the learning rate by assigning a new value to the "
+        "optimizer; what does an optimizer built with a schedule object hold instead of a value? The "
+        "tutorial ran it.",
+    )
 
 
 def check_spike_answer(answer: Any) -> None:
-    require(_letter(answer, "spike_diagnosis") == "b",
-            "not this one. Compare the flat value with ln 10 = 2.303, and look at what happened in the first "
-            "epoch.")
+    require(
+        as_choice(answer, "abcd", "spike_diagnosis") == "b",
+        "not this one. Compare the flat value with ln 10 = 2.303, and look at what happened in the first epoch.",
+    )
 
 
 def check_batch_answer(answer: Any) -> None:
-    require(_letter(answer, "batch_size_change") == "d",
-            "not this one. Count the optimizer steps: how many updates does an epoch give at batch 32, and "
-            "at batch 256?")
+    require(
+        as_choice(answer, "abcd", "batch_size_change") == "d",
+        "not this one. Count the optimizer steps: how many updates does an epoch give at batch 32, and at batch 256?",
+    )

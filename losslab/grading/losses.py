@@ -13,9 +13,7 @@ notebook that replaces functions in ``losslab.losses`` does not change what the 
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +21,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from losslab.grading.core import GradingError, as_float, as_floats, as_text, require
+from losslab.grading.core import GradingError, as_choice, as_float, as_floats, call, require, require_each
 
 CLASSIFIER_ACCURACY = 0.93  # validation accuracy the breast-cancer classifier must reach
 REGRESSOR_MAE = 52.0  # validation MAE (disease-progression units) the diabetes regressor must stay under
@@ -31,18 +29,18 @@ RTOL = 1e-3
 
 
 def _library():
-    """A private copy of losslab/losses.py (not registered in sys.modules)."""
-    path = Path(__file__).resolve().parent.parent / "losses.py"
-    spec = importlib.util.spec_from_file_location("losslab_losses_for_grading", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is created
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.modules.pop(spec.name, None)
-    return module
+    """Private copies of losslab/loss_names.py and losslab/losses.py (the second built on the first), not
+    registered in sys.modules."""
+    from losslab.grading import load_private
+
+    folder = Path(__file__).resolve().parent.parent
+    names = load_private("losslab_loss_names_for_grading", folder / "loss_names.py", visible_while_loading=True)
+    return load_private(
+        "losslab_losses_for_grading",
+        folder / "losses.py",
+        visible_while_loading=True,
+        using={"losslab.loss_names": names},
+    )
 
 
 LIB = _library()
@@ -204,10 +202,7 @@ def _units_problem(task: Task, units: int) -> str | None:
             f"your layer has {units} units"
         )
     if task.labels in {"integer", "one-hot"} and units != task.classes:
-        return (
-            f"{task.title} has {task.classes} classes, so its output layer needs {task.classes} units, "
-            f"not {units}"
-        )
+        return f"{task.title} has {task.classes} classes, so its output layer needs {task.classes} units, not {units}"
     if task.labels == "regression" and units != 1:
         return f"{task.title} predicts one number per example: one output unit, not {units}"
     return None
@@ -249,8 +244,7 @@ def check_task(name: str, answer: Any, seeds: tuple[int, ...] = (11, 12)) -> Non
             raise
         except Exception as exc:  # noqa: BLE001 - Keras' own shape errors, on any backend
             raise GradingError(
-                f"{name}: "
-                + LIB.explain_error(exc, y=y, loss=loss).replace("the model's output", "the output layer")
+                f"{name}: " + LIB.explain_error(exc, y=y, loss=loss).replace("the model's output", "the output layer")
             ) from None
         references = _reference(task, units, y, z, spec)
         if any(_close(got, want) for want in references.values()):
@@ -308,12 +302,7 @@ def _keras_huber(y: np.ndarray, p: np.ndarray, delta: float) -> float:
 
 
 def _call(fn: Callable, what: str, *args: Any, **kwargs: Any) -> float:
-    try:
-        value = fn(*args, **kwargs)
-    except GradingError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - report the learner's error, whatever it is
-        raise GradingError(f"{what} raised {type(exc).__name__}: {str(exc)[:300]}") from None
+    value = call(what, fn, *args, **kwargs)
     floats = as_floats(value, what)
     require(
         len(floats) == 1,
@@ -360,9 +349,7 @@ def check_binary_crossentropy(fn: Callable) -> None:
                 note = " That is the sum over the entries: Keras takes the mean."
             elif _close(got, -want, 1e-4):
                 note = " The sign is flipped: the loss is minus the mean log-probability of the right label."
-            raise GradingError(
-                f"on {what} your binary_crossentropy gives {got:.6f}, Keras gives {want:.6f}.{note}"
-            )
+            raise GradingError(f"on {what} your binary_crossentropy gives {got:.6f}, Keras gives {want:.6f}.{note}")
     _inside_a_model(fn, "binary_crossentropy", "sigmoid", keras.losses.BinaryCrossentropy())
     print(
         "binary_crossentropy matches Keras on 3 unseen cases, predictions of exactly 0 and 1 included, "
@@ -377,9 +364,7 @@ def _inside_a_model(fn: Callable, name: str, activation: str | None, reference: 
 
     rng = np.random.default_rng(21)
     x = rng.normal(size=(48, 3)).astype(np.float32)
-    y = (rng.integers(0, 2, size=48) if activation == "sigmoid" else rng.normal(size=48) * 2).astype(
-        np.float32
-    )
+    y = (rng.integers(0, 2, size=48) if activation == "sigmoid" else rng.normal(size=48) * 2).astype(np.float32)
     keras.utils.set_random_seed(21)
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation=activation)])
     try:
@@ -427,8 +412,7 @@ def check_huber(fn: Callable) -> None:
     want = _keras_huber(y, p, 1.0)
     require(
         _close(default, want, 1e-4),
-        f"huber(y_true, y_pred) with the default delta gives {default:.6f}, "
-        f"Keras' Huber(delta=1.0) gives {want:.6f}",
+        f"huber(y_true, y_pred) with the default delta gives {default:.6f}, Keras' Huber(delta=1.0) gives {want:.6f}",
     )
     results = []
     for delta in (0.5, 2.5, 10.0):
@@ -441,8 +425,7 @@ def check_huber(fn: Callable) -> None:
                 + (
                     " It gives the same value as with delta=1: the function seems to ignore delta."
                     if same
-                    else " Check both branches: 0.5 * e**2 where |e| <= delta, "
-                    "delta * (|e| - 0.5 * delta) beyond."
+                    else " Check both branches: 0.5 * e**2 where |e| <= delta, delta * (|e| - 0.5 * delta) beyond."
                 )
             )
         results.append(got)
@@ -455,10 +438,7 @@ def check_huber(fn: Callable) -> None:
         f"{_keras_huber(y2, p2, 0.8):.6f}: take the mean over every entry",
     )
     _inside_a_model(fn, "huber", None, keras.losses.Huber())
-    print(
-        "huber matches Keras for delta = 1, 0.5, 2.5, 10 and 0.8 on unseen errors, "
-        "and works as a model's loss"
-    )
+    print("huber matches Keras for delta = 1, 0.5, 2.5, 10 and 0.8 on unseen errors, and works as a model's loss")
 
 
 # ------------------------------------------------------------------------------------------ trainings
@@ -527,18 +507,24 @@ def check_classifier(train_classifier: Callable, seeds: tuple[int, ...] = (1,)) 
     from losslab import data
 
     require(callable(train_classifier), "train_classifier should be a function of (x_train, y_train)")
-    for seed in seeds:
+
+    def accuracy(seed: int) -> float:
         split = data.breast_cancer(seed=seed)
         keras.utils.set_random_seed(0)
         model = train_classifier(split.x_train, split.y_train)
-        accuracy = classifier_accuracy(model, split.x_val, split.y_val)
-        require(
-            accuracy >= CLASSIFIER_ACCURACY,
-            f"on another breast-cancer split (seed {seed}) the classifier reached {accuracy:.3f} validation "
+        return classifier_accuracy(model, split.x_val, split.y_val)
+
+    require_each(
+        seeds,
+        accuracy,
+        lambda value: value >= CLASSIFIER_ACCURACY,
+        lambda seed, value: (
+            f"on another breast-cancer split (seed {seed}) the classifier reached {value:.3f} validation "
             f"accuracy; {CLASSIFIER_ACCURACY} is needed. Check the output layer and loss, and train for "
-            "enough epochs (20 epochs of batch 32 with Adam are plenty).",
-        )
-        print(f"breast-cancer split {seed}: validation accuracy {accuracy:.3f}")
+            "enough epochs (20 epochs of batch 32 with Adam are plenty)."
+        ),
+        lambda seed, value: print(f"breast-cancer split {seed}: validation accuracy {value:.3f}"),
+    )
 
 
 def regressor_mae(predict: Any, x: np.ndarray, y: np.ndarray) -> float:
@@ -565,41 +551,43 @@ def check_regressor(train_regressor: Callable, seeds: tuple[int, ...] = (1,)) ->
     from losslab import data
 
     require(callable(train_regressor), "train_regressor should be a function of (x_train, y_train)")
-    for seed in seeds:
+    guesses: dict[int, float] = {}
+
+    def mae(seed: int) -> float:
         split = data.diabetes(seed=seed)
         keras.utils.set_random_seed(0)
         predict = train_regressor(split.x_train, split.y_train)
-        mae = regressor_mae(predict, split.x_val, split.y_val)
-        guess = float(np.abs(split.y_val - split.y_train.mean()).mean())
-        require(
-            mae < REGRESSOR_MAE,
-            f"on another diabetes split (seed {seed}) the validation MAE is {mae:.1f}; it should be under "
-            f"{REGRESSOR_MAE:g} (predicting the training mean for everyone gives {guess:.1f}). Is the target "
-            "standardised (and the predictions turned back into the target's units)? Does the output layer "
-            "have no activation?",
-        )
-        print(f"diabetes split {seed}: validation MAE {mae:.1f} (predicting the mean: {guess:.1f})")
+        guesses[seed] = float(np.abs(split.y_val - split.y_train.mean()).mean())
+        return regressor_mae(predict, split.x_val, split.y_val)
+
+    require_each(
+        seeds,
+        mae,
+        lambda value: value < REGRESSOR_MAE,
+        lambda seed, value: (
+            f"on another diabetes split (seed {seed}) the validation MAE is {value:.1f}; it should be under "
+            f"{REGRESSOR_MAE:g} (predicting the training mean for everyone gives {guesses[seed]:.1f}). Is the "
+            "target standardised (and the predictions turned back into the target's units)? Does the output "
+            "layer have no activation?"
+        ),
+        lambda seed, value: print(
+            f"diabetes split {seed}: validation MAE {value:.1f} (predicting the mean: {guesses[seed]:.1f})"
+        ),
+    )
 
 
 # ------------------------------------------------------------------------------------------ concepts
 
 
-def _letter(answer: Any, name: str) -> str:
-    text = as_text(answer, name)
-    require(text in {"a", "b", "c", "d"}, f"{name} should be one of 'a', 'b', 'c', 'd', got {text!r}")
-    return text
-
-
 def check_silent_failure(answer: Any) -> None:
     """Dense(10) without activation + 'sparse_categorical_crossentropy': no error, and it learns badly."""
-    text = _letter(answer, "silent_failure")
+    text = as_choice(answer, "abcd", "silent_failure")
     require(
         text == "c",
         {
             "a": "a softmax output with the default loss is the standard, working pairing.",
             "b": "no activation with from_logits=True is a working pairing: the loss applies softmax itself.",
-            "d": "integer labels with categorical_crossentropy do not fail silently: Keras raises a shape "
-            "error.",
+            "d": "integer labels with categorical_crossentropy do not fail silently: Keras raises a shape error.",
         }.get(text, "not this one.")
         + " Which set-up gives the loss raw scores while it expects probabilities?",
     )
@@ -607,12 +595,11 @@ def check_silent_failure(answer: Any) -> None:
 
 def check_outliers(answer: Any) -> None:
     """Outliers pull an mse-trained model more than a mae-trained one (squared errors dominate)."""
-    text = _letter(answer, "outlier_effect")
+    text = as_choice(answer, "abcd", "outlier_effect")
     require(
         text == "b",
         {
-            "a": "the two losses weigh large errors very differently, so the outliers cannot affect them "
-            "equally.",
+            "a": "the two losses weigh large errors very differently, so the outliers cannot affect them equally.",
             "c": "mae grows only linearly with the error; which loss lets a few huge errors dominate?",
             "d": "neither loss ignores the outliers; compare how fast each grows with the error.",
         }.get(text, "not this one."),
@@ -621,12 +608,11 @@ def check_outliers(answer: Any) -> None:
 
 def check_regression_output(answer: Any) -> None:
     """A regression output has no activation so that it can predict any real value."""
-    text = _letter(answer, "regression_output")
+    text = as_choice(answer, "abcd", "regression_output")
     require(
         text == "d",
         {
-            "a": "Keras allows any activation on any layer; the reason is what the activation does to the "
-            "outputs.",
+            "a": "Keras allows any activation on any layer; the reason is what the activation does to the outputs.",
             "b": "mse applies no activation of its own; it compares the output with the target as it is.",
             "c": "speed is not the reason; think about which values relu or sigmoid can output.",
         }.get(text, "not this one."),

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from losslab.grading.core import GradingError, as_float, as_floats, as_text, require
+from losslab.grading.core import GradingError, as_choice, as_float, as_floats, require, require_each
 
 STEPS = 20
 RTOL = 1e-5
@@ -46,8 +46,11 @@ def least_squares(seed: int, n: int = 24, d: int = 3, scale: float = 1.0) -> Pro
     x = rng.normal(size=(n, d))
     y = x @ rng.normal(size=d) + 0.1 * rng.normal(size=n)
     start = rng.normal(size=d)
-    return Problem(f"a linear least-squares problem with {d} weights (seed {seed}, gradient scale {scale:g})",
-                   start, lambda w: scale * x.T @ (x @ w - y) / n)
+    return Problem(
+        f"a linear least-squares problem with {d} weights (seed {seed}, gradient scale {scale:g})",
+        start,
+        lambda w: scale * x.T @ (x @ w - y) / n,
+    )
 
 
 def matrix_quadratic(seed: int, shape: tuple[int, int] = (2, 3)) -> Problem:
@@ -56,8 +59,7 @@ def matrix_quadratic(seed: int, shape: tuple[int, int] = (2, 3)) -> Problem:
     a = rng.uniform(0.2, 4.0, size=shape)
     b = rng.normal(size=shape)
     start = rng.normal(size=shape)
-    return Problem(f"a quadratic in a {shape[0]}x{shape[1]} weight matrix (seed {seed})", start,
-                   lambda w: a * w + b)
+    return Problem(f"a quadratic in a {shape[0]}x{shape[1]} weight matrix (seed {seed})", start, lambda w: a * w + b)
 
 
 # ------------------------------------------------------------------------------------------ running
@@ -83,9 +85,11 @@ def keras_path(problem: Problem, optimizer: Any, steps: int = STEPS) -> list[np.
 
 
 def _unpack(result: Any, n: int, fn_name: str, names: str) -> tuple:
-    require(isinstance(result, (tuple, list)) and len(result) == n,
-            f"{fn_name} should return a tuple ({names}); got {type(result).__name__}"
-            + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""))
+    require(
+        isinstance(result, (tuple, list)) and len(result) == n,
+        f"{fn_name} should return a tuple ({names}); got {type(result).__name__}"
+        + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""),
+    )
     return tuple(result)
 
 
@@ -126,8 +130,9 @@ def _settings_text(settings: dict) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in settings.items()) or "the default settings"
 
 
-def _compare(mine: list[np.ndarray], keras_: list[np.ndarray], problem: Problem, settings: dict,
-             optimizer_name: str, hint: str) -> None:
+def _compare(
+    mine: list[np.ndarray], keras_: list[np.ndarray], problem: Problem, settings: dict, optimizer_name: str, hint: str
+) -> None:
     for step, (got, want) in enumerate(zip(mine, keras_, strict=True)):
         close = np.all(np.isfinite(got)) and np.all(np.abs(got - want) <= ATOL + RTOL * np.abs(want))
         if not close:
@@ -142,9 +147,11 @@ def _compare(mine: list[np.ndarray], keras_: list[np.ndarray], problem: Problem,
 # ------------------------------------------------------------------------------------------ SGD
 
 
-SGD_HINT = ("Keras' momentum update is velocity = momentum * velocity - learning_rate * g, then "
-            "w = w + velocity (with nesterov=True: w = w + momentum * velocity - learning_rate * g, using "
-            "the new velocity). With momentum 0 it is plain w - learning_rate * g.")
+SGD_HINT = (
+    "Keras' momentum update is velocity = momentum * velocity - learning_rate * g, then "
+    "w = w + velocity (with nesterov=True: w = w + momentum * velocity - learning_rate * g, using "
+    "the new velocity). With momentum 0 it is plain w - learning_rate * g."
+)
 
 
 def _check_sgd(fn: Callable, cases: list[tuple[Problem, dict]]) -> None:
@@ -166,8 +173,7 @@ def check_sgd_momentum(fn: Callable) -> None:
         (matrix_quadratic(14, shape=(3, 2)), {}),  # the defaults: learning_rate 0.01, no momentum
     ]
     _check_sgd(fn, cases)
-    print(f"sgd_momentum_step matches keras.optimizers.SGD over {STEPS} steps on {len(cases)} hidden "
-          "problems")
+    print(f"sgd_momentum_step matches keras.optimizers.SGD over {STEPS} steps on {len(cases)} hidden problems")
 
 
 def check_nesterov(fn: Callable) -> None:
@@ -183,10 +189,12 @@ def check_nesterov(fn: Callable) -> None:
 # ------------------------------------------------------------------------------------------ Adam
 
 
-ADAM_HINT = ("Keras' Adam: m = beta_1 * m + (1 - beta_1) * g; v = beta_2 * v + (1 - beta_2) * g**2; "
-             "alpha = learning_rate * sqrt(1 - beta_2**t) / (1 - beta_1**t); "
-             "w = w - alpha * m / (sqrt(v) + epsilon). Check the bias correction (t is 1 at the first step) "
-             "and where epsilon goes: outside the square root, added to sqrt(v) of the uncorrected v.")
+ADAM_HINT = (
+    "Keras' Adam: m = beta_1 * m + (1 - beta_1) * g; v = beta_2 * v + (1 - beta_2) * g**2; "
+    "alpha = learning_rate * sqrt(1 - beta_2**t) / (1 - beta_1**t); "
+    "w = w - alpha * m / (sqrt(v) + epsilon). Check the bias correction (t is 1 at the first step) "
+    "and where epsilon goes: outside the square root, added to sqrt(v) of the uncorrected v."
+)
 
 
 def _check_adam(fn: Callable, cases: list[tuple[Problem, dict]]) -> None:
@@ -211,8 +219,7 @@ def check_adam(fn: Callable) -> None:
     cases = [
         (least_squares(41), {"learning_rate": 0.02, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-3}),
         (matrix_quadratic(42), {"learning_rate": 0.02, "beta_1": 0.8, "beta_2": 0.99, "epsilon": 1e-7}),
-        (least_squares(43, d=5, scale=0.05), {"learning_rate": 0.01, "beta_1": 0.5, "beta_2": 0.9,
-                                               "epsilon": 0.1}),
+        (least_squares(43, d=5, scale=0.05), {"learning_rate": 0.01, "beta_1": 0.5, "beta_2": 0.9, "epsilon": 0.1}),
     ]
     _check_adam(fn, cases)
     print(f"adam_step matches keras.optimizers.Adam with other settings on {len(cases)} hidden problems")
@@ -239,24 +246,31 @@ def digits_accuracy(make_optimizer: Callable[[], Any], seed: int, epochs: int = 
 
     split = data.digits(seed=seed)
     optimizer = make_optimizer()
-    require(isinstance(optimizer, (str, keras.optimizers.Optimizer)),
-            f"make_optimizer() should return a keras optimizer (or its name), got {type(optimizer).__name__}")
+    require(
+        isinstance(optimizer, (str, keras.optimizers.Optimizer)),
+        f"make_optimizer() should return a keras optimizer (or its name), got {type(optimizer).__name__}",
+    )
     keras.utils.set_random_seed(seed)
-    model = keras.Sequential([
-        keras.Input(shape=(split.n_features,)),
-        keras.layers.Dense(64, activation="relu"),
-        keras.layers.Dense(64, activation="relu"),
-        keras.layers.Dense(split.n_classes),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(split.n_features,)),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(split.n_classes),
+        ]
+    )
     try:
-        model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                      metrics=["accuracy"])
+        model.compile(
+            optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"]
+        )
         model.fit(split.x_train, split.y_train, epochs=epochs, batch_size=BATCH_SIZE, verbose=0)
     except ValueError as exc:
         if "Unknown variable" in str(exc):
-            raise GradingError("make_optimizer() returned an optimizer that was already used for another "
-                               "model. A Keras optimizer keeps state for the weights it was built with: "
-                               "create a new one inside make_optimizer() on every call.") from None
+            raise GradingError(
+                "make_optimizer() returned an optimizer that was already used for another "
+                "model. A Keras optimizer keeps state for the weights it was built with: "
+                "create a new one inside make_optimizer() on every call."
+            ) from None
         raise GradingError(f"training with make_optimizer()'s optimizer failed: {exc}") from None
     logits = np.asarray(model.predict(split.x_val, verbose=0))
     accuracy = float(np.mean(logits.argmax(axis=1) == split.y_val))
@@ -267,25 +281,30 @@ def check_digits_choice(make_optimizer: Callable[[], Any]) -> None:
     """make_optimizer() must reach TARGET_ACCURACY in EPOCHS epochs on the digits, on two seeds."""
     require(callable(make_optimizer), "make_optimizer should be a function that returns a new optimizer")
     first, second = make_optimizer(), make_optimizer()
-    require(isinstance(first, str) or first is not second,
-            "make_optimizer() returned the same optimizer object twice. A Keras optimizer keeps state for "
-            "the weights it was built with: create a new one inside make_optimizer() on every call.")
+    require(
+        isinstance(first, str) or first is not second,
+        "make_optimizer() returned the same optimizer object twice. A Keras optimizer keeps state for "
+        "the weights it was built with: create a new one inside make_optimizer() on every call.",
+    )
     from losslab import data
 
     updates = EPOCHS * math.ceil(len(data.digits().x_train) / BATCH_SIZE)
-    results = {}
-    for seed in SEEDS:
-        accuracy = digits_accuracy(make_optimizer, seed)
-        results[seed] = accuracy
-        if not accuracy >= TARGET_ACCURACY:
-            raise GradingError(
-                f"with seed {seed}, {_describe(first)} reached {accuracy:.3f} validation accuracy after "
-                f"{EPOCHS} epochs; {TARGET_ACCURACY} is needed. In {EPOCHS} epochs there are only about "
-                f"{updates} updates: the default learning rates are too cautious, and "
-                "much larger ones diverge. Sweep the learning rate by factors of about 3."
-            )
-    print(f"{_describe(first)}: validation accuracy after {EPOCHS} epochs " +
-          ", ".join(f"{acc:.3f} (seed {seed})" for seed, acc in results.items()))
+    accuracies = require_each(
+        SEEDS,
+        lambda seed: digits_accuracy(make_optimizer, seed),
+        lambda accuracy: accuracy >= TARGET_ACCURACY,
+        lambda seed, accuracy: (
+            f"with seed {seed}, {_describe(first)} reached {accuracy:.3f} validation accuracy after "
+            f"{EPOCHS} epochs; {TARGET_ACCURACY} is needed. In {EPOCHS} epochs there are only about "
+            f"{updates} updates: the default learning rates are too cautious, and "
+            "much larger ones diverge. Sweep the learning rate by factors of about 3."
+        ),
+    )
+    results = dict(zip(SEEDS, accuracies, strict=True))
+    print(
+        f"{_describe(first)}: validation accuracy after {EPOCHS} epochs "
+        + ", ".join(f"{acc:.3f} (seed {seed})" for seed, acc in results.items())
+    )
 
 
 # ------------------------------------------------------------------------------------------ concepts
@@ -295,37 +314,44 @@ def check_stable_learning_rate(answer: Any) -> None:
     """Gradient descent on f(w) = 5 w^2: curvature f'' = 10, so it converges for learning rates below 2/10."""
     value = as_float(answer, "largest_stable_learning_rate")
     if math.isclose(value, 0.4, rel_tol=1e-3):
-        raise GradingError("0.4 is 2 divided by the coefficient 5. The limit is 2 / curvature, and the "
-                           "curvature of 5 w^2 is its second derivative.")
-    require(math.isclose(value, 0.2, rel_tol=1e-3),
-            f"largest_stable_learning_rate is {value:g}. Write one step of gradient descent on f(w) = 5 w^2 "
-            "as w <- (1 - learning_rate * c) w: for which learning rates is |1 - learning_rate * c| < 1?")
-
-
-def _letter(answer: Any, what: str) -> str:
-    text = as_text(answer, what)
-    require(text in {"a", "b", "c", "d"}, f"{what} should be one of 'a', 'b', 'c', 'd', got {text!r}")
-    return text
+        raise GradingError(
+            "0.4 is 2 divided by the coefficient 5. The limit is 2 / curvature, and the "
+            "curvature of 5 w^2 is its second derivative."
+        )
+    require(
+        math.isclose(value, 0.2, rel_tol=1e-3),
+        f"largest_stable_learning_rate is {value:g}. Write one step of gradient descent on f(w) = 5 w^2 "
+        "as w <- (1 - learning_rate * c) w: for which learning rates is |1 - learning_rate * c| < 1?",
+    )
 
 
 def check_divergence_diagnosis(answer: Any) -> None:
     """Adam at learning rate 1: a loss of 200+ in epoch 1, then stuck near ln 10: lower the rate ('b')."""
-    text = _letter(answer, "divergence_diagnosis")
-    require(text == "b", "not this one. A first-epoch loss of 226, far above ln 10 = 2.3, followed by a flat "
-                         "loss at ln 10 means the steps were far too large: the weights were thrown so far "
-                         "that the network now predicts the same thing for every image.")
+    text = as_choice(answer, "abcd", "divergence_diagnosis")
+    require(
+        text == "b",
+        "not this one. A first-epoch loss of 226, far above ln 10 = 2.3, followed by a flat "
+        "loss at ln 10 means the steps were far too large: the weights were thrown so far "
+        "that the network now predicts the same thing for every image.",
+    )
 
 
 def check_weight_decay(answer: Any) -> None:
     """keras.optimizers.Adam(weight_decay=...) shrinks weights directly, outside Adam's scaling ('c')."""
-    text = _letter(answer, "weight_decay_answer")
-    require(text == "c", "not this one. In Keras 3 every optimizer applies weight_decay itself: before each "
-                         "update it sets w <- w - learning_rate * weight_decay * w. That never passes "
-                         "through the gradient, so Adam's division by sqrt(v) does not touch it.")
+    text = as_choice(answer, "abcd", "weight_decay_answer")
+    require(
+        text == "c",
+        "not this one. In Keras 3 every optimizer applies weight_decay itself: before each "
+        "update it sets w <- w - learning_rate * weight_decay * w. That never passes "
+        "through the gradient, so Adam's division by sqrt(v) does not touch it.",
+    )
 
 
 def check_tune_first(answer: Any) -> None:
     """With a handful of trials, tune only the learning rate ('a')."""
-    text = _letter(answer, "tune_first")
-    require(text == "a", "not this one. With fewer than about 10 trials, spend them all on the learning "
-                         "rate; betas and epsilon matter less and need more trials to tune well.")
+    text = as_choice(answer, "abcd", "tune_first")
+    require(
+        text == "a",
+        "not this one. With fewer than about 10 trials, spend them all on the learning "
+        "rate; betas and epsilon matter less and need more trials to tune well.",
+    )

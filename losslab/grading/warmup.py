@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from losslab.grading.core import GradingError, as_float, as_text, require
+from losslab.grading.core import GradingError, as_choice, as_float, require
 
 EPOCHS = 60
 TARGET_ACCURACY = 0.9
@@ -21,9 +21,11 @@ def check_expected_initial_loss(fn: Callable[[int], Any]) -> None:
     require(callable(fn), "expected_initial_loss should be a function of the number of classes")
     for k in (2, 3, 7, 10, 1000):
         got = as_float(fn(k), f"expected_initial_loss({k})")
-        require(math.isclose(got, math.log(k), rel_tol=1e-4),
-                f"expected_initial_loss({k}) returned {got:.4f}; a uniform guess over {k} classes gives "
-                f"-ln(1/{k}) = {math.log(k):.4f}")
+        require(
+            math.isclose(got, math.log(k), rel_tol=1e-4),
+            f"expected_initial_loss({k}) returned {got:.4f}; a uniform guess over {k} classes gives "
+            f"-ln(1/{k}) = {math.log(k):.4f}",
+        )
 
 
 def _build(build_model: Callable, n_features: int, n_classes: int):
@@ -32,8 +34,10 @@ def _build(build_model: Callable, n_features: int, n_classes: int):
     keras.utils.set_random_seed(0)
     model = build_model(n_features, n_classes)
     require(isinstance(model, keras.Model), f"build_model should return a keras Model, got {type(model).__name__}")
-    require(getattr(model, "optimizer", None) is not None and model.compiled,
-            "build_model should return a compiled model: call model.compile(optimizer=..., loss=...) inside it")
+    require(
+        getattr(model, "optimizer", None) is not None and model.compiled,
+        "build_model should return a compiled model: call model.compile(optimizer=..., loss=...) inside it",
+    )
     return model
 
 
@@ -46,14 +50,17 @@ def check_model_shape(build_model: Callable) -> None:
     split = data.iris()
     model = _build(build_model, split.n_features, split.n_classes)
     out = np.asarray(model.predict(split.x_val[:5], verbose=0))
-    require(out.shape == (5, split.n_classes),
-            f"for 5 flowers the model should output shape (5, {split.n_classes}), one score per class; "
-            f"got {out.shape}")
+    require(
+        out.shape == (5, split.n_classes),
+        f"for 5 flowers the model should output shape (5, {split.n_classes}), one score per class; got {out.shape}",
+    )
     first = float(model.evaluate(split.x_train, split.y_train, verbose=0, return_dict=True)["loss"])
     expected = math.log(split.n_classes)
-    require(math.isfinite(first) and first < 1.5 * expected,
-            f"the untrained model's loss is {first:.3f}, but a fresh classifier over {split.n_classes} classes "
-            f"should start near ln {split.n_classes} = {expected:.3f}. Check the output layer and the loss.")
+    require(
+        math.isfinite(first) and first < 1.5 * expected,
+        f"the untrained model's loss is {first:.3f}, but a fresh classifier over {split.n_classes} classes "
+        f"should start near ln {split.n_classes} = {expected:.3f}. Check the output layer and the loss.",
+    )
     print(f"untrained loss {first:.3f} (ln {split.n_classes} = {expected:.3f})")
 
 
@@ -80,7 +87,9 @@ def check_trains(build_model: Callable) -> None:
 
 def check_diagnosis(answer: Any) -> None:
     """A first loss of 9.7 on 3 classes points to unscaled inputs (choice 'a')."""
-    text = as_text(answer, "first_loss_diagnosis")
-    require(text in {"a", "b", "c", "d"}, f"first_loss_diagnosis should be one of 'a', 'b', 'c', 'd', got {text!r}")
-    require(text == "a", "not this one: compare 9.7 with ln 3 = 1.10. Which of the four changes the *first* loss, "
-                         "before any training step?")
+    text = as_choice(answer, "abcd", "first_loss_diagnosis")
+    require(
+        text == "a",
+        "not this one: compare 9.7 with ln 3 = 1.10. Which of the four changes the *first* loss, "
+        "before any training step?",
+    )

@@ -1,6 +1,6 @@
 """The browser suite's fixtures: one JupyterLab server and one Chromium per session, a fresh tab per test.
 
-The server serves a temporary copy of course/ (losslab.labserver), so autosave and Validate's save never touch
+The server serves a temporary copy of course/ (tests/tools/labserver.py), so autosave and Validate's save never touch
 the committed notebooks. Without /usr/bin/chromium (or playwright) the tests skip with the reason, but in CI
 (LOSSLAB_REQUIRE_BROWSER=1, set by .ci/run), where a missing browser fails them. When a test fails, every open
 tab is saved as a screenshot and the server's log is copied, both into tests/artifacts/screenshots/.
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from losslab.labserver import LabServer, NotebookPage, chromium_missing, launch_chromium
 from tests.support import ARTIFACTS, REPO
+from tests.tools.labserver import LabServer, NotebookPage, chromium_missing, launch_chromium
 
 SCREENSHOTS = ARTIFACTS / "screenshots"
 # Assertions on the page retry for this long: widgets render slowly on a loaded 2-core machine.

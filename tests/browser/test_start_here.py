@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from losslab import notebooks, quiz
-from losslab.labserver import START_NOTEBOOK, LabServer, NotebookPage
+from tests.tools.labserver import START_NOTEBOOK, LabServer, NotebookPage
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 

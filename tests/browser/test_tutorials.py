@@ -18,8 +18,8 @@ import pytest
 from playwright.sync_api import expect
 
 from losslab import notebooks
-from losslab.labserver import NotebookPage
 from tests.support import COURSE, REPO
+from tests.tools.labserver import NotebookPage
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 

@@ -4,7 +4,7 @@ No notebook server is needed. Each device runs in its own subprocess: the GPU ru
 when it found a GPU, a second run hides every GPU (``CUDA_VISIBLE_DEVICES=""``, and ``JAX_PLATFORMS=cpu`` for
 JAX) to time the CPU.
 Every workload is compiled by one warm-up epoch first, then timed over its real epochs. Works with any Keras
-backend: ``KERAS_BACKEND=jax python -m losslab.gpu_bench``.
+backend: ``KERAS_BACKEND=jax python -m tests.tools.gpu_bench``.
 """
 
 from __future__ import annotations
@@ -16,15 +16,28 @@ import sys
 import time
 from dataclasses import dataclass
 
-# Workloads taken from the chapters (CURRICULUM.md): name -> (hidden layers, activation, optimizer, lr, batch, epochs)
+# Workloads taken from the chapters (docs/curriculum.md):
+# name -> (hidden layers, activation, optimizer, lr, batch, epochs)
 WORKLOADS: dict[str, tuple[tuple[int, ...], str, str, float, int, int]] = {
     "digits MLP 64-64, Adam, batch 32, 20 epochs (chapters 1-2)": ((64, 64), "relu", "adam", 1e-3, 32, 20),
     "digits MLP, SGD sweep of 6 learning rates, 20 epochs each (chapter 3)": ((64, 64), "relu", "sweep", 0, 32, 20),
     "digits MLP, batch 8, 20 epochs (chapter 4, batch size)": ((64, 64), "relu", "sgd", 0.05, 8, 20),
-    "deep sigmoid net 10 x 64, 20 epochs (chapter 4, vanishing gradients)": ((64,) * 10, "sigmoid", "sgd", 0.01,
-                                                                             32, 20),
-    "wide MLP 1024-1024, Adam, batch 256, 20 epochs (where a GPU starts to pay)": ((1024, 1024), "relu", "adam",
-                                                                                 1e-3, 256, 20),
+    "deep sigmoid net 10 x 64, 20 epochs (chapter 4, vanishing gradients)": (
+        (64,) * 10,
+        "sigmoid",
+        "sgd",
+        0.01,
+        32,
+        20,
+    ),
+    "wide MLP 1024-1024, Adam, batch 256, 20 epochs (where a GPU starts to pay)": (
+        (1024, 1024),
+        "relu",
+        "adam",
+        1e-3,
+        256,
+        20,
+    ),
 }
 SWEEP = (1e-4, 1e-3, 1e-2, 0.1, 1.0, 3.0)
 
@@ -67,24 +80,27 @@ def child() -> None:
         else:
             loss = _train(hidden, activation, optimizer, lr, batch, epochs, split)
         timings.append(Timing(name, time.perf_counter() - started, loss).__dict__)
-    print(json.dumps({"device": environment.training_device(), "backend": environment.backend(),
-                      "timings": timings}))
+    print(json.dumps({"device": environment.training_device(), "backend": environment.backend(), "timings": timings}))
 
 
 def _run(hide_gpu: bool) -> dict:
     env = dict(os.environ)
     if hide_gpu:
         env.update(CUDA_VISIBLE_DEVICES="", JAX_PLATFORMS="cpu")
-    done = subprocess.run([sys.executable, "-m", "losslab.gpu_bench", "--child"], env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.tools.gpu_bench", "--child"], env=env, capture_output=True, text=True
+    )
     if done.returncode != 0:
         raise RuntimeError(f"benchmark child failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> int:
-    print(f"Loss Lab GPU bench, {time.strftime('%Y-%m-%d %H:%M')}, KERAS_BACKEND="
-          f"{os.environ.get('KERAS_BACKEND', 'tensorflow')}", flush=True)
+    print(
+        f"Loss Lab GPU bench, {time.strftime('%Y-%m-%d %H:%M')}, KERAS_BACKEND="
+        f"{os.environ.get('KERAS_BACKEND', 'tensorflow')}",
+        flush=True,
+    )
     default = _run(hide_gpu=False)
     has_gpu = not default["device"].startswith("CPU")
     cpu = _run(hide_gpu=True) if has_gpu else default

@@ -32,10 +32,17 @@ from typing import Any
 
 import psutil
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("LOSSLAB_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
 START_NOTEBOOK = "course/00_start_here.ipynb"
 
 # JupyterLab user settings for a test server: no news or update checks (they would reach the internet and
@@ -59,6 +66,20 @@ def grader_cell_timeout() -> int | None:
         return None
     match = re.search(r"^c\.Execute\.timeout\s*=\s*(\d+)\s*$", text, re.M)
     return int(match.group(1)) if match else None
+
+
+def write_validate_config(config_dir: Path, cell_timeout: int | None) -> bool:
+    """Give Validate the grader's per-cell limit: nbgrader_config.py in the Jupyter config path, as on Binder.
+
+    Writes nothing (and returns False) when the course sets no limit; the server's start-up timeout is a
+    separate setting that this never touches.
+    """
+    if not cell_timeout:
+        return False
+    (config_dir / "nbgrader_config.py").write_text(
+        f"c = get_config()  # noqa: F821\nc.Execute.timeout = {cell_timeout}\n", encoding="utf-8"
+    )
+    return True
 
 
 def free_port() -> int:
@@ -101,8 +122,14 @@ class LabServer:
     _owns_home: bool = True
 
     @classmethod
-    def start(cls, home: Path | None = None, *, extra_env: dict[str, str] | None = None,
-              settings: dict[str, dict[str, Any]] | None = None, timeout: float = 90) -> LabServer:
+    def start(
+        cls,
+        home: Path | None = None,
+        *,
+        extra_env: dict[str, str] | None = None,
+        settings: dict[str, dict[str, Any]] | None = None,
+        timeout: float = 90,
+    ) -> LabServer:
         """Copy the course into a temporary folder and serve it; returns once the server answers."""
         owns = home is None
         home = Path(tempfile.mkdtemp(prefix="losslab-lab-")) if home is None else Path(home)
@@ -112,36 +139,51 @@ class LabServer:
         for sub in ("config", "runtime", "settings", "workspaces", "ipython"):
             (home / sub).mkdir(exist_ok=True)
         write_settings(home / "settings", TEST_SETTINGS if settings is None else settings)
-        timeout = grader_cell_timeout()
-        if timeout:  # Validate reads nbgrader_config.py from the Jupyter config path, as on Binder
-            (home / "config" / "nbgrader_config.py").write_text(
-                f"c = get_config()  # noqa: F821\nc.Execute.timeout = {timeout}\n", encoding="utf-8")
+        write_validate_config(home / "config", grader_cell_timeout())
         port, token = free_port(), secrets.token_hex(16)
         env = dict(os.environ)
-        env.update({
-            # JupyterLab's own files in the temporary folder (installed extensions are found via sys.prefix)
-            "JUPYTER_CONFIG_DIR": str(home / "config"),
-            "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-            "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
-            "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
-            "IPYTHONDIR": str(home / "ipython"),
-            "LOSSLAB_PROGRESS": str(home / "progress.json"),
-            # kernels import this checkout's losslab, wherever the served copy lives
-            "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p),
-            "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"),
-            "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "0"),
-            "PYTHONUNBUFFERED": "1",
-        })
+        env.update(
+            {
+                # JupyterLab's own files in the temporary folder (installed extensions are found via sys.prefix)
+                "JUPYTER_CONFIG_DIR": str(home / "config"),
+                "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+                "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
+                "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
+                "IPYTHONDIR": str(home / "ipython"),
+                "LOSSLAB_PROGRESS": str(home / "progress.json"),
+                # kernels import this checkout's losslab, wherever the served copy lives
+                "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p),
+                "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"),
+                "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "0"),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         env.update(extra_env or {})
-        cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-               f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-               f"--ServerApp.root_dir={root}", f"--LabApp.default_url=/lab/tree/{START_NOTEBOOK}"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            f"--LabApp.default_url=/lab/tree/{START_NOTEBOOK}",
+        ]
         if os.geteuid() == 0:
             cmd.append("--allow-root")
         log_path = home / "jupyter-server.log"
         with open(log_path, "wb") as log:
-            process = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL, start_new_session=True)
+            process = subprocess.Popen(
+                cmd,
+                cwd=root,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         lab = cls(root, home, port, token, process, log_path, env, owns)
         try:
             lab._wait_ready(timeout)
@@ -246,8 +288,12 @@ class LabServer:
 def launch_chromium(playwright: Any, user_data_dir: Path, headless: bool = True) -> Any:
     """A persistent Chromium context (fresh profile in ``user_data_dir``) from Debian's /usr/bin/chromium."""
     return playwright.chromium.launch_persistent_context(
-        str(user_data_dir), executable_path=str(CHROMIUM), headless=headless, args=CHROMIUM_ARGS,
-        viewport={"width": 1400, "height": 1000}, accept_downloads=False,
+        str(user_data_dir),
+        executable_path=str(CHROMIUM),
+        headless=headless,
+        args=CHROMIUM_ARGS,
+        viewport={"width": 1400, "height": 1000},
+        accept_downloads=False,
     )
 
 
@@ -287,8 +333,9 @@ class NotebookPage:
         self.panel = page.locator(_PANEL)
 
     @classmethod
-    def open(cls, page: Any, lab: LabServer, path: str, workspace: str | None = None,
-             timeout_ms: int = 90_000) -> NotebookPage:
+    def open(
+        cls, page: Any, lab: LabServer, path: str, workspace: str | None = None, timeout_ms: int = 90_000
+    ) -> NotebookPage:
         """Open ``path`` (relative to the served root) in a fresh workspace and wait for its kernel."""
         prefix = f"lab/workspaces/{workspace}/" if workspace else "lab/"
         page.goto(lab.url(f"{prefix}tree/{path}"))
@@ -316,8 +363,11 @@ class NotebookPage:
         def connected() -> bool:
             for session in self.lab.api("sessions"):
                 kernel = session.get("kernel") or {}
-                if session.get("path") == path and kernel.get("execution_state") == "idle" \
-                        and kernel.get("connections", 0) > 0:
+                if (
+                    session.get("path") == path
+                    and kernel.get("execution_state") == "idle"
+                    and kernel.get("connections", 0) > 0
+                ):
                     return True
             return False
 
@@ -339,8 +389,7 @@ class NotebookPage:
             else:
                 since = None
             if time.monotonic() > deadline:
-                raise TimeoutError(f"timed out after {timeout_ms / 1000:.0f} s waiting for {what}; "
-                                   f"last state {state}")
+                raise TimeoutError(f"timed out after {timeout_ms / 1000:.0f} s waiting for {what}; last state {state}")
             self.page.wait_for_timeout(200)
 
     def command(self, menu: str, command: str) -> None:
@@ -356,15 +405,19 @@ class NotebookPage:
             return None
         # The run has started once a prompt shows [*] or an execution count changed.
         try:
-            self._wait(lambda s: s["running"] > 0 or s["counted"] != before or s["status"] == "busy", 15_000,
-                       "Run All to start")
+            self._wait(
+                lambda s: s["running"] > 0 or s["counted"] != before or s["status"] == "busy",
+                15_000,
+                "Run All to start",
+            )
         except TimeoutError:
             pass  # a notebook so quick that it finished between two looks
         return self.wait_idle(timeout_ms)
 
     def wait_idle(self, timeout_ms: int = 180_000) -> dict[str, Any]:
-        return self._wait(lambda s: s["running"] == 0 and s["status"] == "idle", timeout_ms,
-                          "every cell to finish", settle_s=0.6)
+        return self._wait(
+            lambda s: s["running"] == 0 and s["status"] == "idle", timeout_ms, "every cell to finish", settle_s=0.6
+        )
 
     def run_code_cell(self, index: int, timeout_ms: int = 180_000) -> str:
         """Select the ``index``-th code cell, press Shift+Enter, wait until it ran; returns its prompt."""
@@ -402,9 +455,11 @@ class NotebookPage:
         """Every image in the notebook's outputs: its decoded size and a short fingerprint of its data."""
         return self.panel.locator(".jp-OutputArea-output img").evaluate_all(
             "imgs => imgs.map(i => ({w: i.naturalWidth, h: i.naturalHeight, complete: i.complete,"
-            " src: i.src.length + ':' + i.src.slice(-64)}))")
+            " src: i.src.length + ':' + i.src.slice(-64)}))"
+        )
 
     def error_outputs(self) -> list[str]:
         """The text of every error or stderr output shown in the notebook."""
         return self.panel.locator(
-            ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").all_inner_texts()
+            ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+        ).all_inner_texts()

@@ -1,0 +1,69 @@
+"""The clinic's building blocks: the course's MLP, its default loss, a normalising layer and a flat loss."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+from keras import ops
+
+
+def mlp(
+    n_inputs: int,
+    n_outputs: int,
+    hidden: tuple[int, ...] = (64, 64),
+    *,
+    activation: str = "relu",
+    init: Any = "glorot_uniform",
+    output_activation: str | None = None,
+    dropout: float = 0.0,
+    l2: float = 0.0,
+    batchnorm: bool = False,
+) -> keras.Sequential:
+    """A plain MLP: Dense layers (optionally with BatchNorm, Dropout and L2), then `n_outputs` units."""
+    regularizer = keras.regularizers.L2(l2) if l2 else None
+    layers: list[keras.layers.Layer] = [keras.Input(shape=(n_inputs,))]
+    for units in hidden:
+        layers.append(keras.layers.Dense(units, kernel_initializer=init, kernel_regularizer=regularizer))
+        if batchnorm:
+            layers.append(keras.layers.BatchNormalization())
+        layers.append(keras.layers.Activation(activation))
+        if dropout:
+            layers.append(keras.layers.Dropout(dropout))
+    layers.append(keras.layers.Dense(n_outputs, activation=output_activation, kernel_initializer=init))
+    return keras.Sequential(layers)
+
+
+def logits_loss() -> keras.losses.Loss:
+    """The course's default for integer labels and a linear output layer."""
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+
+@keras.saving.register_keras_serializable(package="losslab")
+class InputNorm(keras.layers.Layer):
+    """Normalises inputs with BatchNormalization; ``always_inference=True`` plants the training-flag bug."""
+
+    def __init__(self, always_inference: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.always_inference = always_inference
+        self.norm = keras.layers.BatchNormalization(momentum=0.9)  # running averages settle in ~30 steps
+
+    def call(self, x, training=None):  # noqa: ANN001
+        if self.always_inference:
+            return self.norm(x, training=False)  # the bug: BatchNorm never sees training=True
+        return self.norm(x, training=training)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "always_inference": self.always_inference}
+
+
+def error_rate(y_true, y_pred):  # noqa: ANN001
+    """The fraction of misclassified examples: what we care about, so why not minimise it directly?
+    Because ``sign`` is flat: its gradient is 0 everywhere, so the weights never move and the loss is a
+    constant. (A loss that caps or rounds every example behaves the same way.)"""
+    true_score = ops.take_along_axis(y_pred, ops.reshape(ops.cast(y_true, "int32"), (-1, 1)), axis=1)[:, 0]
+    wrong = ops.sign(ops.max(y_pred, axis=1) - true_score)  # 1 when another class scores higher, else 0
+    return ops.mean(wrong)
+
+
+# ------------------------------------------------------------------------------------------ setups

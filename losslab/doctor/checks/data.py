@@ -1,0 +1,208 @@
+"""Checks of the data: input and target scale, class balance, duplicates, leaks and sorted splits."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+
+from losslab.doctor.context import Context
+from losslab.doctor.expect import prior
+from losslab.doctor.model import fmt
+from losslab.doctor.registry import CheckId, Kind, check
+from losslab.doctor.report import RANK
+
+
+def first_weights_input(ctx: Context, x: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """What the first layer with weights sees: the inputs after any leading layers (e.g. normalisation)."""
+    layers = getattr(ctx.model, "layers", None)
+    if not isinstance(ctx.model, keras.Sequential) or not layers:
+        return x, []
+    h, before = x, []
+    for layer in layers:
+        if getattr(layer, "kernel", None) is not None:
+            break
+        h = layer(h, training=True)
+        before.append(layer.name)
+    return np.asarray(keras.ops.convert_to_numpy(h), dtype=np.float64), before
+
+
+@check(CheckId.INPUT_SCALE, Kind.STATIC, provides=("input_rms_max",))
+def input_scale(ctx: Context) -> None:
+    """The size of what the first weights see (after any leading normalisation layer)."""
+    x = ctx.x.reshape(len(ctx.x), -1).astype(np.float64)
+    sample = x[ctx.sample]
+    seen, before = first_weights_input(ctx, ctx.x[ctx.sample])
+    seen = seen.reshape(len(seen), -1)
+    rms = np.sqrt((seen**2).mean(axis=0))
+    live = rms[rms > 1e-8]
+    raw_rms = np.sqrt((sample**2).mean(axis=0))
+    worst = int(np.argmax(rms))
+    ctx.facts.input_rms_max = float(rms.max()) if rms.size else 0.0
+    lo, hi = float(sample.min()), float(sample.max())
+    through = f" after {', '.join(before)}" if before else ""
+    if before and raw_rms.max() > 3 and rms.max() <= 3:
+        ctx.add(
+            "ok",
+            f"raw features reach {fmt(hi)}, but the model normalises them first "
+            f"({', '.join(before)}): the first weights see values of size {fmt(float(rms.max()))} at most",
+        )
+        return
+    if rms.size and rms.max() > 10:
+        ctx.add(
+            "problem",
+            f"features range from {fmt(lo)} to {fmt(hi)}{through}; feature "
+            f"{worst} has root-mean-square {fmt(float(rms[worst]))} (standardized features have 1)",
+            "standardize: subtract the training mean and divide by the training standard deviation "
+            "(StandardScaler fitted on the training split)",
+            "unscaled_inputs",
+            rms_max=float(rms.max()),
+        )
+    elif rms.size and (rms.max() > 3 or (live.size and live.max() / live.min() > 100)):
+        ctx.add(
+            "warning",
+            f"features{through} have root-mean-square from {fmt(float(live.min()))}"
+            f" to {fmt(float(live.max()))}: not on one scale",
+            "standardize the features",
+            "unscaled_inputs",
+            rms_max=float(rms.max()),
+        )
+    else:
+        ctx.add(
+            "ok",
+            f"features{through} have root-mean-square at most {fmt(float(rms.max()))} (standardized or similar)",
+        )
+
+
+@check(CheckId.TARGET_SCALE, Kind.STATIC)
+def target_scale(ctx: Context) -> None:
+    """A regression target far from mean 0, standard deviation 1."""
+    if ctx.loss.kind != "regression":
+        return
+    y = ctx.y.astype(np.float64)
+    mean, std = float(y.mean()), float(y.std())
+    if std > 0 and (abs(mean) / std > 2 or std > 10 or std < 0.01):
+        ctx.add(
+            "warning",
+            f"the target has mean {fmt(mean)} and standard deviation {fmt(std)}: "
+            "an untrained model predicts about 0, so the first losses and gradients are huge",
+            "standardize the target (and undo it for predictions), or initialise the output bias to the target mean",
+            "target_scale",
+            mean=mean,
+            std=std,
+        )
+    else:
+        ctx.add("ok", f"target mean {fmt(mean)}, standard deviation {fmt(std)}")
+
+
+@check(CheckId.CLASS_PRIOR, Kind.STATIC, needs=(CheckId.LABELS_VS_LOSS,))
+def class_prior(ctx: Context) -> None:
+    """A rare class, and whether the output bias or class_weight handles it."""
+    if not ctx.classification or ctx.fatal:
+        return
+    shares = prior(ctx)
+    k = len(shares)
+    rare = int(np.argmin(shares))
+    share = float(shares[rare])
+    ratio = float(shares.max() / max(share, 1e-12))
+    if share == 0:
+        ctx.add(
+            "warning",
+            f"class {rare} never occurs in the training labels",
+            "check the labels, or reduce the number of output units",
+        )
+        return
+    if ratio < 10 and share >= 0.05:
+        ctx.add("ok", f"class shares from {share:.1%} to {float(shares.max()):.1%}")
+        return
+    predicted = ctx.probabilities(ctx.pred0).mean(axis=0)
+    start = float(predicted[rare])
+    handled = []
+    if ctx.class_weight:
+        handled.append(f"class_weight {ctx.class_weight}")
+    if 0.5 <= start / share <= 2:
+        handled.append(f"the untrained model already predicts {start:.1%} for it (output bias set)")
+    evidence = (
+        f"class {rare} is {share:.1%} of the training labels ({int(round(share * len(ctx.y)))} of "
+        f"{len(ctx.y)}); always predicting the majority already scores accuracy {float(shares.max()):.1%}"
+    )
+    if handled:
+        ctx.add(
+            "info",
+            evidence + "; handled: " + "; ".join(handled) + ". Judge the model by recall and PR-AUC, not accuracy.",
+        )
+        return
+    bias = math.log(share / (1 - share)) if k == 2 else None
+    fix = (
+        "initialise the output bias to log(pos/neg)"
+        + (f" = {bias:.2f}" if bias is not None else "")
+        + ", pass class_weight to fit, and report recall and PR-AUC instead of accuracy"
+    )
+    ctx.add(
+        "warning",
+        evidence + f"; the untrained model predicts {start:.1%} on average",
+        fix,
+        "class_imbalance",
+        share=share,
+    )
+
+
+@check(CheckId.DATA_HYGIENE, Kind.STATIC)
+def data_hygiene(ctx: Context) -> None:
+    """Duplicate rows, training/validation overlap, and labels sorted before a split."""
+
+    def rows(a: np.ndarray) -> np.ndarray:
+        a = np.ascontiguousarray(a.reshape(len(a), -1))
+        return a.view(np.dtype((np.void, a.dtype.itemsize * a.shape[1]))).reshape(-1)
+
+    notes, worst, cause = [], "ok", None
+    train_rows = rows(ctx.x)
+    unique = len(np.unique(train_rows))
+    dup = 1 - unique / len(train_rows)
+    if dup > 0.05:
+        notes.append(f"{dup:.0%} of the training rows are exact duplicates")
+        worst, cause = "warning", "data_leak"
+    if ctx.x_val is not None:
+        overlap = float(np.isin(rows(ctx.x_val), train_rows).mean())
+        if overlap > 0.02:
+            notes.append(
+                f"{overlap:.0%} of the validation rows also appear in the training data: the "
+                "validation score is optimistic"
+            )
+            worst, cause = "warning", "data_leak"
+    labels = ctx.labels(ctx.all_labels)
+    if labels is not None and len(labels) > 20:
+        changes = float(np.mean(labels[1:] != labels[:-1]))
+        shares = prior(ctx)
+        expected = 1 - float((shares**2).sum())
+        if changes < 0.5 * expected:
+            if ctx.validation_split:
+                cut = int(len(labels) * (1 - ctx.validation_split))
+                classes = sorted(set(labels[cut:].tolist()))
+                notes.append(
+                    f"the labels are sorted (only {changes:.1%} of neighbours differ, {expected:.0%} "
+                    f"if shuffled) and validation_split={ctx.validation_split} takes the last rows: the "
+                    f"validation data holds only classes {classes}"
+                )
+                worst, cause = "problem", "unshuffled_split"
+            elif not ctx.shuffle:
+                notes.append("the labels are sorted and shuffle=False: every batch holds one class")
+                worst, cause = "warning", "unshuffled_split"
+            else:
+                notes.append("the labels are sorted; fit shuffles the training batches, but shuffle before any split")
+                worst = max(worst, "info", key=RANK.__getitem__)
+    if not notes:
+        ctx.add(
+            "ok",
+            f"{len(train_rows)} training rows, {dup:.1%} duplicates"
+            + ("" if ctx.x_val is None else ", no training/validation overlap")
+            + ("" if labels is None else ", labels in no particular order"),
+        )
+        return
+    fix = {
+        "unshuffled_split": "shuffle the rows once before splitting (or split with "
+        "sklearn.model_selection.train_test_split(..., stratify=y))",
+        "data_leak": "remove duplicates and make sure no example is in both splits",
+    }.get(cause, "")
+    ctx.add(worst, "; ".join(notes), fix, cause)

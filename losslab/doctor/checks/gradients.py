@@ -1,0 +1,218 @@
+"""Checks at the start of training: the initial loss, the gradients, the size of one update."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import keras
+import numpy as np
+
+from losslab.doctor.backend import gradients
+from losslab.doctor.context import Context
+from losslab.doctor.expect import baseline_loss, uniform_loss
+from losslab.doctor.model import constant_lr, fmt, is_kernel, short
+from losslab.doctor.registry import CheckId, Kind, check
+
+
+@check(
+    CheckId.INITIAL_LOSS,
+    Kind.MEASURED,
+    needs=(CheckId.LABELS_VS_LOSS, CheckId.ACTIVATION_VS_LOSS, CheckId.INPUT_SCALE),
+    provides=("initial_loss",),
+)
+def initial_loss(ctx: Context) -> None:
+    """The untrained loss against ln K (or the target's scale) and the best input-free guess."""
+    xs, ys = ctx.x[ctx.sample], ctx.y[ctx.sample]
+    measured = ctx.data_loss(xs, ys)
+    ctx.facts.initial_loss = measured
+    expected, how = uniform_loss(ctx)
+    baseline = baseline_loss(ctx)
+    iterations = int(keras.ops.convert_to_numpy(ctx.model.optimizer.iterations)) if ctx.model.optimizer else 0
+    if not math.isfinite(measured):
+        ctx.add(
+            "problem",
+            f"the untrained loss is {measured}",
+            "look for NaN/inf in the inputs and a loss that takes the log of 0",
+            "bad_initialization",
+        )
+        return
+    if expected is None:
+        ctx.add("info", f"initial loss {fmt(measured)} (no expected value for {ctx.loss.name})")
+        return
+    if any(f.check == CheckId.LABELS_VS_LOSS and f.alarming for f in ctx.findings):
+        ctx.add(
+            "info",
+            f"initial loss {fmt(measured)}; no expectation holds while the labels do not fit the loss",
+        )
+        return
+    base = f"initial loss {fmt(measured)}, expected about {fmt(expected)} ({how})"
+    if baseline is not None and measured < 0.5 * baseline and baseline > 1e-6:
+        steps = f"; its optimizer has already taken {iterations} steps" if iterations else ""
+        ctx.add(
+            "warning",
+            f"{base}: far below even the best input-free guess "
+            f"({fmt(baseline)}), so the model has already been trained{steps}",
+            "build (and compile) a fresh model for every experiment; otherwise each one continues the last",
+            "reused_model",
+            measured=measured,
+            expected=expected,
+        )
+        return
+    margin = 0.5 if ctx.classification else 0.0  # nats: a random init easily starts 0.3 above ln 2
+    if measured > 1.5 * expected and measured - expected > margin:
+        unscaled = (ctx.facts.input_rms_max or 0) > 3
+        mismatch = any(f.cause == "activation_loss_mismatch" for f in ctx.findings)
+        cause = "unscaled_inputs" if unscaled else None if mismatch else "bad_initialization"
+        why = (
+            "the inputs are not scaled"
+            if unscaled
+            else "the output and the loss disagree"
+            if mismatch
+            else "the initial weights are too large (or the last layer's are)"
+        )
+        ctx.add(
+            "problem",
+            f"{base}: {measured / expected:.1f}x too high; likely because {why}",
+            "standardize the inputs; use Keras' default initializer (glorot_uniform), or ask for He "
+            "(kernel_initializer='he_normal') in ReLU layers",
+            cause,
+            measured=measured,
+            expected=expected,
+        )
+        return
+    ctx.add("ok", base, measured=measured, expected=expected)
+
+
+@check(CheckId.GRADIENT_NORMS, Kind.MEASURED, provides=("grad_global_p90", "grad_relative"))
+def gradient_norms(ctx: Context) -> None:
+    """Gradient norms per weight matrix: NaN, all zero, vanishing, exploding."""
+    variables = ctx.model.trainable_variables
+    if not variables:
+        return
+    rng = np.random.default_rng(ctx.seed)
+    n_batches = 2 if ctx.quick else 6
+    per_batch, global_norms = [], []
+    for _ in range(n_batches):
+        idx = rng.choice(len(ctx.x), size=min(ctx.batch_size, len(ctx.x)), replace=False)
+        _, grads = gradients(ctx.model, ctx.x[idx], ctx.y[idx])
+        norms = [float(np.linalg.norm(g)) for g in grads]
+        per_batch.append(norms)
+        global_norms.append(float(np.sqrt(np.nansum(np.square(norms)))))
+        ctx.snapshot.restore()
+    norms = np.array(per_batch).mean(axis=0)
+    kernels = [i for i, v in enumerate(variables) if is_kernel(v)]
+    weights = [float(np.linalg.norm(np.asarray(v.numpy()))) for v in variables]
+    table = {short(variables[i].path): norms[i] for i in kernels}
+    p90 = ctx.facts.grad_global_p90 = float(np.percentile(global_norms, 90))
+
+    def add(*args: Any, **values: Any) -> None:
+        ctx.add(*args, p90=p90, **values)
+
+    shown = ", ".join(f"{k} {fmt(v)}" for k, v in list(table.items())[:12])
+    if not np.all(np.isfinite(norms)):
+        add(
+            "problem",
+            "some gradients are NaN or inf: " + shown,
+            "find the first NaN (inputs, log of 0, too large a learning rate); clip gradients "
+            "(global_clipnorm) only as a guard",
+            "exploding_gradients",
+            norms=table,
+        )
+        return
+    if np.all(norms == 0):
+        add(
+            "problem",
+            "every gradient is exactly 0: the loss does not depend on the "
+            "weights (a custom loss that returns a constant, or that goes through sign, round, argmax or a "
+            "cap that saturates)",
+            "use a loss that changes smoothly with the predictions, e.g. Keras' own cross-entropy",
+            "constant_loss",
+            norms=table,
+        )
+        return
+    if not kernels:
+        add("info", "no weight matrices to compare: " + shown)
+        return
+    first, last = norms[kernels[0]], norms[kernels[-1]]
+    ratio = first / last if last > 0 else float("nan")
+    relative = max((norms[i] / weights[i] for i in kernels if weights[i] > 0), default=0.0)
+    ctx.facts.grad_relative = relative
+    evidence = (
+        f"gradient norms per weight matrix, input to output: {shown}; first/last = {fmt(ratio)}; "
+        f"90th percentile of the total norm over {n_batches} batches {fmt(p90)}"
+    )
+    dead = [k for k, i in zip(table, kernels, strict=True) if norms[i] == 0]
+    if dead:
+        add(
+            "warning",
+            evidence + f"; no gradient at all reaches {', '.join(dead)}",
+            "dead ReLUs (every unit off for every input, often after too large a step) or a layer the loss "
+            "does not depend on: lower the learning rate and rebuild; He init or LeakyReLU help",
+            None,
+            norms=table,
+        )
+    elif len(kernels) >= 2 and ratio < 1e-3:
+        add(
+            "problem",
+            evidence + ": the gradient vanishes on its way to the first layers",
+            "ReLU (or GELU) with He initialization, BatchNormalization, or fewer layers; saturating "
+            "activations (sigmoid, tanh) in deep stacks starve the first layers",
+            "vanishing_gradients",
+            norms=table,
+            ratio=ratio,
+        )
+    elif (len(kernels) >= 2 and ratio > 1e3) or relative > 3:
+        add(
+            "problem",
+            evidence + f"; the largest gradient is {fmt(relative)}x the norm "
+            "of its weights: one step would throw the weights far away",
+            "standardize the inputs and check the initialization; clip with global_clipnorm near the 90th "
+            f"percentile ({fmt(p90)}) as a guard, not a cure",
+            "exploding_gradients",
+            norms=table,
+            ratio=ratio,
+        )
+    else:
+        add("ok", evidence, norms=table, ratio=ratio)
+
+
+@check(CheckId.UPDATE_RATIO, Kind.MEASURED, needs=(CheckId.CURVES,))
+def update_ratio(ctx: Context) -> None:
+    """One step of the learner's optimizer, measured during the probe: |change| / |weights| per matrix."""
+    before, after = ctx.facts.kernels_before, ctx.facts.kernels_after
+    if not before or not after:
+        return
+    ratios = {}
+    for path, w in before.items():
+        norm = float(np.linalg.norm(w))
+        if norm > 0 and path in after:
+            ratios[short(path)] = float(np.linalg.norm(after[path] - w) / norm)
+    if not ratios:
+        return
+    values = np.array(list(ratios.values()))
+    median = float(np.median(values)) if np.all(np.isfinite(values)) else float("nan")
+    lr = constant_lr(ctx.model)
+    shown = ", ".join(f"{k} {fmt(v)}" for k, v in list(ratios.items())[:8])
+    evidence = (
+        f"one step of your optimizer{'' if lr is None else f' (learning rate {fmt(lr)})'} changes the "
+        f"weight matrices by {shown} of their norm (median {fmt(median)}; about 1e-3 is typical)"
+    )
+    if not math.isfinite(median) or median > 0.3:
+        ctx.add(
+            "warning",
+            evidence + ": steps that large throw the weights around",
+            "lower the learning rate (a sweep finds how far)",
+            "lr_too_high",
+            ratios=ratios,
+        )
+    elif median < 3e-6:
+        ctx.add(
+            "warning",
+            evidence + ": steps that small barely move the weights",
+            "raise the learning rate (a sweep finds how far)",
+            "lr_too_low",
+            ratios=ratios,
+        )
+    else:
+        ctx.add("ok" if 1e-5 <= median <= 0.05 else "info", evidence, ratios=ratios)

@@ -1,0 +1,83 @@
+"""Differential diagnosis: after every check ran, blame each failure on its likeliest cause and demote the
+findings that are only consequences of another. Reads findings and causes only: no Keras."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from losslab.doctor.causes import CAUSES, MECHANICAL
+from losslab.doctor.registry import CheckId
+from losslab.doctor.report import Finding
+
+if TYPE_CHECKING:
+    from losslab.doctor.context import Context
+
+
+def resolve(ctx: Context) -> None:
+    """Differential diagnosis: blame a failure on its likeliest cause and drop the consequences."""
+
+    def demote(f: Finding, why: str) -> None:
+        f.cause = None
+        f.severity = "info"
+        f.evidence += f" ({why})"
+
+    alarms = [f for f in ctx.findings if f.alarming]
+    named = {f.cause for f in alarms if f.cause}
+    # 1. A learning rate cannot help weights that get no gradient, and a range test from trained weights or on
+    #    broken inputs measures those, not the rate.
+    blocked = named & {"vanishing_gradients", "constant_loss", "frozen_layers", "training_flag"}
+    distorted = named & {
+        "reused_model",
+        "unscaled_inputs",
+        "bad_initialization",
+        "label_format",
+        "activation_loss_mismatch",
+    }
+    for f in alarms:
+        if f.check in {CheckId.LR_SWEEP, CheckId.UPDATE_RATIO} and f.cause == "lr_too_low" and blocked:
+            demote(f, "a larger rate would only push harder against " + ", ".join(CAUSES[c] for c in blocked))
+        elif (
+            f.check in {CheckId.LR_SWEEP, CheckId.UPDATE_RATIO}
+            and f.cause in {"lr_too_low", "lr_too_high"}
+            and distorted
+        ):
+            demote(f, "not trusted while " + ", ".join(CAUSES[c] for c in sorted(distorted)) + " distorts it")
+    named = {f.cause for f in ctx.findings if f.alarming and f.cause}
+    mechanical = [c for c in MECHANICAL if c in named]
+    problems = {f.cause for f in ctx.findings if f.severity == "problem" and f.cause in MECHANICAL}
+    split = "unshuffled_split" in named
+    for f in ctx.findings:
+        if not f.alarming:
+            continue
+        # 2. A model that cannot learn at all cannot memorise a batch either.
+        if f.check == CheckId.OVERFIT_ONE_BATCH and f.cause == "underfitting" and mechanical:
+            f.cause = mechanical[0]
+            f.evidence += f" (explained by {CAUSES[mechanical[0]]})"
+        elif (
+            f.check == CheckId.OVERFIT_ONE_BATCH
+            and f.cause == "constant_loss"
+            and "constant_loss"
+            not in {g.cause for g in ctx.findings if g.check == CheckId.GRADIENT_NORMS and g.alarming}
+        ):
+            others = [c for c in ("frozen_layers", "lr_too_low", "vanishing_gradients") if c in named]
+            if others:
+                f.cause = others[0]
+        # 3. Conclusions drawn from the data need a model that learns and an honest validation split.
+        elif f.check in {CheckId.ZEROED_INPUTS, CheckId.LABEL_QUALITY} and (mechanical or split):
+            demote(
+                f,
+                "not trusted while " + CAUSES["unshuffled_split" if split else mechanical[0]] + " is unresolved",
+            )
+        elif f.check in {CheckId.CURVES, CheckId.HISTORY} and f.cause == "overfitting" and (problems or split):
+            demote(
+                f,
+                "look again once " + CAUSES["unshuffled_split" if split else sorted(problems)[0]] + " is fixed",
+            )
+        elif (
+            f.check in {CheckId.CURVES, CheckId.HISTORY}
+            and f.severity == "problem"
+            and (f.cause is None or (f.cause == "lr_too_high" and "lr_too_high" not in problems))
+        ):
+            root = [c for c in mechanical if c != "lr_too_high"]
+            if root:
+                f.cause = root[0]

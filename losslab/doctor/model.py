@@ -1,0 +1,163 @@
+"""What the model is: its compiled loss (through ``losses.describe_loss``), its outputs, layers and weights.
+
+Small helpers the checks share, and the number format of the evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import keras
+import numpy as np
+
+from losslab import lr as lr_tools
+from losslab.losses import describe_loss
+
+
+@dataclass(frozen=True)
+class LossInfo:
+    """What the compiled loss is: its kind, whether it expects logits, and a callable computing it."""
+
+    kind: str  # sparse_ce | ce | bce | regression | other | custom | unknown
+    name: str
+    from_logits: bool | None
+    fn: Callable | None
+
+
+# The doctor's kind of each Keras loss, by the canonical name ``losses.describe_loss`` gives it.
+KINDS = {
+    "sparse_categorical_crossentropy": "sparse_ce",
+    "categorical_crossentropy": "ce",
+    "categorical_focal_crossentropy": "ce",
+    "binary_crossentropy": "bce",
+    "binary_focal_crossentropy": "bce",
+    "mean_squared_error": "regression",
+    "mean_absolute_error": "regression",
+    "huber": "regression",
+    "log_cosh": "regression",
+    "mean_squared_logarithmic_error": "regression",
+    "mean_absolute_percentage_error": "regression",
+    "hinge": "other",
+    "squared_hinge": "other",
+    "categorical_hinge": "other",
+    "kl_divergence": "other",
+    "poisson": "other",
+    "cosine_similarity": "other",
+}
+CLASSIFICATION = frozenset({"sparse_ce", "ce", "bce"})
+
+
+def loss_info(loss: Any) -> LossInfo:
+    """Classify a compiled loss given as a string, a ``keras.losses.Loss`` or a function."""
+    if loss is None:
+        return LossInfo("unknown", "none", None, None)
+    try:
+        spec = describe_loss(loss)
+    except ValueError:
+        name = loss if isinstance(loss, str) else type(loss).__name__
+        return LossInfo("custom" if isinstance(loss, str) or callable(loss) else "unknown", str(name), None, None)
+    kind = KINDS.get(spec.name, "custom") if spec.keras else "custom"
+    fn = loss
+    if isinstance(loss, str):
+        try:
+            fn = keras.losses.get(loss)
+        except (ValueError, TypeError):
+            fn = None
+    from_logits = spec.from_logits if kind in CLASSIFICATION else None
+    return LossInfo(kind, spec.short, from_logits, fn)
+
+
+def output_kind(pred: np.ndarray) -> str:
+    """'probabilities' (rows in [0, 1] summing to 1), 'bounded' (each value in [0, 1]) or 'logits'."""
+    if pred.size == 0 or not np.all(np.isfinite(pred)):
+        return "non-finite"
+    in01 = float(pred.min()) >= 0.0 and float(pred.max()) <= 1.0
+    if in01 and pred.ndim > 1 and pred.shape[-1] > 1 and np.allclose(pred.sum(-1), 1.0, atol=1e-3):
+        return "probabilities"
+    return "bounded" if in01 else "logits"
+
+
+def last_activation(model: keras.Model) -> str | None:
+    """The name of the activation of the model's last layer, when the model says it."""
+    layers = getattr(model, "layers", [])
+    for layer in reversed(layers):
+        if isinstance(layer, keras.layers.Softmax):
+            return "softmax"
+        activation = getattr(layer, "activation", None)
+        if activation is not None:
+            return getattr(activation, "__name__", str(activation))
+        if isinstance(layer, (keras.layers.Dropout, keras.layers.InputLayer)):
+            continue
+        break
+    return None
+
+
+def all_layers(model: keras.Model) -> list:
+    """Every layer, nested ones included."""
+    try:
+        return list(model._flatten_layers(include_self=False, recursive=True))
+    except Exception:  # noqa: BLE001 - an exotic model: the top-level layers will do
+        return list(getattr(model, "layers", []))
+
+
+def is_kernel(variable: Any) -> bool:
+    """A weight matrix (or a convolution kernel), not a bias or a scale."""
+    return len(variable.shape) >= 2
+
+
+def short(path: str) -> str:
+    """A variable's path shortened to its last two parts (``dense_1/kernel``)."""
+    parts = str(path).split("/")
+    return "/".join(parts[-2:]) if len(parts) > 1 else parts[0]
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, stable for large logits."""
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """The logistic function, clipped against overflow."""
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -60, 60)))
+
+
+def entropy(p: np.ndarray) -> float:
+    """Entropy in nats of a probability vector."""
+    p = p[p > 0]
+    return float(-(p * np.log(p)).sum())
+
+
+def fmt(x: float) -> str:
+    """A measured number for evidence text: 3 significant digits, scientific when tiny or huge."""
+    if x is None or not np.isfinite(x):
+        return str(x)
+    ax = abs(x)
+    if ax != 0 and (ax < 1e-3 or ax >= 1e5):
+        return f"{x:.2e}"
+    return f"{x:.3g}" if ax < 100 else f"{x:,.0f}"
+
+
+def constant_lr(model: keras.Model) -> float | None:
+    """The optimizer's learning rate when it is a plain value (``lr.current_lr``); None for a schedule."""
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None or not isinstance(getattr(optimizer, "_learning_rate", None), keras.Variable):
+        return None
+    return lr_tools.current_lr(optimizer)
+
+
+def compiled_metric_objects(model: keras.Model) -> list:
+    """The metrics given to compile (empty when Keras hides them)."""
+    compiled = getattr(model, "_compile_metrics", None)
+    try:
+        return list(getattr(compiled, "_user_metrics", None) or getattr(compiled, "metrics", []) or [])
+    except Exception:  # noqa: BLE001
+        return []
+
+
+def kernel_values(model: keras.Model) -> dict[str, np.ndarray]:
+    """A copy of every weight matrix, by variable path."""
+    return {v.path: np.array(v.numpy(), copy=True) for v in model.trainable_variables if is_kernel(v)}

@@ -1,0 +1,146 @@
+"""``TrainingMonitor``: a Keras callback that watches a real training and says why it goes wrong.
+
+It applies the same curve rules as the doctor (``losslab.doctor.curves``), prints on stdout (never stderr,
+which nbgrader would score as a failure) and keeps its findings.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+
+from losslab.doctor.backend import gradients
+from losslab.doctor.curves import rose_in_a_row, stuck_at_chance, val_rising_epochs
+from losslab.doctor.model import constant_lr, is_kernel, loss_info, short
+from losslab.doctor.report import Finding
+
+
+class TrainingMonitor(keras.callbacks.Callback):
+    """Watches a training and says why it goes wrong: NaN, stuck at ln K, training loss rising, validation
+    loss diverging. Messages print on stdout once per kind; ``monitor.findings`` keeps them.
+
+    ``n_classes``: for the ln K rule (read from the model's output when omitted; None for regression).
+    ``stop_on_nan``: stop the training at the first NaN (the message explains it; nothing is hidden).
+    ``gradient_batch``: an (x, y) batch; when given, the gradient norm of every weight matrix and the learning
+    rate are added to the logs each epoch, so History and TensorBoard record them.
+    """
+
+    def __init__(
+        self,
+        n_classes: int | None = None,
+        *,
+        patience: int = 3,
+        stop_on_nan: bool = True,
+        gradient_batch: tuple[np.ndarray, np.ndarray] | None = None,
+        verbose: bool = True,
+    ) -> None:
+        super().__init__()
+        self.n_classes, self.patience, self.stop_on_nan = n_classes, patience, stop_on_nan
+        self.gradient_batch, self.verbose = gradient_batch, verbose
+        self.findings: list[Finding] = []
+        self.losses: list[float] = []
+        self.val_losses: list[float] = []
+
+    @property
+    def causes(self) -> list[str]:
+        """The causes named so far, in order."""
+        return list(dict.fromkeys(f.cause for f in self.findings if f.cause))
+
+    def _say(self, kind: str, evidence: str, fix: str, cause: str | None, severity: str = "problem") -> None:
+        if any(f.check == kind for f in self.findings):
+            return
+        finding = Finding(kind, severity, evidence, fix, cause)
+        self.findings.append(finding)
+        if self.verbose:
+            print(f"TrainingMonitor: {evidence}. Fix: {fix}.", flush=True)
+
+    def on_train_begin(self, logs=None) -> None:  # noqa: ANN001
+        self.findings, self.losses, self.val_losses = [], [], []
+        if self.n_classes is None:
+            info = loss_info(getattr(self.model, "loss", None))
+            if info.kind in {"sparse_ce", "ce"}:
+                units = self.model.outputs[0].shape[-1] if getattr(self.model, "outputs", None) else None
+                self.n_classes = int(units) if units else None
+            elif info.kind == "bce":
+                self.n_classes = 2
+
+    def on_train_batch_end(self, batch, logs=None) -> None:  # noqa: ANN001
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            epoch = len(self.losses) + 1
+            self._say(
+                "nan",
+                f"the loss became {float(loss)} in epoch {epoch}, batch {int(batch) + 1}",
+                "lower the learning rate, standardize inputs and targets, look for log(0) in a custom loss",
+                "lr_too_high",
+            )
+            if self.stop_on_nan:
+                self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None) -> None:  # noqa: ANN001
+        logs = logs if logs is not None else {}
+        if "loss" not in logs:
+            return
+        loss = float(logs["loss"])
+        self.losses.append(loss)
+        if "val_loss" in logs:
+            self.val_losses.append(float(logs["val_loss"]))
+        if self.gradient_batch is not None:
+            self._log_gradients(logs)
+        if not math.isfinite(loss):
+            return
+        p = self.patience
+        stuck = False
+        if self.n_classes and len(self.losses) >= p:
+            chance = math.log(self.n_classes)
+            recent = self.losses[-p:]
+            stuck = stuck_at_chance(recent, chance)
+            if stuck:
+                spike = max(self.losses) > 3 * chance
+                self._say(
+                    "stuck",
+                    f"the loss has sat at {recent[-1]:.3f}, close to ln {self.n_classes} = {chance:.3f}, for "
+                    f"{p} epochs"
+                    + (f" after a spike to {max(self.losses):.4g}" if spike else "")
+                    + ": the model gives every input the same prediction",
+                    "lower the learning rate: the large steps threw the weights where every unit is dead or saturated"
+                    if spike
+                    else "check the gradients (vanishing, dead units), the loss and the learning rate",
+                    "lr_too_high" if spike else None,
+                )
+        if not stuck and rose_in_a_row(self.losses, p):
+            self._say(
+                "rising",
+                f"the training loss has risen for {p} epochs in a row ({self.losses[-p - 1]:.4g} -> {loss:.4g})",
+                "lower the learning rate; a training loss that rises is never overfitting",
+                "lr_too_high",
+            )
+        v = self.val_losses
+        if len(v) > p:
+            best = min(v)
+            if val_rising_epochs(v, p, train_fell=self.losses[-1] < self.losses[-p - 1]):
+                self._say(
+                    "diverging",
+                    f"validation loss has risen for {p} epochs (best {best:.4g}, now {v[-1]:.4g}) "
+                    "while the training loss falls",
+                    "the model is overfitting: regularize (Dropout, L2) or "
+                    "stop early (EarlyStopping(restore_best_weights=True))",
+                    "overfitting",
+                    "warning",
+                )
+
+    def _log_gradients(self, logs: dict) -> None:
+        x, y = self.gradient_batch
+        _, grads = gradients(self.model, x, y)
+        total = 0.0
+        for v, g in zip(self.model.trainable_variables, grads, strict=True):
+            norm = float(np.linalg.norm(g))
+            total += norm**2
+            if is_kernel(v):
+                logs[f"grad_norm/{short(v.path)}"] = norm
+        logs["grad_norm/total"] = math.sqrt(total)
+        lr = constant_lr(self.model)
+        if lr is not None:
+            logs["learning_rate"] = lr
