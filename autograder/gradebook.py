@@ -62,6 +62,10 @@ def backup_gradebook(root: Path, keep: int = KEEP_BACKUPS) -> Path | None:
     if not source.exists():
         return None
     target = root / f"gradebook.db.backup-{time.strftime('%Y%m%d-%H%M%S')}"
+    count = 1
+    while target.exists():  # two runs within a second: keep both backups
+        count += 1
+        target = target.with_name(f"{target.name.split('~')[0]}~{count}")
     copy_database(source, target)
     backups = sorted(root.glob("gradebook.db.backup-*"))
     for old in backups[:-keep]:
