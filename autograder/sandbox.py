@@ -247,10 +247,16 @@ class Spec:
         return cls(**json.loads(Path(path).read_text()))
 
 
+def _short_tmp() -> str:
+    """A folder for kernels' runtime folders whose paths fit a Unix socket's (108 bytes, ZeroMQ ipc)."""
+    folder = tempfile.gettempdir()
+    return folder if len(folder) <= 60 else "/tmp"
+
+
 def plan(bwrap: str, repo: Path, guard_log: Path, cgroup: Cgroup) -> Spec:
     """The read-only view a kernel gets: the system, the Python environment, losslab and the kernel guard."""
     spec = Spec(bwrap=bwrap, writable_files=[str(guard_log)], cgroup_procs=cgroup.procs,
-                memory_cgroup=cgroup.memory, runtime_parent=tempfile.gettempdir())
+                memory_cgroup=cgroup.memory, runtime_parent=_short_tmp())
     readonly: list[str] = []
     for path in _SYSTEM:
         if os.path.islink(path):
