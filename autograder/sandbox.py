@@ -82,7 +82,8 @@ def probe(bwrap: str) -> str:
     if bwrap in _probe_cache:
         return _probe_cache[bwrap]
     args = [bwrap, "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--unshare-pid", "--unshare-net",
-            "--unshare-ipc", "--die-with-parent", "--cap-drop", "ALL", "true"]
+            "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "grading", "--die-with-parent",
+            "--cap-drop", "ALL", "--unsetenv", "JPY_PARENT_PID", "true"]
     try:
         done = subprocess.run(args, capture_output=True, text=True, timeout=30)
         last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
