@@ -5,7 +5,9 @@
   autograde in a worker, the limits, the kernel guard, the gradebook merge). Goal: at most 15 % more. The
   one-time costs of a grading run (recording the assignment, feedback, export) are reported apart.
 - **Sandbox**: the same submission graded with the sandbox on (every kernel in bubblewrap, autograder/sandbox.py,
-  as ``make grade`` does where it can) and off; goal: at most 5 % more per submission.
+  as ``make grade`` does where it can) and off; goal: at most 5 % more per submission. Whole gradings vary by
+  more than that on a loaded machine, so the sandbox's own cost is also measured where it is paid: a kernel
+  started and the warm-up's imports run, in the sandbox and out of it, alternately (``--kernel-starts``).
 - **Parallelism**: N submissions (default 20) graded one after another (``--jobs 1``) and in parallel (one
   worker per core). Goal: about 2x faster on 2 cores.
 
@@ -64,12 +66,54 @@ def plain_execution(assignment: str) -> float:
     return total
 
 
+def kernel_start(boxed: bool, work: Path) -> float:
+    """Seconds to start a kernel (in the sandbox or not), run the warm-up's imports in it, and shut it down."""
+    from jupyter_client.manager import KernelManager
+
+    group = sandbox.make_cgroup(f"bench-{time.time_ns()}", 2000) if boxed else None
+    started = time.perf_counter()
+    try:
+        if group is not None:
+            spec = sandbox.plan(sandbox.find_bwrap(), REPO, work / "guard.jsonl", group)
+            km = sandbox.SandboxedKernelManager(kernel_name="python3")
+            km.sandbox_setup(spec)
+        else:
+            km = KernelManager(kernel_name="python3")
+        km.start_kernel(cwd=str(work))
+        client = km.client()
+        client.start_channels()
+        client.wait_for_ready(timeout=120)
+        reply = client.execute_interactive("import losslab, math, keras, numpy as np\nlosslab.quiet()", timeout=120)
+        if reply["content"]["status"] != "ok":
+            raise RuntimeError(f"the kernel failed: {reply['content']}")
+        client.stop_channels()
+        km.shutdown_kernel(now=False)
+        return time.perf_counter() - started
+    finally:
+        if group is not None:
+            km.sandbox_cleanup()
+            group.remove()
+
+
+def sandbox_cost(repeat: int) -> tuple[list[float], list[float]]:
+    """Kernel starts with and without the sandbox, alternately (`repeat` of each)."""
+    boxed, plain = [], []
+    with tempfile.TemporaryDirectory(prefix="losslab-bench-") as tmp:
+        work = Path(tmp)
+        (work / "guard.jsonl").touch()
+        for index in range(2 * repeat):
+            (boxed if index % 2 == 0 else plain).append(kernel_start(index % 2 == 0, work))
+    return boxed, plain
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assignment", default="00_warmup")
     parser.add_argument("--submissions", type=int, default=20)
     parser.add_argument("--jobs", type=int, default=None, help="parallel workers (default: one per core)")
     parser.add_argument("--repeat", type=int, default=1, help="repeat the overhead measurement (median)")
+    parser.add_argument("--kernel-starts", type=int, default=5,
+                        help="kernel starts in and out of the sandbox for its cost (default %(default)s each)")
     args = parser.parse_args(argv)
     jobs = args.jobs or default_jobs()
     limits = Limits(wall_s=600, memory_mb=2000)
@@ -101,6 +145,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  the same without the sandbox             {median(unboxed):8.1f} s   sandbox overhead "
               f"{sandbox_overhead:+.1%} (goal <= {SANDBOX_BUDGET:.0%})"
               f"{'' if sandbox_overhead <= SANDBOX_BUDGET else '  OVER BUDGET'}")
+    start_cost = None
+    if box.active and args.kernel_starts > 0:
+        boxed, bare = sandbox_cost(args.kernel_starts)
+        start_cost = median(boxed) - median(bare)
+        share = start_cost / worker
+        print(f"  a kernel start + the imports, in / out of the sandbox   {median(boxed):6.2f} s / "
+              f"{median(bare):6.2f} s "
+              f"(median of {args.kernel_starts}): {start_cost:+.2f} s per kernel, {share:+.1%} of a submission's "
+              f"grading (goal <= {SANDBOX_BUDGET:.0%}){'' if share <= SANDBOX_BUDGET else '  OVER BUDGET'}",
+              flush=True)
     print(f"  one-time costs of a run (release, feedback, export)   {whole - worker:8.1f} s", flush=True)
 
     sequential, seq_results = _timed_grade(args.assignment, args.submissions, 1, limits, feedback=False, box=box)
@@ -121,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
               "jobs": jobs,
               "plain_s": plains, "graded_worker_s": graded_workers, "graded_run_s": graded_totals,
               "overhead": overhead, "sandbox": box.line(), "unsandboxed_worker_s": unboxed,
-              "sandbox_overhead": sandbox_overhead,
+              "sandbox_overhead": sandbox_overhead, "sandbox_kernel_start_cost_s": start_cost,
               "sequential_s": sequential, "parallel_s": parallel, "speedup": speedup}
     (OUT / "grading.json").write_text(json.dumps(record, indent=1))
     print(f"written {OUT / 'grading.json'}")
