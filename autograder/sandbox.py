@@ -83,7 +83,7 @@ def probe(bwrap: str) -> str:
         return _probe_cache[bwrap]
     args = [bwrap, "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--unshare-pid", "--unshare-net",
             "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "grading", "--die-with-parent",
-            "--cap-drop", "ALL", "--unsetenv", "JPY_PARENT_PID", "true"]
+            "--cap-drop", "ALL", "--setenv", "JPY_PARENT_PID", "1", "true"]
     try:
         done = subprocess.run(args, capture_output=True, text=True, timeout=30)
         last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
@@ -301,8 +301,8 @@ def command(spec: Spec, cwd: str, runtime: str, kernel_cmd: list[str]) -> list[s
         args += ["--ro-bind", "/dev/null", notebook]  # the autograded copy holds the hidden tests
     home = os.path.join(runtime, "home")
     # ipykernel polls the pid in JPY_PARENT_PID, which means nothing in the PID namespace (--die-with-parent
-    # does that job); without this the kernel would see bwrap's init as its parent and exit.
-    args += ["--unsetenv", "JPY_PARENT_PID", "--setenv", "HOME", home, "--setenv", "TMPDIR", "/tmp",
+    # does that job): it would see bwrap's init as its parent and exit. 1 (init) turns the polling off.
+    args += ["--setenv", "JPY_PARENT_PID", "1", "--setenv", "HOME", home, "--setenv", "TMPDIR", "/tmp",
              "--setenv", "MPLCONFIGDIR", os.path.join(home, ".matplotlib"), "--chdir", cwd, "--"]
     args += kernel_cmd
     if not spec.cgroup_procs:

@@ -247,7 +247,7 @@ def test_the_kernel_command_isolates_and_hides(tmp_path: Path) -> None:
     spec = sandbox.plan("/usr/bin/bwrap", REPO, tmp_path / "guard.jsonl", group)
     args = sandbox.command(spec, str(work), str(tmp_path / "rt"), ["python", "-m", "ipykernel_launcher"])
     joined = " ".join(args)
-    for flag in ("--unshare-pid", "--unshare-net", "--die-with-parent", "--cap-drop ALL", "--unsetenv JPY_PARENT_PID"):
+    for flag in ("--unshare-pid", "--unshare-net", "--die-with-parent", "--cap-drop ALL", "--setenv JPY_PARENT_PID 1"):
         assert flag in joined
     assert f"--ro-bind /dev/null {work / 'mine_exercise.ipynb'}" in joined
     assert f"--ro-bind {REPO / 'losslab'} " in joined and f"--bind {work} {work}" in joined
