@@ -16,9 +16,17 @@ Steps, all through nbgrader's own apps and gradebook API:
    (autograder/kernel_guard.py) before every test cell. The driver is the backstop: past the deadline plus a
    grace period, or far above the memory limit, it kills the whole process tree (the kernel is a grandchild
    in its own session: it is found by process tree and by an environment token);
+   with the sandbox (``SANDBOX=auto``, the default of ``make grade``; autograder/sandbox.py), every kernel
+   runs in bubblewrap (its own mount, PID and network namespaces, a per-submission cgroup), sees none of the
+   course's private files and takes all its processes with it when it ends; nbgrader stays outside;
 4. merge each student's grades into the real gradebook through nbgrader's API, one writer at a time (with
    retries if another program holds the database), and move their autograded notebooks into place;
-5. ``nbgrader generate_feedback`` (HTML without hidden tests, autograder/feedback.py) and ``nbgrader export``.
+5. ``nbgrader generate_feedback`` (HTML without hidden tests, autograder/feedback.py) and ``nbgrader export``;
+   a failure of either is reported (``Run.problems``, ``NOT WRITTEN:`` lines, exit status 1), never claimed
+   written.
+
+The gradebook helpers are in autograder/gradebook.py, the checks and statuses in autograder/checks.py, the
+results and the summary in autograder/outcome.py (their names are importable from here too).
 
 A progress line is printed as submissions finish, then a summary table (student, score, max, time, peak
 memory, status, notes) and its details; the same is written to ``<root>/reports/<assignment>.json``.
