@@ -57,11 +57,13 @@ class Decision:
     active: bool
     bwrap: str = ""
     reason: str = ""  # why it is not active ("" when active or off)
+    cgroup_note: str = ""  # why no cgroup can be made ("" when one can)
 
     def line(self) -> str:
         if self.active:
-            return ("sandbox: on (bubblewrap: own mount, PID and network namespaces for every kernel; memory "
-                    "and process limits by cgroup where one can be made)")
+            limits = (f"{self.cgroup_note}: memory measured, not enforced by the kernel" if self.cgroup_note
+                      else "memory and process limits by a cgroup per submission")
+            return f"sandbox: on (bubblewrap: own mount, PID and network namespaces for every kernel; {limits})"
         if self.mode == "off":
             return "sandbox: off (SANDBOX=off): the in-kernel guard and the static scan only"
         return (f"sandbox: UNAVAILABLE ({self.reason}): grading with the in-kernel guard and the static scan "
@@ -110,7 +112,12 @@ def decide(mode: str) -> Decision:
     if reason and mode == "require":
         raise SandboxUnavailable(f"SANDBOX=require: the grading sandbox cannot be made here ({reason}); nothing "
                                  "was graded")
-    return Decision(mode, not reason, bwrap if not reason else "", reason)
+    note = ""
+    if not reason:
+        trial = make_cgroup(f"probe-{os.getpid()}-{time.monotonic_ns()}", 100)
+        note = trial.note
+        trial.remove()
+    return Decision(mode, not reason, bwrap if not reason else "", reason, note)
 
 
 # ----------------------------------------------------------------------------------------------- cgroups

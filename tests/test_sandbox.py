@@ -239,6 +239,15 @@ def test_sandbox_modes(monkeypatch: pytest.MonkeyPatch) -> None:
         sandbox.decide("require")
 
 
+def test_without_cgroups_the_line_says_memory_is_only_measured(monkeypatch: pytest.MonkeyPatch) -> None:
+    _need_sandbox()
+    monkeypatch.setattr(sandbox, "_own_cgroup", lambda controller: None)
+    box = sandbox.decide("auto")
+    assert box.active and "no memory or pids cgroup could be made here" in box.line()
+    assert "memory measured, not enforced" in box.line()
+    assert sandbox.make_cgroup("x", 100).folders == []
+
+
 def test_the_kernel_command_isolates_and_hides(tmp_path: Path) -> None:
     work = tmp_path / "work"
     work.mkdir()
