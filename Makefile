@@ -19,12 +19,14 @@ INSTRUCTOR ?=
 ASSIGNMENT ?=
 # make grade: GRADE_JOBS (parallel workers, default: the number of cores), WALL (seconds per submission,
 # default 300), MEMORY (MB for a submission's kernel, default 2000), CELL_TIMEOUT (seconds per cell, default
-# 120), STUDENT (grade only these students). make bench: SECTION=notebooks, doctor, lab or grading runs one part.
+# 120), STUDENT (grade only these students), SANDBOX (auto: every kernel in bubblewrap when it works here, the
+# default; require: refuse to grade without it; off). make bench: SECTION=notebooks, doctor, lab or grading.
 GRADE_JOBS ?=
 WALL      ?=
 MEMORY    ?=
 CELL_TIMEOUT ?=
 STUDENT   ?=
+SANDBOX   ?=
 SECTION   ?=
 # Parallel test workers; 2 suits the 2-core machines the budgets are set for.
 JOBS      ?= 2
@@ -41,7 +43,8 @@ export KERAS_BACKEND ?= tensorflow
 export PYTHONDONTWRITEBYTECODE := 1
 
 
-.PHONY: help setup install lab test test-fast test-backend test-backends torch gpu bench-gpu browser release site grade feedback export \
+.PHONY: help setup install lab test test-fast test-backend test-backends torch gpu bench-gpu browser sandbox release site grade \
+        feedback export \
         self-grade format lint bench lock clean clean-venv
 
 help:  ## list the verbs
@@ -90,7 +93,15 @@ browser:  ## install Debian's chromium for the browser tests when missing (needs
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "note: /usr/bin/chromium is missing and cannot be installed here; browser tests will be skipped."; fi
 
-test: setup browser  ## set up, then run the whole test suite (units, notebooks, grading, browser)
+sandbox:  ## install Debian's bubblewrap (the grading sandbox) when missing (needs root and apt-get)
+	@if command -v bwrap >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's bubblewrap for the grading sandbox..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
+	else echo "note: bwrap is missing and cannot be installed here; make grade will grade without the sandbox" \
+	  "(SANDBOX=require refuses), and the sandbox tests will be skipped."; fi
+
+test: setup browser sandbox  ## set up, then run the whole test suite (units, notebooks, grading, browser)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup $(PYTEST_ARGS)
 
 test-fast: setup  ## only the quick tests (no notebook execution, grading or browser)
@@ -138,11 +149,11 @@ release: setup  ## regenerate course/ from solutions/ (nbgrader generate_assignm
 site: setup  ## the course as a static website in _site/ (executes the tutorials the test suite has not run)
 	$(BIN)/python -m website.build
 
-grade: setup  ## autograde autograder/submitted/*/$(ASSIGNMENT) in parallel, then feedback HTML and grades CSV
+grade: setup  ## autograde autograder/submitted/*/$(ASSIGNMENT) in parallel, each kernel sandboxed (SANDBOX=auto|require|off), then feedback HTML and grades CSV
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade ASSIGNMENT=01_losses  (one of: $$(ls solutions | grep -E '^[0-9]{2}_' | grep -v ipynb | tr '\n' ' '))"; exit 2; }
 	$(BIN)/python -m autograder.grade $(ASSIGNMENT) $(if $(GRADE_JOBS),--jobs $(GRADE_JOBS)) \
 	  $(if $(WALL),--wall $(WALL)) $(if $(MEMORY),--memory $(MEMORY)) $(if $(CELL_TIMEOUT),--cell-timeout $(CELL_TIMEOUT)) \
-	  $(foreach s,$(STUDENT),--student $(s))
+	  $(foreach s,$(STUDENT),--student $(s)) $(if $(SANDBOX),--sandbox $(SANDBOX))
 
 feedback: setup  ## (re)write feedback HTML for ASSIGNMENT
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make feedback ASSIGNMENT=01_losses"; exit 2; }

@@ -4,6 +4,10 @@
   (as ``tests.tools.bench`` runs notebooks), against the same submission graded by ``autograder.grade`` (nbgrader
   autograde in a worker, the limits, the kernel guard, the gradebook merge). Goal: at most 15 % more. The
   one-time costs of a grading run (recording the assignment, feedback, export) are reported apart.
+- **Sandbox**: the same submission graded with the sandbox on (every kernel in bubblewrap, autograder/sandbox.py,
+  as ``make grade`` does where it can) and off; goal: at most 5 % more per submission. Whole gradings vary by
+  more than that on a loaded machine, so the sandbox's own cost is also measured where it is paid: a kernel
+  started and the warm-up's imports run, in the sandbox and out of it, alternately (``--kernel-starts``).
 - **Parallelism**: N submissions (default 20) graded one after another (``--jobs 1``) and in parallel (one
   worker per core). Goal: about 2x faster on 2 cores.
 
@@ -20,11 +24,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from autograder import sandbox
 from autograder.grade import Limits, default_jobs, grade
 from autograder.release import REPO, SOLUTIONS
 
 OUT = REPO / "bench"
 OVERHEAD_BUDGET = 0.15
+SANDBOX_BUDGET = 0.05
 SPEEDUP_GOAL_PER_CORE = 0.9  # "about 2x" on 2 cores: at least 1.8x
 
 
@@ -38,12 +44,12 @@ def _submit(root: Path, assignment: str, students: list[str]) -> None:
 
 
 def _timed_grade(assignment: str, count: int, jobs: int, limits: Limits,
-                 feedback: bool) -> tuple[float, list]:
+                 feedback: bool, box: sandbox.Decision | str = "off") -> tuple[float, list]:
     with tempfile.TemporaryDirectory(prefix="losslab-bench-") as tmp:
         root = Path(tmp)
         _submit(root, assignment, [f"student{i:02d}" for i in range(count)])
         started = time.perf_counter()
-        results = grade(assignment, root=root, jobs=jobs, feedback=feedback, limits=limits)
+        results = grade(assignment, root=root, jobs=jobs, feedback=feedback, limits=limits, sandbox_mode=box)
         return time.perf_counter() - started, results
 
 
@@ -60,39 +66,101 @@ def plain_execution(assignment: str) -> float:
     return total
 
 
+def kernel_start(boxed: bool, work: Path) -> float:
+    """Seconds to start a kernel (in the sandbox or not), run the warm-up's imports in it, and shut it down."""
+    from jupyter_client.manager import KernelManager
+
+    group = sandbox.make_cgroup(f"bench-{time.time_ns()}", 2000) if boxed else None
+    started = time.perf_counter()
+    try:
+        if group is not None:
+            spec = sandbox.plan(sandbox.find_bwrap(), REPO, work / "guard.jsonl", group)
+            km = sandbox.SandboxedKernelManager(kernel_name="python3")
+            km.sandbox_setup(spec)
+        else:
+            km = KernelManager(kernel_name="python3")
+        # as grading kernels: no history file (the user's one is shared, and its lock would be timed too)
+        km.start_kernel(cwd=str(work), extra_arguments=["--HistoryManager.hist_file=:memory:"])
+        client = km.client()
+        client.start_channels()
+        client.wait_for_ready(timeout=120)
+        reply = client.execute_interactive("import losslab, math, keras, numpy as np\nlosslab.quiet()", timeout=120)
+        if reply["content"]["status"] != "ok":
+            raise RuntimeError(f"the kernel failed: {reply['content']}")
+        client.stop_channels()
+        km.shutdown_kernel(now=False)
+        return time.perf_counter() - started
+    finally:
+        if group is not None:
+            km.sandbox_cleanup()
+            group.remove()
+
+
+def sandbox_cost(repeat: int) -> tuple[list[float], list[float]]:
+    """Kernel starts with and without the sandbox, alternately (`repeat` of each)."""
+    boxed, plain = [], []
+    with tempfile.TemporaryDirectory(prefix="losslab-bench-") as tmp:
+        work = Path(tmp)
+        (work / "guard.jsonl").touch()
+        for index in range(2 * repeat):
+            (boxed if index % 2 == 0 else plain).append(kernel_start(index % 2 == 0, work))
+    return boxed, plain
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assignment", default="00_warmup")
     parser.add_argument("--submissions", type=int, default=20)
     parser.add_argument("--jobs", type=int, default=None, help="parallel workers (default: one per core)")
     parser.add_argument("--repeat", type=int, default=1, help="repeat the overhead measurement (median)")
+    parser.add_argument("--kernel-starts", type=int, default=5,
+                        help="kernel starts in and out of the sandbox for its cost (default %(default)s each)")
     args = parser.parse_args(argv)
     jobs = args.jobs or default_jobs()
     limits = Limits(wall_s=600, memory_mb=2000)
     print(f"grading bench: {args.assignment}, {args.submissions} submissions, {jobs} workers "
           f"(the machine's load inflates every figure; compare runs on the same machine)", flush=True)
 
-    plains, graded_workers, graded_totals = [], [], []
+    box = sandbox.decide("auto")
+    print(f"  {box.line()}", flush=True)
+    plains, graded_workers, graded_totals, unboxed = [], [], [], []
+    median = lambda values: sorted(values)[len(values) // 2]  # noqa: E731
     for _ in range(max(1, args.repeat)):
         plains.append(plain_execution(args.assignment))
-        total, results = _timed_grade(args.assignment, 1, 1, limits, feedback=True)
+        total, results = _timed_grade(args.assignment, 1, 1, limits, feedback=True, box=box)
         if results[0].status != "ok":
             print(f"the solution did not grade cleanly: {results[0].status} {results[0].detail}")
             return 1
         graded_workers.append(results[0].seconds)
         graded_totals.append(total)
-    plain = sorted(plains)[len(plains) // 2]
-    worker = sorted(graded_workers)[len(graded_workers) // 2]
-    whole = sorted(graded_totals)[len(graded_totals) // 2]
+        if box.active:
+            unboxed.append(_timed_grade(args.assignment, 1, 1, limits, feedback=False, box="off")[1][0].seconds)
+    plain, worker, whole = median(plains), median(graded_workers), median(graded_totals)
     overhead = worker / plain - 1
     print(f"  plain execution of one submission      {plain:8.1f} s")
     print(f"  grading it (worker: autograde + merge)   {worker:8.1f} s   overhead {overhead:+.0%} "
           f"(goal <= {OVERHEAD_BUDGET:.0%}){'' if overhead <= OVERHEAD_BUDGET else '  OVER BUDGET'}")
+    sandbox_overhead = None
+    if unboxed:
+        sandbox_overhead = worker / median(unboxed) - 1
+        print(f"  the same without the sandbox             {median(unboxed):8.1f} s   sandbox overhead "
+              f"{sandbox_overhead:+.1%} (goal <= {SANDBOX_BUDGET:.0%})"
+              f"{'' if sandbox_overhead <= SANDBOX_BUDGET else '  OVER BUDGET'}")
+    start_cost = None
+    if box.active and args.kernel_starts > 0:
+        boxed, bare = sandbox_cost(args.kernel_starts)
+        start_cost = median(boxed) - median(bare)
+        share = start_cost / worker
+        print(f"  a kernel start + the imports, in / out of the sandbox   {median(boxed):6.2f} s / "
+              f"{median(bare):6.2f} s "
+              f"(median of {args.kernel_starts}): {start_cost:+.2f} s per kernel, {share:+.1%} of a submission's "
+              f"grading (goal <= {SANDBOX_BUDGET:.0%}){'' if share <= SANDBOX_BUDGET else '  OVER BUDGET'}",
+              flush=True)
     print(f"  one-time costs of a run (release, feedback, export)   {whole - worker:8.1f} s", flush=True)
 
-    sequential, seq_results = _timed_grade(args.assignment, args.submissions, 1, limits, feedback=False)
+    sequential, seq_results = _timed_grade(args.assignment, args.submissions, 1, limits, feedback=False, box=box)
     print(f"  {args.submissions} submissions, 1 worker            {sequential:8.1f} s", flush=True)
-    parallel, par_results = _timed_grade(args.assignment, args.submissions, jobs, limits, feedback=False)
+    parallel, par_results = _timed_grade(args.assignment, args.submissions, jobs, limits, feedback=False, box=box)
     speedup = sequential / parallel
     goal = SPEEDUP_GOAL_PER_CORE * jobs
     print(f"  {args.submissions} submissions, {jobs} workers           {parallel:8.1f} s   "
@@ -107,7 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     record = {"machine": machine(), "assignment": args.assignment, "submissions": args.submissions,
               "jobs": jobs,
               "plain_s": plains, "graded_worker_s": graded_workers, "graded_run_s": graded_totals,
-              "overhead": overhead, "sequential_s": sequential, "parallel_s": parallel, "speedup": speedup}
+              "overhead": overhead, "sandbox": box.line(), "unsandboxed_worker_s": unboxed,
+              "sandbox_overhead": sandbox_overhead, "sandbox_kernel_start_cost_s": start_cost,
+              "sequential_s": sequential, "parallel_s": parallel, "speedup": speedup}
     (OUT / "grading.json").write_text(json.dumps(record, indent=1))
     print(f"written {OUT / 'grading.json'}")
     return 0 if not bad else 1

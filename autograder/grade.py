@@ -16,9 +16,17 @@ Steps, all through nbgrader's own apps and gradebook API:
    (autograder/kernel_guard.py) before every test cell. The driver is the backstop: past the deadline plus a
    grace period, or far above the memory limit, it kills the whole process tree (the kernel is a grandchild
    in its own session: it is found by process tree and by an environment token);
+   with the sandbox (``SANDBOX=auto``, the default of ``make grade``; autograder/sandbox.py), every kernel
+   runs in bubblewrap (its own mount, PID and network namespaces, a per-submission cgroup), sees none of the
+   course's private files and takes all its processes with it when it ends; nbgrader stays outside;
 4. merge each student's grades into the real gradebook through nbgrader's API, one writer at a time (with
    retries if another program holds the database), and move their autograded notebooks into place;
-5. ``nbgrader generate_feedback`` (HTML without hidden tests, autograder/feedback.py) and ``nbgrader export``.
+5. ``nbgrader generate_feedback`` (HTML without hidden tests, autograder/feedback.py) and ``nbgrader export``;
+   a failure of either is reported (``Run.problems``, ``NOT WRITTEN:`` lines, exit status 1), never claimed
+   written.
+
+The gradebook helpers are in autograder/gradebook.py, the checks and statuses in autograder/checks.py, the
+results and the summary in autograder/outcome.py (their names are importable from here too).
 
 A progress line is printed as submissions finish, then a summary table (student, score, max, time, peak
 memory, status, notes) and its details; the same is written to ``<root>/reports/<assignment>.json``.
@@ -37,69 +45,55 @@ import contextlib
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
 import psutil
 
-from autograder import scan
+from autograder import sandbox
+from autograder.checks import (  # noqa: F401 - re-exported: grade's public names
+    Check,
+    NotebookInfo,
+    assignment_info,
+    check_submission,
+    classify,
+)
+from autograder.gradebook import (  # noqa: F401 - re-exported
+    _gradebook,
+    _retry,
+    backup_gradebook,
+    copy_database,
+    course_args,
+    database_ok,
+    db_url,
+    merge_submission,
+    read_scores,
+    record_zero,
+)
+from autograder.outcome import (  # noqa: F401 - re-exported
+    BACKSTOP_EXTRA_MB,
+    BACKSTOP_GRACE_S,
+    DEFAULT_MEMORY_MB,
+    DEFAULT_WALL_S,
+    STATUSES,
+    TOKEN_ENV,
+    Limits,
+    Progress,
+    Result,
+    details_text,
+    summary_table,
+    write_report,
+)
 from autograder.preprocessors import kill_tree
 from autograder.release import HERE, REPO, SOLUTIONS, generate, nbgrader
-
-COURSE_ID = "losslab"
-DEFAULT_WALL_S = 300.0  # per submission; a solution grades in <= 45 s on 2 cores (DESIGN.md)
-DEFAULT_MEMORY_MB = 2000.0  # the kernel's process tree; Binder stops a session at 2 GB
-BACKSTOP_GRACE_S = 60.0  # the driver kills nbgrader itself this long after the deadline
-BACKSTOP_EXTRA_MB = 1500.0  # ... or this far above the memory limit (nbgrader's own process included)
-KEEP_BACKUPS = 5
-TOKEN_ENV = "LOSSLAB_GRADING_TOKEN"
-# Worst first: the status shown is the first that applies (see classify()).
-STATUSES = ("error", "invalid-notebook", "missing-notebook", "memory", "timeout", "kernel-died", "suspicious",
-            "import-error", "restored-tests", "ok")
-
-
-@dataclass
-class Limits:
-    wall_s: float = DEFAULT_WALL_S
-    memory_mb: float = DEFAULT_MEMORY_MB
-    cell_timeout_s: int | None = None  # None: nbgrader_config.py's Execute.timeout
-
-
-@dataclass
-class Result:
-    student: str
-    status: str = "ok"
-    seconds: float = 0.0
-    score: float = 0.0
-    max_score: float = 0.0
-    cells: dict[str, tuple[float, float]] = field(default_factory=dict)
-    log: str = ""
-    detail: str = ""
-    flags: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    peak_mb: float = 0.0
-
-    @property
-    def suspicious(self) -> bool:
-        return bool(self.flags)
-
-
-def db_url(root: Path) -> str:
-    return f"sqlite:///{root / 'gradebook.db'}"
-
-
-def course_args(root: Path) -> list[str]:
-    return [f"--CourseDirectory.root={root}", f"--CourseDirectory.db_url={db_url(root)}"]
 
 
 def students(assignment: str, root: Path) -> list[str]:
@@ -108,252 +102,6 @@ def students(assignment: str, root: Path) -> list[str]:
         return []
     return sorted(p.name for p in submitted.iterdir()
                   if not p.name.startswith(".") and p.is_dir() and (p / assignment).is_dir())
-
-
-# ----------------------------------------------------------------------------------------------- gradebook
-
-
-def _retry(action: Callable[[], object], attempts: int = 20) -> object:
-    """Run a gradebook write; if another program holds the database, wait and try again."""
-    from sqlalchemy.exc import OperationalError
-
-    for attempt in range(attempts):
-        try:
-            return action()
-        except OperationalError as exc:
-            if "locked" not in str(exc) or attempt == attempts - 1:
-                raise
-            time.sleep(min(5.0, 0.2 * 2 ** attempt))
-    return None
-
-
-@contextlib.contextmanager
-def _gradebook(url: str):
-    """nbgrader's Gradebook with a generous SQLite busy timeout (another program, formgrader, may be writing).
-
-    SQLAlchemy 2 warns about nbgrader's own way of adding submissions (SAWarning): not ours to fix, not shown.
-    """
-    import warnings
-
-    from nbgrader.api import Gradebook
-    from sqlalchemy.exc import SAWarning
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SAWarning)
-        with Gradebook(url + ("&" if "?" in url else "?") + "timeout=30", COURSE_ID) as gb:
-            yield gb
-
-
-def backup_gradebook(root: Path, keep: int = KEEP_BACKUPS) -> Path | None:
-    """A consistent copy of the gradebook (SQLite's backup API) next to it; the newest `keep` are kept."""
-    source = root / "gradebook.db"
-    if not source.exists():
-        return None
-    target = root / f"gradebook.db.backup-{time.strftime('%Y%m%d-%H%M%S')}"
-    copy_database(source, target)
-    backups = sorted(root.glob("gradebook.db.backup-*"))
-    for old in backups[:-keep]:
-        old.unlink(missing_ok=True)
-    return target
-
-
-def copy_database(source: Path, target: Path) -> None:
-    with contextlib.closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)) as src, \
-            contextlib.closing(sqlite3.connect(str(target))) as dst:
-        src.backup(dst)
-
-
-def database_ok(path: Path) -> bool:
-    """SQLite's own integrity check (read-only)."""
-    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as db:
-        return db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-
-
-def merge_submission(main_url: str, stage_url: str, assignment: str, student: str) -> None:
-    """Copy one student's automatic grades from a staging gradebook into the real one (nbgrader's API).
-
-    The same fields nbgrader's autograde writes: the submission and its timestamp, each grade's auto_score
-    and needs_manual_grade (manual scores are kept), each comment's auto_comment, late penalties.
-    """
-    from nbgrader.api import MissingEntry
-
-    with _gradebook(stage_url) as stage, _gradebook(main_url) as main:
-        submitted = stage.find_submission(assignment, student)
-        try:
-            main.find_student(student)
-        except MissingEntry:
-            main.add_student(student)
-        extra = {"timestamp": submitted.timestamp} if submitted.timestamp else {}
-        main.update_or_create_submission(assignment, student, **extra)
-        for notebook in submitted.notebooks:
-            target = main.find_submission_notebook(notebook.name, assignment, student)
-            target.late_submission_penalty = notebook.late_submission_penalty
-            for grade in notebook.grades:
-                into = main.find_grade(grade.name, notebook.name, assignment, student)
-                into.auto_score = grade.auto_score
-                into.needs_manual_grade = into.manual_score is not None or grade.auto_score is None
-            for comment in notebook.comments:
-                main.find_comment(comment.name, notebook.name, assignment, student).auto_comment = \
-                    comment.auto_comment
-        main.db.commit()
-
-
-def record_zero(main_url: str, assignment: str, student: str, notebooks: Iterable[str] | None = None) -> None:
-    """Score 0 on every test of the named notebooks (all when None), as nbgrader does for a missing one."""
-    from nbgrader.api import MissingEntry
-
-    names = None if notebooks is None else set(notebooks)
-    with _gradebook(main_url) as main:
-        try:
-            main.find_student(student)
-        except MissingEntry:
-            main.add_student(student)
-        submission = main.update_or_create_submission(assignment, student)
-        for notebook in submission.notebooks:
-            if names is None or notebook.name in names:
-                for grade in notebook.grades:
-                    grade.auto_score = 0
-                    grade.needs_manual_grade = False
-        main.db.commit()
-
-
-def read_scores(assignment: str, root: Path, only: Iterable[str] | None = None) -> dict[str, Result]:
-    """Per-student totals and per-cell (score, max) from the gradebook (every student, or those in `only`)."""
-    from nbgrader.api import MissingEntry
-
-    out: dict[str, Result] = {}
-    with _gradebook(db_url(root)) as gb:
-        ids = list(only) if only is not None else [student.id for student in gb.students]
-        for student_id in ids:
-            try:
-                submission = gb.find_submission(assignment, student_id)
-            except MissingEntry:
-                continue
-            result = Result(student_id, score=submission.score, max_score=submission.max_score)
-            for notebook in submission.notebooks:
-                for grade in notebook.grades:
-                    result.cells[grade.name] = (float(grade.score), float(grade.max_score))
-            out[student_id] = result
-    return out
-
-
-# ----------------------------------------------------------------------------------------------- checks
-
-
-@dataclass
-class NotebookInfo:
-    name: str
-    points: dict[str, float]  # test cell -> points
-    checksums: dict[str, set[str]]  # locked cell -> the checksums it may have (released or source edition)
-    release: nbformat.NotebookNode | None
-
-
-def assignment_info(assignment: str, root: Path) -> dict[str, NotebookInfo]:
-    """The assignment's notebooks, their test cells and locked cells, from the gradebook and the release."""
-    info: dict[str, NotebookInfo] = {}
-    with _gradebook(db_url(root)) as gb:
-        for notebook in gb.find_assignment(assignment).notebooks:
-            checksums = {cell.name: {cell.checksum} for cell in notebook.source_cells if cell.locked}
-            points = {cell.name: float(cell.max_score) for cell in notebook.grade_cells}
-            info[notebook.name] = NotebookInfo(notebook.name, points, checksums, None)
-    for name, notebook in info.items():
-        path = root / "release" / assignment / f"{name}.ipynb"
-        if path.exists():
-            notebook.release = nbformat.read(str(path), as_version=4)
-            for cell in notebook.release.cells:
-                meta = cell.get("metadata", {}).get("nbgrader", {})
-                if meta.get("locked") and meta.get("checksum") and meta.get("grade_id") in notebook.checksums:
-                    notebook.checksums[meta["grade_id"]].add(meta["checksum"])
-    return info
-
-
-@dataclass
-class Check:
-    valid: dict[str, nbformat.NotebookNode] = field(default_factory=dict)
-    missing: list[str] = field(default_factory=list)
-    invalid: dict[str, str] = field(default_factory=dict)
-    others: list[str] = field(default_factory=list)
-    flags: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    edited: list[str] = field(default_factory=list)
-    deleted: list[str] = field(default_factory=list)
-
-
-def _restore_setup_cells(nb: nbformat.NotebookNode, release: nbformat.NotebookNode) -> list[str]:
-    """Put back deleted read-only cells that are not tests (nbgrader restores only test cells)."""
-    present = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in nb.cells}
-    restored = []
-    previous_id = None
-    for cell in release.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        gid = meta.get("grade_id")
-        setup = meta.get("locked") and not meta.get("grade") and not meta.get("solution")
-        if gid and setup and gid not in present:
-            position = 0
-            if previous_id is not None:
-                for index, existing in enumerate(nb.cells):
-                    if existing.get("metadata", {}).get("nbgrader", {}).get("grade_id") == previous_id:
-                        position = index + 1
-                        break
-            nb.cells.insert(position, nbformat.from_dict(json.loads(json.dumps(cell))))
-            present.add(gid)
-            restored.append(gid)
-        if gid:
-            previous_id = gid
-    return restored
-
-
-def check_submission(folder: Path, info: dict[str, NotebookInfo]) -> Check:
-    from nbgrader.utils import compute_checksum
-
-    check = Check()
-    expected = {f"{name}.ipynb": name for name in info}
-    for path in sorted(folder.glob("*.ipynb")):
-        if path.name not in expected:
-            check.others.append(path.name)
-    for filename, name in expected.items():
-        path = folder / filename
-        if path.is_symlink():
-            check.flags.append(f"{filename} is a symbolic link to {os.path.realpath(path)} (not graded)")
-            check.missing.append(name)
-            continue
-        if not path.is_file():
-            check.missing.append(name)
-            continue
-        try:
-            nb = nbformat.read(str(path), as_version=4)
-            if not isinstance(nb.get("cells"), list):
-                raise ValueError("no list of cells")
-        except Exception as exc:  # noqa: BLE001 - any unreadable notebook is a status, not a crash
-            first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
-            check.invalid[name] = f"{type(exc).__name__}: {first}"
-            continue
-        notebook = info[name]
-        seen = {}
-        for cell in nb.cells:
-            meta = cell.get("metadata", {}).get("nbgrader", {}) or {}
-            gid = meta.get("grade_id")
-            if gid in notebook.checksums:
-                seen[gid] = cell
-        for gid, allowed in notebook.checksums.items():
-            cell = seen.get(gid)
-            if cell is None:
-                if gid in notebook.points:
-                    check.deleted.append(gid)
-                continue
-            try:
-                checksum = compute_checksum(cell)
-            except Exception:  # noqa: BLE001 - metadata mangled beyond reading: nbgrader restores it
-                checksum = ""
-            if checksum not in allowed:
-                check.edited.append(gid)
-        if notebook.release is not None:
-            restored = _restore_setup_cells(nb, notebook.release)
-            if restored:
-                check.notes.append(f"restored the deleted read-only cell(s) {', '.join(restored)}")
-        check.flags.extend(f"code: {finding}" for finding in scan.scan_notebook(nb))
-        check.valid[name] = nb
-    return check
 
 
 # ----------------------------------------------------------------------------------------------- grading
@@ -413,8 +161,10 @@ def _read_jsonl(path: Path) -> list[dict]:
 class Grader:
     """Grades the submissions of one assignment under one course root (see the module docstring)."""
 
-    def __init__(self, assignment: str, root: Path, limits: Limits, source: Path) -> None:
+    def __init__(self, assignment: str, root: Path, limits: Limits, source: Path,
+                 box: sandbox.Decision | None = None) -> None:
         self.assignment, self.root, self.limits, self.source = assignment, root, limits, source
+        self.box = box or sandbox.Decision("off", False)
         self.work = root / ".work" / assignment
         self.db_lock = threading.Lock()
         self.info: dict[str, NotebookInfo] = {}
@@ -481,6 +231,9 @@ class Grader:
             bucket = result.flags if entry.get("kind") == "flag" else result.notes
             if text not in bucket:
                 bucket.append(text)
+        if run.get("ended"):
+            result.notes.append(f"{len(run['ended'])} process(es) of the submission were still running after "
+                                "its grading and were ended")
         if runs:  # the kernel's own peak (the watchdog's), rather than the driver's view of the whole tree
             result.peak_mb = max(float(r.get("peak_mb", 0)) for r in runs)
         graded = (stage / "autograded" / student / self.assignment)
@@ -559,8 +312,15 @@ class Grader:
                 f"--GuardedExecute.report_path={stage / 'report.jsonl'}"]
         if limits.cell_timeout_s:
             args.append(f"--Execute.timeout={int(limits.cell_timeout_s)}")
+        group: sandbox.Cgroup | None = None
+        if self.box.active:
+            group = sandbox.make_cgroup(token[:16], limits.memory_mb)
+            guard_log = stage / "guard.jsonl"
+            guard_log.touch()
+            spec = sandbox.plan(self.box.bwrap, REPO, guard_log, group)
+            args.append(f"--GuardedExecute.sandbox={spec.write(stage / 'sandbox.json')}")
         log_path = stage / "nbgrader.log"
-        killed, peak, returncode = "", 0.0, None
+        killed, peak, returncode, ended = "", 0.0, None, []
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(args, cwd=HERE, env=env, stdout=log, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True)
@@ -595,8 +355,11 @@ class Grader:
                 self.running.pop(student, None)
                 for leftover in _token_processes(token, begin):  # e.g. a kernel orphaned by a crash
                     kill_tree(leftover.pid)
+                if group is not None:  # whatever is still in the submission's cgroup ends with its grading
+                    ended = group.remove()
         text = log_path.read_text(encoding="utf-8", errors="replace")
-        return {"returncode": returncode, "killed": killed, "peak_mb": peak, "log": text[-6000:]}
+        return {"returncode": returncode, "killed": killed, "peak_mb": peak, "log": text[-6000:],
+                "ended": ended}
 
     def _kill_all(self, pid: int, token: str, since: float) -> None:
         members = []
@@ -636,11 +399,21 @@ class Grader:
         stale = self.root / "feedback" / student / self.assignment
         shutil.rmtree(stale, ignore_errors=True)
         if graded is not None and graded.is_dir():
+            _drop_links(graded)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(graded), str(target))
 
     def cancel(self) -> None:
         self.cancelled = True
+
+
+def _drop_links(folder: Path) -> None:
+    """Remove symbolic links and special files a submission left in its folder: feedback copies the folder's
+    files, and a link would copy whatever it points to (the gradebook, solutions/) into a student's feedback."""
+    for path in sorted(folder.rglob("*"), reverse=True):
+        with contextlib.suppress(OSError):
+            if path.is_symlink() or not (path.is_file() or path.is_dir()):
+                path.unlink()
 
 
 def _last_error(log: str) -> str:
@@ -649,138 +422,6 @@ def _last_error(log: str) -> str:
         if "Error" in line or "ERROR" in line:
             return line[:200]
     return lines[-1][:200] if lines else "no output"
-
-
-# A watchdog event's reason -> (status, detail for the notes).
-_EVENTS = {
-    "memory": ("memory", "the kernel went over the memory limit{where}"),
-    "timeout": ("timeout", "the submission reached its time limit{where}"),
-    "died": ("kernel-died", "the kernel died{where}"),
-    "unresponsive": ("timeout", "{cell} ran past the per-cell limit and ignored the interrupt"),
-}
-
-
-def classify(result: Result, check: Check, runs: list[dict]) -> None:
-    """The status of a submission that nbgrader graded to the end (see STATUSES), with its detail."""
-    details: list[str] = []
-    statuses: list[str] = []
-    for run in runs:
-        for event in run.get("events", []):
-            reason, cell = event.get("reason"), event.get("cell")
-            where = (f" in {cell}" if cell != "replay" else " while re-running the cells") if cell else ""
-            if reason in _EVENTS:
-                status, text = _EVENTS[reason]
-                statuses.append(status)
-                details.append(text.format(where=where, cell=cell))
-        stuck = {e.get("cell") for e in run.get("events", []) if e.get("reason") == "unresponsive"}
-        timeouts = [c for c in run.get("cell_timeouts", []) if c not in stuck]
-        if timeouts:
-            statuses.append("timeout")
-            details.append(f"over the per-cell time limit: {', '.join(sorted(set(timeouts)))}")
-        if run.get("restarts"):
-            details.append(f"kernel restarted {run['restarts']} time(s); the cells after the failure were "
-                           "graded")
-        if run.get("stopped"):
-            details.append(f"grading stopped at {run.get('stopped_at') or 'the start'}: later tests scored 0")
-        if run.get("guard") == "unavailable":
-            result.notes.append("the kernel guard did not load: tricks against the tests were not checked")
-        for error in run.get("errors", []):
-            if error["kind"] == "setup" or error["ename"] in ("ImportError", "ModuleNotFoundError"):
-                statuses.append("import-error")
-                details.append(f"{error['cell']} raised {error['ename']}: {error['evalue']}")
-    if check.invalid:
-        statuses.append("invalid-notebook")
-        details += [f"{name}.ipynb is not a readable notebook ({why}): 0 points" for name, why in
-                    check.invalid.items()]
-    if check.missing:
-        statuses.append("missing-notebook")
-        details.append(f"missing: {', '.join(n + '.ipynb' for n in check.missing)} (0 points)")
-    if check.edited or check.deleted:
-        statuses.append("restored-tests")
-    if result.flags:
-        statuses.append("suspicious")
-    statuses.append("ok")
-    result.status = min(statuses, key=STATUSES.index)
-    seen: list[str] = []
-    for text in details:
-        if text not in seen:
-            seen.append(text)
-    result.detail = "; ".join(seen)
-
-
-# ----------------------------------------------------------------------------------------------- output
-
-
-class Progress:
-    """A progress bar on a terminal, one line per finished submission otherwise."""
-
-    def __init__(self, total: int, enabled: bool, stream=None) -> None:
-        self.total, self.enabled, self.done, self.started = total, enabled, 0, time.perf_counter()
-        self.stream = stream or sys.stdout
-        self.tty = enabled and self.stream.isatty()
-        self.lock = threading.Lock()
-
-    def update(self, result: Result) -> None:
-        if not self.enabled:
-            return
-        with self.lock:
-            self.done += 1
-            elapsed = time.perf_counter() - self.started
-            if self.tty:
-                width = 30
-                filled = int(width * self.done / max(1, self.total))
-                bar = "#" * filled + "." * (width - filled)
-                self.stream.write(f"\r[{bar}] {self.done}/{self.total} graded, "
-                                  f"{elapsed:5.0f} s, last: {result.student} {result.status}\x1b[K")
-                if self.done == self.total:
-                    self.stream.write("\n")
-            else:
-                self.stream.write(f"[{self.done:>{len(str(self.total))}}/{self.total}] {result.student}: "
-                                  f"{result.score:g}/{result.max_score:g} in {result.seconds:.1f} s, "
-                                  f"{result.status} ({elapsed:.0f} s elapsed)\n")
-            self.stream.flush()
-
-
-def summary_table(results: list[Result]) -> str:
-    width = max([7] + [len(r.student) for r in results])
-    header = f"{'student':<{width}}  {'score':>6} {'max':>5} {'time':>7} {'peak MB':>8}  {'status':<16} notes"
-    lines = [header,
-             "-" * (width + 70)]
-    for r in results:
-        parts = [f"{len(r.flags)} suspicious finding(s)"] if r.flags else []
-        notes = "; ".join(parts + ([r.detail] if r.detail else []))
-        lines.append(f"{r.student:<{width}}  {r.score:>6.1f} {r.max_score:>5.1f} {r.seconds:>6.1f}s "
-                     f"{r.peak_mb:>8.0f}  {r.status:<16} {notes[:90]}")
-    return "\n".join(lines)
-
-
-def details_text(results: list[Result]) -> str:
-    out = []
-    for r in results:
-        if not (r.detail or r.flags or r.notes):
-            continue
-        out.append(f"{r.student} ({r.status}):")
-        if r.detail:
-            out.append(f"  {r.detail}")
-        out += [f"  suspicious: {flag}" for flag in r.flags]
-        out += [f"  note: {note}" for note in r.notes]
-    return "\n".join(out)
-
-
-def write_report(assignment: str, root: Path, results: list[Result], limits: Limits) -> Path:
-    """reports/<assignment>.json: the latest result of every student (a partial run updates its students)."""
-    folder = root / "reports"
-    folder.mkdir(exist_ok=True)
-    path = folder / f"{assignment}.json"
-    entries: dict[str, dict] = {}
-    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-        entries = {r["student"]: r for r in json.loads(path.read_text())["results"]}
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-    for r in results:
-        entries[r.student] = {**asdict(r), "log": r.log[-1500:], "graded": stamp, "limits": asdict(limits)}
-    data = {"assignment": assignment, "date": stamp, "results": [entries[k] for k in sorted(entries)]}
-    path.write_text(json.dumps(data, indent=1))
-    return path
 
 
 # ----------------------------------------------------------------------------------------------- entry points
@@ -793,23 +434,52 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
+class Run(list):
+    """One Result per student, in name order, with what the run as a whole did: the sandbox it used
+    (``sandbox``, a sandbox.Decision) and the outputs that could not be written (``problems``)."""
+
+    def __init__(self, results: Iterable[Result], box: sandbox.Decision, problems: list[str]) -> None:
+        super().__init__(results)
+        self.sandbox, self.problems = box, problems
+
+
+def write_outputs(assignment: str, root: Path, names: list[str] | None) -> list[str]:
+    """Feedback HTML (every student, or those in `names`) and grades.csv; returns what failed, one line each."""
+    problems = []
+    runs = [[]] if names is None else [[f"--student={name}"] for name in names]
+    for extra in runs:
+        done = nbgrader("generate_feedback", assignment, "--force", *extra, *course_args(root))
+        if done.returncode != 0:
+            who = f" for {extra[0].split('=', 1)[1]}" if extra else ""
+            problems.append(f"nbgrader generate_feedback failed{who}: {_last_error(done.stdout + done.stderr)}")
+    exported = nbgrader("export", f"--to={root / 'grades.csv'}", *course_args(root))
+    if exported.returncode != 0:
+        problems.append(f"nbgrader export failed: {_last_error(exported.stdout + exported.stderr)}")
+    return problems
+
+
 def grade(assignment: str, root: Path = HERE, jobs: int | None = None, feedback: bool = True, *,
           limits: Limits | None = None, only: Iterable[str] | None = None, source: Path | None = None,
-          progress: bool = False) -> list[Result]:
+          progress: bool = False, sandbox_mode: str | sandbox.Decision = "off") -> Run:
     """Autograde every submission of `assignment` under root/submitted (or the students in `only`).
 
-    Returns one Result per student, in name order. See the module docstring for what happens.
+    Returns one Result per student, in name order (a Run). See the module docstring for what happens.
+    `sandbox_mode` is auto, require or off (autograder/sandbox.py), or a decision already taken; require
+    raises sandbox.SandboxUnavailable before anything is touched when the sandbox cannot be made.
     """
     root = root.resolve()
     limits = limits or Limits()
     source = (source or SOLUTIONS).resolve()
+    box = sandbox_mode if isinstance(sandbox_mode, sandbox.Decision) else sandbox.decide(sandbox_mode)
+    if progress:
+        print(box.line(), flush=True)
     backup_gradebook(root)
     generate(assignment, root / "release", db_url=db_url(root), source=source)
     names = students(assignment, root)
     if only is not None:
         wanted = set(only)
         names = [n for n in names if n in wanted]
-    grader = Grader(assignment, root, limits, source)
+    grader = Grader(assignment, root, limits, source, box)
     grader.prepare()
     jobs = max(1, jobs or default_jobs())
     bar = Progress(len(names), progress)
@@ -839,18 +509,12 @@ def grade(assignment: str, root: Path = HERE, jobs: int | None = None, feedback:
         if scored:
             result.score, result.max_score, result.cells = scored.score, scored.max_score, scored.cells
         ordered.append(result)
-    if feedback and names:
-        if only is None:
-            nbgrader("generate_feedback", assignment, "--force", *course_args(root))
-        else:
-            for name in names:
-                nbgrader("generate_feedback", assignment, "--force", f"--student={name}", *course_args(root))
-        nbgrader("export", f"--to={root / 'grades.csv'}", *course_args(root))
+    problems = write_outputs(assignment, root, None if only is None else names) if feedback and names else []
     with contextlib.suppress(OSError):
         shutil.rmtree(grader.work)
         (root / ".work").rmdir()
-    write_report(assignment, root, ordered, limits)
-    return ordered
+    write_report(assignment, root, ordered, limits, box.line())
+    return Run(ordered, box, problems)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -869,20 +533,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", type=Path, default=None, help="nbgrader's source (default: solutions/)")
     parser.add_argument("--no-feedback", action="store_true", help="skip feedback HTML and the CSV")
     parser.add_argument("--feedback-only", action="store_true", help="only write the feedback and the CSV")
+    parser.add_argument("--sandbox", choices=sandbox.MODES, default=os.environ.get("SANDBOX") or "auto",
+                        help="auto: bubblewrap when it works here (default); require: refuse without it; off")
     args = parser.parse_args(argv)
     root = args.root.resolve()
+    report = root / "reports" / (args.assignment + ".json")
     if args.feedback_only:
-        done = nbgrader("generate_feedback", args.assignment, "--force", *course_args(root))
-        print(done.stdout + done.stderr)
-        exported = nbgrader("export", f"--to={root / 'grades.csv'}", *course_args(root))
-        return done.returncode or exported.returncode
+        problems = write_outputs(args.assignment, root, None)
+        for line in problems:
+            print(f"NOT WRITTEN: {line}")
+        if not problems:
+            print(f"feedback: {root / 'feedback'}/<student>/{args.assignment}/   grades: {root / 'grades.csv'}")
+        return 1 if problems else 0
     if not students(args.assignment, root):
         print(f"no submissions of {args.assignment} under {root / 'submitted'}/<student>/{args.assignment}/")
         return 1
     limits = Limits(wall_s=args.wall, memory_mb=args.memory, cell_timeout_s=args.cell_timeout)
     try:
+        box = sandbox.decide(args.sandbox)
         results = grade(args.assignment, root, args.jobs, feedback=not args.no_feedback, limits=limits,
-                        only=args.student, source=args.source, progress=True)
+                        only=args.student, source=args.source, progress=True, sandbox_mode=box)
+    except sandbox.SandboxUnavailable as exc:
+        print(exc)
+        return 2
     except KeyboardInterrupt:
         print("\ncancelled: the gradebook holds the students graded so far (a backup was taken first)")
         return 130
@@ -891,9 +564,17 @@ def main(argv: list[str] | None = None) -> int:
     details = details_text(results)
     if details:
         print("\n" + details)
-    print(f"\nfeedback: {root / 'feedback'}/<student>/{args.assignment}/   grades: {root / 'grades.csv'}   "
-          f"report: {root / 'reports' / (args.assignment + '.json')}")
-    return 1 if any(r.status == "error" for r in results) else 0
+    print("\n" + results.sandbox.line())
+    for line in results.problems:
+        print(f"NOT WRITTEN: {line}")
+    if args.no_feedback:
+        print(f"report: {report}")
+    elif results.problems:
+        print(f"feedback and grades.csv may be missing or stale (see above)   report: {report}")
+    else:
+        print(f"feedback: {root / 'feedback'}/<student>/{args.assignment}/   grades: {root / 'grades.csv'}   "
+              f"report: {report}")
+    return 1 if results.problems or any(r.status == "error" for r in results) else 0
 
 
 if __name__ == "__main__":

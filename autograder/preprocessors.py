@@ -171,6 +171,8 @@ class GuardedExecute(Execute):
     guard = Bool(True, help="Load autograder.kernel_guard into the kernel and check it before test cells"
                  ).tag(config=True)
     report_path = Unicode("", help="Append one JSON line per notebook describing the run").tag(config=True)
+    sandbox = Unicode("", help="A sandbox spec (JSON, autograder/sandbox.py): start every kernel inside "
+                               "bubblewrap; empty: no sandbox").tag(config=True)
     interrupt_grace = Float(5.0, help="Seconds a kernel has to answer after a cell timed out"
                             ).tag(config=True)
     # A cell's outputs arriving late must not fail the notebook (nbgrader's default would): the execute reply
@@ -198,6 +200,15 @@ class GuardedExecute(Execute):
                                "findings": [], "errors": [], "peak_mb": 0.0, "seconds": 0.0}
         self.watchdog = Watchdog(self.deadline, self.memory_limit_mb)
         self.watchdog.start()
+        self.sandbox_spec = None
+        self.run_info["sandbox"] = "off"
+        if self.sandbox:
+            from autograder import sandbox
+
+            self.sandbox_spec = sandbox.Spec.read(self.sandbox)
+            self.kernel_manager_class = sandbox.SandboxedAsyncKernelManager
+            self.run_info["sandbox"] = "on"
+        self._oom_seen = self._oom_kills()
         started = time.perf_counter()
         try:
             self._execute_notebook()
@@ -217,6 +228,8 @@ class GuardedExecute(Execute):
         if self.watchdog.expired():
             raise DeadKernelError("no time left")
         self.km = self.create_kernel_manager()
+        if self.sandbox_spec is not None:
+            self.km.sandbox_setup(self.sandbox_spec)
         self.start_new_kernel()
         self.start_new_kernel_client()
         pid = getattr(getattr(self.km, "provisioner", None), "pid", None)
@@ -229,10 +242,35 @@ class GuardedExecute(Execute):
 
     def _shutdown(self) -> None:
         self.watchdog.attach(None)
-        if getattr(self, "km", None) is not None:
-            self._cleanup_kernel()
+        km = getattr(self, "km", None)
+        if km is not None:
+            try:
+                self._cleanup_kernel()
+            finally:
+                if hasattr(km, "sandbox_cleanup"):
+                    km.sandbox_cleanup()
         self.km = None
         self.kc = None
+
+    def _oom_kills(self) -> int:
+        """Processes the sandbox's memory cgroup killed so far (0 without a sandbox or a cgroup)."""
+        spec = getattr(self, "sandbox_spec", None)
+        if spec is None or not spec.memory_cgroup:
+            return 0
+        from autograder.sandbox import Cgroup
+
+        return Cgroup([spec.memory_cgroup]).oom_kills()
+
+    def _death(self) -> str:
+        """Why the kernel died: the watchdog's reason, the memory cgroup's OOM killer, or "died"."""
+        reason = self.watchdog.take_reason()
+        if reason:
+            return reason
+        kills = self._oom_kills()
+        if kills > self._oom_seen:
+            self._oom_seen = kills
+            return "memory"
+        return "died"
 
     def _kill(self) -> None:
         pid = self.watchdog.pid
@@ -297,7 +335,7 @@ class GuardedExecute(Execute):
         try:
             self._start()
         except DeadKernelError:
-            self._stop(self.watchdog.take_reason() or "died", None, 0)
+            self._stop(self._death(), None, 0)
         index = 0
         while index < len(cells):
             cell = cells[index]
@@ -321,7 +359,7 @@ class GuardedExecute(Execute):
                         self._kill()
                         failure = self.watchdog.take_reason() or "unresponsive"
             except DeadKernelError:
-                failure = self.watchdog.take_reason() or "died"
+                failure = self._death()
             except CellTimeoutError:  # the reply came but its output did not (iopub timeout)
                 cell.outputs.append(error_output("OutputTimeout", "the kernel's output for this cell did not "
                                                                   "arrive in time"))
@@ -370,7 +408,7 @@ class GuardedExecute(Execute):
             if not self._replay(index):
                 raise DeadKernelError("replay failed")
         except DeadKernelError:
-            second = self.watchdog.take_reason() or "died"
+            second = self._death()
             self.run_info["events"].append({"reason": second, "cell": "replay"})
             self._stop(second, label, index)
 

@@ -1,0 +1,125 @@
+"""What a grading run reports: the limits, one Result per student, the progress line, the summary table, the
+details and reports/<assignment>.json (used by autograder/grade.py; statuses in autograder/POLICY.md)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+COURSE_ID = "losslab"
+DEFAULT_WALL_S = 300.0  # per submission; a solution grades in <= 45 s on 2 cores (DESIGN.md)
+DEFAULT_MEMORY_MB = 2000.0  # the kernel's process tree; Binder stops a session at 2 GB
+BACKSTOP_GRACE_S = 60.0  # the driver kills nbgrader itself this long after the deadline
+BACKSTOP_EXTRA_MB = 1500.0  # ... or this far above the memory limit (nbgrader's own process included)
+KEEP_BACKUPS = 5
+TOKEN_ENV = "LOSSLAB_GRADING_TOKEN"
+# Worst first: the status shown is the first that applies (see classify()).
+STATUSES = ("error", "invalid-notebook", "missing-notebook", "memory", "timeout", "kernel-died", "suspicious",
+            "import-error", "restored-tests", "ok")
+
+
+@dataclass
+class Limits:
+    wall_s: float = DEFAULT_WALL_S
+    memory_mb: float = DEFAULT_MEMORY_MB
+    cell_timeout_s: int | None = None  # None: nbgrader_config.py's Execute.timeout
+
+
+@dataclass
+class Result:
+    student: str
+    status: str = "ok"
+    seconds: float = 0.0
+    score: float = 0.0
+    max_score: float = 0.0
+    cells: dict[str, tuple[float, float]] = field(default_factory=dict)
+    log: str = ""
+    detail: str = ""
+    flags: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    peak_mb: float = 0.0
+
+    @property
+    def suspicious(self) -> bool:
+        return bool(self.flags)
+
+
+# ----------------------------------------------------------------------------------------------- output
+
+
+class Progress:
+    """A progress bar on a terminal, one line per finished submission otherwise."""
+
+    def __init__(self, total: int, enabled: bool, stream=None) -> None:
+        self.total, self.enabled, self.done, self.started = total, enabled, 0, time.perf_counter()
+        self.stream = stream or sys.stdout
+        self.tty = enabled and self.stream.isatty()
+        self.lock = threading.Lock()
+
+    def update(self, result: Result) -> None:
+        if not self.enabled:
+            return
+        with self.lock:
+            self.done += 1
+            elapsed = time.perf_counter() - self.started
+            if self.tty:
+                width = 30
+                filled = int(width * self.done / max(1, self.total))
+                bar = "#" * filled + "." * (width - filled)
+                self.stream.write(f"\r[{bar}] {self.done}/{self.total} graded, "
+                                  f"{elapsed:5.0f} s, last: {result.student} {result.status}\x1b[K")
+                if self.done == self.total:
+                    self.stream.write("\n")
+            else:
+                self.stream.write(f"[{self.done:>{len(str(self.total))}}/{self.total}] {result.student}: "
+                                  f"{result.score:g}/{result.max_score:g} in {result.seconds:.1f} s, "
+                                  f"{result.status} ({elapsed:.0f} s elapsed)\n")
+            self.stream.flush()
+
+
+def summary_table(results: list[Result]) -> str:
+    width = max([7] + [len(r.student) for r in results])
+    header = f"{'student':<{width}}  {'score':>6} {'max':>5} {'time':>7} {'peak MB':>8}  {'status':<16} notes"
+    lines = [header,
+             "-" * (width + 70)]
+    for r in results:
+        parts = [f"{len(r.flags)} suspicious finding(s)"] if r.flags else []
+        notes = "; ".join(parts + ([r.detail] if r.detail else []))
+        lines.append(f"{r.student:<{width}}  {r.score:>6.1f} {r.max_score:>5.1f} {r.seconds:>6.1f}s "
+                     f"{r.peak_mb:>8.0f}  {r.status:<16} {notes[:90]}")
+    return "\n".join(lines)
+
+
+def details_text(results: list[Result]) -> str:
+    out = []
+    for r in results:
+        if not (r.detail or r.flags or r.notes):
+            continue
+        out.append(f"{r.student} ({r.status}):")
+        if r.detail:
+            out.append(f"  {r.detail}")
+        out += [f"  suspicious: {flag}" for flag in r.flags]
+        out += [f"  note: {note}" for note in r.notes]
+    return "\n".join(out)
+
+
+def write_report(assignment: str, root: Path, results: list[Result], limits: Limits, sandbox: str = "") -> Path:
+    """reports/<assignment>.json: the latest result of every student (a partial run updates its students)."""
+    folder = root / "reports"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{assignment}.json"
+    entries: dict[str, dict] = {}
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        entries = {r["student"]: r for r in json.loads(path.read_text())["results"]}
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    for r in results:
+        entries[r.student] = {**asdict(r), "log": r.log[-1500:], "graded": stamp, "limits": asdict(limits)}
+    data = {"assignment": assignment, "date": stamp, "sandbox": sandbox,
+            "results": [entries[k] for k in sorted(entries)]}
+    path.write_text(json.dumps(data, indent=1))
+    return path
