@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 COURSE_ID = "losslab"
-DEFAULT_WALL_S = 300.0  # per submission; a solution grades in <= 45 s on 2 cores (DESIGN.md)
+DEFAULT_WALL_S = 300.0  # per submission; a solution grades in <= 45 s on 2 cores (docs/design.md)
 DEFAULT_MEMORY_MB = 2000.0  # the kernel's process tree; Binder stops a session at 2 GB
 BACKSTOP_GRACE_S = 60.0  # the driver kills nbgrader itself this long after the deadline
 BACKSTOP_EXTRA_MB = 1500.0  # ... or this far above the memory limit (nbgrader's own process included)
