@@ -43,8 +43,9 @@ def _submit(root: Path, assignment: str, students: list[str]) -> None:
             shutil.copyfile(path, folder / path.name)
 
 
-def _timed_grade(assignment: str, count: int, jobs: int, limits: Limits,
-                 feedback: bool, box: sandbox.Decision | str = "off") -> tuple[float, list]:
+def _timed_grade(
+    assignment: str, count: int, jobs: int, limits: Limits, feedback: bool, box: sandbox.Decision | str = "off"
+) -> tuple[float, list]:
     with tempfile.TemporaryDirectory(prefix="losslab-bench-") as tmp:
         root = Path(tmp)
         _submit(root, assignment, [f"student{i:02d}" for i in range(count)])
@@ -113,13 +114,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--submissions", type=int, default=20)
     parser.add_argument("--jobs", type=int, default=None, help="parallel workers (default: one per core)")
     parser.add_argument("--repeat", type=int, default=1, help="repeat the overhead measurement (median)")
-    parser.add_argument("--kernel-starts", type=int, default=5,
-                        help="kernel starts in and out of the sandbox for its cost (default %(default)s each)")
+    parser.add_argument(
+        "--kernel-starts",
+        type=int,
+        default=5,
+        help="kernel starts in and out of the sandbox for its cost (default %(default)s each)",
+    )
     args = parser.parse_args(argv)
     jobs = args.jobs or default_jobs()
     limits = Limits(wall_s=600, memory_mb=2000)
-    print(f"grading bench: {args.assignment}, {args.submissions} submissions, {jobs} workers "
-          f"(the machine's load inflates every figure; compare runs on the same machine)", flush=True)
+    print(
+        f"grading bench: {args.assignment}, {args.submissions} submissions, {jobs} workers "
+        f"(the machine's load inflates every figure; compare runs on the same machine)",
+        flush=True,
+    )
 
     box = sandbox.decide("auto")
     print(f"  {box.line()}", flush=True)
@@ -138,24 +146,30 @@ def main(argv: list[str] | None = None) -> int:
     plain, worker, whole = median(plains), median(graded_workers), median(graded_totals)
     overhead = worker / plain - 1
     print(f"  plain execution of one submission      {plain:8.1f} s")
-    print(f"  grading it (worker: autograde + merge)   {worker:8.1f} s   overhead {overhead:+.0%} "
-          f"(goal <= {OVERHEAD_BUDGET:.0%}){'' if overhead <= OVERHEAD_BUDGET else '  OVER BUDGET'}")
+    print(
+        f"  grading it (worker: autograde + merge)   {worker:8.1f} s   overhead {overhead:+.0%} "
+        f"(goal <= {OVERHEAD_BUDGET:.0%}){'' if overhead <= OVERHEAD_BUDGET else '  OVER BUDGET'}"
+    )
     sandbox_overhead = None
     if unboxed:
         sandbox_overhead = worker / median(unboxed) - 1
-        print(f"  the same without the sandbox             {median(unboxed):8.1f} s   sandbox overhead "
-              f"{sandbox_overhead:+.1%} (goal <= {SANDBOX_BUDGET:.0%})"
-              f"{'' if sandbox_overhead <= SANDBOX_BUDGET else '  OVER BUDGET'}")
+        print(
+            f"  the same without the sandbox             {median(unboxed):8.1f} s   sandbox overhead "
+            f"{sandbox_overhead:+.1%} (goal <= {SANDBOX_BUDGET:.0%})"
+            f"{'' if sandbox_overhead <= SANDBOX_BUDGET else '  OVER BUDGET'}"
+        )
     start_cost = None
     if box.active and args.kernel_starts > 0:
         boxed, bare = sandbox_cost(args.kernel_starts)
         start_cost = median(boxed) - median(bare)
         share = start_cost / worker
-        print(f"  a kernel start + the imports, in / out of the sandbox   {median(boxed):6.2f} s / "
-              f"{median(bare):6.2f} s "
-              f"(median of {args.kernel_starts}): {start_cost:+.2f} s per kernel, {share:+.1%} of a submission's "
-              f"grading (goal <= {SANDBOX_BUDGET:.0%}){'' if share <= SANDBOX_BUDGET else '  OVER BUDGET'}",
-              flush=True)
+        print(
+            f"  a kernel start + the imports, in / out of the sandbox   {median(boxed):6.2f} s / "
+            f"{median(bare):6.2f} s "
+            f"(median of {args.kernel_starts}): {start_cost:+.2f} s per kernel, {share:+.1%} of a submission's "
+            f"grading (goal <= {SANDBOX_BUDGET:.0%}){'' if share <= SANDBOX_BUDGET else '  OVER BUDGET'}",
+            flush=True,
+        )
     print(f"  one-time costs of a run (release, feedback, export)   {whole - worker:8.1f} s", flush=True)
 
     sequential, seq_results = _timed_grade(args.assignment, args.submissions, 1, limits, feedback=False, box=box)
@@ -163,21 +177,34 @@ def main(argv: list[str] | None = None) -> int:
     parallel, par_results = _timed_grade(args.assignment, args.submissions, jobs, limits, feedback=False, box=box)
     speedup = sequential / parallel
     goal = SPEEDUP_GOAL_PER_CORE * jobs
-    print(f"  {args.submissions} submissions, {jobs} workers           {parallel:8.1f} s   "
-          f"speed-up {speedup:.2f}x "
-          f"(goal about {jobs}x){'' if speedup >= goal else '  BELOW GOAL'}")
+    print(
+        f"  {args.submissions} submissions, {jobs} workers           {parallel:8.1f} s   "
+        f"speed-up {speedup:.2f}x "
+        f"(goal about {jobs}x){'' if speedup >= goal else '  BELOW GOAL'}"
+    )
     bad = [r for r in seq_results + par_results if r.status != "ok"]
     if bad:
         print(f"  {len(bad)} submission(s) did not grade cleanly: {sorted({r.status for r in bad})}")
     from tests.tools.runner import machine
 
     OUT.mkdir(exist_ok=True)
-    record = {"machine": machine(), "assignment": args.assignment, "submissions": args.submissions,
-              "jobs": jobs,
-              "plain_s": plains, "graded_worker_s": graded_workers, "graded_run_s": graded_totals,
-              "overhead": overhead, "sandbox": box.line(), "unsandboxed_worker_s": unboxed,
-              "sandbox_overhead": sandbox_overhead, "sandbox_kernel_start_cost_s": start_cost,
-              "sequential_s": sequential, "parallel_s": parallel, "speedup": speedup}
+    record = {
+        "machine": machine(),
+        "assignment": args.assignment,
+        "submissions": args.submissions,
+        "jobs": jobs,
+        "plain_s": plains,
+        "graded_worker_s": graded_workers,
+        "graded_run_s": graded_totals,
+        "overhead": overhead,
+        "sandbox": box.line(),
+        "unsandboxed_worker_s": unboxed,
+        "sandbox_overhead": sandbox_overhead,
+        "sandbox_kernel_start_cost_s": start_cost,
+        "sequential_s": sequential,
+        "parallel_s": parallel,
+        "speedup": speedup,
+    }
     (OUT / "grading.json").write_text(json.dumps(record, indent=1))
     print(f"written {OUT / 'grading.json'}")
     return 0 if not bad else 1

@@ -161,8 +161,7 @@ def classify(result: Result, check: Check, runs: list[dict]) -> None:
             statuses.append("timeout")
             details.append(f"over the per-cell time limit: {', '.join(sorted(set(timeouts)))}")
         if run.get("restarts"):
-            details.append(f"kernel restarted {run['restarts']} time(s); the cells after the failure were "
-                           "graded")
+            details.append(f"kernel restarted {run['restarts']} time(s); the cells after the failure were graded")
         if run.get("stopped"):
             details.append(f"grading stopped at {run.get('stopped_at') or 'the start'}: later tests scored 0")
         if run.get("guard") == "unavailable":
@@ -173,8 +172,7 @@ def classify(result: Result, check: Check, runs: list[dict]) -> None:
                 details.append(f"{error['cell']} raised {error['ename']}: {error['evalue']}")
     if check.invalid:
         statuses.append("invalid-notebook")
-        details += [f"{name}.ipynb is not a readable notebook ({why}): 0 points" for name, why in
-                    check.invalid.items()]
+        details += [f"{name}.ipynb is not a readable notebook ({why}): 0 points" for name, why in check.invalid.items()]
     if check.missing:
         statuses.append("missing-notebook")
         details.append(f"missing: {', '.join(n + '.ipynb' for n in check.missing)} (0 points)")

@@ -26,8 +26,15 @@ CELL_FRAME = re.compile(r"^\s*Cell\s+In\s*\[(\d+)\],\s*line\s+(\d+)")
 FILE_FRAME = re.compile(r"^\s*(File|Input)\s")
 BEGIN, END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
 # Errors written by the grader itself (autograder/preprocessors.py): their text is already for the learner.
-GRADER_ERRORS = {"NotRun", "TimeLimitExceeded", "MemoryLimitExceeded", "KernelDied", "CellTimeoutError",
-                 "OutputTimeout", "GraderError"}
+GRADER_ERRORS = {
+    "NotRun",
+    "TimeLimitExceeded",
+    "MemoryLimitExceeded",
+    "KernelDied",
+    "CellTimeoutError",
+    "OutputTimeout",
+    "GraderError",
+}
 
 
 def strip_ansi(text: str) -> str:
@@ -66,8 +73,7 @@ def execution_map(nb: NotebookNode) -> dict[int, NotebookNode]:
     return out
 
 
-def sanitized_traceback(output: NotebookNode, cell: NotebookNode,
-                        counts: dict[int, NotebookNode]) -> list[str]:
+def sanitized_traceback(output: NotebookNode, cell: NotebookNode, counts: dict[int, NotebookNode]) -> list[str]:
     """The traceback of a test cell's error without hidden code (see the module docstring)."""
     ename, evalue = str(output.get("ename", "Error")), str(output.get("evalue", ""))
     kept: list[str] = []
@@ -125,8 +131,10 @@ def failure_message(cell: NotebookNode, counts: dict[int, NotebookNode] | None =
             if evalue:
                 return f"{ename}: {evalue}"
             if ename == "NotImplementedError":
-                return ("NotImplementedError: an answer this test uses is not written yet (replace "
-                        "`raise NotImplementedError()` with your code)")
+                return (
+                    "NotImplementedError: an answer this test uses is not written yet (replace "
+                    "`raise NotImplementedError()` with your code)"
+                )
             # an assert without a message: show the failing line if the learner can see it
             for entry in reversed(list(output.get("traceback", []))):
                 match = CELL_FRAME.match(strip_ansi(entry))
@@ -134,8 +142,14 @@ def failure_message(cell: NotebookNode, counts: dict[int, NotebookNode] | None =
                     shown = visible_lines(cell.get("source", "")).get(int(match.group(2)))
                     if shown:
                         return f"{ename} at: {shown.strip()}"
-            line = next((strip_ansi(e).strip() for e in output.get("traceback", [])
-                         if strip_ansi(e).startswith("test cell, line")), "")
+            line = next(
+                (
+                    strip_ansi(e).strip()
+                    for e in output.get("traceback", [])
+                    if strip_ansi(e).startswith("test cell, line")
+                ),
+                "",
+            )
             return f"{ename}{' (' + line + ')' if line else ''}"
         if output.get("output_type") == "stream" and output.get("name") == "stderr":
             return "the test wrote to stderr"
@@ -150,8 +164,14 @@ def test_results(nb: NotebookNode) -> list[TestResult]:
         if not is_test(cell):
             continue
         message = failure_message(cell, counts)
-        out.append(TestResult(str(nbgrader_meta(cell).get("grade_id", "?")),
-                              float(nbgrader_meta(cell).get("points", 0) or 0), not message, message))
+        out.append(
+            TestResult(
+                str(nbgrader_meta(cell).get("grade_id", "?")),
+                float(nbgrader_meta(cell).get("points", 0) or 0),
+                not message,
+                message,
+            )
+        )
     return out
 
 
@@ -178,10 +198,14 @@ def summary_markdown(nb: NotebookNode) -> str:
         return ""
     earned = sum(r.points for r in results if r.passed)
     total = sum(r.points for r in results)
-    lines = ["## Autograder summary", "",
-             f"Tests passed: **{sum(r.passed for r in results)} of {len(results)}** "
-             f"({earned:g} of {total:g} points). Each failed test says why below; fix that, restart the "
-             "kernel, run all cells and check the visible tests again.", ""]
+    lines = [
+        "## Autograder summary",
+        "",
+        f"Tests passed: **{sum(r.passed for r in results)} of {len(results)}** "
+        f"({earned:g} of {total:g} points). Each failed test says why below; fix that, restart the "
+        "kernel, run all cells and check the visible tests again.",
+        "",
+    ]
     notes = grader_notes(nb)
     if notes:
         lines += ["What stopped the grading:", ""] + [f"- {_escape(note)}" for note in notes] + [""]

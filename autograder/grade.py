@@ -100,8 +100,9 @@ def students(assignment: str, root: Path) -> list[str]:
     submitted = root / "submitted"
     if not submitted.is_dir():
         return []
-    return sorted(p.name for p in submitted.iterdir()
-                  if not p.name.startswith(".") and p.is_dir() and (p / assignment).is_dir())
+    return sorted(
+        p.name for p in submitted.iterdir() if not p.name.startswith(".") and p.is_dir() and (p / assignment).is_dir()
+    )
 
 
 # ----------------------------------------------------------------------------------------------- grading
@@ -161,8 +162,9 @@ def _read_jsonl(path: Path) -> list[dict]:
 class Grader:
     """Grades the submissions of one assignment under one course root (see the module docstring)."""
 
-    def __init__(self, assignment: str, root: Path, limits: Limits, source: Path,
-                 box: sandbox.Decision | None = None) -> None:
+    def __init__(
+        self, assignment: str, root: Path, limits: Limits, source: Path, box: sandbox.Decision | None = None
+    ) -> None:
         self.assignment, self.root, self.limits, self.source = assignment, root, limits, source
         self.box = box or sandbox.Decision("off", False)
         self.work = root / ".work" / assignment
@@ -213,8 +215,7 @@ class Grader:
         if check.others:
             result.notes.append(f"other notebooks in the folder, not graded: {', '.join(check.others)}")
         if check.edited:
-            result.notes.append(f"edited test or read-only cells, restored by nbgrader: "
-                                f"{', '.join(check.edited)}")
+            result.notes.append(f"edited test or read-only cells, restored by nbgrader: {', '.join(check.edited)}")
         if check.deleted:
             result.notes.append(f"deleted test cells, restored by nbgrader: {', '.join(check.deleted)}")
         self._stage(folder, stage, student, check)
@@ -232,11 +233,12 @@ class Grader:
             if text not in bucket:
                 bucket.append(text)
         if run.get("ended"):
-            result.notes.append(f"{len(run['ended'])} process(es) of the submission were still running after "
-                                "its grading and were ended")
+            result.notes.append(
+                f"{len(run['ended'])} process(es) of the submission were still running after its grading and were ended"
+            )
         if runs:  # the kernel's own peak (the watchdog's), rather than the driver's view of the whole tree
             result.peak_mb = max(float(r.get("peak_mb", 0)) for r in runs)
-        graded = (stage / "autograded" / student / self.assignment)
+        graded = stage / "autograded" / student / self.assignment
         if run["killed"] or run["returncode"] != 0:
             self._failed_run(student, check, run, runs, result)
             return
@@ -250,13 +252,13 @@ class Grader:
     def _no_notebook(self, student: str, check: Check, result: Result) -> None:
         if check.invalid:
             result.status = "invalid-notebook"
-            result.detail = "; ".join(f"{name}.ipynb is not a readable notebook ({why})"
-                                      for name, why in check.invalid.items())
+            result.detail = "; ".join(
+                f"{name}.ipynb is not a readable notebook ({why})" for name, why in check.invalid.items()
+            )
         else:
             result.status = "missing-notebook"
             expected = ", ".join(f"{name}.ipynb" for name in check.missing)
-            found = f"; found {', '.join(check.others)} instead (rename it to grade it)" \
-                if check.others else ""
+            found = f"; found {', '.join(check.others)} instead (rename it to grade it)" if check.others else ""
             result.detail = f"no {expected} in the submission{found}"
         with self.db_lock:
             _retry(lambda: record_zero(db_url(self.root), self.assignment, student))
@@ -284,8 +286,16 @@ class Grader:
 
     def _protected(self, stage: Path) -> tuple[list[str], list[str]]:
         root = self.root
-        protect = [str(self.source), str(SOLUTIONS), str(root / "submitted"), str(root / "autograded"),
-                   str(root / "feedback"), str(root / ".work"), str(root / "reports"), str(stage)]
+        protect = [
+            str(self.source),
+            str(SOLUTIONS),
+            str(root / "submitted"),
+            str(root / "autograded"),
+            str(root / "feedback"),
+            str(root / ".work"),
+            str(root / "reports"),
+            str(stage),
+        ]
         # not the whole repository: on Binder it is the home folder, where Keras and matplotlib keep settings
         readonly = [str(REPO / name) for name in ("losslab", "autograder", "course", "tests", ".git")]
         readonly += [str(p) for p in REPO.iterdir() if p.is_file() and not p.name.startswith(".")]
@@ -295,21 +305,31 @@ class Grader:
         limits = self.limits
         token = uuid.uuid4().hex
         protect, readonly = self._protected(stage)
-        env = _nbgrader_env({
-            TOKEN_ENV: token,
-            "LOSSLAB_GUARD_LOG": str(stage / "guard.jsonl"),
-            "LOSSLAB_GUARD_PROTECT": os.pathsep.join(protect),
-            "LOSSLAB_GUARD_READONLY": os.pathsep.join(readonly),
-        })
+        env = _nbgrader_env(
+            {
+                TOKEN_ENV: token,
+                "LOSSLAB_GUARD_LOG": str(stage / "guard.jsonl"),
+                "LOSSLAB_GUARD_PROTECT": os.pathsep.join(protect),
+                "LOSSLAB_GUARD_READONLY": os.pathsep.join(readonly),
+            }
+        )
         begin = time.time()
-        args = [sys.executable, "-m", "nbgrader", "autograde", self.assignment, f"--student={student}",
-                "--force",
-                f"--CourseDirectory.root={stage}", f"--CourseDirectory.db_url={db_url(stage)}",
-                f"--CourseDirectory.source_directory={self.source}",
-                f"--GuardedExecute.deadline={begin + limits.wall_s:.3f}",
-                f"--GuardedExecute.wall_limit={limits.wall_s}",
-                f"--GuardedExecute.memory_limit_mb={limits.memory_mb}",
-                f"--GuardedExecute.report_path={stage / 'report.jsonl'}"]
+        args = [
+            sys.executable,
+            "-m",
+            "nbgrader",
+            "autograde",
+            self.assignment,
+            f"--student={student}",
+            "--force",
+            f"--CourseDirectory.root={stage}",
+            f"--CourseDirectory.db_url={db_url(stage)}",
+            f"--CourseDirectory.source_directory={self.source}",
+            f"--GuardedExecute.deadline={begin + limits.wall_s:.3f}",
+            f"--GuardedExecute.wall_limit={limits.wall_s}",
+            f"--GuardedExecute.memory_limit_mb={limits.memory_mb}",
+            f"--GuardedExecute.report_path={stage / 'report.jsonl'}",
+        ]
         if limits.cell_timeout_s:
             args.append(f"--Execute.timeout={int(limits.cell_timeout_s)}")
         group: sandbox.Cgroup | None = None
@@ -322,8 +342,15 @@ class Grader:
         log_path = stage / "nbgrader.log"
         killed, peak, returncode, ended = "", 0.0, None, []
         with open(log_path, "wb") as log:
-            proc = subprocess.Popen(args, cwd=HERE, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
+            proc = subprocess.Popen(
+                args,
+                cwd=HERE,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
             self.running[student] = proc
             handle: psutil.Process | None = None
             with contextlib.suppress(psutil.Error):
@@ -358,8 +385,7 @@ class Grader:
                 if group is not None:  # whatever is still in the submission's cgroup ends with its grading
                     ended = group.remove()
         text = log_path.read_text(encoding="utf-8", errors="replace")
-        return {"returncode": returncode, "killed": killed, "peak_mb": peak, "log": text[-6000:],
-                "ended": ended}
+        return {"returncode": returncode, "killed": killed, "peak_mb": peak, "log": text[-6000:], "ended": ended}
 
     def _kill_all(self, pid: int, token: str, since: float) -> None:
         members = []
@@ -372,8 +398,10 @@ class Grader:
         log = run["log"]
         if run["killed"] == "timeout":
             result.status = "timeout"
-            result.detail = (f"the driver stopped the grading {BACKSTOP_GRACE_S:.0f} s after the "
-                             f"{self.limits.wall_s:.0f} s limit; no test result was kept")
+            result.detail = (
+                f"the driver stopped the grading {BACKSTOP_GRACE_S:.0f} s after the "
+                f"{self.limits.wall_s:.0f} s limit; no test result was kept"
+            )
         elif run["killed"] == "memory":
             result.status = "memory"
             ceiling = self.limits.memory_mb + BACKSTOP_EXTRA_MB
@@ -386,8 +414,7 @@ class Grader:
             result.detail = "nbgrader could not read the notebook: " + _last_error(log)
         else:
             result.status = "error"
-            result.detail = (f"nbgrader autograde failed ({_last_error(log)}); previous grades, if any, "
-                             "are kept")
+            result.detail = f"nbgrader autograde failed ({_last_error(log)}); previous grades, if any, are kept"
             return
         with self.db_lock:
             _retry(lambda: record_zero(db_url(self.root), self.assignment, student))
@@ -458,9 +485,18 @@ def write_outputs(assignment: str, root: Path, names: list[str] | None) -> list[
     return problems
 
 
-def grade(assignment: str, root: Path = HERE, jobs: int | None = None, feedback: bool = True, *,
-          limits: Limits | None = None, only: Iterable[str] | None = None, source: Path | None = None,
-          progress: bool = False, sandbox_mode: str | sandbox.Decision = "off") -> Run:
+def grade(
+    assignment: str,
+    root: Path = HERE,
+    jobs: int | None = None,
+    feedback: bool = True,
+    *,
+    limits: Limits | None = None,
+    only: Iterable[str] | None = None,
+    source: Path | None = None,
+    progress: bool = False,
+    sandbox_mode: str | sandbox.Decision = "off",
+) -> Run:
     """Autograde every submission of `assignment` under root/submitted (or the students in `only`).
 
     Returns one Result per student, in name order (a Run). See the module docstring for what happens.
@@ -485,9 +521,11 @@ def grade(assignment: str, root: Path = HERE, jobs: int | None = None, feedback:
     bar = Progress(len(names), progress)
     if progress:
         per_cell = f"{limits.cell_timeout_s} s" if limits.cell_timeout_s else "nbgrader_config.py's timeout"
-        print(f"Grading {len(names)} submission(s) of {assignment} with {jobs} worker(s): "
-              f"{limits.wall_s:.0f} s and {limits.memory_mb:.0f} MB per submission, {per_cell} per cell",
-              flush=True)
+        print(
+            f"Grading {len(names)} submission(s) of {assignment} with {jobs} worker(s): "
+            f"{limits.wall_s:.0f} s and {limits.memory_mb:.0f} MB per submission, {per_cell} per cell",
+            flush=True,
+        )
     results: dict[str, Result] = {}
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grader")
     try:
@@ -520,21 +558,32 @@ def grade(assignment: str, root: Path = HERE, jobs: int | None = None, feedback:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("assignment")
-    parser.add_argument("--root", type=Path, default=HERE,
-                        help="course folder holding submitted/ (default: autograder/)")
+    parser.add_argument(
+        "--root", type=Path, default=HERE, help="course folder holding submitted/ (default: autograder/)"
+    )
     parser.add_argument("--jobs", type=int, default=None, help="parallel workers (default: one per core)")
     parser.add_argument("--student", action="append", help="grade only this student (repeat for several)")
-    parser.add_argument("--wall", type=float, default=DEFAULT_WALL_S,
-                        help="seconds per submission (default %(default)s)")
-    parser.add_argument("--memory", type=float, default=DEFAULT_MEMORY_MB,
-                        help="MB for a submission's kernel process tree (default %(default)s)")
-    parser.add_argument("--cell-timeout", type=int, default=None,
-                        help="seconds per cell (default: nbgrader_config.py's)")
+    parser.add_argument(
+        "--wall", type=float, default=DEFAULT_WALL_S, help="seconds per submission (default %(default)s)"
+    )
+    parser.add_argument(
+        "--memory",
+        type=float,
+        default=DEFAULT_MEMORY_MB,
+        help="MB for a submission's kernel process tree (default %(default)s)",
+    )
+    parser.add_argument(
+        "--cell-timeout", type=int, default=None, help="seconds per cell (default: nbgrader_config.py's)"
+    )
     parser.add_argument("--source", type=Path, default=None, help="nbgrader's source (default: solutions/)")
     parser.add_argument("--no-feedback", action="store_true", help="skip feedback HTML and the CSV")
     parser.add_argument("--feedback-only", action="store_true", help="only write the feedback and the CSV")
-    parser.add_argument("--sandbox", choices=sandbox.MODES, default=os.environ.get("SANDBOX") or "auto",
-                        help="auto: bubblewrap when it works here (default); require: refuse without it; off")
+    parser.add_argument(
+        "--sandbox",
+        choices=sandbox.MODES,
+        default=os.environ.get("SANDBOX") or "auto",
+        help="auto: bubblewrap when it works here (default); require: refuse without it; off",
+    )
     args = parser.parse_args(argv)
     root = args.root.resolve()
     report = root / "reports" / (args.assignment + ".json")
@@ -551,8 +600,17 @@ def main(argv: list[str] | None = None) -> int:
     limits = Limits(wall_s=args.wall, memory_mb=args.memory, cell_timeout_s=args.cell_timeout)
     try:
         box = sandbox.decide(args.sandbox)
-        results = grade(args.assignment, root, args.jobs, feedback=not args.no_feedback, limits=limits,
-                        only=args.student, source=args.source, progress=True, sandbox_mode=box)
+        results = grade(
+            args.assignment,
+            root,
+            args.jobs,
+            feedback=not args.no_feedback,
+            limits=limits,
+            only=args.student,
+            source=args.source,
+            progress=True,
+            sandbox_mode=box,
+        )
     except sandbox.SandboxUnavailable as exc:
         print(exc)
         return 2
@@ -572,8 +630,10 @@ def main(argv: list[str] | None = None) -> int:
     elif results.problems:
         print(f"feedback and grades.csv may be missing or stale (see above)   report: {report}")
     else:
-        print(f"feedback: {root / 'feedback'}/<student>/{args.assignment}/   grades: {root / 'grades.csv'}   "
-              f"report: {report}")
+        print(
+            f"feedback: {root / 'feedback'}/<student>/{args.assignment}/   grades: {root / 'grades.csv'}   "
+            f"report: {report}"
+        )
     return 1 if results.problems or any(r.status == "error" for r in results) else 0
 
 

@@ -35,7 +35,7 @@ def _retry(action: Callable[[], object], attempts: int = 20) -> object:
         except OperationalError as exc:
             if "locked" not in str(exc) or attempt == attempts - 1:
                 raise
-            time.sleep(min(5.0, 0.2 * 2 ** attempt))
+            time.sleep(min(5.0, 0.2 * 2**attempt))
     return None
 
 
@@ -74,8 +74,10 @@ def backup_gradebook(root: Path, keep: int = KEEP_BACKUPS) -> Path | None:
 
 
 def copy_database(source: Path, target: Path) -> None:
-    with contextlib.closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)) as src, \
-            contextlib.closing(sqlite3.connect(str(target))) as dst:
+    with (
+        contextlib.closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)) as src,
+        contextlib.closing(sqlite3.connect(str(target))) as dst,
+    ):
         src.backup(dst)
 
 
@@ -109,8 +111,7 @@ def merge_submission(main_url: str, stage_url: str, assignment: str, student: st
                 into.auto_score = grade.auto_score
                 into.needs_manual_grade = into.manual_score is not None or grade.auto_score is None
             for comment in notebook.comments:
-                main.find_comment(comment.name, notebook.name, assignment, student).auto_comment = \
-                    comment.auto_comment
+                main.find_comment(comment.name, notebook.name, assignment, student).auto_comment = comment.auto_comment
         main.db.commit()
 
 

@@ -49,24 +49,78 @@ ENV_PROTECT = "LOSSLAB_GUARD_PROTECT"
 ENV_READONLY = "LOSSLAB_GUARD_READONLY"
 
 # Modules whose objects the checks and the visible tests rely on.
-SNAPSHOT_MODULES = ("builtins", "math", "numpy", "numpy.linalg", "losslab", "losslab.grading",
-                    "losslab.grading.core", "losslab.data")
+SNAPSHOT_MODULES = (
+    "builtins",
+    "math",
+    "numpy",
+    "numpy.linalg",
+    "losslab",
+    "losslab.grading",
+    "losslab.grading.core",
+    "losslab.data",
+)
 # IPython adds and removes these around every cell (BuiltinTrap) or at start-up: not a submission's doing.
-_VOLATILE_BUILTINS = {"exit", "quit", "get_ipython", "display", "help", "copyright", "credits", "license",
-                     "input", "raw_input"}  # ipykernel swaps input() around every request
+_VOLATILE_BUILTINS = {
+    "exit",
+    "quit",
+    "get_ipython",
+    "display",
+    "help",
+    "copyright",
+    "credits",
+    "license",
+    "input",
+    "raw_input",
+}  # ipykernel swaps input() around every request
 # Built-ins a visible test calls by name: a callable of the notebook's own under one of these names goes.
-_SHADOWED_BUILTINS = ("abs", "all", "any", "bool", "callable", "float", "getattr", "hasattr", "int",
-                      "isinstance", "issubclass", "len", "round", "str", "type", "AssertionError",
-                      "Exception", "BaseException")
+_SHADOWED_BUILTINS = (
+    "abs",
+    "all",
+    "any",
+    "bool",
+    "callable",
+    "float",
+    "getattr",
+    "hasattr",
+    "int",
+    "isinstance",
+    "issubclass",
+    "len",
+    "round",
+    "str",
+    "type",
+    "AssertionError",
+    "Exception",
+    "BaseException",
+)
 _MODULE_NAMES = {"np": "numpy", "numpy": "numpy", "math": "math", "keras": "keras", "losslab": "losslab"}
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 # Events that change a path: the positions of the paths they change in the event's arguments.
-_PATH_EVENTS = {"os.remove": (0,), "os.rmdir": (0,), "os.rename": (0, 1), "os.truncate": (0,),
-                "os.chmod": (0,), "os.chown": (0,), "os.utime": (0,), "os.mkdir": (0,),
-                "shutil.rmtree": (0,), "shutil.move": (0, 1), "os.link": (1,), "os.symlink": (1,)}
+_PATH_EVENTS = {
+    "os.remove": (0,),
+    "os.rmdir": (0,),
+    "os.rename": (0, 1),
+    "os.truncate": (0,),
+    "os.chmod": (0,),
+    "os.chown": (0,),
+    "os.utime": (0,),
+    "os.mkdir": (0,),
+    "shutil.rmtree": (0,),
+    "shutil.move": (0, 1),
+    "os.link": (1,),
+    "os.symlink": (1,),
+}
 _LINK_EVENTS = {"os.link", "os.symlink"}  # their first argument is what the new link points to
-_SPAWN_EVENTS = {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
-                 "os.forkpty", "pty.spawn"}
+_SPAWN_EVENTS = {
+    "subprocess.Popen",
+    "os.system",
+    "os.exec",
+    "os.posix_spawn",
+    "os.spawn",
+    "os.fork",
+    "os.forkpty",
+    "pty.spawn",
+}
 _FRAME_ATTRS = {"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back"}
 _TELLING_WORDS = (".ipynb", "solutions", "gradebook", "autograded", "submitted", "source", "release")
 
@@ -94,8 +148,9 @@ def _origin(obj: Any) -> str:
 class Guard:
     """State kept for one kernel: the original objects, the findings, the audit hook's settings."""
 
-    def __init__(self, shell: Any, log_path: str = "", protect: tuple[str, ...] = (),
-                 readonly: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, shell: Any, log_path: str = "", protect: tuple[str, ...] = (), readonly: tuple[str, ...] = ()
+    ) -> None:
         self.shell = shell
         self.cwd = _realpath(os.getcwd())
         self.protect = tuple(_realpath(p) for p in protect if p)
@@ -169,8 +224,16 @@ class Guard:
         for owner in owners:
             for cls in type(owner).__mro__:
                 if str(cls.__module__).split(".")[0] in {"IPython", "ipykernel"}:
-                    self.classes.append((cls, {k: v for k, v in vars(cls).items() if callable(v) or
-                                               isinstance(v, (staticmethod, classmethod, property))}))
+                    self.classes.append(
+                        (
+                            cls,
+                            {
+                                k: v
+                                for k, v in vars(cls).items()
+                                if callable(v) or isinstance(v, (staticmethod, classmethod, property))
+                            },
+                        )
+                    )
             self.instances.append((owner, {k: v for k, v in vars(owner).items() if callable(v)}))
         for attr in ("input_transformers_cleanup", "input_transformers_post", "ast_transformers"):
             value = getattr(shell, attr, None)
@@ -191,8 +254,9 @@ class Guard:
                 self.record("flag", f"replaced the module {name} in sys.modules (restored)")
             current = vars(module)
             for key, value in saved.items():
-                if name == "builtins" and (key in _VOLATILE_BUILTINS or (
-                        key.startswith("_") and key not in {"__import__", "__build_class__"})):
+                if name == "builtins" and (
+                    key in _VOLATILE_BUILTINS or (key.startswith("_") and key not in {"__import__", "__build_class__"})
+                ):
                     continue
                 if current.get(key, _MISSING) is not value:
                     current[key] = value
@@ -210,13 +274,13 @@ class Guard:
                         attrs[key] = saved[key]
                     else:
                         del attrs[key]
-                    self.record("flag", f"replaced the method {type(owner).__name__}.{key} of the running "
-                                        f"shell (restored)")
+                    self.record(
+                        "flag", f"replaced the method {type(owner).__name__}.{key} of the running shell (restored)"
+                    )
         for label, live, saved in self.lists:
             if len(live) != len(saved) or any(a is not b for a, b in zip(live, saved, strict=False)):
                 live[:] = saved
-                self.record("flag", f"changed {label}, which rewrite or skip the code of later cells "
-                                    "(restored)")
+                self.record("flag", f"changed {label}, which rewrite or skip the code of later cells (restored)")
         shell = self.shell
         if shell is not None:
             exceptions, handler = self.custom_exc
@@ -225,8 +289,11 @@ class Guard:
                 shell.custom_exceptions = exceptions
                 if handler is not None:
                     shell.CustomTB = handler
-                self.record("flag", "installed a custom exception handler (set_custom_exc), which hides "
-                                    "errors from the grader (removed)")
+                self.record(
+                    "flag",
+                    "installed a custom exception handler (set_custom_exc), which hides "
+                    "errors from the grader (removed)",
+                )
             self._clean_namespace(shell.user_ns)
         foreign = [f for f in sys.meta_path if f not in self.meta_path and _origin(f) == "__main__"]
         if foreign:
@@ -241,24 +308,30 @@ class Guard:
     def _clean_namespace(self, namespace: dict[str, Any]) -> None:
         for name in _SHADOWED_BUILTINS:
             value = namespace.get(name, _MISSING)
-            if value is not _MISSING and callable(value) and value is not getattr(builtins, name) \
-                    and _origin(value) == "__main__":
+            if (
+                value is not _MISSING
+                and callable(value)
+                and value is not getattr(builtins, name)
+                and _origin(value) == "__main__"
+            ):
                 del namespace[name]
-                self.record("flag", f"defined its own {name}() in place of the built-in one, which the tests "
-                                    f"use (removed)")
+                self.record(
+                    "flag", f"defined its own {name}() in place of the built-in one, which the tests use (removed)"
+                )
         for alias, module_name in _MODULE_NAMES.items():
             value = namespace.get(alias, _MISSING)
-            if value is not _MISSING and not isinstance(value, types.ModuleType) \
-                    and module_name in sys.modules:
-                self.record("flag", f"bound the name {alias} to a {type(value).__name__} instead of the "
-                                    f"module {module_name}")
+            if value is not _MISSING and not isinstance(value, types.ModuleType) and module_name in sys.modules:
+                self.record(
+                    "flag", f"bound the name {alias} to a {type(value).__name__} instead of the module {module_name}"
+                )
 
     # ------------------------------------------------------------------ the audit hook
     def audit(self, event: str, args: tuple) -> None:
         if event == "open":
             path, mode, flags = (tuple(args) + (None, None, None))[:3]
-            write = (isinstance(mode, str) and any(c in mode for c in "wax+")) or \
-                    (isinstance(flags, int) and bool(flags & _WRITE_FLAGS))
+            write = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+                isinstance(flags, int) and bool(flags & _WRITE_FLAGS)
+            )
             self._check_path(path, write, "open")
         elif event in _PATH_EVENTS:
             if event in _LINK_EVENTS and args:
@@ -273,29 +346,27 @@ class Guard:
             if isinstance(database, str) and database not in ("", ":memory:"):
                 target = database[5:].split("?")[0] if database.startswith("file:") else database
                 self._check_path(target, False, "sqlite3.connect", verb="open")
-        elif event == "sys._getframe" or (event == "object.__getattr__" and len(args) > 1
-                                          and args[1] in _FRAME_ATTRS):
+        elif event == "sys._getframe" or (event == "object.__getattr__" and len(args) > 1 and args[1] in _FRAME_ATTRS):
             self._frame_access()
         elif event in _SPAWN_EVENTS:
             self._spawn(event, args)
         elif event in ("sys.addaudithook", "ctypes.dlopen"):
             if self._called_from_user(depth=3):
-                self.record("flag", "added an audit hook" if event == "sys.addaudithook"
-                            else "loaded a C library with ctypes")
+                self.record(
+                    "flag", "added an audit hook" if event == "sys.addaudithook" else "loaded a C library with ctypes"
+                )
 
     def _busy(self) -> bool:
         return getattr(self.local, "busy", False)
 
-    def _check_path(self, raw: Any, write: bool, event: str, link_target: bool = False,
-                    verb: str = "") -> None:
+    def _check_path(self, raw: Any, write: bool, event: str, link_target: bool = False, verb: str = "") -> None:
         if isinstance(raw, int) or raw is None:
             return
         try:
             path = os.fsdecode(os.fspath(raw))
         except TypeError:
             return
-        if not write and os.path.isabs(path) and path.startswith(self.library) \
-                and not path.endswith(".ipynb"):
+        if not write and os.path.isabs(path) and path.startswith(self.library) and not path.endswith(".ipynb"):
             return  # the fast path: Python's and the packages' own files
         if self._busy():
             return
@@ -311,16 +382,16 @@ class Guard:
                 reason = "the gradebook"
             elif _under(real, self.protect) and not mine:
                 reason = "the course's private files"
-            elif write and _under(real, self.readonly) and not mine \
-                    and "__pycache__" not in real.split(os.sep):
+            elif write and _under(real, self.readonly) and not mine and "__pycache__" not in real.split(os.sep):
                 reason = "the course's files"
         finally:
             self.local.busy = False
         if reason:
             verb = verb or ("link to" if link_target else ("write to" if write else "read"))
             self.record("flag", f"tried to {verb} {reason}: {path} (refused)")
-            raise PermissionError(errno.EACCES, f"Loss Lab's grader does not let a submission {verb} "
-                                                f"{reason} while grading", path)
+            raise PermissionError(
+                errno.EACCES, f"Loss Lab's grader does not let a submission {verb} {reason} while grading", path
+            )
 
     def _called_from_user(self, depth: int) -> bool:
         """Whether notebook code made this call, directly or through ``inspect`` (up to `depth` frames)."""
@@ -346,15 +417,22 @@ class Guard:
 
     def _frame_access(self) -> None:
         if self._called_from_user(depth=3):
-            self.record("flag", "inspected the call stack (the frames of the code that calls it, where the "
-                                "tests keep their data)")
+            self.record(
+                "flag",
+                "inspected the call stack (the frames of the code that calls it, where the tests keep their data)",
+            )
 
     def _spawn(self, event: str, args: tuple) -> None:
         if not self._called_from_user(depth=6):
             return
-        command = " ".join(os.fsdecode(a) if isinstance(a, (str, bytes)) else str(a)
-                           for a in (args[1] if event == "subprocess.Popen" and len(args) > 1 and
-                                     isinstance(args[1], (list, tuple)) else args[:2]))[:200]
+        command = " ".join(
+            os.fsdecode(a) if isinstance(a, (str, bytes)) else str(a)
+            for a in (
+                args[1]
+                if event == "subprocess.Popen" and len(args) > 1 and isinstance(args[1], (list, tuple))
+                else args[:2]
+            )
+        )[:200]
         if any(word in command for word in _TELLING_WORDS):
             self.record("flag", f"started a process that names course files: {command}")
         else:
@@ -386,18 +464,23 @@ def _keep_last(shell: Any) -> None:
     callbacks.append(_pre_run_cell)
 
 
-def install(shell: Any = None, log_path: str | None = None, protect: tuple[str, ...] | None = None,
-            readonly: tuple[str, ...] | None = None) -> Guard:
-    """Take the snapshot and install the audit hook (once per process); settings default to the environment.
-    """
+def install(
+    shell: Any = None,
+    log_path: str | None = None,
+    protect: tuple[str, ...] | None = None,
+    readonly: tuple[str, ...] | None = None,
+) -> Guard:
+    """Take the snapshot and install the audit hook (once per process); settings default to the environment."""
     global _guard
     if _guard is not None:
         return _guard
     split = lambda value: tuple(p for p in (value or "").split(os.pathsep) if p)  # noqa: E731
-    _guard = Guard(shell,
-                   log_path=os.environ.get(ENV_LOG, "") if log_path is None else log_path,
-                   protect=split(os.environ.get(ENV_PROTECT)) if protect is None else protect,
-                   readonly=split(os.environ.get(ENV_READONLY)) if readonly is None else readonly)
+    _guard = Guard(
+        shell,
+        log_path=os.environ.get(ENV_LOG, "") if log_path is None else log_path,
+        protect=split(os.environ.get(ENV_PROTECT)) if protect is None else protect,
+        readonly=split(os.environ.get(ENV_READONLY)) if readonly is None else readonly,
+    )
     sys.addaudithook(_audit)
     if shell is not None:
         shell.events.register("pre_run_cell", _pre_run_cell)
@@ -405,8 +488,7 @@ def install(shell: Any = None, log_path: str | None = None, protect: tuple[str, 
 
 
 def restore(nonce: str = "") -> str:
-    """Called by the grader before every test cell: restore, then report new findings (JSON, with the nonce).
-    """
+    """Called by the grader before every test cell: restore, then report new findings (JSON, with the nonce)."""
     guard = _guard
     if guard is None:
         return json.dumps({"nonce": nonce, "installed": False, "findings": []})

@@ -19,8 +19,18 @@ BACKSTOP_EXTRA_MB = 1500.0  # ... or this far above the memory limit (nbgrader's
 KEEP_BACKUPS = 5
 TOKEN_ENV = "LOSSLAB_GRADING_TOKEN"
 # Worst first: the status shown is the first that applies (see classify()).
-STATUSES = ("error", "invalid-notebook", "missing-notebook", "memory", "timeout", "kernel-died", "suspicious",
-            "import-error", "restored-tests", "ok")
+STATUSES = (
+    "error",
+    "invalid-notebook",
+    "missing-notebook",
+    "memory",
+    "timeout",
+    "kernel-died",
+    "suspicious",
+    "import-error",
+    "restored-tests",
+    "ok",
+)
 
 
 @dataclass
@@ -71,27 +81,32 @@ class Progress:
                 width = 30
                 filled = int(width * self.done / max(1, self.total))
                 bar = "#" * filled + "." * (width - filled)
-                self.stream.write(f"\r[{bar}] {self.done}/{self.total} graded, "
-                                  f"{elapsed:5.0f} s, last: {result.student} {result.status}\x1b[K")
+                self.stream.write(
+                    f"\r[{bar}] {self.done}/{self.total} graded, "
+                    f"{elapsed:5.0f} s, last: {result.student} {result.status}\x1b[K"
+                )
                 if self.done == self.total:
                     self.stream.write("\n")
             else:
-                self.stream.write(f"[{self.done:>{len(str(self.total))}}/{self.total}] {result.student}: "
-                                  f"{result.score:g}/{result.max_score:g} in {result.seconds:.1f} s, "
-                                  f"{result.status} ({elapsed:.0f} s elapsed)\n")
+                self.stream.write(
+                    f"[{self.done:>{len(str(self.total))}}/{self.total}] {result.student}: "
+                    f"{result.score:g}/{result.max_score:g} in {result.seconds:.1f} s, "
+                    f"{result.status} ({elapsed:.0f} s elapsed)\n"
+                )
             self.stream.flush()
 
 
 def summary_table(results: list[Result]) -> str:
     width = max([7] + [len(r.student) for r in results])
     header = f"{'student':<{width}}  {'score':>6} {'max':>5} {'time':>7} {'peak MB':>8}  {'status':<16} notes"
-    lines = [header,
-             "-" * (width + 70)]
+    lines = [header, "-" * (width + 70)]
     for r in results:
         parts = [f"{len(r.flags)} suspicious finding(s)"] if r.flags else []
         notes = "; ".join(parts + ([r.detail] if r.detail else []))
-        lines.append(f"{r.student:<{width}}  {r.score:>6.1f} {r.max_score:>5.1f} {r.seconds:>6.1f}s "
-                     f"{r.peak_mb:>8.0f}  {r.status:<16} {notes[:90]}")
+        lines.append(
+            f"{r.student:<{width}}  {r.score:>6.1f} {r.max_score:>5.1f} {r.seconds:>6.1f}s "
+            f"{r.peak_mb:>8.0f}  {r.status:<16} {notes[:90]}"
+        )
     return "\n".join(lines)
 
 
@@ -119,7 +134,11 @@ def write_report(assignment: str, root: Path, results: list[Result], limits: Lim
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
     for r in results:
         entries[r.student] = {**asdict(r), "log": r.log[-1500:], "graded": stamp, "limits": asdict(limits)}
-    data = {"assignment": assignment, "date": stamp, "sandbox": sandbox,
-            "results": [entries[k] for k in sorted(entries)]}
+    data = {
+        "assignment": assignment,
+        "date": stamp,
+        "sandbox": sandbox,
+        "results": [entries[k] for k in sorted(entries)],
+    }
     path.write_text(json.dumps(data, indent=1))
     return path

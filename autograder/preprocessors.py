@@ -146,8 +146,12 @@ _STOP_TEXT = {
     "died": "the kernel died (the process stopped)",
     "unresponsive": "the cell ran past the per-cell limit of {cell:.0f} s and ignored the interrupt",
 }
-_ENAME = {"timeout": "TimeLimitExceeded", "memory": "MemoryLimitExceeded", "died": "KernelDied",
-          "unresponsive": "CellTimeoutError"}
+_ENAME = {
+    "timeout": "TimeLimitExceeded",
+    "memory": "MemoryLimitExceeded",
+    "died": "KernelDied",
+    "unresponsive": "CellTimeoutError",
+}
 
 
 def cell_label(cell: NotebookNode, index: int) -> str:
@@ -155,8 +159,9 @@ def cell_label(cell: NotebookNode, index: int) -> str:
 
 
 def error_output(ename: str, evalue: str) -> NotebookNode:
-    return NotebookNode(output_type="error", ename=ename, evalue=evalue,
-                        traceback=[f"\x1b[0;31m{ename}\x1b[0m: {evalue}"])
+    return NotebookNode(
+        output_type="error", ename=ename, evalue=evalue, traceback=[f"\x1b[0;31m{ename}\x1b[0m: {evalue}"]
+    )
 
 
 class GuardedExecute(Execute):
@@ -164,17 +169,18 @@ class GuardedExecute(Execute):
 
     deadline = Float(0.0, help="Unix time at which the submission is stopped (0: no limit)").tag(config=True)
     wall_limit = Float(0.0, help="The per-submission limit in seconds, for messages").tag(config=True)
-    memory_limit_mb = Float(0.0, help="Kill the kernel's process tree above this RSS in MB (0: no limit)"
-                            ).tag(config=True)
-    max_restarts = Integer(2, help="Kernel restarts per notebook after a death or a stuck cell"
-                           ).tag(config=True)
-    guard = Bool(True, help="Load autograder.kernel_guard into the kernel and check it before test cells"
-                 ).tag(config=True)
+    memory_limit_mb = Float(0.0, help="Kill the kernel's process tree above this RSS in MB (0: no limit)").tag(
+        config=True
+    )
+    max_restarts = Integer(2, help="Kernel restarts per notebook after a death or a stuck cell").tag(config=True)
+    guard = Bool(True, help="Load autograder.kernel_guard into the kernel and check it before test cells").tag(
+        config=True
+    )
     report_path = Unicode("", help="Append one JSON line per notebook describing the run").tag(config=True)
-    sandbox = Unicode("", help="A sandbox spec (JSON, autograder/sandbox.py): start every kernel inside "
-                               "bubblewrap; empty: no sandbox").tag(config=True)
-    interrupt_grace = Float(5.0, help="Seconds a kernel has to answer after a cell timed out"
-                            ).tag(config=True)
+    sandbox = Unicode(
+        "", help="A sandbox spec (JSON, autograder/sandbox.py): start every kernel inside bubblewrap; empty: no sandbox"
+    ).tag(config=True)
+    interrupt_grace = Float(5.0, help="Seconds a kernel has to answer after a cell timed out").tag(config=True)
     # A cell's outputs arriving late must not fail the notebook (nbgrader's default would): the execute reply
     # decides pass or fail, and nbgrader adds its error when an output went missing.
     raise_on_iopub_timeout = Bool(False).tag(config=True)
@@ -194,10 +200,19 @@ class GuardedExecute(Execute):
         self.reset_execution_trackers()
         self._check_assign_resources(resources)
         nbgrader_info = (resources or {}).get("nbgrader", {})
-        self.run_info: dict = {"notebook": nbgrader_info.get("notebook", ""), "stopped": None,
-                               "stopped_at": None, "events": [], "cell_timeouts": [], "restarts": 0,
-                               "guard": "off",
-                               "findings": [], "errors": [], "peak_mb": 0.0, "seconds": 0.0}
+        self.run_info: dict = {
+            "notebook": nbgrader_info.get("notebook", ""),
+            "stopped": None,
+            "stopped_at": None,
+            "events": [],
+            "cell_timeouts": [],
+            "restarts": 0,
+            "guard": "off",
+            "findings": [],
+            "errors": [],
+            "peak_mb": 0.0,
+            "seconds": 0.0,
+        }
         self.watchdog = Watchdog(self.deadline, self.memory_limit_mb)
         self.watchdog.start()
         self.sandbox_spec = None
@@ -325,8 +340,9 @@ class GuardedExecute(Execute):
             self.run_info["findings"].extend(payload.get("findings", []))
             return "ok"
         if not startup and self.run_info["guard"] == "ok":
-            self.run_info["findings"].append({"kind": "flag", "msg": "stopped the grader's guard from "
-                                                                    "running before a test cell"})
+            self.run_info["findings"].append(
+                {"kind": "flag", "msg": "stopped the grader's guard from running before a test cell"}
+            )
         return "tampered"
 
     # ------------------------------------------------------------------ the loop
@@ -361,12 +377,16 @@ class GuardedExecute(Execute):
             except DeadKernelError:
                 failure = self._death()
             except CellTimeoutError:  # the reply came but its output did not (iopub timeout)
-                cell.outputs.append(error_output("OutputTimeout", "the kernel's output for this cell did not "
-                                                                  "arrive in time"))
+                cell.outputs.append(
+                    error_output("OutputTimeout", "the kernel's output for this cell did not arrive in time")
+                )
             if guard == "tampered" and is_grade(cell) and not failure:
-                cell.outputs.append(error_output(
-                    "GraderError", "the grader could not check the kernel before this test (the notebook "
-                                   "interfered with it)"))
+                cell.outputs.append(
+                    error_output(
+                        "GraderError",
+                        "the grader could not check the kernel before this test (the notebook interfered with it)",
+                    )
+                )
             if failure:
                 self._recover(failure, index)
             index += 1
@@ -381,22 +401,24 @@ class GuardedExecute(Execute):
             self._shutdown()
 
     def _explain(self, reason: str) -> str:
-        return _STOP_TEXT.get(reason, reason).format(wall=self.wall_limit or 0,
-                                                     memory=self.memory_limit_mb or 0, cell=self.timeout or 0)
+        return _STOP_TEXT.get(reason, reason).format(
+            wall=self.wall_limit or 0, memory=self.memory_limit_mb or 0, cell=self.timeout or 0
+        )
 
     def _recover(self, reason: str, index: int) -> None:
         cell = self.nb.cells[index]
         label = cell_label(cell, index)
         self.run_info["events"].append({"reason": reason, "cell": label})
-        can_restart = (reason != "timeout" and not self.watchdog.expired()
-                       and self.run_info["restarts"] < self.max_restarts)
+        can_restart = (
+            reason != "timeout" and not self.watchdog.expired() and self.run_info["restarts"] < self.max_restarts
+        )
         if can_restart:
-            then = ("the kernel was restarted, the cells above were run again, and grading went on after "
-                    "this cell")
+            then = "the kernel was restarted, the cells above were run again, and grading went on after this cell"
         else:
             then = "grading stopped here: the cells below were not run"
-        cell.outputs.append(error_output(_ENAME.get(reason, "KernelDied"),
-                                         f"while running this cell, {self._explain(reason)}; {then}."))
+        cell.outputs.append(
+            error_output(_ENAME.get(reason, "KernelDied"), f"while running this cell, {self._explain(reason)}; {then}.")
+        )
         if not can_restart:
             self._stop(reason, label, index)
             return
@@ -422,8 +444,10 @@ class GuardedExecute(Execute):
             scratch = copy.deepcopy(original)
             try:
                 self.execute_cell(scratch, j, store_history=True)
-                if any(o.get("ename") == "CellTimeoutError" for o in scratch.get("outputs", [])) \
-                        and not self._responsive():
+                if (
+                    any(o.get("ename") == "CellTimeoutError" for o in scratch.get("outputs", []))
+                    and not self._responsive()
+                ):
                     self._kill()
                     return False
             except DeadKernelError:
@@ -436,8 +460,11 @@ class GuardedExecute(Execute):
         reason = self.run_info["stopped"]
         where = self.run_info["stopped_at"] or "an earlier cell"
         text = f"not run: {self._explain(reason)} while running {where}"
-        cell.outputs = [error_output("NotRun", text)] if is_grade(cell) else \
-            [NotebookNode(output_type="stream", name="stdout", text=f"({text})\n")]
+        cell.outputs = (
+            [error_output("NotRun", text)]
+            if is_grade(cell)
+            else [NotebookNode(output_type="stream", name="stdout", text=f"({text})\n")]
+        )
 
     def _cell_errors(self) -> list[dict]:
         out = []

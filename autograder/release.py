@@ -42,18 +42,17 @@ def nbgrader(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
     full_env = {**os.environ, **(env or {})}
     full_env["PATH"] = bin_dir + os.pathsep + full_env.get("PATH", "")
     full_env["PYTHONPATH"] = str(REPO) + os.pathsep + full_env.get("PYTHONPATH", "")
-    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=HERE, env=full_env,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args], cwd=HERE, env=full_env, capture_output=True, text=True
+    )
 
 
-def generate(assignment: str, release_dir: Path, db_url: str | None = None,
-             source: Path | None = None) -> Path:
+def generate(assignment: str, release_dir: Path, db_url: str | None = None, source: Path | None = None) -> Path:
     """``nbgrader generate_assignment`` into release_dir; returns the released assignment folder.
 
     `source` is nbgrader's source folder (default: solutions/); the tests use a fixture course of their own.
     """
-    args = ["generate_assignment", assignment, "--force",
-            f"--CourseDirectory.release_directory={release_dir}"]
+    args = ["generate_assignment", assignment, "--force", f"--CourseDirectory.release_directory={release_dir}"]
     if db_url:
         args.append(f"--CourseDirectory.db_url={db_url}")
     if source is not None:
@@ -94,8 +93,7 @@ def differences(a: Path, b: Path) -> list[str]:
     files_b = {p.relative_to(b) for p in b.rglob("*") if p.is_file() and not SKIP & set(p.parts)}
     out = [f"only in {a.name}/: {p}" for p in sorted(files_a - files_b)]
     out += [f"only in {b.name}/: {p}" for p in sorted(files_b - files_a)]
-    out += [f"differs: {p}" for p in sorted(files_a & files_b)
-            if not filecmp.cmp(a / p, b / p, shallow=False)]
+    out += [f"differs: {p}" for p in sorted(files_a & files_b) if not filecmp.cmp(a / p, b / p, shallow=False)]
     return out
 
 
@@ -107,8 +105,11 @@ def _digest(path: Path) -> str:
 
 
 def _tree_digests(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): _digest(p) for p in sorted(root.rglob("*"))
-            if p.is_file() and not SKIP & set(p.relative_to(root).parts)}
+    return {
+        str(p.relative_to(root)): _digest(p)
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not SKIP & set(p.relative_to(root).parts)
+    }
 
 
 def _last_release() -> dict[str, str]:
@@ -127,8 +128,13 @@ def learner_edits(fresh: dict[str, str] | None = None) -> list[str]:
     edits: their bytes came from a release. Empty outside a git checkout.
     """
     try:
-        done = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--", "course"],
-                              cwd=REPO, capture_output=True, text=True, timeout=30)
+        done = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=all", "--", "course"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return []
     if done.returncode != 0:
@@ -152,8 +158,7 @@ def learner_edits(fresh: dict[str, str] | None = None) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="compare a fresh release with course/, write nothing")
+    parser.add_argument("--check", action="store_true", help="compare a fresh release with course/, write nothing")
     parser.add_argument("--force", action="store_true", help="overwrite uncommitted changes in course/")
     args = parser.parse_args(argv)
     if args.check:
@@ -170,17 +175,19 @@ def main(argv: list[str] | None = None) -> int:
         digests = _tree_digests(Path(tmp) / "course")
         edited = learner_edits(digests)
         if edited and not args.force:
-            print("course/ holds changes that are neither committed nor written by a release (a learner's "
-                  "work?):\n  " + "\n  ".join(edited)
-                  + "\nRegenerating would overwrite them. Commit or copy them elsewhere, or run "
-                  "`make release FORCE=1` to overwrite.")
+            print(
+                "course/ holds changes that are neither committed nor written by a release (a learner's "
+                "work?):\n  "
+                + "\n  ".join(edited)
+                + "\nRegenerating would overwrite them. Commit or copy them elsewhere, or run "
+                "`make release FORCE=1` to overwrite."
+            )
             return 3
         shutil.rmtree(COURSE, ignore_errors=True)
         shutil.copytree(Path(tmp) / "course", COURSE)
     MANIFEST.parent.mkdir(parents=True, exist_ok=True)
     MANIFEST.write_text(json.dumps(digests, indent=1, sort_keys=True), encoding="utf-8")
-    print(f"course/ regenerated from solutions/: {len(written)} files, "
-          f"assignments: {', '.join(assignments())}")
+    print(f"course/ regenerated from solutions/: {len(written)} files, assignments: {', '.join(assignments())}")
     return 0
 
 

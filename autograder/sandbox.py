@@ -61,13 +61,18 @@ class Decision:
 
     def line(self) -> str:
         if self.active:
-            limits = (f"{self.cgroup_note}: memory measured, not enforced by the kernel" if self.cgroup_note
-                      else "memory and process limits by a cgroup per submission")
+            limits = (
+                f"{self.cgroup_note}: memory measured, not enforced by the kernel"
+                if self.cgroup_note
+                else "memory and process limits by a cgroup per submission"
+            )
             return f"sandbox: on (bubblewrap: own mount, PID and network namespaces for every kernel; {limits})"
         if self.mode == "off":
             return "sandbox: off (SANDBOX=off): the in-kernel guard and the static scan only"
-        return (f"sandbox: UNAVAILABLE ({self.reason}): grading with the in-kernel guard and the static scan "
-                f"only; a submission's child processes are not contained (SANDBOX=require refuses instead)")
+        return (
+            f"sandbox: UNAVAILABLE ({self.reason}): grading with the in-kernel guard and the static scan "
+            f"only; a submission's child processes are not contained (SANDBOX=require refuses instead)"
+        )
 
 
 class SandboxUnavailable(RuntimeError):
@@ -80,12 +85,33 @@ def find_bwrap() -> str:
 
 
 def probe(bwrap: str) -> str:
-    """"" when `bwrap` can make the namespaces grading uses on this host; otherwise why not (one line)."""
+    """ "" when `bwrap` can make the namespaces grading uses on this host; otherwise why not (one line)."""
     if bwrap in _probe_cache:
         return _probe_cache[bwrap]
-    args = [bwrap, "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--unshare-pid", "--unshare-net",
-            "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "grading", "--die-with-parent",
-            "--cap-drop", "ALL", "--setenv", "JPY_PARENT_PID", "1", "true"]
+    args = [
+        bwrap,
+        "--ro-bind",
+        "/",
+        "/",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--hostname",
+        "grading",
+        "--die-with-parent",
+        "--cap-drop",
+        "ALL",
+        "--setenv",
+        "JPY_PARENT_PID",
+        "1",
+        "true",
+    ]
     try:
         done = subprocess.run(args, capture_output=True, text=True, timeout=30)
         last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
@@ -110,8 +136,9 @@ def decide(mode: str) -> Decision:
     else:
         reason = probe(bwrap)
     if reason and mode == "require":
-        raise SandboxUnavailable(f"SANDBOX=require: the grading sandbox cannot be made here ({reason}); nothing "
-                                 "was graded")
+        raise SandboxUnavailable(
+            f"SANDBOX=require: the grading sandbox cannot be made here ({reason}); nothing was graded"
+        )
     note = ""
     if not reason:
         trial = make_cgroup(f"probe-{os.getpid()}-{time.monotonic_ns()}", 100)
@@ -202,9 +229,13 @@ def make_cgroup(name: str, memory_mb: float, pids_max: int = PIDS_MAX) -> Cgroup
     group = Cgroup()
     ceiling = max(memory_mb * CEILING_FACTOR, memory_mb + CEILING_MIN_EXTRA_MB) if memory_mb else 0.0
     missing = []
-    for controller, settings in (("memory", [("memory.limit_in_bytes", int(ceiling * 1e6)),
-                                             ("memory.memsw.limit_in_bytes", int(ceiling * 1e6))]),
-                                 ("pids", [("pids.max", pids_max)])):
+    for controller, settings in (
+        (
+            "memory",
+            [("memory.limit_in_bytes", int(ceiling * 1e6)), ("memory.memsw.limit_in_bytes", int(ceiling * 1e6))],
+        ),
+        ("pids", [("pids.max", pids_max)]),
+    ):
         parent = _own_cgroup(controller)
         if parent is None:
             missing.append(controller)
@@ -263,8 +294,13 @@ def _short_tmp() -> str:
 
 def plan(bwrap: str, repo: Path, guard_log: Path, cgroup: Cgroup) -> Spec:
     """The read-only view a kernel gets: the system, the Python environment, losslab and the kernel guard."""
-    spec = Spec(bwrap=bwrap, writable_files=[str(guard_log)], cgroup_procs=cgroup.procs,
-                memory_cgroup=cgroup.memory, runtime_parent=_short_tmp())
+    spec = Spec(
+        bwrap=bwrap,
+        writable_files=[str(guard_log)],
+        cgroup_procs=cgroup.procs,
+        memory_cgroup=cgroup.memory,
+        runtime_parent=_short_tmp(),
+    )
     readonly: list[str] = []
     for path in _SYSTEM:
         if os.path.islink(path):
@@ -292,9 +328,25 @@ def plan(bwrap: str, repo: Path, guard_log: Path, cgroup: Cgroup) -> Spec:
 
 def command(spec: Spec, cwd: str, runtime: str, kernel_cmd: list[str]) -> list[str]:
     """The kernel command wrapped in bwrap (and joined to the submission's cgroups first)."""
-    args = [spec.bwrap, "--die-with-parent", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
-            "--unshare-cgroup-try", "--cap-drop", "ALL", "--hostname", "grading",
-            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    args = [
+        spec.bwrap,
+        "--die-with-parent",
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--cap-drop",
+        "ALL",
+        "--hostname",
+        "grading",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--tmpfs",
+        "/tmp",
+    ]
     for path in spec.readonly:
         args += ["--ro-bind", path, path]
     for path, target in spec.symlinks.items():
@@ -309,8 +361,23 @@ def command(spec: Spec, cwd: str, runtime: str, kernel_cmd: list[str]) -> list[s
     home = os.path.join(runtime, "home")
     # ipykernel polls the pid in JPY_PARENT_PID, which means nothing in the PID namespace (--die-with-parent
     # does that job): it would see bwrap's init as its parent and exit. 1 (init) turns the polling off.
-    args += ["--setenv", "JPY_PARENT_PID", "1", "--setenv", "HOME", home, "--setenv", "TMPDIR", "/tmp",
-             "--setenv", "MPLCONFIGDIR", os.path.join(home, ".matplotlib"), "--chdir", cwd, "--"]
+    args += [
+        "--setenv",
+        "JPY_PARENT_PID",
+        "1",
+        "--setenv",
+        "HOME",
+        home,
+        "--setenv",
+        "TMPDIR",
+        "/tmp",
+        "--setenv",
+        "MPLCONFIGDIR",
+        os.path.join(home, ".matplotlib"),
+        "--chdir",
+        cwd,
+        "--",
+    ]
     args += kernel_cmd
     if not spec.cgroup_procs:
         return args

@@ -26,16 +26,67 @@ from pathlib import Path
 import nbformat
 from nbformat.notebooknode import NotebookNode
 
-MODULE_ALIASES = {"np": "numpy", "numpy": "numpy", "math": "math", "keras": "keras", "losslab": "losslab",
-                  "builtins": "builtins", "sys": "sys", "os": "os", "tf": "tensorflow",
-                  "data": "losslab.data"}
-TEST_HELPERS = {"fresh", "GradingError", "require", "as_float", "as_floats", "as_int", "as_text", "as_choice",
-                "assert_close", "assert_in_range", "assert_finite", "integrity_problems"}
-SHADOWED_BUILTINS = {"isinstance", "issubclass", "callable", "hasattr", "getattr", "type", "abs", "float",
-                     "int", "str", "bool", "len", "round", "all", "any", "AssertionError", "Exception"}
-FAKE_DUNDERS = {"__eq__", "__ne__", "__hash__", "__instancecheck__", "__subclasscheck__", "__getattribute__",
-                "__class__", "__float__", "__index__", "__array__", "__array_ufunc__", "__array_function__",
-                "__bool__", "__complex__"}
+MODULE_ALIASES = {
+    "np": "numpy",
+    "numpy": "numpy",
+    "math": "math",
+    "keras": "keras",
+    "losslab": "losslab",
+    "builtins": "builtins",
+    "sys": "sys",
+    "os": "os",
+    "tf": "tensorflow",
+    "data": "losslab.data",
+}
+TEST_HELPERS = {
+    "fresh",
+    "GradingError",
+    "require",
+    "as_float",
+    "as_floats",
+    "as_int",
+    "as_text",
+    "as_choice",
+    "assert_close",
+    "assert_in_range",
+    "assert_finite",
+    "integrity_problems",
+}
+SHADOWED_BUILTINS = {
+    "isinstance",
+    "issubclass",
+    "callable",
+    "hasattr",
+    "getattr",
+    "type",
+    "abs",
+    "float",
+    "int",
+    "str",
+    "bool",
+    "len",
+    "round",
+    "all",
+    "any",
+    "AssertionError",
+    "Exception",
+}
+FAKE_DUNDERS = {
+    "__eq__",
+    "__ne__",
+    "__hash__",
+    "__instancecheck__",
+    "__subclasscheck__",
+    "__getattribute__",
+    "__class__",
+    "__float__",
+    "__index__",
+    "__array__",
+    "__array_ufunc__",
+    "__array_function__",
+    "__bool__",
+    "__complex__",
+}
 TELLING_STRINGS = (".ipynb", "gradebook", "solutions", "autograded", "submitted", "nbgrader", "hidden test")
 INTROSPECTION = {
     ("sys", "_getframe"): "inspects the call stack (sys._getframe)",
@@ -66,27 +117,54 @@ INTROSPECTION = {
     ("tf", "io"): "uses TensorFlow's file API (tf.io)",
     ("tensorflow", "io"): "uses TensorFlow's file API (tf.io)",
 }
-FRAME_ATTRS = {"f_back": "walks the call stack (f_back)",
-               "f_locals": "reads another frame's variables (f_locals)",
-               "f_globals": "reads another frame's globals (f_globals)",
-               "tb_frame": "reads traceback frames",
-               "gi_frame": "reads generator frames",
-               "__globals__": "reads a function's globals (__globals__)",
-               "__closure__": "reads a function's closure (__closure__)",
-               "__code__": "reads or replaces code objects (__code__)",
-               "__file__": "locates module files (__file__)"}
-IPYTHON_ATTRS = {"input_transformers_post", "input_transformers_cleanup", "ast_transformers",
-                 "set_custom_exc", "showtraceback", "_showtraceback", "run_cell", "run_cell_async",
-                 "run_ast_nodes", "run_code",
-                 "input_transformer_manager", "CustomTB", "custom_exceptions", "showsyntaxerror"}
-FORBIDDEN_MODULES = {"ctypes": "loads C code (ctypes)", "subprocess": "starts processes (subprocess)",
-                     "gc": None, "inspect": None, "signal": "handles or sends signals (signal)",
-                     "builtins": "imports the builtins module",
-                     "multiprocessing": "starts processes (multiprocessing)", "pty": "starts processes (pty)",
-                     "sqlite3": "opens databases (sqlite3)"}
-DYNAMIC = {"exec": "runs code built at run time (exec)", "eval": "runs code built at run time (eval)",
-           "compile": "compiles code at run time (compile)", "__import__": "imports by name (__import__)",
-           "setattr": None, "delattr": None, "globals": None, "vars": None}
+FRAME_ATTRS = {
+    "f_back": "walks the call stack (f_back)",
+    "f_locals": "reads another frame's variables (f_locals)",
+    "f_globals": "reads another frame's globals (f_globals)",
+    "tb_frame": "reads traceback frames",
+    "gi_frame": "reads generator frames",
+    "__globals__": "reads a function's globals (__globals__)",
+    "__closure__": "reads a function's closure (__closure__)",
+    "__code__": "reads or replaces code objects (__code__)",
+    "__file__": "locates module files (__file__)",
+}
+IPYTHON_ATTRS = {
+    "input_transformers_post",
+    "input_transformers_cleanup",
+    "ast_transformers",
+    "set_custom_exc",
+    "showtraceback",
+    "_showtraceback",
+    "run_cell",
+    "run_cell_async",
+    "run_ast_nodes",
+    "run_code",
+    "input_transformer_manager",
+    "CustomTB",
+    "custom_exceptions",
+    "showsyntaxerror",
+}
+FORBIDDEN_MODULES = {
+    "ctypes": "loads C code (ctypes)",
+    "subprocess": "starts processes (subprocess)",
+    "gc": None,
+    "inspect": None,
+    "signal": "handles or sends signals (signal)",
+    "builtins": "imports the builtins module",
+    "multiprocessing": "starts processes (multiprocessing)",
+    "pty": "starts processes (pty)",
+    "sqlite3": "opens databases (sqlite3)",
+}
+DYNAMIC = {
+    "exec": "runs code built at run time (exec)",
+    "eval": "runs code built at run time (eval)",
+    "compile": "compiles code at run time (compile)",
+    "__import__": "imports by name (__import__)",
+    "setattr": None,
+    "delattr": None,
+    "globals": None,
+    "vars": None,
+}
 
 
 def _dotted(node: ast.AST) -> list[str]:
@@ -117,8 +195,9 @@ class _Scanner(ast.NodeVisitor):
     # imports define aliases; some modules are a finding in themselves
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
-            self.aliases[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else \
-                alias.name.split(".")[0]
+            self.aliases[alias.asname or alias.name.split(".")[0]] = (
+                alias.name if alias.asname else alias.name.split(".")[0]
+            )
             top = alias.name.split(".")[0]
             if FORBIDDEN_MODULES.get(top):
                 self.add(node, FORBIDDEN_MODULES[top])
@@ -197,12 +276,14 @@ class _Scanner(ast.NodeVisitor):
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         self._check_definition(node, node.name)
         for item in node.body:
-            names = [item.name] if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) else \
-                [t.id for t in getattr(item, "targets", []) if isinstance(t, ast.Name)]
+            names = (
+                [item.name]
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+                else [t.id for t in getattr(item, "targets", []) if isinstance(t, ast.Name)]
+            )
             for name in names:
                 if name in FAKE_DUNDERS:
-                    self.add(item, f"defines {name} in class {node.name} (a value that fakes comparisons or "
-                                   f"numbers)")
+                    self.add(item, f"defines {name} in class {node.name} (a value that fakes comparisons or numbers)")
         self.generic_visit(node)
 
     # calls and attributes
@@ -231,8 +312,11 @@ class _Scanner(ast.NodeVisitor):
                 self.add(node, f"uses IPython's {parts[1]}, which can rewrite or hide later cells")
         if node.attr in FRAME_ATTRS and not (node.attr == "__file__" and parts[:1] == ["__file__"]):
             self.add(node, FRAME_ATTRS[node.attr])
-        if node.attr in IPYTHON_ATTRS and (not parts or parts[0] != "get_ipython()") and \
-                node.attr not in {"run_cell", "run_code"}:
+        if (
+            node.attr in IPYTHON_ATTRS
+            and (not parts or parts[0] != "get_ipython()")
+            and node.attr not in {"run_cell", "run_code"}
+        ):
             self.add(node, f"uses IPython's {node.attr}, which can rewrite or hide later cells")
         self.generic_visit(node)
 

@@ -52,9 +52,15 @@ def _wrap(text: str, indent: int) -> str:
     return textwrap.fill(text, width=110, initial_indent="", subsequent_indent=" " * indent)
 
 
-def self_grade(names: list[str] | None = None, *, course: Path = COURSE, source: Path = SOLUTIONS,
-               feedback_dir: Path | None = None, limits: Limits | None = None,
-               out: Callable[[str], object] = print) -> int:
+def self_grade(
+    names: list[str] | None = None,
+    *,
+    course: Path = COURSE,
+    source: Path = SOLUTIONS,
+    feedback_dir: Path | None = None,
+    limits: Limits | None = None,
+    out: Callable[[str], object] = print,
+) -> int:
     """Grade the learner's exercises; returns 0 when every requested exercise could be graded."""
     course, source = course.resolve(), source.resolve()
     feedback_dir = feedback_dir or default_feedback_dir()
@@ -91,8 +97,10 @@ def self_grade(names: list[str] | None = None, *, course: Path = COURSE, source:
             result = results[0]
             total_earned += result.score
             total_max += result.max_score
-            out(f"{assignment}: {result.score:g} / {result.max_score:g} points "
-                f"({result.status}, {time.perf_counter() - started_at:.0f} s)")
+            out(
+                f"{assignment}: {result.score:g} / {result.max_score:g} points "
+                f"({result.status}, {time.perf_counter() - started_at:.0f} s)"
+            )
             if result.detail:
                 out("  " + _wrap(result.detail, 2))
             for flag in result.flags:
@@ -134,8 +142,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wall", type=float, default=600.0, help="seconds per exercise (default %(default)s)")
     parser.add_argument("--memory", type=float, default=2000.0, help="MB for the kernel (default %(default)s)")
     args = parser.parse_args(argv)
-    return self_grade(args.assignment or None, course=args.course, source=SOLUTIONS,
-                      feedback_dir=args.feedback_dir, limits=Limits(wall_s=args.wall, memory_mb=args.memory))
+    return self_grade(
+        args.assignment or None,
+        course=args.course,
+        source=SOLUTIONS,
+        feedback_dir=args.feedback_dir,
+        limits=Limits(wall_s=args.wall, memory_mb=args.memory),
+    )
 
 
 if __name__ == "__main__":

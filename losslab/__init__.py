@@ -37,6 +37,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 if os.environ.get("KERAS_BACKEND") == "torch":
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+
 def __getattr__(name: str) -> ModuleType:
     """``losslab.quiz`` and friends import on first use, so ``import losslab`` stays instant."""
     if not name.startswith("_") and importlib.util.find_spec(f"losslab.{name}") is not None:

@@ -35,8 +35,10 @@ class Split:
 
     def __repr__(self) -> str:
         kind = f"{self.n_classes} classes" if self.class_names else "regression"
-        return (f"Split({self.name!r}: train {self.x_train.shape}, val {self.x_val.shape}, {kind}, "
-                f"scaled={self.info.get('scaled', False)})")
+        return (
+            f"Split({self.name!r}: train {self.x_train.shape}, val {self.x_val.shape}, {kind}, "
+            f"scaled={self.info.get('scaled', False)})"
+        )
 
 
 def _split(name, x, y, *, classification, scale, seed, val_fraction, feature_names=(), class_names=()):
@@ -69,8 +71,17 @@ def digits(*, scale: bool = True, seed: int = 0, val_fraction: float = 0.2) -> S
     from sklearn.datasets import load_digits
 
     d = load_digits()
-    return _split("digits", d.data, d.target, classification=True, scale=scale, seed=seed,
-                  val_fraction=val_fraction, feature_names=d.feature_names, class_names=range(10))
+    return _split(
+        "digits",
+        d.data,
+        d.target,
+        classification=True,
+        scale=scale,
+        seed=seed,
+        val_fraction=val_fraction,
+        feature_names=d.feature_names,
+        class_names=range(10),
+    )
 
 
 def breast_cancer(*, scale: bool = True, seed: int = 0, val_fraction: float = 0.2) -> Split:
@@ -78,8 +89,17 @@ def breast_cancer(*, scale: bool = True, seed: int = 0, val_fraction: float = 0.
     from sklearn.datasets import load_breast_cancer
 
     d = load_breast_cancer()
-    return _split("breast_cancer", d.data, d.target, classification=True, scale=scale, seed=seed,
-                  val_fraction=val_fraction, feature_names=d.feature_names, class_names=d.target_names)
+    return _split(
+        "breast_cancer",
+        d.data,
+        d.target,
+        classification=True,
+        scale=scale,
+        seed=seed,
+        val_fraction=val_fraction,
+        feature_names=d.feature_names,
+        class_names=d.target_names,
+    )
 
 
 def wine(*, scale: bool = True, seed: int = 0, val_fraction: float = 0.2) -> Split:
@@ -87,8 +107,17 @@ def wine(*, scale: bool = True, seed: int = 0, val_fraction: float = 0.2) -> Spl
     from sklearn.datasets import load_wine
 
     d = load_wine()
-    return _split("wine", d.data, d.target, classification=True, scale=scale, seed=seed,
-                  val_fraction=val_fraction, feature_names=d.feature_names, class_names=d.target_names)
+    return _split(
+        "wine",
+        d.data,
+        d.target,
+        classification=True,
+        scale=scale,
+        seed=seed,
+        val_fraction=val_fraction,
+        feature_names=d.feature_names,
+        class_names=d.target_names,
+    )
 
 
 def iris(*, scale: bool = True, seed: int = 0, val_fraction: float = 0.2) -> Split:
@@ -96,8 +125,17 @@ def iris(*, scale: bool = True, seed: int = 0, val_fraction: float = 0.2) -> Spl
     from sklearn.datasets import load_iris
 
     d = load_iris()
-    return _split("iris", d.data, d.target, classification=True, scale=scale, seed=seed,
-                  val_fraction=val_fraction, feature_names=d.feature_names, class_names=d.target_names)
+    return _split(
+        "iris",
+        d.data,
+        d.target,
+        classification=True,
+        scale=scale,
+        seed=seed,
+        val_fraction=val_fraction,
+        feature_names=d.feature_names,
+        class_names=d.target_names,
+    )
 
 
 def diabetes(*, scale: bool = True, seed: int = 0, val_fraction: float = 0.2) -> Split:
@@ -106,8 +144,16 @@ def diabetes(*, scale: bool = True, seed: int = 0, val_fraction: float = 0.2) ->
     from sklearn.datasets import load_diabetes
 
     d = load_diabetes()
-    return _split("diabetes", d.data, d.target, classification=False, scale=scale, seed=seed,
-                  val_fraction=val_fraction, feature_names=d.feature_names)
+    return _split(
+        "diabetes",
+        d.data,
+        d.target,
+        classification=False,
+        scale=scale,
+        seed=seed,
+        val_fraction=val_fraction,
+        feature_names=d.feature_names,
+    )
 
 
 @dataclass(frozen=True)

@@ -98,8 +98,10 @@ class Report:
         return "\n".join(f"{k:<{width}}  {v}" for k, v in self.rows)
 
     def _repr_html_(self) -> str:
-        body = "".join(f"<tr><th style='text-align:left'>{escape(k)}</th><td style='text-align:left'>"
-                       f"{escape(v)}</td></tr>" for k, v in self.rows)
+        body = "".join(
+            f"<tr><th style='text-align:left'>{escape(k)}</th><td style='text-align:left'>{escape(v)}</td></tr>"
+            for k, v in self.rows
+        )
         return f"<table><caption>Loss Lab environment report</caption>{body}</table>"
 
     def _repr_pretty_(self, printer, cycle) -> None:  # noqa: ANN001 - IPython's protocol
@@ -130,8 +132,11 @@ def report() -> Report:
         ("devices", "; ".join(f"{d.kind}: {d.name}" for d in devices())),
         ("trains on", training_device()),
         ("CPU threads", f"{len(cpu_threads_available())} usable of {os.cpu_count()} on the machine"),
-        ("memory", f"{memory.total / gib:.1f} GiB total, {memory.available / gib:.1f} GiB available"
-                   + (f", container limit {limit / gib:.1f} GiB" if limit else "")),
+        (
+            "memory",
+            f"{memory.total / gib:.1f} GiB total, {memory.available / gib:.1f} GiB available"
+            + (f", container limit {limit / gib:.1f} GiB" if limit else ""),
+        ),
         ("this process", f"{psutil.Process().memory_info().rss / gib:.2f} GiB resident"),
     ]
     return Report(rows)

@@ -26,26 +26,47 @@ def rare_positives(n_samples: int = 4000, positive_fraction: float = 0.03, seed:
     """A binary task whose class 1 is rare: ``make_classification`` with 10 features, split 80/20 stratified,
     standardised on the training part. Large enough that the validation part holds a few dozen positives."""
     if not 0 < positive_fraction < 0.5:
-        raise ValueError("positive_fraction is the share of the rare class: between 0 and 0.5, "
-                         f"got {positive_fraction}")
+        raise ValueError(
+            f"positive_fraction is the share of the rare class: between 0 and 0.5, got {positive_fraction}"
+        )
     from sklearn.datasets import make_classification
 
-    x, y = make_classification(n_samples=n_samples, n_features=10, n_informative=4, n_redundant=2,
-                               weights=[1 - positive_fraction], flip_y=0.0, class_sep=1.0, random_state=seed)
-    return data._split("rare_positives", x, y, classification=True, scale=True, seed=seed, val_fraction=0.2,
-                       class_names=("common", "rare"))
+    x, y = make_classification(
+        n_samples=n_samples,
+        n_features=10,
+        n_informative=4,
+        n_redundant=2,
+        weights=[1 - positive_fraction],
+        flip_y=0.0,
+        class_sep=1.0,
+        random_state=seed,
+    )
+    return data._split(
+        "rare_positives",
+        x,
+        y,
+        classification=True,
+        scale=True,
+        seed=seed,
+        val_fraction=0.2,
+        class_names=("common", "rare"),
+    )
 
 
 def _counts(y: Any) -> tuple[int, int]:
     labels = np.asarray(y).ravel()
     if labels.size == 0 or not np.isin(labels, (0, 1)).all():
-        raise ValueError("expected binary labels 0/1 (1 = the rare class); got "
-                         f"{np.unique(labels)[:10].tolist() if labels.size else 'no labels'}")
+        raise ValueError(
+            "expected binary labels 0/1 (1 = the rare class); got "
+            f"{np.unique(labels)[:10].tolist() if labels.size else 'no labels'}"
+        )
     positives = int(labels.sum())
     negatives = int(labels.size - positives)
     if positives == 0 or negatives == 0:
-        raise ValueError(f"both classes must occur in the training labels: {positives} positives, {negatives} "
-                         "negatives. Split with stratify=y so that each part holds some of both.")
+        raise ValueError(
+            f"both classes must occur in the training labels: {positives} positives, {negatives} "
+            "negatives. Split with stratify=y so that each part holds some of both."
+        )
     return positives, negatives
 
 
@@ -94,8 +115,10 @@ class Evaluation:
 
     def line(self, name: str) -> str:
         (tn, fp), (fn, tp) = self.confusion
-        return (f"{name:22} recall {self.recall:.3f}  precision {self.precision:.3f}  AP {self.average_precision:.3f}"
-                f"   found {tp} of {tp + fn} positives, {fp} false alarms")
+        return (
+            f"{name:22} recall {self.recall:.3f}  precision {self.precision:.3f}  AP {self.average_precision:.3f}"
+            f"   found {tp} of {tp + fn} positives, {fp} false alarms"
+        )
 
 
 def evaluate(y_true: Any, scores: Any, threshold: float = 0.5) -> Evaluation:
@@ -110,8 +133,15 @@ def evaluate(y_true: Any, scores: Any, threshold: float = 0.5) -> Evaluation:
     predicted = (probs > threshold).astype(int)
     matrix = confusion_matrix(truth, predicted, labels=[0, 1])
     tp, fp, fn = matrix[1, 1], matrix[0, 1], matrix[1, 0]
-    return Evaluation(truth, probs, threshold, float(tp / (tp + fp)) if tp + fp else 0.0, float(tp / (tp + fn)),
-                      float(average_precision_score(truth, probs)), matrix)
+    return Evaluation(
+        truth,
+        probs,
+        threshold,
+        float(tp / (tp + fp)) if tp + fp else 0.0,
+        float(tp / (tp + fn)),
+        float(average_precision_score(truth, probs)),
+        matrix,
+    )
 
 
 def plot_remedies(results: Mapping[str, Evaluation], *, title: str, baseline: str | None = None) -> Any:
@@ -128,8 +158,9 @@ def plot_remedies(results: Mapping[str, Evaluation], *, title: str, baseline: st
         top, bottom = axes[0][col], axes[1][col]
         top.imshow(ev.confusion, cmap="Blues")
         for (i, j), count in np.ndenumerate(ev.confusion):
-            top.text(j, i, str(count), ha="center", va="center",
-                     color="white" if count > ev.confusion.max() / 2 else "black")
+            top.text(
+                j, i, str(count), ha="center", va="center", color="white" if count > ev.confusion.max() / 2 else "black"
+            )
         top.set_xticks([0, 1], ["common", "rare"])
         top.set_yticks([0, 1], ["common", "rare"])
         top.set(title=f"{name}\nthreshold {ev.threshold}", xlabel="predicted class", ylabel="true class")
@@ -139,8 +170,13 @@ def plot_remedies(results: Mapping[str, Evaluation], *, title: str, baseline: st
         p, r, _ = precision_recall_curve(ev.y_true, ev.scores)
         bottom.plot(r, p, color=f"C{col}", label=f"{name} (AP {ev.average_precision:.2f})")
         bottom.plot([ev.recall], [ev.precision], "o", color=f"C{col}", label=f"at threshold {ev.threshold}")
-        bottom.set(xlabel="recall (share of positives found)", ylabel="precision (share of alarms that are right)",
-                   xlim=(0, 1.02), ylim=(0, 1.05), title="precision-recall curve")
+        bottom.set(
+            xlabel="recall (share of positives found)",
+            ylabel="precision (share of alarms that are right)",
+            xlim=(0, 1.02),
+            ylim=(0, 1.05),
+            title="precision-recall curve",
+        )
         bottom.grid(True, alpha=0.3)
         bottom.legend(fontsize="x-small", loc="lower left")
     fig.suptitle(title)

@@ -60,8 +60,11 @@ class LoopRun:
         return {"loss": self.loss, "val_loss": self.val_loss, "val_accuracy": self.val_accuracy}
 
     def __repr__(self) -> str:
-        last = f", final val_loss {self.val_loss[-1]:.4g}, val_accuracy {self.val_accuracy[-1]:.3f}" \
-            if self.val_loss else ""
+        last = (
+            f", final val_loss {self.val_loss[-1]:.4g}, val_accuracy {self.val_accuracy[-1]:.3f}"
+            if self.val_loss
+            else ""
+        )
         return f"LoopRun({self.label!r}, {len(self.batch_loss)} steps{last})"
 
 
@@ -96,8 +99,10 @@ class _Gradients:
             return self._jax(x, y, training)
         if self.backend == "torch":
             return self._torch(x, y, training, reset)
-        raise RuntimeError(f"losslab.loops has no training loop for the {self.backend!r} backend: "
-                           "use KERAS_BACKEND=tensorflow, jax or torch")
+        raise RuntimeError(
+            f"losslab.loops has no training loop for the {self.backend!r} backend: "
+            "use KERAS_BACKEND=tensorflow, jax or torch"
+        )
 
     def _tensorflow(self, x, y, training):  # noqa: ANN001, ANN202
         import tensorflow as tf
@@ -152,8 +157,10 @@ def _apply(model: keras.Model, optimizer: keras.optimizers.Optimizer, grads: lis
         if not optimizer.built:
             optimizer.build(model.trainable_variables)
         trainable, opt_state = optimizer.stateless_apply(
-            [v.value for v in optimizer.variables], [keras.ops.convert_to_tensor(g) for g in grads],
-            [v.value for v in model.trainable_variables])
+            [v.value for v in optimizer.variables],
+            [keras.ops.convert_to_tensor(g) for g in grads],
+            [v.value for v in model.trainable_variables],
+        )
         for variable, value in zip(model.trainable_variables, trainable, strict=True):
             variable.assign(value)
         for variable, value in zip(optimizer.variables, opt_state, strict=True):
@@ -164,8 +171,9 @@ def _apply(model: keras.Model, optimizer: keras.optimizers.Optimizer, grads: lis
     return _norm([a - b for a, b in zip(after, before, strict=True)])
 
 
-def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray, *, training: bool = False,
-             batch_size: int = 32) -> tuple[float, float]:
+def evaluate(
+    model: keras.Model, x: np.ndarray, y: np.ndarray, *, training: bool = False, batch_size: int = 32
+) -> tuple[float, float]:
     """Mean cross-entropy (from logits) and accuracy of ``model`` on (x, y), called with ``training``.
 
     Batches of 32, as ``Model.evaluate`` uses by default (in training mode BatchNorm sees each batch's statistics).
@@ -173,7 +181,7 @@ def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray, *, training: bool
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="sum")
     total, correct = 0.0, 0
     for start in range(0, len(x), batch_size):
-        xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+        xb, yb = x[start : start + batch_size], y[start : start + batch_size]
         logits = model(xb, training=training)
         total += float(keras.ops.convert_to_numpy(loss_fn(yb, logits)))
         correct += int(np.sum(np.argmax(keras.ops.convert_to_numpy(logits), axis=1) == yb))
@@ -199,8 +207,9 @@ def train(
     """
     _check_slip(slip)
     if len(split.x_train) < batch_size or batch_size < 1:
-        raise ValueError(f"batch_size must be between 1 and the {len(split.x_train)} training examples, "
-                         f"got {batch_size}")
+        raise ValueError(
+            f"batch_size must be between 1 and the {len(split.x_train)} training examples, got {batch_size}"
+        )
     reduction = "sum" if slip == "summed_loss" else "sum_over_batch_size"
     gradients = _Gradients(model, keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction=reduction))
     run = LoopRun(label or SLIPS[slip], slip, batch_size)
@@ -214,7 +223,7 @@ def train(
         order = rng.permutation(n)
         seen = []
         for start in range(0, n - batch_size + 1, batch_size):  # full batches only, like drop_remainder
-            index = order[start:start + batch_size]
+            index = order[start : start + batch_size]
             xb, yb = split.x_train[index], split.y_train[index]
             loss, grads = gradients(xb, yb, training=training, reset=slip != "no_zero_grad")
             if slip == "no_zero_grad" and not native_sum:
@@ -301,8 +310,16 @@ def gradient_code(backend: str | None = None) -> str:
     return inspect.getsource(method)
 
 
-def plot_per_step(runs: dict[str, LoopRun], key: str = "batch_loss", *, ax: Any = None, title: str = "",
-                  ylabel: str = "", per_example: bool = False, log_y: bool = True) -> Any:
+def plot_per_step(
+    runs: dict[str, LoopRun],
+    key: str = "batch_loss",
+    *,
+    ax: Any = None,
+    title: str = "",
+    ylabel: str = "",
+    per_example: bool = False,
+    log_y: bool = True,
+) -> Any:
     """One curve per run of a per-step series (``batch_loss``, ``grad_norm`` or ``update_norm``).
 
     ``per_example=True`` puts the training examples seen on the x axis, so that runs with other batch sizes line up.

@@ -144,8 +144,14 @@ class LRRangeTest(keras.callbacks.Callback):
     Run it with ``range_test(model, x, y)``, which trains one batch per Keras epoch.
     """
 
-    def __init__(self, start_lr: float = 1e-7, end_lr: float = 10.0, num_steps: int = 100, beta: float = 0.98,
-                 diverge: float = 4.0) -> None:
+    def __init__(
+        self,
+        start_lr: float = 1e-7,
+        end_lr: float = 10.0,
+        num_steps: int = 100,
+        beta: float = 0.98,
+        diverge: float = 4.0,
+    ) -> None:
         super().__init__()
         if not 0 < start_lr < end_lr:
             raise ValueError(f"need 0 < start_lr < end_lr, got start_lr={start_lr}, end_lr={end_lr}")
@@ -229,8 +235,7 @@ class LRRangeTest(keras.callbacks.Callback):
         if raw:
             ax.plot(lrs, self.raw_losses, color="0.75", linewidth=0.8, label="loss of each batch")
         ax.plot(lrs, smoothed, color="C0", linewidth=2, label="smoothed loss")
-        ax.axvline(self.lr_at_minimum, color="C3", linestyle=":",
-                   label=f"minimum at {self.lr_at_minimum:.3g}")
+        ax.axvline(self.lr_at_minimum, color="C3", linestyle=":", label=f"minimum at {self.lr_at_minimum:.3g}")
         ax.axvline(self.suggestion, color="C2", linestyle="--", label=f"suggestion {self.suggestion:.3g}")
         finite = smoothed[np.isfinite(smoothed)]
         if finite.size:
@@ -245,8 +250,7 @@ class LRRangeTest(keras.callbacks.Callback):
         return ax
 
 
-def range_test(model: keras.Model, x: Any, y: Any, *, batch_size: int = 32, callback: Any = None,
-               **kwargs: Any) -> Any:
+def range_test(model: keras.Model, x: Any, y: Any, *, batch_size: int = 32, callback: Any = None, **kwargs: Any) -> Any:
     """Run a range test on a compiled model and return the callback (``.suggestion``, ``.plot()``).
 
     Trains one batch per Keras epoch (``steps_per_epoch=1``, shuffled), so that ``logs["loss"]`` in the
@@ -256,15 +260,17 @@ def range_test(model: keras.Model, x: Any, y: Any, *, batch_size: int = 32, call
     if getattr(model, "optimizer", None) is None:
         raise ValueError("compile the model (with an optimizer and a loss) before the range test")
     if isinstance(model.optimizer._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
-        raise TypeError("the range test sets the learning rate itself: compile with a float learning rate, "
-                        "not a schedule")
+        raise TypeError(
+            "the range test sets the learning rate itself: compile with a float learning rate, not a schedule"
+        )
     if callback is None:
         callback = LRRangeTest(**kwargs)
     elif kwargs:
         raise TypeError("pass either a callback or LRRangeTest's arguments, not both")
     steps = int(callback.num_steps)
-    model.fit(x, y, batch_size=batch_size, epochs=steps, steps_per_epoch=1, shuffle=True, verbose=0,
-              callbacks=[callback])
+    model.fit(
+        x, y, batch_size=batch_size, epochs=steps, steps_per_epoch=1, shuffle=True, verbose=0, callbacks=[callback]
+    )
     return callback
 
 
@@ -336,8 +342,15 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
     Keras optimizers keep a fixed momentum, so this schedule covers the learning rate only.)
     """
 
-    def __init__(self, max_lr: float, total_steps: int, pct_start: float = 0.25, div_factor: float = 25.0,
-                 final_div_factor: float = 1e4, name: str = "OneCycle") -> None:
+    def __init__(
+        self,
+        max_lr: float,
+        total_steps: int,
+        pct_start: float = 0.25,
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+        name: str = "OneCycle",
+    ) -> None:
         super().__init__()
         if total_steps < 2:
             raise ValueError(f"total_steps must be at least 2, got {total_steps}")
@@ -363,8 +376,14 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
         return ops.where(step < warm, up, down)
 
     def get_config(self) -> dict[str, Any]:
-        return {"max_lr": self.max_lr, "total_steps": self.total_steps, "pct_start": self.pct_start,
-                "div_factor": self.div_factor, "final_div_factor": self.final_div_factor, "name": self.name}
+        return {
+            "max_lr": self.max_lr,
+            "total_steps": self.total_steps,
+            "pct_start": self.pct_start,
+            "div_factor": self.div_factor,
+            "final_div_factor": self.final_div_factor,
+            "name": self.name,
+        }
 
 
 # ------------------------------------------------------------------------------- schedules as values
@@ -384,8 +403,15 @@ def schedule_values(schedule: Any, steps: int | Sequence[int]) -> np.ndarray:
     return np.array([float(_numpy(schedule(int(step)))) for step in steps], dtype=np.float64)
 
 
-def plot_schedules(schedules: Mapping[str, Any], total_steps: int, *, title: str = "Learning-rate schedules",
-                   steps_per_epoch: int | None = None, log_y: bool = False, ax=None):  # noqa: ANN001
+def plot_schedules(
+    schedules: Mapping[str, Any],
+    total_steps: int,
+    *,
+    title: str = "Learning-rate schedules",
+    steps_per_epoch: int | None = None,
+    log_y: bool = False,
+    ax=None,
+):  # noqa: ANN001
     """Learning rate against optimizer step for several schedules. A value may also be an array of the
     learning rate per step (a run driven by a callback, such as ReduceLROnPlateau)."""
     import matplotlib.pyplot as plt
@@ -397,14 +423,12 @@ def plot_schedules(schedules: Mapping[str, Any], total_steps: int, *, title: str
             values = np.asarray(schedule, dtype=np.float64)
             ax.plot(np.arange(values.size), values, color=f"C{index % 10}", label=label)
         else:
-            ax.plot(np.arange(total_steps), schedule_values(schedule, total_steps), color=f"C{index % 10}",
-                    label=label)
+            ax.plot(np.arange(total_steps), schedule_values(schedule, total_steps), color=f"C{index % 10}", label=label)
     if steps_per_epoch:
         for boundary in range(steps_per_epoch, total_steps, steps_per_epoch):
             ax.axvline(boundary, color="0.6", linewidth=0.8, linestyle=":", zorder=0)
     ax.set_title(title)
-    ax.set_xlabel("optimizer step" + (f" (dotted lines: epochs of {steps_per_epoch} steps)" if steps_per_epoch
-                                      else ""))
+    ax.set_xlabel("optimizer step" + (f" (dotted lines: epochs of {steps_per_epoch} steps)" if steps_per_epoch else ""))
     ax.set_ylabel("learning rate" + (" (log scale)" if log_y else ""))
     if log_y:
         ax.set_yscale("log")
@@ -443,9 +467,16 @@ def regions(learning_rates: Sequence[float], scores: Sequence[float], tolerance:
 REGION_COLOURS = {"too low": "#9ecae1", "good": "#a1d99b", "too high": "#fc9272"}
 
 
-def plot_sweep(learning_rates: Sequence[float], final_losses: Sequence[float], labels: Sequence[str], *,
-               title: str, ylabel: str = "final training loss (nats, log scale)",
-               markers: Mapping[str, float] | None = None, ax=None):  # noqa: ANN001
+def plot_sweep(
+    learning_rates: Sequence[float],
+    final_losses: Sequence[float],
+    labels: Sequence[str],
+    *,
+    title: str,
+    ylabel: str = "final training loss (nats, log scale)",
+    markers: Mapping[str, float] | None = None,
+    ax=None,
+):  # noqa: ANN001
     """Final loss against learning rate (log-log), each region shaded; NaN losses drawn as a red x at the
     top. ``markers`` adds labelled vertical lines (e.g. {"range test suggestion": 0.13})."""
     import matplotlib.pyplot as plt
@@ -459,15 +490,13 @@ def plot_sweep(learning_rates: Sequence[float], final_losses: Sequence[float], l
     right = np.concatenate([edges, [lrs[-1] * 2]])
     shown = set()
     for lo, hi, label in zip(left, right, labels, strict=True):
-        ax.axvspan(lo, hi, color=REGION_COLOURS[label], alpha=0.5, zorder=0,
-                   label=None if label in shown else label)
+        ax.axvspan(lo, hi, color=REGION_COLOURS[label], alpha=0.5, zorder=0, label=None if label in shown else label)
         shown.add(label)
     finite = np.isfinite(losses)
     ax.plot(lrs[finite], losses[finite], "o-", color="k", label="final loss")
     if (~finite).any():
         top = losses[finite].max() * 3 if finite.any() else 1.0
-        ax.plot(lrs[~finite], np.full((~finite).sum(), top), "x", color="C3", markersize=10, mew=2,
-                label="NaN / inf")
+        ax.plot(lrs[~finite], np.full((~finite).sum(), top), "x", color="C3", markersize=10, mew=2, label="NaN / inf")
     for index, (name, value) in enumerate((markers or {}).items()):
         ax.axvline(value, color=f"C{(index + 2) % 10}", linestyle="--", label=f"{name}: {value:.3g}")
     ax.set_xscale("log")

@@ -180,8 +180,14 @@ class Path:
         return len(self.points) - 1
 
 
-def trajectory(surface_or_key: str | Surface, optimizer: Any, *, steps: int | None = None,
-               start: Sequence[float] | None = None, name: str | None = None) -> Path:
+def trajectory(
+    surface_or_key: str | Surface,
+    optimizer: Any,
+    *,
+    steps: int | None = None,
+    start: Sequence[float] | None = None,
+    name: str | None = None,
+) -> Path:
     """Let a Keras optimizer move a 2-D ``keras.Variable`` over a surface, one ``apply_gradients`` per step.
 
     `optimizer` is a ``keras.optimizers.Optimizer`` (it should be fresh: it keeps state per variable).
@@ -207,8 +213,13 @@ def trajectory(surface_or_key: str | Surface, optimizer: Any, *, steps: int | No
     return Path(name or type(optimizer).__name__, array, values, diverged)
 
 
-def race(surface_or_key: str | Surface, learning_rate: float | None = None, momentum: float = 0.9,
-         names: Iterable[str] = OPTIMIZER_NAMES, steps: int | None = None) -> dict[str, Path]:
+def race(
+    surface_or_key: str | Surface,
+    learning_rate: float | None = None,
+    momentum: float = 0.9,
+    names: Iterable[str] = OPTIMIZER_NAMES,
+    steps: int | None = None,
+) -> dict[str, Path]:
     """The same start, surface and learning rate for several optimizers: {name: Path}."""
     s = surface(surface_or_key)
     lr = s.learning_rate if learning_rate is None else float(learning_rate)
@@ -225,8 +236,13 @@ def _grid(s: Surface, n: int = 120) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return x, y, s.function(x, y)
 
 
-def draw(surface_or_key: str | Surface, paths: Mapping[str, Path], *, title: str | None = None,
-         axes: Sequence[Any] | None = None):
+def draw(
+    surface_or_key: str | Surface,
+    paths: Mapping[str, Path],
+    *,
+    title: str | None = None,
+    axes: Sequence[Any] | None = None,
+):
     """Paths over the surface's contours (left) and f(point) - min f along each path, log scale (right).
 
     Draws into `axes` (two matplotlib Axes) when given, else into a new pyplot figure; returns the figure.
@@ -246,13 +262,16 @@ def draw(surface_or_key: str | Surface, paths: Mapping[str, Path], *, title: str
     floor = 1e-10
     for index, (name, path) in enumerate(paths.items()):
         color = COLORS.get(name, f"C{index % 10}")
-        label = f"{name}: diverged after {path.steps} steps" if path.diverged else \
-            f"{name}: f - min = {path.final_value - s.min_value:.2g}"
-        left.plot(path.points[:, 0], path.points[:, 1], marker=".", markersize=3, linewidth=1.2, color=color,
-                  label=label)
+        label = (
+            f"{name}: diverged after {path.steps} steps"
+            if path.diverged
+            else f"{name}: f - min = {path.final_value - s.min_value:.2g}"
+        )
+        left.plot(
+            path.points[:, 0], path.points[:, 1], marker=".", markersize=3, linewidth=1.2, color=color, label=label
+        )
         gap = np.maximum(path.values - s.min_value, floor)
-        right.plot(np.arange(len(gap)), gap, color=color,
-                   label=name + (" (diverged)" if path.diverged else ""))
+        right.plot(np.arange(len(gap)), gap, color=color, label=name + (" (diverged)" if path.diverged else ""))
     left.set_xlim(*s.xlim)
     left.set_ylim(*s.ylim)
     left.set_xlabel("x (parameter 1, no unit)")
@@ -293,8 +312,13 @@ class Playground:
     Sliders send their value when released (``continuous_update=False``): each redraw runs real optimizers.
     """
 
-    def __init__(self, surface_key: str = "ill-conditioned quadratic", learning_rate: float | None = None,
-                 momentum: float = 0.9, names: Sequence[str] = OPTIMIZER_NAMES) -> None:
+    def __init__(
+        self,
+        surface_key: str = "ill-conditioned quadratic",
+        learning_rate: float | None = None,
+        momentum: float = 0.9,
+        names: Sequence[str] = OPTIMIZER_NAMES,
+    ) -> None:
         import ipywidgets as w
 
         s = surface(surface_key)
@@ -304,11 +328,26 @@ class Playground:
         self.png = b""
         self.surface = w.Dropdown(options=list(SURFACES), value=s.key, description="surface")
         lr = s.learning_rate if learning_rate is None else learning_rate
-        self.learning_rate = w.FloatLogSlider(value=lr, base=10, min=-4, max=1, step=0.05,
-                                              description="learning rate", readout_format=".3g",
-                                              continuous_update=False, style={"description_width": "initial"})
-        self.momentum = w.FloatSlider(value=momentum, min=0.0, max=0.99, step=0.01, description="momentum",
-                                      readout_format=".2f", continuous_update=False)
+        self.learning_rate = w.FloatLogSlider(
+            value=lr,
+            base=10,
+            min=-4,
+            max=1,
+            step=0.05,
+            description="learning rate",
+            readout_format=".3g",
+            continuous_update=False,
+            style={"description_width": "initial"},
+        )
+        self.momentum = w.FloatSlider(
+            value=momentum,
+            min=0.0,
+            max=0.99,
+            step=0.01,
+            description="momentum",
+            readout_format=".2f",
+            continuous_update=False,
+        )
         self.image = w.Image(format="png", layout=w.Layout(max_width="100%"))
         self.image.add_class("losslab-playground-figure")
         self.status = w.HTML("")
@@ -354,26 +393,26 @@ class Playground:
         self.paths = {name: self._path(s, name, lr, mu) for name in self.names}
         fig = Figure(figsize=(11, 4.2))
         axes = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1]})
-        draw(s, self.paths, axes=axes,
-             title=f"{s.key}, learning rate {lr:.3g}, momentum {mu:.2f}: {s.formula}")
+        draw(s, self.paths, axes=axes, title=f"{s.key}, learning rate {lr:.3g}, momentum {mu:.2f}: {s.formula}")
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=80)
         self.png = buffer.getvalue()
         self.image.value = self.png
         self.draws += 1
-        self.status.value = f"draw {self.draws}: learning rate {lr:.3g}, momentum {mu:.2f}. " + \
-            summary(self.paths, s)
+        self.status.value = f"draw {self.draws}: learning rate {lr:.3g}, momentum {mu:.2f}. " + summary(self.paths, s)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         data = self.widget._repr_mimebundle_(**kwargs) or {}
         data["image/png"] = base64.b64encode(self.png).decode("ascii")
-        data["text/plain"] = f"optimizer playground ({self.surface.value}): " + \
-            summary(self.paths, surface(self.surface.value))
+        data["text/plain"] = f"optimizer playground ({self.surface.value}): " + summary(
+            self.paths, surface(self.surface.value)
+        )
         return data
 
 
-def playground(surface_key: str = "ill-conditioned quadratic", learning_rate: float | None = None,
-               momentum: float = 0.9) -> Playground:
+def playground(
+    surface_key: str = "ill-conditioned quadratic", learning_rate: float | None = None, momentum: float = 0.9
+) -> Playground:
     """``losslab.optim.playground("saddle")`` as the last line of a cell shows the widget."""
     return Playground(surface_key, learning_rate, momentum)
 
@@ -389,8 +428,14 @@ def stable_learning_rate(curvature: float) -> float:
     return 2.0 / curvature
 
 
-def quadratic_path(learning_rate: float, curvature: float = 2.0, start: float = 1.0, steps: int = 20,
-                   momentum: float = 0.0, nesterov: bool = False) -> np.ndarray:
+def quadratic_path(
+    learning_rate: float,
+    curvature: float = 2.0,
+    start: float = 1.0,
+    steps: int = 20,
+    momentum: float = 0.0,
+    nesterov: bool = False,
+) -> np.ndarray:
     """x_0 .. x_steps for keras.optimizers.SGD on f(x) = (curvature / 2) x^2 (curvature 2 is f = x^2).
 
     Stops early (shorter array) once |x| passes 1e4. Plain SGD converges for learning_rate * curvature < 2,
@@ -425,16 +470,27 @@ def digits_mlp(n_features: int = 64, n_classes: int = 10):
     """The course's classifier: 64-64 ReLU, linear output (use a loss with from_logits=True)."""
     import keras
 
-    return keras.Sequential([
-        keras.Input(shape=(n_features,)),
-        keras.layers.Dense(64, activation="relu"),
-        keras.layers.Dense(64, activation="relu"),
-        keras.layers.Dense(n_classes),
-    ], name="digits_mlp")
+    return keras.Sequential(
+        [
+            keras.Input(shape=(n_features,)),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(n_classes),
+        ],
+        name="digits_mlp",
+    )
 
 
-def train_digits(optimizer: Any, *, epochs: int = 20, seed: int = 0, split: Any = None, batch_size: int = 32,
-                 label: str | None = None, progress: bool = True):
+def train_digits(
+    optimizer: Any,
+    *,
+    epochs: int = 20,
+    seed: int = 0,
+    split: Any = None,
+    batch_size: int = 32,
+    label: str | None = None,
+    progress: bool = True,
+):
     """Train a fresh ``digits_mlp`` with `optimizer` (a string or a fresh optimizer object); returns History.
 
     The seed fixes the initial weights and the shuffling, so two optimizers start from the same weights.
@@ -446,13 +502,22 @@ def train_digits(optimizer: Any, *, epochs: int = 20, seed: int = 0, split: Any 
     split = split if split is not None else data.digits()
     keras.utils.set_random_seed(seed)
     model = digits_mlp(split.n_features, split.n_classes)
-    model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
+    model.compile(
+        optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"]
+    )
     callbacks = []
     if progress:
         from losslab.progress import EpochProgress
 
-        callbacks.append(EpochProgress(label or str(optimizer if isinstance(optimizer, str) else
-                                                    type(optimizer).__name__)))
-    return model.fit(split.x_train, split.y_train, validation_data=(split.x_val, split.y_val), epochs=epochs,
-                     batch_size=batch_size, verbose=0, callbacks=callbacks)
+        callbacks.append(
+            EpochProgress(label or str(optimizer if isinstance(optimizer, str) else type(optimizer).__name__))
+        )
+    return model.fit(
+        split.x_train,
+        split.y_train,
+        validation_data=(split.x_val, split.y_val),
+        epochs=epochs,
+        batch_size=batch_size,
+        verbose=0,
+        callbacks=callbacks,
+    )

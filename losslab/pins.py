@@ -64,7 +64,9 @@ def installed() -> dict[str, str]:
 
     out = subprocess.run(
         [sys.executable, "-m", "pip", "freeze", "--exclude-editable", "--disable-pip-version-check"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     found = {}
     for line in out.splitlines():

@@ -78,8 +78,15 @@ class Outcome:
 class Prediction:
     """One prediction question. Build it with ``ask``; answer it with the widget or ``choose``."""
 
-    def __init__(self, question: str, options: Sequence[str], *, multiple: bool = False,
-                 order: str = "shuffle", widget: bool | None = None) -> None:
+    def __init__(
+        self,
+        question: str,
+        options: Sequence[str],
+        *,
+        multiple: bool = False,
+        order: str = "shuffle",
+        widget: bool | None = None,
+    ) -> None:
         options = [str(o) for o in options]
         if len(options) < 2:
             raise ValueError(f"a prediction needs at least two options, got {options!r}")
@@ -108,8 +115,10 @@ class Prediction:
             choice = w.RadioButtons(options=self.options, value=None, layout=wide)
         self._choice = choice
         self._status = w.HTML("<i>Choose before you run the experiment below.</i>")
-        self._widgets = w.VBox([w.HTML(f"<b>Predict:</b> {self.question}"), choice, self._status],
-                               layout=w.Layout(border="1px solid #ddd", padding="6px", margin="6px 0"))
+        self._widgets = w.VBox(
+            [w.HTML(f"<b>Predict:</b> {self.question}"), choice, self._status],
+            layout=w.Layout(border="1px solid #ddd", padding="6px", margin="6px 0"),
+        )
 
     def choose(self, *options: str) -> Prediction:
         """Set the prediction from code (terminals, tests): ``guess.choose("Adam")``."""
@@ -156,8 +165,14 @@ class Prediction:
         return data
 
     # ---------------------------------------------------------------- the run's side
-    def compare(self, measured: str | Iterable[str], values: Mapping[str, Any] | None = None, *,
-                what: str = "", fmt: str = "{:.3g}") -> Outcome:
+    def compare(
+        self,
+        measured: str | Iterable[str],
+        values: Mapping[str, Any] | None = None,
+        *,
+        what: str = "",
+        fmt: str = "{:.3g}",
+    ) -> Outcome:
         """Print the prediction against what the run measured, and freeze the widget.
 
         ``measured``: the option (or, with ``multiple=True``, the options) that came true, computed from the
@@ -172,15 +187,17 @@ class Prediction:
             raise ValueError(f"this question has one answer, but {sorted(measured_set)!r} were measured")
         chosen = self.prediction
         shown = lambda names: ", ".join(o for o in self.options if o in names) or "none of them"  # noqa: E731
-        lines = [f"Predicted: {shown(chosen) if chosen else NO_PREDICTION}",
-                 f"Measured:  {shown(measured_set)}"]
+        lines = [f"Predicted: {shown(chosen) if chosen else NO_PREDICTION}", f"Measured:  {shown(measured_set)}"]
         if values:
             label = f" ({what})" if what else ""
             lines.append(f"What the run measured{label}:")
             lines += [f"  {o:<34} {_format(values[o], fmt)}" for o in self.options if o in values]
         if chosen:
-            lines.append("Your prediction matches the run." if chosen == measured_set else
-                         "The run differs from your prediction: what in the plot explains the difference?")
+            lines.append(
+                "Your prediction matches the run."
+                if chosen == measured_set
+                else "The run differs from your prediction: what in the plot explains the difference?"
+            )
         else:
             lines.append("(Choose in the widget above and run this cell again to compare.)")
         text = "\n".join(lines)

@@ -37,8 +37,9 @@ class Bar:
             import ipywidgets as w
             from IPython.display import display
 
-            self._bar = w.IntProgress(value=0, min=0, max=self.total, description=description[:20],
-                                      layout=w.Layout(width="320px"))
+            self._bar = w.IntProgress(
+                value=0, min=0, max=self.total, description=description[:20], layout=w.Layout(width="320px")
+            )
             self._label = w.Label("")
             self._widget = w.HBox([self._bar, self._label])
             display(self._widget)

@@ -138,8 +138,10 @@ def reread_html(section: str, start: Path | None = None, roots: list[Path] | Non
     if not found or not serving:
         return f"<p>Read again: <b>{title}</b> ({escape(section.partition('#')[0])})</p>"
     args = {"path": found.relative_to(serving[-1]).as_posix(), "id": "#" + section.partition("#")[2]}
-    return (f"<p>Read again: <a href='#' data-commandlinker-command='rendermime:handle-local-link' "
-            f"data-commandlinker-args='{escape(json.dumps(args), quote=True)}'>{title}</a></p>")
+    return (
+        f"<p>Read again: <a href='#' data-commandlinker-command='rendermime:handle-local-link' "
+        f"data-commandlinker-args='{escape(json.dumps(args), quote=True)}'>{title}</a></p>"
+    )
 
 
 @dataclass(frozen=True)
@@ -245,8 +247,7 @@ class Feedback:
 
     @property
     def html(self) -> str:
-        head = ("<b style='color:#1a7f37'>✔ Correct.</b>" if self.correct
-                else "<b style='color:#b35900'>✘ Not yet.</b>")
+        head = "<b style='color:#1a7f37'>✔ Correct.</b>" if self.correct else "<b style='color:#b35900'>✘ Not yet.</b>"
         return head + "<ul>" + "".join(f"<li>{_md(line, inline=True)}</li>" for line in self.lines) + "</ul>"
 
 
@@ -268,8 +269,9 @@ def _choice(question: Question, value: Any) -> Choice:
         for choice in shown:
             if wanted in (choice.key, choice.text.strip().lower()):
                 return choice
-    raise ValueError(f"{value!r} is not one of the choices: "
-                     + "; ".join(f"{LETTERS[i]}) {c.text}" for i, c in enumerate(shown)))
+    raise ValueError(
+        f"{value!r} is not one of the choices: " + "; ".join(f"{LETTERS[i]}) {c.text}" for i, c in enumerate(shown))
+    )
 
 
 def grade(question: Question, answer: Any) -> Feedback:
@@ -363,13 +365,17 @@ class ProgressStore:
                 kept = f"kept as {backup.name}"
             except OSError:
                 kept = "left in place"
-            self._note(f"your progress file {self.path} was unreadable ({exc.__class__.__name__}); "
-                       f"it was {kept} and a fresh record was started")
+            self._note(
+                f"your progress file {self.path} was unreadable ({exc.__class__.__name__}); "
+                f"it was {kept} and a fresh record was started"
+            )
             return {}
         self._cleared = cleared
         if cleared:
-            self._note(f"{cleared} answer(s) saved by an earlier version of the quizzes were cleared: choices are "
-                       "now shown in a new order and saved by name. Your checks and solved questions are kept.")
+            self._note(
+                f"{cleared} answer(s) saved by an earlier version of the quizzes were cleared: choices are "
+                "now shown in a new order and saved by name. Your checks and solved questions are kept."
+            )
         return records
 
     @classmethod
@@ -408,8 +414,12 @@ class ProgressStore:
         }
 
     def get(self, chapter: str, question_id: str) -> dict[str, Any]:
-        return dict(self._memory.get(f"{chapter}/{question_id}",
-                                     {"attempts": 0, "solved": False, "solved_on_attempt": None, "last_answer": None}))
+        return dict(
+            self._memory.get(
+                f"{chapter}/{question_id}",
+                {"attempts": 0, "solved": False, "solved_on_attempt": None, "last_answer": None},
+            )
+        )
 
     def record(self, chapter: str, question_id: str, correct: bool, answer: Any) -> dict[str, Any]:
         """Count one check of `question_id` and save; returns the updated record."""
@@ -444,8 +454,10 @@ class ProgressStore:
             os.replace(tmp, self.path)
         except OSError as exc:
             if not any("cannot be saved" in n for n in self.notes):
-                self._note(f"progress cannot be saved to {self.path} ({exc}); it is kept until the kernel stops. "
-                           "Set LOSSLAB_PROGRESS to a writable file to keep it.")
+                self._note(
+                    f"progress cannot be saved to {self.path} ({exc}); it is kept until the kernel stops. "
+                    "Set LOSSLAB_PROGRESS to a writable file to keep it."
+                )
 
     def summary(self, chapter: str, question_ids: Iterable[str]) -> tuple[int, int, int]:
         """(solved, total, checks) over the given questions."""
@@ -474,8 +486,10 @@ def question_text(question: Question, number: int | None = None) -> str:
     for i, choice in enumerate(display_order(question)):
         lines.append(f"  {LETTERS[i]}) {choice.text}")
     if question.kind == "numeric":
-        lines.append(f"  (a number{', in ' + question.unit if question.unit else ''}; "
-                     f"answers within {question.tolerance:g} count)")
+        lines.append(
+            f"  (a number{', in ' + question.unit if question.unit else ''}; "
+            f"answers within {question.tolerance:g} count)"
+        )
     return "\n".join(lines)
 
 
@@ -483,8 +497,10 @@ def bank_text(bank: Bank, question_ids: Sequence[str] | None = None) -> str:
     questions = [bank[q] for q in question_ids] if question_ids else list(bank.questions)
     parts = [f"Quiz: {bank.title} ({len(questions)} questions)"]
     parts += [question_text(q, i) for i, q in enumerate(questions, start=1)]
-    parts.append(f"Widgets are not available here. Check an answer with\n"
-                 f"  losslab.quiz.check({bank.chapter!r}, {questions[0].id!r}, 'a')")
+    parts.append(
+        f"Widgets are not available here. Check an answer with\n"
+        f"  losslab.quiz.check({bank.chapter!r}, {questions[0].id!r}, 'a')"
+    )
     return "\n\n".join(parts)
 
 
@@ -501,12 +517,14 @@ class QuestionView:
         self.prompt = w.HTMLMath(f"<b>Q{number}.</b> {_md(question.prompt, inline=True)}")
         wide = w.Layout(width="auto")
         if question.kind == "single":
-            self.input = w.RadioButtons(options=[(c.text, c.key) for c in display_order(question)],
-                                        value=None, layout=wide)
+            self.input = w.RadioButtons(
+                options=[(c.text, c.key) for c in display_order(question)], value=None, layout=wide
+            )
             self.boxes: list = []
         elif question.kind == "multiple":
-            self.boxes = [w.Checkbox(value=False, description=c.text, indent=False, layout=wide)
-                          for c in display_order(question)]
+            self.boxes = [
+                w.Checkbox(value=False, description=c.text, indent=False, layout=wide) for c in display_order(question)
+            ]
             self.input = w.VBox([w.HTML("<i>Tick every right answer.</i>"), *self.boxes])
         else:
             self.boxes = []
@@ -517,9 +535,10 @@ class QuestionView:
         self.feedback = w.HTMLMath("")
         self.reread = w.HTML("")  # after a wrong answer, a link to the section that teaches the point
         self.status = w.HTML("")
-        self.widget = w.VBox([self.prompt, self.input, w.HBox([self.button, self.status]), self.feedback,
-                              self.reread],
-                             layout=w.Layout(border="1px solid #ddd", padding="6px", margin="6px 0"))
+        self.widget = w.VBox(
+            [self.prompt, self.input, w.HBox([self.button, self.status]), self.feedback, self.reread],
+            layout=w.Layout(border="1px solid #ddd", padding="6px", margin="6px 0"),
+        )
         self._restore()
 
     def _restore(self) -> None:
@@ -541,8 +560,10 @@ class QuestionView:
 
     def _show_status(self, rec: dict[str, Any]) -> None:
         if rec["solved"]:
-            self.status.value = (f"<span style='color:#1a7f37'>solved on check {rec['solved_on_attempt']}</span>"
-                                 f" · {rec['attempts']} check(s)")
+            self.status.value = (
+                f"<span style='color:#1a7f37'>solved on check {rec['solved_on_attempt']}</span>"
+                f" · {rec['attempts']} check(s)"
+            )
         elif rec["attempts"]:
             self.status.value = f"{rec['attempts']} check(s) so far"
         else:
@@ -576,20 +597,26 @@ class QuestionView:
 class Quiz:
     """A chapter's quiz (or some of its questions) as widgets, with a score summary at the bottom."""
 
-    def __init__(self, chapter: str, question_ids: Sequence[str] | None = None,
-                 store: ProgressStore | None = None) -> None:
+    def __init__(
+        self, chapter: str, question_ids: Sequence[str] | None = None, store: ProgressStore | None = None
+    ) -> None:
         import ipywidgets as w
 
         self.bank = load_bank(chapter)
         self.store = store or ProgressStore()
         questions = [self.bank[q] for q in question_ids] if question_ids else list(self.bank.questions)
-        self.views = {q.id: QuestionView(chapter, q, i, self.store, self._refresh)
-                      for i, q in enumerate(questions, start=1)}
+        self.views = {
+            q.id: QuestionView(chapter, q, i, self.store, self._refresh) for i, q in enumerate(questions, start=1)
+        }
         self.score = w.HTML("")
         self.bar = w.IntProgress(min=0, max=len(questions), layout=w.Layout(width="240px"))
-        self.widget = w.VBox([w.HTML(f"<h3>Quiz: {escape(self.bank.title)}</h3>"),
-                              *(v.widget for v in self.views.values()),
-                              w.HBox([self.bar, self.score])])
+        self.widget = w.VBox(
+            [
+                w.HTML(f"<h3>Quiz: {escape(self.bank.title)}</h3>"),
+                *(v.widget for v in self.views.values()),
+                w.HBox([self.bar, self.score]),
+            ]
+        )
         self._refresh()
 
     def summary(self) -> tuple[int, int, int]:

@@ -23,8 +23,11 @@ DEFAULT_NOTEBOOK_TIMEOUT = 240  # seconds for a whole notebook; a notebook may s
 
 def tutorials() -> list[Path]:
     """Every notebook of the learner's edition that is not an exercise (those run through the grader)."""
-    return sorted(p for p in COURSE.rglob("*.ipynb") if not p.name.endswith("_exercise.ipynb")
-                  and ".ipynb_checkpoints" not in p.parts)
+    return sorted(
+        p
+        for p in COURSE.rglob("*.ipynb")
+        if not p.name.endswith("_exercise.ipynb") and ".ipynb_checkpoints" not in p.parts
+    )
 
 
 def notebook_timeout(path: Path) -> int:
@@ -37,8 +40,12 @@ def execute(path: Path, *, timeout: int | None = None, artifacts: Path = ARTIFAC
     The executed copy is written under tests/artifacts/executed/ for inspection, even when a cell fails.
     """
     nb = notebooks.read(path)
-    client = NotebookClient(nb, timeout=timeout or notebook_timeout(path), kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb,
+        timeout=timeout or notebook_timeout(path),
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     started = time.perf_counter()
     try:
         client.execute()
@@ -50,8 +57,13 @@ def execute(path: Path, *, timeout: int | None = None, artifacts: Path = ARTIFAC
 
 
 def stderr_outputs(nb) -> list[tuple[int, str]]:
-    return [(i, o.text) for i, c in enumerate(nb.cells) if c.cell_type == "code"
-            for o in c.get("outputs", []) if o.output_type == "stream" and o.name == "stderr"]
+    return [
+        (i, o.text)
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.output_type == "stream" and o.name == "stderr"
+    ]
 
 
 # --------------------------------------------------------------------------------------- submissions
@@ -99,7 +111,7 @@ def build_submission(source: Path, replacements: dict[str, str]) -> nbformat.Not
     return nb
 
 
-NOISE = r'''
+NOISE = r"""
 # --- added by the grading test: make every later cell write TensorFlow-style noise to stderr ---
 import logging as _logging, os as _os, sys as _sys, warnings as _warnings
 def _losslab_test_noise(*_args):
@@ -113,7 +125,7 @@ def _losslab_test_noise(*_args):
 get_ipython().events.register("pre_run_cell", _losslab_test_noise)
 _losslab_test_noise()
 # --- end of added noise ---
-'''
+"""
 
 
 def with_stderr_noise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:

@@ -75,8 +75,14 @@ def _write_class(root: Path, students) -> None:
 def _html_text(path: Path) -> str:
     text = path.read_text(encoding="utf-8")
     text = re.sub(r"<(style|script)\b.*?</\1>", "", text, flags=re.S)
-    return re.sub(r"<[^>]+>", "", text).replace("&quot;", '"').replace("&#39;", "'").replace("&lt;", "<") \
-        .replace("&gt;", ">").replace("&amp;", "&")
+    return (
+        re.sub(r"<[^>]+>", "", text)
+        .replace("&quot;", '"')
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+    )
 
 
 def _left_behind(root: Path) -> list[int]:
@@ -114,14 +120,21 @@ def test_adversarial_class_in_one_run(tmp_path: Path) -> None:
     for student in students:
         r = results[student.name]
         who = f"{student.name} ({student.why})"
-        expect(r.status == student.status, f"{who}: status {r.status!r}, expected {student.status!r}; "
-                                           f"detail {r.detail!r}; flags {r.flags}\n{r.log[-1500:]}")
-        expect(r.score == student.score and r.max_score == 4, f"{who}: {r.score}/{r.max_score}, expected "
-                                                              f"{student.score}/4; cells {r.cells}")
+        expect(
+            r.status == student.status,
+            f"{who}: status {r.status!r}, expected {student.status!r}; "
+            f"detail {r.detail!r}; flags {r.flags}\n{r.log[-1500:]}",
+        )
+        expect(
+            r.score == student.score and r.max_score == 4,
+            f"{who}: {r.score}/{r.max_score}, expected {student.score}/4; cells {r.cells}",
+        )
         for gid, maximum in points.items():
             want = 0.0 if gid in student.lost else maximum
-            expect(r.cells.get(gid) == (want, maximum), f"{who}: {gid} scored {r.cells.get(gid)}, expected "
-                                                        f"{(want, maximum)}")
+            expect(
+                r.cells.get(gid) == (want, maximum),
+                f"{who}: {gid} scored {r.cells.get(gid)}, expected {(want, maximum)}",
+            )
         flags = "\n".join(r.flags)
         for text in student.flags:
             expect(text in flags, f"{who}: no flag mentions {text!r}; flags: {r.flags}")
@@ -144,8 +157,15 @@ def test_adversarial_class_in_one_run(tmp_path: Path) -> None:
     expect(len(pages) >= len(students) - 2, f"feedback for {len(pages)} students only")
     for page in pages:
         text = _html_text(page)
-        for secret in ("BEGIN HIDDEN TESTS", "default_rng(7)", "default_rng(3)", "hidden = ", 'fresh("core")',
-                       "losslab/grading/core.py", "def assert_close"):
+        for secret in (
+            "BEGIN HIDDEN TESTS",
+            "default_rng(7)",
+            "default_rng(3)",
+            "hidden = ",
+            'fresh("core")',
+            "losslab/grading/core.py",
+            "def assert_close",
+        ):
             expect(secret not in text, f"{page.relative_to(tmp_path)} shows hidden test code: {secret!r}")
         expect("Autograder summary" in text, f"{page.relative_to(tmp_path)} has no summary")
 
@@ -155,16 +175,20 @@ def test_adversarial_class_in_one_run(tmp_path: Path) -> None:
     scores = read_scores("probe", tmp_path)
     expect(set(scores) == set(results), f"gradebook students {sorted(scores)} != graded {sorted(results)}")
     expect(not _left_behind(tmp_path), f"processes left running: {_left_behind(tmp_path)}")
-    expect((tmp_path / "grades.csv").exists() and (tmp_path / "reports" / "probe.json").exists(),
-           "no grades.csv or report")
+    expect(
+        (tmp_path / "grades.csv").exists() and (tmp_path / "reports" / "probe.json").exists(), "no grades.csv or report"
+    )
     assert not problems, "\n".join(problems)
 
     # idempotent: regrading two students changes nothing and backs the gradebook up first
     before = {name: (s.score, s.cells) for name, s in scores.items()}
-    again = grade("probe", root=tmp_path, jobs=2, limits=limits, source=SOURCE, only=["honest", "not-json"],
-                  sandbox_mode="auto")
-    assert [(r.student, r.status, r.score) for r in again] == [("honest", "ok", 4.0),
-                                                               ("not-json", "invalid-notebook", 0.0)]
+    again = grade(
+        "probe", root=tmp_path, jobs=2, limits=limits, source=SOURCE, only=["honest", "not-json"], sandbox_mode="auto"
+    )
+    assert [(r.student, r.status, r.score) for r in again] == [
+        ("honest", "ok", 4.0),
+        ("not-json", "invalid-notebook", 0.0),
+    ]
     after = {name: (s.score, s.cells) for name, s in read_scores("probe", tmp_path).items()}
     assert after == before
     assert list(tmp_path.glob("gradebook.db.backup-*")), "no backup of the gradebook before the second run"
@@ -183,8 +207,13 @@ class _AlwaysEqual:
 
 def test_core_compares_by_type_and_content() -> None:
     fake = _AlwaysEqual()
-    for call in (lambda: core.as_float(fake), lambda: core.assert_close(fake, 1.0),
-                 lambda: core.as_text(fake), lambda: core.as_int(fake), lambda: core.as_choice(fake, ["a"])):
+    for call in (
+        lambda: core.as_float(fake),
+        lambda: core.assert_close(fake, 1.0),
+        lambda: core.as_text(fake),
+        lambda: core.as_int(fake),
+        lambda: core.as_choice(fake, ["a"]),
+    ):
         with pytest.raises(core.GradingError):
             call()
 
@@ -308,8 +337,14 @@ def test_kernel_guard_refuses_course_files_and_restores_patches(tmp_path: Path) 
     (work / "mine.ipynb").write_text("{}")
     log = tmp_path / "guard.jsonl"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    done = subprocess.run([sys.executable, "-c", GUARD_SCRIPT, str(log), str(secret), str(course)], cwd=work,
-                          env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", GUARD_SCRIPT, str(log), str(secret), str(course)],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["read secret"] == out["read notebook"] == out["open the gradebook"] == "refused"
@@ -318,8 +353,14 @@ def test_kernel_guard_refuses_course_files_and_restores_patches(tmp_path: Path) 
     assert out["read own file"] == out["write own file"] == out["read the course"] == "allowed"
     assert out["restored"] is True and out["module back"] == "module" and out["nonce"] == "n0"
     findings = "\n".join(out["findings"])
-    for text in ("read the course's private files", "read a notebook file", "the gradebook",
-                 "replaced numpy.allclose", "replaced math.isclose", "losslab.grading in sys.modules"):
+    for text in (
+        "read the course's private files",
+        "read a notebook file",
+        "the gradebook",
+        "replaced numpy.allclose",
+        "replaced math.isclose",
+        "losslab.grading in sys.modules",
+    ):
         assert text in findings, findings
     logged = [json.loads(line)["msg"] for line in log.read_text().splitlines()]
     assert set(out["findings"]) <= set(logged)
@@ -343,34 +384,38 @@ def test_scan_flags_nothing_in_honest_work() -> None:
     from tests.support import with_stderr_noise
 
     honest = _honest_notebooks()
-    honest += [(f"noisy {a}", with_stderr_noise(notebooks.read(p))) for a in ("00_warmup",)
-               for p in exercise_notebooks(a)]
+    honest += [
+        (f"noisy {a}", with_stderr_noise(notebooks.read(p))) for a in ("00_warmup",) for p in exercise_notebooks(a)
+    ]
     assert len(honest) > 3
     for label, nb in honest:
         assert scan.scan_notebook(nb) == [], f"{label} was flagged"
 
 
-@pytest.mark.parametrize("source, finding", [
-    ("np.allclose = lambda *a, **k: True", "replaces numpy.allclose"),
-    ("import numpy\nsetattr(numpy, 'isclose', None)", "setattr on numpy"),
-    ("import sys\nsys.modules['losslab.grading'] = None", "sys.modules"),
-    ("import builtins\nbuiltins.isinstance = lambda *a: True", "imports the builtins module"),
-    ("class A:\n    def __eq__(self, other):\n        return True", "defines __eq__"),
-    ("def fresh(name):\n    return None", "redefines the test helper fresh"),
-    ("def isinstance(*a):\n    return True", "redefines the built-in isinstance"),
-    ("text = open('probe_exercise.ipynb').read()", "names course files"),
-    ("import losslab\nroot = losslab.__file__", "locates module files"),
-    ("import sys\nframe = sys._getframe(1)", "inspects the call stack"),
-    ("import inspect\nframes = inspect.stack()", "inspects the call stack"),
-    ("import gc\nobjects = gc.get_objects()", "garbage collector"),
-    ("get_ipython().input_transformers_post.append(f)", "input_transformers_post"),
-    ("ip = get_ipython()\nip.set_custom_exc((Exception,), f)", "set_custom_exc"),
-    ("import subprocess\nsubprocess.run(['ls'])", "starts processes"),
-    ("!cat ../solutions/x.ipynb", "runs shell commands"),
-    ("import os\nos._exit(0)", "ends the kernel process"),
-    ("exec('x = 1')", "runs code built at run time"),
-    ("import ctypes", "ctypes"),
-])
+@pytest.mark.parametrize(
+    "source, finding",
+    [
+        ("np.allclose = lambda *a, **k: True", "replaces numpy.allclose"),
+        ("import numpy\nsetattr(numpy, 'isclose', None)", "setattr on numpy"),
+        ("import sys\nsys.modules['losslab.grading'] = None", "sys.modules"),
+        ("import builtins\nbuiltins.isinstance = lambda *a: True", "imports the builtins module"),
+        ("class A:\n    def __eq__(self, other):\n        return True", "defines __eq__"),
+        ("def fresh(name):\n    return None", "redefines the test helper fresh"),
+        ("def isinstance(*a):\n    return True", "redefines the built-in isinstance"),
+        ("text = open('probe_exercise.ipynb').read()", "names course files"),
+        ("import losslab\nroot = losslab.__file__", "locates module files"),
+        ("import sys\nframe = sys._getframe(1)", "inspects the call stack"),
+        ("import inspect\nframes = inspect.stack()", "inspects the call stack"),
+        ("import gc\nobjects = gc.get_objects()", "garbage collector"),
+        ("get_ipython().input_transformers_post.append(f)", "input_transformers_post"),
+        ("ip = get_ipython()\nip.set_custom_exc((Exception,), f)", "set_custom_exc"),
+        ("import subprocess\nsubprocess.run(['ls'])", "starts processes"),
+        ("!cat ../solutions/x.ipynb", "runs shell commands"),
+        ("import os\nos._exit(0)", "ends the kernel process"),
+        ("exec('x = 1')", "runs code built at run time"),
+        ("import ctypes", "ctypes"),
+    ],
+)
 def test_scan_flags_tricks(source: str, finding: str) -> None:
     answer = notebooks.solution("answer", "### BEGIN SOLUTION\n" + source + "\n### END SOLUTION")
     nb = notebooks.notebook([answer])
@@ -380,18 +425,21 @@ def test_scan_flags_tricks(source: str, finding: str) -> None:
 
 
 def test_scan_follows_rebound_names() -> None:
-    answer = notebooks.solution("answer", "### BEGIN SOLUTION\ndata = make_data()\ndata.x_train = 3\n"
-                                          "np.isclose = None\n### END SOLUTION")
+    answer = notebooks.solution(
+        "answer", "### BEGIN SOLUTION\ndata = make_data()\ndata.x_train = 3\nnp.isclose = None\n### END SOLUTION"
+    )
     found = scan.scan_notebook(notebooks.notebook([answer]))
     assert found == ["cell 'answer' line 4: replaces numpy.isclose"]
 
 
 def test_scan_reads_only_the_learners_cells() -> None:
-    nb = notebooks.notebook([
-        notebooks.readonly("setup", "import sys\nsys.modules", kind="code"),
-        notebooks.tests("test-x", 1, "import sys\nframe = sys._getframe()"),
-        notebooks.code("np.isclose = None"),
-    ])
+    nb = notebooks.notebook(
+        [
+            notebooks.readonly("setup", "import sys\nsys.modules", kind="code"),
+            notebooks.tests("test-x", 1, "import sys\nframe = sys._getframe()"),
+            notebooks.code("np.isclose = None"),
+        ]
+    )
     assert scan.scan_notebook(nb) == ["cell 'added cell 3' line 1: replaces numpy.isclose"]
 
 
@@ -399,24 +447,33 @@ def test_scan_reads_only_the_learners_cells() -> None:
 
 
 def _failed_test_notebook() -> nbformat.NotebookNode:
-    answer = notebooks.solution("answer", "def f(x):\n    ### BEGIN SOLUTION\n    return 1 / x\n"
-                                          "    ### END SOLUTION")
+    answer = notebooks.solution("answer", "def f(x):\n    ### BEGIN SOLUTION\n    return 1 / x\n    ### END SOLUTION")
     answer.execution_count = 2
-    test = notebooks.tests("test-f", 2, "assert f(1) == 1, 'f(1) is 1'\n### BEGIN HIDDEN TESTS\n"
-                                        "secret_value = 12345\nassert f(0) == secret_value\n"
-                                        "### END HIDDEN TESTS")
+    test = notebooks.tests(
+        "test-f",
+        2,
+        "assert f(1) == 1, 'f(1) is 1'\n### BEGIN HIDDEN TESTS\n"
+        "secret_value = 12345\nassert f(0) == secret_value\n"
+        "### END HIDDEN TESTS",
+    )
     test.execution_count = 3
     ansi = "\x1b[32m"
-    test.outputs = [nbformat.v4.new_output(
-        "error", ename="ZeroDivisionError", evalue="division by zero",
-        traceback=["\x1b[31m-----\x1b[39m",
-                   "\x1b[31mZeroDivisionError\x1b[39m   Traceback (most recent call last)",
-                   f"\x1b[36mCell\x1b[39m \x1b[32mIn[3]\x1b[39m{ansi}, line 4\x1b[39m\n"
-                   "      3 secret_value = 12345\n----> 4 assert f(0) == secret_value\n",
-                   "File /somewhere/losslab/grading/topic.py:10, in check(fn)\n---> 10 secret_check(fn)\n",
-                   f"\x1b[36mCell\x1b[39m \x1b[32mIn[2]\x1b[39m{ansi}, line 3\x1b[39m, in f(x)\n"
-                   "----> 3 return 1 / x\n",
-                   "\x1b[31mZeroDivisionError\x1b[39m: division by zero"])]
+    test.outputs = [
+        nbformat.v4.new_output(
+            "error",
+            ename="ZeroDivisionError",
+            evalue="division by zero",
+            traceback=[
+                "\x1b[31m-----\x1b[39m",
+                "\x1b[31mZeroDivisionError\x1b[39m   Traceback (most recent call last)",
+                f"\x1b[36mCell\x1b[39m \x1b[32mIn[3]\x1b[39m{ansi}, line 4\x1b[39m\n"
+                "      3 secret_value = 12345\n----> 4 assert f(0) == secret_value\n",
+                "File /somewhere/losslab/grading/topic.py:10, in check(fn)\n---> 10 secret_check(fn)\n",
+                f"\x1b[36mCell\x1b[39m \x1b[32mIn[2]\x1b[39m{ansi}, line 3\x1b[39m, in f(x)\n----> 3 return 1 / x\n",
+                "\x1b[31mZeroDivisionError\x1b[39m: division by zero",
+            ],
+        )
+    ]
     passing = notebooks.tests("test-g", 1, "assert True")
     passing.execution_count = 4
     return nbformat.v4.new_notebook(cells=[answer, test, passing])  # notebooks.notebook() would strip outputs
@@ -436,20 +493,31 @@ def test_feedback_hides_hidden_tests_and_keeps_the_message() -> None:
     summary = feedback.summary_markdown(nb)
     assert "1 of 2" in summary and "| `test-f` | 0 / 2 | ZeroDivisionError: division by zero |" in summary
     assert "What stopped" not in summary
-    nb.cells[0].outputs = [nbformat.v4.new_output("error", ename="MemoryLimitExceeded", evalue="over 1000 MB",
-                                                  traceback=[])]
+    nb.cells[0].outputs = [
+        nbformat.v4.new_output("error", ename="MemoryLimitExceeded", evalue="over 1000 MB", traceback=[])
+    ]
     assert "- in `answer`: MemoryLimitExceeded: over 1000 MB" in feedback.summary_markdown(nb)
 
 
 def test_feedback_shows_a_visible_failing_line() -> None:
-    cell = notebooks.tests("test-v", 1, "x = 1\nassert x == 2\n### BEGIN HIDDEN TESTS\nassert hidden\n"
-                                        "### END HIDDEN TESTS")
+    cell = notebooks.tests(
+        "test-v", 1, "x = 1\nassert x == 2\n### BEGIN HIDDEN TESTS\nassert hidden\n### END HIDDEN TESTS"
+    )
     cell.execution_count = 5
-    cell.outputs = [nbformat.v4.new_output(
-        "error", ename="AssertionError", evalue="",
-        traceback=["-", "AssertionError Traceback",
-                   "Cell In[5], line 2\n      1 x = 1\n----> 2 assert x == 2\n"
-                   "      3 ### BEGIN HIDDEN TESTS\n      4 assert hidden\n", "AssertionError: "])]
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "error",
+            ename="AssertionError",
+            evalue="",
+            traceback=[
+                "-",
+                "AssertionError Traceback",
+                "Cell In[5], line 2\n      1 x = 1\n----> 2 assert x == 2\n"
+                "      3 ### BEGIN HIDDEN TESTS\n      4 assert hidden\n",
+                "AssertionError: ",
+            ],
+        )
+    ]
     nb = nbformat.v4.new_notebook(cells=[cell])
     message = feedback.failure_message(nb.cells[0], feedback.execution_map(nb))
     assert message == "AssertionError at: assert x == 2"
@@ -466,21 +534,41 @@ def test_classify_orders_statuses_and_keeps_details() -> None:
     classify(result, Check(edited=["test-a"]), [{"events": [], "cell_timeouts": [], "errors": []}])
     assert result.status == "suspicious"
     result = Result("s", flags=["code: x"])
-    classify(result, Check(), [{"events": [{"reason": "memory", "cell": "answer-2"}], "restarts": 1,
-                                "cell_timeouts": [], "errors": []}])
+    classify(
+        result,
+        Check(),
+        [{"events": [{"reason": "memory", "cell": "answer-2"}], "restarts": 1, "cell_timeouts": [], "errors": []}],
+    )
     assert result.status == "memory" and "answer-2" in result.detail and "restarted" in result.detail
     result = Result("s")
-    classify(result, Check(), [{"events": [], "cell_timeouts": [], "errors": [
-        {"cell": "answer", "kind": "answer", "ename": "NotImplementedError", "evalue": ""}]}])
+    classify(
+        result,
+        Check(),
+        [
+            {
+                "events": [],
+                "cell_timeouts": [],
+                "errors": [{"cell": "answer", "kind": "answer", "ename": "NotImplementedError", "evalue": ""}],
+            }
+        ],
+    )
     assert result.status == "ok"  # an unanswered question is not an import error
     result = Result("s")
-    classify(result, Check(deleted=["test-b"]), [{"events": [], "cell_timeouts": [], "errors": [
-        {"cell": "setup", "kind": "setup", "ename": "NameError", "evalue": "x"}]}])
+    classify(
+        result,
+        Check(deleted=["test-b"]),
+        [
+            {
+                "events": [],
+                "cell_timeouts": [],
+                "errors": [{"cell": "setup", "kind": "setup", "ename": "NameError", "evalue": "x"}],
+            }
+        ],
+    )
     assert result.status == "import-error"
 
 
-def test_a_driver_failure_is_retried_once_and_then_reported(tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_driver_failure_is_retried_once_and_then_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An error of the driver itself (not of the submission) gets a second try; a second failure is an "error"
     whose log holds the traceback, so an instructor (or CI) can see what broke."""
     grader = Grader("00_warmup", tmp_path, Limits(), SOLUTIONS)
@@ -518,10 +606,12 @@ def test_token_scan_finds_the_run_and_survives_psutils_shared_cache(monkeypatch:
     from autograder import grade as grade_module
 
     begin = time.time()
-    mine = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"],
-                            env={**os.environ, grade_module.TOKEN_ENV: "run-a"})
-    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"],
-                             env={**os.environ, grade_module.TOKEN_ENV: "run-b"})
+    mine = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(30)"], env={**os.environ, grade_module.TOKEN_ENV: "run-a"}
+    )
+    other = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(30)"], env={**os.environ, grade_module.TOKEN_ENV: "run-b"}
+    )
     try:
         time.sleep(0.3)
         real, calls = psutil.process_iter, []
@@ -545,9 +635,10 @@ def test_token_scan_finds_the_run_and_survives_psutils_shared_cache(monkeypatch:
 
 
 def test_summary_table_lists_every_column() -> None:
-    results = [Result("alice", "ok", 12.3, 5.0, 5.0, peak_mb=812.0),
-               Result("bob", "timeout", 40.0, 1.0, 5.0, detail="the submission reached its time limit",
-                      flags=["x"])]
+    results = [
+        Result("alice", "ok", 12.3, 5.0, 5.0, peak_mb=812.0),
+        Result("bob", "timeout", 40.0, 1.0, 5.0, detail="the submission reached its time limit", flags=["x"]),
+    ]
     table = summary_table(results)
     header, _, alice, bob = table.splitlines()
     for column in ("student", "score", "max", "time", "peak MB", "status"):
@@ -570,8 +661,14 @@ def test_self_grade_reports_failures_and_leaves_the_notebook_alone(tmp_path: Pat
     nbformat.write(nb, str(mine))
     before = mine.read_bytes()
     lines: list[str] = []
-    code = self_grade(["probe"], course=course, source=SOURCE, feedback_dir=tmp_path / "fb", out=lines.append,
-                      limits=Limits(wall_s=120, memory_mb=1500, cell_timeout_s=30))
+    code = self_grade(
+        ["probe"],
+        course=course,
+        source=SOURCE,
+        feedback_dir=tmp_path / "fb",
+        out=lines.append,
+        limits=Limits(wall_s=120, memory_mb=1500, cell_timeout_s=30),
+    )
     report = "\n".join(lines)
     assert code == 0, report
     assert mine.read_bytes() == before
@@ -685,12 +782,15 @@ def test_a_locked_cell_after_an_answer_fails_with_the_answer() -> None:
         return c
 
     executor = GuardedExecute.__new__(GuardedExecute)  # only the error survey, no kernel
-    executor.nb = new_notebook(cells=[cell("setup", "NameError"), cell("answer", "NotImplementedError", solution=True,
-                                                                       locked=False),
-                                      cell("try-answer", "NotImplementedError")])
+    executor.nb = new_notebook(
+        cells=[
+            cell("setup", "NameError"),
+            cell("answer", "NotImplementedError", solution=True, locked=False),
+            cell("try-answer", "NotImplementedError"),
+        ]
+    )
     kinds = {e["cell"]: e["kind"] for e in executor._cell_errors()}
     assert kinds == {"setup": "setup", "answer": "answer", "try-answer": "uses-answer"}
     result = Result("s")
     classify(result, Check(), [{"events": [], "cell_timeouts": [], "errors": executor._cell_errors()[1:]}])
     assert result.status == "ok"
-

@@ -8,10 +8,16 @@ import pytest
 from losslab import data
 
 
-@pytest.mark.parametrize("loader, n, features, classes", [
-    (data.digits, 1797, 64, 10), (data.breast_cancer, 569, 30, 2), (data.wine, 178, 13, 3),
-    (data.iris, 150, 4, 3), (data.diabetes, 442, 10, 0),
-])
+@pytest.mark.parametrize(
+    "loader, n, features, classes",
+    [
+        (data.digits, 1797, 64, 10),
+        (data.breast_cancer, 569, 30, 2),
+        (data.wine, 178, 13, 3),
+        (data.iris, 150, 4, 3),
+        (data.diabetes, 442, 10, 0),
+    ],
+)
 def test_shapes_split_and_dtypes(loader, n, features, classes) -> None:
     split = loader()
     assert split.x_train.shape[0] + split.x_val.shape[0] == n

@@ -43,8 +43,11 @@ def test_devices_come_from_the_backend_runtime() -> None:
 def test_training_device_prefers_a_gpu_when_the_runtime_lists_one(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(environment, "devices", lambda: [environment.Device("CPU", "cpu:0")])
     assert environment.training_device().startswith("CPU: no GPU visible")
-    monkeypatch.setattr(environment, "devices", lambda: [environment.Device("CPU", "cpu:0"),
-                                                          environment.Device("GPU", "cuda:0 NVIDIA H100")])
+    monkeypatch.setattr(
+        environment,
+        "devices",
+        lambda: [environment.Device("CPU", "cpu:0"), environment.Device("GPU", "cuda:0 NVIDIA H100")],
+    )
     assert environment.training_device().startswith("GPU cuda:0 NVIDIA H100")
 
 
@@ -58,18 +61,22 @@ def test_gpu_bench_child_times_a_workload_and_names_the_device(monkeypatch, caps
     assert timing["workload"] == "tiny" and timing["seconds"] > 0 and timing["final_loss"] < 3.0
 
 
-@pytest.mark.parametrize("backend, preset, expected", [
-    ("torch", None, "1"),           # PyTorch's spinning OpenMP threads: one is faster for the course's models
-    ("torch", "2", "2"),            # the learner's (or Binder's start script's) setting wins
-    ("tensorflow", None, "unset"),  # TensorFlow and JAX keep their own thread pools
-    ("jax", None, "unset"),
-])
+@pytest.mark.parametrize(
+    "backend, preset, expected",
+    [
+        ("torch", None, "1"),  # PyTorch's spinning OpenMP threads: one is faster for the course's models
+        ("torch", "2", "2"),  # the learner's (or Binder's start script's) setting wins
+        ("tensorflow", None, "unset"),  # TensorFlow and JAX keep their own thread pools
+        ("jax", None, "unset"),
+    ],
+)
 def test_import_losslab_sets_torch_threads(backend: str, preset: str | None, expected: str) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "KERAS_BACKEND")}
     env["KERAS_BACKEND"] = backend
     if preset is not None:
         env["OMP_NUM_THREADS"] = preset
     code = "import os, losslab; print(os.environ.get('OMP_NUM_THREADS', 'unset'))"
-    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO, capture_output=True, text=True,
-                         check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == expected

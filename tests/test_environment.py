@@ -29,8 +29,9 @@ def test_environment_yml_pins_python_and_every_package() -> None:
 
 def test_environment_yml_matches_the_installed_packages() -> None:
     python, pinned = pins.read_environment(ENV)
-    assert f"{sys.version_info.major}.{sys.version_info.minor}" == python, \
+    assert f"{sys.version_info.major}.{sys.version_info.minor}" == python, (
         f"the virtual environment runs Python {sys.version.split()[0]}, environment.yml pins {python}"
+    )
     installed = pins.installed()
     ignorable = {"pip", "setuptools", "wheel", "losslab", "torch"}  # torch: only `make test-backends` adds it
     wrong = {n: (v, installed.get(n)) for n, v in pinned.items() if installed.get(n) != v}
@@ -39,10 +40,13 @@ def test_environment_yml_matches_the_installed_packages() -> None:
     assert not extra, f"installed but not pinned in environment.yml (add them, or `make clean-venv`): {extra}"
 
 
-@pytest.mark.parametrize("bad, message", [
-    ("  - pip:\n      - -r requirements.txt\n", "not an exact pin"),
-    ("  - pip:\n      - keras>=3\n", "not an exact pin"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("  - pip:\n      - -r requirements.txt\n", "not an exact pin"),
+        ("  - pip:\n      - keras>=3\n", "not an exact pin"),
+    ],
+)
 def test_pins_reject_what_binder_cannot_use(tmp_path: Path, bad: str, message: str) -> None:
     path = tmp_path / "environment.yml"
     path.write_text("dependencies:\n  - python=3.11\n" + bad)
@@ -85,8 +89,9 @@ def test_environment_yml_is_valid_yaml_that_conda_can_read() -> None:
     for spec in conda:
         if spec == "pip":
             continue  # the installer of the pip section
-        assert re.fullmatch(r"[A-Za-z0-9._-]+=+[0-9][A-Za-z0-9.*_+-]*", spec), \
+        assert re.fullmatch(r"[A-Za-z0-9._-]+=+[0-9][A-Za-z0-9.*_+-]*", spec), (
             f"conda package {spec!r} is not pinned (write name=version)"
+        )
 
 
 def test_environment_yml_pins_agree_with_what_make_setup_installs() -> None:
@@ -94,8 +99,9 @@ def test_environment_yml_pins_agree_with_what_make_setup_installs() -> None:
     data = _environment_yaml()
     (yaml_pins,) = [d["pip"] for d in data["dependencies"] if isinstance(d, dict) and "pip" in d]
     for spec in yaml_pins:
-        assert isinstance(spec, str) and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*==[^\s=<>~!]+", spec), \
+        assert isinstance(spec, str) and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*==[^\s=<>~!]+", spec), (
             f"{spec!r} is not name==version"
+        )
     from_yaml = {pins.normalize(s.split("==")[0]): s.split("==")[1] for s in yaml_pins}
     assert len(from_yaml) == len(yaml_pins), "a package is pinned twice"
     python, parsed = pins.read_environment(ENV)
@@ -104,11 +110,13 @@ def test_environment_yml_pins_agree_with_what_make_setup_installs() -> None:
     assert yaml_python.split("=")[-1] == python
 
     recipe = MAKEFILE.read_text(encoding="utf-8")
-    assert "losslab/pins.py environment.yml > $(VENV)/requirements.txt" in recipe, \
+    assert "losslab/pins.py environment.yml > $(VENV)/requirements.txt" in recipe, (
         "make setup must install exactly environment.yml's pins"
+    )
     assert "-r $(VENV)/requirements.txt" in recipe
-    requirements = subprocess.run([sys.executable, "losslab/pins.py", "environment.yml"], cwd=REPO,
-                                  check=True, capture_output=True, text=True).stdout.split()
+    requirements = subprocess.run(
+        [sys.executable, "losslab/pins.py", "environment.yml"], cwd=REPO, check=True, capture_output=True, text=True
+    ).stdout.split()
     assert {pins.normalize(r.split("==")[0]): r.split("==")[1] for r in requirements} == from_yaml
     assert "losslab" not in from_yaml, "losslab itself is installed from the checkout (--no-deps), not pinned"
 
@@ -163,8 +171,9 @@ def test_postbuild_extensions_exist_and_give_learners_validate_not_the_formgrade
         elif command[:3] == ["jupyter", "labextension", "lock"]:
             locked.add(command[-1])
     for module in server:
-        assert importlib.util.find_spec(module) is not None, f"postBuild names a server extension {module} " \
-                                                             "that is not installed"
+        assert importlib.util.find_spec(module) is not None, (
+            f"postBuild names a server extension {module} that is not installed"
+        )
     roots = [Path(p) for p in jupyter_path("labextensions")]
     for name in {*lab, *locked}:
         package, _, plugin = name.partition(":")
@@ -178,12 +187,14 @@ def test_postbuild_extensions_exist_and_give_learners_validate_not_the_formgrade
     assert lab.get("@jupyter-widgets/jupyterlab-manager") == "enable"
     # What a learner does not see is switched off by `start` at every session (jupyter/learner/), the one
     # mechanism `make lab` shares; postBuild switching things off in the image would hide them from instructors.
-    assert not {name for name, verb in {**server, **lab}.items() if verb == "disable"} and not locked, \
+    assert not {name for name, verb in {**server, **lab}.items() if verb == "disable"} and not locked, (
         "postBuild should leave hiding the instructor's tools to start (jupyter/learner/)"
+    )
     for command in _postbuild_commands():
         if command[0] == "jupyter" and {"enable", "disable", "lock"} & set(command):
-            assert "--sys-prefix" in command or "--level=sys_prefix" in command, \
+            assert "--sys-prefix" in command or "--level=sys_prefix" in command, (
                 f"{' '.join(command)}: configure the image's environment, not one user's home"
+            )
 
 
 def test_postbuild_gives_validate_the_graders_cell_time_limit() -> None:
@@ -198,8 +209,7 @@ def test_postbuild_gives_validate_the_graders_cell_time_limit() -> None:
 
 def _start(env: dict[str, str], *command: str, timeout: float = 30) -> subprocess.CompletedProcess:
     base = {"PATH": os.environ["PATH"], "HOME": env.pop("HOME", "/tmp/losslab-home")}
-    return subprocess.run([str(START), *command], env={**base, **env}, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run([str(START), *command], env={**base, **env}, capture_output=True, text=True, timeout=timeout)
 
 
 def _start_env(**env: str) -> dict[str, str]:
@@ -242,8 +252,13 @@ def test_start_gives_torch_one_openmp_thread() -> None:
 
 
 def test_start_keeps_what_the_user_set() -> None:
-    env = _start_env(KERAS_BACKEND="jax", OMP_NUM_THREADS="3", LOSSLAB_PROGRESS="/tmp/p.json",
-                     LOSSLAB_THREADS="1", TF_CPP_MIN_LOG_LEVEL="1")
+    env = _start_env(
+        KERAS_BACKEND="jax",
+        OMP_NUM_THREADS="3",
+        LOSSLAB_PROGRESS="/tmp/p.json",
+        LOSSLAB_THREADS="1",
+        TF_CPP_MIN_LOG_LEVEL="1",
+    )
     assert (env["KERAS_BACKEND"], env["OMP_NUM_THREADS"]) == ("jax", "3")
     assert env["LOSSLAB_PROGRESS"] == "/tmp/p.json"
     assert (env["TF_NUM_INTRAOP_THREADS"], env["TF_CPP_MIN_LOG_LEVEL"]) == ("1", "1")
@@ -251,8 +266,9 @@ def test_start_keeps_what_the_user_set() -> None:
 
 def _make_lab_dry_run(**env: str) -> str:
     full = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"} | env
-    done = subprocess.run(["make", "-n", "lab", "OPEN=no"], cwd=REPO, capture_output=True, text=True,
-                          timeout=60, env=full)
+    done = subprocess.run(
+        ["make", "-n", "lab", "OPEN=no"], cwd=REPO, capture_output=True, text=True, timeout=60, env=full
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -311,8 +327,9 @@ def test_learner_config_names_plugins_that_exist_and_keeps_validate() -> None:
     page = json.loads((LEARNER / "labconfig" / "page_config.json").read_text(encoding="utf-8"))
     server = json.loads((LEARNER / "jupyter_server_config.json").read_text(encoding="utf-8"))
     disabled = {k for k, v in page["disabledExtensions"].items() if v}
-    assert disabled == HIDDEN_PLUGINS and {k for k, v in page["lockedExtensions"].items() if v} == disabled, \
+    assert disabled == HIDDEN_PLUGINS and {k for k, v in page["lockedExtensions"].items() if v} == disabled, (
         "disable and lock exactly the learner's hidden plugins (locked: the UI cannot switch them back on)"
+    )
     extensions = server["ServerApp"]["jpserver_extensions"]
     assert {k for k, v in extensions.items() if v is False} == HIDDEN_SERVER_EXTENSIONS
     assert extensions.get("nbgrader.server_extensions.validate_assignment") is not False
@@ -335,7 +352,8 @@ def _effective_jupyter(env: dict[str, str]) -> tuple[set[str], set[str]]:
         "app = ServerApp()\n"
         "app.initialize(argv=['--ServerApp.port=0', '--ServerApp.open_browser=False', '--allow-root'])\n"
         "print(json.dumps([sorted(k for k, v in page.get('disabledExtensions', {}).items() if v),\n"
-        "                  sorted(k for k, v in app.jpserver_extensions.items() if v and 'nbgrader' in k)]))\n")
+        "                  sorted(k for k, v in app.jpserver_extensions.items() if v and 'nbgrader' in k)]))\n"
+    )
     done = _start(dict(env), sys.executable, "-c", code, timeout=180)
     assert done.returncode == 0, done.stderr[-2000:]
     disabled, enabled = json.loads(done.stdout.strip().splitlines()[-1])

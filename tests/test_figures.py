@@ -56,27 +56,41 @@ NOTEBOOKS_PENDING = False
 # The quiz banks need none; add an entry only with its reason.
 ALLOWED: dict[str, str] = {}
 
-OUTCOME_WORDS = (r"loss(?:es)?|accuracy|accuracies|recall|precision|auc|pr-auc|mae|mse|rmse|error|errors|"
-                 r"gradient|gradients|norm|norms|ratio|score|scores|val_loss|val_accuracy")
-SETTING_WORDS = (r"learning[ _]rates?|lr|rate|batch(?:[ _]size)?|seed|delta|momentum|beta_1|beta_2|beta|rho|"
-                 r"epsilon|patience|factor|threshold|decay_steps|decay_rate|warmup_steps|warmup_target|"
-                 r"clipnorm|global_clipnorm|weight[ _]decay|dropout|units|tolerance|alpha|at least|at most|"
-                 r"under|target|targets|multiplies|multiply|defaults?(?: to)?|uses|run at|set to|within|"
-                 r"sgd|adam|adamw|rmsprop|nesterov")
-COUNT_NOUNS = (r"class(?:es)?|examples?|epochs?|steps?|updates?|units?|layers?|features?|samples?|rows?|"
-               r"patients?|tumou?rs?|images?|pixels?|points?|trainings?|runs?|questions?|measurements?|"
-               r"species|topics?|batch(?:es)?|weights?|seconds?|minutes?|digits?|decimals?|significant|"
-               r"standard deviations?|parts?|checks?|cases?|outputs?|inputs?|values?|neurons?|trials?|"
-               r"percentiles?|th|st|nd|rd|days?|hours?|cores?|CPUs?|GB|MB|GiB|MiB|s\b|ms\b|bits?|nats?")
-REFERENCE_WORDS = (r"chapter|chapters|section|sections|part|parts|step|question|exercise|patient|case|check|"
-                   r"algorithm|figure|table|version|python|keras|q|cell|seed|page|eq|equation")
+OUTCOME_WORDS = (
+    r"loss(?:es)?|accuracy|accuracies|recall|precision|auc|pr-auc|mae|mse|rmse|error|errors|"
+    r"gradient|gradients|norm|norms|ratio|score|scores|val_loss|val_accuracy"
+)
+SETTING_WORDS = (
+    r"learning[ _]rates?|lr|rate|batch(?:[ _]size)?|seed|delta|momentum|beta_1|beta_2|beta|rho|"
+    r"epsilon|patience|factor|threshold|decay_steps|decay_rate|warmup_steps|warmup_target|"
+    r"clipnorm|global_clipnorm|weight[ _]decay|dropout|units|tolerance|alpha|at least|at most|"
+    r"under|target|targets|multiplies|multiply|defaults?(?: to)?|uses|run at|set to|within|"
+    r"sgd|adam|adamw|rmsprop|nesterov"
+)
+COUNT_NOUNS = (
+    r"class(?:es)?|examples?|epochs?|steps?|updates?|units?|layers?|features?|samples?|rows?|"
+    r"patients?|tumou?rs?|images?|pixels?|points?|trainings?|runs?|questions?|measurements?|"
+    r"species|topics?|batch(?:es)?|weights?|seconds?|minutes?|digits?|decimals?|significant|"
+    r"standard deviations?|parts?|checks?|cases?|outputs?|inputs?|values?|neurons?|trials?|"
+    r"percentiles?|th|st|nd|rd|days?|hours?|cores?|CPUs?|GB|MB|GiB|MiB|s\b|ms\b|bits?|nats?"
+)
+REFERENCE_WORDS = (
+    r"chapter|chapters|section|sections|part|parts|step|question|exercise|patient|case|check|"
+    r"algorithm|figure|table|version|python|keras|q|cell|seed|page|eq|equation"
+)
 
-NUMBER = re.compile(r"(?<![\w.])[-+±]?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?|(?<![\w.])[-+±]?\d+(?:\.\d+)?(?:e[-+]?\d+)?%?"
-                    r"(?=x\b|×|\W|$)")
-WORD_MAGNITUDE = re.compile(r"\b(?:hundreds|thousands|millions|billions|a (?:hundred|thousand|million)"
-                            r"(?: times)?|tens of thousands)\b", re.IGNORECASE)
-WORD_RATIO = re.compile(r"\b(?:twice|ten|a hundred|a thousand|two|three|four|five|six|seven|eight|nine) times\b",
-                        re.IGNORECASE)
+NUMBER = re.compile(
+    r"(?<![\w.])[-+±]?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?|(?<![\w.])[-+±]?\d+(?:\.\d+)?(?:e[-+]?\d+)?%?"
+    r"(?=x\b|×|\W|$)"
+)
+WORD_MAGNITUDE = re.compile(
+    r"\b(?:hundreds|thousands|millions|billions|a (?:hundred|thousand|million)"
+    r"(?: times)?|tens of thousands)\b",
+    re.IGNORECASE,
+)
+WORD_RATIO = re.compile(
+    r"\b(?:twice|ten|a hundred|a thousand|two|three|four|five|six|seven|eight|nine) times\b", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -110,7 +124,7 @@ def prose(markdown: str, givens: bool = False) -> str:
 
 def _clause_before(text: str, start: int, words: int) -> str:
     """Up to `words` words before `start`, stopping at a clause boundary (. ; : or a line break)."""
-    head = text[max(0, start - 80):start]
+    head = text[max(0, start - 80) : start]
     head = re.split(r"[.;:!?\n](?:\s|$)|\n", head)[-1]
     return " ".join(head.split()[-words:])
 
@@ -131,9 +145,10 @@ def _is_formula(text: str, start: int, end: int) -> bool:
 
 def _is_setting_or_reference(text: str, start: int, end: int, figure: str) -> bool:
     before = _clause_before(text, start, 3).lower()
-    after = text[end:end + 40].lower()
-    if re.search(rf"(?:\b(?:{SETTING_WORDS}|{REFERENCE_WORDS}))\s*(?:=|of|is|to|at|by)?\s*(?:about|around)?\s*$",
-                 before):
+    after = text[end : end + 40].lower()
+    if re.search(
+        rf"(?:\b(?:{SETTING_WORDS}|{REFERENCE_WORDS}))\s*(?:=|of|is|to|at|by)?\s*(?:about|around)?\s*$", before
+    ):
         return True
     adjective = r"(?:(?!per\b|a\b|an\b|each\b|every\b)[a-z]+\s+)?"  # 10 balanced classes, not 0.02 per epoch
     if re.match(rf"\s*(?:-\s*)?{adjective}(?:{COUNT_NOUNS})\b", after, re.IGNORECASE):
@@ -149,11 +164,12 @@ def run_figures(markdown: str, givens: bool = False) -> list[Figure]:
     found: list[Figure] = []
 
     def context(start: int, end: int) -> str:
-        return " ".join(text[max(0, start - 50):end + 30].split())
+        return " ".join(text[max(0, start - 50) : end + 30].split())
 
     for m in WORD_MAGNITUDE.finditer(text):
-        if re.search(r"\b(?:features?|inputs?|pixels?|targets?|values)\b", _clause_before(text, m.start(), 7),
-                     re.IGNORECASE):
+        if re.search(
+            r"\b(?:features?|inputs?|pixels?|targets?|values)\b", _clause_before(text, m.start(), 7), re.IGNORECASE
+        ):
             continue  # the size of the data, a property of the dataset (features in the hundreds)
         found.append(Figure(m.group(), "magnitude", context(m.start(), m.end())))
     for m in WORD_RATIO.finditer(text):
@@ -161,7 +177,7 @@ def run_figures(markdown: str, givens: bool = False) -> list[Figure]:
             found.append(Figure(m.group(), "ratio", context(m.start(), m.end())))
     for m in NUMBER.finditer(text):
         figure, start, end = m.group(), m.start(), m.end()
-        after = text[end:end + 12]
+        after = text[end : end + 12]
         if re.match(r"(?:x\b|\s*×|\s+times\b)", after):
             if re.fullmatch(r"10*", figure.replace(",", "")):
                 continue  # a power of ten is an order of magnitude
@@ -208,50 +224,56 @@ def bank_findings(chapter: str) -> list[str]:
 # ------------------------------------------------------------------------------------------ the scanner
 
 
-@pytest.mark.parametrize("text, figure, rule", [
-    ("The first loss was 0.969 on the validation split.", "0.969", "precise"),
-    ("Its first loss is 90, far above ln 3.", "90", "outcome"),
-    ("a first loss 80 times too high", "80", "ratio"),
-    ("the run is 30x slower", "30", "ratio"),
-    ("a gradient 1,500 times smaller", "1,500", "ratio"),
-    ("the loss falls by about 0.02 per epoch", "0.02", "precise"),
-    ("the mse is in the thousands", "thousands", "magnitude"),
-    ("a thousand times larger", "a thousand times", "magnitude"),
-    ("the loss 2.50 after one epoch", "2.50", "precise"),
-    ("with a recall of 0: not one positive found", "0", "outcome"),
-    ("it reached an accuracy of 0.9 here", "0.9", "outcome"),
-    ("a gradient norm of 40 in the first layer", "40", "outcome"),
-    ("The loss sits at 2.30.", "2.30", "precise"),
-    ("the accuracy of 1 on the training batch", "1", "outcome"),
-    ("**0.985** in an explanation is not a given", "0.985", "precise"),
-])
+@pytest.mark.parametrize(
+    "text, figure, rule",
+    [
+        ("The first loss was 0.969 on the validation split.", "0.969", "precise"),
+        ("Its first loss is 90, far above ln 3.", "90", "outcome"),
+        ("a first loss 80 times too high", "80", "ratio"),
+        ("the run is 30x slower", "30", "ratio"),
+        ("a gradient 1,500 times smaller", "1,500", "ratio"),
+        ("the loss falls by about 0.02 per epoch", "0.02", "precise"),
+        ("the mse is in the thousands", "thousands", "magnitude"),
+        ("a thousand times larger", "a thousand times", "magnitude"),
+        ("the loss 2.50 after one epoch", "2.50", "precise"),
+        ("with a recall of 0: not one positive found", "0", "outcome"),
+        ("it reached an accuracy of 0.9 here", "0.9", "outcome"),
+        ("a gradient norm of 40 in the first layer", "40", "outcome"),
+        ("The loss sits at 2.30.", "2.30", "precise"),
+        ("the accuracy of 1 on the training batch", "1", "outcome"),
+        ("**0.985** in an explanation is not a given", "0.985", "precise"),
+    ],
+)
 def test_scanner_flags_run_figures(text: str, figure: str, rule: str) -> None:
     found = run_figures(text)
     assert any(f.text == figure and f.rule == rule for f in found), found
 
 
-@pytest.mark.parametrize("text", [
-    "Its first loss should be near $\\ln 3 \\approx 1.10$.",
-    "the loss of a uniform guess, ln 10 ≈ 2.30, is far above what a trained model reaches",
-    "-ln(0.25) = ln 4 ≈ 1.386",
-    "(1 + 1 + 1 + 25) / 4 = 7",
-    "train with learning rate 1e-3 and batch size 32 for 20 epochs",
-    "The loss with `model.evaluate(x) == 0.123` is code.",
-    "As section 2 showed, chapter 4 returns to it; Kingma and Ba (2014).",
-    "10 classes, 1,437 examples and 64 pixels",
-    "A loss of **10.2** on the first batch.",
-    "Huber with delta 1 charges 2.5 for an error of 3 = 1 * (3 - 0.5).",
-    "ReduceLROnPlateau multiplies the rate by 0.1 after 10 epochs",
-    "try a learning rate 10 times larger",
-    "a gradient 100,000 times smaller than the last layer's",
-    "the gradient is 0.2 x, small but not zero",
-    "Both default to 0.001 in Keras 3; SGD is often run at 0.01.",
-    "the loss falls towards 0 and the ratio is near 1",
-    "the same model over 10 balanced classes",
-    "wine's features (some in the hundreds) are not scaled",
-    "Plain SGD at 0.01 is slow; at 0.01 Adam trains.",
-    "The double softmax caps it at e / (e + 9) ≈ 0.23.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Its first loss should be near $\\ln 3 \\approx 1.10$.",
+        "the loss of a uniform guess, ln 10 ≈ 2.30, is far above what a trained model reaches",
+        "-ln(0.25) = ln 4 ≈ 1.386",
+        "(1 + 1 + 1 + 25) / 4 = 7",
+        "train with learning rate 1e-3 and batch size 32 for 20 epochs",
+        "The loss with `model.evaluate(x) == 0.123` is code.",
+        "As section 2 showed, chapter 4 returns to it; Kingma and Ba (2014).",
+        "10 classes, 1,437 examples and 64 pixels",
+        "A loss of **10.2** on the first batch.",
+        "Huber with delta 1 charges 2.5 for an error of 3 = 1 * (3 - 0.5).",
+        "ReduceLROnPlateau multiplies the rate by 0.1 after 10 epochs",
+        "try a learning rate 10 times larger",
+        "a gradient 100,000 times smaller than the last layer's",
+        "the gradient is 0.2 x, small but not zero",
+        "Both default to 0.001 in Keras 3; SGD is often run at 0.01.",
+        "the loss falls towards 0 and the ratio is near 1",
+        "the same model over 10 balanced classes",
+        "wine's features (some in the hundreds) are not scaled",
+        "Plain SGD at 0.01 is slow; at 0.01 Adam trains.",
+        "The double softmax caps it at e / (e + 9) ≈ 0.23.",
+    ],
+)
 def test_scanner_allows_definitions_constants_settings_and_formulas(text: str) -> None:
     assert run_figures(text, givens=True) == []
 
@@ -280,7 +302,8 @@ def test_quiz_banks_write_no_run_figures(chapter: str) -> None:
 @pytest.mark.parametrize("path", sorted(SOLUTIONS.rglob("*.ipynb")), ids=lambda p: str(p.relative_to(SOLUTIONS)))
 def test_notebook_markdown_writes_no_run_figures(path: Path, request: pytest.FixtureRequest) -> None:
     if NOTEBOOKS_PENDING:
-        request.applymarker(pytest.mark.xfail(reason="notebook prose is fixed in issue 12's prose branch",
-                                              strict=False))
+        request.applymarker(
+            pytest.mark.xfail(reason="notebook prose is fixed in issue 12's prose branch", strict=False)
+        )
     findings = notebook_findings(path)
     assert not findings, "figures that look like a run's outcome (see tests/test_figures.py):\n" + "\n".join(findings)

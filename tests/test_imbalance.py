@@ -41,8 +41,10 @@ def test_balanced_class_weight_gives_both_classes_the_same_total_weight() -> Non
     assert weights[0] * 18 + weights[1] * 2 == pytest.approx(len(Y))  # the mean weight stays 1
 
 
-@pytest.mark.parametrize("y, message", [(np.zeros(5), "both classes"), (np.array([0, 1, 2]), "binary labels"),
-                                        (np.array([]), "binary labels")])
+@pytest.mark.parametrize(
+    "y, message",
+    [(np.zeros(5), "both classes"), (np.array([0, 1, 2]), "binary labels"), (np.array([]), "binary labels")],
+)
 def test_remedies_reject_labels_they_cannot_use(y: np.ndarray, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         imbalance.prior_bias(y)
@@ -74,8 +76,10 @@ def test_evaluate_counts_the_confusion_matrix_precision_and_recall() -> None:
 
 def test_plot_remedies_draws_a_matrix_and_a_curve_per_remedy() -> None:
     y = np.array([0, 0, 0, 0, 1, 1])
-    results = {"baseline": imbalance.evaluate(y, [0.1, 0.2, 0.3, 0.4, 0.35, 0.6]),
-               "remedy": imbalance.evaluate(y, [0.1, 0.7, 0.2, 0.3, 0.9, 0.8])}
+    results = {
+        "baseline": imbalance.evaluate(y, [0.1, 0.2, 0.3, 0.4, 0.35, 0.6]),
+        "remedy": imbalance.evaluate(y, [0.1, 0.7, 0.2, 0.3, 0.9, 0.8]),
+    }
     fig = imbalance.plot_remedies(results, title="t", baseline="baseline")
     assert len(fig.axes) == 4
     assert all(ax.get_title() and ax.get_xlabel() and ax.get_ylabel() for ax in fig.axes)

@@ -13,15 +13,24 @@ from losslab import data, loops
 def small() -> data.Split:
     """256 training and 64 validation digits: enough for a few steps, fast on every backend."""
     d = data.digits()
-    return data.Split("digits-small", d.x_train[:256], d.x_val[:64], d.y_train[:256], d.y_val[:64],
-                      class_names=d.class_names)
+    return data.Split(
+        "digits-small", d.x_train[:256], d.x_val[:64], d.y_train[:256], d.y_val[:64], class_names=d.class_names
+    )
 
 
-def _run(split: data.Split, slip: str | None = None, *, lr: float = 0.05, batch_size: int = 32, epochs: int = 1,
-         **model: object) -> tuple[keras.Model, loops.LoopRun]:
+def _run(
+    split: data.Split,
+    slip: str | None = None,
+    *,
+    lr: float = 0.05,
+    batch_size: int = 32,
+    epochs: int = 1,
+    **model: object,
+) -> tuple[keras.Model, loops.LoopRun]:
     net = loops.digits_model(**model)
-    return net, loops.train(net, split, optimizer=keras.optimizers.SGD(lr), epochs=epochs, batch_size=batch_size,
-                            slip=slip)
+    return net, loops.train(
+        net, split, optimizer=keras.optimizers.SGD(lr), epochs=epochs, batch_size=batch_size, slip=slip
+    )
 
 
 def test_correct_loop_matches_fit_on_full_batches(small: data.Split) -> None:
@@ -29,8 +38,9 @@ def test_correct_loop_matches_fit_on_full_batches(small: data.Split) -> None:
     n = len(small.x_train)
     net, run = _run(small, batch_size=n, epochs=3)
     reference = loops.digits_model()
-    reference.compile(optimizer=keras.optimizers.SGD(0.05),
-                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    reference.compile(
+        optimizer=keras.optimizers.SGD(0.05), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    )
     history = reference.fit(small.x_train, small.y_train, batch_size=n, epochs=3, shuffle=False, verbose=0)
     for mine, theirs in zip(net.get_weights(), reference.get_weights(), strict=True):
         np.testing.assert_allclose(mine, theirs, rtol=1e-4, atol=1e-5)

@@ -82,9 +82,11 @@ def test_range_test_suggestion_sits_below_the_divergence_threshold() -> None:
     assert test.losses == pytest.approx(L.smooth(test.raw_losses, 0.98)[: len(test.losses)], rel=1e-6)
 
 
-@pytest.mark.parametrize("make_optimizer", [lambda: keras.optimizers.SGD(0.05, momentum=0.9),
-                                            lambda: keras.optimizers.Adam(3e-4)],
-                         ids=["sgd-momentum", "adam"])
+@pytest.mark.parametrize(
+    "make_optimizer",
+    [lambda: keras.optimizers.SGD(0.05, momentum=0.9), lambda: keras.optimizers.Adam(3e-4)],
+    ids=["sgd-momentum", "adam"],
+)
 def test_range_test_restores_weights_and_optimizer_state(make_optimizer) -> None:
     x, y = _linear_problem()
     model = _linear_model(x.shape[1], make_optimizer())
@@ -120,7 +122,7 @@ def _drive(callback: L.LRRangeTest, means: list[float], batch_indices: list[int]
 
 
 def test_stops_when_the_smoothed_loss_passes_four_times_the_best() -> None:
-    losses = [2.0 * 0.95 ** i for i in range(30)] + [2.0 * 0.95 ** 29 * 1.5 ** k for k in range(1, 40)]
+    losses = [2.0 * 0.95**i for i in range(30)] + [2.0 * 0.95**29 * 1.5**k for k in range(1, 40)]
     test = L.LRRangeTest(num_steps=100)
     model = _drive(test, losses, [0] * len(losses))
     smoothed = L.smooth(losses)
@@ -160,10 +162,10 @@ def test_the_learning_rate_really_changes_every_step() -> None:
             kernels.append(float(self.model.weights[0].numpy().reshape(-1)[0]))
 
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input(shape=(1,)),
-                              keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros")])
-    model.compile(optimizer=keras.optimizers.SGD(0.5),
-                  loss=lambda y_true, y_pred: keras.ops.mean(y_pred) + 1000.0)
+    model = keras.Sequential(
+        [keras.Input(shape=(1,)), keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros")]
+    )
+    model.compile(optimizer=keras.optimizers.SGD(0.5), loss=lambda y_true, y_pred: keras.ops.mean(y_pred) + 1000.0)
     x, y = np.ones((64, 1), "float32"), np.zeros((64, 1), "float32")
     test = L.LRRangeTest(start_lr=1e-3, end_lr=1.0, num_steps=15)
     model.fit(x, y, batch_size=8, epochs=15, steps_per_epoch=1, verbose=0, callbacks=[test, Probe()])
@@ -217,8 +219,7 @@ def test_learning_rate_changes_every_step_on_jax_too() -> None:
         print("ok")
     """)
     env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(REPO)}
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and "ok" in done.stdout, done.stdout + done.stderr
 
 
@@ -227,8 +228,7 @@ def test_learning_rate_changes_every_step_on_jax_too() -> None:
 
 def test_update_ratio_measures_the_real_step() -> None:
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2, kernel_initializer="ones",
-                                                                          name="layer")])
+    model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2, kernel_initializer="ones", name="layer")])
     # inputs of ones: d mean(y_pred) / d kernel = 1/2 in every entry, so ||dW|| = lr * 0.5 * sqrt(6) while
     # ||W|| = sqrt(6) (a kernel of ones, 3 x 2)
     model.compile(optimizer=keras.optimizers.SGD(0.01), loss=lambda y_true, y_pred: keras.ops.mean(y_pred))
@@ -290,8 +290,7 @@ def test_exponential_decay_counts_steps() -> None:
 
 def test_cosine_decay_steps_exclude_the_warmup() -> None:
     cosine = schedules.CosineDecay(0.0, 1000, warmup_target=1e-3, warmup_steps=100)
-    assert L.schedule_values(cosine, [0, 50, 100, 600, 1100]) == pytest.approx([0, 5e-4, 1e-3, 5e-4, 0],
-                                                                               abs=1e-9)
+    assert L.schedule_values(cosine, [0, 50, 100, 600, 1100]) == pytest.approx([0, 5e-4, 1e-3, 5e-4, 0], abs=1e-9)
 
 
 def test_reduce_lr_on_plateau_refuses_a_schedule_object() -> None:
@@ -316,8 +315,12 @@ def test_schedule_values_of_a_float_and_an_element_wise_schedule() -> None:
 def test_plot_schedules_accepts_schedules_and_recorded_rates() -> None:
     import matplotlib.pyplot as plt
 
-    ax = L.plot_schedules({"exp": schedules.ExponentialDecay(0.1, 10, 0.5), "recorded": np.full(30, 0.05)},
-                          30, steps_per_epoch=10, title="s")
+    ax = L.plot_schedules(
+        {"exp": schedules.ExponentialDecay(0.1, 10, 0.5), "recorded": np.full(30, 0.05)},
+        30,
+        steps_per_epoch=10,
+        title="s",
+    )
     assert ax.get_title() == "s" and "step" in ax.get_xlabel() and "learning rate" in ax.get_ylabel()
     assert [len(line.get_xdata()) for line in ax.get_lines()[:2]] == [30, 30]
     plt.close("all")
@@ -340,9 +343,13 @@ def test_regions_are_read_from_the_scores() -> None:
 def test_plot_sweep_marks_regions_and_nan() -> None:
     import matplotlib.pyplot as plt
 
-    ax = L.plot_sweep([0.01, 0.1, 1.0, 10.0], [0.5, 0.02, 2.3, float("nan")], ["too low", "good", "too high",
-                                                                               "too high"],
-                      title="sweep", markers={"suggestion": 0.13})
+    ax = L.plot_sweep(
+        [0.01, 0.1, 1.0, 10.0],
+        [0.5, 0.02, 2.3, float("nan")],
+        ["too low", "good", "too high", "too high"],
+        title="sweep",
+        markers={"suggestion": 0.13},
+    )
     texts = [t.get_text() for t in ax.get_legend().get_texts()]
     assert {"too low", "good", "too high", "NaN / inf", "final loss"} <= set(texts)
     assert any(t.startswith("suggestion") for t in texts) and ax.get_xscale() == "log"

@@ -9,12 +9,14 @@ from losslab import notebooks
 
 
 def test_builders_make_valid_nbgrader_cells() -> None:
-    nb = notebooks.notebook([
-        notebooks.markdown("# Title"),
-        notebooks.solution("answer", "x = 1\n### BEGIN SOLUTION\nx = 2\n### END SOLUTION"),
-        notebooks.tests("test-answer", 2, "assert x == 2"),
-        notebooks.readonly("setup", "import losslab", kind="code"),
-    ])
+    nb = notebooks.notebook(
+        [
+            notebooks.markdown("# Title"),
+            notebooks.solution("answer", "x = 1\n### BEGIN SOLUTION\nx = 2\n### END SOLUTION"),
+            notebooks.tests("test-answer", 2, "assert x == 2"),
+            notebooks.readonly("setup", "import losslab", kind="code"),
+        ]
+    )
     nbformat.validate(nb)
     assert notebooks.graded_cells(nb) == {"test-answer": 2.0}
     meta = notebooks.cell_by_grade_id(nb, "answer").metadata.nbgrader

@@ -20,12 +20,21 @@ pytestmark = pytest.mark.slow
 @pytest.mark.parametrize("path", tutorials(), ids=lambda p: str(p.relative_to(REPO)))
 def test_notebook_runs_top_to_bottom(path: Path) -> None:
     nb, seconds = execute(path, timeout=notebook_timeout(path))
-    errors = [(i, o.ename, o.evalue) for i, c in enumerate(nb.cells) if c.cell_type == "code"
-              for o in c.outputs if o.output_type == "error"]
+    errors = [
+        (i, o.ename, o.evalue)
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "error"
+    ]
     assert not errors, f"{path.name}: cells raised {errors}"
-    noisy = [(i, o.text[:300]) for i, c in enumerate(nb.cells) if c.cell_type == "code"
-             and "shows-warning" not in c.metadata.get("tags", [])
-             for o in c.outputs if o.output_type == "stream" and o.name == "stderr"]
+    noisy = [
+        (i, o.text[:300])
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and "shows-warning" not in c.metadata.get("tags", [])
+        for o in c.outputs
+        if o.output_type == "stream" and o.name == "stderr"
+    ]
     assert not noisy, f"{path.name}: unexpected stderr (tag the cell 'shows-warning' if intended): {noisy}"
     images = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert images >= 1, f"{path.name}: a tutorial should show at least one figure"

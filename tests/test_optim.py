@@ -67,6 +67,7 @@ def _momentum(lr, mu, nesterov=False):
         v = mu * state.get("v", 0.0) - lr * g
         state["v"] = v
         return w + (mu * v - lr * g if nesterov else v)
+
     return update
 
 
@@ -79,15 +80,19 @@ def _adam(lr, b1=0.9, b2=0.999, eps=1e-7):
         # enough to show after a few steps of length 0.3. Do the same.
         b1t, b2t = (float(np.float32(b) ** np.float32(t)) for b in (b1, b2))
         return w - lr * math.sqrt(1 - b2t) / (1 - b1t) * m / (np.sqrt(v) + eps)
+
     return update
 
 
-@pytest.mark.parametrize("name, update", [
-    ("SGD", _momentum(0.3, 0.0)),
-    ("momentum", _momentum(0.3, 0.5)),
-    ("Nesterov", _momentum(0.3, 0.5, nesterov=True)),
-    ("Adam", _adam(0.3)),
-])
+@pytest.mark.parametrize(
+    "name, update",
+    [
+        ("SGD", _momentum(0.3, 0.0)),
+        ("momentum", _momentum(0.3, 0.5)),
+        ("Nesterov", _momentum(0.3, 0.5, nesterov=True)),
+        ("Adam", _adam(0.3)),
+    ],
+)
 def test_trajectory_follows_keras_update_rules(name: str, update) -> None:
     s = optim.SURFACES["ill-conditioned quadratic"]
     path = optim.trajectory(s, optim.make_optimizer(name, 0.3, momentum=0.5), steps=15, name=name)
@@ -180,8 +185,11 @@ def counted(monkeypatch):
 def test_playground_draws_once_on_creation_with_stable_controls(counted) -> None:
     pg = optim.playground("ill-conditioned quadratic", momentum=0.5)
     assert pg.draws == 1 and pg.png.startswith(b"\x89PNG") and pg.image.value == pg.png
-    assert {c.description for c in (pg.surface, pg.learning_rate, pg.momentum)} == \
-        {"surface", "learning rate", "momentum"}
+    assert {c.description for c in (pg.surface, pg.learning_rate, pg.momentum)} == {
+        "surface",
+        "learning rate",
+        "momentum",
+    }
     assert pg.learning_rate.value == pytest.approx(0.4) and pg.momentum.value == 0.5
     assert "losslab-playground-figure" in pg.image._dom_classes
     assert sorted(counted) == sorted(optim.OPTIMIZER_NAMES)

@@ -26,11 +26,14 @@ def test_given_order_is_kept() -> None:
     assert predict.Prediction("Which diverge?", rates, order="given", widget=False).options == rates
 
 
-@pytest.mark.parametrize("options, order, problem", [
-    (["only one"], "shuffle", "at least two"),
-    (["a", "a"], "shuffle", "differ"),
-    (["a", "b"], "alphabetical", "order must be"),
-])
+@pytest.mark.parametrize(
+    "options, order, problem",
+    [
+        (["only one"], "shuffle", "at least two"),
+        (["a", "a"], "shuffle", "differ"),
+        (["a", "b"], "alphabetical", "order must be"),
+    ],
+)
 def test_bad_questions_are_refused_with_a_clear_message(options: list[str], order: str, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         predict.Prediction("q?", options, order=order, widget=False)

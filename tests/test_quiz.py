@@ -38,33 +38,64 @@ def test_every_chapter_has_a_bank_used_by_its_tutorial(chapter: str) -> None:
     assert chapter in quiz.available_banks(), f"no quizbank/{chapter}.yaml"
     tutorials = list((SOLUTIONS / chapter).glob("*_tutorial.ipynb"))
     sources = [c.source for p in tutorials for c in notebooks.read(p).cells]  # the raw JSON escapes quotes
-    assert tutorials and any(f'quiz.show("{chapter}"' in source for source in sources), \
+    assert tutorials and any(f'quiz.show("{chapter}"' in source for source in sources), (
         f"the {chapter} tutorial should end with losslab.quiz.show({chapter!r})"
+    )
 
 
 def _bank(**question) -> dict:
-    base = {"id": "q1", "type": "single", "prompt": "Which one is right?", "tags": ["t"],
-            "section": "00_start_here.ipynb#Quizzes",
-            "choices": [{"text": "yes", "correct": True, "explanation": "because it is the right one"},
-                        {"text": "no", "correct": False, "explanation": "because it is the wrong one"}]}
+    base = {
+        "id": "q1",
+        "type": "single",
+        "prompt": "Which one is right?",
+        "tags": ["t"],
+        "section": "00_start_here.ipynb#Quizzes",
+        "choices": [
+            {"text": "yes", "correct": True, "explanation": "because it is the right one"},
+            {"text": "no", "correct": False, "explanation": "because it is the wrong one"},
+        ],
+    }
     base.update(question)
     return {"chapter": "99_test", "title": "Test bank", "questions": [base]}
 
 
-@pytest.mark.parametrize("change, problem", [
-    ({"choices": [{"text": "a", "correct": True, "explanation": "right for this very reason"},
-                  {"text": "b", "correct": True, "explanation": "also right, which is wrong"}]}, "exactly one"),
-    ({"choices": [{"text": "a", "correct": True}, {"text": "b", "correct": False, "explanation": "x" * 20}]},
-     "'explanation' is a required property"),
-    ({"type": "numeric"}, "'answer' is a required property"),
-    ({"type": "essay"}, "essay"),
-    ({"section": "losses_tutorial#2"}, "does not match"),
-    ({"id": "Bad Id"}, "Bad Id"),
-    ({"type": "numeric", "choices": None, "answer": 1.0, "tolerance": 0, "explanation": "x" * 20,
-      "hint": "y" * 20}, "minimum of 0"),
-    ({"type": "numeric", "answer": 1.0, "tolerance": 0.1, "explanation": "x" * 20, "hint": "y" * 20},
-     "Unevaluated properties are not allowed"),
-])
+@pytest.mark.parametrize(
+    "change, problem",
+    [
+        (
+            {
+                "choices": [
+                    {"text": "a", "correct": True, "explanation": "right for this very reason"},
+                    {"text": "b", "correct": True, "explanation": "also right, which is wrong"},
+                ]
+            },
+            "exactly one",
+        ),
+        (
+            {"choices": [{"text": "a", "correct": True}, {"text": "b", "correct": False, "explanation": "x" * 20}]},
+            "'explanation' is a required property",
+        ),
+        ({"type": "numeric"}, "'answer' is a required property"),
+        ({"type": "essay"}, "essay"),
+        ({"section": "losses_tutorial#2"}, "does not match"),
+        ({"id": "Bad Id"}, "Bad Id"),
+        (
+            {
+                "type": "numeric",
+                "choices": None,
+                "answer": 1.0,
+                "tolerance": 0,
+                "explanation": "x" * 20,
+                "hint": "y" * 20,
+            },
+            "minimum of 0",
+        ),
+        (
+            {"type": "numeric", "answer": 1.0, "tolerance": 0.1, "explanation": "x" * 20, "hint": "y" * 20},
+            "Unevaluated properties are not allowed",
+        ),
+    ],
+)
 def test_broken_banks_are_rejected(change: dict, problem: str) -> None:
     data = _bank(**change)
     data["questions"][0] = {k: v for k, v in data["questions"][0].items() if v is not None}
@@ -252,10 +283,20 @@ def test_display_order_is_a_fixed_permutation_per_question() -> None:
 
 
 def test_display_order_is_the_same_in_every_python_run() -> None:
-    code = ("from losslab import quiz; q = quiz.load_bank('04_debugging')['imbalance-fixes'];"
-            "print([c.key for c in quiz.display_order(q)])")
-    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    code = (
+        "from losslab import quiz; q = quiz.load_bank('04_debugging')['imbalance-fixes'];"
+        "print([c.key for c in quiz.display_order(q)])"
+    )
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2")
+    }
     q = quiz.load_bank("04_debugging")["imbalance-fixes"]
     assert runs == {str([c.key for c in quiz.display_order(q)]) + "\n"}
 
@@ -288,9 +329,11 @@ def _position_scores(bank: quiz.Bank) -> dict[str, float]:
     questions = [q for q in bank.questions if q.kind == "single"]
     if len(questions) < 3:  # with two questions one position necessarily holds half of the right answers
         return {}
-    return {f"single/position {k + 1}": sum(quiz.display_order(q)[min(k, len(q.choices) - 1)].correct
-                                            for q in questions) / len(questions)
-            for k in range(max(len(q.choices) for q in questions))}
+    return {
+        f"single/position {k + 1}": sum(quiz.display_order(q)[min(k, len(q.choices) - 1)].correct for q in questions)
+        / len(questions)
+        for k in range(max(len(q.choices) for q in questions))
+    }
 
 
 @pytest.mark.parametrize("chapter", quiz.available_banks())
@@ -303,16 +346,35 @@ def test_answering_without_reading_scores_at_most_40_percent(chapter: str) -> No
 
 def test_strategy_check_catches_a_bank_that_gives_answers_away() -> None:
     long_right = {"text": "the right answer, written out at length", "correct": True, "explanation": "x" * 20}
-    questions = [{"id": f"q{i}", "type": "single", "prompt": "Which one is right?", "tags": ["t"],
-                  "section": "00_start_here.ipynb#Quizzes",
-                  "choices": [long_right] + [{"text": f"no {j}", "correct": False, "explanation": "y" * 20}
-                                             for j in range(3)]} for i in range(10)]
+    questions = [
+        {
+            "id": f"q{i}",
+            "type": "single",
+            "prompt": "Which one is right?",
+            "tags": ["t"],
+            "section": "00_start_here.ipynb#Quizzes",
+            "choices": [long_right]
+            + [{"text": f"no {j}", "correct": False, "explanation": "y" * 20} for j in range(3)],
+        }
+        for i in range(10)
+    ]
     data = {"chapter": "99_bad", "title": "Bad bank", "questions": questions}
     assert quiz.validate_bank(data) == []
-    bank = quiz.Bank("99_bad", "Bad bank", tuple(
-        quiz.Question(q["id"], "single", q["prompt"], ("t",), tuple(
-            quiz.Choice(c["text"], c["correct"], c["explanation"]) for c in q["choices"]), chapter="99_bad")
-        for q in questions))
+    bank = quiz.Bank(
+        "99_bad",
+        "Bad bank",
+        tuple(
+            quiz.Question(
+                q["id"],
+                "single",
+                q["prompt"],
+                ("t",),
+                tuple(quiz.Choice(c["text"], c["correct"], c["explanation"]) for c in q["choices"]),
+                chapter="99_bad",
+            )
+            for q in questions
+        ),
+    )
     scores = _strategy_scores(bank)
     assert scores["single/longest"] == 1.0 and scores["single/shortest"] == 0.0
     assert 0.0 < scores["single/first"] < 1.0  # the shuffle moved the right answer away from the top, sometimes
@@ -333,8 +395,9 @@ def test_widget_and_text_show_the_display_order(chapter: str, store: quiz.Progre
         else:
             assert [box.description for box in view.boxes] == [c.text for c in shown]
         lines = quiz.question_text(q).splitlines()[1:]
-        assert [line for line in lines if re.match(r"  [a-z]\) ", line)] == \
-            [f"  {'abcdefghij'[i]}) {c.text}" for i, c in enumerate(shown)]
+        assert [line for line in lines if re.match(r"  [a-z]\) ", line)] == [
+            f"  {'abcdefghij'[i]}) {c.text}" for i, c in enumerate(shown)
+        ]
         assert quiz.question_text(q) in text
 
 
@@ -352,10 +415,16 @@ def test_every_question_links_to_a_section_that_exists(chapter: str) -> None:
         path, _, anchor = q.section.partition("#")
         notebook = SOLUTIONS / path
         assert notebook.exists(), f"{chapter}/{q.id}: section {q.section!r}: no notebook solutions/{path}"
-        headings = [line for cell in notebooks.read(notebook).cells if cell.cell_type == "markdown"
-                    for line in cell.source.splitlines() if re.match(r"#{1,6} ", line)]
-        assert anchor in {_anchor(h) for h in headings}, \
+        headings = [
+            line
+            for cell in notebooks.read(notebook).cells
+            if cell.cell_type == "markdown"
+            for line in cell.source.splitlines()
+            if re.match(r"#{1,6} ", line)
+        ]
+        assert anchor in {_anchor(h) for h in headings}, (
             f"{chapter}/{q.id}: no heading {anchor!r} in {path}; its anchors: {[_anchor(h) for h in headings]}"
+        )
 
 
 def test_wrong_answers_link_to_the_section_in_widget_and_text(store: quiz.ProgressStore, capsys) -> None:
@@ -404,12 +473,24 @@ def test_section_href_is_relative_to_the_notebook_folder(tmp_path: Path) -> None
 
 def test_index_based_answers_from_version_1_are_cleared_not_misread(tmp_path: Path, capsys) -> None:
     path = tmp_path / "progress.json"
-    old = {"version": 1, "questions": {
-        "00_start_here/fit-scaler-on": {"attempts": 2, "solved": True, "solved_on_attempt": 2, "last_answer": 0},
-        "00_start_here/good-habits": {"attempts": 1, "solved": False, "solved_on_attempt": None,
-                                      "last_answer": [0, 1]},
-        "00_start_here/initial-loss-ten-classes": {"attempts": 1, "solved": True, "solved_on_attempt": 1,
-                                                   "last_answer": "2.30"}}}
+    old = {
+        "version": 1,
+        "questions": {
+            "00_start_here/fit-scaler-on": {"attempts": 2, "solved": True, "solved_on_attempt": 2, "last_answer": 0},
+            "00_start_here/good-habits": {
+                "attempts": 1,
+                "solved": False,
+                "solved_on_attempt": None,
+                "last_answer": [0, 1],
+            },
+            "00_start_here/initial-loss-ten-classes": {
+                "attempts": 1,
+                "solved": True,
+                "solved_on_attempt": 1,
+                "last_answer": "2.30",
+            },
+        },
+    }
     path.write_text(json.dumps(old))
     qz = quiz.Quiz("00_start_here", store=quiz.ProgressStore(path))
     assert "2 answer(s) saved by an earlier version" in capsys.readouterr().out

@@ -19,8 +19,9 @@ from tests.support import COURSE, REPO, SOLUTIONS
 
 
 def test_course_matches_a_fresh_release() -> None:
-    done = subprocess.run([sys.executable, "-m", "autograder.release", "--check"], cwd=REPO,
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder.release", "--check"], cwd=REPO, capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, f"course/ drifted from solutions/ (run `make release`):\n{done.stdout}{done.stderr}"
 
 
@@ -67,8 +68,11 @@ def _git_course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     repo = tmp_path / "repo"
     (repo / "course").mkdir(parents=True)
     (repo / "course" / "a.ipynb").write_text("committed")
-    for args in (["init", "-q"], ["add", "-A"],
-                 ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "course"]):
+    for args in (
+        ["init", "-q"],
+        ["add", "-A"],
+        ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "course"],
+    ):
         subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
     monkeypatch.setattr(release, "REPO", repo)
     monkeypatch.setattr(release, "COURSE", repo / "course")

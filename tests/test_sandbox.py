@@ -60,8 +60,14 @@ def tree_hashes(*folders: Path) -> dict[str, str]:
 
 
 def _course_files() -> list[Path]:
-    return [REPO / "losslab", REPO / "solutions", REPO / "course", REPO / "tests" / "fixtures",
-            *sorted((REPO / "autograder").glob("*.py")), REPO / "autograder" / "POLICY.md"]
+    return [
+        REPO / "losslab",
+        REPO / "solutions",
+        REPO / "course",
+        REPO / "tests" / "fixtures",
+        *sorted((REPO / "autograder").glob("*.py")),
+        REPO / "autograder" / "POLICY.md",
+    ]
 
 
 def _marked(marker: str) -> list[int]:
@@ -112,14 +118,22 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     course = _course_files()
     before = tree_hashes(*course, root / "submitted", root / "release", backup)
     try:
-        results = grade("00_warmup", root=root, jobs=2, limits=Limits(wall_s=240, memory_mb=2000),
-                        sandbox_mode="require")
+        results = grade(
+            "00_warmup", root=root, jobs=2, limits=Limits(wall_s=240, memory_mb=2000), sandbox_mode="require"
+        )
     finally:
         listener.stop.set()
-    return {"root": root, "module": module, "students": students, "results": {r.student: r for r in results},
-            "run": results, "before": before, "after": tree_hashes(*course, root / "submitted", root / "release",
-                                                                    backup),
-            "accepted": listener.accepted, "left": _marked(module.MARKER)}
+    return {
+        "root": root,
+        "module": module,
+        "students": students,
+        "results": {r.student: r for r in results},
+        "run": results,
+        "before": before,
+        "after": tree_hashes(*course, root / "submitted", root / "release", backup),
+        "accepted": listener.accepted,
+        "left": _marked(module.MARKER),
+    }
 
 
 @pytest.mark.slow
@@ -131,8 +145,10 @@ def test_every_student_is_graded_as_in_a_class_without_attackers(hostile_run: di
         r = results[student.name]
         who = f"{student.name} ({student.why})"
         if (r.score, r.max_score) != (student.score, 5.0):
-            problems.append(f"{who}: {r.score}/{r.max_score}, expected {student.score}/5; cells {r.cells}; "
-                            f"{r.status} {r.detail}\n{r.log[-1200:]}")
+            problems.append(
+                f"{who}: {r.score}/{r.max_score}, expected {student.score}/5; cells {r.cells}; "
+                f"{r.status} {r.detail}\n{r.log[-1200:]}"
+            )
         for gid, points in student.cells.items():
             if r.cells.get(gid, (None,))[0] != points:
                 problems.append(f"{who}: {gid} scored {r.cells.get(gid)}, expected {points}")
@@ -153,8 +169,13 @@ def test_every_attack_reached_nothing(hostile_run: dict) -> None:
         if not student.attack:
             continue
         nb = nbformat.read(str(root / "autograded" / student.name / "00_warmup" / WARMUP.name), as_version=4)
-        text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-                       if o.get("output_type") == "stream")
+        text = "".join(
+            o.get("text", "")
+            for c in nb.cells
+            if c.cell_type == "code"
+            for o in c.get("outputs", [])
+            if o.get("output_type") == "stream"
+        )
         reports[student.attack] = text
     assert "detach: 1" in reports["detach"], f"the detaching child did not run: {reports['detach']!r}"
     for attack, text in reports.items():
@@ -206,12 +227,15 @@ def test_no_process_of_the_run_survives(hostile_run: dict) -> None:
 
 
 @pytest.mark.slow
-def test_without_bubblewrap_grading_says_so_and_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                        capsys: pytest.CaptureFixture) -> None:
+def test_without_bubblewrap_grading_says_so_and_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     folder = tmp_path / "submitted" / "ann" / "00_warmup"
     folder.mkdir(parents=True)
-    blank = {"expected-initial-loss": "def expected_initial_loss(n_classes):\n    return math.log(n_classes)",
-             "build-model": "def build_model(n_features, n_classes):\n    raise NotImplementedError()"}
+    blank = {
+        "expected-initial-loss": "def expected_initial_loss(n_classes):\n    return math.log(n_classes)",
+        "build-model": "def build_model(n_features, n_classes):\n    raise NotImplementedError()",
+    }
     nbformat.write(build_submission(WARMUP, blank), str(folder / WARMUP.name))
     monkeypatch.setattr(sandbox, "find_bwrap", lambda: "")
 
@@ -291,14 +315,17 @@ def _failing_nbgrader(*args: str, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(["nbgrader", *args], 1, "", f"[{args[0]} | ERROR] the disk is full\n")
 
 
-def test_feedback_and_export_failures_are_reported(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                                    capsys: pytest.CaptureFixture) -> None:
+def test_feedback_and_export_failures_are_reported(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     """issue 14: grade.py ignored the exit codes of generate_feedback and export and said their files were
     written."""
     monkeypatch.setattr("autograder.grade.nbgrader", _failing_nbgrader)
     problems = write_outputs("a", tmp_path, ["ann"])
-    assert [p.split(":")[0] for p in problems] == ["nbgrader generate_feedback failed for ann",
-                                                   "nbgrader export failed"]
+    assert [p.split(":")[0] for p in problems] == [
+        "nbgrader generate_feedback failed for ann",
+        "nbgrader export failed",
+    ]
     assert all("the disk is full" in p for p in problems)
 
     (tmp_path / "submitted" / "ann" / "a").mkdir(parents=True)

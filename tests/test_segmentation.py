@@ -61,8 +61,9 @@ def test_dice_loss_is_0_for_a_perfect_mask_and_near_1_for_an_empty_prediction() 
 def test_dice_loss_trains_a_model_on_the_current_backend() -> None:
     images, masks = segmentation.blob_masks(64, seed=1)
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((16, 16, 1)),
-                              keras.layers.Conv2D(1, 3, padding="same", activation="sigmoid")])
+    model = keras.Sequential(
+        [keras.Input((16, 16, 1)), keras.layers.Conv2D(1, 3, padding="same", activation="sigmoid")]
+    )
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss=segmentation.dice_loss)
     history = model.fit(images, masks, epochs=3, batch_size=16, verbose=0).history
     assert history["loss"][-1] < history["loss"][0]

@@ -97,8 +97,10 @@ def repository() -> str:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     match = re.search(r"mybinder\.org/v2/gh/([\w.-]+/[\w.-]+)/", readme)
     if not match:
-        raise SiteError("README.md has no Binder badge (https://mybinder.org/v2/gh/OWNER/NAME/...): the website "
-                        "takes the repository to launch from it")
+        raise SiteError(
+            "README.md has no Binder badge (https://mybinder.org/v2/gh/OWNER/NAME/...): the website "
+            "takes the repository to launch from it"
+        )
     return match.group(1)
 
 
@@ -144,13 +146,16 @@ def execute(page: Page, course: Path = COURSE, executed: Path = EXECUTED) -> Not
     source = course / page.rel
     nb = notebooks.read(source)
     timeout = int(nb.metadata.get("losslab", {}).get("timeout", DEFAULT_TIMEOUT))
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(source.parent)}})
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(source.parent)}}
+    )
     try:
         client.execute()
     except CellExecutionError as exc:
-        raise SiteError(f"{page.course_path} failed while the website executed it; run it in JupyterLab to see "
-                        f"why (make lab):\n{str(exc)[-1500:]}") from exc
+        raise SiteError(
+            f"{page.course_path} failed while the website executed it; run it in JupyterLab to see "
+            f"why (make lab):\n{str(exc)[-1500:]}"
+        ) from exc
     out = executed / "course" / page.rel
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".ipynb.tmp")
@@ -163,13 +168,19 @@ def execute(page: Page, course: Path = COURSE, executed: Path = EXECUTED) -> Not
 
 
 def _launch_cell(page: Page, repo: str) -> NotebookNode:
-    note = ("<p class=\"losslab-edition\">The learner's edition of this exercise: the answers and the grader's "
-            "hidden tests are not shown. Open it live, replace each <code>raise NotImplementedError()</code>, run the "
-            "visible tests and press <b>Validate</b>.</p>" if page.exercise else "")
-    html = (f'<div class="losslab-launch">\n'
-            f'<a class="losslab-binder" href="{binder_url(page, repo)}">Open live in Binder</a>\n'
-            f'<a class="losslab-source" href="{source_url(page, repo)}">Source: {page.course_path}</a>\n'
-            f"{note}</div>")
+    note = (
+        "<p class=\"losslab-edition\">The learner's edition of this exercise: the answers and the grader's "
+        "hidden tests are not shown. Open it live, replace each <code>raise NotImplementedError()</code>, run the "
+        "visible tests and press <b>Validate</b>.</p>"
+        if page.exercise
+        else ""
+    )
+    html = (
+        f'<div class="losslab-launch">\n'
+        f'<a class="losslab-binder" href="{binder_url(page, repo)}">Open live in Binder</a>\n'
+        f'<a class="losslab-source" href="{source_url(page, repo)}">Source: {page.course_path}</a>\n'
+        f"{note}</div>"
+    )
     return notebooks.markdown(html)
 
 
@@ -213,8 +224,10 @@ def chapter_groups(pages: list[Page]) -> dict[str, list[Page]]:
     for page in pages:
         prefix, _, topic = page.chapter.partition("_")
         if not prefix.isdigit():
-            raise SiteError(f"{page.course_path}: course folders and notebooks start with a chapter number, as "
-                            "'01_losses'; rename it")
+            raise SiteError(
+                f"{page.course_path}: course folders and notebooks start with a chapter number, as "
+                "'01_losses'; rename it"
+            )
         number = int(prefix)
         names.setdefault(number, f"{number}. {topic.replace('_', ' ').capitalize()}")
         groups.setdefault(names[number], []).append(page)
@@ -232,25 +245,39 @@ def home_page(pages: list[Page], titles: dict[Page, str], repo: str) -> str:
     def link(page: Page) -> str:
         return f"{{doc}}`{titles[page]} <{page.docname}>`"
 
-    lines = ["# Loss Lab", "", intro, "",
-             f'<p><a class="losslab-binder" href="https://mybinder.org/v2/gh/{repo}/HEAD?urlpath=lab/tree/'
-             f'course/00_start_here.ipynb">Open the course live in Binder</a></p>', "",
-             "## The learning path", "",
-             "Read in this order; each tutorial ends with a quiz and points to its exercise.", ""]
+    lines = [
+        "# Loss Lab",
+        "",
+        intro,
+        "",
+        f'<p><a class="losslab-binder" href="https://mybinder.org/v2/gh/{repo}/HEAD?urlpath=lab/tree/'
+        f'course/00_start_here.ipynb">Open the course live in Binder</a></p>',
+        "",
+        "## The learning path",
+        "",
+        "Read in this order; each tutorial ends with a quiz and points to its exercise.",
+        "",
+    ]
     lines += [f"{i}. {link(p)}{' (exercise)' if p.exercise else ''}" for i, p in enumerate(pages, start=1)]
     lines += ["", "## The chapters", "", "| chapter | tutorial | exercise |", "|---|---|---|"]
     for name, members in chapters.items():
         tutorials = ", then ".join(link(p) for p in members if not p.exercise) or "-"
         exercises = ", ".join(link(p) for p in members if p.exercise) or "-"
         lines.append(f"| {name} | {tutorials} | {exercises} |")
-    lines += ["", "## Set up", "",
-              "**In the browser:** the *Open live in Binder* button on every page opens that notebook in "
-              "JupyterLab, in a temporary session.", "",
-              "**On your machine** (Linux or macOS with Python 3.11 and `make`):", "",
-              setup.group(0) if setup else "```bash\nmake lab\n```", ""]
+    lines += [
+        "",
+        "## Set up",
+        "",
+        "**In the browser:** the *Open live in Binder* button on every page opens that notebook in "
+        "JupyterLab, in a temporary session.",
+        "",
+        "**On your machine** (Linux or macOS with Python 3.11 and `make`):",
+        "",
+        setup.group(0) if setup else "```bash\nmake lab\n```",
+        "",
+    ]
     for name, members in chapters.items():
-        lines += ["```{toctree}", ":hidden:", f":caption: {name}", "",
-                  *(p.docname for p in members), "```", ""]
+        lines += ["```{toctree}", ":hidden:", f":caption: {name}", "", *(p.docname for p in members), "```", ""]
     return "\n".join(lines)
 
 
@@ -269,15 +296,24 @@ class Report:
     seconds: float = 0.0
 
     def summary(self) -> str:
-        return (f"website: {self.output}/index.html, {len(self.executed_reused) + len(self.executed_now)} executed "
-                f"pages ({len(self.executed_reused)} reused from the test suite, {len(self.executed_now)} run now), "
-                f"{len(self.unexecuted)} unexecuted ({sum(p.endswith('_exercise.ipynb') for p in self.unexecuted)} "
-                f"exercises in the learner's edition), {self.quizzes} quizzes, "
-                f"{self.seconds:.1f} s")
+        return (
+            f"website: {self.output}/index.html, {len(self.executed_reused) + len(self.executed_now)} executed "
+            f"pages ({len(self.executed_reused)} reused from the test suite, {len(self.executed_now)} run now), "
+            f"{len(self.unexecuted)} unexecuted ({sum(p.endswith('_exercise.ipynb') for p in self.unexecuted)} "
+            f"exercises in the learner's edition), {self.quizzes} quizzes, "
+            f"{self.seconds:.1f} s"
+        )
 
 
-def build(output: Path = OUTPUT, *, execute_missing: bool = True, course: Path = COURSE,
-          executed: Path = EXECUTED, work: Path = WORK, log=print) -> Report:  # noqa: ANN001
+def build(
+    output: Path = OUTPUT,
+    *,
+    execute_missing: bool = True,
+    course: Path = COURSE,
+    executed: Path = EXECUTED,
+    work: Path = WORK,
+    log=print,
+) -> Report:  # noqa: ANN001
     """Stage every page and run Sphinx into ``output``; returns what was built from what."""
     started = time.perf_counter()
     report = Report(output)
@@ -320,11 +356,28 @@ def _sphinx(source: Path, output: Path, doctrees: Path) -> None:
     shutil.rmtree(html, ignore_errors=True)
     with tempfile.TemporaryDirectory() as tmp:
         warnings = Path(tmp) / "warnings.txt"
-        code = build_main(["-b", "html", "-q", "-c", str(CONF_DIR), "-d", str(doctrees), "-w", str(warnings),
-                           "-W", "--keep-going", str(source), str(html)])
+        code = build_main(
+            [
+                "-b",
+                "html",
+                "-q",
+                "-c",
+                str(CONF_DIR),
+                "-d",
+                str(doctrees),
+                "-w",
+                str(warnings),
+                "-W",
+                "--keep-going",
+                str(source),
+                str(html),
+            ]
+        )
         if code != 0:
-            raise SiteError(f"Sphinx could not build the website (exit {code}):\n"
-                            f"{warnings.read_text(encoding='utf-8') if warnings.exists() else ''}")
+            raise SiteError(
+                f"Sphinx could not build the website (exit {code}):\n"
+                f"{warnings.read_text(encoding='utf-8') if warnings.exists() else ''}"
+            )
     # The themes copy their Jinja macro files into _static as .html: templates, not pages (their links are
     # unrendered {{ pathto(...) }}); a published site should not serve them.
     for macros in html.glob("_static/*webpack-macros.html"):
@@ -337,8 +390,11 @@ def _sphinx(source: Path, output: Path, doctrees: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m website.build", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=OUTPUT, help="output folder (default: _site)")
-    parser.add_argument("--no-execute", action="store_true",
-                        help="show tutorials without outputs where no executed copy exists, instead of running them")
+    parser.add_argument(
+        "--no-execute",
+        action="store_true",
+        help="show tutorials without outputs where no executed copy exists, instead of running them",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("LOSSLAB_PROGRESS", str(WORK / "progress.json"))  # kernels never touch ~/.losslab
     try:

@@ -38,18 +38,27 @@ def display_order(question: losslab.quiz.Question) -> list[losslab.quiz.Choice]:
 def question_html(chapter: str, question: losslab.quiz.Question, number: int) -> str:
     """One question as a <section>: prompt, then one <details> per choice (or the answer of a numeric one)."""
     qid = f"quiz-{chapter}-{question.id}"
-    parts = [f'<section class="losslab-question" id="{escape(qid)}" data-kind="{escape(question.kind)}">',
-             f'<p class="losslab-prompt"><b>Q{number}.</b> {markdown_html(question.prompt)}</p>']
+    parts = [
+        f'<section class="losslab-question" id="{escape(qid)}" data-kind="{escape(question.kind)}">',
+        f'<p class="losslab-prompt"><b>Q{number}.</b> {markdown_html(question.prompt)}</p>',
+    ]
     if question.kind == "multiple":
-        parts.append('<p class="losslab-instructions"><i>Several choices are right. Click each choice to see '
-                     "whether it is one of them, and why.</i></p>")
+        parts.append(
+            '<p class="losslab-instructions"><i>Several choices are right. Click each choice to see '
+            "whether it is one of them, and why.</i></p>"
+        )
     elif question.kind == "single":
-        parts.append('<p class="losslab-instructions"><i>One choice is right. Click a choice to see whether it is, '
-                     "and why.</i></p>")
+        parts.append(
+            '<p class="losslab-instructions"><i>One choice is right. Click a choice to see whether it is, '
+            "and why.</i></p>"
+        )
     letters = "abcdefghijklmnopqrstuvwxyz"
     for i, choice in enumerate(display_order(question)):
-        verdict = ('<b class="losslab-right">✔ Right.</b>' if choice.correct
-                   else '<b class="losslab-wrong">✘ Not this one.</b>')
+        verdict = (
+            '<b class="losslab-right">✔ Right.</b>'
+            if choice.correct
+            else '<b class="losslab-wrong">✘ Not this one.</b>'
+        )
         parts.append(
             f'<details class="losslab-choice" data-correct="{str(choice.correct).lower()}">'
             f"<summary>{letters[i]}) {markdown_html(choice.text)}</summary>"
@@ -59,8 +68,10 @@ def question_html(chapter: str, question: losslab.quiz.Question, number: int) ->
         unit = f" {escape(question.unit)}" if question.unit else ""
         parts.append('<p class="losslab-instructions"><i>Work out a number, then compare.</i></p>')
         if question.hint:
-            parts.append(f'<details class="losslab-hint"><summary>Hint</summary>'
-                         f'<div class="losslab-explanation">{markdown_html(question.hint)}</div></details>')
+            parts.append(
+                f'<details class="losslab-hint"><summary>Hint</summary>'
+                f'<div class="losslab-explanation">{markdown_html(question.hint)}</div></details>'
+            )
         parts.append(
             f'<details class="losslab-answer"><summary>Show the answer</summary><div class="losslab-explanation">'
             f"<b>{question.answer:g}{unit}</b> (answers within {question.tolerance:g} count). "
@@ -75,11 +86,13 @@ def quiz_html(chapter: str, question_ids: Sequence[str] | None = None) -> str:
     bank = losslab.quiz.load_bank(chapter)
     questions = [bank[q] for q in question_ids] if question_ids else list(bank.questions)
     body = "\n".join(question_html(chapter, q, i) for i, q in enumerate(questions, start=1))
-    return (f'<div class="losslab-quiz mathjax_process" data-chapter="{escape(chapter)}">\n'
-            f"<h3>Quiz: {escape(bank.title)}</h3>\n"
-            '<p class="losslab-note">On this page the quiz needs no kernel: click a choice to reveal its '
-            "explanation. In the notebook, the same questions are widgets that keep your progress.</p>\n"
-            f"{body}\n</div>")
+    return (
+        f'<div class="losslab-quiz mathjax_process" data-chapter="{escape(chapter)}">\n'
+        f"<h3>Quiz: {escape(bank.title)}</h3>\n"
+        '<p class="losslab-note">On this page the quiz needs no kernel: click a choice to reveal its '
+        "explanation. In the notebook, the same questions are widgets that keep your progress.</p>\n"
+        f"{body}\n</div>"
+    )
 
 
 def quiz_calls(source: str) -> list[tuple[str, list[str] | None]]:
@@ -96,15 +109,21 @@ def quiz_calls(source: str) -> list[tuple[str, list[str] | None]]:
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "show"):
             continue
         owner = node.func.value
-        if not (isinstance(owner, ast.Attribute) and owner.attr == "quiz"
-                or isinstance(owner, ast.Name) and owner.id == "quiz"):
+        if not (
+            isinstance(owner, ast.Attribute)
+            and owner.attr == "quiz"
+            or isinstance(owner, ast.Name)
+            and owner.id == "quiz"
+        ):
             continue
         args = list(node.args) + [k.value for k in node.keywords]
         try:
             chapter = ast.literal_eval(args[0])
             ids = ast.literal_eval(args[1]) if len(args) > 1 else None
         except (ValueError, IndexError) as exc:
-            raise ValueError(f"a quiz.show call the website cannot read statically: {ast.unparse(node)}; "
-                             "give the chapter (and question ids) as literals") from exc
+            raise ValueError(
+                f"a quiz.show call the website cannot read statically: {ast.unparse(node)}; "
+                "give the chapter (and question ids) as literals"
+            ) from exc
         calls.append((chapter, list(ids) if ids else None))
     return calls

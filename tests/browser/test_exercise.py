@@ -27,8 +27,7 @@ def learner_answers(solution_path) -> dict[str, str]:  # noqa: ANN001
     for cell in notebooks.read(solution_path).cells:
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("solution") and cell.cell_type == "code":
-            lines = [line for line in cell.source.splitlines()
-                     if not re.search(r"### (BEGIN|END) SOLUTION", line)]
+            lines = [line for line in cell.source.splitlines() if not re.search(r"### (BEGIN|END) SOLUTION", line)]
             answers[meta["grade_id"]] = "\n".join(lines)
     return answers
 
@@ -59,8 +58,11 @@ def test_exercise_runs_and_validates(open_notebook, lab) -> None:  # noqa: ANN00
     notebook = open_notebook(f"course/{EXERCISE}")
     served = lab.root / "course" / EXERCISE
     cells = notebooks.read(served).cells
-    answer_cells = {c.metadata["nbgrader"]["grade_id"]: i for i, c in enumerate(cells)
-                    if c.metadata.get("nbgrader", {}).get("solution")}
+    answer_cells = {
+        c.metadata["nbgrader"]["grade_id"]: i
+        for i, c in enumerate(cells)
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
 
     # 1. The blank notebook runs until the first answer cell, which says what to do.
     notebook.run_all()
@@ -84,6 +86,9 @@ def test_exercise_runs_and_validates(open_notebook, lab) -> None:  # noqa: ANN00
     # 4. Validate passes; it saved the notebook first, with the answers, into the served copy only.
     result = validate(notebook)
     assert "validation-success" in result and "Success! Your notebook passes all the tests." in result, result
-    saved = {c.metadata["nbgrader"]["grade_id"]: c.source for c in notebooks.read(served).cells
-             if c.metadata.get("nbgrader", {}).get("solution")}
+    saved = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in notebooks.read(served).cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
     assert saved == answers

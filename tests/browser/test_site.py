@@ -25,16 +25,19 @@ from urllib.parse import unquote, urlsplit
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
+from losslab.labserver import chromium_missing, launch_chromium
 
 from losslab import notebooks, quiz
-from losslab.labserver import chromium_missing, launch_chromium
 from tests.browser.conftest import EXPECT_TIMEOUT_MS, _unavailable
 from tests.support import COURSE, SOLUTIONS
 from website import build as site
 from website.quizhtml import display_order, markdown_html, quiz_calls
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("site"),
-              pytest.mark.filterwarnings("ignore:.*Check CHANGES for Sphinx API modifications")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.xdist_group("site"),
+    pytest.mark.filterwarnings("ignore:.*Check CHANGES for Sphinx API modifications"),
+]
 
 # A published page loads MathJax from its CDN (Sphinx's default); nothing else may come from outside the site.
 EXTERNAL_ALLOWED = {"cdn.jsdelivr.net"}
@@ -67,14 +70,16 @@ def test_every_notebook_has_a_page_with_its_binder_button_and_source_link(built:
         html = _html(built.output / page.rel.with_suffix(".html"))
         binder = [a["href"] for a in html.select("a.losslab-binder")]
         source = [a["href"] for a in html.select("a.losslab-source")]
-        assert binder == [f"https://mybinder.org/v2/gh/{repo}/HEAD?urlpath=lab/tree/course/{page.rel.as_posix()}"], \
+        assert binder == [f"https://mybinder.org/v2/gh/{repo}/HEAD?urlpath=lab/tree/course/{page.rel.as_posix()}"], (
             f"{page.course_path}: Binder button {binder}"
+        )
         assert source == [f"https://github.com/{repo}/blob/HEAD/course/{page.rel.as_posix()}"], source
         following = html.select_one("a.right-next")
         if number + 1 < len(pages):  # the learning path's order, page by page
             target = (built.output / page.rel).parent / following["href"] if following else None
-            assert target and target.resolve() == (built.output / pages[number + 1].rel.with_suffix(".html")), \
+            assert target and target.resolve() == (built.output / pages[number + 1].rel.with_suffix(".html")), (
                 f"{page.course_path}: its 'next' link leads to {following and following['href']}"
+            )
         assert html.select_one("a.left-prev"), f"{page.course_path}: no link to the previous page"
 
 
@@ -85,8 +90,11 @@ def test_executed_pages_show_every_figure_of_their_run(built: site.Report) -> No
         if nb is None:  # rewritten by a notebook test on the other worker since the build: nothing to compare
             continue
         figures = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
-        shown = [img for img in _html(built.output / page.rel.with_suffix(".html")).select("img")
-                 if "_images/" in img.get("src", "")]
+        shown = [
+            img
+            for img in _html(built.output / page.rel.with_suffix(".html")).select("img")
+            if "_images/" in img.get("src", "")
+        ]
         assert figures >= 1 and len(shown) == figures, f"{path}: {len(shown)} figures on the page, {figures} in the run"
     assert not set(built.executed_now), "the test build must not execute notebooks"
 
@@ -163,19 +171,25 @@ def test_no_solution_or_hidden_test_text_in_any_page(built: site.Report) -> None
 def test_each_quiz_is_static_html_from_its_bank(built: site.Report) -> None:
     found = 0
     for page in site.course_pages():
-        calls = [c for cell in notebooks.read(COURSE / page.rel).cells if cell.cell_type == "code"
-                 for c in quiz_calls(cell.source)]
+        calls = [
+            c
+            for cell in notebooks.read(COURSE / page.rel).cells
+            if cell.cell_type == "code"
+            for c in quiz_calls(cell.source)
+        ]
         html = _html(built.output / page.rel.with_suffix(".html"))
         assert len(html.select(".losslab-quiz")) == len(calls), f"{page.course_path}: quizzes on the page"
         assert not html.select(".jupyter-widgets, script[type='application/vnd.jupyter.widget-state+json']")
         for chapter, ids in calls:
             bank = quiz.load_bank(chapter)
-            for q in ([bank[i] for i in ids] if ids else bank.questions):
+            for q in [bank[i] for i in ids] if ids else bank.questions:
                 section = html.select_one(f"section#quiz-{chapter}-{q.id}")
                 assert section is not None, f"{page.course_path}: question {q.id} missing"
                 summaries = [s.get_text(" ", strip=True) for s in section.select("details.losslab-choice summary")]
-                expected = [BeautifulSoup(markdown_html(c.text), "html.parser").get_text(" ", strip=True)
-                            for c in display_order(q)]
+                expected = [
+                    BeautifulSoup(markdown_html(c.text), "html.parser").get_text(" ", strip=True)
+                    for c in display_order(q)
+                ]
                 assert [s.split(") ", 1)[1] for s in summaries] == expected, f"{q.id}: choices on the page"
                 if q.kind == "numeric":
                     assert section.select_one("details.losslab-answer"), f"{q.id}: no answer to reveal"
@@ -202,7 +216,8 @@ def test_only_complete_current_executed_copies_are_reused(tmp_path: Path) -> Non
         "stale": lambda n: setattr(n.cells[0], "source", n.cells[0].source + " (changed)"),
         "incomplete": lambda n: setattr(code_of(n)[-1], "execution_count", None),
         "error": lambda n: code_of(n)[0].outputs.append(
-            nbformat.v4.new_output("error", ename="ValueError", evalue="x", traceback=[])),
+            nbformat.v4.new_output("error", ename="ValueError", evalue="x", traceback=[])
+        ),
     }
     for why, spoil in cases.items():
         broken = notebooks.read(copy_path)
@@ -220,7 +235,8 @@ def test_only_complete_current_executed_copies_are_reused(tmp_path: Path) -> Non
 def test_quiz_calls_are_read_statically() -> None:
     assert quiz_calls('losslab.quiz.show("01_losses")') == [("01_losses", None)]
     assert quiz_calls('from losslab import quiz\nquiz.show("02_optimizers", ["a", "b"])') == [
-        ("02_optimizers", ["a", "b"])]
+        ("02_optimizers", ["a", "b"])
+    ]
     assert quiz_calls("%matplotlib inline") == [] and quiz_calls("plt.show()") == []
     with pytest.raises(ValueError, match="as literals"):
         quiz_calls("losslab.quiz.show(chapter)")
@@ -285,7 +301,8 @@ def test_every_page_loads_without_errors_and_every_image_loads(built: site.Repor
         for page in _pages(built):
             tab.goto(served + page.relative_to(built.output).as_posix(), wait_until="load")
             images = tab.eval_on_selector_all(
-                "img", "imgs => imgs.map(i => [i.getAttribute('src'), i.complete && i.naturalWidth > 0])")
+                "img", "imgs => imgs.map(i => [i.getAttribute('src'), i.complete && i.naturalWidth > 0])"
+            )
             problems += [f"{page.relative_to(built.output)}: image not loaded: {src}" for src, ok in images if not ok]
     finally:
         tab.close()

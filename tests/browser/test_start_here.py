@@ -54,14 +54,16 @@ def test_start_notebook_opens_and_runs_top_to_bottom(start: NotebookPage) -> Non
     nb = notebooks.read(start.lab.root / START_NOTEBOOK)
     n_code = sum(c.cell_type == "code" for c in nb.cells)
     prompts = start.code_cells().locator(".jp-InputPrompt").all_inner_texts()
-    assert len(prompts) == n_code and all(re.search(r"\[\d+\]", p) for p in prompts), \
+    assert len(prompts) == n_code and all(re.search(r"\[\d+\]", p) for p in prompts), (
         f"every code cell should have run once: prompts {prompts}"
+    )
     assert start.error_outputs() == [], "the start notebook wrote errors or stderr"
     text = _words(start.panel.locator(".jp-OutputArea").all_inner_texts().__str__())
     assert "Keras" in text and "backend" in text, "the environment report is missing"
     assert "after 40 epochs: loss" in text
-    assert not re.search(r"<Figure size [\d.x]+ with \d+ Axes>", text), \
+    assert not re.search(r"<Figure size [\d.x]+ with \d+ Axes>", text), (
         "a matplotlib figure printed as text instead of rendering as an image"
+    )
     images = start.images()
     assert images, "the training curves did not render as an image"
     for image in images:
@@ -168,7 +170,8 @@ def test_quiz_progress_survives_a_kernel_restart(start: NotebookPage) -> None:
     quiz_box = _quiz(start)
     n = len(BANK.questions)
     expect(quiz_box.locator(":scope > .widget-hbox .widget-html-content")).to_contain_text(
-        f"{n} of {n} solved · {2 * n} check(s)")
+        f"{n} of {n} solved · {2 * n} check(s)"
+    )
     for number, question in enumerate(BANK.questions, start=1):
         box = _question(quiz_box, number)
         assert _status(box) == "solved on check 2 · 2 check(s)"

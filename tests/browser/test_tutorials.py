@@ -25,8 +25,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 PLAYGROUND = "course/02_optimizers/optimizers_tutorial.ipynb"
 # Chapter 2's plots are checked by its playground test (one run of the notebook, not two).
-TUTORIALS = sorted(str(p.relative_to(REPO)) for p in COURSE.glob("[0-9][0-9]_*/*_tutorial.ipynb")
-                   if str(p.relative_to(REPO)) != PLAYGROUND)
+TUTORIALS = sorted(
+    str(p.relative_to(REPO))
+    for p in COURSE.glob("[0-9][0-9]_*/*_tutorial.ipynb")
+    if str(p.relative_to(REPO)) != PLAYGROUND
+)
 CONTROLS = ("surface", "learning rate", "momentum")
 FIGURE_AS_TEXT = re.compile(r"<Figure size [\d.x]+ with \d+ Axes>")
 
@@ -38,9 +41,13 @@ def unexpected_errors(notebook: NotebookPage, path: str) -> list[str]:
         """cells => cells.map((c, i) => [i, Array.from(c.querySelectorAll(
                ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"))
                .map(o => o.innerText)])
-           .filter(([i, texts]) => texts.length)""")
-    return [f"cell {i}: {' | '.join(texts)[:500]}" for i, texts in found
-            if "shows-warning" not in cells[i].get("metadata", {}).get("tags", [])]
+           .filter(([i, texts]) => texts.length)"""
+    )
+    return [
+        f"cell {i}: {' | '.join(texts)[:500]}"
+        for i, texts in found
+        if "shows-warning" not in cells[i].get("metadata", {}).get("tags", [])
+    ]
 
 
 def wait_for(notebook: NotebookPage, found, what: str, path: str, timeout_s: float = 300):  # noqa: ANN001, ANN201
@@ -61,9 +68,19 @@ def wait_for(notebook: NotebookPage, found, what: str, path: str, timeout_s: flo
         notebook.page.wait_for_timeout(500)
 
 
-@pytest.mark.parametrize("path", TUTORIALS or [pytest.param(None, marks=pytest.mark.skip(
-    reason="no chapter tutorial in course/NN_topic/*_tutorial.ipynb yet "
-           "(chapter 2's is checked by the playground test)"))])
+@pytest.mark.parametrize(
+    "path",
+    TUTORIALS
+    or [
+        pytest.param(
+            None,
+            marks=pytest.mark.skip(
+                reason="no chapter tutorial in course/NN_topic/*_tutorial.ipynb yet "
+                "(chapter 2's is checked by the playground test)"
+            ),
+        )
+    ],
+)
 def test_tutorial_plots_render_as_images(open_notebook, path: str) -> None:  # noqa: ANN001
     notebook = open_notebook(path)
     notebook.run_all(wait=False)
@@ -81,12 +98,17 @@ def test_tutorial_plots_render_as_images(open_notebook, path: str) -> None:  # n
 def _fingerprints(area) -> list[str]:  # noqa: ANN001
     return area.locator("img").evaluate_all(
         "imgs => imgs.filter(i => i.complete && i.naturalWidth > 100)"
-        "            .map(i => i.src.length + ':' + i.src.slice(-80))")
+        "            .map(i => i.src.length + ':' + i.src.slice(-80))"
+    )
 
 
-@pytest.mark.skipif(not (REPO / PLAYGROUND).exists(), reason=(
-    f"{PLAYGROUND} does not exist yet (chapter 2 has not landed); this test is written against its contract: "
-    f"controls described {', '.join(map(repr, CONTROLS))}"))
+@pytest.mark.skipif(
+    not (REPO / PLAYGROUND).exists(),
+    reason=(
+        f"{PLAYGROUND} does not exist yet (chapter 2 has not landed); this test is written against its contract: "
+        f"controls described {', '.join(map(repr, CONTROLS))}"
+    ),
+)
 def test_optimizer_playground_redraws_when_the_learning_rate_moves(open_notebook) -> None:  # noqa: ANN001
     notebook = open_notebook(PLAYGROUND)
     page = notebook.page
@@ -122,6 +144,7 @@ def test_optimizer_playground_redraws_when_the_learning_rate_moves(open_notebook
 
     deadline = time.monotonic() + 120
     while not set(_fingerprints(output)) - before_images:
-        assert time.monotonic() < deadline, "the picture was not redrawn after the learning rate moved " \
-                                            f"from {before_value} to {readout.inner_text()}"
+        assert time.monotonic() < deadline, (
+            f"the picture was not redrawn after the learning rate moved from {before_value} to {readout.inner_text()}"
+        )
         page.wait_for_timeout(250)

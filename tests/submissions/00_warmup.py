@@ -6,8 +6,7 @@ VARIANTS = [
     Variant(
         name="log10",
         why="uses the base-10 logarithm: log10(10) = 1, not ln 10",
-        replace={"expected-initial-loss": "def expected_initial_loss(n_classes):\n"
-                                          "    return math.log10(n_classes)"},
+        replace={"expected-initial-loss": "def expected_initial_loss(n_classes):\n    return math.log10(n_classes)"},
         loses=["test-expected-initial-loss"],
         bundle="wrong-a",
     ),
@@ -21,37 +20,43 @@ VARIANTS = [
     Variant(
         name="hard-coded-iris-shapes",
         why="ignores its arguments and always builds a 4-feature, 3-class model: the unseen dataset fails",
-        replace={"build-model": """
+        replace={
+            "build-model": """
 def build_model(n_features, n_classes):
     model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(32, activation="relu"),
                               keras.layers.Dense(3, activation="softmax")])
     model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
     return model
-"""},
+"""
+        },
         loses=["test-build-model-trains"],
         bundle="wrong-a",
     ),
     Variant(
         name="sigmoid-mse",
         why="one sigmoid unit trained with mse on class numbers: one output, not one per class",
-        replace={"build-model": """
+        replace={
+            "build-model": """
 def build_model(n_features, n_classes):
     model = keras.Sequential([keras.Input(shape=(n_features,)), keras.layers.Dense(32, activation="relu"),
                               keras.layers.Dense(1, activation="sigmoid")])
     model.compile(optimizer="adam", loss="mse")
     return model
-"""},
+"""
+        },
         loses=["test-build-model-shape", "test-build-model-trains"],
         bundle="wrong-b",
     ),
     Variant(
         name="not-compiled",
         why="returns the model without compiling it",
-        replace={"build-model": """
+        replace={
+            "build-model": """
 def build_model(n_features, n_classes):
     return keras.Sequential([keras.Input(shape=(n_features,)), keras.layers.Dense(32, activation="relu"),
                              keras.layers.Dense(n_classes, activation="softmax")])
-"""},
+"""
+        },
         loses=["test-build-model-shape", "test-build-model-trains"],
         bundle="wrong-c",
     ),
@@ -65,7 +70,7 @@ def build_model(n_features, n_classes):
     Variant(
         name="logits-and-object-loss",
         why="correct alternative: a linear output with SparseCategoricalCrossentropy(from_logits=True), "
-            "ln via numpy, and an upper-case letter",
+        "ln via numpy, and an upper-case letter",
         replace={
             "expected-initial-loss": "def expected_initial_loss(n_classes):\n    return float(np.log(n_classes))",
             "build-model": """

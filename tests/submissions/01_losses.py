@@ -6,41 +6,41 @@ each other's tests (a task's test reads only its own variable, the trainings rea
 
 from tests.support import Variant
 
-BCE_NO_CLIP = '''
+BCE_NO_CLIP = """
 def binary_crossentropy(y_true, y_pred):
     y_true = ops.cast(y_true, "float32")
     y_pred = ops.cast(y_pred, "float32")
     return -ops.mean(y_true * ops.log(y_pred) + (1 - y_true) * ops.log(1 - y_pred))
-'''
+"""
 
-BCE_SUM = '''
+BCE_SUM = """
 def binary_crossentropy(y_true, y_pred):
     epsilon = keras.config.epsilon()
     y_true = ops.cast(y_true, "float32")
     p = ops.clip(ops.cast(y_pred, "float32"), epsilon, 1 - epsilon)
     return -ops.sum(y_true * ops.log(p) + (1 - y_true) * ops.log(1 - p))
-'''
+"""
 
-BCE_NUMPY = '''
+BCE_NUMPY = """
 def binary_crossentropy(y_true, y_pred):
     p = np.clip(np.asarray(y_pred, dtype="float32"), 1e-7, 1 - 1e-7)
     y = np.asarray(y_true, dtype="float32")
     return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
-'''
+"""
 
-HUBER_IGNORES_DELTA = '''
+HUBER_IGNORES_DELTA = """
 def huber(y_true, y_pred, delta=1.0):
     error = ops.abs(ops.cast(y_pred, "float32") - ops.cast(y_true, "float32"))
     return ops.mean(ops.where(error <= 1.0, 0.5 * ops.square(error), error - 0.5))
-'''
+"""
 
-HUBER_NO_SHIFT = '''
+HUBER_NO_SHIFT = """
 def huber(y_true, y_pred, delta=1.0):
     error = ops.abs(ops.cast(y_pred, "float32") - ops.cast(y_true, "float32"))
     return ops.mean(ops.where(error <= delta, 0.5 * ops.square(error), delta * error))
-'''
+"""
 
-CLASSIFIER_MSE = '''
+CLASSIFIER_MSE = """
 def train_classifier(x_train, y_train):
     model = keras.Sequential([
         keras.Input(shape=(x_train.shape[1],)),
@@ -50,9 +50,9 @@ def train_classifier(x_train, y_train):
     model.compile(optimizer="adam", loss="mse", metrics=["accuracy"])
     model.fit(x_train, y_train, epochs=20, batch_size=32, verbose=0)
     return model
-'''
+"""
 
-CLASSIFIER_LOGITS_NO_FLAG = '''
+CLASSIFIER_LOGITS_NO_FLAG = """
 def train_classifier(x_train, y_train):
     model = keras.Sequential([
         keras.Input(shape=(x_train.shape[1],)),
@@ -62,9 +62,9 @@ def train_classifier(x_train, y_train):
     model.compile(optimizer="adam", loss="binary_crossentropy")
     model.fit(x_train, y_train, epochs=20, batch_size=32, verbose=0)
     return model
-'''
+"""
 
-REGRESSOR_RAW_TARGET = '''
+REGRESSOR_RAW_TARGET = """
 def train_regressor(x_train, y_train):
     model = keras.Sequential([
         keras.Input(shape=(x_train.shape[1],)),
@@ -78,9 +78,9 @@ def train_regressor(x_train, y_train):
         return model.predict(x, verbose=0)[:, 0]
 
     return predict
-'''
+"""
 
-REGRESSOR_SCALED_PREDICTIONS = '''
+REGRESSOR_SCALED_PREDICTIONS = """
 def train_regressor(x_train, y_train):
     scaler = data.TargetScaler.fit(y_train)
     model = keras.Sequential([
@@ -95,27 +95,27 @@ def train_regressor(x_train, y_train):
         return model.predict(x, verbose=0)[:, 0]   # forgets scaler.inverse: standardised units
 
     return predict
-'''
+"""
 
 # ----------------------------------------------------------------------------------- correct alternatives
 
-BCE_WHERE = '''
+BCE_WHERE = """
 def binary_crossentropy(y_true, y_pred):
     eps = keras.config.epsilon()
     p = ops.clip(ops.convert_to_tensor(y_pred, dtype="float32"), eps, 1.0 - eps)
     y = ops.convert_to_tensor(y_true, dtype="float32")
     per_entry = ops.where(y > 0.5, -ops.log(p), -ops.log(1.0 - p))
     return ops.mean(per_entry)
-'''
+"""
 
-HUBER_MINIMUM = '''
+HUBER_MINIMUM = """
 def huber(y_true, y_pred, delta=1.0):
     error = ops.abs(ops.subtract(y_true, y_pred))
     small = ops.minimum(error, delta)
     return ops.mean(0.5 * ops.square(small) + delta * (error - small))
-'''
+"""
 
-CLASSIFIER_ONE_HOT = '''
+CLASSIFIER_ONE_HOT = """
 def train_classifier(x_train, y_train):
     model = keras.Sequential([
         keras.Input(shape=(x_train.shape[1],)),
@@ -126,9 +126,9 @@ def train_classifier(x_train, y_train):
     one_hot = keras.utils.to_categorical(y_train, num_classes=2)
     model.fit(x_train, one_hot, epochs=20, batch_size=32, verbose=0)
     return model
-'''
+"""
 
-REGRESSOR_OUTPUT_BIAS = '''
+REGRESSOR_OUTPUT_BIAS = """
 def train_regressor(x_train, y_train):
     # no target scaling: start the output bias at the target's mean instead
     model = keras.Sequential([
@@ -139,7 +139,7 @@ def train_regressor(x_train, y_train):
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=3e-3), loss=keras.losses.MeanSquaredError())
     model.fit(x_train, y_train, epochs=20, batch_size=16, verbose=0)
     return lambda x: np.ravel(model.predict(x, verbose=0))
-'''
+"""
 
 VARIANTS = [
     # --- bundle wrong-a
@@ -153,16 +153,19 @@ VARIANTS = [
     Variant(
         name="categorical-crossentropy-with-integer-labels",
         why="integer labels 0-9 need the sparse loss; the one-hot loss raises a rank error",
-        replace={"digit-reader": 'digit_reader = (keras.layers.Dense(10, activation="softmax"), '
-                                 '"categorical_crossentropy")'},
+        replace={
+            "digit-reader": 'digit_reader = (keras.layers.Dense(10, activation="softmax"), "categorical_crossentropy")'
+        },
         loses=["test-digit-reader"],
         bundle="wrong-a",
     ),
     Variant(
         name="softmax-with-from-logits",
         why="softmax in the layer and from_logits=True in the loss: softmax applied twice",
-        replace={"topic-classifier": 'topic_classifier = (keras.layers.Dense(4, activation="softmax"), '
-                                     'keras.losses.CategoricalCrossentropy(from_logits=True))'},
+        replace={
+            "topic-classifier": 'topic_classifier = (keras.layers.Dense(4, activation="softmax"), '
+            "keras.losses.CategoricalCrossentropy(from_logits=True))"
+        },
         loses=["test-topic-classifier"],
         bundle="wrong-a",
     ),
@@ -226,16 +229,20 @@ VARIANTS = [
     Variant(
         name="sigmoid-with-ten-classes",
         why="ten independent sigmoids with the sparse loss: the outputs are not a distribution over classes",
-        replace={"digit-reader": 'digit_reader = (keras.layers.Dense(10, activation="sigmoid"), '
-                                 '"sparse_categorical_crossentropy")'},
+        replace={
+            "digit-reader": 'digit_reader = (keras.layers.Dense(10, activation="sigmoid"), '
+            '"sparse_categorical_crossentropy")'
+        },
         loses=["test-digit-reader"],
         bundle="wrong-b",
     ),
     Variant(
         name="sparse-loss-with-one-hot-labels",
         why="one-hot labels with sparse_categorical_crossentropy: a rank error",
-        replace={"topic-classifier": 'topic_classifier = (keras.layers.Dense(4, activation="softmax"), '
-                                     '"sparse_categorical_crossentropy")'},
+        replace={
+            "topic-classifier": 'topic_classifier = (keras.layers.Dense(4, activation="softmax"), '
+            '"sparse_categorical_crossentropy")'
+        },
         loses=["test-topic-classifier"],
         bundle="wrong-b",
     ),
@@ -249,8 +256,7 @@ VARIANTS = [
     Variant(
         name="huber-with-a-huge-delta",
         why="huber with delta=50 is mse for every error up to 50: the glitches still count squared",
-        replace={"sensor-glitches": "sensor_glitches = (keras.layers.Dense(1), "
-                                    "keras.losses.Huber(delta=50.0))"},
+        replace={"sensor-glitches": "sensor_glitches = (keras.layers.Dense(1), keras.losses.Huber(delta=50.0))"},
         loses=["test-sensor-glitches"],
         bundle="wrong-b",
     ),
@@ -270,8 +276,7 @@ VARIANTS = [
     ),
     Variant(
         name="classifier-logits-without-from-logits",
-        why="a linear output with the default binary_crossentropy: the silent failure, caught by the loss "
-            "check",
+        why="a linear output with the default binary_crossentropy: the silent failure, caught by the loss check",
         replace={"train-classifier": CLASSIFIER_LOGITS_NO_FLAG},
         loses=["test-classifier-loss"],
         may_lose=["test-classifier-trains"],
@@ -309,16 +314,20 @@ VARIANTS = [
     Variant(
         name="two-softmax-units-for-two-classes",
         why="correct alternative: 0/1 labels read as class numbers, two softmax units and the sparse loss",
-        replace={"spam-filter": 'spam_filter = (keras.layers.Dense(2, activation="softmax"), '
-                                '"sparse_categorical_crossentropy")'},
+        replace={
+            "spam-filter": 'spam_filter = (keras.layers.Dense(2, activation="softmax"), '
+            '"sparse_categorical_crossentropy")'
+        },
         loses=[],
         bundle="wrong-c",
     ),
     Variant(
         name="loss-class-and-activation-function",
         why="correct alternative: the loss class itself (Keras instantiates it) and the softmax function",
-        replace={"topic-classifier": "topic_classifier = (keras.layers.Dense(4, activation=keras.activations."
-                                     "softmax), keras.losses.CategoricalCrossentropy)"},
+        replace={
+            "topic-classifier": "topic_classifier = (keras.layers.Dense(4, activation=keras.activations."
+            "softmax), keras.losses.CategoricalCrossentropy)"
+        },
         loses=[],
         bundle="wrong-c",
     ),
@@ -326,19 +335,17 @@ VARIANTS = [
     Variant(
         name="loss-objects-functions-and-logits",
         why="correct alternatives: loss objects and functions instead of strings, layers without activation "
-            "with from_logits=True, one-hot labels with categorical cross-entropy, an output bias at the "
-            "mean instead of target scaling, and upper-case letters",
+        "with from_logits=True, one-hot labels with categorical cross-entropy, an output bias at the "
+        "mean instead of target scaling, and upper-case letters",
         replace={
-            "spam-filter": "spam_filter = (keras.layers.Dense(1), "
-                           "keras.losses.BinaryCrossentropy(from_logits=True))",
+            "spam-filter": "spam_filter = (keras.layers.Dense(1), keras.losses.BinaryCrossentropy(from_logits=True))",
             "digit-reader": "digit_reader = (keras.layers.Dense(10, activation=None), "
-                            "keras.losses.SparseCategoricalCrossentropy(from_logits=True))",
+            "keras.losses.SparseCategoricalCrossentropy(from_logits=True))",
             "topic-classifier": 'topic_classifier = (keras.layers.Dense(4, activation="softmax"), '
-                                "keras.losses.categorical_crossentropy)",
+            "keras.losses.categorical_crossentropy)",
             "delivery-time": 'delivery_time = (keras.layers.Dense(1, activation="linear"), '
-                             "keras.losses.MeanSquaredError())",
-            "sensor-glitches": "sensor_glitches = (keras.layers.Dense(units=1), "
-                               "keras.losses.mean_absolute_error)",
+            "keras.losses.MeanSquaredError())",
+            "sensor-glitches": "sensor_glitches = (keras.layers.Dense(units=1), keras.losses.mean_absolute_error)",
             "binary-crossentropy": BCE_WHERE,
             "huber": HUBER_MINIMUM,
             "train-classifier": CLASSIFIER_ONE_HOT,

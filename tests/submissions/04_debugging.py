@@ -27,9 +27,7 @@ VARIANTS = [
         why="hard-codes wine's largest value (1680): the features keep their different scales, and the "
         "unseen dataset is not wine",
         replace={
-            "prepare-inputs": (
-                "def prepare_inputs(x_train, x_other):\n    return x_train / 1680, x_other / 1680"
-            )
+            "prepare-inputs": ("def prepare_inputs(x_train, x_other):\n    return x_train / 1680, x_other / 1680")
         },
         loses=["test-prepare-inputs"],
         bundle="wrong-a",
@@ -98,9 +96,7 @@ VARIANTS = [
     Variant(
         name="overcorrects-the-learning-rate",
         why="lowers the rate ten thousandfold, to where plain SGD barely moves in the budget",
-        replace={
-            "make-optimizer": "def make_optimizer():\n    return keras.optimizers.SGD(learning_rate=1e-4)"
-        },
+        replace={"make-optimizer": "def make_optimizer():\n    return keras.optimizers.SGD(learning_rate=1e-4)"},
         loses=["test-make-optimizer"],
         bundle="wrong-b",
     ),
@@ -119,9 +115,7 @@ VARIANTS = [
         "test pass; the grader keeps its own target",
         replace={
             "train-regressor": "TARGET_MAE = 500.0  # 'good enough'\n"
-            + REGRESSOR.format(
-                optimizer="keras.optimizers.SGD(learning_rate=1e-6)", epochs="epochs", callbacks=""
-            )
+            + REGRESSOR.format(optimizer="keras.optimizers.SGD(learning_rate=1e-6)", epochs="epochs", callbacks="")
         },
         loses=["test-train-regressor"],
         bundle="wrong-c",
