@@ -25,11 +25,11 @@ from urllib.parse import unquote, urlsplit
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
-from losslab.labserver import chromium_missing, launch_chromium
 
 from losslab import notebooks, quiz
 from tests.browser.conftest import EXPECT_TIMEOUT_MS, _unavailable
 from tests.support import COURSE, SOLUTIONS
+from tests.tools.labserver import chromium_missing, launch_chromium
 from website import build as site
 from website.quizhtml import display_order, markdown_html, quiz_calls
 
