@@ -10,7 +10,6 @@ first. The gradients come from ``losslab.doctor.gradients`` (one per backend); n
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import keras
@@ -74,9 +73,7 @@ def layer_gradient_norms(model: keras.Model, x: np.ndarray, y: np.ndarray) -> di
         raise ValueError("compile the model first: the gradient is the gradient of its compiled loss")
     saved = [np.array(v) for v in model.variables]
     try:
-        with warnings.catch_warnings():  # torch warns when doctor.gradients turns the loss into a float
-            warnings.filterwarnings("ignore", message="Converting a tensor with requires_grad=True")
-            _, grads = doctor.gradients(model, x, y)
+        _, grads = doctor.gradients(model, x, y)
     finally:
         for variable, value in zip(model.variables, saved, strict=True):
             variable.assign(value)

@@ -72,7 +72,7 @@ def gradients(model: keras.Model, x: np.ndarray, y: np.ndarray) -> tuple[float, 
         y_pred = model(x, training=True)
         loss = model.compute_loss(x=x, y=y, y_pred=y_pred, training=True)
         grads = torch.autograd.grad(loss, values, allow_unused=True)
-        return float(loss), [
+        return float(loss.detach()), [
             np.zeros(v.shape, np.float32) if g is None else g.detach().cpu().numpy()
             for g, v in zip(grads, variables, strict=True)
         ]
