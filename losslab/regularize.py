@@ -137,14 +137,14 @@ def class_split(split: data.Split, classes: Sequence[int]) -> data.Split:
 
 
 def small_convnet(n_outputs: int, image_shape: tuple[int, ...] = (8, 8, 1)) -> keras.Sequential:
-    """Two small convolutions (16 and 32 filters), pooling, and a linear output layer: the feature layers are
-    everything but the last layer, which is what ``transfer_model`` reuses."""
+    """Two small convolutions (16 and 32 filters) with pooling, flattened, and a linear output layer: the
+    feature layers are everything but the last layer, which is what ``transfer_model`` reuses."""
     return keras.Sequential([
         keras.Input(shape=image_shape),
         keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
         keras.layers.MaxPooling2D(2),
         keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
-        keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Flatten(),
         keras.layers.Dense(n_outputs),
     ])
 
