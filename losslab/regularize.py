@@ -94,8 +94,9 @@ def digit_images(split: data.Split | None = None) -> data.Split:
 
 def augmenter(shift: float = 0.1, rotation: float = 0.02, seed: int = 0) -> keras.Sequential:
     """Random shifts (a fraction of the height and width: 0.1 of 8 pixels is up to 0.8 pixel) and rotations
-    (a fraction of a full turn: 0.02 is up to about 7 degrees either way), filled with zeros. Keras applies them only when ``training=True``,
-    so ``fit`` sees new variants every epoch while ``predict`` and ``evaluate`` see the images as they are."""
+    (a fraction of a full turn: 0.02 is up to about 7 degrees either way), filled with zeros. Keras applies
+    them only when ``training=True``, so ``fit`` sees new variants every epoch while ``predict`` and
+    ``evaluate`` see the images as they are."""
     if not 0 <= shift < 0.5 or not 0 <= rotation < 0.5:
         raise ValueError(f"use small factors: shift and rotation in [0, 0.5), got shift={shift}, "
                          f"rotation={rotation}")
@@ -105,8 +106,15 @@ def augmenter(shift: float = 0.1, rotation: float = 0.02, seed: int = 0) -> kera
     ], name="augmentation")
 
 
-def image_mlp(hidden: Sequence[int], n_outputs: int = 10, *, l2: float = 0.0, dropout: float = 0.0,
-              augment: keras.Sequential | None = None, image_shape: tuple[int, ...] = (8, 8, 1)) -> keras.Sequential:
+def image_mlp(
+    hidden: Sequence[int],
+    n_outputs: int = 10,
+    *,
+    l2: float = 0.0,
+    dropout: float = 0.0,
+    augment: keras.Sequential | None = None,
+    image_shape: tuple[int, ...] = (8, 8, 1),
+) -> keras.Sequential:
     """``clinic.mlp``'s layers (Dense, optional Dropout and L2, linear outputs) behind an image input: an
     optional `augment` block, then Flatten. One flat list of layers, so ``transfer_model`` can cut it."""
     from losslab import clinic

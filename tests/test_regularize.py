@@ -121,7 +121,7 @@ def test_transfer_model_copies_and_freezes_the_features(images: data.Split) -> N
     tuned = R.transfer_model(base, 5, freeze=False)
     tuned.compile(optimizer=keras.optimizers.Adam(1e-2), loss=clinic.logits_loss())
     tuned.fit(x, old.y_train[:8], epochs=2, verbose=0)
-    assert all(np.array_equal(a, b) for a, b in zip(before, base.get_weights()))  # the base is untouched
+    assert all(np.array_equal(a, b) for a, b in zip(before, base.get_weights(), strict=True))  # the base is untouched
     assert not np.allclose(tuned.layers[0].predict(x, verbose=0), base_features)
 
 
