@@ -23,8 +23,10 @@ def _compiled(**kwargs) -> keras.Sequential:  # noqa: ANN003
     return model
 
 
-@pytest.mark.parametrize("norm, layer", [(None, None), ("batch", keras.layers.BatchNormalization),
-                                         ("layer", keras.layers.LayerNormalization)])
+@pytest.mark.parametrize(
+    "norm, layer",
+    [(None, None), ("batch", keras.layers.BatchNormalization), ("layer", keras.layers.LayerNormalization)],
+)
 def test_deep_mlp_has_depth_dense_layers_with_the_norm_before_each_activation(norm, layer) -> None:  # noqa: ANN001
     model = depth.deep_mlp(16, 4, depth=3, width=8, activation="tanh", init="he_normal", norm=norm)
     kinds = [type(x) for x in model.layers]
@@ -50,8 +52,11 @@ def test_deep_mlp_refuses_an_unknown_norm_and_says_which_exist() -> None:
 def test_activation_stds_follow_the_initialisation_through_relu_layers() -> None:
     x, _ = _data()
     spreads = {}
-    for label, init in {"glorot": "glorot_uniform", "he": "he_normal",
-                        "normal": keras.initializers.RandomNormal(stddev=1.0)}.items():
+    for label, init in {
+        "glorot": "glorot_uniform",
+        "he": "he_normal",
+        "normal": keras.initializers.RandomNormal(stddev=1.0),
+    }.items():
         keras.utils.set_random_seed(0)
         model = depth.deep_mlp(16, 4, depth=8, width=64, activation="relu", init=init)
         stds = depth.activation_stds(model, x)
