@@ -30,18 +30,31 @@ class StepLog(keras.callbacks.Callback):
     ``losses[i]`` is the loss of the batch of step ``i`` (recovered from Keras' running mean over the epoch);
     ``lrs[i]`` is ``optimizer.learning_rate`` read just before step ``i``, i.e. the rate that step used (for a
     schedule, its value at the optimizer's own step count); ``iterations[i]`` is that step count.
+
+    Keras' running mean weights each batch by its number of examples. Give ``samples`` (training examples) and
+    ``batch_size`` so that the short last batch of an epoch is undone exactly; without them every batch counts
+    as full, which is exact when ``batch_size`` divides ``samples``.
     """
 
-    def __init__(self, log_lr: bool = True) -> None:
+    def __init__(self, log_lr: bool = True, *, samples: int | None = None, batch_size: int | None = None) -> None:
         super().__init__()
-        self.log_lr = log_lr
+        if (samples is None) != (batch_size is None) or (batch_size is not None and batch_size < 1):
+            raise ValueError("give both samples and batch_size (a positive number of examples per batch), "
+                             f"or neither; got samples={samples}, batch_size={batch_size}")
+        self.log_lr, self.samples, self.batch_size = log_lr, samples, batch_size
         self.losses: list[float] = []
         self.lrs: list[float] = []
         self.iterations: list[int] = []
         self._previous_mean = 0.0
+        self._seen = 0.0
+
+    def _size(self, batch: int) -> float:
+        if self.samples is None or self.batch_size is None:
+            return 1.0
+        return float(max(1, min(self.batch_size, self.samples - batch * self.batch_size)))
 
     def on_epoch_begin(self, epoch, logs=None) -> None:  # noqa: ANN001
-        self._previous_mean = 0.0
+        self._previous_mean, self._seen = 0.0, 0.0
 
     def on_train_batch_begin(self, batch, logs=None) -> None:  # noqa: ANN001
         if self.log_lr:
@@ -52,8 +65,9 @@ class StepLog(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None) -> None:  # noqa: ANN001
         mean = float((logs or {}).get("loss", float("nan")))
-        raw = mean if batch == 0 else (batch + 1) * mean - batch * self._previous_mean
-        self._previous_mean = mean
+        size = self._size(int(batch))
+        raw = ((self._seen + size) * mean - self._seen * self._previous_mean) / size
+        self._previous_mean, self._seen = mean, self._seen + size
         self.losses.append(raw)
 
     @property

@@ -27,12 +27,14 @@ def digits() -> data.Split:
 def test_step_log_recovers_the_loss_of_each_batch(digits: data.Split) -> None:
     x, y = digits.x_train[:200], digits.y_train[:200]
     model = _model(keras.optimizers.SGD(0.0))  # no update: every batch's loss is the untrained model's
-    log = batches.StepLog(log_lr=False)
+    log = batches.StepLog(log_lr=False, samples=200, batch_size=32)  # the last batch holds 8 examples
     model.fit(x, y, batch_size=32, epochs=2, shuffle=False, verbose=0, callbacks=[log])
     expected = [float(LOSS(y[i:i + 32], model.predict(x[i:i + 32], verbose=0))) for i in range(0, 200, 32)]
     assert len(log.losses) == 2 * len(expected)
     np.testing.assert_allclose(log.losses, expected * 2, rtol=1e-4)  # not the running mean Keras logs
     assert list(log.steps) == list(range(1, 15)) and log.lrs == []
+    with pytest.raises(ValueError, match="give both samples and batch_size"):
+        batches.StepLog(samples=200)
 
 
 def test_step_log_reads_the_schedule_at_every_step(digits: data.Split) -> None:
