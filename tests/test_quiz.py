@@ -168,7 +168,7 @@ def test_widget_check_gives_feedback_counts_attempts_and_scores(store: quiz.Prog
     view.input.value = by_text["The optimizer, such as Adam"]
     view.button.click()
     assert "Correct" in view.feedback.value and "solved on check 2" in view.status.value
-    assert qz.summary() == (1, 4, 2) and "1 of 4 solved" in qz.score.value and qz.bar.value == 1
+    assert qz.summary() == (1, 5, 2) and "1 of 5 solved" in qz.score.value and qz.bar.value == 1
 
 
 def test_widget_without_an_answer_asks_for_one(store: quiz.ProgressStore) -> None:
@@ -201,7 +201,7 @@ def test_progress_survives_a_restart(tmp_path: Path) -> None:
     again = quiz.Quiz("00_start_here", store=quiz.ProgressStore(path))  # a new kernel
     view = again.views["fit-scaler-on"]
     assert view.input.value == right.key and "solved on check 1" in view.status.value
-    assert again.summary() == (1, 4, 1)
+    assert again.summary() == (1, 5, 1)
 
 
 def test_two_notebooks_do_not_erase_each_other(tmp_path: Path) -> None:
@@ -499,7 +499,7 @@ def test_index_based_answers_from_version_1_are_cleared_not_misread(tmp_path: Pa
     assert not any(box.value for box in qz.views["good-habits"].boxes)
     assert qz.views["initial-loss-ten-classes"].input.value == "2.30"  # numeric answers keep their meaning
     assert "solved on check 2" in qz.views["fit-scaler-on"].status.value  # attempts and solved flags kept
-    assert qz.summary() == (2, 4, 4)
+    assert qz.summary() == (2, 5, 4)
     qz.views["good-habits"].boxes[0].value = True
     qz.views["good-habits"].button.click()
     saved = json.loads(path.read_text())

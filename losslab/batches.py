@@ -1,0 +1,105 @@
+"""Batches, shuffling and the learning rate step by step (chapter 3, part 2).
+
+``StepLog`` records every optimizer step of a ``fit``: the loss of that one batch (Keras only logs the epoch's
+running mean) and the learning rate the optimizer used for it, read from ``optimizer.learning_rate``.
+``gradient_norms`` measures the gradient noise of a batch size: the norm of the full gradient on many
+random batches. ``class_sorted`` orders a training set by class, the order that ``shuffle=False`` keeps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+
+from losslab.doctor import gradients
+
+
+def _sync(model: keras.Model) -> None:
+    """On JAX, ``fit`` keeps the live variables (the optimizer's step count too) outside the model until an
+    epoch ends; bring them back so that ``optimizer.learning_rate`` is current."""
+    sync = getattr(model, "jax_state_sync", None)
+    if sync is not None and getattr(model, "_jax_state", None):
+        sync()
+
+
+class StepLog(keras.callbacks.Callback):
+    """Per-step training loss and learning rate of a ``fit``.
+
+    ``losses[i]`` is the loss of the batch of step ``i`` (recovered from Keras' running mean over the epoch);
+    ``lrs[i]`` is ``optimizer.learning_rate`` read just before step ``i``, i.e. the rate that step used (for a
+    schedule, its value at the optimizer's own step count); ``iterations[i]`` is that step count.
+
+    Keras' running mean weights each batch by its number of examples. Give ``samples`` (training examples) and
+    ``batch_size`` so that the short last batch of an epoch is undone exactly; without them every batch counts
+    as full, which is exact when ``batch_size`` divides ``samples``.
+    """
+
+    def __init__(self, log_lr: bool = True, *, samples: int | None = None, batch_size: int | None = None) -> None:
+        super().__init__()
+        if (samples is None) != (batch_size is None) or (batch_size is not None and batch_size < 1):
+            raise ValueError("give both samples and batch_size (a positive number of examples per batch), "
+                             f"or neither; got samples={samples}, batch_size={batch_size}")
+        self.log_lr, self.samples, self.batch_size = log_lr, samples, batch_size
+        self.losses: list[float] = []
+        self.lrs: list[float] = []
+        self.iterations: list[int] = []
+        self._previous_mean = 0.0
+        self._seen = 0.0
+
+    def _size(self, batch: int) -> float:
+        if self.samples is None or self.batch_size is None:
+            return 1.0
+        return float(max(1, min(self.batch_size, self.samples - batch * self.batch_size)))
+
+    def on_epoch_begin(self, epoch, logs=None) -> None:  # noqa: ANN001
+        self._previous_mean, self._seen = 0.0, 0.0
+
+    def on_train_batch_begin(self, batch, logs=None) -> None:  # noqa: ANN001
+        if self.log_lr:
+            _sync(self.model)
+            optimizer = self.model.optimizer
+            self.lrs.append(float(np.asarray(keras.ops.convert_to_numpy(optimizer.learning_rate))))
+            self.iterations.append(int(np.asarray(keras.ops.convert_to_numpy(optimizer.iterations))))
+
+    def on_train_batch_end(self, batch, logs=None) -> None:  # noqa: ANN001
+        mean = float((logs or {}).get("loss", float("nan")))
+        size = self._size(int(batch))
+        raw = ((self._seen + size) * mean - self._seen * self._previous_mean) / size
+        self._previous_mean, self._seen = mean, self._seen + size
+        self.losses.append(raw)
+
+    @property
+    def steps(self) -> np.ndarray:
+        """Step numbers 1, 2, ... of the recorded losses."""
+        return np.arange(1, len(self.losses) + 1)
+
+
+def gradient_norms(model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int, *, batches: int = 50,
+                   seed: int = 0) -> np.ndarray:
+    """The norm of the whole model's gradient on ``batches`` random batches of ``batch_size`` examples.
+
+    The model is not trained. Their spread (``std / mean``) measures how noisy a step at this batch size is:
+    each step follows one such gradient.
+    """
+    if batch_size < 1 or batch_size > len(x):
+        raise ValueError(f"batch_size must be between 1 and {len(x)} (the number of examples), got {batch_size}")
+    if batches < 2:
+        raise ValueError(f"need at least 2 batches to measure a spread, got batches={batches}")
+    rng = np.random.default_rng(seed)
+    norms = []
+    for _ in range(batches):
+        index = rng.choice(len(x), size=batch_size, replace=False)
+        _, grads = gradients(model, x[index], y[index])
+        norms.append(float(np.sqrt(sum(float(np.sum(np.square(g))) for g in grads))))
+    return np.asarray(norms)
+
+
+def class_sorted(x: np.ndarray, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)`` ordered by class label (stable: the order within a class is kept)."""
+    y = np.asarray(y)
+    if y.ndim != 1 or len(y) != len(x):
+        raise ValueError(f"y must be one integer label per example: x has {len(x)} rows, y has shape {y.shape}")
+    order = np.argsort(y, kind="stable")
+    return x[order], y[order]
