@@ -39,8 +39,10 @@ class StepLog(keras.callbacks.Callback):
     def __init__(self, log_lr: bool = True, *, samples: int | None = None, batch_size: int | None = None) -> None:
         super().__init__()
         if (samples is None) != (batch_size is None) or (batch_size is not None and batch_size < 1):
-            raise ValueError("give both samples and batch_size (a positive number of examples per batch), "
-                             f"or neither; got samples={samples}, batch_size={batch_size}")
+            raise ValueError(
+                "give both samples and batch_size (a positive number of examples per batch), "
+                f"or neither; got samples={samples}, batch_size={batch_size}"
+            )
         self.log_lr, self.samples, self.batch_size = log_lr, samples, batch_size
         self.losses: list[float] = []
         self.lrs: list[float] = []
@@ -76,8 +78,9 @@ class StepLog(keras.callbacks.Callback):
         return np.arange(1, len(self.losses) + 1)
 
 
-def gradient_norms(model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int, *, batches: int = 50,
-                   seed: int = 0) -> np.ndarray:
+def gradient_norms(
+    model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int, *, batches: int = 50, seed: int = 0
+) -> np.ndarray:
     """The norm of the whole model's gradient on ``batches`` random batches of ``batch_size`` examples.
 
     The model is not trained. Their spread (``std / mean``) measures how noisy a step at this batch size is:

@@ -13,8 +13,9 @@ LOSS = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 def _model(optimizer: object, seed: int = 0) -> keras.Model:
     keras.utils.set_random_seed(seed)
-    model = keras.Sequential([keras.Input(shape=(64,)), keras.layers.Dense(16, activation="relu"),
-                              keras.layers.Dense(10)])
+    model = keras.Sequential(
+        [keras.Input(shape=(64,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(10)]
+    )
     model.compile(optimizer=optimizer, loss=LOSS)
     return model
 
@@ -29,7 +30,7 @@ def test_step_log_recovers_the_loss_of_each_batch(digits: data.Split) -> None:
     model = _model(keras.optimizers.SGD(0.0))  # no update: every batch's loss is the untrained model's
     log = batches.StepLog(log_lr=False, samples=200, batch_size=32)  # the last batch holds 8 examples
     model.fit(x, y, batch_size=32, epochs=2, shuffle=False, verbose=0, callbacks=[log])
-    expected = [float(LOSS(y[i:i + 32], model.predict(x[i:i + 32], verbose=0))) for i in range(0, 200, 32)]
+    expected = [float(LOSS(y[i : i + 32], model.predict(x[i : i + 32], verbose=0))) for i in range(0, 200, 32)]
     assert len(log.losses) == 2 * len(expected)
     np.testing.assert_allclose(log.losses, expected * 2, rtol=1e-4)  # not the running mean Keras logs
     assert list(log.steps) == list(range(1, 15)) and log.lrs == []
