@@ -4,7 +4,7 @@ fallback without bubblewrap, the memory cgroup, and the driver's reporting of fe
 The hostile class (tests/fixtures/hostile.py) attacks from child processes, out of the kernel guard's reach:
 wiping the gradebook and its backups, deleting classmates' submissions, rewriting the checks and the source
 notebooks, reading the hidden tests from disk, opening a network connection, and leaving a detached process
-behind. One module-scoped run is shared by the assertions below.
+behind. One session-scoped run is shared by the assertions below and by tests/test_dask.py.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ class _Listener(threading.Thread):
             conn.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: tests/test_dask.py compares its Dask run with this local one
 def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     _need_sandbox()
     module = _hostile()
