@@ -283,12 +283,19 @@ def grade(
     Returns one Result per student, in name order (a Run). See the module docstring for what happens.
     `sandbox_mode` is auto, require or off (autograder/sandbox.py), or a decision already taken; require
     raises sandbox.SandboxUnavailable before anything is touched when the sandbox cannot be made.
+    An `assignment` that is not a folder of `source` is a ValueError, before anything is touched.
     `dask` is the address of a Dask scheduler to grade on (autograder/cluster.py) instead of this machine; each
     worker then decides its own sandbox under the same mode.
     """
     root = root.resolve()
     limits = limits or Limits()
     source = (source or SOLUTIONS).resolve()
+    if not (source / assignment).is_dir():
+        known = sorted(p.name for p in source.iterdir() if p.is_dir() and p.name[:2].isdigit())
+        raise ValueError(
+            f"{assignment} is not an assignment of {source} (one of: {' '.join(known)}); nothing was graded. "
+            "The grader records the assignment in the gradebook itself: no `make release` is needed first."
+        )
     box = sandbox_mode if isinstance(sandbox_mode, sandbox.Decision) else sandbox.decide(sandbox_mode)
     if progress:
         print(box.line(), flush=True)
@@ -393,14 +400,6 @@ def main(argv: list[str] | None = None) -> int:
     if not students(args.assignment, root):
         print(f"no submissions of {args.assignment} under {root / 'submitted'}/<student>/{args.assignment}/")
         return 1
-    source = (args.source or SOLUTIONS).resolve()
-    if not (source / args.assignment).is_dir():
-        known = sorted(p.name for p in source.iterdir() if p.is_dir() and p.name[:2].isdigit())
-        print(
-            f"{args.assignment} is not an assignment of {source} (one of: {' '.join(known)}); nothing was graded. "
-            "The grader records the assignment in the gradebook itself (no `make release` needed first)."
-        )
-        return 2
     limits = Limits(wall_s=args.wall, memory_mb=args.memory, cell_timeout_s=args.cell_timeout)
     try:
         box = sandbox.decide(args.sandbox)
