@@ -24,10 +24,16 @@ import pytest
 from autograder.grade import Limits, database_ok, grade, read_scores
 from autograder.unit import Job, grade_unit, write_files
 from tests.support import SOLUTIONS, build_submission
-from tests.test_sandbox import _need_sandbox, hostile_run  # noqa: F401 - the local run, a session fixture
+from tests.test_sandbox import _need_sandbox, run_hostile_class
 
 WARMUP = SOLUTIONS / "00_warmup" / "warmup_exercise.ipynb"
 LIMITS = Limits(wall_s=240, memory_mb=2000)
+
+
+@pytest.fixture(scope="session")
+def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The local run of tests/test_sandbox.py's hostile class (graded once per test process)."""
+    return run_hostile_class(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +74,7 @@ def test_the_unit_is_picklable_and_refuses_paths_outside_its_folder(tmp_path: Pa
 @pytest.mark.slow
 @pytest.mark.xdist_group("sandbox")
 @pytest.mark.timeout(1800)
-def test_the_hostile_class_on_dask_is_graded_as_locally(hostile_run: dict, cluster, tmp_path: Path) -> None:  # noqa: F811, ANN001
+def test_the_hostile_class_on_dask_is_graded_as_locally(hostile_run: dict, cluster, tmp_path: Path) -> None:  # noqa: ANN001
     local_root = hostile_run["root"]
     root = tmp_path / "class"
     shutil.copytree(local_root / "submitted", root / "submitted")

@@ -101,9 +101,23 @@ class _Listener(threading.Thread):
             conn.close()
 
 
-@pytest.fixture(scope="session")  # session: tests/test_dask.py compares its Dask run with this local one
+_HOSTILE: dict = {}
+
+
+@pytest.fixture(scope="session")
 def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return run_hostile_class(tmp_path_factory)
+
+
+def run_hostile_class(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The hostile class graded locally, once per test process (tests/test_dask.py compares its Dask run)."""
     _need_sandbox()
+    if not _HOSTILE:
+        _HOSTILE.update(_grade_hostile_class(tmp_path_factory))
+    return _HOSTILE
+
+
+def _grade_hostile_class(tmp_path_factory: pytest.TempPathFactory) -> dict:
     module = _hostile()
     root = tmp_path_factory.mktemp("hostile")
     listener = _Listener()
