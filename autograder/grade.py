@@ -7,9 +7,12 @@ Steps, all through nbgrader's own apps and gradebook API:
 2. check each submission before running it: a missing or unreadable notebook, test cells that were edited or
    deleted (nbgrader restores them), read-only set-up cells that were deleted (restored here), and a static
    scan for tricks against the tests (autograder/scan.py);
-3. run ``nbgrader autograde`` for every student in parallel worker processes (default: one per core), each
-   in a staging course folder of its own (``<root>/.work/<assignment>/<student>/``) with a private copy of the
-   gradebook, so that a runaway submission can never lock, corrupt or half-write the real one. Inside,
+3. run ``nbgrader autograde`` for every student in parallel worker threads (default: one per core), or on
+   the workers of a Dask cluster (``--dask``/``DASK=``, autograder/cluster.py). Each submission is one unit
+   (``grade_unit``, autograder/unit.py): its files as bytes in, its grades, statuses, notes, log and
+   autograded files out, graded in a staging course folder of its own (``<root>/.work/<assignment>/<student>/``
+   here, a temporary folder on a worker) with a private copy of the gradebook, so that a runaway submission
+   can never lock, corrupt or half-write the real one. Inside,
    ``GuardedExecute`` (autograder/preprocessors.py) enforces the per-cell timeout (nbgrader's), the
    per-submission wall-clock deadline and the memory limit on the kernel's process tree, restarts a kernel
    that died and keeps the points a submission can still earn, and runs the kernel guard
