@@ -149,11 +149,11 @@ release: setup  ## regenerate course/ from solutions/ (nbgrader generate_assignm
 site: setup  ## the course as a static website in _site/ (executes the tutorials the test suite has not run)
 	$(BIN)/python -m website.build
 
-grade: setup  ## autograde autograder/submitted/*/$(ASSIGNMENT) in parallel, each kernel sandboxed (SANDBOX=auto|require|off), then feedback HTML and grades CSV
+grade: setup  ## autograde autograder/submitted/*/$(ASSIGNMENT) in parallel, each kernel sandboxed (SANDBOX=auto|require|off), on a Dask cluster with DASK=tcp://host:8786, then feedback HTML and grades CSV
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade ASSIGNMENT=01_losses  (one of: $$(ls solutions | grep -E '^[0-9]{2}_' | grep -v ipynb | tr '\n' ' '))"; exit 2; }
 	$(BIN)/python -m autograder.grade $(ASSIGNMENT) $(if $(GRADE_JOBS),--jobs $(GRADE_JOBS)) \
 	  $(if $(WALL),--wall $(WALL)) $(if $(MEMORY),--memory $(MEMORY)) $(if $(CELL_TIMEOUT),--cell-timeout $(CELL_TIMEOUT)) \
-	  $(foreach s,$(STUDENT),--student $(s)) $(if $(SANDBOX),--sandbox $(SANDBOX))
+	  $(foreach s,$(STUDENT),--student $(s)) $(if $(SANDBOX),--sandbox $(SANDBOX)) $(if $(DASK),--dask $(DASK))
 
 feedback: setup  ## (re)write feedback HTML for ASSIGNMENT
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make feedback ASSIGNMENT=01_losses"; exit 2; }

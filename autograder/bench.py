@@ -10,6 +10,9 @@
   started and the warm-up's imports run, in the sandbox and out of it, alternately (``--kernel-starts``).
 - **Parallelism**: N submissions (default 20) graded one after another (``--jobs 1``) and in parallel (one
   worker per core). Goal: about 2x faster on 2 cores.
+- **Dask**: the same N submissions graded through a local Dask cluster (a scheduler and one single-threaded
+  worker process per core on 127.0.0.1, as ``make grade DASK=`` would use a real one), against the local
+  parallel run. Goal: within 10 % of it (``--no-dask`` skips it).
 
 Results print as a table and go to bench/grading.json. ``python -m autograder.bench --submissions 4`` is a
 quicker look; ``python -m tests.tools.bench grading`` runs this section alone.
@@ -43,15 +46,40 @@ def _submit(root: Path, assignment: str, students: list[str]) -> None:
             shutil.copyfile(path, folder / path.name)
 
 
+DASK_BUDGET = 0.10
+
+
 def _timed_grade(
-    assignment: str, count: int, jobs: int, limits: Limits, feedback: bool, box: sandbox.Decision | str = "off"
+    assignment: str,
+    count: int,
+    jobs: int,
+    limits: Limits,
+    feedback: bool,
+    box: sandbox.Decision | str = "off",
+    dask: str | None = None,
 ) -> tuple[float, list]:
     with tempfile.TemporaryDirectory(prefix="losslab-bench-") as tmp:
         root = Path(tmp)
         _submit(root, assignment, [f"student{i:02d}" for i in range(count)])
         started = time.perf_counter()
-        results = grade(assignment, root=root, jobs=jobs, feedback=feedback, limits=limits, sandbox_mode=box)
+        results = grade(assignment, root=root, jobs=jobs, feedback=feedback, limits=limits, sandbox_mode=box, dask=dask)
         return time.perf_counter() - started, results
+
+
+def dask_grading(assignment: str, count: int, workers: int, limits: Limits, box: sandbox.Decision) -> tuple:
+    """(seconds, results) of `count` submissions graded on a local Dask cluster of `workers` processes."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        memory_limit=0,
+        silence_logs=50,
+    ) as cluster:
+        return _timed_grade(assignment, count, workers, limits, feedback=False, box=box, dask=cluster.scheduler_address)
 
 
 def plain_execution(assignment: str) -> float:
@@ -120,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         default=5,
         help="kernel starts in and out of the sandbox for its cost (default %(default)s each)",
     )
+    parser.add_argument("--no-dask", action="store_true", help="skip the Dask figure")
     args = parser.parse_args(argv)
     jobs = args.jobs or default_jobs()
     limits = Limits(wall_s=600, memory_mb=2000)
@@ -182,7 +211,17 @@ def main(argv: list[str] | None = None) -> int:
         f"speed-up {speedup:.2f}x "
         f"(goal about {jobs}x){'' if speedup >= goal else '  BELOW GOAL'}"
     )
-    bad = [r for r in seq_results + par_results if r.status != "ok"]
+    on_dask, dask_results, dask_share = None, [], None
+    if not args.no_dask:
+        on_dask, dask_results = dask_grading(args.assignment, args.submissions, jobs, limits, box)
+        dask_share = on_dask / parallel - 1
+        print(
+            f"  {args.submissions} submissions, {jobs} Dask workers      {on_dask:8.1f} s   {dask_share:+.1%} "
+            f"against {jobs} local workers (goal <= {DASK_BUDGET:.0%})"
+            f"{'' if dask_share <= DASK_BUDGET else '  OVER BUDGET'}",
+            flush=True,
+        )
+    bad = [r for r in seq_results + par_results + dask_results if r.status != "ok"]
     if bad:
         print(f"  {len(bad)} submission(s) did not grade cleanly: {sorted({r.status for r in bad})}")
     from tests.tools.runner import machine
@@ -204,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
         "sequential_s": sequential,
         "parallel_s": parallel,
         "speedup": speedup,
+        "dask_s": on_dask,
+        "dask_over_local": dask_share,
     }
     (OUT / "grading.json").write_text(json.dumps(record, indent=1))
     print(f"written {OUT / 'grading.json'}")

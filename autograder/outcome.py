@@ -53,6 +53,7 @@ class Result:
     flags: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     peak_mb: float = 0.0
+    where: str = "local"  # the Dask worker that graded it, or "local"
 
     @property
     def suspicious(self) -> bool:
@@ -77,13 +78,15 @@ class Progress:
         with self.lock:
             self.done += 1
             elapsed = time.perf_counter() - self.started
+            left = self.total - self.done
+            eta = f"about {elapsed / self.done * left:.0f} s left" if left else "done"
             if self.tty:
                 width = 30
                 filled = int(width * self.done / max(1, self.total))
                 bar = "#" * filled + "." * (width - filled)
                 self.stream.write(
                     f"\r[{bar}] {self.done}/{self.total} graded, "
-                    f"{elapsed:5.0f} s, last: {result.student} {result.status}\x1b[K"
+                    f"{elapsed:5.0f} s, {eta}, last: {result.student} {result.status}\x1b[K"
                 )
                 if self.done == self.total:
                     self.stream.write("\n")
@@ -91,21 +94,25 @@ class Progress:
                 self.stream.write(
                     f"[{self.done:>{len(str(self.total))}}/{self.total}] {result.student}: "
                     f"{result.score:g}/{result.max_score:g} in {result.seconds:.1f} s, "
-                    f"{result.status} ({elapsed:.0f} s elapsed)\n"
+                    f"{result.status} on {result.where} ({elapsed:.0f} s elapsed, {eta})\n"
                 )
             self.stream.flush()
 
 
 def summary_table(results: list[Result]) -> str:
     width = max([7] + [len(r.student) for r in results])
-    header = f"{'student':<{width}}  {'score':>6} {'max':>5} {'time':>7} {'peak MB':>8}  {'status':<16} notes"
-    lines = [header, "-" * (width + 70)]
+    where = max([7] + [len(r.where) for r in results])
+    header = (
+        f"{'student':<{width}}  {'score':>6} {'max':>5} {'time':>7} {'peak MB':>8}  {'status':<16} "
+        f"{'ran on':<{where}}  notes"
+    )
+    lines = [header, "-" * (width + where + 72)]
     for r in results:
         parts = [f"{len(r.flags)} suspicious finding(s)"] if r.flags else []
         notes = "; ".join(parts + ([r.detail] if r.detail else []))
         lines.append(
             f"{r.student:<{width}}  {r.score:>6.1f} {r.max_score:>5.1f} {r.seconds:>6.1f}s "
-            f"{r.peak_mb:>8.0f}  {r.status:<16} {notes[:90]}"
+            f"{r.peak_mb:>8.0f}  {r.status:<16} {r.where:<{where}}  {notes[:90]}"
         )
     return "\n".join(lines)
 

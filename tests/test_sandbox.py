@@ -4,7 +4,7 @@ fallback without bubblewrap, the memory cgroup, and the driver's reporting of fe
 The hostile class (tests/fixtures/hostile.py) attacks from child processes, out of the kernel guard's reach:
 wiping the gradebook and its backups, deleting classmates' submissions, rewriting the checks and the source
 notebooks, reading the hidden tests from disk, opening a network connection, and leaving a detached process
-behind. One module-scoped run is shared by the assertions below.
+behind. One session-scoped run is shared by the assertions below and by tests/test_dask.py.
 """
 
 from __future__ import annotations
@@ -101,9 +101,23 @@ class _Listener(threading.Thread):
             conn.close()
 
 
-@pytest.fixture(scope="module")
+_HOSTILE: dict = {}
+
+
+@pytest.fixture(scope="session")
 def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return run_hostile_class(tmp_path_factory)
+
+
+def run_hostile_class(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The hostile class graded locally, once per test process (tests/test_dask.py compares its Dask run)."""
     _need_sandbox()
+    if not _HOSTILE:
+        _HOSTILE.update(_grade_hostile_class(tmp_path_factory))
+    return _HOSTILE
+
+
+def _grade_hostile_class(tmp_path_factory: pytest.TempPathFactory) -> dict:
     module = _hostile()
     root = tmp_path_factory.mktemp("hostile")
     listener = _Listener()
