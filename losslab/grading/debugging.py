@@ -30,6 +30,8 @@ TARGET_MAE = 55.0
 SMALLEST_BATCH = 8  # more updates per epoch than batches of 8 would give counts as training longer
 CLEANING_EPOCHS = 20
 MISSING_FRACTION = 0.15
+CLEANING_TARGET = 0.85  # on unseen data; the solution scores 0.9 or more (TF and JAX), the bug 0.5-0.7
+CLEANING_SEEDS = (1, 5)  # breast-cancer split and missing values, generated dataset; the notebook shows 0
 SENSOR_SEEDS = (3, 4)  # the notebook shows seed 0
 
 # The case files: a cause named from doctor.CAUSES.
@@ -292,10 +294,10 @@ def check_clean_rows(clean_rows: Callable) -> None:
     from losslab.clinic.datasets import with_missing
 
     require(callable(clean_rows), "clean_rows should be a function of (x, y)")
-    splits = (data.breast_cancer(seed=1), _generated_binary(seed=5))
+    splits = (data.breast_cancer(seed=CLEANING_SEEDS[0]), _generated_binary(seed=CLEANING_SEEDS[1]))
 
     def accuracy(split: Any) -> float:
-        x = with_missing(split.x_train, MISSING_FRACTION, seed=1)
+        x = with_missing(split.x_train, MISSING_FRACTION, seed=CLEANING_SEEDS[0])
         result = call("clean_rows", clean_rows, x.copy(), split.y_train.copy())
         require(
             isinstance(result, tuple) and len(result) == 2,
@@ -321,10 +323,10 @@ def check_clean_rows(clean_rows: Callable) -> None:
     values = require_each(
         splits,
         accuracy,
-        lambda value: value >= TARGET_ACCURACY,
+        lambda value: value >= CLEANING_TARGET,
         lambda split, value: (
             f"on unseen {split.name} data the network trained on your cleaned rows reached validation accuracy "
-            f"{value:.2f}; {TARGET_ACCURACY} is needed. After cleaning, is every label still next to its own row?"
+            f"{value:.2f}; {CLEANING_TARGET} is needed. After cleaning, is every label still next to its own row?"
         ),
     )
     print(
