@@ -44,7 +44,9 @@ from losslab.clinic.datasets import (  # noqa: F401
     _split,
     _wine,
     noisy_labels,
+    sensors,
     small_subset,
+    with_missing,
 )
 from losslab.clinic.patients import (  # noqa: F401
     _binary_metrics,

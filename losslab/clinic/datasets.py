@@ -107,3 +107,40 @@ def small_subset(split: data.Split, n: int, seed: int = 0) -> tuple[np.ndarray, 
     index = np.concatenate([rng.choice(np.flatnonzero(split.y_train == c), per_class, replace=False) for c in classes])
     rng.shuffle(index)
     return split.x_train[index], split.y_train[index]
+
+
+def sensors(seed: int = 0) -> data.Split:
+    """400 readings of 8 sensors in different units (spreads from 0.01 to 1,000,000, offsets up to 10**6),
+    3 classes: generated, so every seed is a dataset no notebook has shown (the debugging exercise)."""
+    from sklearn.datasets import make_classification
+    from sklearn.model_selection import train_test_split
+
+    x, y = make_classification(
+        n_samples=400,
+        n_features=8,
+        n_informative=5,
+        n_redundant=1,
+        n_classes=3,
+        n_clusters_per_class=1,
+        class_sep=1.5,
+        random_state=seed,
+    )
+    x = x * 10.0 ** np.arange(-2, 6) + 10.0 ** np.arange(-1, 7)
+    x_train, x_val, y_train, y_val = train_test_split(x, y, test_size=0.25, stratify=y, random_state=seed)
+    return data.Split(
+        "sensors",
+        x_train.astype(np.float32),
+        x_val.astype(np.float32),
+        y_train.astype(np.int64),
+        y_val.astype(np.int64),
+        class_names=("a", "b", "c"),
+    )
+
+
+def with_missing(x: np.ndarray, fraction: float, seed: int = 0) -> np.ndarray:
+    """A copy of `x` where `fraction` of the rows have one measurement missing (NaN), at random places."""
+    rng = np.random.default_rng(seed)
+    x = np.array(x, dtype=np.float32, copy=True)
+    rows = rng.choice(len(x), int(fraction * len(x)), replace=False)
+    x[rows, rng.integers(0, x.shape[1], len(rows))] = np.nan
+    return x

@@ -1,10 +1,12 @@
 """Behaviour checks for the debugging exercise (solutions/04_debugging/debugging_exercise.ipynb).
 
-Every fix is graded by retraining it here, on data the notebook never showed (another split, another
-dataset) and under the exercise's fixed budget of epochs, against thresholds that live in this file. So a fix
-that only hides the symptom loses its points: raising the visible test's threshold changes nothing here,
-training far longer than the budget is counted (the optimizer's own step counter), and stopping at the NaN
-(or replacing it) leaves a model that misses the target.
+Every fix is graded by retraining it here, on data the notebook never showed (other seeds of a generated
+dataset, another split, another dataset) and under the exercise's fixed budget of epochs, against thresholds
+that live in this file. So a fix that only hides the symptom loses its points: raising the visible test's
+threshold changes nothing here, training far longer than the budget is counted (the optimizer's own step
+counter), stopping at the NaN (or replacing it) leaves a model that misses the target, and a fix of one of two
+planted causes leaves the other one failing. The reasoned answers are multiple choice (``as_choice``): which
+causes, why, what the doctor could not see; the doctor's own words earn nothing.
 
 Each check raises GradingError with a message for the learner, or prints what it measured and returns None.
 """
@@ -17,27 +19,23 @@ from typing import Any
 
 import numpy as np
 
-from losslab.grading.core import as_floats, as_text, require, require_each
+from losslab.grading.core import as_choice, as_floats, as_text, call, require, require_each
 
 # Budgets and targets (the notebook shows the same numbers; these are the ones that count).
-WINE_EPOCHS = 15
+SENSOR_EPOCHS = 15
 TARGET_ACCURACY = 0.9
+SENSOR_TARGET = 0.85  # on unseen sensor seeds and wine; the fixed solution scores 0.9 or more (TF and JAX)
 REGRESSION_EPOCHS = 30
 TARGET_MAE = 55.0
 SMALLEST_BATCH = 8  # more updates per epoch than batches of 8 would give counts as training longer
-DIGITS_EPOCHS = 6
+CLEANING_EPOCHS = 20
+MISSING_FRACTION = 0.15
+CLEANING_TARGET = 0.85  # on unseen data; the solution scores 0.9 or more (TF and JAX), the bug 0.5-0.7
+CLEANING_SEEDS = (1, 5)  # breast-cancer split and missing values, generated dataset; the notebook shows 0
+SENSOR_SEEDS = (3, 4)  # the notebook shows seed 0
 
+# The case files: a cause named from doctor.CAUSES.
 DIAGNOSES = {
-    "diagnosis_1": (
-        "unscaled_inputs",
-        "Compare the loss before training with ln 3, and the ranges of the 13 features.",
-    ),
-    "diagnosis_2": (
-        "target_scale",
-        "The gradients do explode, but that is the mechanism: what makes them so "
-        "large before the first step? Look at the numbers the model must predict.",
-    ),
-    "diagnosis_3": ("lr_too_high", "Look at the first epoch's loss and where the loss settles afterwards."),
     "diagnosis_a": ("unshuffled_split", "Which classes are in the last 20% of the rows?"),
     "diagnosis_b": (
         "constant_loss",
@@ -46,6 +44,36 @@ DIAGNOSES = {
     "diagnosis_c": ("vanishing_gradients", "Compare the first weight matrix's gradient with the last one's."),
     "diagnosis_d": ("reused_model", "What loss should a freshly built 2-class model start with?"),
 }
+
+# The patients' reasoned answers: (choices, the right one, a hint for a wrong one).
+ANSWERS = {
+    "answer_1": (
+        ("a", "b", "c", "d"),
+        "c",
+        "Try each fix alone in a cell of your own: scale the inputs and keep the rate, then lower the rate and "
+        "keep the raw inputs. What does each alone reach?",
+    ),
+    "answer_2": (
+        ("a", "b", "c", "d"),
+        "b",
+        "The features are already standardized. What size are the errors at the first step, and so the MSE gradient?",
+    ),
+    "answer_3": (
+        ("a", "b", "c", "d"),
+        "a",
+        "Compare the label of a row before and after `clean_rows`: print x and y of the same rows from the raw "
+        "data and from the cleaned data.",
+    ),
+}
+
+
+def check_answer(name: str, answer: Any) -> None:
+    """`answer` is the letter of the right statement (checked with as_choice)."""
+    require(name in ANSWERS, f"unknown question {name!r}")
+    choices, expected, hint = ANSWERS[name]
+    text = as_choice(answer, choices, name)
+    require(text == expected, f"{name}: not {text!r}. {hint}")
+    print(f"{name}: {text}")
 
 
 def _causes() -> dict[str, str]:
@@ -74,8 +102,8 @@ def check_diagnosis(name: str, answer: Any) -> None:
 # ----------------------------------------------------------------------------------- patient 1
 
 
-def patient_1_model(n_features: int, n_classes: int):  # noqa: ANN201 - a compiled keras Model
-    """The first patient's network, unchanged by the fix: one hidden layer, logits, Adam 1e-2."""
+def patient_1_model(n_features: int, n_classes: int, optimizer: Any):  # noqa: ANN201 - a compiled keras Model
+    """The first patient's network, unchanged by the fix: one hidden layer, logits; the optimizer is the learner's."""
     import keras
 
     keras.utils.set_random_seed(0)
@@ -86,45 +114,12 @@ def patient_1_model(n_features: int, n_classes: int):  # noqa: ANN201 - a compil
             keras.layers.Dense(n_classes),
         ]
     )
-    model.compile(
-        optimizer=keras.optimizers.Adam(1e-2),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
+    model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     return model
 
 
-def wild_scales(seed: int = 3):  # noqa: ANN201 - a losslab.data.Split
-    """400 examples, 8 features whose scales run from 0.01 to 1,000,000, 3 classes: unseen by the notebook."""
-    from sklearn.datasets import make_classification
-    from sklearn.model_selection import train_test_split
-
-    from losslab import data
-
-    x, y = make_classification(
-        n_samples=400,
-        n_features=8,
-        n_informative=5,
-        n_redundant=1,
-        n_classes=3,
-        n_clusters_per_class=1,
-        class_sep=1.5,
-        random_state=seed,
-    )
-    x = x * 10.0 ** np.arange(-2, 6) + 10.0 ** np.arange(-1, 7)
-    x_train, x_val, y_train, y_val = train_test_split(x, y, test_size=0.25, stratify=y, random_state=seed)
-    return data.Split(
-        "wild_scales",
-        x_train.astype(np.float32),
-        x_val.astype(np.float32),
-        y_train.astype(np.int64),
-        y_val.astype(np.int64),
-        class_names=("a", "b", "c"),
-    )
-
-
 def _prepared(fn: Callable, x_train: np.ndarray, x_other: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray]:
-    result = fn(x_train.copy(), x_other.copy())
+    result = call("prepare_inputs", fn, x_train.copy(), x_other.copy())
     require(
         isinstance(result, tuple) and len(result) == 2,
         f"prepare_inputs should return two arrays (x_train, x_other), got {type(result).__name__}",
@@ -142,14 +137,34 @@ def _accuracy(model, x: np.ndarray, y: np.ndarray) -> float:  # noqa: ANN001
     import keras
 
     outputs = np.asarray(keras.ops.convert_to_numpy(model(x, training=False)))
+    if outputs.shape[-1] == 1:
+        return float(((outputs.reshape(-1) > 0.5) == y).mean())
     return float((outputs.argmax(axis=1) == y).mean())
 
 
-def check_prepare_inputs(prepare_inputs: Callable) -> None:
-    """Statistics from x_train only, and the patient's network trains on data the notebook never showed."""
+def _optimizer(make_optimizer: Callable) -> Any:
+    import keras
+
+    first, second = call("make_optimizer()", make_optimizer), call("make_optimizer()", make_optimizer)
+    require(
+        isinstance(second, keras.optimizers.Optimizer),
+        f"make_optimizer() should return a keras optimizer such as keras.optimizers.SGD(...), "
+        f"got {type(second).__name__}",
+    )
+    require(
+        first is not second, "make_optimizer() should build a new optimizer at every call (each model needs its own)"
+    )
+    return second
+
+
+def check_patient_1(prepare_inputs: Callable, make_optimizer: Callable) -> None:
+    """Both planted causes fixed: statistics from x_train only, and the patient's network, with the learner's
+    inputs and optimizer, trains to the target on sensor data of unseen seeds and on wine within the budget."""
     from losslab import data
+    from losslab.clinic.datasets import sensors
 
     require(callable(prepare_inputs), "prepare_inputs should be a function of (x_train, x_other)")
+    require(callable(make_optimizer), "make_optimizer should be a function with no arguments")
     wine = data.wine(scale=False, seed=1)
     full_a, full_b = _prepared(prepare_inputs, wine.x_train, wine.x_val, "wine")
     part_a, part_b = _prepared(prepare_inputs, wine.x_train, wine.x_val[:7], "wine")
@@ -158,27 +173,34 @@ def check_prepare_inputs(prepare_inputs: Callable) -> None:
         "the prepared validation rows change when other validation rows change: prepare_inputs uses "
         "statistics of x_other. Compute the mean and spread on x_train only, then apply them to both",
     )
-    splits = (wine, wild_scales())
+    splits = (*(sensors(seed) for seed in SENSOR_SEEDS), wine)
 
     def accuracy(split: Any) -> float:
         x_train, x_val = _prepared(prepare_inputs, split.x_train, split.x_val, split.name)
-        model = patient_1_model(split.n_features, split.n_classes)
-        model.fit(x_train.astype(np.float32), split.y_train, epochs=WINE_EPOCHS, batch_size=16, verbose=0)
+        optimizer = _optimizer(make_optimizer)
+        model = patient_1_model(split.n_features, split.n_classes, optimizer)
+        model.fit(x_train.astype(np.float32), split.y_train, epochs=SENSOR_EPOCHS, batch_size=16, verbose=0)
         return _accuracy(model, x_val.astype(np.float32), split.y_val)
 
-    values = require_each(
-        splits,
-        accuracy,
-        lambda value: value >= TARGET_ACCURACY,
-        lambda split, value: (
-            f"on the {split.name} data ({split.n_features} features) the network reached validation "
-            f"accuracy {value:.2f} in {WINE_EPOCHS} epochs; {TARGET_ACCURACY} is needed. Scale every "
-            "feature with statistics of the training split, whatever its range (no constants fitted to "
-            "wine)"
-        ),
+    def failure(split: Any, value: float) -> str:
+        optimizer = _optimizer(make_optimizer)
+        clipped = any(getattr(optimizer, name, None) for name in ("clipnorm", "global_clipnorm", "clipvalue"))
+        advice = (
+            "Clipping the gradient does not make a step size of this order safe: fix the learning rate itself"
+            if clipped
+            else "Two causes are planted: does your fix remove both (scaled inputs AND a learning rate that "
+            "suits them)?"
+        )
+        return (
+            f"on unseen {split.name} data ({split.n_features} features) the network reached validation "
+            f"accuracy {value:.2f} in {SENSOR_EPOCHS} epochs; {SENSOR_TARGET} is needed. {advice}"
+        )
+
+    values = require_each(splits, accuracy, lambda value: value >= SENSOR_TARGET, failure)
+    names = [f"{s.name} (seed {seed})" for s, seed in zip(splits, (*SENSOR_SEEDS, 1), strict=True)]
+    print(
+        "validation accuracy on unseen data: " + ", ".join(f"{n} {v:.2f}" for n, v in zip(names, values, strict=True))
     )
-    results = {split.name: value for split, value in zip(splits, values, strict=True)}
-    print("validation accuracy: " + ", ".join(f"{k} {v:.2f}" for k, v in results.items()))
 
 
 # ----------------------------------------------------------------------------------- patient 2
@@ -239,54 +261,75 @@ def check_train_regressor(train_regressor: Callable) -> None:
 # ----------------------------------------------------------------------------------- patient 3
 
 
-def patient_3_model():  # noqa: ANN201 - an uncompiled keras Model
+def patient_3_model(n_features: int):  # noqa: ANN201 - a compiled keras Model
+    """The third patient's network, unchanged by the fix: one hidden layer, a sigmoid output, Adam 1e-2."""
     import keras
 
-    return keras.Sequential(
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
         [
-            keras.Input(shape=(64,)),
-            keras.layers.Dense(64, activation="relu"),
-            keras.layers.Dense(64, activation="relu"),
-            keras.layers.Dense(10),
+            keras.Input(shape=(n_features,)),
+            keras.layers.Dense(16, activation="relu"),
+            keras.layers.Dense(1, activation="sigmoid"),
         ]
     )
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="binary_crossentropy")
+    return model
 
 
-def check_make_optimizer(make_optimizer: Callable) -> None:
-    """A fresh optimizer per call that trains the patient's network on another digits split within budget."""
-    import keras
+def _generated_binary(seed: int):  # noqa: ANN202 - a losslab.data.Split
+    """600 examples, 12 standardized features, 2 classes: a held-out dataset no notebook shows."""
+    from sklearn.datasets import make_classification
 
+    from losslab.clinic.datasets import _split
+
+    x, y = make_classification(n_samples=600, n_features=12, n_informative=6, class_sep=1.2, random_state=seed)
+    return _split("generated", x, y, test_size=0.2, seed=seed, class_names=("0", "1"), scale=True)
+
+
+def check_clean_rows(clean_rows: Callable) -> None:
+    """Rows with a missing measurement are handled without separating a row from its label: the patient's
+    network, trained on the cleaned rows of unseen data, reaches the target on clean validation data."""
     from losslab import data
+    from losslab.clinic.datasets import with_missing
 
-    require(callable(make_optimizer), "make_optimizer should be a function with no arguments")
-    first, second = make_optimizer(), make_optimizer()
-    require(
-        isinstance(first, (str, keras.optimizers.Optimizer)),
-        f"make_optimizer() should return a keras optimizer, got {type(first).__name__}",
+    require(callable(clean_rows), "clean_rows should be a function of (x, y)")
+    splits = (data.breast_cancer(seed=CLEANING_SEEDS[0]), _generated_binary(seed=CLEANING_SEEDS[1]))
+
+    def accuracy(split: Any) -> float:
+        x = with_missing(split.x_train, MISSING_FRACTION, seed=CLEANING_SEEDS[0])
+        result = call("clean_rows", clean_rows, x.copy(), split.y_train.copy())
+        require(
+            isinstance(result, tuple) and len(result) == 2,
+            f"clean_rows should return two arrays (x, y), got {type(result).__name__}",
+        )
+        x_clean = np.asarray(as_floats(result[0], "the cleaned x"), dtype=np.float32)
+        y_clean = np.asarray(as_floats(result[1], "the cleaned y"), dtype=np.float32).reshape(-1)
+        require(
+            x_clean.size == len(y_clean) * split.n_features,
+            f"clean_rows returned {x_clean.size // split.n_features} rows of x but {len(y_clean)} labels: "
+            "every row needs its own label",
+        )
+        x_clean = x_clean.reshape(len(y_clean), split.n_features)
+        require(bool(np.all(np.isfinite(x_clean))), "the cleaned x still contains NaN (or inf)")
+        require(
+            len(y_clean) >= 0.8 * len(x),
+            f"clean_rows kept {len(y_clean)} of {len(x)} rows; only {MISSING_FRACTION:.0%} miss a value",
+        )
+        model = patient_3_model(split.n_features)
+        model.fit(x_clean, y_clean, epochs=CLEANING_EPOCHS, batch_size=32, verbose=0)
+        return _accuracy(model, split.x_val, split.y_val)
+
+    values = require_each(
+        splits,
+        accuracy,
+        lambda value: value >= CLEANING_TARGET,
+        lambda split, value: (
+            f"on unseen {split.name} data the network trained on your cleaned rows reached validation accuracy "
+            f"{value:.2f}; {CLEANING_TARGET} is needed. After cleaning, is every label still next to its own row?"
+        ),
     )
-    require(
-        isinstance(first, str) or first is not second,
-        "make_optimizer() should build a new optimizer at every call (each model needs its own)",
+    print(
+        "validation accuracy on unseen data: "
+        + ", ".join(f"{s.name} {v:.2f}" for s, v in zip(splits, values, strict=True))
     )
-    split = data.digits(seed=1)
-    keras.utils.set_random_seed(1)
-    model = patient_3_model()
-    model.compile(optimizer=second, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    model.fit(split.x_train, split.y_train, epochs=DIGITS_EPOCHS, batch_size=32, verbose=0)
-    accuracy = _accuracy(model, split.x_val, split.y_val)
-    clipped = not isinstance(second, str) and any(
-        getattr(second, name, None) for name in ("clipnorm", "global_clipnorm", "clipvalue")
-    )
-    advice = (
-        "Clipping does not shrink Adam's steps (they are about the learning rate whatever the gradient's "
-        "size): fix the learning rate itself"
-        if clipped
-        else "Choose a learning rate with a short sweep, or take the doctor's range-test suggestion (a tenth of "
-        "the rate at which its smoothed loss was lowest)"
-    )
-    require(
-        bool(accuracy >= TARGET_ACCURACY),
-        f"on another split of the digits the network reached validation accuracy {accuracy:.2f} in "
-        f"{DIGITS_EPOCHS} epochs; {TARGET_ACCURACY} is needed. {advice}",
-    )
-    print(f"validation accuracy on another split: {accuracy:.2f}")

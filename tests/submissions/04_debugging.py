@@ -1,5 +1,5 @@
-"""Plausible wrong answers, fixes that only mask the symptom, and correct alternatives for the debugging
-exercise (tests/test_grading.py). Four bundles: three of wrong answers, one of correct alternatives."""
+"""Plausible wrong answers, fixes that only mask the symptom or fix one cause of two, and correct alternatives for
+the debugging exercise (tests/test_grading.py). Four bundles: three of wrong answers, one of correct alternatives."""
 
 from tests.support import Variant
 
@@ -16,20 +16,17 @@ def train_regressor(x_train, y_train, epochs):
 VARIANTS = [
     # ------------------------------------------------------------------------------ bundle wrong-a
     Variant(
-        name="blames-the-learning-rate",
-        why="names the learning rate for a first loss 80x ln 3, which no learning rate can cause",
-        replace={"diagnosis-1": 'diagnosis_1 = "lr_too_high"'},
-        loses=["test-diagnosis-1"],
+        name="blames-the-learning-rate-alone",
+        why="sees the diverging loss and stops there: a lower rate on the raw readings still misses the target",
+        replace={"answer-1": 'answer_1 = "a"'},
+        loses=["test-answer-1"],
         bundle="wrong-a",
     ),
     Variant(
-        name="divides-by-the-largest-wine-value",
-        why="hard-codes wine's largest value (1680): the features keep their different scales, and the "
-        "unseen dataset is not wine",
-        replace={
-            "prepare-inputs": ("def prepare_inputs(x_train, x_other):\n    return x_train / 1680, x_other / 1680")
-        },
-        loses=["test-prepare-inputs"],
+        name="lowers-the-rate-only",
+        why="fixes one cause of two: a sound learning rate, but the readings keep their scales (0.01 to 10**6)",
+        replace={"prepare-inputs": "def prepare_inputs(x_train, x_other):\n    return x_train, x_other"},
+        loses=["test-patient-1"],
         bundle="wrong-a",
     ),
     Variant(
@@ -46,13 +43,14 @@ VARIANTS = [
         bundle="wrong-a",
     ),
     Variant(
-        name="clips-adam-at-the-same-rate",
-        why="clips the gradient but keeps Adam at 1.0: Adam's steps stay about as large as the learning rate",
+        name="trims-the-labels-to-match",
+        why="the classmate's bug kept: the labels are cut at the end, so they drift away from their rows",
         replace={
-            "make-optimizer": "def make_optimizer():\n"
-            "    return keras.optimizers.Adam(learning_rate=1.0, global_clipnorm=1.0)"
+            "clean-rows": "def clean_rows(x, y):\n"
+            "    complete = ~np.isnan(x).any(axis=1)\n"
+            "    return x[complete], y[: len(x[complete])]"
         },
-        loses=["test-make-optimizer"],
+        loses=["test-clean-rows"],
         bundle="wrong-a",
     ),
     Variant(
@@ -72,7 +70,7 @@ VARIANTS = [
             "    return ((x_train - x_train.mean(0)) / x_train.std(0),\n"
             "            (x_other - x_other.mean(0)) / x_other.std(0))"
         },
-        loses=["test-prepare-inputs"],
+        loses=["test-patient-1"],
         bundle="wrong-b",
     ),
     Variant(
@@ -87,17 +85,17 @@ VARIANTS = [
         bundle="wrong-b",
     ),
     Variant(
-        name="names-the-mechanism",
-        why="names exploding gradients, the mechanism, not what makes the gradients explode",
-        replace={"diagnosis-2": 'diagnosis_2 = "exploding_gradients"'},
-        loses=["test-diagnosis-2"],
+        name="blames-the-features",
+        why="the diabetes features are already standardized; the target is what runs into the hundreds",
+        replace={"answer-2": 'answer_2 = "c"'},
+        loses=["test-answer-2"],
         bundle="wrong-b",
     ),
     Variant(
-        name="overcorrects-the-learning-rate",
-        why="lowers the rate ten thousandfold, to where plain SGD barely moves in the budget",
-        replace={"make-optimizer": "def make_optimizer():\n    return keras.optimizers.SGD(learning_rate=1e-4)"},
-        loses=["test-make-optimizer"],
+        name="fills-x-but-drops-labels",
+        why="fills the gaps in x (every row kept) but drops the incomplete rows' labels: x and y differ in length",
+        replace={"clean-rows": "def clean_rows(x, y):\n    return np.nan_to_num(x), y[~np.isnan(x).any(axis=1)]"},
+        loses=["test-clean-rows"],
         bundle="wrong-b",
     ),
     Variant(
@@ -109,10 +107,23 @@ VARIANTS = [
     ),
     # ------------------------------------------------------------------------------ bundle wrong-c
     Variant(
+        name="scales-but-keeps-the-rate",
+        why="fixes one cause of two: standardized readings, but SGD at 10 still diverges",
+        replace={"make-optimizer": "def make_optimizer():\n    return keras.optimizers.SGD(learning_rate=10.0)"},
+        loses=["test-patient-1"],
+        bundle="wrong-c",
+    ),
+    Variant(
+        name="blames-the-inputs-alone",
+        why="standardizing alone leaves SGD at 10 diverging",
+        replace={"answer-1": 'answer_1 = "b"'},
+        loses=["test-answer-1"],
+        bundle="wrong-c",
+    ),
+    Variant(
         name="lowers-the-threshold",
         why="masks the symptom: a tiny learning rate avoids the NaN, and raising TARGET_MAE makes the "
-        "visible "
-        "test pass; the grader keeps its own target",
+        "visible test pass; the grader keeps its own target",
         replace={
             "train-regressor": "TARGET_MAE = 500.0  # 'good enough'\n"
             + REGRESSOR.format(optimizer="keras.optimizers.SGD(learning_rate=1e-6)", epochs="epochs", callbacks="")
@@ -121,21 +132,10 @@ VARIANTS = [
         bundle="wrong-c",
     ),
     Variant(
-        name="forgets-the-validation-data",
-        why="scales the training features but returns the validation features raw",
-        replace={
-            "prepare-inputs": "def prepare_inputs(x_train, x_other):\n"
-            "    mean, std = x_train.mean(0), x_train.std(0)\n"
-            "    return (x_train - mean) / std, x_other"
-        },
-        loses=["test-prepare-inputs"],
-        bundle="wrong-c",
-    ),
-    Variant(
-        name="reads-a-collapse-as-a-slow-start",
-        why="calls a spike to 226 followed by a loss stuck at ln 10 a learning rate that is too low",
-        replace={"diagnosis-3": 'diagnosis_3 = "lr_too_low"'},
-        loses=["test-diagnosis-3"],
+        name="calls-misaligned-labels-noise",
+        why="the labels are right at the source; the cleaning separates them from their rows",
+        replace={"answer-3": 'answer_3 = "b"'},
+        loses=["test-answer-3"],
         bundle="wrong-c",
     ),
     Variant(
@@ -155,16 +155,17 @@ VARIANTS = [
     # ------------------------------------------------------------------------------ bundle right-a
     Variant(
         name="correct-alternatives",
-        why="correct alternatives: causes written as descriptions, in capitals or with hyphens; min-max "
-        "scaling "
-        "with training statistics; Adam on a standardized target with smaller batches; SGD with momentum",
+        why="correct alternatives: letters in capitals with spaces; min-max scaling with training statistics "
+        "and Adam; Adam on a standardized target with smaller batches; gaps filled with the column means "
+        "(every row kept with its label); causes written as descriptions or with hyphens",
         replace={
-            "diagnosis-1": 'diagnosis_1 = "Input features not scaled"',
+            "answer-1": 'answer_1 = " C "',
             "prepare-inputs": "def prepare_inputs(x_train, x_other):\n"
             "    low, high = x_train.min(axis=0), x_train.max(axis=0)\n"
             "    span = np.where(high > low, high - low, 1.0)\n"
             "    return (x_train - low) / span, (x_other - low) / span",
-            "diagnosis-2": 'diagnosis_2 = "TARGET_SCALE"',
+            "make-optimizer": "def make_optimizer():\n    return keras.optimizers.Adam(learning_rate=1e-2)",
+            "answer-2": 'answer_2 = "B"',
             "train-regressor": """
 def train_regressor(x_train, y_train, epochs):
     mean, std = float(y_train.mean()), float(y_train.std())
@@ -175,9 +176,10 @@ def train_regressor(x_train, y_train, epochs):
     model.fit(x_train, (y_train - mean) / std, epochs=epochs, batch_size=16, verbose=0)
     return model, lambda x: np.asarray(model.predict(x, verbose=0)).reshape(-1) * std + mean
 """,
-            "diagnosis-3": 'diagnosis_3 = "lr-too-high"',
-            "make-optimizer": "def make_optimizer():\n"
-            "    return keras.optimizers.SGD(learning_rate=0.05, momentum=0.9)",
+            "answer-3": "answer_3 = 'a'",
+            "clean-rows": "def clean_rows(x, y):\n"
+            "    column_means = np.nanmean(x, axis=0)\n"
+            "    return np.where(np.isnan(x), column_means, x), y",
             "diagnosis-a": 'diagnosis_a = " Unshuffled_Split "',
             "diagnosis-b": 'diagnosis_b = "loss does not depend on the weights"',
             "diagnosis-c": 'diagnosis_c = "vanishing-gradients"',
