@@ -8,6 +8,7 @@ tab is saved as a screenshot and the server's log is copied, both into tests/art
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -71,19 +72,26 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     assert before == after, f"the browser tests changed the repository's notebooks:\n{after}"
 
 
-@pytest.fixture(scope="session")
-def browser_context(lab: LabServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """Debian's Chromium, headless, with a fresh profile, driven by playwright."""
+@contextlib.contextmanager
+def chromium_context(profile: Path) -> Iterator[object]:
+    """Debian's Chromium, headless, with a fresh profile in ``profile``, driven by playwright (the suite's timeouts)."""
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as playwright:
-        context = launch_chromium(playwright, tmp_path_factory.mktemp("chromium-profile"))
+        context = launch_chromium(playwright, profile)
         context.set_default_timeout(30_000)
         try:
             yield context
         finally:
             context.close()
+
+
+@pytest.fixture(scope="session")
+def browser_context(lab: LabServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """Debian's Chromium for the JupyterLab tests."""
+    with chromium_context(tmp_path_factory.mktemp("chromium-profile")) as context:
+        yield context
 
 
 @pytest.fixture

@@ -27,9 +27,9 @@ import pytest
 from bs4 import BeautifulSoup
 
 from losslab import notebooks, quiz
-from tests.browser.conftest import EXPECT_TIMEOUT_MS, _unavailable
+from tests.browser.conftest import _unavailable, chromium_context
 from tests.support import COURSE, SOLUTIONS
-from tests.tools.labserver import chromium_missing, launch_chromium
+from tests.tools.labserver import chromium_missing
 from website import build as site
 from website.quizhtml import display_order, markdown_html, quiz_calls
 
@@ -267,16 +267,8 @@ def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     reason = chromium_missing()
     if reason:
         _unavailable(reason)
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        context = launch_chromium(playwright, tmp_path_factory.mktemp("site-chromium"))
-        context.set_default_timeout(30_000)
-        try:
-            yield context
-        finally:
-            context.close()
+    with chromium_context(tmp_path_factory.mktemp("site-chromium")) as context:
+        yield context
 
 
 def test_every_page_loads_without_errors_and_every_image_loads(built: site.Report, served: str, chromium) -> None:  # noqa: ANN001
