@@ -24,7 +24,8 @@ Steps, all through nbgrader's own apps and gradebook API:
    course's private files and takes all its processes with it when it ends; nbgrader stays outside;
 4. merge each student's grades into the real gradebook through nbgrader's API, one writer at a time (with
    retries if another program holds the database), and move their autograded notebooks into place;
-5. ``nbgrader generate_feedback`` (HTML without hidden tests, autograder/feedback.py) and ``nbgrader export``;
+5. ``nbgrader generate_feedback`` (HTML without hidden tests, autograder/feedback.py), by each unit for its
+   student, and ``nbgrader export`` for the class;
    a failure of either is reported (``Run.problems``, ``NOT WRITTEN:`` lines, exit status 1), never claimed
    written.
 
@@ -122,9 +123,16 @@ class Grader:
     the unit returns into the gradebook and autograded/."""
 
     def __init__(
-        self, assignment: str, root: Path, limits: Limits, source: Path, box: sandbox.Decision | None = None
+        self,
+        assignment: str,
+        root: Path,
+        limits: Limits,
+        source: Path,
+        box: sandbox.Decision | None = None,
+        feedback: bool = True,
     ) -> None:
         self.assignment, self.root, self.limits, self.source = assignment, root, limits, source
+        self.feedback = feedback
         self.box = box or sandbox.Decision("off", False)
         self.work = root / ".work" / assignment
         self.db_lock = threading.Lock()
@@ -159,6 +167,7 @@ class Grader:
             protect=[str(self.source), *(str(root / name) for name in private)],
             readonly=[str(root)],
             sandbox_mode=self.box.mode if remote else "",
+            feedback=self.feedback,
         )
 
     # -------------------------------------------------------------- one student
@@ -199,11 +208,12 @@ class Grader:
                 Path(tmp, "gradebook.db").write_bytes(outcome.gradebook)
                 staged = Path(tmp)
                 _retry(lambda: merge_submission(db_url(self.root), db_url(staged), self.assignment, student))
-                self._place_autograded(student, outcome.autograded)
+                self._place_autograded(student, outcome.autograded, outcome.feedback)
         elif outcome.action == "zero":
             with self.db_lock:
                 _retry(lambda: record_zero(db_url(self.root), self.assignment, student))
-                self._place_autograded(student, None)
+                self._place_autograded(student, None, {})
+        result.feedback_error = outcome.feedback_error
         if outcome.action != "keep":
             with self.db_lock:
                 scored = read_scores(self.assignment, self.root, [student]).get(student)
@@ -214,13 +224,15 @@ class Grader:
             return into
         return result
 
-    def _place_autograded(self, student: str, files: dict[str, bytes] | None) -> None:
+    def _place_autograded(self, student: str, files: dict[str, bytes] | None, feedback: dict[str, bytes]) -> None:
         target = self.root / "autograded" / student / self.assignment
         shutil.rmtree(target, ignore_errors=True)
         stale = self.root / "feedback" / student / self.assignment
         shutil.rmtree(stale, ignore_errors=True)
         if files is not None:
             write_files(files, target)
+        if feedback:
+            write_files(feedback, stale)
 
     def cancel(self) -> None:
         self.cancelled = True
@@ -262,10 +274,15 @@ def write_outputs(assignment: str, root: Path, names: list[str] | None) -> list[
         if done.returncode != 0:
             who = f" for {extra[0].split('=', 1)[1]}" if extra else ""
             problems.append(f"nbgrader generate_feedback failed{who}: {_last_error(done.stdout + done.stderr)}")
+    return problems + export_grades(root)
+
+
+def export_grades(root: Path) -> list[str]:
+    """grades.csv (nbgrader export) for the whole gradebook; what failed, one line (or none)."""
     exported = nbgrader("export", f"--to={root / 'grades.csv'}", *course_args(root))
     if exported.returncode != 0:
-        problems.append(f"nbgrader export failed: {_last_error(exported.stdout + exported.stderr)}")
-    return problems
+        return [f"nbgrader export failed: {_last_error(exported.stdout + exported.stderr)}"]
+    return []
 
 
 def grade(
@@ -308,7 +325,7 @@ def grade(
     if only is not None:
         wanted = set(only)
         names = [n for n in names if n in wanted]
-    grader = Grader(assignment, root, limits, source, box)
+    grader = Grader(assignment, root, limits, source, box, feedback=feedback)
     grader.prepare()
     jobs = max(1, jobs or default_jobs())
     bar = Progress(len(names), progress)
@@ -348,7 +365,9 @@ def grade(
         if scored:
             result.score, result.max_score, result.cells = scored.score, scored.max_score, scored.cells
         ordered.append(result)
-    problems = write_outputs(assignment, root, None if only is None else names) if feedback and names else []
+    problems = []
+    if feedback and names:  # each unit wrote its student's feedback; the CSV is the whole class's
+        problems = [r.feedback_error for r in ordered if r.feedback_error] + export_grades(root)
     with contextlib.suppress(OSError):
         shutil.rmtree(grader.work)
         (root / ".work").rmdir()

@@ -54,6 +54,7 @@ class Result:
     notes: list[str] = field(default_factory=list)
     peak_mb: float = 0.0
     where: str = "local"  # the Dask worker that graded it, or "local"
+    feedback_error: str = ""  # why its feedback HTML was not written ("" when it was, or was not asked for)
 
     @property
     def suspicious(self) -> bool:

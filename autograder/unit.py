@@ -4,7 +4,8 @@
 (not a path on a shared disk), the assignment's notebook information, a copy of the gradebook and the
 non-notebook files of nbgrader's source. It grades in a private staging folder of its own, with the sandbox
 and the limits of the local grader, and returns an ``Outcome``: the Result (status, notes, flags, log, peak
-memory, where it ran), the staging gradebook holding the new grades and the autograded files. It writes
+memory, where it ran), the staging gradebook holding the new grades, the autograded files and the feedback
+(nbgrader generate_feedback's HTML, hidden tests left out by autograder/feedback.py). It writes
 nothing outside its staging folder, which it removes: only the coordinator (autograder/grade.py) writes the
 gradebook, the reports and the feedback folder. Locally the grader calls it in a thread; on Dask
 (autograder/cluster.py) a worker runs it.
@@ -33,7 +34,7 @@ from autograder.checks import Check, NotebookInfo, check_submission, classify
 from autograder.gradebook import db_url
 from autograder.outcome import BACKSTOP_EXTRA_MB, BACKSTOP_GRACE_S, TOKEN_ENV, Limits, Result
 from autograder.preprocessors import kill_tree
-from autograder.release import HERE, REPO, SOLUTIONS
+from autograder.release import HERE, REPO, SOLUTIONS, nbgrader
 
 # Set by the local grader on Ctrl-C: every running unit of this process kills its nbgrader and stops.
 CANCEL = threading.Event()
@@ -56,6 +57,7 @@ class Job:
     protect: list[str] = field(default_factory=list)  # the coordinator's private folders (for the guard)
     readonly: list[str] = field(default_factory=list)  # and those the guard keeps read-only
     sandbox_mode: str = ""  # on another machine: the mode to decide there (box is then this machine's)
+    feedback: bool = True  # also write the student's feedback HTML (nbgrader generate_feedback) and return it
 
 
 @dataclass
@@ -66,6 +68,8 @@ class Outcome:
     action: str = "keep"  # merge: the grades in `gradebook`; zero: a zero for the student; keep: nothing
     gradebook: bytes = b""
     autograded: dict[str, bytes] = field(default_factory=dict)
+    feedback: dict[str, bytes] = field(default_factory=dict)  # feedback/<student>/<assignment>/, by relative path
+    feedback_error: str = ""  # why generate_feedback wrote nothing for a graded submission ("" when it did)
     where: str = "local"
 
 
@@ -177,6 +181,30 @@ def _grade(job: Job, stage: Path, outcome: Outcome) -> None:
     outcome.gradebook = (stage / "gradebook.db").read_bytes()
     outcome.action = "merge"
     classify(result, check, runs)
+    if job.feedback:
+        _feedback(job, stage, outcome)
+
+
+def _feedback(job: Job, stage: Path, outcome: Outcome) -> None:
+    """nbgrader generate_feedback for this student in the staging course (outside the sandbox: it runs no
+    learner code); the HTML and the files it copies come back in the Outcome, a failure as feedback_error."""
+    done = nbgrader(
+        "generate_feedback",
+        job.assignment,
+        f"--student={job.student}",
+        "--force",
+        f"--CourseDirectory.root={stage}",
+        f"--CourseDirectory.db_url={db_url(stage)}",
+        f"--CourseDirectory.source_directory={stage / 'source'}",
+    )
+    folder = stage / "feedback" / job.student / job.assignment
+    if done.returncode != 0 or not folder.is_dir():
+        outcome.feedback_error = (
+            f"nbgrader generate_feedback failed for {job.student}: {last_error(done.stdout + done.stderr)}"
+        )
+        return
+    _drop_links(folder)
+    outcome.feedback = read_folder(folder)
 
 
 def _stage(job: Job, incoming: Path, stage: Path, check: Check) -> None:

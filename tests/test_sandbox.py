@@ -24,7 +24,18 @@ import psutil
 import pytest
 
 from autograder import sandbox
-from autograder.grade import Limits, Run, backup_gradebook, database_ok, db_url, grade, main, read_scores, write_outputs
+from autograder.grade import (
+    Limits,
+    Result,
+    Run,
+    backup_gradebook,
+    database_ok,
+    db_url,
+    grade,
+    main,
+    read_scores,
+    write_outputs,
+)
 from autograder.release import generate
 from tests.support import REPO, SOLUTIONS, build_submission
 
@@ -350,6 +361,55 @@ def test_feedback_and_export_failures_are_reported(
     assert main(["a", "--root", str(tmp_path), "--feedback-only"]) == 1
     out = capsys.readouterr().out
     assert "NOT WRITTEN: nbgrader export failed" in out and "grades: " not in out
+
+
+def test_the_unit_returns_its_feedback_and_the_coordinator_writes_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """issue 16: the unit runs generate_feedback for its student in its staging folder and returns the HTML; a
+    failure comes back as feedback_error (one NOT WRITTEN line), never as files; only the coordinator writes
+    feedback/ (and replaces the student's old feedback)."""
+    from autograder.grade import Grader
+    from autograder.unit import Job, Outcome, _feedback
+
+    stage = tmp_path / "stage"
+    job = Job("a", "ann", {}, {}, b"", {}, Limits(), sandbox.decide("off"))
+    calls = []
+
+    def fake_nbgrader(*args: str, **kwargs) -> subprocess.CompletedProcess:
+        calls.append(args)
+        folder = stage / "feedback" / "ann" / "a"
+        folder.mkdir(parents=True)
+        (folder / "a_exercise.html").write_text("<p>4 / 5</p>")
+        (folder / "leak").symlink_to(REPO / "autograder" / "POLICY.md")
+        return subprocess.CompletedProcess(["nbgrader", *args], 0, "", "")
+
+    monkeypatch.setattr("autograder.unit.nbgrader", fake_nbgrader)
+    outcome = Outcome(Result("ann"))
+    _feedback(job, stage, outcome)
+    assert calls[0][:3] == ("generate_feedback", "a", "--student=ann")
+    assert f"--CourseDirectory.root={stage}" in calls[0]
+    assert outcome.feedback == {"a_exercise.html": b"<p>4 / 5</p>"} and not outcome.feedback_error
+
+    monkeypatch.setattr("autograder.unit.nbgrader", _failing_nbgrader)
+    failed = Outcome(Result("ann"))
+    _feedback(job, tmp_path / "other", failed)
+    assert failed.feedback == {}
+    assert failed.feedback_error.startswith("nbgrader generate_feedback failed for ann: ")
+    assert "the disk is full" in failed.feedback_error
+
+    root = tmp_path / "course"
+    old = root / "feedback" / "ann" / "a" / "stale.html"
+    old.parent.mkdir(parents=True)
+    old.write_text("last week's")
+    grader = Grader("a", root, Limits(), SOLUTIONS)
+    monkeypatch.setattr("autograder.grade.record_zero", lambda *a, **k: None)
+    monkeypatch.setattr("autograder.grade.read_scores", lambda *a, **k: {})
+    grader._place_autograded("ann", {"a_exercise.ipynb": b"{}"}, outcome.feedback)
+    assert sorted(p.name for p in old.parent.iterdir()) == ["a_exercise.html"]
+    failed.action = "zero"
+    result = grader.apply(failed)
+    assert result.feedback_error == failed.feedback_error and not old.parent.exists()
 
 
 def test_links_a_submission_leaves_are_dropped(tmp_path: Path) -> None:
