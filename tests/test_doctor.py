@@ -90,6 +90,23 @@ def test_labels_out_of_range_and_softmax_with_logits_loss() -> None:
     assert "twice" in report.finding("activation_vs_loss").evidence
 
 
+def test_label_check_reads_labels_as_losses_does() -> None:
+    """issue 14: the doctor's label checks read a label array with loss_names.label_format, the course's one
+    reading, instead of a copy: soft rows with the sparse loss, and negative class numbers, are not class
+    numbers (Keras would stop), and the message says what the labels look like."""
+    from losslab.loss_names import label_format
+
+    d = data.digits()
+    soft = np.full((len(d.y_train), 10), 0.02, dtype=np.float32)
+    soft[np.arange(len(d.y_train)), d.y_train] = 0.82
+    report = doctor.examine(_digits_model(clinic.logits_loss()), d.x_train, soft, skip=["curves"])
+    assert report.names("label_format")
+    assert str(label_format(soft)) in report.finding("labels_vs_loss").evidence
+    negative = d.y_train.astype(np.int64) - 1
+    report = doctor.examine(_digits_model(clinic.logits_loss()), d.x_train, negative, skip=["curves"])
+    assert report.names("label_format") and "not class numbers" in report.finding("labels_vs_loss").evidence
+
+
 def test_unscaled_regression_target() -> None:
     d = data.diabetes()
     keras.utils.set_random_seed(0)

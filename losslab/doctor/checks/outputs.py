@@ -7,6 +7,15 @@ import numpy as np
 from losslab.doctor.context import Context
 from losslab.doctor.model import compiled_metric_objects, fmt, last_activation, output_kind
 from losslab.doctor.registry import CheckId, Kind, check
+from losslab.loss_names import LabelFormat, label_format
+
+
+def _format(y: np.ndarray) -> LabelFormat | None:
+    """label_format(y), or None for labels it refuses (not numbers, NaN: the label check reports those)."""
+    try:
+        return label_format(y)
+    except ValueError:
+        return None
 
 
 @check(CheckId.ACTIVATION_VS_LOSS, Kind.STATIC)
@@ -68,10 +77,8 @@ def activation_vs_loss(ctx: Context) -> None:
             )
         return
     if loss.kind == "regression":
-        integer_labels = np.issubdtype(ctx.y.dtype, np.integer) or (
-            np.all(np.mod(ctx.y, 1) == 0) and len(np.unique(ctx.y)) <= 20
-        )
-        if integer_labels and len(np.unique(ctx.y)) >= 3 and ctx.units == 1:
+        labels = _format(ctx.y)
+        if labels is not None and labels.kind == "integer" and ctx.units == 1:
             ctx.add(
                 "warning",
                 f"{loss.name} on {len(np.unique(ctx.y))} integer labels treats class 9 as 'more' than class 1",
@@ -112,8 +119,10 @@ def labels_vs_loss(ctx: Context) -> None:
             "label_format",
         )
         return
-    one_hot = y.ndim == 2 and y.shape[1] > 1 and set(np.unique(y)) <= {0, 1} and np.all(y.sum(1) == 1)
-    integer = (y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1)) and np.all(np.mod(y, 1) == 0)
+    labels = _format(y)  # the course's one reading of a label array (losslab/loss_names.py)
+    kind = labels.kind if labels is not None else "unknown"
+    one_hot = kind == "one-hot"
+    integer = kind in {"integer", "binary"}
     values = np.unique(y)
     shown = ", ".join(fmt(float(v)) for v in values[:6]) + (" ..." if len(values) > 6 else "")
     if loss.kind == "sparse_ce":
@@ -130,11 +139,11 @@ def labels_vs_loss(ctx: Context) -> None:
             ctx.fatal = "non-integer labels"
             ctx.add(
                 "problem",
-                f"labels with values {shown} are not class numbers",
+                f"labels with values {shown} are not class numbers ({labels or 'not numbers'})",
                 "classification needs integer labels 0 .. K-1; for numbers to predict use a regression loss",
                 "label_format",
             )
-        elif values.min() < 0 or values.max() >= units:
+        elif values.max() >= units:
             ctx.fatal = "labels out of range"
             ctx.add(
                 "problem",
