@@ -505,3 +505,73 @@ def test_index_based_answers_from_version_1_are_cleared_not_misread(tmp_path: Pa
     saved = json.loads(path.read_text())
     assert saved["version"] == 2 and saved["questions"]["00_start_here/fit-scaler-on"]["last_answer"] is None
     assert quiz.ProgressStore(path).notes == []  # cleared once, not at every start
+
+
+# ------------------------------------------------------------------ the exercises' multiple-choice questions
+
+
+def _exercise_choices(notebook: dict) -> list[tuple[str, str, dict[str, str]]]:
+    """(answer variable, right letter, {letter: statement}) of every lettered question in an exercise's source:
+    the statements are the "- **a**: ..." list of the markdown cell before the solution that sets the letter."""
+    found, options = [], {}
+    for cell in notebook["cells"]:
+        text = "".join(cell["source"])
+        if cell["cell_type"] == "markdown":
+            listed, current = {}, None
+            for line in text.splitlines():
+                start = re.match(r"^- \*\*([a-d])\*\*:\s*(.*)", line)
+                if start:
+                    current = start.group(1)
+                    listed[current] = start.group(2)
+                elif current and line.startswith("  ") and line.strip():
+                    listed[current] += " " + line.strip()
+                else:
+                    current = None
+            options = listed or options
+        elif "BEGIN SOLUTION" in text and options:
+            answer = re.search(r"^(\w+) = [\"']([a-d])[\"']", text, re.M)
+            if answer:
+                found.append((answer.group(1), answer.group(2), options))
+                options = {}
+    return found
+
+
+def _choice_giveaways(questions: list[tuple[str, str, dict[str, str]]]) -> dict[str, float]:
+    """Share of questions a learner gets right by always taking the longest, the shortest, or one letter."""
+    right = {"longest": 0, "shortest": 0, **{f"letter {k}": 0 for k in "abcd"}}
+    for _, letter, options in questions:
+        right["longest"] += max(options, key=lambda k: len(options[k])) == letter
+        right["shortest"] += min(options, key=lambda k: len(options[k])) == letter
+        right[f"letter {letter}"] += 1
+    return {name: count / max(1, len(questions)) for name, count in right.items()}
+
+
+def test_exercise_choices_give_nothing_away() -> None:
+    """The exercises' lettered questions, course-wide: no strategy that skips reading (the longest statement, the
+    shortest, always the same letter) scores above 40 %, and no right statement stands out by its length (at
+    most 1.25 times the longest wrong one)."""
+    questions = []
+    for path in sorted(SOLUTIONS.glob("[0-9][0-9]_*/*_exercise.ipynb")):
+        questions += _exercise_choices(json.loads(path.read_text(encoding="utf-8")))
+    assert len(questions) >= 10, "the lettered questions of the exercises were not found"
+    assert all(set(options) == set("abcd") for _, _, options in questions)
+    scores = _choice_giveaways(questions)
+    assert not {k: v for k, v in scores.items() if v > 0.4}, scores
+    long_right = [
+        name
+        for name, letter, options in questions
+        if len(options[letter]) > 1.25 * max(len(v) for k, v in options.items() if k != letter)
+    ]
+    assert not long_right, f"right statements much longer than every wrong one: {long_right}"
+
+
+def test_exercise_choice_check_catches_a_giveaway() -> None:
+    cells = []
+    for i in range(5):
+        listed = "\n".join(f"- **{k}**: {'the right one, explained at length' if k == 'b' else 'no'}" for k in "abcd")
+        cells.append({"cell_type": "markdown", "source": [f"**Q{i}.**\n\n", listed, "\n\nAnswer."]})
+        cells.append({"cell_type": "code", "source": [f'### BEGIN SOLUTION\nq{i} = "b"\n### END SOLUTION']})
+    questions = _exercise_choices({"cells": cells})
+    assert [q[:2] for q in questions] == [(f"q{i}", "b") for i in range(5)]
+    scores = _choice_giveaways(questions)
+    assert scores["longest"] == 1.0 and scores["letter b"] == 1.0 and scores["shortest"] == 0.0
