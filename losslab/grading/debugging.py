@@ -5,8 +5,9 @@ dataset, another split, another dataset) and under the exercise's fixed budget o
 that live in this file. So a fix that only hides the symptom loses its points: raising the visible test's
 threshold changes nothing here, training far longer than the budget is counted (the optimizer's own step
 counter), stopping at the NaN (or replacing it) leaves a model that misses the target, and a fix of one of two
-planted causes leaves the other one failing. The reasoned answers are multiple choice (``as_choice``): which
-causes, why, what the doctor could not see; the doctor's own words earn nothing.
+planted causes leaves the other one failing. The reasoned answers (the patients' and the case files') are
+multiple choice (``as_choice``): which causes, why, what the doctor could not see, what a case file's numbers
+mean; the doctor's own words earn nothing.
 
 Each check raises GradingError with a message for the learner, or prints what it measured and returns None.
 """
@@ -19,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from losslab.grading.core import as_choice, as_floats, as_text, call, require, require_each
+from losslab.grading.core import as_choice, as_floats, call, require, require_each
 
 # Budgets and targets (the notebook shows the same numbers; these are the ones that count).
 SENSOR_EPOCHS = 15
@@ -34,18 +35,7 @@ CLEANING_TARGET = 0.85  # on unseen data; the solution scores 0.9 or more (TF an
 CLEANING_SEEDS = (1, 5)  # breast-cancer split and missing values, generated dataset; the notebook shows 0
 SENSOR_SEEDS = (3, 4)  # the notebook shows seed 0
 
-# The case files: a cause named from doctor.CAUSES.
-DIAGNOSES = {
-    "diagnosis_a": ("unshuffled_split", "Which classes are in the last 20% of the rows?"),
-    "diagnosis_b": (
-        "constant_loss",
-        "A loss that repeats to every decimal means the weights never moved. Why would their gradient be zero?",
-    ),
-    "diagnosis_c": ("vanishing_gradients", "Compare the first weight matrix's gradient with the last one's."),
-    "diagnosis_d": ("reused_model", "What loss should a freshly built 2-class model start with?"),
-}
-
-# The patients' reasoned answers: (choices, the right one, a hint for a wrong one).
+# The reasoned answers, for the patients and the case files: (choices, the right one, a hint for a wrong one).
 ANSWERS = {
     "answer_1": (
         ("a", "b", "c", "d"),
@@ -64,6 +54,14 @@ ANSWERS = {
         "Compare the label of a row before and after `clean_rows`: print x and y of the same rows from the raw "
         "data and from the cleaned data.",
     ),
+    "diagnosis_a": (("a", "b", "c", "d"), "d", "Which classes are in the last third of the rows, the ones held out?"),
+    "diagnosis_b": (
+        ("a", "b", "c", "d"),
+        "a",
+        "A loss that repeats to every decimal means the weights never moved. Why would their gradient be zero?",
+    ),
+    "diagnosis_c": (("a", "b", "c", "d"), "c", "Compare the first weight matrix's gradient with the last one's."),
+    "diagnosis_d": (("a", "b", "c", "d"), "d", "What loss should a freshly built 2-class model start with?"),
 }
 
 
@@ -74,29 +72,6 @@ def check_answer(name: str, answer: Any) -> None:
     text = as_choice(answer, choices, name)
     require(text == expected, f"{name}: not {text!r}. {hint}")
     print(f"{name}: {text}")
-
-
-def _causes() -> dict[str, str]:
-    from losslab.doctor import CAUSES
-
-    return dict(CAUSES)
-
-
-def check_diagnosis(name: str, answer: Any) -> None:
-    """`answer` names the expected cause: its id in losslab.doctor.CAUSES or its description."""
-    require(name in DIAGNOSES, f"unknown question {name!r}")
-    causes = _causes()
-    text = as_text(answer, name).replace("-", "_").replace(" ", "_")
-    by_description = {v.lower().replace(" ", "_"): k for k, v in causes.items()}
-    cause = text if text in causes else by_description.get(text)
-    require(
-        cause is not None,
-        f"{name} should be one of the causes in doctor.CAUSES, such as 'lr_too_high'; "
-        f"got {answer!r}. The list: {', '.join(sorted(causes))}",
-    )
-    expected, hint = DIAGNOSES[name]
-    require(cause == expected, f"{name}: not '{cause}'. {hint}")
-    print(f"{name}: {cause} ({causes[cause]})")
 
 
 # ----------------------------------------------------------------------------------- patient 1

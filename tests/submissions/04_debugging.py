@@ -56,7 +56,7 @@ VARIANTS = [
     Variant(
         name="calls-a-sorted-split-overfitting",
         why="reads perfect training and zero validation accuracy as overfitting",
-        replace={"diagnosis-a": 'diagnosis_a = "overfitting"'},
+        replace={"diagnosis-a": 'diagnosis_a = "a"'},
         loses=["test-diagnosis-a"],
         bundle="wrong-a",
     ),
@@ -99,9 +99,9 @@ VARIANTS = [
         bundle="wrong-b",
     ),
     Variant(
-        name="blames-the-initialization",
-        why="gradients shrinking layer by layer towards the input vanish; Glorot is Keras' sound default",
-        replace={"diagnosis-c": 'diagnosis_c = "bad_initialization"'},
+        name="reads-the-gradients-backwards",
+        why="the first layer's gradient is the smallest, not the largest: they vanish towards the input",
+        replace={"diagnosis-c": 'diagnosis_c = "b"'},
         loses=["test-diagnosis-c"],
         bundle="wrong-b",
     ),
@@ -141,14 +141,14 @@ VARIANTS = [
     Variant(
         name="blames-the-rate-for-a-constant-loss",
         why="a loss identical to six decimals has a zero gradient; no learning rate moves it",
-        replace={"diagnosis-b": 'diagnosis_b = "lr_too_low"'},
+        replace={"diagnosis-b": 'diagnosis_b = "c"'},
         loses=["test-diagnosis-b"],
         bundle="wrong-c",
     ),
     Variant(
-        name="calls-a-reused-model-overfitting",
+        name="credits-rmsprop",
         why="a first loss 20x below ln 2 means the model was trained before experiment 2 started",
-        replace={"diagnosis-d": 'diagnosis_d = "overfitting"'},
+        replace={"diagnosis-d": 'diagnosis_d = "a"'},
         loses=["test-diagnosis-d"],
         bundle="wrong-c",
     ),
@@ -157,7 +157,7 @@ VARIANTS = [
         name="correct-alternatives",
         why="correct alternatives: letters in capitals with spaces; min-max scaling with training statistics "
         "and Adam; Adam on a standardized target with smaller batches; gaps filled with the column means "
-        "(every row kept with its label); causes written as descriptions or with hyphens",
+        "(every row kept with its label); case-file letters in capitals and with spaces",
         replace={
             "answer-1": 'answer_1 = " C "',
             "prepare-inputs": "def prepare_inputs(x_train, x_other):\n"
@@ -180,10 +180,10 @@ def train_regressor(x_train, y_train, epochs):
             "clean-rows": "def clean_rows(x, y):\n"
             "    column_means = np.nanmean(x, axis=0)\n"
             "    return np.where(np.isnan(x), column_means, x), y",
-            "diagnosis-a": 'diagnosis_a = " Unshuffled_Split "',
-            "diagnosis-b": 'diagnosis_b = "loss does not depend on the weights"',
-            "diagnosis-c": 'diagnosis_c = "vanishing-gradients"',
-            "diagnosis-d": 'diagnosis_d = "reused_model"',
+            "diagnosis-a": 'diagnosis_a = " D "',
+            "diagnosis-b": 'diagnosis_b = "A"',
+            "diagnosis-c": "diagnosis_c = 'c'",
+            "diagnosis-d": 'diagnosis_d = "d "',
         },
         loses=[],
         bundle="right-a",
