@@ -4,8 +4,9 @@
 (not a path on a shared disk), the assignment's notebook information, a copy of the gradebook and the
 non-notebook files of nbgrader's source. It grades in a private staging folder of its own, with the sandbox
 and the limits of the local grader, and returns an ``Outcome``: the Result (status, notes, flags, log, peak
-memory, where it ran), the staging gradebook holding the new grades, the autograded files and the feedback
-(nbgrader generate_feedback's HTML, hidden tests left out by autograder/feedback.py). It writes
+memory, where it ran), the staging gradebook holding the new grades, the autograded files and, when the job
+asks for it (on Dask), the feedback (nbgrader generate_feedback's HTML, hidden tests left out by
+autograder/feedback.py). It writes
 nothing outside its staging folder, which it removes: only the coordinator (autograder/grade.py) writes the
 gradebook, the reports and the feedback folder. Locally the grader calls it in a thread; on Dask
 (autograder/cluster.py) a worker runs it.
@@ -57,7 +58,7 @@ class Job:
     protect: list[str] = field(default_factory=list)  # the coordinator's private folders (for the guard)
     readonly: list[str] = field(default_factory=list)  # and those the guard keeps read-only
     sandbox_mode: str = ""  # on another machine: the mode to decide there (box is then this machine's)
-    feedback: bool = True  # also write the student's feedback HTML (nbgrader generate_feedback) and return it
+    feedback: bool = False  # also write the student's feedback HTML (nbgrader generate_feedback) and return it
 
 
 @dataclass
