@@ -142,11 +142,21 @@ def _grade_hostile_class(tmp_path_factory: pytest.TempPathFactory) -> dict:
     backup = backup_gradebook(root)
     course = _course_files()
     before = tree_hashes(*course, root / "submitted", root / "release", backup)
+    # the cgroups this run makes (not those of another test's grading running beside it in the same parent)
+    groups: list[sandbox.Cgroup] = []
+    make = sandbox.make_cgroup
+
+    def recorded(*args, **kwargs) -> sandbox.Cgroup:
+        groups.append(make(*args, **kwargs))
+        return groups[-1]
+
+    sandbox.make_cgroup = recorded
     try:
         results = grade(
             "00_warmup", root=root, jobs=2, limits=Limits(wall_s=240, memory_mb=2000), sandbox_mode="require"
         )
     finally:
+        sandbox.make_cgroup = make
         listener.stop.set()
     return {
         "root": root,
@@ -158,6 +168,7 @@ def _grade_hostile_class(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "after": tree_hashes(*course, root / "submitted", root / "release", backup),
         "accepted": listener.accepted,
         "left": _marked(module.MARKER),
+        "cgroups": [folder for group in groups for folder in group.folders],
     }
 
 
@@ -242,10 +253,8 @@ def test_no_process_of_the_run_survives(hostile_run: dict) -> None:
         except psutil.Error:
             continue
     assert left == []
-    for controller in ("memory", "pids"):
-        parent = sandbox._own_cgroup(controller)
-        if parent is not None:
-            assert not list(parent.glob("losslab-*")), f"{controller} cgroups left behind"
+    assert hostile_run["cgroups"], "the run made no cgroup"
+    assert [f for f in hostile_run["cgroups"] if Path(f).exists()] == [], "cgroups left behind"
 
 
 # ----------------------------------------------------------------------------------------------- fallback
