@@ -38,6 +38,23 @@ def _deaths(key: str, dask_scheduler=None) -> int:  # noqa: ANN001 - Dask passes
     return state.suspicious if state is not None else 0
 
 
+def local_cluster(workers: int):  # noqa: ANN201 - a distributed.LocalCluster, imported lazily
+    """A scheduler and `workers` single-threaded worker processes on 127.0.0.1, no dashboard (what the bench and
+    the tests grade on; a real cluster is started with `dask scheduler` and `dask worker`, see the README). No
+    Dask memory limit: the grader limits each submission's memory itself. Close it (or use it as a context)."""
+    from distributed import LocalCluster
+
+    return LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        memory_limit=0,
+        silence_logs=50,
+    )
+
+
 def connect(address: str, timeout: float = 20.0):  # noqa: ANN201 - distributed.Client, imported lazily
     """A client of the scheduler at `address`, or a ValueError that says what to check."""
     try:

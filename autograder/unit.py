@@ -32,7 +32,7 @@ import psutil
 
 from autograder import sandbox
 from autograder.checks import Check, NotebookInfo, check_submission, classify
-from autograder.gradebook import db_url
+from autograder.gradebook import course_args
 from autograder.outcome import BACKSTOP_EXTRA_MB, BACKSTOP_GRACE_S, TOKEN_ENV, Limits, Result
 from autograder.preprocessors import kill_tree
 from autograder.release import HERE, REPO, SOLUTIONS, nbgrader
@@ -194,8 +194,7 @@ def _feedback(job: Job, stage: Path, outcome: Outcome) -> None:
         job.assignment,
         f"--student={job.student}",
         "--force",
-        f"--CourseDirectory.root={stage}",
-        f"--CourseDirectory.db_url={db_url(stage)}",
+        *course_args(stage),
         f"--CourseDirectory.source_directory={stage / 'source'}",
     )
     folder = stage / "feedback" / job.student / job.assignment
@@ -352,8 +351,7 @@ def _run_nbgrader(job: Job, stage: Path) -> dict:
         job.assignment,
         f"--student={student}",
         "--force",
-        f"--CourseDirectory.root={stage}",
-        f"--CourseDirectory.db_url={db_url(stage)}",
+        *course_args(stage),
         f"--CourseDirectory.source_directory={stage / 'source'}",
         f"--GuardedExecute.deadline={begin + limits.wall_s:.3f}",
         f"--GuardedExecute.wall_limit={limits.wall_s}",

@@ -14,14 +14,8 @@ import keras
 import numpy as np
 
 from losslab.doctor import gradients
-
-
-def _sync(model: keras.Model) -> None:
-    """On JAX, ``fit`` keeps the live variables (the optimizer's step count too) outside the model until an
-    epoch ends; bring them back so that ``optimizer.learning_rate`` is current."""
-    sync = getattr(model, "jax_state_sync", None)
-    if sync is not None and getattr(model, "_jax_state", None):
-        sync()
+from losslab.doctor.backend import sync
+from losslab.lr import RunningMean, current_lr
 
 
 class StepLog(keras.callbacks.Callback):
@@ -32,45 +26,28 @@ class StepLog(keras.callbacks.Callback):
     schedule, its value at the optimizer's own step count); ``iterations[i]`` is that step count.
 
     Keras' running mean weights each batch by its number of examples. Give ``samples`` (training examples) and
-    ``batch_size`` so that the short last batch of an epoch is undone exactly; without them every batch counts
-    as full, which is exact when ``batch_size`` divides ``samples``.
+    ``batch_size`` so that the short last batch of an epoch is undone exactly (``lr.RunningMean``); without them
+    every batch counts as full, which is exact when ``batch_size`` divides ``samples``.
     """
 
     def __init__(self, log_lr: bool = True, *, samples: int | None = None, batch_size: int | None = None) -> None:
         super().__init__()
-        if (samples is None) != (batch_size is None) or (batch_size is not None and batch_size < 1):
-            raise ValueError(
-                "give both samples and batch_size (a positive number of examples per batch), "
-                f"or neither; got samples={samples}, batch_size={batch_size}"
-            )
-        self.log_lr, self.samples, self.batch_size = log_lr, samples, batch_size
+        self.log_lr = log_lr
+        self._running = RunningMean(samples=samples, batch_size=batch_size)
         self.losses: list[float] = []
         self.lrs: list[float] = []
         self.iterations: list[int] = []
-        self._previous_mean = 0.0
-        self._seen = 0.0
-
-    def _size(self, batch: int) -> float:
-        if self.samples is None or self.batch_size is None:
-            return 1.0
-        return float(max(1, min(self.batch_size, self.samples - batch * self.batch_size)))
-
-    def on_epoch_begin(self, epoch, logs=None) -> None:  # noqa: ANN001
-        self._previous_mean, self._seen = 0.0, 0.0
 
     def on_train_batch_begin(self, batch, logs=None) -> None:  # noqa: ANN001
         if self.log_lr:
-            _sync(self.model)
+            sync(self.model)  # on JAX, fit keeps the optimizer's step count outside the model during an epoch
             optimizer = self.model.optimizer
-            self.lrs.append(float(np.asarray(keras.ops.convert_to_numpy(optimizer.learning_rate))))
+            self.lrs.append(current_lr(optimizer))
             self.iterations.append(int(np.asarray(keras.ops.convert_to_numpy(optimizer.iterations))))
 
     def on_train_batch_end(self, batch, logs=None) -> None:  # noqa: ANN001
-        mean = float((logs or {}).get("loss", float("nan")))
-        size = self._size(int(batch))
-        raw = ((self._seen + size) * mean - self._seen * self._previous_mean) / size
-        self._previous_mean, self._seen = mean, self._seen + size
-        self.losses.append(raw)
+        loss, _ = self._running.undo(batch, float((logs or {}).get("loss", float("nan"))))
+        self.losses.append(loss)
 
     @property
     def steps(self) -> np.ndarray:

@@ -15,7 +15,8 @@ Everything here is backend-agnostic Keras 3. Two Keras facts shape the code:
 - **Batch logs are running means.** In ``on_train_batch_end``, ``logs["loss"]`` is the mean loss of the epoch
   so far, not the loss of that batch. ``range_test`` therefore trains one batch per Keras epoch (the mean is
   reset at each epoch, so it *is* the batch's loss); ``LRRangeTest`` also recovers batch losses from the
-  running mean when it is used in an ordinary ``fit`` (exact when the batches so far were all full).
+  running mean when it is used in an ordinary ``fit``, with ``RunningMean`` (the one helper for it: the
+  doctor's step recorder and ``batches.StepLog`` use it too).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import numpy as np
 
 __all__ = [
     "LRRangeTest",
+    "RunningMean",
     "OneCycle",
     "UpdateRatio",
     "TrainingState",
@@ -52,6 +54,43 @@ def _numpy(value: Any) -> np.ndarray:
     if isinstance(value, keras.Variable):
         return np.array(value.numpy())
     return np.array(keras.ops.convert_to_numpy(value))
+
+
+class RunningMean:
+    """Undoes Keras' running mean of the batch logs: ``undo(batch, logs["loss"])`` in ``on_train_batch_end``
+    returns ``(loss, steps)``, the mean loss of the batches since the previous report and how many they were
+    (more than 1 when ``steps_per_execution`` reports every few steps). A batch index that does not grow starts
+    a new epoch, as Keras' mean does.
+
+    Keras weights each batch by its number of examples. Give ``samples`` (training examples) and ``batch_size``
+    so that the short last batch of an epoch is undone exactly; without them every batch counts as full, which
+    is exact when ``batch_size`` divides ``samples``.
+    """
+
+    def __init__(self, *, samples: int | None = None, batch_size: int | None = None) -> None:
+        if (samples is None) != (batch_size is None) or (batch_size is not None and batch_size < 1):
+            raise ValueError(
+                "give both samples and batch_size (a positive number of examples per batch), "
+                f"or neither; got samples={samples}, batch_size={batch_size}"
+            )
+        self.samples, self.batch_size = samples, batch_size
+        self._mean, self._count, self._weight = 0.0, 0, 0.0
+
+    def _weight_of(self, count: int) -> float:
+        if self.samples is None or self.batch_size is None:
+            return float(count)
+        return float(min(count * self.batch_size, self.samples))
+
+    def undo(self, batch: int, mean: float) -> tuple[float, int]:
+        count = int(batch) + 1
+        if count <= self._count:  # a new epoch: Keras' mean starts again
+            self._mean, self._count, self._weight = 0.0, 0, 0.0
+        weight = self._weight_of(count)
+        added = weight - self._weight
+        loss = (weight * mean - self._weight * self._mean) / added if added > 0 else mean
+        steps = count - self._count
+        self._mean, self._count, self._weight = mean, count, weight
+        return loss, steps
 
 
 def current_lr(optimizer: Any) -> float:
@@ -168,7 +207,7 @@ class LRRangeTest(keras.callbacks.Callback):
         self.best_loss = math.inf
         self.stopped_early = False
         self._avg = 0.0
-        self._previous_mean = 0.0
+        self._running = RunningMean()
         self._state: TrainingState | None = None
 
     def lr_at(self, step: int) -> float:
@@ -187,10 +226,7 @@ class LRRangeTest(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None) -> None:  # noqa: ANN001
         if len(self.lrs) >= self.num_steps:
             return
-        mean = float((logs or {})["loss"])
-        # logs["loss"] is the epoch's running mean: undo the averaging (batch is the index within the epoch)
-        raw = mean if batch == 0 else (batch + 1) * mean - batch * self._previous_mean
-        self._previous_mean = mean
+        raw, _ = self._running.undo(batch, float((logs or {})["loss"]))  # logs["loss"] is the epoch's mean
         step = len(self.lrs)
         self.lrs.append(self.lr_at(step))
         self.raw_losses.append(raw)

@@ -39,17 +39,9 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
 @pytest.fixture(scope="module")
 def cluster():  # noqa: ANN201 - a distributed.LocalCluster
     """A scheduler and two single-threaded worker processes on 127.0.0.1, closed by the fixture."""
-    from distributed import LocalCluster
+    from autograder.cluster import local_cluster
 
-    local = LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        memory_limit=0,  # the grader limits each submission's memory itself
-        silence_logs=50,
-    )
+    local = local_cluster(2)
     try:
         yield local
     finally:

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 import keras
 import numpy as np
 
+from losslab.lr import RunningMean
+
 if TYPE_CHECKING:
     from losslab.doctor.context import Context
 
@@ -127,23 +129,17 @@ class StepRecorder(keras.callbacks.Callback):
         self.after_first_step, self.first_step = after_first_step, None
         self.losses: list[float] = []
         self.val_losses: list[tuple[int, float]] = []
-        self._mean, self._count = 0.0, 0
+        self._running = RunningMean()
 
     def on_train_batch_begin(self, batch, logs=None) -> None:  # noqa: ANN001
         if self.lrs is not None:
             sync(self.model)
             self.model.optimizer.learning_rate = float(self.lrs[min(len(self.losses), len(self.lrs) - 1)])
 
-    def on_epoch_begin(self, epoch, logs=None) -> None:  # noqa: ANN001
-        self._mean, self._count = 0.0, 0
-
     def on_train_batch_end(self, batch, logs=None) -> None:  # noqa: ANN001
-        mean = float((logs or {}).get("loss", float("nan")))
-        steps = int(batch) + 1 - self._count  # steps since the last report (steps_per_execution > 1)
-        total = mean * (int(batch) + 1) - self._mean * self._count
-        step_loss = total / max(steps, 1)
-        self.losses.extend([step_loss] * max(steps, 1))
-        self._mean, self._count = mean, int(batch) + 1
+        # the steps since the last report (more than one with steps_per_execution > 1), each at their mean loss
+        step_loss, steps = self._running.undo(batch, float((logs or {}).get("loss", float("nan"))))
+        self.losses.extend([step_loss] * steps)
         if self.after_first_step is not None and self.first_step is None:
             sync(self.model)
             self.first_step = self.after_first_step()
