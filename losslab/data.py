@@ -1,4 +1,5 @@
-"""The course's datasets, all shipped inside scikit-learn (nothing is downloaded), split the same way everywhere.
+"""The course's datasets, shipped inside scikit-learn or generated here (nothing is downloaded), split the
+same way everywhere.
 
 Every loader returns a ``Split``: a stratified (for classification) 80/20 train/validation split with a fixed
 seed, features as float32, and a StandardScaler fitted on the training split only when ``scale=True``.
@@ -153,6 +154,27 @@ def diabetes(*, scale: bool = True, seed: int = 0, val_fraction: float = 0.2) ->
         seed=seed,
         val_fraction=val_fraction,
         feature_names=d.feature_names,
+    )
+
+
+def smooth_surface(n: int = 6000, *, scale: bool = True, seed: int = 0, val_fraction: float = 1 / 3) -> Split:
+    """A generated, noise-free regression: ``y = sin(3 x0) cos(2 x1) + x2**2 / 2 - x0 x3`` with the four inputs
+    drawn uniformly from [-1, 1]. No noise is added, so the best possible mean squared error is 0: whatever loss
+    remains belongs to the model and the optimizer, not to the data (chapter 3's Adam experiment)."""
+    if n < 10:
+        raise ValueError(f"smooth_surface needs at least 10 samples to split, got n={n}")
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1.0, 1.0, size=(n, 4))
+    y = np.sin(3 * x[:, 0]) * np.cos(2 * x[:, 1]) + 0.5 * x[:, 2] ** 2 - x[:, 0] * x[:, 3]
+    return _split(
+        "smooth surface",
+        x,
+        y,
+        classification=False,
+        scale=scale,
+        seed=seed,
+        val_fraction=val_fraction,
+        feature_names=("x0", "x1", "x2", "x3"),
     )
 
 

@@ -51,3 +51,18 @@ def test_target_scaler_round_trip() -> None:
     scaled = scaler.transform(split.y_train)
     assert abs(float(scaled.mean())) < 1e-5 and abs(float(scaled.std()) - 1) < 1e-4
     assert np.allclose(scaler.inverse(scaled), split.y_train, rtol=1e-5)
+
+
+def test_smooth_surface_is_noise_free_deterministic_and_split() -> None:
+    raw = data.smooth_surface(600, scale=False)
+    assert raw.x_train.shape == (400, 4) and raw.x_val.shape == (200, 4) and raw.n_classes == 0
+    assert raw.x_train.min() >= -1 and raw.x_train.max() <= 1
+    x = raw.x_val.astype(np.float64)  # the target is the formula itself, without added noise
+    formula = np.sin(3 * x[:, 0]) * np.cos(2 * x[:, 1]) + 0.5 * x[:, 2] ** 2 - x[:, 0] * x[:, 3]
+    assert np.allclose(raw.y_val, formula, atol=1e-5)
+    again, other = data.smooth_surface(600, scale=False), data.smooth_surface(600, scale=False, seed=1)
+    assert np.array_equal(raw.x_train, again.x_train) and not np.array_equal(raw.x_train, other.x_train)
+    scaled = data.smooth_surface(600)
+    assert np.allclose(scaled.x_train.std(axis=0), 1, atol=1e-4) and np.array_equal(scaled.y_val, raw.y_val)
+    with pytest.raises(ValueError, match="at least 10"):
+        data.smooth_surface(5)
