@@ -293,6 +293,27 @@ def test_cosine_decay_steps_exclude_the_warmup() -> None:
     assert L.schedule_values(cosine, [0, 50, 100, 600, 1100]) == pytest.approx([0, 5e-4, 1e-3, 5e-4, 0], abs=1e-9)
 
 
+@pytest.mark.parametrize("optimizer, same_steps", [(keras.optimizers.Adam, True), (keras.optimizers.SGD, False)])
+def test_adam_steps_do_not_shrink_with_the_gradient(optimizer, same_steps) -> None:
+    """Chapter 3 part 2's claim, checked against Keras: Adam's step is lr * m / (sqrt(v) + eps), so a gradient
+    100 times smaller gives the same steps (until it nears epsilon = 1e-7); SGD's steps shrink with it."""
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(64, 4)).astype("float32"), rng.normal(size=(64, 1)).astype("float32")
+    steps = []
+    for scale in (1.0, 1e-2):
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(1)])
+        model.compile(optimizer=optimizer(1e-3), loss=lambda t, p, s=scale: s * keras.ops.mean((t - p) ** 2))
+        before = [w.copy() for w in model.get_weights()]
+        model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+        steps.append(np.concatenate([(a - b).ravel() for a, b in zip(model.get_weights(), before, strict=True)]))
+    ratio = np.linalg.norm(steps[1]) / np.linalg.norm(steps[0])
+    if same_steps:
+        assert ratio == pytest.approx(1.0, rel=1e-2)
+    else:
+        assert ratio == pytest.approx(1e-2, rel=1e-2)
+
+
 def test_reduce_lr_on_plateau_refuses_a_schedule_object() -> None:
     plateau = keras.callbacks.ReduceLROnPlateau()
     assert (plateau.monitor, plateau.factor, plateau.patience) == ("val_loss", 0.1, 10)
