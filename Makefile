@@ -43,41 +43,69 @@ export KERAS_BACKEND ?= tensorflow
 export PYTHONDONTWRITEBYTECODE := 1
 
 
-.PHONY: help setup install lab test test-fast test-backend test-backends torch gpu bench-gpu browser sandbox release site grade \
+.PHONY: help setup setup-learner sync binder uv install lab test test-fast test-backend test-backends torch gpu bench-gpu browser sandbox release site grade \
         feedback export \
         self-grade format lint bench lock clean clean-venv
 
 help:  ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
 
-# The environment is rebuilt only when the pins change (a hash, not file times: a fresh checkout or a git
-# worktree sharing this .venv does not reinstall).
-PIN_HASH := $(shell cat environment.yml pyproject.toml losslab/pins.py 2>/dev/null | sha256sum | cut -c1-16)
+# The environment comes from uv.lock (one universal lock: Linux x86_64 and aarch64, macOS arm64, Windows x86_64;
+# Python 3.11 to 3.13), installed by uv, itself pinned and bootstrapped with pip into $(UV_HOME) (outside the
+# environment's site-packages, which `uv sync` keeps exactly as locked). It is re-synced only when the lock or
+# pyproject.toml change (a hash, not file times: a fresh checkout or a git worktree sharing this .venv does not
+# reinstall) or when a verb needs a group the environment lacks: `make lab` needs the learner group only,
+# `make setup` (and every verb that tests, grades or builds) all of them.
+UV_VERSION := 0.13.9
+UV_HOME   := $(VENV)/uv-bootstrap
+UV        := $(CURDIR)/$(UV_HOME)/bin/uv
+PIN_HASH  := $(shell cat uv.lock pyproject.toml 2>/dev/null | sha256sum | cut -c1-16)
+# uv never downloads a Python here: it uses the environment's own (made from $(PYTHON)).
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-setup:  ## create .venv and install the pinned packages and losslab (editable); a no-op when up to date
-	@if [ -x $(BIN)/python ] && [ "$$(cat $(STAMP) 2>/dev/null)" = "$(PIN_HASH)" ]; then exit 0; fi; \
-	$(MAKE) --no-print-directory install
+setup:  ## create .venv and install every locked package (all groups) and losslab (editable); a no-op when up to date
+	@$(MAKE) --no-print-directory sync GROUPS=all
 
-install:
-	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 11) else \
-	  "Loss Lab needs Python >= 3.11 (Keras 3.15 does); found " + sys.version.split()[0] + \
-	  ". Install python3.11 or run: make PYTHON=/path/to/python3.11 ...")'
+setup-learner:  ## the learner's set only (what make lab, Binder and the JupyterHub image install)
+	@$(MAKE) --no-print-directory sync GROUPS="learner$(if $(filter jax,$(KERAS_BACKEND)), jax)"
+
+# GROUPS: `all`, or dependency groups of pyproject.toml. The stamp holds the hash and the groups installed.
+GROUPS ?= all
+sync:
+	@have="$$(cat $(STAMP) 2>/dev/null || true)"; \
+	if [ -x $(BIN)/python ] && [ "$${have%% *}" = "$(PIN_HASH)" ]; then \
+	  installed=" $${have#* } "; missing=""; \
+	  for g in $(GROUPS); do case "$$installed" in *" all "*|*" $$g "*) ;; *) missing=1 ;; esac; done; \
+	  [ -z "$$missing" ] && exit 0; \
+	fi; \
+	$(MAKE) --no-print-directory install GROUPS="$(GROUPS)$(if $(filter all,$(GROUPS)),,$$([ "$${have%% *}" = "$(PIN_HASH)" ] && echo " $${have#* }"))"
+
+# uv, pinned, from the package registry with the environment's own pip (the one tool not in the lock).
+uv:
+	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if (3, 11, 2) <= v[:3] < (3, 14) else \
+	  "Loss Lab needs Python 3.11.2 to 3.13 (Keras 3.15 and TensorFlow 2.21 do); found " + sys.version.split()[0] + \
+	  ". Install one (README: Prerequisites) or run: make PYTHON=/path/to/python3.11 ...")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(PYTHON) losslab/pins.py environment.yml > $(VENV)/requirements.txt
-	@echo "Installing $$(wc -l < $(VENV)/requirements.txt) pinned packages into $(VENV) (the first time takes a few minutes)..."
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-input -r $(VENV)/requirements.txt \
-	  2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
-	@$(BIN)/python -m pip check >/dev/null || { $(BIN)/python -m pip check; exit 1; }
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . \
-	  2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
-	@$(BIN)/python -c 'import keras, nbgrader, ipywidgets, losslab' || \
-	  { echo "set-up failed: a package did not import (see above)"; exit 1; }
-	@echo $(PIN_HASH) > $(STAMP)
+	@test -x $(UV) && [ "$$($(UV) --version | cut -d' ' -f2)" = $(UV_VERSION) ] || \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-input --upgrade --target $(UV_HOME) \
+	  uv==$(UV_VERSION) 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
+	@test -x $(UV) || { echo "set-up failed: could not install uv $(UV_VERSION) into $(UV_HOME) (see above)"; exit 1; }
+
+install: uv
+	@groups="$$(echo $(GROUPS) | tr ' ' '\n' | sort -u | tr '\n' ' ')"; \
+	case " $$groups" in *" all "*) flags="--all-groups"; groups="all " ;; \
+	  *) flags="--no-default-groups $$(for g in $$groups; do printf -- '--group %s ' $$g; done)" ;; esac; \
+	echo "Installing the locked packages ($${groups% }) into $(VENV) with uv $(UV_VERSION)..."; \
+	$(UV) sync --frozen --quiet $$flags && \
+	$(BIN)/python -c 'import keras, nbgrader, ipywidgets, losslab' || \
+	  { echo "set-up failed: a package did not install or import (see above)"; exit 1; }; \
+	echo "$(PIN_HASH) $${groups% }" > $(STAMP)
 	@echo "Environment ready: $(VENV)"
 
 # Through ./start, as on Binder: Keras and TensorFlow defaults, quiz progress file, and thread limits that fit the
 # CPUs this machine or container really grants (only here: the test suite sets its own).
-lab: setup  ## open JupyterLab at course/00_start_here.ipynb (PORT=8888, OPEN=no for headless, INSTRUCTOR=1 for nbgrader's panels; KERAS_BACKEND=jax|torch)
+lab: setup-learner  ## open JupyterLab at course/00_start_here.ipynb (PORT=8888, OPEN=no for headless, INSTRUCTOR=1 for nbgrader's panels; KERAS_BACKEND=jax|torch)
 	$(if $(filter torch,$(KERAS_BACKEND)),@$(MAKE) --no-print-directory torch)
 	@mkdir -p $(VENV)/etc/jupyter && printf 'c = get_config()  # noqa: F821\n# Validate: the grader'"'"'s per-cell time limit (as postBuild sets on Binder)\nc.Execute.timeout = 120\n' \
 	  > $(VENV)/etc/jupyter/nbgrader_config.py
@@ -175,8 +203,12 @@ lint: setup  ## ruff check and ruff format --check over the whole tree (configur
 bench: setup  ## time every notebook (peak memory too), the doctor, JupyterLab's memory, grading (SECTION=notebooks|doctor|lab|grading)
 	$(BIN)/python -m tests.tools.bench $(SECTION)
 
-lock: setup  ## rewrite environment.yml's pins from what .venv holds now
-	$(BIN)/python losslab/pins.py lock environment.yml
+lock: uv  ## after editing pyproject.toml's pins: re-resolve uv.lock (every platform), then environment.yml
+	$(UV) lock
+	$(MAKE) --no-print-directory binder
+
+binder: setup-learner  ## rewrite environment.yml (Binder's) from uv.lock: the learner group, Linux x86_64, Python 3.11
+	$(BIN)/python losslab/pins.py binder > environment.yml.tmp && mv environment.yml.tmp environment.yml
 
 clean:  ## remove graded work, caches and test artefacts (keeps .venv and the gradebook)
 	rm -rf autograder/release autograder/autograded autograder/feedback autograder/.work autograder/reports \
