@@ -84,6 +84,32 @@ def _cgroup_memory_limit() -> int | None:
     return None
 
 
+# Each dependency group of pyproject.toml, and one direct dependency that only it brings in: the report names the
+# groups this environment holds without needing uv or the lock (a Binder or JupyterHub image has neither).
+# tests/test_pins.py checks these against pyproject.toml.
+GROUP_WITNESSES = {"learner": "keras", "jax": "jax", "instructor": "distributed", "dev": "pytest"}
+# The learner's direct dependencies the report lists with their versions.
+KEY_PACKAGES = ("keras", "tensorflow", "tensorflow-cpu", "jax", "torch", "jupyterlab", "nbgrader", "ipywidgets")
+
+
+def installed_packages() -> dict[str, str]:
+    """{distribution name: version} of what this interpreter can import from (every path on sys.path)."""
+    from importlib import metadata
+
+    found: dict[str, str] = {}
+    for dist in metadata.distributions():
+        name = (dist.metadata["Name"] or "").lower().replace("_", "-")
+        if name:
+            found.setdefault(name, dist.version)
+    return found
+
+
+def installed_groups(packages: dict[str, str] | None = None) -> list[str]:
+    """The dependency groups (learner, jax, instructor, dev) whose own packages are installed here."""
+    packages = installed_packages() if packages is None else packages
+    return [group for group, witness in GROUP_WITNESSES.items() if witness in packages]
+
+
 @dataclass
 class Report:
     """What a bug report needs; renders as an HTML table in a notebook and as plain text elsewhere."""
@@ -138,8 +164,22 @@ def report() -> Report:
             + (f", container limit {limit / gib:.1f} GiB" if limit else ""),
         ),
         ("this process", f"{psutil.Process().memory_info().rss / gib:.2f} GiB resident"),
+        ("installed", _installed_row()),
     ]
     return Report(rows)
+
+
+def _installed_row() -> str:
+    packages = installed_packages()
+    groups = installed_groups(packages)
+    if groups == ["learner"]:
+        label = "the learner set (what Binder and make lab install)"
+    elif groups:
+        label = "groups " + ", ".join(groups)
+    else:
+        label = "no Loss Lab set recognized"
+    keys = ", ".join(f"{name} {packages[name]}" for name in KEY_PACKAGES if name in packages)
+    return f"{label}: {len(packages)} packages; {keys}"
 
 
 if __name__ == "__main__":

@@ -185,3 +185,14 @@ def test_make_setup_installs_from_the_lock_with_the_pinned_uv() -> None:
     assert f"UV_VERSION := {version}\n" in makefile, "the Makefile's uv and pyproject's required-version differ"
     done = subprocess.run([pins.uv(), "--version"], capture_output=True, text=True, check=True)
     assert done.stdout.split()[1] == version
+
+
+def test_the_environment_report_recognizes_each_group_by_a_package_only_it_brings(rows) -> None:
+    from losslab.environment import GROUP_WITNESSES
+
+    env = pins.marker_environment("x86_64-manylinux_2_28", "3.11.9")
+    learner = pins.pins_for(rows["learner"], env)
+    assert set(GROUP_WITNESSES) == set(PYPROJECT["dependency-groups"])
+    for group, witness in GROUP_WITNESSES.items():
+        assert witness in pins.pins_for(rows[group], env), f"{witness} is not in the {group} group"
+        assert group == "learner" or witness not in learner, f"{witness} is in the learner set: it cannot mark {group}"
