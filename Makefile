@@ -70,7 +70,8 @@ setup:  ## create .venv and install every locked package (all groups) and lossla
 setup-learner:  ## the learner's set only (what make lab, Binder and the JupyterHub image install)
 	@$(MAKE) --no-print-directory sync GROUPS="learner$(if $(filter jax,$(KERAS_BACKEND)), jax)"
 
-# GROUPS: `all`, or dependency groups of pyproject.toml. The stamp holds the hash and the groups installed.
+# GROUPS: `all`, or dependency groups of pyproject.toml. The stamp holds the hash and the groups installed; a
+# re-sync keeps the groups the environment already had (make lab never strips a developer's tools).
 GROUPS ?= all
 sync:
 	@have="$$(cat $(STAMP) 2>/dev/null || true)"; \
@@ -79,7 +80,7 @@ sync:
 	  for g in $(GROUPS); do case "$$installed" in *" all "*|*" $$g "*) ;; *) missing=1 ;; esac; done; \
 	  [ -z "$$missing" ] && exit 0; \
 	fi; \
-	$(MAKE) --no-print-directory install GROUPS="$(GROUPS)$(if $(filter all,$(GROUPS)),,$$([ "$${have%% *}" = "$(PIN_HASH)" ] && echo " $${have#* }"))"
+	$(MAKE) --no-print-directory install GROUPS="$(GROUPS)$${have:+ $${have#* }}"
 
 # uv, pinned, from the package registry with the environment's own pip (the one tool not in the lock).
 uv:
@@ -94,7 +95,7 @@ uv:
 
 install: uv
 	@groups="$$(echo $(GROUPS) | tr ' ' '\n' | sort -u | tr '\n' ' ')"; \
-	case " $$groups" in *" all "*) flags="--all-groups"; groups="all " ;; \
+	case " $$groups" in *" all "*) flags="--all-groups --no-group torch"; groups="all " ;; \
 	  *) flags="--no-default-groups $$(for g in $$groups; do printf -- '--group %s ' $$g; done)" ;; esac; \
 	echo "Installing the locked packages ($${groups% }) into $(VENV) with uv $(UV_VERSION)..."; \
 	$(UV) sync --frozen --quiet $$flags && \
@@ -135,10 +136,10 @@ test: setup browser sandbox  ## set up, then run the whole test suite (units, no
 test-fast: setup  ## only the quick tests (no notebook execution, grading or browser)
 	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
 
-# Other backends. TensorFlow is what `make test` runs; CI adds jax; torch comes from this machine's local wheel.
+# Other backends. TensorFlow is what `make test` runs; CI adds jax; torch is uv.lock's torch group (make torch).
 BACKEND   ?= jax
 TORCH_SITE := $(VENV)/torch-site
-TORCH_PINS := torch==2.13.0 filelock==4.2.11 sympy==1.14.0 mpmath==1.4.1 networkx==3.6.1 fsspec==2026.9.0
+TORCH_VERSION := $(shell sed -n 's/^torch = \["torch==\([^"]*\)"\]/\1/p' pyproject.toml)
 
 test-backend: setup  ## notebooks and grading round trips under BACKEND (jax or torch): make test-backend BACKEND=jax
 	$(if $(filter torch,$(BACKEND)),@$(MAKE) --no-print-directory torch)
@@ -149,10 +150,15 @@ test-backends:  ## the same for jax and for torch (TensorFlow is `make test`)
 	$(MAKE) --no-print-directory test-backend BACKEND=jax
 	$(MAKE) --no-print-directory test-backend BACKEND=torch
 
-torch: setup  ## PyTorch 2.13.0 (CPU build) into .venv/torch-site, used only with KERAS_BACKEND=torch
-	@test -d $(TORCH_SITE)/torch || { echo "Installing $(TORCH_PINS) into $(TORCH_SITE)..."; \
-	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --target $(TORCH_SITE) $(TORCH_PINS) \
-	  2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true; }
+# From the package registry alone, with every dependency the lock resolved and its hashes. On Linux the registry's
+# PyTorch is its CUDA build: it brings NVIDIA's libraries (several GB) and trains on the CPU when no GPU is there.
+torch: setup-learner  ## PyTorch (uv.lock's torch group) into .venv/torch-site, used only with KERAS_BACKEND=torch
+	@test -d $(TORCH_SITE)/torch-$(TORCH_VERSION).dist-info || { \
+	  echo "Installing PyTorch $(TORCH_VERSION) and its dependencies (uv.lock's torch group) into $(TORCH_SITE)..."; \
+	  rm -rf $(TORCH_SITE) && \
+	  $(UV) export --frozen --quiet --no-default-groups --group torch --no-emit-project -o $(VENV)/torch-requirements.txt && \
+	  $(UV) pip install --quiet --python $(BIN)/python --target $(TORCH_SITE) --require-hashes --no-deps \
+	    -r $(VENV)/torch-requirements.txt; }
 	@PYTHONPATH=$(CURDIR):$(CURDIR)/$(TORCH_SITE) $(BIN)/python -c 'import torch; print("torch", torch.__version__)'
 
 # A GPU: the CUDA build of the chosen backend, at the version environment.yml pins (NVIDIA driver needed;

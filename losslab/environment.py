@@ -87,7 +87,7 @@ def _cgroup_memory_limit() -> int | None:
 # Each dependency group of pyproject.toml, and one direct dependency that only it brings in: the report names the
 # groups this environment holds without needing uv or the lock (a Binder or JupyterHub image has neither).
 # tests/test_pins.py checks these against pyproject.toml.
-GROUP_WITNESSES = {"learner": "keras", "jax": "jax", "instructor": "distributed", "dev": "pytest"}
+GROUP_WITNESSES = {"learner": "keras", "jax": "jax", "torch": "torch", "instructor": "distributed", "dev": "pytest"}
 # The learner's direct dependencies the report lists with their versions.
 KEY_PACKAGES = ("keras", "tensorflow", "tensorflow-cpu", "jax", "torch", "jupyterlab", "nbgrader", "ipywidgets")
 

@@ -30,6 +30,8 @@ PLATFORMS: dict[str, dict[str, str]] = {
     "x86_64-pc-windows-msvc": {"sys_platform": "win32", "platform_machine": "AMD64", "platform_system": "Windows"},
 }
 PYTHONS = ("3.11", "3.12", "3.13")
+# The oldest macOS the lock's wheels all install on (PyTorch 2.15's are built for macOS 14).
+MACOS_MINIMUM = "14.0"
 # Binder: repo2docker's conda-forge Python 3.11 (a recent patch release) on Linux x86_64.
 BINDER_PLATFORM, BINDER_PYTHON = "x86_64-manylinux_2_28", "3.11.9"
 
@@ -60,8 +62,10 @@ def uv() -> str:
     return found
 
 
-def uv_run(*args: str, cwd: Path = REPO, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
-    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1"}
+def uv_run(
+    *args: str, cwd: Path = REPO, check: bool = True, timeout: float = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1", **(env or {})}
     env.pop("UV_PROJECT_ENVIRONMENT", None)  # export and lock read the lock, never an environment
     done = subprocess.run([uv(), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     if check and done.returncode != 0:
@@ -69,9 +73,14 @@ def uv_run(*args: str, cwd: Path = REPO, check: bool = True, timeout: float = 30
     return done
 
 
+# Groups that `make setup` (all) leaves out: PyTorch goes to .venv/torch-site through `make torch`.
+SEPARATE_GROUPS = ("torch",)
+
+
 def group_flags(groups: list[str] | tuple[str, ...]) -> list[str]:
+    """uv's flags for these groups; "all" means every group but SEPARATE_GROUPS (unless named too)."""
     if "all" in groups:
-        return ["--all-groups"]
+        return ["--all-groups", *[f"--no-group={g}" for g in SEPARATE_GROUPS if g not in groups]]
     return ["--no-default-groups", *[f"--group={g}" for g in groups]]
 
 
@@ -170,8 +179,8 @@ def read_environment(path: str | Path) -> tuple[str, dict[str, str]]:
 
 
 def groups_of_packages(rows_by_group: dict[str, list[tuple[str, str, str]]] | None = None) -> dict[str, str]:
-    """{package: the smallest group that brings it in}: learner, then jax, instructor, dev."""
-    order = ("learner", "jax", "instructor", "dev")
+    """{package: the smallest group that brings it in}: learner, then jax, torch, instructor, dev."""
+    order = ("learner", "jax", "torch", "instructor", "dev")
     if rows_by_group is None:
         rows_by_group = {group: export([group]) for group in order}
     found: dict[str, str] = {}

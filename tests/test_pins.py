@@ -27,7 +27,7 @@ def rows() -> dict[str, list[tuple[str, str, str]]]:
         pins.uv()
     except FileNotFoundError as exc:
         pytest.skip(str(exc))
-    return {group: pins.export([group]) for group in ("all", "learner", "jax", "instructor", "dev")}
+    return {group: pins.export([group]) for group in ("all", "learner", "jax", "torch", "instructor", "dev")}
 
 
 def test_lock_matches_the_direct_dependencies_of_pyproject() -> None:
@@ -138,15 +138,17 @@ def registry() -> None:
 
 @pytest.mark.parametrize("platform, python", _platforms_and_pythons())
 def test_lock_resolves_from_the_registry_with_wheels_only(rows, registry, tmp_path, platform, python) -> None:
-    """uv resolves the locked pins (every group) for this platform and Python from the registry, wheels only
+    """uv resolves the locked pins (every group, torch too) for this platform and Python from the registry, wheels only
     (no build on a learner's machine), to the versions the lock gives that platform."""
     requirements = tmp_path / "requirements.txt"
-    requirements.write_text("".join(f"{n}=={v}{' ; ' + m if m else ''}\n" for n, v, m in rows["all"]), encoding="utf-8")
+    requirements.write_text(
+        "".join(f"{n}=={v}{' ; ' + m if m else ''}\n" for n, v, m in rows["all"] + rows["torch"]), encoding="utf-8"
+    )
     out = tmp_path / "resolved.txt"
     done = pins.uv_run(
         "pip", "compile", str(requirements), "--python-platform", platform, "--python-version", python,
         "--only-binary", ":all:", "--no-header", "--no-annotate", "--quiet", "-o", str(out),
-        check=False, timeout=600,
+        check=False, timeout=600, env={"MACOSX_DEPLOYMENT_TARGET": pins.MACOS_MINIMUM},
     )  # fmt: skip
     assert done.returncode == 0, f"{platform}, Python {python}: {done.stderr[-3000:]}"
     resolved = {}
@@ -154,7 +156,7 @@ def test_lock_resolves_from_the_registry_with_wheels_only(rows, registry, tmp_pa
         if "==" in line and not line.startswith("#"):
             name, version = line.split(";")[0].strip().split("==")
             resolved[pins.normalize(name)] = version
-    assert resolved == pins.pins_for(rows["all"], pins.marker_environment(platform, python))
+    assert resolved == pins.pins_for(rows["all"] + rows["torch"], pins.marker_environment(platform, python))
 
 
 def _installed() -> dict[str, str]:
