@@ -366,3 +366,21 @@ def test_make_lab_instructor_switch() -> None:
     assert re.search(r"^LOSSLAB_INSTRUCTOR=1 \./start \S*jupyter lab ", _make_lab_dry_run(INSTRUCTOR="1"), re.M)
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert "make lab INSTRUCTOR=1" in readme, "document the instructor's switch where learners read about make lab"
+
+
+def test_start_picks_jax_where_tensorflow_is_not_installed(tmp_path: Path) -> None:
+    """A platform without a TensorFlow wheel: start's default backend is JAX when JAX is there."""
+    bin_dir, packages = tmp_path / "bin", tmp_path / "packages"
+    bin_dir.mkdir()
+    base = Path(getattr(sys, "_base_executable", sys.executable)).resolve()
+    (bin_dir / "python3").symlink_to(base)  # the interpreter without the environment's packages
+    check = subprocess.run([str(bin_dir / "python3"), "-c", "import tensorflow"], capture_output=True)
+    if check.returncode == 0:
+        pytest.skip(f"{base} has TensorFlow installed")
+    path = f"{bin_dir}:{os.environ['PATH']}"
+    assert _start_env(PATH=path, PYTHONPATH=str(packages))["KERAS_BACKEND"] == "tensorflow", "no JAX either"
+    (packages / "jax").mkdir(parents=True)
+    (packages / "jax" / "__init__.py").write_text("")
+    assert _start_env(PATH=path, PYTHONPATH=str(packages))["KERAS_BACKEND"] == "jax"
+    assert _start_env(PATH=path, PYTHONPATH=str(packages), KERAS_BACKEND="torch")["KERAS_BACKEND"] == "torch"
+    assert _start_env()["KERAS_BACKEND"] == "tensorflow", "where TensorFlow is installed it stays the default"

@@ -30,6 +30,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
+from losslab import course as learning_path
 from losslab import notebooks
 from website.quizhtml import quiz_calls, quiz_html
 
@@ -75,11 +76,14 @@ class Page:
 
 
 def course_pages(course: Path = COURSE) -> list[Page]:
-    """Every notebook of course/ in reading order: chapter by chapter, tutorials before the exercise."""
+    """Every notebook of course/ in the learning path's order (losslab/course.py: the sidebar and previous/next)."""
     found = [Page(p.relative_to(course)) for p in notebooks.find([course])]
     if not found:
         raise SiteError(f"no notebooks in {course}: run `make release` to generate course/ from solutions/")
-    return sorted(found, key=lambda p: (p.chapter, p.exercise, p.rel.as_posix()))
+    try:
+        return sorted(found, key=lambda p: learning_path.position(p.rel.as_posix()))
+    except ValueError as exc:
+        raise SiteError(str(exc)) from None
 
 
 def title(nb: NotebookNode, fallback: str) -> str:

@@ -7,7 +7,17 @@ of an exercise), so ``nb_execution_mode`` is off.
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
+import mathjax  # the django-static-mathjax package: MathJax 3's built files on PyPI (no Django needed)
+
 from website.build import repository
+
+# MathJax is served with the site, never from a CDN: formulas render offline and from a local copy of _site/.
+# Sphinx's mathjax extension loads _static/<mathjax_path>; build-finished copies MathJax's es5 tree there.
+MATHJAX_ES5 = Path(mathjax.__file__).resolve().parent / "static" / "mathjax" / "es5"
+mathjax_path = "mathjax/tex-mml-chtml.js"
 
 project = "Loss Lab"
 author = "the Loss Lab authors"
@@ -39,3 +49,14 @@ html_theme_options = {
     "show_navbar_depth": 1,
     "home_page_in_toc": True,
 }
+
+
+def _copy_mathjax(app, exception) -> None:  # noqa: ANN001 - Sphinx's event signature
+    if exception is None and app.builder.format == "html":
+        shutil.copytree(MATHJAX_ES5, Path(app.outdir) / "_static" / "mathjax", dirs_exist_ok=True)
+
+
+def setup(app) -> None:  # noqa: ANN001
+    if not (MATHJAX_ES5 / "tex-mml-chtml.js").exists():
+        raise RuntimeError(f"MathJax is missing from {MATHJAX_ES5}: run `make setup` (django-static-mathjax)")
+    app.connect("build-finished", _copy_mathjax)

@@ -39,8 +39,8 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:.*Check CHANGES for Sphinx API modifications"),
 ]
 
-# A published page loads MathJax from its CDN (Sphinx's default); nothing else may come from outside the site.
-EXTERNAL_ALLOWED = {"cdn.jsdelivr.net"}
+# Nothing comes from outside the site: MathJax is served with it (website/conf.py).
+EXTERNAL_ALLOWED: set[str] = set()
 
 
 @pytest.fixture(scope="module")
@@ -279,7 +279,7 @@ def test_every_page_loads_without_errors_and_every_image_loads(built: site.Repor
         host = urlsplit(request_route.request.url).hostname
         if host == "127.0.0.1":
             request_route.continue_()
-        else:  # no internet here: answer for the CDN, and note every outside host asked for
+        else:  # no internet here: answer, and note every outside host asked for
             external.add(host or request_route.request.url)
             request_route.fulfill(status=200, body="", content_type="application/javascript")
 
@@ -330,3 +330,29 @@ def test_a_quiz_question_reveals_the_explanation_of_the_choice_clicked(served: s
         assert words in " ".join(shown.inner_text().split()), "the right choice shows another explanation"
     finally:
         tab.close()
+
+
+def test_formulas_render_with_the_mathjax_served_with_the_site(built: site.Report, served: str, chromium) -> None:  # noqa: ANN001
+    page = built.output / "00_start_here.html"
+    scripts = [s.get("src", "") for s in _html(page).select("script") if "mathjax" in s.get("src", "").lower()]
+    assert scripts == ["_static/mathjax/tex-mml-chtml.js"], f"MathJax should load from the site itself: {scripts}"
+    assert (built.output / "_static" / "mathjax" / "tex-mml-chtml.js").stat().st_size > 100_000
+    outside: list[str] = []
+    chromium.route(
+        "**/*",
+        lambda r: (
+            r.continue_()
+            if urlsplit(r.request.url).hostname == "127.0.0.1"
+            else (outside.append(r.request.url), r.abort())[1]
+        ),
+    )
+    tab = chromium.new_page()
+    try:
+        tab.goto(served + "00_start_here.html", wait_until="load")
+        tab.locator("mjx-container").first.wait_for(timeout=30_000)
+        assert tab.locator("mjx-container").count() >= 1
+        assert "\\approx" not in tab.locator("article").inner_text(), "a formula is shown as raw TeX"
+    finally:
+        tab.close()
+        chromium.unroute("**/*")
+    assert not outside, f"the page asked for outside files: {outside}"
