@@ -275,9 +275,17 @@ def home_page(pages: list[Page], titles: dict[Page, str], repo: str) -> str:
         "**In the browser:** the *Open live in Binder* button on every page opens that notebook in "
         "JupyterLab, in a temporary session.",
         "",
-        "**On your machine** (Linux or macOS with Python 3.11 and `make`):",
+        "**On your machine** (Linux, macOS or Windows with WSL; Python 3.11 to 3.13, git and `make`: the README "
+        "lists the prerequisites for each):",
         "",
         setup.group(0) if setup else "```bash\nmake lab\n```",
+        "",
+    ]
+    lines += [
+        "## License",
+        "",
+        "The code is under the MIT License (`LICENSE`); the course content (notebooks, quizzes, prose) under "
+        "Creative Commons Attribution 4.0 (CC BY 4.0, `LICENSE-CONTENT`).",
         "",
     ]
     for name, members in chapters.items():

@@ -21,7 +21,7 @@ mathjax_path = "mathjax/tex-mml-chtml.js"
 
 project = "Loss Lab"
 author = "the Loss Lab authors"
-copyright = "Loss Lab"  # noqa: A001 - Sphinx's name for it
+copyright = "the Loss Lab authors; code: MIT License, content: CC BY 4.0"  # noqa: A001 - Sphinx's name for it
 extensions = ["myst_nb"]
 exclude_patterns = ["**.ipynb_checkpoints"]
 

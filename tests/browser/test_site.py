@@ -106,6 +106,9 @@ def test_home_page_has_the_learning_path_chapter_table_and_set_up(built: site.Re
     for heading in ("The learning path", "The chapters", "Set up"):
         assert heading in headings, f"home page lacks '{heading}': {headings}"
     assert "make lab" in text and "mybinder.org" in str(html)
+    assert "MIT License" in text and "CC BY 4.0" in text, "the home page names the code's and the content's licenses"
+    footer = " ".join(_html(built.output / "01_losses" / "losses_tutorial.html").get_text(" ").split())
+    assert "MIT License" in footer and "CC BY 4.0" in footer, "every page's footer names the licenses"
     links = {a["href"].split("#")[0] for a in html.select("main a.reference.internal")}
     for page in site.course_pages():
         assert page.rel.with_suffix(".html").as_posix() in links, f"home page does not link {page.course_path}"
