@@ -160,8 +160,14 @@ def test_lock_resolves_from_the_registry_with_wheels_only(rows, registry, tmp_pa
 
 
 def _installed() -> dict[str, str]:
+    """What the environment's site-packages hold (not what is on sys.path: setuptools, once imported, puts its
+    vendored packages there)."""
+    import sysconfig
+
     found = {}
-    for dist in metadata.distributions(path=[p for p in sys.path if p.startswith(sys.prefix)]):
+    for dist in metadata.distributions(
+        path=sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
+    ):
         found[pins.normalize(dist.metadata["Name"])] = dist.version
     return found
 
