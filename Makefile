@@ -1,5 +1,6 @@
 # Loss Lab: the verbs. `make help` lists them.
-# Learners need two: `make lab` (set up, then open JupyterLab) and `make test` (set up, then run every test).
+# Learners need one: `make lab` (installs the learner group of uv.lock, then opens JupyterLab). Developers and CI:
+# `make test` (installs every group but torch, then runs every test); docs/contributing.md has the rest.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -64,7 +65,7 @@ PIN_HASH  := $(shell cat uv.lock pyproject.toml 2>/dev/null | sha256sum | cut -c
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-setup:  ## create .venv and install every locked package (all groups) and losslab (editable); a no-op when up to date
+setup:  ## create .venv and install the locked packages (every group but torch) and losslab (editable); a no-op when up to date
 	@$(MAKE) --no-print-directory sync GROUPS=all
 
 setup-learner:  ## the learner's set only (what make lab, Binder and the JupyterHub image install)
