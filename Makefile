@@ -81,7 +81,8 @@ sync:
 	  for g in $(GROUPS); do case "$$installed" in *" all "*|*" $$g "*) ;; *) missing=1 ;; esac; done; \
 	  [ -z "$$missing" ] && exit 0; \
 	fi; \
-	$(MAKE) --no-print-directory install GROUPS="$(GROUPS)$${have:+ $${have#* }}"
+	case "$$have" in *" "*) had="$${have#* }" ;; *) had="" ;; esac; \
+	$(MAKE) --no-print-directory install GROUPS="$(GROUPS) $$had"
 
 # uv, pinned, from the package registry with the environment's own pip (the one tool not in the lock).
 uv:
