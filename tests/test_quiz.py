@@ -583,3 +583,117 @@ def test_exercise_choice_check_catches_a_giveaway() -> None:
     assert [q[:2] for q in questions] == [(f"q{i}", "b") for i in range(5)]
     scores = _choice_giveaways(questions)
     assert scores["longest"] == 1.0 and scores["letter b"] == 1.0 and scores["shortest"] == 0.0
+
+
+# ------------------------------------------------------------------ where the notebooks show the questions
+
+SHOW = re.compile(r"quiz\.show\(\s*[\"'](\w+)[\"']\s*(?:,\s*(?:question_ids\s*=\s*)?\[([^\]]*)\])?")
+# Chapters whose tutorials ask their questions in checkpoints after the sections that teach them.
+CHECKPOINTED = ("01_losses",)
+
+
+def _shown(path: Path) -> list[tuple[int, str, list[str] | None]]:
+    """(cell index, chapter, question ids or None for the whole bank) of every quiz.show call in a notebook."""
+    calls = []
+    for i, cell in enumerate(notebooks.read(path).cells):
+        if cell.cell_type == "code":
+            for chapter, listed in SHOW.findall(cell.source):
+                calls.append((i, chapter, re.findall(r"[\"']([^\"']+)[\"']", listed) if listed else None))
+    return calls
+
+
+def _all_shown() -> dict[str, list[tuple[Path, int, list[str] | None]]]:
+    found: dict[str, list] = {}
+    for path in sorted(SOLUTIONS.rglob("*.ipynb")):
+        for i, chapter, ids in _shown(path):
+            found.setdefault(chapter, []).append((path, i, ids))
+    return found
+
+
+def test_every_quiz_id_a_notebook_shows_exists() -> None:
+    for chapter, calls in _all_shown().items():
+        assert chapter in quiz.available_banks(), f"{calls[0][0].name} shows a quiz of {chapter!r}: no such bank"
+        known = {q.id for q in quiz.load_bank(chapter).questions}
+        for path, i, ids in calls:
+            missing = set(ids or ()) - known
+            assert not missing, f"{path.name}, cell {i}: no question {sorted(missing)} in {chapter}.yaml"
+
+
+@pytest.mark.parametrize("chapter", quiz.available_banks())
+def test_every_question_is_shown_somewhere(chapter: str) -> None:
+    calls = _all_shown().get(chapter, [])
+    shown = (
+        set().union(
+            *({q.id for q in quiz.load_bank(chapter).questions} if ids is None else set(ids) for _, _, ids in calls)
+        )
+        if calls
+        else set()
+    )
+    never = [q.id for q in quiz.load_bank(chapter).questions if q.id not in shown]
+    assert not never, f"{chapter}: questions no notebook shows: {never}"
+
+
+def _checkpoint_problems(paths: list[Path], bank: quiz.Bank) -> list[str]:
+    """Each question shown once, in a checkpoint of 2 to 4 questions placed after the heading of its section,
+    in the same notebook: what breaks that, in words."""
+    problems, seen = [], []
+    for path in paths:
+        cells = notebooks.read(path).cells
+        for i, _, ids in _shown(path):
+            if ids is None or not 2 <= len(ids) <= 4:
+                problems.append(f"{path.name}, cell {i}: a checkpoint of {ids or 'the whole bank'}")
+                continue
+            seen += ids
+            headings = {
+                _anchor(line)
+                for cell in cells[:i]
+                if cell.cell_type == "markdown"
+                for line in cell.source.splitlines()
+                if re.match(r"#{1,6} ", line)
+            }
+            for qid in ids:
+                notebook, _, anchor = bank[qid].section.partition("#")
+                if notebook != f"{bank.chapter}/{path.name}" or anchor not in headings:
+                    problems.append(f"{path.name}, cell {i}: {qid} asks about {bank[qid].section}, not taught above")
+    twice = sorted({q for q in seen if seen.count(q) > 1})
+    never = sorted({q.id for q in bank.questions} - set(seen))
+    return problems + ([f"shown twice: {twice}"] if twice else []) + ([f"never shown: {never}"] if never else [])
+
+
+@pytest.mark.parametrize("chapter", CHECKPOINTED)
+def test_checkpoints_follow_the_sections_they_ask_about(chapter: str) -> None:
+    paths = sorted((SOLUTIONS / chapter).glob("*_tutorial.ipynb"))
+    problems = _checkpoint_problems(paths, quiz.load_bank(chapter))
+    assert not problems, "\n".join(problems)
+
+
+def test_checkpoint_check_catches_misplaced_questions(tmp_path: Path) -> None:
+    cells = [
+        notebooks.code('losslab.quiz.show("99_t", ["a", "b"])'),  # before the section that teaches a
+        notebooks.markdown("## 1. Later"),
+        notebooks.code('losslab.quiz.show("99_t", ["b"])'),  # one question alone, and b a second time
+    ]
+    path = tmp_path / "x_tutorial.ipynb"
+    notebooks.write(notebooks.notebook(cells), path)
+    bank = quiz.Bank(
+        "99_t",
+        "t",
+        tuple(
+            quiz.Question(qid, "single", "?", ("t",), chapter="99_t", section="99_t/x_tutorial.ipynb#1.-Later")
+            for qid in ("a", "b", "c")
+        ),
+    )
+    problems = "\n".join(_checkpoint_problems([path], bank))
+    assert "cell 0: a asks about" in problems and "cell 2: a checkpoint of ['b']" in problems
+    assert "shown twice" not in problems and "never shown: ['c']" in problems
+
+
+def test_no_prompt_quotes_a_run_to_many_decimals() -> None:
+    """A prompt that quotes a loss to five or more decimals quotes one backend's run (e.g. 0.870564)."""
+    quoted = [
+        f"{chapter}/{q.id}: {m}"
+        for chapter in quiz.available_banks()
+        for q in quiz.load_bank(chapter).questions
+        for m in re.findall(r"\d\.\d{5,}", q.prompt)
+    ]
+    assert not quoted, quoted
