@@ -284,3 +284,12 @@ def test_deep_dive_boxes_are_closed() -> None:
             if cell.cell_type == "markdown":
                 assert cell.source.count("<details>") == cell.source.count("</details>"), path.name
                 assert cell.source.count("<details>") == cell.source.count("<summary>Deep dive: "), path.name
+
+
+def test_two_sigmoids_with_the_sparse_loss_train_because_the_loss_divides_by_their_sum() -> None:
+    """binary-output-layer: Dense(2, sigmoid) with sparse_categorical_crossentropy "works, for the wrong reason"."""
+    outputs = np.array([[0.2, 0.6], [0.9, 0.3]], "float32")  # two independent sigmoids: rows need not sum to 1
+    got = keras.ops.convert_to_numpy(keras.losses.sparse_categorical_crossentropy(np.array([1, 0]), outputs))
+    np.testing.assert_allclose(got, [-np.log(0.6 / 0.8), -np.log(0.9 / 1.2)], rtol=1e-5)
+    wrong = next(c for c in _ch1()["binary-output-layer"].choices if "Dense(2" in c.text)
+    assert not wrong.correct and "It trains, but for the wrong reason" in wrong.explanation
