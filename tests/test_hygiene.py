@@ -1,4 +1,5 @@
-"""Notebook hygiene: committed without outputs, normalised, valid, and every relative link resolves."""
+"""Notebook hygiene: committed without outputs, normalized, valid, every relative link resolves, and US spelling
+in everything a learner reads (notebooks, quiz banks, the messages of losslab and the grader)."""
 
 from __future__ import annotations
 
@@ -20,12 +21,12 @@ def _id(path: Path) -> str:
 
 
 @pytest.mark.parametrize("path", ALL, ids=_id)
-def test_committed_without_outputs_and_normalised(path: Path) -> None:
+def test_committed_without_outputs_and_normalized(path: Path) -> None:
     nb = notebooks.read(path)
     assert not notebooks.has_outputs(nb), f"{_id(path)} has outputs or execution counts: run `make format`"
     nbformat.validate(nb)
     expected = nbformat.writes(notebooks.normalize(notebooks.read(path), path_hint=path.name)) + "\n"
-    assert path.read_text(encoding="utf-8") == expected, f"{_id(path)} is not normalised: run `make format`"
+    assert path.read_text(encoding="utf-8") == expected, f"{_id(path)} is not normalized: run `make format`"
 
 
 @pytest.mark.parametrize("path", [p for p in ALL if COURSE in p.parents], ids=_id)
@@ -63,7 +64,7 @@ BRITISH = {
     r"\banalys(e|es|ed|ing)\b": "analyze",
     r"\b(behaviour|colour|favour|neighbour|honour|labour|flavour|harbour|rumour|tumour|humour|vapour)": "-or",
     r"\b(centre|metre|litre|fibre|theatre)(s|d)?\b": "-er",
-    r"\b(label|model|travel|cancel|signal|channel|level|fuel|tunnel)l(ed|ing|er|ers)\b": "single l",
+    r"\b(label|model|travel|signal|channel|level|fuel|tunnel)l(ed|ing|er|ers)\b": "single l",
     r"\bgrey(s|ish)?\b": "gray",
     r"\b(catalogue|programme|whilst|learnt|judgement|artefact|sceptic|defence|licence|cheque|aluminium)s?\b": "US form",
 }
