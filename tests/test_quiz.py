@@ -40,7 +40,7 @@ def test_every_chapter_has_a_bank_used_by_its_tutorial(chapter: str) -> None:
     tutorials = list((SOLUTIONS / chapter).glob("*_tutorial.ipynb"))
     sources = [c.source for p in tutorials for c in notebooks.read(p).cells]  # the raw JSON escapes quotes
     assert tutorials and any(f'quiz.show("{chapter}"' in source for source in sources), (
-        f"the {chapter} tutorial should end with losslab.quiz.show({chapter!r})"
+        f"the {chapter} tutorials should ask its questions with losslab.quiz.show({chapter!r}, [...])"
     )
 
 
