@@ -327,6 +327,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if args else 2
     failed = False
     for arg in args:
+        if Path(arg).suffix in (".yaml", ".yml", ".ipynb") and not Path(arg).exists():
+            print(f"{arg}: no such file; give a quiz bank (.yaml), an exercise (.ipynb) or a chapter name")
+            return 2
         report = measure(arg)
         print(report.text())
         failed |= not report.ok
