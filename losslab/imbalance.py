@@ -24,7 +24,7 @@ from losslab import data
 
 def rare_positives(n_samples: int = 4000, positive_fraction: float = 0.03, seed: int = 0) -> data.Split:
     """A binary task whose class 1 is rare: ``make_classification`` with 10 features, split 80/20 stratified,
-    standardised on the training part. Large enough that the validation part holds a few dozen positives."""
+    standardized on the training part. Large enough that the validation part holds a few dozen positives."""
     if not 0 < positive_fraction < 0.5:
         raise ValueError(
             f"positive_fraction is the share of the rare class: between 0 and 0.5, got {positive_fraction}"
@@ -147,7 +147,7 @@ def evaluate(y_true: Any, scores: Any, threshold: float = 0.5) -> Evaluation:
 def plot_remedies(results: Mapping[str, Evaluation], *, title: str, baseline: str | None = None) -> Any:
     """One column per remedy: its confusion matrix on top, its precision-recall curve below.
 
-    The ``baseline`` run's curve is drawn in grey behind each other curve, for comparison.
+    The ``baseline`` run's curve is drawn in gray behind each other curve, for comparison.
     """
     import matplotlib.pyplot as plt
     from sklearn.metrics import precision_recall_curve

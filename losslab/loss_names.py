@@ -276,7 +276,7 @@ def _as_array(y: Any) -> np.ndarray:
 
 
 def label_format(y: Any) -> LabelFormat:
-    """Recognise the label format of ``y`` (see ``LabelFormat``).
+    """Recognize the label format of ``y`` (see ``LabelFormat``).
 
     Integer or boolean arrays are class labels. Float arrays are class labels only when they hold few whole
     numbers from 0 (at most 20 different ones); otherwise they are regression targets, such as diabetes'

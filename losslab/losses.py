@@ -162,7 +162,7 @@ def suggest_loss(y: Any) -> Advice:
         "linear",
         "real-valued targets: a distance between prediction and target. mse punishes large errors "
         "most; mae or huber when a few targets are outliers. No activation, so any value can come "
-        "out; standardise the target first",
+        "out; standardize the target first",
         alternatives=("mean_absolute_error", "huber"),
     )
 
@@ -421,7 +421,7 @@ def explained(y: Any, model: Any = None, loss: Any = None) -> Iterator[None]:
 
 
 def with_outliers(y: Any, fraction: float = 0.05, size: float = 15.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """A copy of standardised targets ``y`` with ``fraction`` of them moved to +size or -size (in standard
+    """A copy of standardized targets ``y`` with ``fraction`` of them moved to +size or -size (in standard
     deviations), and the indices moved: the outlier experiment of chapter 1."""
     arr = np.array(y, dtype=np.float32, copy=True)
     rng = np.random.default_rng(seed)
@@ -488,7 +488,7 @@ def plot_probabilities(
     threshold: float = 0.5,
     ax: Any = None,
 ) -> Any:
-    """Histogram of a binary classifier's predicted probability of class 1, one colour per true class,
+    """Histogram of a binary classifier's predicted probability of class 1, one color per true class,
     with the decision threshold marked."""
     import matplotlib.pyplot as plt
 

@@ -3,7 +3,8 @@
 Questions are data: one YAML bank per chapter in ``losslab/quizbank/<chapter>.yaml``, validated against
 ``quizbank/schema.json`` plus the rules in ``validate_bank`` (exactly one right answer for single choice, an
 explanation for every choice, unique ids). Three kinds: ``single``, ``multiple`` and ``numeric`` (with a
-tolerance). Every tutorial ends with ``losslab.quiz.show("<chapter>")``.
+tolerance). Tutorials ask them in checkpoints of 2 to 4 questions right after the section that teaches them,
+``losslab.quiz.show("<chapter>", ["question-id", ...])``; each question is shown once in its chapter.
 
 Choices appear in a fixed per-question shuffle, ``display_order(question)``: seeded by a hash of the chapter and
 the question id, so it is the same in the widget, in the text version and in every Python run, and it does not

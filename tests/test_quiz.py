@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from losslab import notebooks, quiz
+from tests import quiz_cues
 from tests.support import SOLUTIONS
 
 MINIMUM_QUESTIONS = {"01_losses": 10, "02_optimizers": 10, "03_learning_rates": 10, "04_debugging": 12}
@@ -39,7 +40,7 @@ def test_every_chapter_has_a_bank_used_by_its_tutorial(chapter: str) -> None:
     tutorials = list((SOLUTIONS / chapter).glob("*_tutorial.ipynb"))
     sources = [c.source for p in tutorials for c in notebooks.read(p).cells]  # the raw JSON escapes quotes
     assert tutorials and any(f'quiz.show("{chapter}"' in source for source in sources), (
-        f"the {chapter} tutorial should end with losslab.quiz.show({chapter!r})"
+        f"the {chapter} tutorials should ask its questions with losslab.quiz.show({chapter!r}, [...])"
     )
 
 
@@ -301,29 +302,6 @@ def test_display_order_is_the_same_in_every_python_run() -> None:
     assert runs == {str([c.key for c in quiz.display_order(q)]) + "\n"}
 
 
-def _strategy_scores(bank: quiz.Bank) -> dict[str, float]:
-    """Scores of learners who never read the question, per kind: the first, the longest or the shortest choice
-    (for multiple choice: the first k, longest k or shortest k, told how many k are right). Ties go to the
-    choice shown first."""
-    picks = {
-        "first": lambda shown, k: shown[:k],
-        "longest": lambda shown, k: sorted(shown, key=lambda c: -len(c.text))[:k],
-        "shortest": lambda shown, k: sorted(shown, key=lambda c: len(c.text))[:k],
-    }
-    scores = {}
-    for kind in ("single", "multiple"):
-        questions = [q for q in bank.questions if q.kind == kind]
-        for name, pick in picks.items():
-            right = 0
-            for q in questions:
-                k = sum(c.correct for c in q.choices) if kind == "multiple" else 1
-                chosen = pick(quiz.display_order(q), k)
-                right += quiz.grade(q, [c.key for c in chosen] if kind == "multiple" else chosen[0].key).correct
-            if questions:
-                scores[f"{kind}/{name}"] = right / len(questions)
-    return scores
-
-
 def _position_scores(bank: quiz.Bank) -> dict[str, float]:
     """Scores of learners who always click the k-th choice shown (the last one where a question has fewer)."""
     questions = [q for q in bank.questions if q.kind == "single"]
@@ -338,46 +316,97 @@ def _position_scores(bank: quiz.Bank) -> dict[str, float]:
 
 @pytest.mark.parametrize("chapter", quiz.available_banks())
 def test_answering_without_reading_scores_at_most_40_percent(chapter: str) -> None:
+    """The blind learners of tests/quiz_cues.py (first, longest, shortest, odd-one-out, no-absolute-word) and one
+    who always clicks the same position each score at most 40 %, and the bank has none of the cue problems."""
     bank = quiz.load_bank(chapter)
-    scores = _strategy_scores(bank) | _position_scores(bank)
-    too_high = {k: f"{v:.0%}" for k, v in scores.items() if v > 0.4}
+    report = quiz_cues.measure(bank)
+    too_high = {k: f"{v:.0%}" for k, v in (report.scores | _position_scores(bank)).items() if v > quiz_cues.LIMIT}
     assert not too_high, f"{chapter}: strategies that pass without reading the questions: {too_high}"
+    assert not report.problems, f"{chapter}: questions answerable from their wording:\n" + "\n".join(report.problems)
 
 
-def test_strategy_check_catches_a_bank_that_gives_answers_away() -> None:
-    long_right = {"text": "the right answer, written out at length", "correct": True, "explanation": "x" * 20}
-    questions = [
-        {
+def _giveaway_bank() -> dict:
+    """A bank built to give its answers away, one tell per question kind."""
+
+    def q(i: int, prompt: str, right: str, wrong: list[str]) -> dict:
+        choices = [{"text": right, "correct": True, "explanation": "x" * 20}]
+        choices += [{"text": w, "correct": False, "explanation": "y" * 20} for w in wrong]
+        return {
             "id": f"q{i}",
             "type": "single",
-            "prompt": "Which one is right?",
+            "prompt": prompt,
             "tags": ["t"],
             "section": "00_start_here.ipynb#Quizzes",
-            "choices": [long_right]
-            + [{"text": f"no {j}", "correct": False, "explanation": "y" * 20} for j in range(3)],
+            "choices": choices,
         }
-        for i in range(10)
-    ]
-    data = {"chapter": "99_bad", "title": "Bad bank", "questions": questions}
-    assert quiz.validate_bank(data) == []
-    bank = quiz.Bank(
-        "99_bad",
-        "Bad bank",
-        tuple(
-            quiz.Question(
-                q["id"],
-                "single",
-                q["prompt"],
-                ("t",),
-                tuple(quiz.Choice(c["text"], c["correct"], c["explanation"]) for c in q["choices"]),
-                chapter="99_bad",
-            )
-            for q in questions
+
+    questions = [
+        q(0, "Is this one right?", "No, the loss measures the distance", ["Yes, always", "Yes, for every model"]),
+        q(
+            1,
+            "The loss is flat. What now?",
+            "Look at the validation loss first, then decide",
+            ["The model is ready to use", "Nothing, it is fine", "It will generalize well"],
         ),
+        q(
+            2,
+            "Why does the gradient vanish in deep sigmoid networks?",
+            "The sigmoid gradient vanishes in deep networks",
+            ["Bad luck", "Too few epochs", "A small batch"],
+        ),
+    ] + [
+        q(
+            i,
+            "Which one is right?",
+            "the right answer, written out at length",
+            ["it must be so", "only that", "all of this"],
+        )
+        for i in range(3, 10)
+    ]
+    return {"chapter": "99_bad", "title": "Bad bank", "questions": questions}
+
+
+def test_cue_measure_catches_a_bank_that_gives_answers_away(tmp_path: Path) -> None:
+    data = _giveaway_bank()
+    assert quiz.validate_bank(data) == []
+    report = quiz_cues.measure(quiz_cues._bank_from_data(data))
+    assert not report.ok
+    assert report.scores["longest"] >= 0.7 and report.scores["no-absolute-word"] >= 0.7, report.scores
+    assert report.scores["odd-one-out"] >= 0.7, report.scores  # the one choice without a number/comma/negation
+    assert 0.0 < report.scores["first"] < 1.0  # the shuffle moved the right answer away from the top, sometimes
+    text = "\n".join(report.problems)
+    for tell in (
+        "q0: a single-choice question with 3 choices",
+        "'ready to use'",
+        "'nothing, it is fine'",
+        "'will generalize well'",
+        "q2: the prompt contains the right choice's distinctive words",
+        "absolute word 'must'",
+        "absolute word 'all'",
+        "absolute word 'only'",
+    ):
+        assert tell in text, (tell, report.problems)
+    path = tmp_path / "99_bad.yaml"
+    path.write_text(yaml.safe_dump(data))
+    script = Path(quiz_cues.__file__)
+    run = subprocess.run([sys.executable, str(script), str(path)], capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 1 and "FAIL" in run.stdout and "ready to use" in run.stdout, run.stdout + run.stderr
+
+
+def test_odd_one_out_and_no_absolute_strategies_pick_what_a_guesser_would() -> None:
+    assert quiz_cues.odd_ones(["Yes, it does", "Yes, a little", "No, it does not matter"]) == [2]
+    assert quiz_cues.odd_ones(["Adam with 1e-3", "SGD with 1e-2", "RMSprop with 1e-3", "whatever works"]) == [3]
+    assert quiz_cues.odd_ones(["red", "green", "blue", "white"]) == []
+    item = quiz_cues.Item("q", "single", "", ("always a", "every b", "c", "never d"), (False, False, True, False))
+    assert quiz_cues.strategy_scores([item])["no-absolute-word"] == 1.0
+
+
+def test_cue_command_line_passes_a_clean_bank() -> None:
+    script = Path(quiz_cues.__file__)
+    run = subprocess.run(
+        [sys.executable, str(script), str(quiz.bank_path("01_losses"))], capture_output=True, text=True
     )
-    scores = _strategy_scores(bank)
-    assert scores["single/longest"] == 1.0 and scores["single/shortest"] == 0.0
-    assert 0.0 < scores["single/first"] < 1.0  # the shuffle moved the right answer away from the top, sometimes
+    assert run.returncode == 0 and "OK" in run.stdout and "first" in run.stdout, run.stdout + run.stderr
 
 
 @pytest.mark.parametrize("chapter", quiz.available_banks())
@@ -510,30 +539,7 @@ def test_index_based_answers_from_version_1_are_cleared_not_misread(tmp_path: Pa
 # ------------------------------------------------------------------ the exercises' multiple-choice questions
 
 
-def _exercise_choices(notebook: dict) -> list[tuple[str, str, dict[str, str]]]:
-    """(answer variable, right letter, {letter: statement}) of every lettered question in an exercise's source:
-    the statements are the "- **a**: ..." list of the markdown cell before the solution that sets the letter."""
-    found, options = [], {}
-    for cell in notebook["cells"]:
-        text = "".join(cell["source"])
-        if cell["cell_type"] == "markdown":
-            listed, current = {}, None
-            for line in text.splitlines():
-                start = re.match(r"^- \*\*([a-d])\*\*:\s*(.*)", line)
-                if start:
-                    current = start.group(1)
-                    listed[current] = start.group(2)
-                elif current and line.startswith("  ") and line.strip():
-                    listed[current] += " " + line.strip()
-                else:
-                    current = None
-            options = listed or options
-        elif "BEGIN SOLUTION" in text and options:
-            answer = re.search(r"^(\w+) = [\"']([a-d])[\"']", text, re.M)
-            if answer:
-                found.append((answer.group(1), answer.group(2), options))
-                options = {}
-    return found
+_exercise_choices = quiz_cues.exercise_choices
 
 
 def _choice_giveaways(questions: list[tuple[str, str, dict[str, str]]]) -> dict[str, float]:
@@ -557,6 +563,8 @@ def test_exercise_choices_give_nothing_away() -> None:
     assert all(set(options) == set("abcd") for _, _, options in questions)
     scores = _choice_giveaways(questions)
     assert not {k: v for k, v in scores.items() if v > 0.4}, scores
+    report = quiz_cues.measure(questions)
+    assert not report.too_high and not report.problems, report.text()
     long_right = [
         name
         for name, letter, options in questions
@@ -575,3 +583,117 @@ def test_exercise_choice_check_catches_a_giveaway() -> None:
     assert [q[:2] for q in questions] == [(f"q{i}", "b") for i in range(5)]
     scores = _choice_giveaways(questions)
     assert scores["longest"] == 1.0 and scores["letter b"] == 1.0 and scores["shortest"] == 0.0
+
+
+# ------------------------------------------------------------------ where the notebooks show the questions
+
+SHOW = re.compile(r"quiz\.show\(\s*[\"'](\w+)[\"']\s*(?:,\s*(?:question_ids\s*=\s*)?\[([^\]]*)\])?")
+# Chapters whose tutorials ask their questions in checkpoints after the sections that teach them.
+CHECKPOINTED = ("01_losses",)
+
+
+def _shown(path: Path) -> list[tuple[int, str, list[str] | None]]:
+    """(cell index, chapter, question ids or None for the whole bank) of every quiz.show call in a notebook."""
+    calls = []
+    for i, cell in enumerate(notebooks.read(path).cells):
+        if cell.cell_type == "code":
+            for chapter, listed in SHOW.findall(cell.source):
+                calls.append((i, chapter, re.findall(r"[\"']([^\"']+)[\"']", listed) if listed else None))
+    return calls
+
+
+def _all_shown() -> dict[str, list[tuple[Path, int, list[str] | None]]]:
+    found: dict[str, list] = {}
+    for path in sorted(SOLUTIONS.rglob("*.ipynb")):
+        for i, chapter, ids in _shown(path):
+            found.setdefault(chapter, []).append((path, i, ids))
+    return found
+
+
+def test_every_quiz_id_a_notebook_shows_exists() -> None:
+    for chapter, calls in _all_shown().items():
+        assert chapter in quiz.available_banks(), f"{calls[0][0].name} shows a quiz of {chapter!r}: no such bank"
+        known = {q.id for q in quiz.load_bank(chapter).questions}
+        for path, i, ids in calls:
+            missing = set(ids or ()) - known
+            assert not missing, f"{path.name}, cell {i}: no question {sorted(missing)} in {chapter}.yaml"
+
+
+@pytest.mark.parametrize("chapter", quiz.available_banks())
+def test_every_question_is_shown_somewhere(chapter: str) -> None:
+    calls = _all_shown().get(chapter, [])
+    shown = (
+        set().union(
+            *({q.id for q in quiz.load_bank(chapter).questions} if ids is None else set(ids) for _, _, ids in calls)
+        )
+        if calls
+        else set()
+    )
+    never = [q.id for q in quiz.load_bank(chapter).questions if q.id not in shown]
+    assert not never, f"{chapter}: questions no notebook shows: {never}"
+
+
+def _checkpoint_problems(paths: list[Path], bank: quiz.Bank) -> list[str]:
+    """Each question shown once, in a checkpoint of 2 to 4 questions placed after the heading of its section,
+    in the same notebook: what breaks that, in words."""
+    problems, seen = [], []
+    for path in paths:
+        cells = notebooks.read(path).cells
+        for i, _, ids in _shown(path):
+            if ids is None or not 2 <= len(ids) <= 4:
+                problems.append(f"{path.name}, cell {i}: a checkpoint of {ids or 'the whole bank'}")
+                continue
+            seen += ids
+            headings = {
+                _anchor(line)
+                for cell in cells[:i]
+                if cell.cell_type == "markdown"
+                for line in cell.source.splitlines()
+                if re.match(r"#{1,6} ", line)
+            }
+            for qid in ids:
+                notebook, _, anchor = bank[qid].section.partition("#")
+                if notebook != f"{bank.chapter}/{path.name}" or anchor not in headings:
+                    problems.append(f"{path.name}, cell {i}: {qid} asks about {bank[qid].section}, not taught above")
+    twice = sorted({q for q in seen if seen.count(q) > 1})
+    never = sorted({q.id for q in bank.questions} - set(seen))
+    return problems + ([f"shown twice: {twice}"] if twice else []) + ([f"never shown: {never}"] if never else [])
+
+
+@pytest.mark.parametrize("chapter", CHECKPOINTED)
+def test_checkpoints_follow_the_sections_they_ask_about(chapter: str) -> None:
+    paths = sorted((SOLUTIONS / chapter).glob("*_tutorial.ipynb"))
+    problems = _checkpoint_problems(paths, quiz.load_bank(chapter))
+    assert not problems, "\n".join(problems)
+
+
+def test_checkpoint_check_catches_misplaced_questions(tmp_path: Path) -> None:
+    cells = [
+        notebooks.code('losslab.quiz.show("99_t", ["a", "b"])'),  # before the section that teaches a
+        notebooks.markdown("## 1. Later"),
+        notebooks.code('losslab.quiz.show("99_t", ["b"])'),  # one question alone, and b a second time
+    ]
+    path = tmp_path / "x_tutorial.ipynb"
+    notebooks.write(notebooks.notebook(cells), path)
+    bank = quiz.Bank(
+        "99_t",
+        "t",
+        tuple(
+            quiz.Question(qid, "single", "?", ("t",), chapter="99_t", section="99_t/x_tutorial.ipynb#1.-Later")
+            for qid in ("a", "b", "c")
+        ),
+    )
+    problems = "\n".join(_checkpoint_problems([path], bank))
+    assert "cell 0: a asks about" in problems and "cell 2: a checkpoint of ['b']" in problems
+    assert "shown twice" not in problems and "never shown: ['c']" in problems
+
+
+def test_no_prompt_quotes_a_run_to_many_decimals() -> None:
+    """A prompt that quotes a loss to five or more decimals quotes one backend's run (e.g. 0.870564)."""
+    quoted = [
+        f"{chapter}/{q.id}: {m}"
+        for chapter in quiz.available_banks()
+        for q in quiz.load_bank(chapter).questions
+        for m in re.findall(r"\d\.\d{5,}", q.prompt)
+    ]
+    assert not quoted, quoted

@@ -1,4 +1,4 @@
-"""Behaviour checks for chapter 1's exercise (solutions/01_losses/losses_exercise.ipynb).
+"""Behavior checks for chapter 1's exercise (solutions/01_losses/losses_exercise.ipynb).
 
 A loss is judged by what it computes, never by how it is spelled: each task's answer (an output layer and a
 loss) is run on labels and pre-activations the notebook never showed, and the value is compared with the
@@ -458,7 +458,7 @@ def _require_model(model: Any, what: str) -> None:
 
 
 def check_classifier_loss(model: Any) -> None:
-    """The breast-cancer classifier minimises a cross-entropy that fits its output layer."""
+    """The breast-cancer classifier minimizes a cross-entropy that fits its output layer."""
     _require_model(model, "train_classifier")
     spec = _describe(model.loss)
     units, activation = LIB.output_layer(model)
@@ -567,7 +567,7 @@ def check_regressor(train_regressor: Callable, seeds: tuple[int, ...] = (1,)) ->
         lambda seed, value: (
             f"on another diabetes split (seed {seed}) the validation MAE is {value:.1f}; it should be under "
             f"{REGRESSOR_MAE:g} (predicting the training mean for everyone gives {guesses[seed]:.1f}). Is the "
-            "target standardised (and the predictions turned back into the target's units)? Does the output "
+            "target standardized (and the predictions turned back into the target's units)? Does the output "
             "layer have no activation?"
         ),
         lambda seed, value: print(
