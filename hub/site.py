@@ -166,6 +166,13 @@ def venv_prefix() -> Path:
     return Path(os.path.realpath(sys.prefix))
 
 
+def site_packages() -> list[str]:
+    """The project environment's site-packages folders."""
+    import site
+
+    return [p for p in site.getsitepackages() if p.startswith(sys.prefix) and Path(p).is_dir()]
+
+
 def users_venv(root: Path | str) -> Path:
     """The environment every hub user's processes run from: env/venv, a venv of a world-executable Python of
     the same version whose site-packages are the project's (a .pth file): the project's own interpreter may sit
@@ -233,7 +240,10 @@ def env_for(state: State, user: str) -> dict[str, str]:
     """The environment of a user's processes (their server, their nbgrader commands)."""
     student = user != state.instructor
     env_root = Path(state.root) / "env"
-    path = [str(env_root / "python"), str(env_root / "hubsite")] if student else [str(state.course), str(HUB_SITE)]
+    if student:
+        path = [str(env_root / "python"), str(env_root / "hubsite")]
+    else:  # the project's site-packages by name too: the grading sandbox binds PYTHONPATH's folders for kernels
+        path = [str(state.course), str(HUB_SITE), *site_packages()]
     return {
         "PYTHONPATH": ":".join(path),
         "JUPYTER_CONFIG_PATH": str(env_root / "config" / ("student" if student else "instructor")),
@@ -252,9 +262,11 @@ def env_for(state: State, user: str) -> dict[str, str]:
     }
 
 
-def as_user(state: State, user: str, argv: list[str], *, cwd: Path | None = None, **kw) -> subprocess.CompletedProcess:
+def as_user(
+    state: State, user: str, argv: list[str], *, cwd: Path | None = None, extra_env: dict | None = None, **kw
+) -> subprocess.CompletedProcess:
     """Run `argv` as the system user `user`, with that user's environment (and a student's isolation)."""
-    env = {"HOME": str(state.home(user)), "USER": user, "LANG": "C.UTF-8", **env_for(state, user)}
+    env = {"HOME": str(state.home(user)), "USER": user, "LANG": "C.UTF-8", **env_for(state, user), **(extra_env or {})}
     wrapper = student_wrapper(state, user) if user != state.instructor else []
     command = ["runuser", "-u", user, "--", "env", "-i", *(f"{k}={v}" for k, v in env.items()), *wrapper, *argv]
     kw.setdefault("check", False)
