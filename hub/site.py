@@ -170,7 +170,7 @@ def site_packages() -> list[str]:
     """The project environment's site-packages folders."""
     import site
 
-    return [p for p in site.getsitepackages() if p.startswith(sys.prefix) and Path(p).is_dir()]
+    return [os.path.realpath(p) for p in site.getsitepackages() if p.startswith(sys.prefix) and Path(p).is_dir()]
 
 
 def users_venv(root: Path | str) -> Path:
@@ -222,7 +222,7 @@ def hidden_folders() -> list[str]:
 def student_wrapper(state: State, user: str) -> list[str]:
     """The command prefix that runs a student's process: bubblewrap with the repository's folders emptied
     (ISOLATE=bwrap), or nothing (ISOLATE=off: file permissions only)."""
-    if state.isolate != "bwrap":
+    if state.isolate != "bwrap" or user == state.instructor:
         return []
     venv = str(venv_prefix())
     env = str(Path(state.root) / "env")
