@@ -446,6 +446,9 @@ def down(root: Path) -> list[str]:
     state = load_state(root)
     problems: list[str] = []
     if state is None:
+        if root.is_dir() and not any(root.iterdir()):
+            root.rmdir()  # made for a class that never started
+            return []
         return [f"{root} holds no class (no {state_path(root)}): nothing to stop"]
     if state.hub_pid:
         _signal_tree(state.hub_pid, signal.SIGTERM)  # JupyterHub stops the servers and the proxy it started
