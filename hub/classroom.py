@@ -33,6 +33,7 @@ from hub.site import HUB, REPO, HubError, State, as_user, down, up
 
 ASSIGNMENTS = ["00_warmup", "01_losses"]
 UTC = dt.UTC
+DAY = dt.timedelta(days=1)
 
 
 @dataclass
@@ -153,14 +154,12 @@ def cycle(state: State, plan: Plan, log) -> tuple[list[Row], dict[str, float]]: 
     times["servers"] = time.monotonic() - t0
 
     t = time.monotonic()
-    released_at = dt.datetime.now(UTC)
-    due = {
-        "00_warmup": released_at + dt.timedelta(days=1),
-        "01_losses": released_at + dt.timedelta(seconds=plan.due_in_s),
-    }
+    due = {}
     for a in ASSIGNMENTS:
-        instructor(state, ["nbgrader", "db", "assignment", "add", a, f"--duedate={utc(due[a])}"])
         instructor(state, ["nbgrader", "generate_assignment", a, "--force"])
+        # chapter 1 is due `due_in_s` after its release: time for the on-time submissions, then ada's late one
+        due[a] = dt.datetime.now(UTC) + (dt.timedelta(seconds=plan.due_in_s) if a in plan.late.values() else DAY)
+        instructor(state, ["nbgrader", "db", "assignment", "add", a, f"--duedate={utc(due[a])}"])
         instructor(state, ["nbgrader", "release_assignment", a, "--force"])
     # The formgrader on the instructor's server: this course's gradebook (the due dates) and the exchange.
     listed = hub.call("GET", f"/user/{state.instructor}/formgrader/api/assignments")
@@ -193,7 +192,10 @@ def cycle(state: State, plan: Plan, log) -> tuple[list[Row], dict[str, float]]: 
                 continue
             hub.nbgrader(s, "submit", a)
             rows[s, a].submissions += 1
-    wait = (due["01_losses"] - dt.datetime.now(UTC)).total_seconds() + 2
+    late_due = min(due[a] for _, a in late_ones) if late_ones else dt.datetime.now(UTC)
+    if dt.datetime.now(UTC) > late_due:
+        raise HubError(f"the on-time submissions ended after the due date ({utc(late_due)}): raise --due-in")
+    wait = (late_due - dt.datetime.now(UTC)).total_seconds() + 2
     if wait > 0:
         log(f"waiting {wait:.0f} s for chapter 1's due date")
         time.sleep(wait)
@@ -313,7 +315,7 @@ def table(rows: list[Row]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hub.classroom", description=__doc__.split("\n")[0])
     parser.add_argument("--policy", default=None, help="none, zero or percent:N (default: the course's LATE_POLICY)")
-    parser.add_argument("--due-in", type=float, default=60.0, help="seconds from release to chapter 1's due date")
+    parser.add_argument("--due-in", type=float, default=45.0, help="seconds from release to chapter 1's due date")
     parser.add_argument("--roster", type=Path, default=HUB / "roster.example.csv")
     parser.add_argument("--isolate", choices=["auto", "bwrap", "off"], default="auto")
     parser.add_argument("--keep", action="store_true", help="leave the hub running (make hub-stop removes it)")
