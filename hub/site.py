@@ -79,6 +79,7 @@ class State:
     isolate: str = "off"
     passwords: dict[str, str] = field(default_factory=dict)
     service_token: str = ""
+    ld_library_path: str = ""
 
     @property
     def url(self) -> str:
@@ -175,28 +176,49 @@ def site_packages() -> list[str]:
 
 def users_venv(root: Path | str) -> Path:
     """The environment every hub user's processes run from: env/venv, a venv of a world-executable Python of
-    the same version whose site-packages are the project's (a .pth file): the project's own interpreter may sit
+    the same version whose site-packages are the project's (a link): the project's own interpreter may sit
     in a folder other users cannot enter (pyenv under /root)."""
     return Path(root) / "env" / "venv"
 
 
-def _make_users_venv(root: Path) -> None:
+def _runs_as_nobody(python: str, env: dict | None = None) -> bool:
+    probe = ["runuser", "-u", "nobody", "--", "env", *(f"{k}={v}" for k, v in (env or {}).items()), python, "-c", "1"]
+    return subprocess.run(probe, capture_output=True, cwd="/").returncode == 0
+
+
+def _make_users_venv(state: State) -> None:
+    root = Path(state.root)
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    candidates = [os.path.realpath(sys.executable), f"/usr/bin/{version}", f"/usr/local/bin/{version}"]
-    for python in candidates:
-        probe = ["runuser", "-u", "nobody", "--", python, "-c", "import venv"]
-        if Path(python).exists() and subprocess.run(probe, capture_output=True, cwd="/").returncode == 0:
-            break
-    else:
-        tried = ", ".join(candidates)
-        raise HubError(f"no {version} that other users may run ({tried}): install {version} system-wide")
+    python = os.path.realpath(sys.executable)
+    if not _runs_as_nobody(python):
+        # The project's interpreter sits where other users cannot go (pyenv under /root): a copy of it (the same
+        # build: another 3.11 behaves differently, e.g. soupsieve's selectors fail on Debian's 3.11.2) without
+        # its site-packages, its tests and its build files; its libpython comes from LD_LIBRARY_PATH.
+        base = Path(python).parent.parent
+        runtime = root / "env" / "runtime"
+        (runtime / "bin").mkdir(parents=True)
+        shutil.copy2(python, runtime / "bin" / version)
+        (runtime / "lib").mkdir()
+        for lib in base.joinpath("lib").glob("libpython*"):
+            shutil.copy2(lib, runtime / "lib" / lib.name, follow_symlinks=False)
+        skip = shutil.ignore_patterns("site-packages", "test", "__pycache__", "config-*", "idlelib", "tkinter")
+        shutil.copytree(base / "lib" / version, runtime / "lib" / version, ignore=skip, symlinks=True)
+        (runtime / "lib" / version / "site-packages").mkdir()
+        state.ld_library_path = str(runtime / "lib")
+        python = str(runtime / "bin" / version)
+        run(["chmod", "-R", "u=rwX,go=rX", str(runtime)])
+        if not _runs_as_nobody(python, {"LD_LIBRARY_PATH": state.ld_library_path}):
+            raise HubError(f"{python}, a copy of the project's interpreter, does not run for other users")
+        save_state(state)
     venv = users_venv(root)
-    run([python, "-m", "venv", "--without-pip", str(venv)])
+    env = {**os.environ, "LD_LIBRARY_PATH": state.ld_library_path} if state.ld_library_path else None
+    run([python, "-m", "venv", "--without-pip", str(venv)], env=env)
     shared = venv_prefix()
+    # Its site-packages IS the project's (a link): the packages' real paths are under this environment's
+    # library roots, as the grading checks and the kernel guard expect (autograder/kernel_guard.py).
     site = venv / "lib" / version / "site-packages"
-    (site / "_losslab_project_env.pth").write_text(
-        f"import site; site.addsitedir({str(shared / 'lib' / version / 'site-packages')!r})\n"
-    )
+    shutil.rmtree(site)
+    site.symlink_to(os.path.realpath(shared / "lib" / version / "site-packages"))
     # The project's console scripts (jupyter, nbgrader, alembic that nbgrader runs, dask) with this interpreter.
     for script in sorted((shared / "bin").iterdir()):
         target = venv / "bin" / script.name
@@ -255,6 +277,7 @@ def env_for(state: State, user: str) -> dict[str, str]:
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "TF_ENABLE_ONEDNN_OPTS": "0",
         "PYTHONDONTWRITEBYTECODE": "1",
+        **({"LD_LIBRARY_PATH": state.ld_library_path} if state.ld_library_path else {}),
         "LOSSLAB_THREADS": "1",
         "OMP_NUM_THREADS": "1",
         "TF_NUM_INTRAOP_THREADS": "1",
@@ -348,7 +371,7 @@ def build(root: Path, roster: Path, instructor: str, authenticator: str, isolate
     exchange = state.exchange
     exchange.mkdir(mode=0o755)
     exchange.chmod(0o1777)
-    _student_env(root)
+    _student_env(state)
     _instructor_course(state, roster)
     return state
 
@@ -363,12 +386,12 @@ def _copy(src: Path, dest: Path) -> None:
         shutil.copy2(src, dest)
 
 
-def _student_env(root: Path) -> None:
+def _student_env(state: State) -> None:
     """env/python/losslab and env/hubsite: read-only (root's, 755/644), all a student's server imports beyond the
     environment. losslab/grading's checks are importable there, as they are on Binder: the hidden tests that
     call them are not (they stay in the instructor's solutions/)."""
-    env = root / "env"
-    _make_users_venv(root)
+    env = Path(state.root) / "env"
+    _make_users_venv(state)
     _copy(REPO / "losslab", env / "python" / "losslab")
     for role in ("student", "instructor"):  # hub/student, hub/instructor: the users' Jupyter configuration
         _copy(HUB / role, env / "config" / role)
