@@ -20,6 +20,7 @@ import argparse
 import datetime as dt
 import json
 import math
+import re
 import sys
 import tempfile
 import time
@@ -225,12 +226,40 @@ def cycle(state: State, plan: Plan, log) -> tuple[list[Row], dict[str, float]]: 
     read_grades(state, rows, due)
     check_rows(rows, plan)
     t = time.monotonic()
-    for s, problem in cross_checks(state):
+    for s, problem in [*ui_checks(hub, state), *cross_checks(state)]:
         for a in ASSIGNMENTS:
             rows[s, a].problems.append(problem)
     times["isolation checks"] = time.monotonic() - t
     times["total"] = time.monotonic() - t0
     return list(rows.values()), times
+
+
+def ui_checks(hub: Hub, state: State) -> list[tuple[str, str]]:
+    """(student, problem): a student's server serves no formgrader, and their JupyterLab disables the instructor's
+    panels but keeps the Assignment List (the page's own configuration, as the browser gets it)."""
+    problems = []
+    for s in state.students:
+        try:
+            hub.call("GET", f"/user/{s}/formgrader/api/assignments")
+            problems.append((s, "the formgrader answers on a student's server"))
+        except urllib.error.HTTPError:
+            pass
+        request = urllib.request.Request(
+            f"{state.url}/user/{s}/lab", headers={"Authorization": f"token {state.service_token}"}
+        )
+        with urllib.request.urlopen(request, timeout=120) as reply:
+            page = reply.read().decode()
+        found = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', page, re.S)
+        disabled = json.loads(found.group(1)).get("disabledExtensions", []) if found else None
+        if disabled is None:
+            problems.append((s, "no JupyterLab page configuration found"))
+            continue
+        for panel in ("formgrader", "create-assignment"):
+            if f"@jupyter/nbgrader:{panel}" not in disabled:
+                problems.append((s, f"JupyterLab shows nbgrader's {panel}"))
+        if "@jupyter/nbgrader:assignment-list" in disabled:
+            problems.append((s, "JupyterLab hides the Assignment List"))
+    return problems
 
 
 def released_notebooks(state: State, assignment: str) -> list[str]:
