@@ -158,10 +158,11 @@ def cycle(state: State, plan: Plan, log) -> tuple[list[Row], dict[str, float]]: 
     due = {}
     for a in ASSIGNMENTS:
         instructor(state, ["nbgrader", "generate_assignment", a, "--force"])
-        # chapter 1 is due `due_in_s` after its release: time for the on-time submissions, then ada's late one
+        instructor(state, ["nbgrader", "release_assignment", a, "--force"])
+        # chapter 1 is due `due_in_s` from now (before any student acts): time for the on-time submissions, then
+        # ada's late one; the warm-up in a day
         due[a] = dt.datetime.now(UTC) + (dt.timedelta(seconds=plan.due_in_s) if a in plan.late.values() else DAY)
         instructor(state, ["nbgrader", "db", "assignment", "add", a, f"--duedate={utc(due[a])}"])
-        instructor(state, ["nbgrader", "release_assignment", a, "--force"])
     # The formgrader on the instructor's server: this course's gradebook (the due dates) and the exchange.
     listed = hub.call("GET", f"/user/{state.instructor}/formgrader/api/assignments")
     released = sorted(x["name"] for x in listed if x.get("status") == "released" and x.get("display_duedate"))
