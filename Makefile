@@ -209,7 +209,8 @@ HUB_ENV   := HUB_SITE=$(HUB_SITE) HUB_NODE=$(HUB_NODE)
 .PHONY: hub-install hub hub-stop classroom
 
 hub-install: setup
-	@test -d $(HUB_SITE)/jupyterhub || { echo "Installing JupyterHub into $(HUB_SITE)..."; \
+	@test -d $(HUB_SITE)/jupyterhub || $(BIN)/python -c 'import jupyterhub' 2>/dev/null || { \
+	  echo "Installing JupyterHub into $(HUB_SITE)..."; \
 	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --target $(HUB_SITE) $(HUB_PINS) \
 	  2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true; }
 	@test -x $(HUB_NODE)/node_modules/.bin/configurable-http-proxy || { \

@@ -322,8 +322,8 @@ def preflight(root: Path, users: list[str]) -> None:
     for tool in ("useradd", "userdel", "runuser"):
         if not shutil.which(tool):
             raise HubError(f"{tool} is missing: make hub needs the shadow utilities (Debian: apt-get install passwd)")
-    if not (HUB_SITE / "jupyterhub").is_dir():
-        raise HubError(f"JupyterHub is not installed in {HUB_SITE}: run `make hub` (it installs it) or set HUB_SITE=")
+    if not hub_installed():
+        raise HubError(f"JupyterHub is neither in {HUB_SITE} nor in the environment: run `make hub-install`")
     if not chp_command().exists():
         raise HubError(f"configurable-http-proxy is not installed in {HUB_NODE}: run `make hub` or set HUB_NODE=")
     if load_state(root) is not None:
@@ -333,6 +333,13 @@ def preflight(root: Path, users: list[str]) -> None:
     taken = [u for u in users if user_exists(u)]
     if taken:
         raise HubError(f"system users {taken} exist already: make hub only uses users it creates (rename them)")
+
+
+def hub_installed() -> bool:
+    """JupyterHub in HUB_SITE (make hub-install's folder) or in the project's environment (the lock's group)."""
+    import importlib.util
+
+    return (HUB_SITE / "jupyterhub").is_dir() or importlib.util.find_spec("jupyterhub") is not None
 
 
 def chp_command() -> Path:
@@ -395,7 +402,8 @@ def _student_env(state: State) -> None:
     _copy(REPO / "losslab", env / "python" / "losslab")
     for role in ("student", "instructor"):  # hub/student, hub/instructor: the users' Jupyter configuration
         _copy(HUB / role, env / "config" / role)
-    shutil.copytree(HUB_SITE, env / "hubsite", symlinks=True)
+    if (HUB_SITE / "jupyterhub").is_dir():  # else JupyterHub is in the project's environment
+        shutil.copytree(HUB_SITE, env / "hubsite", symlinks=True)
     run(["chmod", "-R", "u=rwX,go=rX", str(env)])
 
 

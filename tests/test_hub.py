@@ -38,7 +38,7 @@ def _need_hub() -> None:
         missing.append("root (it creates system users)")
     if not shutil.which("npm") or not shutil.which("node"):
         missing.append("node and npm")
-    if not (site.HUB_SITE / "jupyterhub").is_dir() or not site.chp_command().exists():
+    if not site.hub_installed() or not site.chp_command().exists():
         missing.append(
             f"JupyterHub in {site.HUB_SITE} and configurable-http-proxy in {site.HUB_NODE} (make hub-install)"
         )
