@@ -213,9 +213,9 @@ def cycle(state: State, plan: Plan, log) -> tuple[list[Row], dict[str, float]]: 
     times["collect"] = time.monotonic() - t
     for a in ASSIGNMENTS:
         t = time.monotonic()
-        out = instructor(state, ["python", "-m", "autograder.grade", a, "--jobs", "2"], **env)
+        out = instructor(state, ["make", "-C", str(state.course), "grade", f"ASSIGNMENT={a}", "GRADE_JOBS=2"], **env)
         times[f"grade {a}"] = time.monotonic() - t
-        log(out.strip().splitlines()[-1] if out.strip() else f"graded {a}")
+        log("\n".join(x for x in out.splitlines() if re.match(r"^(student |\S+ +\d+\.\d +\d)", x)))
     t = time.monotonic()
     for a in ASSIGNMENTS:
         instructor(state, ["nbgrader", "release_feedback", a])
@@ -226,6 +226,10 @@ def cycle(state: State, plan: Plan, log) -> tuple[list[Row], dict[str, float]]: 
     times["feedback"] = time.monotonic() - t
     read_grades(state, rows, due)
     check_rows(rows, plan)
+    t = time.monotonic()
+    instructor(state, ["make", "-C", str(state.course), "export"])
+    check_export(state, rows)
+    times["export"] = time.monotonic() - t
     t = time.monotonic()
     for s, problem in [*ui_checks(hub, state), *cross_checks(state)]:
         for a in ASSIGNMENTS:
@@ -322,6 +326,25 @@ def check_rows(rows: dict, plan: Plan) -> None:
             row.problems.append(f"a blank submission scored {row.before:g}")
         if 0 < share < 1 and not 0 < row.before < row.max_score:
             row.problems.append(f"half right scored {row.before:g} of {row.max_score:g}")
+
+
+def check_export(state: State, rows: dict) -> None:
+    """`make export`'s LMS gradebook: each student's points after the penalty, as the gradebook has them."""
+    import csv
+
+    path = state.course / "autograder" / "gradebook-lms.csv"
+    if not path.exists() or not (state.course / "autograder" / "grades.csv").exists():
+        for row in rows.values():
+            row.problems.append("make export wrote no gradebook-lms.csv or grades.csv")
+        return
+    table = list(csv.reader(path.open(encoding="utf-8")))
+    header, by_id = table[0], {line[3]: line for line in table[2:]}
+    for (s, a), row in rows.items():
+        line = by_id.get(s)
+        if line is None or a not in header:
+            row.problems.append("missing from the LMS export")
+        elif row.after is not None and not math.isclose(float(line[header.index(a)]), row.after, abs_tol=0.006):
+            row.problems.append(f"the LMS export says {line[header.index(a)]}, the gradebook {row.after:g}")
 
 
 def table(rows: list[Row]) -> str:

@@ -48,7 +48,8 @@ COURSE_ID = "losslab"
 HUB_SITE = Path(os.environ.get("HUB_SITE") or REPO / ".hubsite")
 HUB_NODE = Path(os.environ.get("HUB_NODE") or REPO / ".hubnode")
 # The course files an instructor's copy needs to release and grade (everything else stays in the repository).
-COURSE_FILES = ["autograder", "solutions", "losslab", "course", "tests/submissions", "Makefile", "pyproject.toml"]
+# (and every file at the repository's top level: the Makefile and what `make setup` hashes to know it is set up)
+COURSE_FILES = ["autograder", "solutions", "losslab", "course", "tests/submissions", "tests/__init__.py"]
 NAME_OK = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
@@ -410,10 +411,14 @@ def _student_env(state: State) -> None:
 def _instructor_course(state: State, roster: Path) -> None:
     """~instructor/losslab: the course files, owned by the instructor; its gradebook gets the roster."""
     course = state.course
-    for name in COURSE_FILES:
+    names = [*COURSE_FILES, *(p.name for p in REPO.iterdir() if p.is_file() and not p.name.startswith("."))]
+    for name in names:
         if (REPO / name).exists():
             _copy(REPO / name, course / name)
     (course / ".venv").symlink_to(users_venv(state.root))
+    for stamp in venv_prefix().glob(".losslab-*"):  # `make setup` finds the environment set up (make grade, export)
+        if stamp.is_file():
+            shutil.copy2(stamp, users_venv(state.root) / stamp.name)
     shutil.copy2(roster, course / "autograder" / "roster.csv")
     run(["chown", "-R", f"{state.instructor}:users", str(course)])
     run(["chmod", "-R", "go-rwx", str(course)])
