@@ -195,8 +195,9 @@ feedback: setup  ## (re)write feedback HTML for ASSIGNMENT
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make feedback ASSIGNMENT=01_losses"; exit 2; }
 	$(BIN)/python -m autograder.grade $(ASSIGNMENT) --feedback-only
 
-export: setup  ## write autograder/grades.csv from the gradebook
+export: setup  ## write autograder/grades.csv (nbgrader's CSV) and autograder/gradebook-lms.csv (Canvas-style: a row per roster student, points after late penalties)
 	cd autograder && $(BIN)/nbgrader export --to grades.csv
+	cd autograder && $(BIN)/nbgrader export --exporter=autograder.lms_export.LmsGradebookExport --to gradebook-lms.csv
 
 self-grade: setup  ## grade your own notebooks in course/ with the real hidden tests (ASSIGNMENT= optional)
 	$(BIN)/python -m losslab self-grade $(ASSIGNMENT)
@@ -225,3 +226,44 @@ clean:  ## remove graded work, caches and test artefacts (keeps .venv and the gr
 
 clean-venv:  ## remove .venv (the next make rebuilds it)
 	rm -rf $(VENV)
+
+# A class on JupyterHub (docs/classroom.md). JupyterHub and its dependencies go into HUB_SITE (a --target folder,
+# outside .venv), configurable-http-proxy from npm into HUB_NODE; both are project-local and git-ignored.
+# make hub: as root, system users from ROSTER and INSTRUCTOR_USER, the hub on 127.0.0.1 until Ctrl-C, then
+# everything removed (users, HUB_ROOT, processes); `make hub-stop` removes a class left behind. AUTH=shared logs
+# everyone in with one printed password instead of their system password (PAM). make classroom: the whole
+# release-to-feedback cycle on a fresh hub, headless (LATE_POLICY=none|zero|percent:N, default the course's).
+HUB_SITE  ?= $(CURDIR)/.hubsite
+HUB_NODE  ?= $(CURDIR)/.hubnode
+HUB_ROOT  ?= /srv/losslab-hub
+ROSTER    ?= hub/roster.example.csv
+INSTRUCTOR_USER ?= instructor
+AUTH      ?= pam
+LATE_POLICY ?=
+CHP_VERSION := 5.3.0
+HUB_PINS  := jupyterhub==6.1.1 certipy==0.2.3 oauthlib==4.0.1 pamela==1.2.0 pydantic==2.14.4 pydantic_core==2.50.5 \
+  aiodns==4.0.4 aiohttp==3.14.5 aiohappyeyeballs==2.7.1 aiosignal==1.4.0 annotated-types==0.8.0 frozenlist==1.8.0 \
+  multidict==7.2.1 propcache==0.5.4 pycares==5.2.1 typing-inspection==0.4.5 yarl==1.25.1 cryptography==51.0.1
+HUB_ENV   := HUB_SITE=$(HUB_SITE) HUB_NODE=$(HUB_NODE)
+
+.PHONY: hub-install hub hub-stop classroom
+
+hub-install: setup
+	@test -d $(HUB_SITE)/jupyterhub || $(BIN)/python -c 'import jupyterhub' 2>/dev/null || { \
+	  echo "Installing JupyterHub into $(HUB_SITE)..."; \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --target $(HUB_SITE) $(HUB_PINS) \
+	  2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true; }
+	@test -x $(HUB_NODE)/node_modules/.bin/configurable-http-proxy || { \
+	  command -v npm >/dev/null || { echo "make hub needs Node.js >= 20 and npm (Debian: apt-get install nodejs npm)"; exit 2; }; \
+	  echo "Installing configurable-http-proxy $(CHP_VERSION) into $(HUB_NODE)..."; \
+	  npm install --silent --no-audit --no-fund --prefix $(HUB_NODE) configurable-http-proxy@$(CHP_VERSION); }
+
+hub: hub-install sandbox  ## JupyterHub for a class on this machine, as root (ROSTER=, INSTRUCTOR_USER=, HUB_ROOT=, AUTH=pam|shared); Ctrl-C stops it and removes its users
+	$(HUB_ENV) $(BIN)/python -m hub.site up --foreground --root $(HUB_ROOT) --roster $(ROSTER) \
+	  --instructor $(INSTRUCTOR_USER) --auth $(AUTH)
+
+hub-stop:  ## stop a class `make hub` left behind and remove its users and HUB_ROOT
+	$(HUB_ENV) $(BIN)/python -m hub.site down --root $(HUB_ROOT)
+
+classroom: hub-install sandbox  ## the whole class cycle on a fresh hub, headless, with a table per student (as root; LATE_POLICY=)
+	$(HUB_ENV) $(BIN)/python -m hub.classroom $(if $(LATE_POLICY),--policy $(LATE_POLICY))

@@ -26,6 +26,7 @@ from nbgrader.preprocessors import (  # noqa: E402
     SaveAutoGrades,
 )
 
+from autograder.late import LatePenalty, parse_policy  # noqa: E402
 from autograder.preprocessors import (  # noqa: E402
     FeedbackSummary,
     FeedbackTracebacks,
@@ -76,6 +77,15 @@ c.Autograde.autograde_preprocessors = [
     AssignLatePenalties,
     CheckCellMetadata,
 ]
+
+# Late submissions (autograder/late.py, nbgrader's LateSubmissionPlugin with a percentage per day): a notebook
+# submitted after its due date loses LATE_POLICY's share of its score: "none", "zero", or "percent:N" (N % of the
+# score per day or part of a day late). The default: 10 % per day. LOSSLAB_LATE_POLICY overrides it for one run.
+LATE_POLICY = "percent:10"
+_late_method, _late_percent = parse_policy(os.environ.get("LOSSLAB_LATE_POLICY") or LATE_POLICY)
+c.AssignLatePenalties.plugin_class = LatePenalty
+c.LatePenalty.penalty_method = _late_method
+c.LatePenalty.percent_per_day = _late_percent or 10.0
 
 # Feedback explains failures without printing hidden tests: nbgrader's default shows test cells with their
 # hidden tests and full tracebacks through the checks' source (autograder/feedback.py).
