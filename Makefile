@@ -132,7 +132,7 @@ sandbox:  ## install Debian's bubblewrap (the grading sandbox) when missing (nee
 	else echo "note: bwrap is missing and cannot be installed here; make grade will grade without the sandbox" \
 	  "(SANDBOX=require refuses), and the sandbox tests will be skipped."; fi
 
-test: setup browser sandbox  ## set up, then run the whole test suite (units, notebooks, grading, browser)
+test: setup browser sandbox hub-install  ## set up, then run the whole test suite (units, notebooks, grading, browser)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup $(PYTEST_ARGS)
 
 test-fast: setup  ## only the quick tests (no notebook execution, grading or browser)
@@ -227,8 +227,8 @@ clean:  ## remove graded work, caches and test artefacts (keeps .venv and the gr
 clean-venv:  ## remove .venv (the next make rebuilds it)
 	rm -rf $(VENV)
 
-# A class on JupyterHub (docs/classroom.md). JupyterHub and its dependencies go into HUB_SITE (a --target folder,
-# outside .venv), configurable-http-proxy from npm into HUB_NODE; both are project-local and git-ignored.
+# A class on JupyterHub (docs/classroom.md). JupyterHub comes with the lock's instructor group (HUB_SITE may point to
+# a --target folder holding another copy); configurable-http-proxy from npm into HUB_NODE (project-local, git-ignored).
 # make hub: as root, system users from ROSTER and INSTRUCTOR_USER, the hub on 127.0.0.1 until Ctrl-C, then
 # everything removed (users, HUB_ROOT, processes); `make hub-stop` removes a class left behind. AUTH=shared logs
 # everyone in with one printed password instead of their system password (PAM). make classroom: the whole
@@ -241,18 +241,13 @@ INSTRUCTOR_USER ?= instructor
 AUTH      ?= pam
 LATE_POLICY ?=
 CHP_VERSION := 5.3.0
-HUB_PINS  := jupyterhub==6.1.1 certipy==0.2.3 oauthlib==4.0.1 pamela==1.2.0 pydantic==2.14.4 pydantic_core==2.50.5 \
-  aiodns==4.0.4 aiohttp==3.14.5 aiohappyeyeballs==2.7.1 aiosignal==1.4.0 annotated-types==0.8.0 frozenlist==1.8.0 \
-  multidict==7.2.1 propcache==0.5.4 pycares==5.2.1 typing-inspection==0.4.5 yarl==1.25.1 cryptography==51.0.1
 HUB_ENV   := HUB_SITE=$(HUB_SITE) HUB_NODE=$(HUB_NODE)
 
 .PHONY: hub-install hub hub-stop classroom
 
-hub-install: setup
-	@test -d $(HUB_SITE)/jupyterhub || $(BIN)/python -c 'import jupyterhub' 2>/dev/null || { \
-	  echo "Installing JupyterHub into $(HUB_SITE)..."; \
-	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --target $(HUB_SITE) $(HUB_PINS) \
-	  2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true; }
+hub-install: setup  ## configurable-http-proxy from npm into HUB_NODE (JupyterHub itself is in the lock's instructor group)
+	@$(BIN)/python -c 'import jupyterhub' 2>/dev/null || test -d $(HUB_SITE)/jupyterhub || { \
+	  echo "JupyterHub is not in $(VENV): it comes with the lock's instructor group (make setup installs it)"; exit 2; }
 	@test -x $(HUB_NODE)/node_modules/.bin/configurable-http-proxy || { \
 	  command -v npm >/dev/null || { echo "make hub needs Node.js >= 20 and npm (Debian: apt-get install nodejs npm)"; exit 2; }; \
 	  echo "Installing configurable-http-proxy $(CHP_VERSION) into $(HUB_NODE)..."; \
