@@ -16,6 +16,7 @@ nothing. ``losslab.losses``' ``check_*`` functions return the messages (chapter 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -262,7 +263,10 @@ def activation_range(activation: Callable[[Any], Any], units: int) -> tuple[floa
         row = np.full(units, -v)
         row[0] = v
         rows.append(row)
-    out = np.asarray(keras.ops.convert_to_numpy(activation(keras.ops.convert_to_tensor(np.array(rows, np.float32)))))
+    with warnings.catch_warnings():  # Keras warns that a softmax over one unit is always 1: we measure it
+        warnings.simplefilter("ignore")
+        out = activation(keras.ops.convert_to_tensor(np.array(rows, np.float32)))
+    out = np.asarray(keras.ops.convert_to_numpy(out))
     out = out[np.isfinite(out)]
     if out.size == 0:
         return float("nan"), float("nan")

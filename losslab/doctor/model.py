@@ -94,6 +94,29 @@ def last_activation(model: keras.Model) -> str | None:
     return None
 
 
+# Layers that pass values through unchanged at inference: the output activation lies before them.
+_PASS_THROUGH = ("Dropout", "GaussianNoise", "GaussianDropout", "AlphaDropout", "Flatten", "Reshape", "Identity")
+
+
+def output_activation(model: keras.Model) -> tuple[Callable, str] | None:
+    """The function the model's last layer applies to its output (an activation, or a layer without
+    weights such as Softmax or Rescaling) and its name; None when the model does not say (subclassed)."""
+    layers = [layer for layer in getattr(model, "layers", []) if not isinstance(layer, keras.layers.InputLayer)]
+    for layer in reversed(layers):
+        if type(layer).__name__ in _PASS_THROUGH:
+            continue
+        if getattr(layer, "kernel", None) is not None:
+            activation = getattr(layer, "activation", None) or keras.activations.linear
+            return activation, getattr(activation, "__name__", type(activation).__name__)
+        if not layer.weights:
+            activation = getattr(layer, "activation", None)
+            if isinstance(layer, keras.layers.Activation) and activation is not None:
+                return activation, getattr(activation, "__name__", type(activation).__name__)
+            return layer, type(layer).__name__
+        return None
+    return None
+
+
 def all_layers(model: keras.Model) -> list:
     """Every layer, nested ones included."""
     try:
