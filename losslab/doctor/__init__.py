@@ -38,6 +38,7 @@ from losslab.doctor.monitor import TrainingMonitor
 from losslab.doctor.registry import REGISTRY, CheckId, Kind, check
 from losslab.doctor.report import SEVERITIES, Finding, Report
 from losslab.doctor.tensorboard import read_tensorboard, tensorboard_available
+from losslab.doctor.treat import Treatment, treat
 
 # The built-in checks, in registration order (``examine(only=..., skip=...)`` takes these names).
 CHECKS: tuple[str, ...] = tuple(REGISTRY)
@@ -53,10 +54,12 @@ __all__ = [
     "LossInfo",
     "Report",
     "TrainingMonitor",
+    "Treatment",
     "check",
     "examine",
     "gradients",
     "loss_info",
     "read_tensorboard",
     "tensorboard_available",
+    "treat",
 ]

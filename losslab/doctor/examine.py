@@ -23,6 +23,7 @@ from losslab.doctor.backend import Snapshot, Trainer
 from losslab.doctor.context import Context, as_array
 from losslab.doctor.diagnosis import resolve
 from losslab.doctor.model import loss_info
+from losslab.doctor.patient import Patient
 from losslab.doctor.registry import REGISTRY, TRAINING, Kind, closure, run_order
 from losslab.doctor.report import Report
 
@@ -103,7 +104,10 @@ def examine(
     with warnings.catch_warnings():  # the report says what Keras would warn about, with evidence
         warnings.simplefilter("ignore")
         run_checks(ctx, wanted)
-    return Report(ctx.findings, time.perf_counter() - started)
+    patient = Patient.of(
+        model, x, y, x_val, y_val, epochs=epochs, batch_size=batch_size, class_weight=class_weight, shuffle=shuffle
+    )
+    return Report(ctx.findings, time.perf_counter() - started, patient=patient)
 
 
 def run_checks(ctx: Context, wanted: set[str]) -> None:

@@ -54,6 +54,14 @@ class Report:
     findings: list[Finding]
     seconds: float = 0.0
     title: str = "Training doctor"
+    patient: Any = field(default=None, repr=False, compare=False)  # what treat() copies (doctor.patient.Patient)
+
+    def treat(self, **options: Any) -> Any:
+        """Try the prescription of every cause named here on a copy of the model and data, retrained for the same
+        budget; returns a ``doctor.treat.Treatment`` (verdicts, curves). See ``losslab.doctor.treat``."""
+        from losslab.doctor.treat import treat
+
+        return treat(report=self, **options)
 
     def causes(self, min_severity: str = "warning") -> list[str]:
         """The causes named by findings at least as severe as `min_severity`, most severe first."""
@@ -89,7 +97,7 @@ class Report:
 
     def only(self, *checks: str) -> Report:
         """The findings of some checks only, e.g. to show the one that names a cause."""
-        return Report([f for f in self.findings if f.check in checks], self.seconds, self.title)
+        return Report([f for f in self.findings if f.check in checks], self.seconds, self.title, self.patient)
 
     def summary(self) -> str:
         """One line: how many findings, how long, and the suspects."""
