@@ -129,3 +129,34 @@ def test_treatment_figure_shows_before_and_after() -> None:
 def test_treat_refuses_a_report_without_its_patient() -> None:
     with pytest.raises(ValueError, match="examine"):
         doctor.Report([]).treat()
+
+
+class _Weights(keras.callbacks.Callback):
+    def on_train_end(self, logs=None) -> None:  # noqa: ANN001
+        self.weights = [np.array(w) for w in self.model.get_weights()]
+
+
+@pytest.mark.slow
+def test_monitor_offers_the_examination_on_an_alarm(capsys) -> None:  # noqa: ANN001
+    p = doctor_heldout.wine_sgd_too_fast(0)
+    fit = {k: v for k, v in p.fit.items() if k != "validation_data"}
+    start = [np.array(w) for w in p.model.get_weights()]
+    monitor = doctor.TrainingMonitor(
+        data=(p.x, p.y), validation_data=p.fit["validation_data"], batch_size=16, examine_on_alarm=True
+    )
+    recorder = _Weights()
+    p.model.fit(p.x, p.y, verbose=0, callbacks=[recorder, monitor], **fit)
+    out = capsys.readouterr().out
+    assert monitor.findings and "can examine this model" in out
+    assert monitor.report is not None and monitor.report.causes() == ["lr_too_high"]
+    for now, end in zip(p.model.get_weights(), recorder.weights, strict=True):
+        np.testing.assert_array_equal(now, end)  # the examination ran from the start and put the end back
+    np.testing.assert_array_equal(monitor.report.patient.weights[0], start[0])
+
+
+def test_monitor_examines_only_when_asked() -> None:
+    with pytest.raises(ValueError, match="data="):
+        doctor.TrainingMonitor(examine_on_alarm=True)
+    monitor = doctor.TrainingMonitor()
+    with pytest.raises(ValueError, match="data="):
+        monitor.examine()
