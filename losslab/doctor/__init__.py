@@ -29,7 +29,7 @@ Used by solutions/04_debugging (the clinic and the exercise), tests/test_doctor*
 
 from __future__ import annotations
 
-from losslab.doctor.backend import gradients
+from losslab.backend import gradients
 from losslab.doctor.causes import CAUSES
 from losslab.doctor.context import Context
 from losslab.doctor.examine import examine

@@ -11,7 +11,7 @@ import math
 import keras
 import numpy as np
 
-from losslab.doctor.backend import gradients, sync
+from losslab.backend import gradients, sync
 from losslab.doctor.curves import rose_in_a_row, stuck_at_chance, val_rising_epochs
 from losslab.doctor.model import constant_lr, is_kernel, loss_info, short
 from losslab.doctor.report import Finding

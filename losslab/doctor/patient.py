@@ -21,7 +21,7 @@ import keras
 import numpy as np
 
 from losslab import rules
-from losslab.doctor.backend import sync
+from losslab.backend import sync
 from losslab.loss_names import label_format
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from losslab.doctor.backend import gradients
+from losslab.backend import gradients
 from losslab.doctor.context import Context
 from losslab.doctor.expect import baseline_loss, uniform_loss
 from losslab.doctor.model import constant_lr, fmt, is_kernel, short
