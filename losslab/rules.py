@@ -144,13 +144,22 @@ def activation_vs_loss(activation: Any, loss: Any) -> list[Problem]:
     return problems
 
 
+# The loss that fits each label format (``losses.suggest_loss`` gives it with the output layer and the reason).
+FITTING_LOSS = {
+    "binary": "binary_crossentropy",
+    "integer": "sparse_categorical_crossentropy",
+    "one-hot": "categorical_crossentropy",
+    "soft": "categorical_crossentropy",
+    "multi-label": "binary_crossentropy",
+    "continuous": "mean_squared_error",
+}
+
+
 def labels_vs_loss(y: Any, loss: Any) -> list[Problem]:
     """The labels' format against the loss (integer labels need the sparse loss, ...)."""
-    from losslab.losses import suggest_loss
-
     spec = describe_loss(loss)
     fmt = label_format(y)
-    right = SHORT_NAMES.get(suggest_loss(y).loss, suggest_loss(y).loss)
+    right = SHORT_NAMES.get(FITTING_LOSS[fmt.kind], FITTING_LOSS[fmt.kind])
     problems = []
 
     def add(message: str, fix: str, cause: str = "label_format", severity: str = "problem") -> None:

@@ -32,13 +32,13 @@ from __future__ import annotations
 from losslab.backend import gradients
 from losslab.doctor.causes import CAUSES
 from losslab.doctor.context import Context
-from losslab.doctor.examine import examine
+from losslab.doctor.examine import examine, treat
 from losslab.doctor.model import LossInfo, loss_info
 from losslab.doctor.monitor import TrainingMonitor
 from losslab.doctor.registry import REGISTRY, CheckId, Kind, check
 from losslab.doctor.report import SEVERITIES, Finding, Report
 from losslab.doctor.tensorboard import read_tensorboard, tensorboard_available
-from losslab.doctor.treat import Treatment, treat
+from losslab.doctor.treat import Treatment
 
 # The built-in checks, in registration order (``examine(only=..., skip=...)`` takes these names).
 CHECKS: tuple[str, ...] = tuple(REGISTRY)

@@ -1,11 +1,12 @@
 """``treat``: every prescription verified by retraining a copy of the patient.
 
-``doctor.treat(model, x, y, validation_data=..., epochs=..., batch_size=...)`` (or ``report.treat()`` after
-``examine``) takes the causes the examination named, most severe first, and for each applies its prescription to
-a fresh copy of the model and data (``Patient.build``: ``clone_model`` + ``set_weights``, so the same starting
-weights), retrains it for the same budget as the untreated copy, and compares the two runs: the curves side by
-side (``treatment.figure()``) and a verdict computed from the final scores (balanced accuracy for a
-classification, R^2 for a regression: the same units whatever the prescription changed):
+``doctor.treat(model, x, y, validation_data=..., epochs=..., batch_size=...)`` (in ``examine.py``), or
+``report.treat()`` after ``examine``, takes the causes the examination named, most severe first, and for each
+applies its prescription to a fresh copy of the model and data (``Patient.build``: ``clone_model`` +
+``set_weights``, so the same starting weights), retrains it for the same budget as the untreated copy, and
+compares the two runs: the curves side by side (``treatment.figure()``) and a verdict computed from the final
+scores (balanced accuracy for a classification, R^2 for a regression: the same units whatever the prescription
+changed):
 
 - ``fixed``: the treated run scores better (by at least 0.02 and a tenth of the gap between the untreated
   score and a perfect one; an untreated run that diverged or was refused counts as chance) and the check that
@@ -23,11 +24,10 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
-from typing import Any
 
-import keras
 import numpy as np
 
 from losslab.doctor.causes import CAUSES
@@ -165,30 +165,17 @@ def _positive(before: Run, step: Step | None) -> bool:
     return bool(finite) and min(finite) > 0
 
 
-def treat(
-    model: keras.Model | None = None,
-    x: Any = None,
-    y: Any = None,
+def run(
+    report: Report,
+    examine: Callable[..., Report],
     *,
-    report: Report | None = None,
     causes: list[str] | None = None,
     max_tries: int = 3,
     seed: int = 0,
-    **fit: Any,
 ) -> Treatment:
-    """Examine (unless ``report`` is given), then try each named cause's prescription on a copy; see the module.
-
-    ``fit``: what you pass to ``fit`` (validation_data or validation_split, batch_size, epochs, class_weight,
-    shuffle). ``causes``: treat these instead of the report's. ``max_tries``: at most this many retrainings
-    besides the untreated one. The learner's model is never trained or changed.
-    """
-    from losslab.doctor.examine import examine
-
+    """Try the prescriptions of the causes ``report`` names (or ``causes``) on copies of its patient; ``examine``
+    re-examines a treated copy (``losslab.doctor.examine``). Called by ``doctor.treat`` and ``report.treat()``."""
     started = time.perf_counter()
-    if report is None:
-        if model is None:
-            raise ValueError("treat needs a model and its data (or report=doctor.examine(...))")
-        report = examine(model, x, y, **fit)
     if report.patient is None:
         raise ValueError("this report does not hold its patient: build it with doctor.examine(model, x, y, ...)")
     patient: Patient = report.patient
@@ -221,7 +208,7 @@ def treat(
         better = improved(current_run.final, run.final, treatment.chance)
         about_training = cause not in NOT_ABOUT_TRAINING
         if better or not about_training:
-            step.still_named = _still_named(changed, finding, seed)
+            step.still_named = _still_named(changed, finding, seed, examine)
         step.verdict = verdict(better, None if step.still_named is None else not step.still_named, about_training)
         treatment.steps.append(step)
         if step.verdict == "fixed":
@@ -232,9 +219,8 @@ def treat(
     return treatment
 
 
-def _still_named(patient: Patient, finding: Finding, seed: int) -> bool:
+def _still_named(patient: Patient, finding: Finding, seed: int, examine: Callable[..., Report]) -> bool:
     """Whether the check that named the cause names it again on the treated copy (a fresh build)."""
-    from losslab.doctor.examine import examine
     from losslab.doctor.registry import REGISTRY
 
     if finding.check not in REGISTRY:
