@@ -69,3 +69,22 @@ def test_output_range_rule_reasons_from_the_range() -> None:
     assert rules.output_range(-np.inf, np.inf, 10, logits) == []
     # one softmax unit is always 1: label 0 is out of reach
     assert [p.cause for p in rules.output_range(1.0, 1.0, 1, "binary_crossentropy")] == ["output_range"]
+
+
+def test_the_doctor_and_chapter_one_read_one_rule_table() -> None:
+    """One softmax unit on 0/1 labels: losses.check_units (chapter 1) and the doctor's finding carry the same
+    message, from losslab/rules.py."""
+    import keras
+
+    from losslab import losses
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(200, 4)).astype(np.float32), rng.integers(0, 2, 200)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])
+    model.add(keras.layers.Activation("softmax"))
+    model.compile("adam", "binary_crossentropy")
+    (message,) = losses.check_units(y, 1, "softmax", "binary_crossentropy")
+    report = doctor.examine(model, x, y, validation_data=(x, y), only=["labels_vs_loss"])
+    assert report.names("output_range")
+    assert any(f.evidence == message for f in report.alarms)

@@ -14,6 +14,7 @@ import numpy as np
 
 from losslab import lr as lr_tools
 from losslab.losses import describe_loss
+from losslab.rules import CLASSIFICATION_KINDS, LOSS_KINDS
 
 
 @dataclass(frozen=True)
@@ -26,27 +27,9 @@ class LossInfo:
     fn: Callable | None
 
 
-# The doctor's kind of each Keras loss, by the canonical name ``losses.describe_loss`` gives it.
-KINDS = {
-    "sparse_categorical_crossentropy": "sparse_ce",
-    "categorical_crossentropy": "ce",
-    "categorical_focal_crossentropy": "ce",
-    "binary_crossentropy": "bce",
-    "binary_focal_crossentropy": "bce",
-    "mean_squared_error": "regression",
-    "mean_absolute_error": "regression",
-    "huber": "regression",
-    "log_cosh": "regression",
-    "mean_squared_logarithmic_error": "regression",
-    "mean_absolute_percentage_error": "regression",
-    "hinge": "other",
-    "squared_hinge": "other",
-    "categorical_hinge": "other",
-    "kl_divergence": "other",
-    "poisson": "other",
-    "cosine_similarity": "other",
-}
-CLASSIFICATION = frozenset({"sparse_ce", "ce", "bce"})
+# The one vocabulary of loss kinds, from the rule table (losslab/rules.py).
+KINDS = LOSS_KINDS
+CLASSIFICATION = CLASSIFICATION_KINDS
 
 
 def loss_info(loss: Any) -> LossInfo:
@@ -58,7 +41,7 @@ def loss_info(loss: Any) -> LossInfo:
     except ValueError:
         name = loss if isinstance(loss, str) else type(loss).__name__
         return LossInfo("custom" if isinstance(loss, str) or callable(loss) else "unknown", str(name), None, None)
-    kind = KINDS.get(spec.name, "custom") if spec.keras else "custom"
+    kind = LOSS_KINDS.get(spec.name, "custom") if spec.keras else "custom"
     fn = loss
     if isinstance(loss, str):
         try:

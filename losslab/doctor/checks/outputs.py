@@ -102,7 +102,23 @@ def activation_vs_loss(ctx: Context) -> None:
 
 @check(CheckId.LABELS_VS_LOSS, Kind.STATIC)
 def labels_vs_loss(ctx: Context) -> None:
-    """The labels' format against the loss; sets ``ctx.fatal`` when Keras could not train at all."""
+    """The labels' format against the loss (what Keras would refuse, with the values measured), then the rule
+    table's other rules (losslab/rules.py, the rules chapter 1's ``losses.explain`` applies) on the labels, the
+    output units and the loss; sets ``ctx.fatal`` when Keras could not train at all."""
+    _labels_vs_loss(ctx)
+    checked = {CheckId.LABELS_VS_LOSS, CheckId.ACTIVATION_VS_LOSS}
+    if ctx.loss.kind in {"custom", "unknown", "other"} or any(f.alarming and f.check in checked for f in ctx.findings):
+        return
+    try:
+        problems = rules.labels_vs_loss(ctx.y, ctx.model.loss)
+        problems += rules.units_vs_labels(ctx.y, ctx.units, last_activation(ctx.model), ctx.model.loss)
+    except ValueError:  # labels the table cannot read: the checks above said what they are
+        return
+    for problem in problems:
+        ctx.add(problem.severity, problem.message, problem.fix, problem.cause)
+
+
+def _labels_vs_loss(ctx: Context) -> None:
     y, loss, units = np.asarray(ctx.y), ctx.loss, ctx.units
     if loss.kind in {"custom", "unknown", "other"}:
         ctx.add(
