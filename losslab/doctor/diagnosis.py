@@ -36,8 +36,13 @@ def resolve(ctx: Context) -> None:
         "output_range",
         "target_scale",
     }
+    stopped = named & {"frozen_layers", "constant_loss"}  # nothing trains: no rate is too high or too low
     for f in alarms:
-        if f.check in {CheckId.LR_SWEEP, CheckId.UPDATE_RATIO} and f.cause == "lr_too_low" and blocked:
+        if f.check in {CheckId.LR_SWEEP, CheckId.UPDATE_RATIO} and f.cause in {"lr_too_low", "lr_too_high"} and stopped:
+            demote(
+                f, "no rate can move weights that " + " and ".join(CAUSES[c] for c in sorted(stopped)) + " hold still"
+            )
+        elif f.check in {CheckId.LR_SWEEP, CheckId.UPDATE_RATIO} and f.cause == "lr_too_low" and blocked:
             demote(f, "a larger rate would only push harder against " + ", ".join(CAUSES[c] for c in blocked))
         elif (
             f.check in {CheckId.LR_SWEEP, CheckId.UPDATE_RATIO}
@@ -77,7 +82,17 @@ def resolve(ctx: Context) -> None:
             and "constant_loss"
             not in {g.cause for g in ctx.findings if g.check == CheckId.GRADIENT_NORMS and g.alarming}
         ):
-            others = [c for c in ("frozen_layers", "lr_too_low", "vanishing_gradients") if c in named]
+            explains = (
+                "frozen_layers",
+                "lr_too_low",
+                "vanishing_gradients",
+                "unscaled_inputs",
+                "bad_initialization",
+                "output_range",
+                "activation_loss_mismatch",
+                "target_scale",
+            )
+            others = [c for c in explains if c in named]
             if others:
                 f.cause = others[0]
         # 3. Conclusions drawn from the data need a model that learns and an honest validation split.
