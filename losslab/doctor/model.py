@@ -137,6 +137,12 @@ def entropy(p: np.ndarray) -> float:
     return float(-(p * np.log(p)).sum())
 
 
+def row_keys(a: np.ndarray) -> np.ndarray:
+    """One comparable key per row (its bytes), to find duplicate rows and rows shared by two arrays."""
+    a = np.ascontiguousarray(a.reshape(len(a), -1))
+    return a.view(np.dtype((np.void, a.dtype.itemsize * a.shape[1]))).reshape(-1)
+
+
 def fmt(x: float) -> str:
     """A measured number for evidence text: 3 significant digits, scientific when tiny or huge."""
     if x is None or not np.isfinite(x):

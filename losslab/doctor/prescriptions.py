@@ -16,7 +16,7 @@ import keras
 import numpy as np
 
 from losslab import rules
-from losslab.doctor.model import fmt
+from losslab.doctor.model import fmt, row_keys
 from losslab.doctor.patient import Patient, class_labels
 from losslab.doctor.report import Finding
 
@@ -203,11 +203,7 @@ def drop_overlap(patient: Patient, finding: Finding) -> Patient | Manual:
     if patient.x_val is None:
         return Manual("remove the duplicate rows from the data, then split", finding.check)
 
-    def rows(a: np.ndarray) -> np.ndarray:
-        a = np.ascontiguousarray(a.reshape(len(a), -1))
-        return a.view(np.dtype((np.void, a.dtype.itemsize * a.shape[1]))).reshape(-1)
-
-    keep = ~np.isin(rows(patient.x_val), rows(patient.x))
+    keep = ~np.isin(row_keys(patient.x_val), row_keys(patient.x))
     if keep.sum() < 10:
         return Manual(
             "the validation data are almost all training rows: hold out rows the model never sees", finding.check

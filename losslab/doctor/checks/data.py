@@ -9,7 +9,7 @@ import numpy as np
 
 from losslab.doctor.context import Context
 from losslab.doctor.expect import prior
-from losslab.doctor.model import fmt
+from losslab.doctor.model import fmt, row_keys
 from losslab.doctor.registry import CheckId, Kind, check
 from losslab.doctor.report import RANK
 
@@ -198,19 +198,15 @@ def _class_shift(ctx: Context) -> str:
 def data_hygiene(ctx: Context) -> None:
     """Duplicate rows, training/validation overlap, and labels sorted before a split."""
 
-    def rows(a: np.ndarray) -> np.ndarray:
-        a = np.ascontiguousarray(a.reshape(len(a), -1))
-        return a.view(np.dtype((np.void, a.dtype.itemsize * a.shape[1]))).reshape(-1)
-
     notes, worst, cause = [], "ok", None
-    train_rows = rows(ctx.x)
+    train_rows = row_keys(ctx.x)
     unique = len(np.unique(train_rows))
     dup = 1 - unique / len(train_rows)
     if dup > 0.05:
         notes.append(f"{dup:.0%} of the training rows are exact duplicates")
         worst, cause = "warning", "data_leak"
     if ctx.x_val is not None:
-        overlap = float(np.isin(rows(ctx.x_val), train_rows).mean())
+        overlap = float(np.isin(row_keys(ctx.x_val), train_rows).mean())
         if overlap > 0.02:
             notes.append(
                 f"{overlap:.0%} of the validation rows also appear in the training data: the "
