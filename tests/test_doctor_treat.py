@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from losslab import doctor
-from losslab.doctor.patient import score
-from losslab.doctor.treat import improved, verdict
+from losslab.doctor.patient import Run, score
+from losslab.doctor.treat import improved, noise, verdict
 from tests import doctor_heldout
 
 
@@ -23,6 +23,9 @@ def _config(model: keras.Model) -> list[dict]:
 
 def test_verdict_rules() -> None:
     assert improved(0.5, 0.6) and not improved(0.5, 0.51) and not improved(0.9, 0.905)
+    assert not improved(0.5, 0.6, noise=0.06) and improved(0.5, 0.6, noise=0.04)
+    steady, shaky = Run((), scores=[0.5, 0.5, 0.5, 0.5]), Run((), scores=[0.4, 0.6, 0.4, 0.6])
+    assert noise(steady) == 0.0 and noise(steady, shaky) == pytest.approx(np.std([0.6, 0.4, 0.6]))
     assert improved(float("nan"), 0.9, chance=0.1) and not improved(0.9, float("nan"))
     assert verdict(True, True) == "fixed" and verdict(True, False) == "helped" and verdict(False, True) == "no better"
     assert verdict(False, True, about_training=False) == "fixed"

@@ -8,8 +8,8 @@ compares the two runs: the curves side by side (``treatment.figure()``) and a ve
 scores (balanced accuracy for a classification, R^2 for a regression: the same units whatever the prescription
 changed):
 
-- ``fixed``: the treated run scores better (by at least 0.02 and a tenth of the gap between the untreated
-  score and a perfect one; an untreated run that diverged or was refused counts as chance) and the check that
+- ``fixed``: the treated run scores better (by at least 0.02 and twice the spread of the two runs' scores over
+  their last three epochs; an untreated run that diverged or was refused counts as chance) and the check that
   named the cause no longer names it on a fresh treated copy;
 - ``helped``: it scores better, but the check still names the cause;
 - ``no better``: otherwise (for a leak, no validation data or unseeded runs, which do not slow the training,
@@ -35,21 +35,27 @@ from losslab.doctor.patient import Patient, Run, chance_score, score_kind, train
 from losslab.doctor.prescriptions import Manual, prescription
 from losslab.doctor.report import Finding, Report
 
-HELPED_GAP, HELPED_MIN = 0.1, 0.02
+HELPED_MIN, NOISE_FACTOR = 0.02, 2.0
 
 
 # Causes that do not make the loss fall slower: their treatment is judged by the check alone.
 NOT_ABOUT_TRAINING = frozenset({"data_leak", "unmonitored", "not_reproducible"})
 
 
-def improved(before: float, after: float, chance: float = 0.0) -> bool:
-    """Whether the score rose by at least 0.02 and a tenth of the gap to a perfect score; an untreated run that
-    diverged or was refused counts as the chance score."""
+def improved(before: float, after: float, chance: float = 0.0, noise: float = 0.0) -> bool:
+    """Whether the score rose by more than the runs' own noise (twice ``noise``, the spread of their last epochs'
+    scores) and at least 0.02; an untreated run that diverged or was refused counts as the chance score."""
     if not math.isfinite(after):
         return False
     if not math.isfinite(before):
         before = chance
-    return after >= before + max(HELPED_MIN, HELPED_GAP * max(1.0 - before, 0.0))
+    return after >= before + max(HELPED_MIN, NOISE_FACTOR * noise)
+
+
+def noise(*runs: Run) -> float:
+    """How much a run's score moves between its last epochs (the largest standard deviation of the last three)."""
+    spreads = [float(np.std(r.scores[-3:])) for r in runs if len(r.scores) >= 3 and np.all(np.isfinite(r.scores[-3:]))]
+    return max(spreads, default=0.0)
 
 
 def verdict(better: bool, cause_gone: bool | None, about_training: bool = True) -> str:
@@ -205,7 +211,7 @@ def run(
             current_run = treatment.before = train(patient, seed)
         run = train(changed, seed)
         step = Step(cause, "; ".join(changed.changes[len(current.changes) :]), run)
-        better = improved(current_run.final, run.final, treatment.chance)
+        better = improved(current_run.final, run.final, treatment.chance, noise(current_run, run))
         about_training = cause not in NOT_ABOUT_TRAINING
         if better or not about_training:
             step.still_named = _still_named(changed, finding, seed, examine)
