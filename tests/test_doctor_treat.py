@@ -163,3 +163,17 @@ def test_monitor_examines_only_when_asked() -> None:
     monitor = doctor.TrainingMonitor()
     with pytest.raises(ValueError, match="data="):
         monitor.examine()
+
+
+# The held-out patients whose prescription is the learner's to apply (labels, the validation set, the output layer)
+MANUAL = {"digits_noisy_labels", "digits_val_from_train", "digits_mse_on_classes"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("trial", [t for t in doctor_heldout.TRIALS if t.cause], ids=lambda t: t.name)
+def test_every_held_out_treatment_is_fixed_or_left_to_the_learner(trial: doctor_heldout.Trial) -> None:
+    treatment = doctor_heldout.examine(trial).treat()
+    if trial.name in MANUAL:
+        assert treatment.verdict == "not applied" and all(s.check for s in treatment.steps), str(treatment)
+    else:
+        assert treatment.verdict == "fixed" and treatment.steps[-1].cause == trial.cause, str(treatment)
