@@ -52,7 +52,7 @@ def test_treat_never_changes_the_learners_model(name: str) -> None:
     p.model.fit(p.x[:64], p.y[:64], epochs=1, verbose=0)  # an optimizer with state
     before, config, loss = _state(p.model), _config(p.model), p.model.loss
     treatment = doctor.treat(p.model, p.x, p.y, **p.fit)
-    assert treatment.verdict == "fixed", str(treatment)
+    assert treatment.applied and treatment.applied[0].run.scores, str(treatment)  # it trained copies
     for b, a in zip(before, _state(p.model), strict=True):
         np.testing.assert_array_equal(a, b)
     assert _config(p.model) == config and p.model.loss is loss
