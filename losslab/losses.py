@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from losslab import rules
 from losslab.loss_names import (  # noqa: F401 - re-exported: losslab.losses is the chapter's one module
     _EXPECTS,
     _STRING_ALIASES,
@@ -172,130 +173,26 @@ def check_activation_vs_loss(activation: str | None, loss: Any) -> list[str]:
 
     softmax/sigmoid with from_logits=True squashes twice; a linear output with from_logits=False feeds raw
     scores to a loss that expects probabilities and fails silently; an activation on a regression output
-    limits the values it can predict. Returns an empty list when the pair fits.
+    limits the values it can predict. Returns an empty list when the pair fits. (The rule: losslab/rules.py.)
     """
-    spec = describe_loss(loss)
-    act = _activation_name(activation)
-    problems = []
-    if spec.is_classification:
-        expected = _EXPECTS[spec.name][1]
-        if spec.from_logits and act in {"softmax", "sigmoid"}:
-            problems.append(
-                f"the output layer already applies {act}, but the loss has from_logits=True and "
-                f"applies it again: remove the activation (Dense without activation) or set "
-                "from_logits=False"
-            )
-        elif not spec.from_logits and act == "linear":
-            problems.append(
-                f"the output layer has no activation, so it outputs raw scores (logits), but "
-                f"{spec.short} expects probabilities: it runs without an error and learns badly. "
-                f'Use activation="{expected}", or {_class_name(spec.name)}(from_logits=True)'
-            )
-        elif not spec.from_logits and act not in {expected, "linear"}:
-            problems.append(f"{spec.short} expects {expected} probabilities from the output layer, not {act}")
-        elif spec.from_logits and act not in {"linear", "softmax", "sigmoid"}:
-            problems.append(f"from_logits=True expects the raw scores of a layer without activation, not {act}")
-    elif spec.is_regression and act != "linear":
-        limits = {
-            "relu": "nothing below 0",
-            "sigmoid": "only values between 0 and 1",
-            "softmax": "only values between 0 and 1 that sum to 1",
-            "tanh": "only values between -1 and 1",
-        }
-        problems.append(
-            f"a regression output should have no activation: {act} lets the model predict "
-            f"{limits.get(act, 'a limited range of values')}"
-        )
-    return problems
+    return [p.message for p in rules.activation_vs_loss(activation, loss)]
 
 
 def check_labels_vs_loss(y: Any, loss: Any) -> list[str]:
     """Problems between the labels' format and the loss (integer labels need the sparse loss, ...)."""
-    spec = describe_loss(loss)
-    fmt = label_format(y)
-    fits = suggest_loss(y)
-    right = SHORT_NAMES.get(fits.loss, fits.loss)
-    problems = []
-    if spec.name in {"sparse_categorical_crossentropy"} and fmt.kind in {"one-hot", "soft", "multi-label"}:
-        problems.append(
-            f"the labels are {fmt}, but sparse_categorical_crossentropy expects one integer class "
-            f"number per example. Use {right}, or give y.argmax(axis=1) as labels"
-        )
-    elif spec.name in {"categorical_crossentropy", "categorical_focal_crossentropy"} and fmt.kind in {
-        "integer",
-        "binary",
-    }:
-        problems.append(
-            f"the labels are {fmt}, but {spec.short} expects one-hot rows. Use "
-            "sparse_categorical_crossentropy, or one-hot encode the labels with "
-            "keras.utils.to_categorical"
-        )
-    elif spec.name in {"binary_crossentropy", "binary_focal_crossentropy"} and fmt.kind == "integer":
-        problems.append(
-            f"the labels are {fmt}: more than two classes. binary_crossentropy is for 0/1 labels; "
-            "use sparse_categorical_crossentropy with one softmax unit per class"
-        )
-    elif spec.is_classification and fmt.kind == "continuous":
-        problems.append(
-            f"the labels are {fmt}, but {spec.short} is a classification loss. Use a regression "
-            "loss (mse, mae, huber) with one output unit without activation"
-        )
-    elif spec.is_regression and fmt.kind in {"integer", "one-hot", "binary"}:
-        problems.append(
-            f"the labels are {fmt}: a classification task, but {spec.short} is a regression loss. "
-            f"It can run, but it treats classes as numbers and learns slowly; use {right}"
-        )
-    return problems
+    return [p.message for p in rules.labels_vs_loss(y, loss)]
 
 
 def check_units(y: Any, units: int, activation: str | None = None, loss: Any = None) -> list[str]:
     """Problems between the number of output units and the labels (``max(y) < units``, 1 unit for 0/1)."""
-    fmt = label_format(y)
-    act = _activation_name(activation)
-    spec = describe_loss(loss) if loss is not None else None
-    problems = []
-    if fmt.kind == "integer" and units < (fmt.n_classes or 0):
-        problems.append(
-            f"the labels go up to {fmt.n_classes - 1}, so the output layer needs at least "
-            f"{fmt.n_classes} units (one per class); it has {units}"
-        )
-    elif fmt.kind in {"one-hot", "soft", "multi-label"} and units != fmt.n_classes:
-        problems.append(f"the label rows have {fmt.n_classes} columns but the output layer has {units} units")
-    elif fmt.kind == "binary":
-        if units == 1 and act == "softmax":
-            problems.append("softmax over a single unit always outputs 1.0: use sigmoid for one unit")
-        elif units == 2 and spec is not None and spec.name in {"binary_crossentropy", "binary_focal_crossentropy"}:
-            problems.append(
-                "two output units for 0/1 labels need sparse_categorical_crossentropy; with "
-                "binary_crossentropy use a single sigmoid unit"
-            )
-        elif units > 2:
-            problems.append(f"0/1 labels need 1 sigmoid unit (or 2 softmax units), not {units}")
-    if fmt.kind in {"integer", "one-hot"} and act == "sigmoid" and units > 1:
-        problems.append(
-            "sigmoid scores each class on its own, so the outputs do not sum to 1: for one class "
-            "per example use softmax"
-        )
-    return problems
+    return [p.message for p in rules.units_vs_labels(y, units, activation, loss)]
 
 
 # ------------------------------------------------------------------------------------------ models
 
 
-def _activation_name(activation: Any) -> str:
-    if activation is None:
-        return "linear"
-    if isinstance(activation, str):
-        return activation.strip().lower() or "linear"
-    return getattr(activation, "__name__", type(activation).__name__).lower()
-
-
-def _class_name(loss_name: str) -> str:
-    return {
-        "binary_crossentropy": "BinaryCrossentropy",
-        "categorical_crossentropy": "CategoricalCrossentropy",
-        "sparse_categorical_crossentropy": "SparseCategoricalCrossentropy",
-    }.get(loss_name, loss_name)
+_activation_name = rules.activation_name
+_class_name = rules.loss_class_name
 
 
 def output_layer(model: Any) -> tuple[int, str]:

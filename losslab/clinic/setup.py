@@ -10,6 +10,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from losslab.backend import sync
+
 
 class EagerValidation(keras.callbacks.Callback):
     """Adds ``val_loss`` and ``val_<metric>`` to the logs at the end of every epoch, from one forward pass
@@ -24,9 +26,7 @@ class EagerValidation(keras.callbacks.Callback):
         if logs is None:
             return
         model = self.model
-        sync = getattr(model, "jax_state_sync", None)
-        if sync is not None:
-            sync()
+        sync(model)
         y_pred = model(self.x_val, training=False)
         loss = model.compute_loss(x=self.x_val, y=self.y_val, y_pred=y_pred, training=False)
         model.reset_metrics()

@@ -20,7 +20,7 @@ norms and the learning rate into the History (and so into TensorBoard, which doe
 The package: ``registry`` (the ``@check`` decorator, the derived run order), ``checks/`` (one module per family),
 ``context`` (the patient), ``facts`` (what checks leave for each other), ``curves`` (the curve rules, shared with
 the monitor), ``causes`` and ``report`` (no Keras), ``diagnosis`` (blaming the likeliest cause), ``backend``
-(gradients, snapshots, short trainings), ``monitor`` and ``tensorboard``. README.md's "Adding a doctor check"
+(gradients, snapshots, short trainings), ``monitor`` and ``tensorboard``. docs/contributing.md's "Adding a doctor check"
 shows a new check: one decorated function and one test.
 
 Used by solutions/04_debugging (the clinic and the exercise), tests/test_doctor*.py and ``make bench``
@@ -29,15 +29,16 @@ Used by solutions/04_debugging (the clinic and the exercise), tests/test_doctor*
 
 from __future__ import annotations
 
-from losslab.doctor.backend import gradients
+from losslab.backend import gradients
 from losslab.doctor.causes import CAUSES
 from losslab.doctor.context import Context
-from losslab.doctor.examine import examine
+from losslab.doctor.examine import examine, treat
 from losslab.doctor.model import LossInfo, loss_info
 from losslab.doctor.monitor import TrainingMonitor
 from losslab.doctor.registry import REGISTRY, CheckId, Kind, check
 from losslab.doctor.report import SEVERITIES, Finding, Report
 from losslab.doctor.tensorboard import read_tensorboard, tensorboard_available
+from losslab.doctor.treat import Treatment
 
 # The built-in checks, in registration order (``examine(only=..., skip=...)`` takes these names).
 CHECKS: tuple[str, ...] = tuple(REGISTRY)
@@ -53,10 +54,12 @@ __all__ = [
     "LossInfo",
     "Report",
     "TrainingMonitor",
+    "Treatment",
     "check",
     "examine",
     "gradients",
     "loss_info",
     "read_tensorboard",
     "tensorboard_available",
+    "treat",
 ]

@@ -14,7 +14,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from losslab.doctor.backend import Snapshot, Trainer, sync
+from losslab.backend import sync
+from losslab.doctor.backend import Snapshot, Trainer
 from losslab.doctor.facts import Facts
 from losslab.doctor.model import CLASSIFICATION, LossInfo, all_layers, sigmoid, softmax
 from losslab.doctor.report import Finding

@@ -3,6 +3,7 @@ findings that are only consequences of another. Reads findings and causes only: 
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from losslab.doctor.causes import CAUSES, MECHANICAL
@@ -32,9 +33,16 @@ def resolve(ctx: Context) -> None:
         "bad_initialization",
         "label_format",
         "activation_loss_mismatch",
+        "output_range",
+        "target_scale",
     }
+    stopped = named & {"frozen_layers", "constant_loss"}  # nothing trains: no rate is too high or too low
     for f in alarms:
-        if f.check in {CheckId.LR_SWEEP, CheckId.UPDATE_RATIO} and f.cause == "lr_too_low" and blocked:
+        if f.check in {CheckId.LR_SWEEP, CheckId.UPDATE_RATIO} and f.cause in {"lr_too_low", "lr_too_high"} and stopped:
+            demote(
+                f, "no rate can move weights that " + " and ".join(CAUSES[c] for c in sorted(stopped)) + " hold still"
+            )
+        elif f.check in {CheckId.LR_SWEEP, CheckId.UPDATE_RATIO} and f.cause == "lr_too_low" and blocked:
             demote(f, "a larger rate would only push harder against " + ", ".join(CAUSES[c] for c in blocked))
         elif (
             f.check in {CheckId.LR_SWEEP, CheckId.UPDATE_RATIO}
@@ -42,6 +50,21 @@ def resolve(ctx: Context) -> None:
             and distorted
         ):
             demote(f, "not trusted while " + ", ".join(CAUSES[c] for c in sorted(distorted)) + " distorts it")
+    named = {f.cause for f in ctx.findings if f.alarming and f.cause}
+    # 1b. Large but finite gradients are a consequence of what makes them large (the data's scale, the
+    #     initialization, an output the loss cannot use) as long as the probe at your rate did not diverge.
+    curves_ok = any(f.check == CheckId.CURVES and f.severity == "ok" for f in ctx.findings)
+    scale = sorted(named & {"unscaled_inputs", "target_scale", "bad_initialization", "activation_loss_mismatch"})
+    for f in ctx.findings:
+        if f.alarming and f.check == CheckId.GRADIENT_NORMS and f.cause == "exploding_gradients" and scale:
+            finite = all(math.isfinite(v) for v in (f.values.get("norms") or {}).values())
+            if finite and curves_ok:
+                demote(f, "large because of " + ", ".join(CAUSES[c] for c in scale) + "; the training did not diverge")
+    # 1c. A class is rare in the training split because a sorted split cut it off: the split is the cause.
+    if "unshuffled_split" in named:
+        for f in ctx.findings:
+            if f.alarming and f.cause == "class_imbalance":
+                demote(f, "a consequence of the sorted split")
     named = {f.cause for f in ctx.findings if f.alarming and f.cause}
     mechanical = [c for c in MECHANICAL if c in named]
     problems = {f.cause for f in ctx.findings if f.severity == "problem" and f.cause in MECHANICAL}
@@ -59,7 +82,17 @@ def resolve(ctx: Context) -> None:
             and "constant_loss"
             not in {g.cause for g in ctx.findings if g.check == CheckId.GRADIENT_NORMS and g.alarming}
         ):
-            others = [c for c in ("frozen_layers", "lr_too_low", "vanishing_gradients") if c in named]
+            explains = (
+                "frozen_layers",
+                "lr_too_low",
+                "vanishing_gradients",
+                "unscaled_inputs",
+                "bad_initialization",
+                "output_range",
+                "activation_loss_mismatch",
+                "target_scale",
+            )
+            others = [c for c in explains if c in named]
             if others:
                 f.cause = others[0]
         # 3. Conclusions drawn from the data need a model that learns and an honest validation split.

@@ -23,8 +23,11 @@ from losslab.doctor.backend import Snapshot, Trainer
 from losslab.doctor.context import Context, as_array
 from losslab.doctor.diagnosis import resolve
 from losslab.doctor.model import loss_info
+from losslab.doctor.patient import Patient
 from losslab.doctor.registry import REGISTRY, TRAINING, Kind, closure, run_order
 from losslab.doctor.report import Report
+from losslab.doctor.treat import Treatment
+from losslab.doctor.treat import run as run_treatment
 
 # Where an error must come from to be Keras refusing the model or data, not a bug of a check.
 _FRAMEWORKS = ("keras", "tensorflow", "jax", "jaxlib", "torch", "optree")
@@ -103,7 +106,35 @@ def examine(
     with warnings.catch_warnings():  # the report says what Keras would warn about, with evidence
         warnings.simplefilter("ignore")
         run_checks(ctx, wanted)
-    return Report(ctx.findings, time.perf_counter() - started)
+    patient = Patient.of(
+        model, x, y, x_val, y_val, epochs=epochs, batch_size=batch_size, class_weight=class_weight, shuffle=shuffle
+    )
+    report = Report(ctx.findings, time.perf_counter() - started, patient=patient)
+    report.treater = lambda **options: run_treatment(report, examine, **options)
+    return report
+
+
+def treat(
+    model: keras.Model | None = None,
+    x: Any = None,
+    y: Any = None,
+    *,
+    report: Report | None = None,
+    causes: list[str] | None = None,
+    max_tries: int = 3,
+    seed: int = 0,
+    **fit: Any,
+) -> Treatment:
+    """Examine (unless ``report`` is given), then try each named cause's prescription on a copy of the model
+    and data, retrained for the same budget as an untreated copy (losslab/doctor/treat.py says how verdicts are
+    reached). ``fit``: what you pass to ``fit`` (validation_data or validation_split, batch_size, epochs,
+    class_weight, shuffle). ``causes``: treat these instead of the report's. ``max_tries``: at most this many
+    retrainings besides the untreated one. The learner's model is never trained or changed."""
+    if report is None:
+        if model is None:
+            raise ValueError("treat needs a model and its data (or report=doctor.examine(...))")
+        report = examine(model, x, y, **fit)
+    return run_treatment(report, examine, causes=causes, max_tries=max_tries, seed=seed)
 
 
 def run_checks(ctx: Context, wanted: set[str]) -> None:

@@ -14,6 +14,7 @@ import numpy as np
 
 from losslab import lr as lr_tools
 from losslab.losses import describe_loss
+from losslab.rules import CLASSIFICATION_KINDS, LOSS_KINDS
 
 
 @dataclass(frozen=True)
@@ -26,27 +27,9 @@ class LossInfo:
     fn: Callable | None
 
 
-# The doctor's kind of each Keras loss, by the canonical name ``losses.describe_loss`` gives it.
-KINDS = {
-    "sparse_categorical_crossentropy": "sparse_ce",
-    "categorical_crossentropy": "ce",
-    "categorical_focal_crossentropy": "ce",
-    "binary_crossentropy": "bce",
-    "binary_focal_crossentropy": "bce",
-    "mean_squared_error": "regression",
-    "mean_absolute_error": "regression",
-    "huber": "regression",
-    "log_cosh": "regression",
-    "mean_squared_logarithmic_error": "regression",
-    "mean_absolute_percentage_error": "regression",
-    "hinge": "other",
-    "squared_hinge": "other",
-    "categorical_hinge": "other",
-    "kl_divergence": "other",
-    "poisson": "other",
-    "cosine_similarity": "other",
-}
-CLASSIFICATION = frozenset({"sparse_ce", "ce", "bce"})
+# The one vocabulary of loss kinds, from the rule table (losslab/rules.py).
+KINDS = LOSS_KINDS
+CLASSIFICATION = CLASSIFICATION_KINDS
 
 
 def loss_info(loss: Any) -> LossInfo:
@@ -58,7 +41,7 @@ def loss_info(loss: Any) -> LossInfo:
     except ValueError:
         name = loss if isinstance(loss, str) else type(loss).__name__
         return LossInfo("custom" if isinstance(loss, str) or callable(loss) else "unknown", str(name), None, None)
-    kind = KINDS.get(spec.name, "custom") if spec.keras else "custom"
+    kind = LOSS_KINDS.get(spec.name, "custom") if spec.keras else "custom"
     fn = loss
     if isinstance(loss, str):
         try:
@@ -91,6 +74,29 @@ def last_activation(model: keras.Model) -> str | None:
         if isinstance(layer, (keras.layers.Dropout, keras.layers.InputLayer)):
             continue
         break
+    return None
+
+
+# Layers that pass values through unchanged at inference: the output activation lies before them.
+_PASS_THROUGH = ("Dropout", "GaussianNoise", "GaussianDropout", "AlphaDropout", "Flatten", "Reshape", "Identity")
+
+
+def output_activation(model: keras.Model) -> tuple[Callable, str] | None:
+    """The function the model's last layer applies to its output (an activation, or a layer without
+    weights such as Softmax or Rescaling) and its name; None when the model does not say (subclassed)."""
+    layers = [layer for layer in getattr(model, "layers", []) if not isinstance(layer, keras.layers.InputLayer)]
+    for layer in reversed(layers):
+        if type(layer).__name__ in _PASS_THROUGH:
+            continue
+        if getattr(layer, "kernel", None) is not None:
+            activation = getattr(layer, "activation", None) or keras.activations.linear
+            return activation, getattr(activation, "__name__", type(activation).__name__)
+        if not layer.weights:
+            activation = getattr(layer, "activation", None)
+            if isinstance(layer, keras.layers.Activation) and activation is not None:
+                return activation, getattr(activation, "__name__", type(activation).__name__)
+            return layer, type(layer).__name__
+        return None
     return None
 
 
@@ -129,6 +135,12 @@ def entropy(p: np.ndarray) -> float:
     """Entropy in nats of a probability vector."""
     p = p[p > 0]
     return float(-(p * np.log(p)).sum())
+
+
+def row_keys(a: np.ndarray) -> np.ndarray:
+    """One comparable key per row (its bytes), to find duplicate rows and rows shared by two arrays."""
+    a = np.ascontiguousarray(a.reshape(len(a), -1))
+    return a.view(np.dtype((np.void, a.dtype.itemsize * a.shape[1]))).reshape(-1)
 
 
 def fmt(x: float) -> str:

@@ -11,7 +11,7 @@ import math
 import keras
 import numpy as np
 
-from losslab.doctor.backend import gradients
+from losslab.backend import gradients, sync
 from losslab.doctor.curves import rose_in_a_row, stuck_at_chance, val_rising_epochs
 from losslab.doctor.model import constant_lr, is_kernel, loss_info, short
 from losslab.doctor.report import Finding
@@ -25,6 +25,10 @@ class TrainingMonitor(keras.callbacks.Callback):
     ``stop_on_nan``: stop the training at the first NaN (the message explains it; nothing is hidden).
     ``gradient_batch``: an (x, y) batch; when given, the gradient norm of every weight matrix and the learning
     rate are added to the logs each epoch, so History and TensorBoard record them.
+    ``data`` (opt-in): the (x, y) given to fit (and ``validation_data``): when an alarm is raised, the monitor
+    offers the training doctor's examination of the model from the weights it started with;
+    ``monitor.examine()`` runs it after fit (``examine_on_alarm=True`` runs it when fit ends and keeps it in
+    ``monitor.report``, whose ``treat()`` retrains the prescriptions).
     """
 
     def __init__(
@@ -35,8 +39,18 @@ class TrainingMonitor(keras.callbacks.Callback):
         stop_on_nan: bool = True,
         gradient_batch: tuple[np.ndarray, np.ndarray] | None = None,
         verbose: bool = True,
+        data: tuple[np.ndarray, np.ndarray] | None = None,
+        validation_data: tuple[np.ndarray, np.ndarray] | None = None,
+        batch_size: int = 32,
+        examine_on_alarm: bool = False,
     ) -> None:
         super().__init__()
+        if examine_on_alarm and data is None:
+            raise ValueError("examine_on_alarm needs the training data: TrainingMonitor(data=(x, y), ...)")
+        self.data, self.validation_data, self.batch_size = data, validation_data, batch_size
+        self.examine_on_alarm = examine_on_alarm
+        self.report = None
+        self._start: list[np.ndarray] | None = None
         self.n_classes, self.patience, self.stop_on_nan = n_classes, patience, stop_on_nan
         self.gradient_batch, self.verbose = gradient_batch, verbose
         self.findings: list[Finding] = []
@@ -55,9 +69,42 @@ class TrainingMonitor(keras.callbacks.Callback):
         self.findings.append(finding)
         if self.verbose:
             print(f"TrainingMonitor: {evidence}. Fix: {fix}.", flush=True)
+            if self.data is not None and len(self.findings) == 1:
+                when = "when fit ends" if self.examine_on_alarm else "after fit with monitor.examine()"
+                print(
+                    f"TrainingMonitor: the training doctor can examine this model from its starting weights ({when}).",
+                    flush=True,
+                )
+
+    def on_train_end(self, logs=None) -> None:  # noqa: ANN001
+        if self.examine_on_alarm and self.findings and self.report is None:
+            self.report = self.examine()
+            if self.verbose:
+                print(self.report, flush=True)
+
+    def examine(self, **options):  # noqa: ANN003, ANN201 - a losslab.doctor.Report
+        """The doctor's examination of the model from the weights it had when fit began, with the data given
+        to the monitor; the model is left with the weights it has now. ``options`` go to ``doctor.examine``."""
+        from losslab.doctor.backend import Snapshot
+        from losslab.doctor.examine import examine
+
+        if self.data is None or self._start is None:
+            raise ValueError("pass data=(x, y) to TrainingMonitor and train with it to examine the model")
+        now = Snapshot(self.model)
+        try:
+            self.model.set_weights(self._start)
+            options = {"validation_data": self.validation_data, "batch_size": self.batch_size, **options}
+            epochs = (getattr(self, "params", None) or {}).get("epochs") or len(self.losses) or None
+            return examine(self.model, *self.data, epochs=epochs, **options)
+        finally:
+            now.restore()
 
     def on_train_begin(self, logs=None) -> None:  # noqa: ANN001
         self.findings, self.losses, self.val_losses = [], [], []
+        if self.data is not None:
+            sync(self.model)
+            self._start = [np.array(w, copy=True) for w in self.model.get_weights()]
+            self.report = None
         if self.n_classes is None:
             info = loss_info(getattr(self.model, "loss", None))
             if info.kind in {"sparse_ce", "ce"}:

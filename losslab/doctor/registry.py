@@ -35,6 +35,7 @@ class CheckId(StrEnum):
     TRAINABLE_WEIGHTS = "trainable_weights"
     ACTIVATION_VS_LOSS = "activation_vs_loss"
     LABELS_VS_LOSS = "labels_vs_loss"
+    OUTPUT_RANGE = "output_range"
     INPUT_SCALE = "input_scale"
     TARGET_SCALE = "target_scale"
     CLASS_PRIOR = "class_prior"

@@ -54,6 +54,16 @@ class Report:
     findings: list[Finding]
     seconds: float = 0.0
     title: str = "Training doctor"
+    patient: Any = field(default=None, repr=False, compare=False)  # what treat() copies (doctor.patient.Patient)
+
+    treater: Any = field(default=None, repr=False, compare=False)  # set by examine: runs the treatment
+
+    def treat(self, **options: Any) -> Any:
+        """Try the prescription of every cause named here on a copy of the model and data, retrained for the same
+        budget; returns a ``doctor.treat.Treatment`` (verdicts, curves). See ``losslab.doctor.treat``."""
+        if self.treater is None:
+            raise ValueError("this report does not hold its patient: build it with doctor.examine(model, x, y, ...)")
+        return self.treater(**options)
 
     def causes(self, min_severity: str = "warning") -> list[str]:
         """The causes named by findings at least as severe as `min_severity`, most severe first."""
@@ -89,7 +99,9 @@ class Report:
 
     def only(self, *checks: str) -> Report:
         """The findings of some checks only, e.g. to show the one that names a cause."""
-        return Report([f for f in self.findings if f.check in checks], self.seconds, self.title)
+        return Report(
+            [f for f in self.findings if f.check in checks], self.seconds, self.title, self.patient, self.treater
+        )
 
     def summary(self) -> str:
         """One line: how many findings, how long, and the suspects."""

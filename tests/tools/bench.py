@@ -64,9 +64,23 @@ DOCTOR_BUDGET_S = 10.0
 _DOCTOR_PROBE = """
 import json
 from tests.tools.bench import doctor_seconds
+from tests.tools.bench import treatment_seconds
 first, second = doctor_seconds(), doctor_seconds()
-print(json.dumps({"first_s": first, "second_s": second}))
+treat, verdict = treatment_seconds()
+print(json.dumps({"first_s": first, "second_s": second, "treat_s": treat, "treat_verdict": verdict}))
 """
+# Issue 26's budget, reported: a treatment (every prescription retrained) of a course model within 20 s.
+TREAT_BUDGET_S = 20.0
+
+
+def treatment_seconds() -> tuple[float, str]:
+    """Seconds for ``report.treat()`` on the clinic's digits MLP at Adam's rate 1.0 (the examination excluded)."""
+    from losslab import clinic
+
+    report = clinic.lr_too_high(0).examine()
+    started = time.perf_counter()
+    treatment = report.treat()
+    return time.perf_counter() - started, treatment.verdict
 
 
 def doctor_seconds() -> float:
@@ -102,6 +116,11 @@ def bench_doctor() -> dict:
             f"\ntraining doctor, quick examination of the digits MLP: {result['first_s']:.1f} s "
             f"(again: {result['second_s']:.1f} s), {verdict}"
         )
+        if "treat_s" in result:
+            print(
+                f"training doctor, treatment of the digits MLP at Adam 1.0: {result['treat_s']:.1f} s "
+                f"(verdict {result['treat_verdict']}), budget {TREAT_BUDGET_S:.0f} s"
+            )
     return result
 
 

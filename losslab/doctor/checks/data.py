@@ -9,7 +9,7 @@ import numpy as np
 
 from losslab.doctor.context import Context
 from losslab.doctor.expect import prior
-from losslab.doctor.model import fmt
+from losslab.doctor.model import fmt, row_keys
 from losslab.doctor.registry import CheckId, Kind, check
 from losslab.doctor.report import RANK
 
@@ -26,6 +26,22 @@ def first_weights_input(ctx: Context, x: np.ndarray) -> tuple[np.ndarray, list[s
         h = layer(h, training=True)
         before.append(layer.name)
     return np.asarray(keras.ops.convert_to_numpy(h), dtype=np.float64), before
+
+
+def _preactivation_growth(ctx: Context, seen: np.ndarray) -> float | None:
+    """RMS of the first Dense layer's pre-activations on the inputs, divided by their RMS on the same inputs
+    standardized (None when the first layer with weights is not a Dense on flat inputs)."""
+    layers = getattr(ctx.model, "layers", None) or []
+    first = next((layer for layer in layers if getattr(layer, "kernel", None) is not None), None)
+    if not isinstance(first, keras.layers.Dense) or seen.ndim != 2:
+        return None
+    kernel = np.asarray(keras.ops.convert_to_numpy(first.kernel), dtype=np.float64)
+    if kernel.shape[0] != seen.shape[1]:
+        return None
+    std = seen.std(axis=0)
+    standardized = np.where(std > 1e-8, (seen - seen.mean(axis=0)) / np.where(std > 1e-8, std, 1), 0.0)
+    actual, reference = np.sqrt(((seen @ kernel) ** 2).mean()), np.sqrt(((standardized @ kernel) ** 2).mean())
+    return float(actual / reference) if reference > 0 else None
 
 
 @check(CheckId.INPUT_SCALE, Kind.STATIC, provides=("input_rms_max",))
@@ -49,21 +65,32 @@ def input_scale(ctx: Context) -> None:
             f"({', '.join(before)}): the first weights see values of size {fmt(float(rms.max()))} at most",
         )
         return
-    if rms.size and rms.max() > 10:
+    # What matters is what the first weights make of the inputs: the pre-activations' size against what the
+    # same weights give on standardized inputs (features of RMS 2 to 4 on 20 inputs barely change it).
+    growth = _preactivation_growth(ctx, seen)
+    big = rms.size and (rms.max() > 10 if growth is None else growth > 10)
+    large = rms.size and (rms.max() > 3 if growth is None else growth > 3)
+    if big:
         ctx.add(
             "problem",
             f"features range from {fmt(lo)} to {fmt(hi)}{through}; feature "
-            f"{worst} has root-mean-square {fmt(float(rms[worst]))} (standardized features have 1)",
+            f"{worst} has root-mean-square {fmt(float(rms[worst]))} (standardized features have 1)"
+            + (
+                ""
+                if growth is None
+                else f"; the first layer's pre-activations are {fmt(growth)}x what standardized inputs give"
+            ),
             "standardize: subtract the training mean and divide by the training standard deviation "
             "(StandardScaler fitted on the training split)",
             "unscaled_inputs",
             rms_max=float(rms.max()),
         )
-    elif rms.size and (rms.max() > 3 or (live.size and live.max() / live.min() > 100)):
+    elif large or (live.size and live.max() / live.min() > 100):
         ctx.add(
             "warning",
             f"features{through} have root-mean-square from {fmt(float(live.min()))}"
-            f" to {fmt(float(live.max()))}: not on one scale",
+            f" to {fmt(float(live.max()))}: not on one scale"
+            + ("" if growth is None else f" (the first layer's pre-activations: {fmt(growth)}x standardized)"),
             "standardize the features",
             "unscaled_inputs",
             rms_max=float(rms.max()),
@@ -148,29 +175,49 @@ def class_prior(ctx: Context) -> None:
     )
 
 
+def _class_shift(ctx: Context) -> str:
+    """The validation labels' classes against the training labels': classes only one side holds, or shares
+    that differ by more than a third in total (half the L1 distance), as a split of sorted rows gives."""
+    train, val = ctx.labels(), ctx.labels(ctx.y_val)
+    k = max(int(train.max()), int(val.max())) + 1
+    p, q = np.bincount(train, minlength=k) / len(train), np.bincount(val, minlength=k) / len(val)
+    only_val = [c for c in range(k) if q[c] > 0 and p[c] == 0]
+    only_train = [c for c in range(k) if p[c] > 0.02 and q[c] == 0]
+    distance = 0.5 * float(np.abs(p - q).sum())
+    if len(val) < 20 or not (only_val or only_train or distance > 1 / 3):
+        return ""
+    parts = [f"the training and validation labels come from different class mixes ({distance:.0%} apart)"]
+    if only_val:
+        parts.append(f"classes {only_val} occur only in the validation data")
+    if only_train:
+        parts.append(f"classes {only_train} never occur in the validation data")
+    return "; ".join(parts) + ": the split was not random"
+
+
 @check(CheckId.DATA_HYGIENE, Kind.STATIC)
 def data_hygiene(ctx: Context) -> None:
     """Duplicate rows, training/validation overlap, and labels sorted before a split."""
 
-    def rows(a: np.ndarray) -> np.ndarray:
-        a = np.ascontiguousarray(a.reshape(len(a), -1))
-        return a.view(np.dtype((np.void, a.dtype.itemsize * a.shape[1]))).reshape(-1)
-
     notes, worst, cause = [], "ok", None
-    train_rows = rows(ctx.x)
+    train_rows = row_keys(ctx.x)
     unique = len(np.unique(train_rows))
     dup = 1 - unique / len(train_rows)
     if dup > 0.05:
         notes.append(f"{dup:.0%} of the training rows are exact duplicates")
         worst, cause = "warning", "data_leak"
     if ctx.x_val is not None:
-        overlap = float(np.isin(rows(ctx.x_val), train_rows).mean())
+        overlap = float(np.isin(row_keys(ctx.x_val), train_rows).mean())
         if overlap > 0.02:
             notes.append(
                 f"{overlap:.0%} of the validation rows also appear in the training data: the "
                 "validation score is optimistic"
             )
             worst, cause = "warning", "data_leak"
+    if ctx.x_val is not None and ctx.y_val is not None and ctx.classification:
+        mismatch = _class_shift(ctx)
+        if mismatch:
+            notes.append(mismatch)
+            worst, cause = "problem", "unshuffled_split"
     labels = ctx.labels(ctx.all_labels)
     if labels is not None and len(labels) > 20:
         changes = float(np.mean(labels[1:] != labels[:-1]))

@@ -8,7 +8,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from losslab.doctor.backend import gradients
+from losslab.backend import gradients
 from losslab.doctor.context import Context
 from losslab.doctor.expect import baseline_loss, uniform_loss
 from losslab.doctor.model import constant_lr, fmt, is_kernel, short
@@ -19,6 +19,7 @@ from losslab.doctor.registry import CheckId, Kind, check
     CheckId.INITIAL_LOSS,
     Kind.MEASURED,
     needs=(CheckId.LABELS_VS_LOSS, CheckId.ACTIVATION_VS_LOSS, CheckId.INPUT_SCALE),
+    after=(CheckId.OUTPUT_RANGE,),
     provides=("initial_loss",),
 )
 def initial_loss(ctx: Context) -> None:
@@ -62,7 +63,7 @@ def initial_loss(ctx: Context) -> None:
     margin = 0.5 if ctx.classification else 0.0  # nats: a random init easily starts 0.3 above ln 2
     if measured > 1.5 * expected and measured - expected > margin:
         unscaled = (ctx.facts.input_rms_max or 0) > 3
-        mismatch = any(f.cause == "activation_loss_mismatch" for f in ctx.findings)
+        mismatch = any(f.cause in {"activation_loss_mismatch", "output_range"} for f in ctx.findings if f.alarming)
         cause = "unscaled_inputs" if unscaled else None if mismatch else "bad_initialization"
         why = (
             "the inputs are not scaled"

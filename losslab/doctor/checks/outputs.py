@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from losslab import rules
 from losslab.doctor.context import Context
-from losslab.doctor.model import compiled_metric_objects, fmt, last_activation, output_kind
+from losslab.doctor.model import compiled_metric_objects, fmt, last_activation, output_activation, output_kind
 from losslab.doctor.registry import CheckId, Kind, check
 from losslab.loss_names import LabelFormat, label_format
 
@@ -101,7 +102,23 @@ def activation_vs_loss(ctx: Context) -> None:
 
 @check(CheckId.LABELS_VS_LOSS, Kind.STATIC)
 def labels_vs_loss(ctx: Context) -> None:
-    """The labels' format against the loss; sets ``ctx.fatal`` when Keras could not train at all."""
+    """The labels' format against the loss (what Keras would refuse, with the values measured), then the rule
+    table's other rules (losslab/rules.py, the rules chapter 1's ``losses.explain`` applies) on the labels, the
+    output units and the loss; sets ``ctx.fatal`` when Keras could not train at all."""
+    _labels_vs_loss(ctx)
+    checked = {CheckId.LABELS_VS_LOSS, CheckId.ACTIVATION_VS_LOSS}
+    if ctx.loss.kind in {"custom", "unknown", "other"} or any(f.alarming and f.check in checked for f in ctx.findings):
+        return
+    try:
+        problems = rules.labels_vs_loss(ctx.y, ctx.model.loss)
+        problems += rules.units_vs_labels(ctx.y, ctx.units, last_activation(ctx.model), ctx.model.loss)
+    except ValueError:  # labels the table cannot read: the checks above said what they are
+        return
+    for problem in problems:
+        ctx.add(problem.severity, problem.message, problem.fix, problem.cause)
+
+
+def _labels_vs_loss(ctx: Context) -> None:
     y, loss, units = np.asarray(ctx.y), ctx.loss, ctx.units
     if loss.kind in {"custom", "unknown", "other"}:
         ctx.add(
@@ -209,3 +226,29 @@ def labels_vs_loss(ctx: Context) -> None:
         return
     # regression
     ctx.add("ok", f"real-valued targets of shape {y.shape} with {loss.name}")
+
+
+@check(CheckId.OUTPUT_RANGE, Kind.STATIC, needs=(CheckId.LABELS_VS_LOSS, CheckId.ACTIVATION_VS_LOSS))
+def output_range(ctx: Context) -> None:
+    """The interval the output activation can produce (measured by applying it) against what the loss needs:
+    the regression targets, probabilities in [0, 1], or confident probabilities after the loss's softmax."""
+    if ctx.fatal or ctx.loss.kind not in {"sparse_ce", "ce", "bce", "regression"}:
+        return
+    if any(f.alarming and f.check in {CheckId.LABELS_VS_LOSS, CheckId.ACTIVATION_VS_LOSS} for f in ctx.findings):
+        return  # the labels or the activation are already wrong for the loss: that finding says what to do
+    found = output_activation(ctx.model)
+    if found is None:
+        ctx.add("info", "the model does not say what its last layer applies: output range not measured")
+        return
+    fn, name = found
+    try:
+        low, high = rules.activation_range(fn, ctx.units)
+    except Exception as exc:  # noqa: BLE001 - an activation that takes no plain tensor: nothing to measure
+        ctx.add("info", f"the output activation '{name}' could not be applied on its own ({type(exc).__name__})")
+        return
+    problems = rules.output_range(low, high, ctx.units, ctx.model.loss, ctx.y, activation=f"the output '{name}'")
+    if not problems:
+        ctx.add("ok", f"the output '{name}' produces values in [{fmt(low)}, {fmt(high)}]: enough for {ctx.loss.name}")
+        return
+    for problem in problems:
+        ctx.add(problem.severity, problem.message, problem.fix, problem.cause, low=low, high=high)
