@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from losslab import doctor
-from losslab.grading import core
+from losslab.grading import core, debugging
 from losslab.grading import doctor_checks as D
 
 
@@ -35,7 +35,7 @@ def test_the_solution_passes_every_check(capsys) -> None:  # noqa: ANN001
     D.check_first_loss_ratio(first_loss_ratio)
     D.check_overfit_one_batch(overfit_one_batch)
     D.check_gradient_norms(gradient_norms)
-    D.check_answer("answer_checks", " B ")
+    debugging.check_answer("answer_checks", " B ")
     out = capsys.readouterr().out
     assert "first loss / ln K" in out and "after 150 steps" in out and "first / last" in out
 
@@ -106,4 +106,4 @@ def test_bad_input_gets_a_clear_error() -> None:
     with pytest.raises(core.GradingError, match="should be a function"):
         D.check_first_loss_ratio(1.0)
     with pytest.raises(core.GradingError, match="should be one of"):
-        D.check_answer("answer_checks", "vanishing")
+        debugging.check_answer("answer_checks", "vanishing")

@@ -67,6 +67,11 @@ ANSWERS = {
         "a",
         "Build the same network with kernel_initializer='he_normal' and measure the spreads again: what changed?",
     ),
+    "answer_checks": (  # the doctor-checks exercise (debugging_checks_exercise.ipynb)
+        ("a", "b", "c", "d"),
+        "b",
+        "Read your three measurements together: which one is far from what a healthy model shows, and which are not?",
+    ),
     "diagnosis_f": (
         ("a", "b", "c", "d"),
         "d",

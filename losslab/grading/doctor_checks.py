@@ -6,7 +6,8 @@ on models and data the notebook never shows (other widths, depths, class counts,
 built fresh at every call), against the grader's own measurement of the same model, and on a healthy and a broken
 training, so that a function that only returns plausible numbers loses its points.
 
-Each check raises GradingError with a message for the learner, or prints what it measured and returns None.
+The lettered question at the end is checked by ``debugging.check_answer`` (its ANSWERS). Each check raises
+GradingError with a message for the learner, or prints what it measured and returns None.
 """
 
 from __future__ import annotations
@@ -17,31 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from losslab.grading.core import as_choice, as_float, as_floats, call, require
+from losslab.grading.core import as_float, as_floats, call, require
 
 ONE_BATCH = 32  # the batch that overfit_one_batch must memorise: the first 32 examples
 ONE_BATCH_STEPS = 150
 MEMORISED = 0.1  # a healthy model's loss on its one batch after ONE_BATCH_STEPS, as a share of ln K
 RATIO_RTOL = 0.02  # first_loss_ratio against the grader's own evaluation of the same untrained model
 NORM_RTOL = 1e-2  # gradient norms against the grader's own gradients of the same model
-
-ANSWERS = {
-    "answer_checks": (
-        ("a", "b", "c", "d"),
-        "b",
-        "Read your three measurements together: which one is far from what a healthy model shows, and which are not?",
-    ),
-}
-
-
-def check_answer(name: str, answer: Any) -> None:
-    """`answer` is the letter of the right statement (checked with as_choice)."""
-    require(name in ANSWERS, f"unknown question {name!r}")
-    choices, expected, hint = ANSWERS[name]
-    text = as_choice(answer, choices, name)
-    require(text == expected, f"{name}: not {text!r}. {hint}")
-    print(f"{name}: {text}")
-
 
 # ------------------------------------------------------------------------------------------ test models
 
