@@ -341,16 +341,17 @@ def train_regressor(x_train, y_train, epochs):
     ),
     Variant(
         name="checks-alternatives",
-        why="correct alternatives: the loss computed from the logits with keras.losses; one step per epoch of fit "
-        "on the 32 examples; the gradient norms from sqrt(sum(g**2)) over the kernels picked by their path; the "
-        "letter in capitals",
+        why="correct alternatives: the loss computed from the logits with keras.losses; one epoch of fit over the "
+        "32 examples repeated `steps` times, unshuffled; the gradient norms from sqrt(sum(g**2)) over the kernels "
+        "picked by their path; the letter in capitals",
         replace={
             "first-loss-ratio": "def first_loss_ratio(model, x, y):\n"
             "    logits = model.predict(x, verbose=0)\n"
             "    per_example = keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)\n"
             "    return float(np.mean(keras.ops.convert_to_numpy(per_example))) / np.log(logits.shape[-1])",
             "overfit-one-batch": "def overfit_one_batch(model, x, y, steps):\n"
-            "    model.fit(x[:32], y[:32], epochs=steps, batch_size=32, shuffle=False, verbose=0)\n"
+            "    x_rep, y_rep = np.tile(x[:32], (steps, 1)), np.tile(y[:32], steps)  # the batch, steps times\n"
+            "    model.fit(x_rep, y_rep, epochs=1, batch_size=32, shuffle=False, verbose=0)\n"
             "    return float(model.evaluate(x[:32], y[:32], verbose=0))",
             "gradient-norms": "def gradient_norms(model, x, y):\n"
             "    _, grads = doctor.gradients(model, x, y)\n"
