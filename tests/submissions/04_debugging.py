@@ -1,6 +1,7 @@
 """Plausible wrong answers, fixes that only mask the symptom or fix one cause of two, and correct alternatives for
 the debugging exercise, and wrong and correct versions of the learner's own doctor checks (debugging_checks_exercise)
-(tests/test_grading.py). Four bundles: three of wrong answers, one of correct alternatives."""
+(tests/test_grading.py). Five bundles: three of wrong answers, two of correct alternatives (the checks' alternatives
+in their own, so that no submission carries both notebooks' slowest alternatives)."""
 
 from tests.support import Variant
 
@@ -360,7 +361,7 @@ def train_regressor(x_train, y_train, epochs):
             "answer-checks": 'answer_checks = " B "',
         },
         loses=[],
-        bundle="right-a",
+        bundle="right-b",
         notebook=CHECKS,
     ),
 ]
