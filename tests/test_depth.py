@@ -105,3 +105,52 @@ def test_layer_gradient_norms_needs_a_compiled_model() -> None:
     x, y = _data()
     with pytest.raises(ValueError, match="compile"):
         depth.layer_gradient_norms(depth.deep_mlp(16, 4, depth=2), x, y)
+
+
+# ------------------------------------------------------------------- facts chapter 4 states (issue 22)
+
+
+def test_glorot_assumes_a_unit_slope_which_tanh_has_and_sigmoid_has_not() -> None:
+    """Glorot's variance argument holds for an activation with slope 1 at 0: tanh's slope there is 1, sigmoid's
+    1/4 (part 3, quiz glorot-he-default and sigmoid-glorot-slope)."""
+    h = 1e-3
+    x = np.array([-h, h], dtype="float64")
+    for name, slope in (("tanh", 1.0), ("sigmoid", 0.25)):
+        fx = keras.ops.convert_to_numpy(keras.activations.get(name)(keras.ops.convert_to_tensor(x)))
+        assert (fx[1] - fx[0]) / (2 * h) == pytest.approx(slope, rel=1e-4), name
+
+
+def test_glorot_keeps_tanh_gradients_alive_and_lets_sigmoid_gradients_vanish() -> None:
+    """Ten layers with Keras' default Glorot initialization, before training: through tanh the first layer's
+    gradient stays within a small factor of the last one's; through sigmoid it is orders of magnitude smaller
+    (patient 9 of part 1, section 1 of part 3)."""
+    x, y = _data()
+    ratios = {}
+    for activation in ("tanh", "sigmoid"):
+        grads = depth.layer_gradient_norms(_compiled(depth=10, activation=activation), x, y)
+        norms = list(grads.values())
+        ratios[activation] = norms[0] / norms[-2]  # first hidden layer against the last hidden layer
+    assert ratios["tanh"] > 0.1, ratios
+    assert ratios["sigmoid"] < 1e-3, ratios
+
+
+def test_the_normal_initialization_patient_scales_its_logits_by_every_normal_matrix() -> None:
+    """Patient 11 (part 2): the model has four N(0, 1) weight matrices (three hidden, the output too), each about
+    sqrt(64 / 2) times He's standard deviation, so its logits come out about sqrt(32)**4 ~ 1000 times larger than
+    with He's scheme, not sqrt(32)**3 ~ 180 times."""
+    from losslab import clinic
+
+    broken, fixed = clinic.bad_initialization(0), clinic.he_initialization(0)
+    normal = [w for w in broken.model.trainable_weights if len(w.shape) == 2]
+    assert len(normal) == 4
+    assert all(
+        isinstance(layer.kernel_initializer, keras.initializers.RandomNormal)
+        for layer in broken.model.layers
+        if isinstance(layer, keras.layers.Dense)
+    )
+    predicted = math.sqrt(64 / 2) ** len(normal)
+    measured = float(np.std(keras.ops.convert_to_numpy(broken.model(broken.x[:256])))) / float(
+        np.std(keras.ops.convert_to_numpy(fixed.model(fixed.x[:256])))
+    )
+    assert predicted / 3 < measured < predicted * 3, (measured, predicted)
+    assert measured > 3 * math.sqrt(64 / 2) ** 3  # three layers' factor would be far too small

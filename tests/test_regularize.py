@@ -128,3 +128,54 @@ def test_transfer_model_copies_and_freezes_the_features(images: data.Split) -> N
 def test_transfer_model_needs_a_sequential_with_hidden_layers() -> None:
     with pytest.raises(ValueError, match="at least one hidden layer"):
         R.transfer_model(keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]), 2)
+
+
+# ------------------------------------------------------------------- facts chapter 4 states (issue 22)
+
+
+def test_keras_l2_adds_l_times_the_sum_of_squares_without_a_half() -> None:
+    """Part 4 and quiz l2-penalty-form: keras.regularizers.L2(l) adds l * sum(w**2); (lambda/2)*||w||^2 is
+    L2(lambda / 2)."""
+    w = np.array([[1.0, -2.0], [3.0, 0.5]], dtype="float32")
+    penalty = float(keras.ops.convert_to_numpy(keras.regularizers.L2(1e-3)(keras.ops.convert_to_tensor(w))))
+    assert penalty == pytest.approx(1e-3 * float(np.sum(w**2)), rel=1e-5)
+    assert penalty != pytest.approx(0.5 * 1e-3 * float(np.sum(w**2)), rel=1e-3)
+    model = clinic.mlp(4, 2, hidden=(3,), l2=1e-3)
+    kernel = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)][0].kernel
+    total = float(sum(keras.ops.convert_to_numpy(loss) for loss in model.losses))
+    assert total == pytest.approx(1e-3 * float(np.sum(keras.ops.convert_to_numpy(kernel) ** 2)), rel=1e-5)
+
+
+class _Scripted(keras.callbacks.Callback):
+    """Writes a scripted 'score' into the logs (lowest at epoch `best`) and keeps a copy of the weights of every
+    epoch, before EarlyStopping (listed after it) reads the logs."""
+
+    def __init__(self, scores: list[float]) -> None:
+        super().__init__()
+        self.scores, self.weights = scores, []
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs["score"] = self.scores[epoch]
+        self.weights.append([w.copy() for w in self.model.get_weights()])
+
+
+@pytest.mark.parametrize("restore", [True, False])
+def test_early_stopping_restores_the_best_weights_after_a_full_run(restore: bool) -> None:
+    """Keras 3's EarlyStopping(restore_best_weights=True) sets the best epoch's weights back in on_train_end, also
+    when it never stopped the training (patient 16, quiz early-stopping-full-run); without it the last epoch's
+    weights stay."""
+    scores = [5.0, 4.0, 3.0, 1.0, 2.0, 2.5, 3.0, 2.2]  # best at epoch 4 (index 3); patience never runs out
+    keras.utils.set_random_seed(0)
+    model = clinic.mlp(4, 2, hidden=(8,))
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss=clinic.logits_loss())
+    script = _Scripted(scores)
+    stop = keras.callbacks.EarlyStopping(
+        monitor="score", mode="min", patience=len(scores), restore_best_weights=restore
+    )
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(64, 4)).astype("float32"), rng.integers(0, 2, 64)
+    history = model.fit(x, y, epochs=len(scores), batch_size=16, verbose=0, callbacks=[script, stop]).history
+    assert len(history["loss"]) == len(scores) and stop.stopped_epoch == 0  # a full run, never stopped
+    expected = script.weights[3] if restore else script.weights[-1]
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), expected, strict=True))
+    assert not all(np.array_equal(a, b) for a, b in zip(script.weights[3], script.weights[-1], strict=True))

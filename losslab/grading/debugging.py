@@ -62,6 +62,21 @@ ANSWERS = {
     ),
     "diagnosis_c": (("a", "b", "c", "d"), "c", "Compare the first weight matrix's gradient with the last one's."),
     "diagnosis_d": (("a", "b", "c", "d"), "d", "What loss should a freshly built 2-class model start with?"),
+    "diagnosis_e": (
+        ("a", "b", "c", "d"),
+        "a",
+        "Build the same network with kernel_initializer='he_normal' and measure the spreads again: what changed?",
+    ),
+    "answer_checks": (  # the doctor-checks exercise (debugging_checks_exercise.ipynb)
+        ("a", "b", "c", "d"),
+        "b",
+        "Read your three measurements together: which one is far from what a healthy model shows, and which are not?",
+    ),
+    "diagnosis_f": (
+        ("a", "b", "c", "d"),
+        "d",
+        "Compute sum(model.losses) and add it to the cross-entropy of the predictions: what do you get?",
+    ),
 }
 
 

@@ -1,7 +1,11 @@
 """Plausible wrong answers, fixes that only mask the symptom or fix one cause of two, and correct alternatives for
-the debugging exercise (tests/test_grading.py). Four bundles: three of wrong answers, one of correct alternatives."""
+the debugging exercise, and wrong and correct versions of the learner's own doctor checks (debugging_checks_exercise)
+(tests/test_grading.py). Five bundles: three of wrong answers, two of correct alternatives (the checks' alternatives
+in their own, so that no submission carries both notebooks' slowest alternatives)."""
 
 from tests.support import Variant
+
+EXERCISE, CHECKS = "debugging_exercise.ipynb", "debugging_checks_exercise.ipynb"
 
 REGRESSOR = """
 def train_regressor(x_train, y_train, epochs):
@@ -21,6 +25,7 @@ VARIANTS = [
         replace={"answer-1": 'answer_1 = "a"'},
         loses=["test-answer-1"],
         bundle="wrong-a",
+        notebook=EXERCISE,
     ),
     Variant(
         name="lowers-the-rate-only",
@@ -28,6 +33,7 @@ VARIANTS = [
         replace={"prepare-inputs": "def prepare_inputs(x_train, x_other):\n    return x_train, x_other"},
         loses=["test-patient-1"],
         bundle="wrong-a",
+        notebook=EXERCISE,
     ),
     Variant(
         name="catches-the-nan",
@@ -41,6 +47,7 @@ VARIANTS = [
         },
         loses=["test-train-regressor"],
         bundle="wrong-a",
+        notebook=EXERCISE,
     ),
     Variant(
         name="trims-the-labels-to-match",
@@ -52,6 +59,7 @@ VARIANTS = [
         },
         loses=["test-clean-rows"],
         bundle="wrong-a",
+        notebook=EXERCISE,
     ),
     Variant(
         name="calls-a-sorted-split-overfitting",
@@ -59,6 +67,7 @@ VARIANTS = [
         replace={"diagnosis-a": 'diagnosis_a = "a"'},
         loses=["test-diagnosis-a"],
         bundle="wrong-a",
+        notebook=EXERCISE,
     ),
     # ------------------------------------------------------------------------------ bundle wrong-b
     Variant(
@@ -72,6 +81,7 @@ VARIANTS = [
         },
         loses=["test-patient-1"],
         bundle="wrong-b",
+        notebook=EXERCISE,
     ),
     Variant(
         name="trains-far-longer",
@@ -83,6 +93,7 @@ VARIANTS = [
         },
         loses=["test-train-regressor"],
         bundle="wrong-b",
+        notebook=EXERCISE,
     ),
     Variant(
         name="blames-the-features",
@@ -90,6 +101,7 @@ VARIANTS = [
         replace={"answer-2": 'answer_2 = "c"'},
         loses=["test-answer-2"],
         bundle="wrong-b",
+        notebook=EXERCISE,
     ),
     Variant(
         name="fills-x-but-drops-labels",
@@ -97,6 +109,7 @@ VARIANTS = [
         replace={"clean-rows": "def clean_rows(x, y):\n    return np.nan_to_num(x), y[~np.isnan(x).any(axis=1)]"},
         loses=["test-clean-rows"],
         bundle="wrong-b",
+        notebook=EXERCISE,
     ),
     Variant(
         name="reads-the-gradients-backwards",
@@ -104,6 +117,7 @@ VARIANTS = [
         replace={"diagnosis-c": 'diagnosis_c = "b"'},
         loses=["test-diagnosis-c"],
         bundle="wrong-b",
+        notebook=EXERCISE,
     ),
     # ------------------------------------------------------------------------------ bundle wrong-c
     Variant(
@@ -112,6 +126,7 @@ VARIANTS = [
         replace={"make-optimizer": "def make_optimizer():\n    return keras.optimizers.SGD(learning_rate=10.0)"},
         loses=["test-patient-1"],
         bundle="wrong-c",
+        notebook=EXERCISE,
     ),
     Variant(
         name="blames-the-inputs-alone",
@@ -119,6 +134,7 @@ VARIANTS = [
         replace={"answer-1": 'answer_1 = "b"'},
         loses=["test-answer-1"],
         bundle="wrong-c",
+        notebook=EXERCISE,
     ),
     Variant(
         name="lowers-the-threshold",
@@ -130,6 +146,7 @@ VARIANTS = [
         },
         loses=["test-train-regressor"],
         bundle="wrong-c",
+        notebook=EXERCISE,
     ),
     Variant(
         name="calls-misaligned-labels-noise",
@@ -137,6 +154,7 @@ VARIANTS = [
         replace={"answer-3": 'answer_3 = "b"'},
         loses=["test-answer-3"],
         bundle="wrong-c",
+        notebook=EXERCISE,
     ),
     Variant(
         name="blames-the-rate-for-a-constant-loss",
@@ -144,6 +162,7 @@ VARIANTS = [
         replace={"diagnosis-b": 'diagnosis_b = "c"'},
         loses=["test-diagnosis-b"],
         bundle="wrong-c",
+        notebook=EXERCISE,
     ),
     Variant(
         name="credits-rmsprop",
@@ -151,6 +170,7 @@ VARIANTS = [
         replace={"diagnosis-d": 'diagnosis_d = "a"'},
         loses=["test-diagnosis-d"],
         bundle="wrong-c",
+        notebook=EXERCISE,
     ),
     # ------------------------------------------------------------------------------ bundle right-a
     Variant(
@@ -187,5 +207,161 @@ def train_regressor(x_train, y_train, epochs):
         },
         loses=[],
         bundle="right-a",
+        notebook=EXERCISE,
+    ),
+    Variant(
+        name="glorot-too-large-for-relu",
+        why="Glorot's weights are too small for ReLU, not too large: the spread shrinks, it does not explode",
+        replace={"diagnosis-e": 'diagnosis_e = "d"'},
+        loses=["test-diagnosis-e"],
+        bundle="wrong-b",
+        notebook=EXERCISE,
+    ),
+    Variant(
+        name="blames-the-last-batch",
+        why="the gap between the two numbers is the L2 penalty Keras adds to the reported loss",
+        replace={"diagnosis-f": 'diagnosis_f = "b"'},
+        loses=["test-diagnosis-f"],
+        bundle="wrong-a",
+        notebook=EXERCISE,
+    ),
+    Variant(
+        name="depth-and-penalty-alternatives",
+        why="correct letters for cases E and F, in capitals and with spaces",
+        replace={"diagnosis-e": 'diagnosis_e = " A"', "diagnosis-f": "diagnosis_f = 'D '"},
+        loses=[],
+        bundle="right-a",
+        notebook=EXERCISE,
+    ),
+    # ---------------------------------------------------------- the doctor-checks exercise (debugging_checks_exercise)
+    Variant(
+        name="divides-by-k",
+        why="divides the first loss by K instead of ln K",
+        replace={
+            "first-loss-ratio": "def first_loss_ratio(model, x, y):\n"
+            "    return model.evaluate(x, y, verbose=0) / model.output_shape[-1]"
+        },
+        loses=["test-first-loss-ratio"],
+        bundle="wrong-a",
+        notebook=CHECKS,
+    ),
+    Variant(
+        name="trains-on-everything",
+        why="trains on all the data for `steps` epochs instead of one batch `steps` times",
+        replace={
+            "overfit-one-batch": "def overfit_one_batch(model, x, y, steps):\n"
+            "    model.fit(x, y, epochs=2, batch_size=32, verbose=0)\n"
+            "    return model.evaluate(x[:32], y[:32], verbose=0)"
+        },
+        loses=["test-overfit-one-batch"],
+        bundle="wrong-a",
+        notebook=CHECKS,
+    ),
+    Variant(
+        name="norms-with-the-biases",
+        why="returns a norm for every variable, the bias vectors included",
+        replace={
+            "gradient-norms": "def gradient_norms(model, x, y):\n"
+            "    _, grads = doctor.gradients(model, x, y)\n"
+            "    return [float(np.linalg.norm(g)) for g in grads]"
+        },
+        loses=["test-gradient-norms"],
+        bundle="wrong-a",
+        notebook=CHECKS,
+    ),
+    Variant(
+        name="blames-vanishing",
+        why="the first layer's gradient is the largest of the patient's, not the smallest",
+        replace={"answer-checks": 'answer_checks = "a"'},
+        loses=["test-answer-checks"],
+        bundle="wrong-a",
+        notebook=CHECKS,
+    ),
+    Variant(
+        name="counts-the-classes-in-y",
+        why="takes K from the labels present (np.unique(y)) rather than from the model's outputs: wrong when the "
+        "labels leave a class out (the visible test passes)",
+        replace={
+            "first-loss-ratio": "def first_loss_ratio(model, x, y):\n"
+            "    return model.evaluate(x, y, verbose=0) / math.log(len(np.unique(y)))"
+        },
+        loses=["test-first-loss-ratio"],
+        bundle="wrong-b",
+        notebook=CHECKS,
+    ),
+    Variant(
+        name="returns-the-first-batch-loss",
+        why="trains the batch but returns its loss from before the training",
+        replace={
+            "overfit-one-batch": "def overfit_one_batch(model, x, y, steps):\n"
+            "    first = model.evaluate(x[:32], y[:32], verbose=0)\n"
+            "    for _ in range(steps):\n"
+            "        model.train_on_batch(x[:32], y[:32])\n"
+            "    return first"
+        },
+        loses=["test-overfit-one-batch"],
+        bundle="wrong-b",
+        notebook=CHECKS,
+    ),
+    Variant(
+        name="norms-of-the-weights",
+        why="measures the weight matrices themselves, not their gradients",
+        replace={
+            "gradient-norms": "def gradient_norms(model, x, y):\n"
+            "    return [float(np.linalg.norm(w)) for w in model.get_weights() if w.ndim == 2]"
+        },
+        loses=["test-gradient-norms"],
+        bundle="wrong-b",
+        notebook=CHECKS,
+    ),
+    Variant(
+        name="trains-before-measuring",
+        why="fits one epoch before measuring the first loss: the check must not train the model",
+        replace={
+            "first-loss-ratio": "def first_loss_ratio(model, x, y):\n"
+            "    model.fit(x, y, epochs=1, verbose=0)\n"
+            "    return model.evaluate(x, y, verbose=0) / math.log(model.output_shape[-1])"
+        },
+        loses=["test-first-loss-ratio"],
+        bundle="wrong-c",
+        may_lose=["test-overfit-one-batch", "test-gradient-norms", "test-answer-checks"],
+        notebook=CHECKS,
+    ),
+    Variant(
+        name="memorises-another-batch",
+        why="trains on the last 32 examples and reports their loss: the check is about the first 32",
+        replace={
+            "overfit-one-batch": "def overfit_one_batch(model, x, y, steps):\n"
+            "    for _ in range(steps):\n"
+            "        model.train_on_batch(x[-32:], y[-32:])\n"
+            "    return model.evaluate(x[-32:], y[-32:], verbose=0)"
+        },
+        loses=["test-overfit-one-batch"],
+        bundle="wrong-c",
+        notebook=CHECKS,
+    ),
+    Variant(
+        name="checks-alternatives",
+        why="correct alternatives: the loss computed from the logits with keras.losses; one epoch of fit over the "
+        "32 examples repeated `steps` times, unshuffled; the gradient norms from sqrt(sum(g**2)) over the kernels "
+        "picked by their path; the letter in capitals",
+        replace={
+            "first-loss-ratio": "def first_loss_ratio(model, x, y):\n"
+            "    logits = model.predict(x, verbose=0)\n"
+            "    per_example = keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)\n"
+            "    return float(np.mean(keras.ops.convert_to_numpy(per_example))) / np.log(logits.shape[-1])",
+            "overfit-one-batch": "def overfit_one_batch(model, x, y, steps):\n"
+            "    x_rep, y_rep = np.tile(x[:32], (steps, 1)), np.tile(y[:32], steps)  # the batch, steps times\n"
+            "    model.fit(x_rep, y_rep, epochs=1, batch_size=32, shuffle=False, verbose=0)\n"
+            "    return float(model.evaluate(x[:32], y[:32], verbose=0))",
+            "gradient-norms": "def gradient_norms(model, x, y):\n"
+            "    _, grads = doctor.gradients(model, x, y)\n"
+            "    return [float(np.sqrt(np.sum(np.square(g)))) for v, g in zip(model.trainable_variables, grads)\n"
+            "            if v.path.endswith('kernel')]",
+            "answer-checks": 'answer_checks = " B "',
+        },
+        loses=[],
+        bundle="right-b",
+        notebook=CHECKS,
     ),
 ]
