@@ -23,9 +23,10 @@ def test_every_notebook_is_in_the_learning_path_and_every_entry_exists(root: Pat
     assert not absent, f"losslab/course.py lists notebooks {root.name}/ does not have: {absent}"
 
 
-def _part(path: str) -> int:
-    match = re.search(r"_part(\d+)_tutorial\.ipynb$", path)
-    return int(match.group(1)) if match else 1
+def _part(path: str) -> tuple[int, str]:
+    """'x_part2b_tutorial.ipynb' -> (2, 'b'); a tutorial without a part number is part 1."""
+    match = re.search(r"_part(\d+)([a-z]?)_tutorial\.ipynb$", path)
+    return (int(match.group(1)), match.group(2)) if match else (1, "")
 
 
 def test_the_path_reads_in_order() -> None:
@@ -35,14 +36,22 @@ def test_the_path_reads_in_order() -> None:
     assert numbers == sorted(numbers), "chapters in their numbers' order, each in one run"
     assert set(numbers) == set(course.CHAPTERS), "every chapter has a title and notebooks"
     for name, paths in course.chapters().items():
-        kinds = [course.is_exercise(p) for p in paths]
-        assert kinds == sorted(kinds), f"{name}: the tutorials come before the exercise: {paths}"
+        assert course.is_exercise(paths[-1]), f"{name}: the chapter ends with its exercise: {paths}"
         tutorials = [p for p in paths if not course.is_exercise(p) and "_tutorial" in p]
-        by_folder: dict[str, list[int]] = {}
+        by_folder: dict[str, list[tuple[int, str]]] = {}
         for path in tutorials:
             by_folder.setdefault(path.rsplit("_part", 1)[0].removesuffix("_tutorial.ipynb"), []).append(_part(path))
         for stem, parts in by_folder.items():
             assert parts == sorted(parts) and len(set(parts)) == len(parts), f"{stem}: parts out of order {parts}"
+
+
+def test_part_numbers_read_with_their_letters() -> None:
+    assert _part("04_debugging/debugging_part1b_tutorial.ipynb") == (1, "b")
+    assert sorted(map(_part, ["a_part2_tutorial.ipynb", "a_part1b_tutorial.ipynb", "a_tutorial.ipynb"])) == [
+        (1, ""),
+        (1, "b"),
+        (2, ""),
+    ]
 
 
 def test_an_unlisted_notebook_gets_a_clear_error() -> None:
