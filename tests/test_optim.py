@@ -311,3 +311,30 @@ def test_divergence_is_taught_with_both_endings() -> None:
         assert "NaN" in text and ("ln 10" in text or "\\ln K" in text), name
     chapter3 = sources["chapter 3"]
     assert "TerminateOnNaN" in chapter3 and "collapsed = [" in chapter3 and "not_finite = [" in chapter3
+
+
+@pytest.mark.parametrize("chapter", ["02_optimizers", "03_learning_rates"])
+def test_checkpoints_show_every_question_once_after_its_section(chapter: str) -> None:
+    """Chapters 2 and 3 ask their questions in checkpoints of at most 4, right after the section that teaches them:
+    every question of the bank once, and the checkpoint sits in the notebook its ``section`` names."""
+    import ast
+
+    from losslab import notebooks, quiz
+    from tests.support import REPO
+
+    shown: dict[str, str] = {}
+    for path in sorted((REPO / "solutions" / chapter).glob("*_tutorial.ipynb")):
+        for cell in notebooks.read(path).cells:
+            if cell.cell_type != "code" or "quiz.show(" not in cell.source:
+                continue
+            for node in ast.walk(ast.parse(cell.source)):
+                if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "show":
+                    ids = ast.literal_eval(node.args[1] if len(node.args) > 1 else node.keywords[0].value)
+                    assert 1 <= len(ids) <= 4, f"{path.name}: a checkpoint of {len(ids)} questions"
+                    for qid in ids:
+                        assert qid not in shown, f"{qid} shown twice ({shown.get(qid)} and {path.name})"
+                        shown[qid] = path.name
+    bank = quiz.load_bank(chapter)
+    assert sorted(shown) == sorted(q.id for q in bank.questions)
+    for q in bank.questions:
+        assert q.section.partition("#")[0].endswith(shown[q.id]), f"{q.id} is asked far from {q.section}"
