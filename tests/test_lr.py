@@ -423,12 +423,14 @@ def test_grading_reference_agrees_with_the_library() -> None:
 
 
 def test_chapter_3_states_what_holds_about_adam_and_batches() -> None:
-    """The prose of chapter 3 part 2 says what the tests above show (scale-free, but shrinking under noise), and
+    """The prose of chapter 3 parts 2 and 3 says what the tests above show (scale-free, but shrinking under noise), and
     no single run's outcome is written as a certainty."""
     from losslab import notebooks
 
     part2 = "\n".join(
-        c.source for c in notebooks.read(REPO / "solutions/03_learning_rates/learning_rates_part2_tutorial.ipynb").cells
+        c.source
+        for name in ("learning_rates_part2_tutorial", "learning_rates_part3_tutorial")
+        for c in notebooks.read(REPO / f"solutions/03_learning_rates/{name}.ipynb").cells
     )
     assert "mostly *noise*" in part2 and "def adam_step_size" in part2
     assert "steps stay about as large as the rate" not in part2

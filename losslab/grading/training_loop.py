@@ -30,15 +30,38 @@ class Training:
     """
 
     def __init__(
-        self, name: str, dataset: str, *, batchnorm: bool, optimizer: str, batch_size: int, epochs: int, seed: int
+        self,
+        name: str,
+        dataset: str,
+        *,
+        batchnorm: bool,
+        optimizer: str,
+        batch_size: int,
+        epochs: int,
+        seed: int,
+        limit: int = 0,
     ) -> None:
         self.name, self.dataset, self.batchnorm, self.optimizer = name, dataset, batchnorm, optimizer
-        self.batch_size, self.epochs, self.seed = batch_size, epochs, seed
+        self.batch_size, self.epochs, self.seed, self.limit = batch_size, epochs, seed, limit
 
     def split(self) -> Any:
+        """The data set's split; with ``limit``, its first ``limit`` training examples only (a short training)."""
         from losslab import data
 
-        return getattr(data, self.dataset)(seed=self.seed)
+        split = getattr(data, self.dataset)(seed=self.seed)
+        if not self.limit:
+            return split
+        n = self.limit
+        return data.Split(
+            split.name,
+            split.x_train[:n],
+            split.x_val,
+            split.y_train[:n],
+            split.y_val,
+            split.feature_names,
+            split.class_names,
+            dict(split.info),
+        )
 
     def parts(self) -> tuple:
         import keras
@@ -80,20 +103,22 @@ LOOP_TRAININGS = (
         batch_size=48,
         epochs=2,
         seed=5,
+        limit=240,
     ),
 )
-DIAGNOSE_TRAININGS = (
+DIAGNOSE_TRAININGS = (  # short trainings: twelve loops run within one test cell's time limit on every backend
     Training(
-        "wine with BatchNorm, batches of 16", "wine", batchnorm=True, optimizer="sgd", batch_size=16, epochs=2, seed=7
+        "wine with BatchNorm, batches of 16", "wine", batchnorm=True, optimizer="sgd", batch_size=16, epochs=1, seed=7
     ),
     Training(
-        "breast cancer with BatchNorm, batches of 8",
+        "breast cancer with BatchNorm, batches of 4",
         "breast_cancer",
         batchnorm=True,
         optimizer="sgd",
-        batch_size=8,
+        batch_size=4,
         epochs=1,
         seed=11,
+        limit=64,
     ),
 )
 

@@ -9,6 +9,7 @@ from tests.support import Variant
 
 SGD = "def sgd_momentum_step(w, g, velocity, learning_rate=0.01, momentum=0.0, nesterov=False):\n"
 ADAM = "def adam_step(w, g, m, v, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):\n"
+OPT_NOTEBOOK = "optimizers_exercise.ipynb"
 LOOP_NOTEBOOK = "training_loop_exercise.ipynb"
 LOOP_HEAD = """def train_loop(model, optimizer, split, *, epochs=3, batch_size=32, seed=0):
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
@@ -93,6 +94,7 @@ VARIANTS = [
         },
         loses=SGD_TESTS,
         bundle="wrong-a",
+        notebook=OPT_NOTEBOOK,
     ),
     Variant(
         name="no-bias-correction",
@@ -106,6 +108,7 @@ VARIANTS = [
         },
         loses=ADAM_TESTS,
         bundle="wrong-a",
+        notebook=OPT_NOTEBOOK,
     ),
     Variant(
         name="keras-default-sgd",
@@ -113,6 +116,7 @@ VARIANTS = [
         replace={"make-optimizer": 'def make_optimizer():\n    return "sgd"'},
         loses=["test-make-optimizer"],
         bundle="wrong-a",
+        notebook=OPT_NOTEBOOK,
     ),
     Variant(
         name="coefficient-as-curvature",
@@ -120,6 +124,7 @@ VARIANTS = [
         replace={"largest-stable-learning-rate": "largest_stable_learning_rate = 0.4"},
         loses=["test-largest-stable-learning-rate"],
         bundle="wrong-a",
+        notebook=OPT_NOTEBOOK,
     ),
     # ------------------------------------------------------------------ bundle wrong-b
     Variant(
@@ -137,6 +142,7 @@ VARIANTS = [
         },
         loses=SGD_TESTS,
         bundle="wrong-b",
+        notebook=OPT_NOTEBOOK,
     ),
     Variant(
         name="epsilon-inside-sqrt",
@@ -154,6 +160,7 @@ VARIANTS = [
         loses=["test-adam-settings"],
         may_lose=["test-adam-defaults"],
         bundle="wrong-b",
+        notebook=OPT_NOTEBOOK,
     ),
     Variant(
         name="adam-learning-rate-too-high",
@@ -161,6 +168,7 @@ VARIANTS = [
         replace={"make-optimizer": "def make_optimizer():\n    return keras.optimizers.Adam(learning_rate=0.1)"},
         loses=["test-make-optimizer"],
         bundle="wrong-b",
+        notebook=OPT_NOTEBOOK,
     ),
     Variant(
         name="blames-epochs",
@@ -168,6 +176,7 @@ VARIANTS = [
         replace={"divergence-diagnosis": 'divergence_diagnosis = "c"'},
         loses=["test-divergence-diagnosis"],
         bundle="wrong-b",
+        notebook=OPT_NOTEBOOK,
     ),
     # ------------------------------------------------------------------ bundle wrong-c
     Variant(
@@ -182,6 +191,7 @@ VARIANTS = [
         },
         loses=["test-nesterov"],
         bundle="wrong-c",
+        notebook=OPT_NOTEBOOK,
     ),
     Variant(
         name="paper-epsilon",
@@ -199,6 +209,7 @@ VARIANTS = [
         loses=["test-adam-settings"],
         may_lose=["test-adam-defaults"],
         bundle="wrong-c",
+        notebook=OPT_NOTEBOOK,
     ),
     Variant(
         name="one-shared-optimizer",
@@ -214,6 +225,7 @@ def make_optimizer():
         },
         loses=["test-make-optimizer"],
         bundle="wrong-c",
+        notebook=OPT_NOTEBOOK,
     ),
     Variant(
         name="l2-for-weight-decay",
@@ -221,6 +233,7 @@ def make_optimizer():
         replace={"weight-decay-answer": 'weight_decay_answer = "a"'},
         loses=["test-weight-decay-answer"],
         bundle="wrong-c",
+        notebook=OPT_NOTEBOOK,
     ),
     Variant(
         name="tunes-beta2-first",
@@ -228,6 +241,7 @@ def make_optimizer():
         replace={"tune-first": 'tune_first = "b"'},
         loses=["test-tune-first"],
         bundle="wrong-c",
+        notebook=OPT_NOTEBOOK,
     ),
     # ------------------------------------------------------------------ bundle right-a
     Variant(
@@ -244,6 +258,7 @@ def make_optimizer():
         },
         loses=[],
         bundle="right-a",
+        notebook=OPT_NOTEBOOK,
     ),
     Variant(
         name="keras-ops-epsilon-hat",
@@ -264,6 +279,7 @@ def make_optimizer():
         },
         loses=[],
         bundle="right-a",
+        notebook=OPT_NOTEBOOK,
     ),
     Variant(
         name="rmsprop-tuned",
@@ -271,6 +287,7 @@ def make_optimizer():
         replace={"make-optimizer": "def make_optimizer():\n    return keras.optimizers.RMSprop(learning_rate=3e-3)"},
         loses=[],
         bundle="right-a",
+        notebook=OPT_NOTEBOOK,
     ),
     Variant(
         name="expression-and-capitals",
@@ -283,6 +300,7 @@ def make_optimizer():
         },
         loses=[],
         bundle="right-a",
+        notebook=OPT_NOTEBOOK,
     ),
     # ------------------------------------------------------------------ the training-loop exercise
     *[
