@@ -1,28 +1,28 @@
-"""A hand-written training loop on every Keras backend, with the slips of seed 001 planted on request.
+"""The training loop of chapter 2 part 2, written out on every Keras backend, and the one-line edits that plant
+the slips of seed 001 in it.
 
 ``model.fit`` computes the gradients of each batch, applies them once, and switches Dropout and BatchNorm
-between training and inference. A loop written by hand must do all of that itself, and each part can slip.
-``train(model, split, slip=...)`` runs the same loop on the active backend, the way that backend's own code would
-write it:
+between training and inference. ``train`` below is that loop in 15 lines, written the way PyTorch users write
+it: ``grads`` plays the part of the ``.grad`` fields PyTorch keeps on each weight, so clearing it is
+``optimizer.zero_grad()`` and adding into it is what ``loss.backward()`` does. Only ``loss_and_gradients``
+depends on the backend (TensorFlow's ``GradientTape``, ``jax.value_and_grad`` of Keras' stateless call, PyTorch's
+``backward()``); it is the one gradient helper of the loop.
 
-- TensorFlow: ``tf.GradientTape`` records the forward pass and returns fresh gradients;
-- JAX: ``jax.value_and_grad`` of a pure function built on Keras' stateless API (``model.stateless_call``,
-  ``optimizer.stateless_apply``), with the new state written back into the variables after each step;
-- PyTorch: ``loss.backward()`` adds the gradients into each weight's ``.grad``, which the loop must clear
-  (PyTorch's ``optimizer.zero_grad()``).
-
-The slips (``SLIPS``): ``"no_zero_grad"`` (gradients never reset: on PyTorch the loop leaves ``.grad`` alone;
-TensorFlow and JAX return fresh gradients every step, so the loop adds the previous step's gradients to copy
-PyTorch's behaviour), ``"step_before_backward"`` (the update of each step uses the gradients of the batch
-before), ``"summed_loss"`` (the loss is summed over the batch, not averaged), ``"always_inference"``
-(``training=False`` in the training step) and ``"never_eval"`` (``training=True`` left on for evaluation).
+``edit(loop, ...)`` returns a copy of a loop function with one line deleted, moved or changed, and prints the
+edit: that is how the notebook (and the learner) plants each slip. ``SLIP_EDITS`` names the five edits of the
+seed's checklist; the exercise's hidden tests apply them to ``train`` to make slipped loops the learner has not
+seen. ``LoopRun`` is what a loop logs: per step the loss, the norm of the batch's own gradient, the norm of what
+was applied and of the weight change; per epoch the validation figures as the loop measured them, the same in
+inference mode, and whether BatchNorm's statistics moved.
 """
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+import textwrap
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import keras
@@ -30,145 +30,62 @@ import numpy as np
 
 from losslab import data
 
-SLIPS: dict[str | None, str] = {
-    None: "the correct loop",
+# The one-line edits that plant each slip in ``train`` (keyword arguments of ``edit``), and what each does.
+SLIP_EDITS: dict[str, dict[str, str]] = {
+    "no_zero_grad": {"delete": "grads = zeros_like(model)  # optimizer.zero_grad()"},
+    "step_before_backward": {
+        "move": "optimizer.apply(grads, model.trainable_variables)  # optimizer.step()",
+        "above": "grads = [g + n for g, n in zip(grads, new, strict=True)]  # backward() adds into .grad",
+    },
+    "summed_loss": {"replace": 'reduction="sum_over_batch_size"', "by": 'reduction="sum"'},
+    "always_inference": {"replace": "x, y, training=True)", "by": "x, y, training=False)"},
+    "never_eval": {"replace": "split.y_val, training=False)", "by": "split.y_val, training=True)"},
+}
+SLIPS: dict[str, str] = {
+    "correct": "the correct loop",
     "no_zero_grad": "gradients never reset between steps",
-    "step_before_backward": "update applied before this batch's gradients are computed",
-    "summed_loss": "loss summed over the batch instead of averaged",
+    "step_before_backward": "optimizer.step() before backward() has added this batch's gradients",
+    "summed_loss": "the loss summed over the batch instead of averaged",
     "always_inference": "training=False in the training step (Dropout off, BatchNorm frozen)",
     "never_eval": "training=True left on when evaluating",
 }
 
 
-@dataclass
-class LoopRun:
-    """What one hand-written training measured: per step and per epoch."""
+# ------------------------------------------------------------------------------------------ the loop
 
-    label: str
-    slip: str | None
-    batch_size: int
-    batch_loss: list[float] = field(default_factory=list)  # mean loss of each batch, before its update
-    grad_norm: list[float] = field(default_factory=list)  # global norm of the gradient applied at each step
-    update_norm: list[float] = field(default_factory=list)  # global norm of the weight change of each step
-    loss: list[float] = field(default_factory=list)  # per epoch: mean of the batch losses
-    val_loss: list[float] = field(default_factory=list)  # per epoch, in the loop's evaluation mode
-    val_accuracy: list[float] = field(default_factory=list)
 
-    @property
-    def history(self) -> dict[str, list[float]]:
-        """The per-epoch values under the names ``History.history`` uses (for losslab.plots and clinic.compare)."""
-        return {"loss": self.loss, "val_loss": self.val_loss, "val_accuracy": self.val_accuracy}
+def train(model, optimizer, split, *, epochs=3, batch_size=32, seed=0):  # noqa: ANN001, ANN201
+    """The training loop by hand: logits, integer labels, the loss averaged over each batch."""
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="sum_over_batch_size")
+    log = LoopRun(model, split, batch_size)
+    grads = zeros_like(model)  # PyTorch keeps these in each weight's .grad
+    for epoch in range(epochs):
+        for x, y in batches(split, batch_size, seed=seed + epoch):
+            grads = zeros_like(model)  # optimizer.zero_grad()
+            loss, new = loss_and_gradients(model, loss_fn, x, y, training=True)  # forward, loss.backward()
+            grads = [g + n for g, n in zip(grads, new, strict=True)]  # backward() adds into .grad
+            optimizer.apply(grads, model.trainable_variables)  # optimizer.step()
+            log.step(loss, new, grads)
+        log.epoch(evaluate(model, split.x_val, split.y_val, training=False))
+    return log
 
-    def __repr__(self) -> str:
-        last = (
-            f", final val_loss {self.val_loss[-1]:.4g}, val_accuracy {self.val_accuracy[-1]:.3f}"
-            if self.val_loss
-            else ""
+
+def zeros_like(model: keras.Model) -> list:
+    """One zero tensor per trainable weight: the cleared ``.grad`` fields."""
+    return [keras.ops.zeros(v.shape, dtype=v.dtype) for v in model.trainable_variables]
+
+
+def batches(split: data.Split, batch_size: int, *, seed: int = 0) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The training split in shuffled full batches (the last, smaller one dropped), the order fixed by ``seed``."""
+    n = len(split.x_train)
+    if not isinstance(batch_size, int) or not 1 <= batch_size <= n:
+        raise ValueError(
+            f"batch_size must be a whole number between 1 and the {n} training examples, got {batch_size!r}"
         )
-        return f"LoopRun({self.label!r}, {len(self.batch_loss)} steps{last})"
-
-
-def _check_slip(slip: str | None) -> None:
-    if slip not in SLIPS:
-        known = ", ".join(repr(s) for s in SLIPS)
-        raise ValueError(f"unknown slip {slip!r}: use one of {known}")
-
-
-def _norm(arrays: Sequence[np.ndarray]) -> float:
-    return float(math.sqrt(sum(float(np.sum(np.square(a, dtype=np.float64))) for a in arrays)))
-
-
-def _numpy(values: Sequence[Any]) -> list[np.ndarray]:
-    return [np.array(keras.ops.convert_to_numpy(v)) for v in values]
-
-
-class _Gradients:
-    """Computes (loss, gradients) of one batch on the active backend; ``fresh=False`` keeps PyTorch's sums."""
-
-    def __init__(self, model: keras.Model, loss_fn: keras.losses.Loss) -> None:
-        self.model = model
-        self.loss_fn = loss_fn
-        self.backend = keras.backend.backend()
-        self._compiled: dict[bool, Callable] = {}
-
-    def __call__(self, x: np.ndarray, y: np.ndarray, *, training: bool, reset: bool) -> tuple[float, list]:
-        """The batch loss (as the loss function reduces it) and one gradient per trainable weight, as NumPy."""
-        if self.backend == "tensorflow":
-            return self._tensorflow(x, y, training)
-        if self.backend == "jax":
-            return self._jax(x, y, training)
-        if self.backend == "torch":
-            return self._torch(x, y, training, reset)
-        raise RuntimeError(
-            f"losslab.loops has no training loop for the {self.backend!r} backend: "
-            "use KERAS_BACKEND=tensorflow, jax or torch"
-        )
-
-    def _tensorflow(self, x, y, training):  # noqa: ANN001, ANN202
-        import tensorflow as tf
-
-        if training not in self._compiled:
-            model, loss_fn = self.model, self.loss_fn
-
-            def step(xb, yb):  # noqa: ANN001, ANN202
-                with tf.GradientTape() as tape:  # a new tape each step: its gradients start from zero
-                    loss = loss_fn(yb, model(xb, training=training))
-                return loss, tape.gradient(loss, model.trainable_variables)
-
-            self._compiled[training] = tf.function(step)  # traced once: eager steps would be several times slower
-        loss, grads = self._compiled[training](x, y)
-        return float(loss), _numpy(grads)
-
-    def _jax(self, x, y, training):  # noqa: ANN001, ANN202
-        import jax
-
-        if training not in self._compiled:
-            model, loss_fn = self.model, self.loss_fn
-
-            def pure(trainable, non_trainable, xb, yb):  # noqa: ANN001, ANN202
-                out, non_trainable = model.stateless_call(trainable, non_trainable, xb, training=training)
-                return loss_fn(yb, out), non_trainable
-
-            self._compiled[training] = jax.jit(jax.value_and_grad(pure, has_aux=True))
-        trainable = [v.value for v in self.model.trainable_variables]
-        non_trainable = [v.value for v in self.model.non_trainable_variables]
-        (loss, non_trainable), grads = self._compiled[training](trainable, non_trainable, x, y)
-        # stateless_call returns the new BatchNorm statistics and Dropout seeds: write them back, or they never move
-        for variable, value in zip(self.model.non_trainable_variables, non_trainable, strict=True):
-            variable.assign(value)
-        return float(loss), _numpy(grads)
-
-    def _torch(self, x, y, training, reset):  # noqa: ANN001, ANN202
-        import torch
-
-        if reset:  # PyTorch's optimizer.zero_grad(): backward() adds into .grad, so clear it first
-            for v in self.model.trainable_variables:
-                v.value.grad = None
-        loss = self.loss_fn(torch.as_tensor(y), self.model(x, training=training))
-        loss.backward()
-        grads = [v.value.grad for v in self.model.trainable_variables]
-        return float(loss.detach().cpu()), [g.detach().cpu().numpy().copy() for g in grads]
-
-
-def _apply(model: keras.Model, optimizer: keras.optimizers.Optimizer, grads: list[np.ndarray]) -> float:
-    """One optimizer step with these gradients; returns the global norm of the weight change."""
-    before = _numpy(model.trainable_variables)
-    if keras.backend.backend() == "jax":  # the stateless route, as a jitted JAX train step would take it
-        if not optimizer.built:
-            optimizer.build(model.trainable_variables)
-        trainable, opt_state = optimizer.stateless_apply(
-            [v.value for v in optimizer.variables],
-            [keras.ops.convert_to_tensor(g) for g in grads],
-            [v.value for v in model.trainable_variables],
-        )
-        for variable, value in zip(model.trainable_variables, trainable, strict=True):
-            variable.assign(value)
-        for variable, value in zip(optimizer.variables, opt_state, strict=True):
-            variable.assign(value)
-    else:
-        optimizer.apply([keras.ops.convert_to_tensor(g) for g in grads], model.trainable_variables)
-    after = _numpy(model.trainable_variables)
-    return _norm([a - b for a, b in zip(after, before, strict=True)])
+    order = np.random.default_rng(seed).permutation(n)
+    for start in range(0, n - batch_size + 1, batch_size):
+        index = order[start : start + batch_size]
+        yield split.x_train[index], split.y_train[index]
 
 
 def evaluate(
@@ -176,7 +93,8 @@ def evaluate(
 ) -> tuple[float, float]:
     """Mean cross-entropy (from logits) and accuracy of ``model`` on (x, y), called with ``training``.
 
-    Batches of 32, as ``Model.evaluate`` uses by default (in training mode BatchNorm sees each batch's statistics).
+    Batches of 32, as ``Model.evaluate`` uses by default (in training mode BatchNorm sees each batch's statistics
+    and updates its running averages with them).
     """
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="sum")
     total, correct = 0.0, 0
@@ -188,73 +106,100 @@ def evaluate(
     return total / len(x), correct / len(x)
 
 
-def train(
-    model: keras.Model,
-    split: data.Split,
-    *,
-    optimizer: keras.optimizers.Optimizer,
-    epochs: int = 3,
-    batch_size: int = 32,
-    slip: str | None = None,
-    seed: int = 0,
-    label: str | None = None,
-) -> LoopRun:
-    """Train ``model`` (logits, integer labels) on ``split`` with a hand-written loop, one ``slip`` planted.
+# ------------------------------------------------------------------------------ gradients per backend
 
-    The batches are shuffled every epoch with ``seed`` (so two runs with the same seed see the same batches).
-    The loss is cross-entropy from logits, averaged over the batch (summed for ``slip="summed_loss"``). After
-    every epoch the validation split is evaluated with ``training=False`` (``True`` for ``slip="never_eval"``).
+_COMPILED: dict[tuple, tuple] = {}
+
+
+def _compiled(kind: str, model: keras.Model, loss_fn: Any, training: bool, build: Callable[[], Callable]) -> Callable:
+    """One traced step per (model, loss, mode), kept for the latest model only."""
+    key = (kind, id(model), id(loss_fn), training)
+    found = _COMPILED.get(key)
+    if found is None or found[0] is not model or found[1] is not loss_fn:
+        if any(k[1] != id(model) for k in _COMPILED):
+            _COMPILED.clear()
+        found = _COMPILED[key] = (model, loss_fn, build())
+    return found[2]
+
+
+def _tensorflow_gradients(model, loss_fn, x, y, training):  # noqa: ANN001, ANN202
+    import tensorflow as tf
+
+    def step(xb, yb):  # noqa: ANN001, ANN202
+        with tf.GradientTape() as tape:  # a new tape each step: its gradients start from zero
+            loss = loss_fn(yb, model(xb, training=training))
+        return loss, tape.gradient(loss, model.trainable_variables)
+
+    loss, grads = _compiled("tf", model, loss_fn, training, lambda: tf.function(step))(x, y)
+    return float(loss), list(grads)
+
+
+def _jax_gradients(model, loss_fn, x, y, training):  # noqa: ANN001, ANN202
+    import jax
+
+    def pure(trainable, non_trainable, xb, yb):  # noqa: ANN001, ANN202
+        out, non_trainable = model.stateless_call(trainable, non_trainable, xb, training=training)
+        return loss_fn(yb, out), non_trainable
+
+    step = _compiled("jax", model, loss_fn, training, lambda: jax.jit(jax.value_and_grad(pure, has_aux=True)))
+    trainable = [v.value for v in model.trainable_variables]
+    non_trainable = [v.value for v in model.non_trainable_variables]
+    (loss, non_trainable), grads = step(trainable, non_trainable, x, y)
+    # the stateless call returns the new BatchNorm statistics and Dropout seeds: write them back, or they never move
+    for variable, value in zip(model.non_trainable_variables, non_trainable, strict=True):
+        variable.assign(value)
+    return float(loss), list(grads)
+
+
+def _torch_gradients(model, loss_fn, x, y, training):  # noqa: ANN001, ANN202
+    import torch
+
+    weights = [v.value for v in model.trainable_variables]
+    loss = loss_fn(torch.as_tensor(y), model(x, training=training))
+    loss.backward()  # adds into each weight's .grad: take a copy, then clear it (the loop keeps its own sum)
+    grads = [torch.zeros_like(w) if w.grad is None else w.grad.detach().clone() for w in weights]
+    for w in weights:
+        w.grad = None
+    return float(loss.detach().cpu()), grads
+
+
+_BACKENDS = {"tensorflow": _tensorflow_gradients, "jax": _jax_gradients, "torch": _torch_gradients}
+
+
+def loss_and_gradients(
+    model: keras.Model, loss_fn: Any, x: np.ndarray, y: np.ndarray, *, training: bool
+) -> tuple[float, list]:
+    """The forward pass and ``loss.backward()``: the batch's loss and one gradient tensor per trainable weight.
+
+    Fresh gradients on every backend (PyTorch's ``.grad`` is copied and cleared), so that adding them up is the
+    loop's own, visible, business.
     """
-    _check_slip(slip)
-    if len(split.x_train) < batch_size or batch_size < 1:
-        raise ValueError(
-            f"batch_size must be between 1 and the {len(split.x_train)} training examples, got {batch_size}"
+    backend = keras.backend.backend()
+    if backend not in _BACKENDS:
+        raise RuntimeError(
+            f"losslab.loops has no training loop for the {backend!r} backend: "
+            "use KERAS_BACKEND=tensorflow, jax or torch"
         )
-    reduction = "sum" if slip == "summed_loss" else "sum_over_batch_size"
-    gradients = _Gradients(model, keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction=reduction))
-    run = LoopRun(label or SLIPS[slip], slip, batch_size)
-    rng = np.random.default_rng(seed)
-    carried: list[np.ndarray] | None = None  # TF/JAX copy of PyTorch's un-cleared .grad
-    pending: list[np.ndarray] | None = None  # the previous batch's gradients, for step_before_backward
-    training = slip != "always_inference"
-    native_sum = keras.backend.backend() == "torch"
-    n = len(split.x_train)
-    for _ in range(epochs):
-        order = rng.permutation(n)
-        seen = []
-        for start in range(0, n - batch_size + 1, batch_size):  # full batches only, like drop_remainder
-            index = order[start : start + batch_size]
-            xb, yb = split.x_train[index], split.y_train[index]
-            loss, grads = gradients(xb, yb, training=training, reset=slip != "no_zero_grad")
-            if slip == "no_zero_grad" and not native_sum:
-                carried = grads if carried is None else [c + g for c, g in zip(carried, grads, strict=True)]
-                grads = carried
-            per_example = loss / batch_size if slip == "summed_loss" else loss
-            run.batch_loss.append(per_example)
-            seen.append(per_example)
-            if slip == "step_before_backward":
-                # forward pass, then optimizer.step() with what the last backward() left, then backward(): the
-                # gradients of this batch (taken at the weights before the step) wait for the next step
-                grads, pending = pending, grads
-                if grads is None:
-                    run.grad_norm.append(0.0)
-                    run.update_norm.append(0.0)
-                    continue
-            run.grad_norm.append(_norm(grads))
-            run.update_norm.append(_apply(model, optimizer, grads))
-        run.loss.append(float(np.mean(seen)))
-        val_loss, val_acc = evaluate(model, split.x_val, split.y_val, training=slip == "never_eval")
-        run.val_loss.append(val_loss)
-        run.val_accuracy.append(val_acc)
-    return run
+    return _BACKENDS[backend](model, loss_fn, x, y, training)
 
 
-def digits_model(*, dropout: float = 0.0, batchnorm: bool = False, seed: int = 0) -> keras.Sequential:
-    """The course's digits MLP (64-64-10, ReLU, logits), optionally with BatchNorm and Dropout; seeded."""
-    from losslab import clinic
+def gradient_code(backend: str | None = None) -> str:
+    """The source of ``loss_and_gradients`` for ``backend`` (default: the active one), to read in a notebook."""
+    name = backend or keras.backend.backend()
+    if name not in _BACKENDS:
+        raise ValueError(f"no training loop for the {name!r} backend: use 'tensorflow', 'jax' or 'torch'")
+    return inspect.getsource(_BACKENDS[name])
 
-    keras.utils.set_random_seed(seed)
-    return clinic.mlp(64, 10, (64, 64), dropout=dropout, batchnorm=batchnorm)
+
+# ------------------------------------------------------------------------------------------ the log
+
+
+def _norm(arrays: Sequence[Any]) -> float:
+    return float(math.sqrt(sum(float(np.sum(np.square(np.asarray(a, dtype=np.float64)))) for a in arrays)))
+
+
+def _numpy(values: Sequence[Any]) -> list[np.ndarray]:
+    return [np.array(keras.ops.convert_to_numpy(v)) for v in values]
 
 
 def batchnorm_statistics(model: keras.Model) -> dict[str, tuple[float, float]]:
@@ -268,18 +213,154 @@ def batchnorm_statistics(model: keras.Model) -> dict[str, tuple[float, float]]:
     return found
 
 
+class LoopRun:
+    """What a hand-written loop logged, per step and per epoch (``step`` and ``epoch`` are called by the loop)."""
+
+    def __init__(self, model: keras.Model, split: data.Split, batch_size: int, label: str = "") -> None:
+        self.model, self.split, self.batch_size, self.label = model, split, batch_size, label
+        self.n_classes = int(split.n_classes or 0)
+        self.batch_loss: list[float] = []  # the loss of each batch as the loop computed it, before its update
+        self.grad_norm: list[float] = []  # norm of the batch's own gradient (what backward() returned)
+        self.applied_norm: list[float] = []  # norm of what the loop held in grads after the step
+        self.update_norm: list[float] = []  # norm of the weight change since the previous step
+        self.val_loss: list[float] = []  # per epoch, as the loop evaluated
+        self.val_accuracy: list[float] = []  # per epoch, as the loop evaluated
+        self.val_loss_inference: list[float] = []  # per epoch, measured again with training=False
+        self.val_accuracy_inference: list[float] = []
+        self.batchnorm_moved: bool | None = None  # None: the model has no BatchNorm
+        self._weights = _numpy(model.trainable_variables)
+
+    def step(self, loss: float, new: Sequence[Any], grads: Sequence[Any]) -> None:
+        now = _numpy(self.model.trainable_variables)
+        self.batch_loss.append(float(loss))
+        self.grad_norm.append(_norm(_numpy(new)))
+        self.applied_norm.append(_norm(_numpy(grads)))
+        self.update_norm.append(_norm([a - b for a, b in zip(now, self._weights, strict=True)]))
+        self._weights = now
+
+    def epoch(self, evaluation: tuple[float, float]) -> None:
+        val_loss, val_accuracy = evaluation
+        self.val_loss.append(float(val_loss))
+        self.val_accuracy.append(float(val_accuracy))
+        inference = evaluate(self.model, self.split.x_val, self.split.y_val)
+        self.val_loss_inference.append(inference[0])
+        self.val_accuracy_inference.append(inference[1])
+        stats = batchnorm_statistics(self.model)
+        self.batchnorm_moved = any(m > 0 or v > 0 for m, v in stats.values()) if stats else None
+
+    @property
+    def loss(self) -> list[float]:
+        """Per epoch: the mean of the batch losses (as the loop computed them)."""
+        steps = len(self.batch_loss) // max(1, len(self.val_loss))
+        return [float(np.mean(self.batch_loss[i : i + steps])) for i in range(0, steps * len(self.val_loss), steps)]
+
+    @property
+    def history(self) -> dict[str, list[float]]:
+        """The per-epoch values under the names ``History.history`` uses (for losslab.plots)."""
+        return {"loss": self.loss, "val_loss": self.val_loss, "val_accuracy": self.val_accuracy}
+
+    def __repr__(self) -> str:
+        last = (
+            f", final val_loss {self.val_loss[-1]:.4g}, val_accuracy {self.val_accuracy[-1]:.3f}"
+            if self.val_loss
+            else ""
+        )
+        return f"LoopRun({self.label!r}, {len(self.batch_loss)} steps{last})"
+
+
+# ------------------------------------------------------------------------------------------ edits
+
+
+def _source(loop: Callable) -> str:
+    try:
+        return textwrap.dedent(inspect.getsource(loop))
+    except (OSError, TypeError) as error:
+        raise ValueError(f"cannot read the source of {loop!r}: pass a function defined in a file or a cell") from error
+
+
+def _line(lines: list[str], text: str) -> int:
+    hits = [i for i, line in enumerate(lines) if text in line]
+    if len(hits) != 1:
+        where = "no line" if not hits else f"{len(hits)} lines"
+        raise ValueError(f"{where} of the loop contain {text!r}: give text that appears on exactly one line")
+    return hits[0]
+
+
+def edit(
+    loop: Callable,
+    *,
+    delete: str | None = None,
+    move: str | None = None,
+    above: str | None = None,
+    replace: str | None = None,
+    by: str | None = None,
+    quiet: bool = False,
+) -> Callable:
+    """A copy of ``loop`` with one line deleted, moved above another, or changed (``replace`` text by ``by``).
+
+    Prints the edit as a diff unless ``quiet``. The copy runs in the loop's own module or notebook namespace.
+    """
+    chosen = [delete is not None, move is not None, replace is not None]
+    if sum(chosen) != 1 or (move is not None) != (above is not None) or (replace is not None) != (by is not None):
+        raise ValueError("edit one line: give delete=..., or move=... with above=..., or replace=... with by=...")
+    source = _source(loop)
+    lines = source.splitlines()
+    if delete is not None:
+        del lines[_line(lines, delete)]
+    elif move is not None:
+        line = lines.pop(_line(lines, move))
+        target = _line(lines, above)
+        indent = lines[target][: len(lines[target]) - len(lines[target].lstrip())]
+        lines.insert(target, indent + line.lstrip())
+    else:
+        index = _line(lines, replace)
+        lines[index] = lines[index].replace(replace, by)
+    edited = "\n".join(lines) + "\n"
+    if not quiet:
+        diff = difflib.unified_diff(source.splitlines(), edited.splitlines(), "correct", "edited", n=0, lineterm="")
+        print("\n".join(line for line in diff if not line.startswith(("---", "+++", "@@"))))
+    namespace: dict[str, Any] = {}
+    exec(compile(edited, f"<edited {loop.__name__}>", "exec"), loop.__globals__, namespace)  # noqa: S102
+    return namespace[loop.__name__]
+
+
+def slipped(slip: str, loop: Callable = train) -> Callable:
+    """``loop`` with the one-line edit of ``slip`` (a key of ``SLIPS``; "correct" returns the loop itself)."""
+    if slip not in SLIPS:
+        raise ValueError(f"unknown slip {slip!r}: use one of {', '.join(map(repr, SLIPS))}")
+    return loop if slip == "correct" else edit(loop, quiet=True, **SLIP_EDITS[slip])
+
+
+# ------------------------------------------------------------------------------------------ the rest
+
+
+def digits_model(
+    *, dropout: float = 0.0, batchnorm: bool = False, seed: int = 0, n_inputs: int = 64, n_classes: int = 10
+) -> keras.Sequential:
+    """The course's digits MLP (64-64 ReLU, logits), optionally with BatchNorm and Dropout; seeded."""
+    keras.utils.set_random_seed(seed)
+    layers: list[keras.layers.Layer] = [keras.Input(shape=(n_inputs,))]
+    for _ in range(2):
+        layers.append(keras.layers.Dense(64))
+        if batchnorm:
+            layers.append(keras.layers.BatchNormalization())
+        layers.append(keras.layers.Activation("relu"))
+        if dropout:
+            layers.append(keras.layers.Dropout(dropout))
+    layers.append(keras.layers.Dense(n_classes))
+    return keras.Sequential(layers)
+
+
 def placement(model: keras.Model, x: np.ndarray) -> dict[str, str]:
     """Where the backend keeps the model's first weight and where it puts a NumPy batch given to the model."""
     backend = keras.backend.backend()
     weight = model.trainable_variables[0].value
     batch = keras.ops.convert_to_tensor(x)
     if backend == "jax":
-        where = {"weights": str(next(iter(weight.devices()))), "batch": str(next(iter(batch.devices())))}
-    elif backend == "torch":
-        where = {"weights": str(weight.device), "batch": str(batch.device)}
-    else:
-        where = {"weights": weight.device or "default", "batch": batch.device or "default"}
-    return where
+        return {"weights": str(next(iter(weight.devices()))), "batch": str(next(iter(batch.devices())))}
+    if backend == "torch":
+        return {"weights": str(weight.device), "batch": str(batch.device)}
+    return {"weights": weight.device or "default", "batch": batch.device or "default"}
 
 
 def torch_device_mismatch() -> str:
@@ -299,15 +380,29 @@ def torch_device_mismatch() -> str:
     return "raw PyTorch multiplied a CPU batch by a GPU weight without an error (this PyTorch moves data itself)."
 
 
-def gradient_code(backend: str | None = None) -> str:
-    """The source of the loop's gradient step for ``backend`` (default: the active one), to read in a notebook."""
-    import inspect
+def repeated_gradient_ratio(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
+    """Ask the backend twice for the gradient of the same batch without clearing anything in between.
 
-    name = backend or keras.backend.backend()
-    method = getattr(_Gradients, f"_{name}", None)
-    if method is None:
-        raise ValueError(f"no training loop for the {name!r} backend: use 'tensorflow', 'jax' or 'torch'")
-    return inspect.getsource(method)
+    Returns the norm of the second answer over the first: 1 where gradients come fresh from each call (TensorFlow's
+    tape, ``jax.grad``), 2 where ``backward()`` adds into ``.grad`` (PyTorch).
+    """
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    if keras.backend.backend() != "torch":
+        first = loss_and_gradients(model, loss_fn, x, y, training=False)[1]
+        second = loss_and_gradients(model, loss_fn, x, y, training=False)[1]
+        return _norm(_numpy(second)) / _norm(_numpy(first))
+    import torch
+
+    weights = [v.value for v in model.trainable_variables]
+    for w in weights:
+        w.grad = None
+    norms = []
+    for _ in range(2):  # backward() twice, no zero_grad() between
+        loss_fn(torch.as_tensor(y), model(x, training=False)).backward()
+        norms.append(_norm([w.grad.detach().cpu().numpy() for w in weights if w.grad is not None]))
+    for w in weights:
+        w.grad = None
+    return norms[1] / norms[0]
 
 
 def plot_per_step(
@@ -320,19 +415,19 @@ def plot_per_step(
     per_example: bool = False,
     log_y: bool = True,
 ) -> Any:
-    """One curve per run of a per-step series (``batch_loss``, ``grad_norm`` or ``update_norm``).
+    """One curve per run of a per-step series (``batch_loss``, ``grad_norm``, ``applied_norm`` or ``update_norm``).
 
     ``per_example=True`` puts the training examples seen on the x axis, so that runs with other batch sizes line up.
     """
     import matplotlib.pyplot as plt
 
-    if key not in {"batch_loss", "grad_norm", "update_norm"}:
-        raise ValueError(f"key must be 'batch_loss', 'grad_norm' or 'update_norm', got {key!r}")
+    if key not in {"batch_loss", "grad_norm", "applied_norm", "update_norm"}:
+        raise ValueError(f"key must be 'batch_loss', 'grad_norm', 'applied_norm' or 'update_norm', got {key!r}")
     ax = ax or plt.subplots(figsize=(8, 3.6))[1]
     for label, run in runs.items():
         values = np.asarray(getattr(run, key), dtype=float)
         steps = np.arange(1, len(values) + 1) * (run.batch_size if per_example else 1)
-        ax.plot(steps, values, label=label, linewidth=1.2)
+        ax.plot(steps, np.where(values > 0, values, np.nan) if log_y else values, label=label, linewidth=1.2)
     if log_y:
         ax.set_yscale("log")
     ax.set_title(title)
@@ -340,15 +435,3 @@ def plot_per_step(
     ax.set_ylabel(ylabel or key.replace("_", " "))
     ax.legend(fontsize="small")
     return ax
-
-
-def repeated_gradient_ratio(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
-    """Ask the backend twice for the gradient of the same batch without clearing anything in between.
-
-    Returns the norm of the second answer over the first: 1 where gradients come fresh from each call (TensorFlow's
-    tape, ``jax.grad``), 2 where ``backward()`` adds into ``.grad`` (PyTorch).
-    """
-    gradients = _Gradients(model, keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    _, first = gradients(x, y, training=False, reset=True)
-    _, second = gradients(x, y, training=False, reset=False)
-    return _norm(second) / _norm(first)

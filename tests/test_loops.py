@@ -1,4 +1,5 @@
-"""losslab.loops: the hand-written loop agrees with model.fit, and each planted slip does what it says."""
+"""losslab.loops: the hand-written loop agrees with model.fit, each one-line edit plants the slip it names, and the
+training-loop notebook shows that very loop and plants its slips by editing it."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ def small() -> data.Split:
 
 def _run(
     split: data.Split,
-    slip: str | None = None,
+    slip: str = "correct",
     *,
     lr: float = 0.05,
     batch_size: int = 32,
@@ -28,9 +29,7 @@ def _run(
     **model: object,
 ) -> tuple[keras.Model, loops.LoopRun]:
     net = loops.digits_model(**model)
-    return net, loops.train(
-        net, split, optimizer=keras.optimizers.SGD(lr), epochs=epochs, batch_size=batch_size, slip=slip
-    )
+    return net, loops.slipped(slip)(net, keras.optimizers.SGD(lr), split, epochs=epochs, batch_size=batch_size)
 
 
 def test_correct_loop_matches_fit_on_full_batches(small: data.Split) -> None:
@@ -65,13 +64,15 @@ def test_no_zero_grad_adds_every_step_gradients(small: data.Split) -> None:
     assert slipped.update_norm[5] > 3 * correct.update_norm[5]
 
 
-def test_step_before_backward_applies_the_previous_batch(small: data.Split) -> None:
-    """The first step has nothing to apply; the second applies what the correct loop applied first."""
-    _, correct = _run(small)
-    _, slipped = _run(small, "step_before_backward")
-    assert slipped.update_norm[0] == 0.0
-    assert slipped.update_norm[1] == pytest.approx(correct.update_norm[0], rel=1e-5)
-    assert slipped.update_norm[2] != pytest.approx(correct.update_norm[1], rel=1e-3)  # stale from now on
+def test_step_before_backward_applies_cleared_gradients(small: data.Split) -> None:
+    """PyTorch's zero_grad(), forward, step(), backward(): every step applies the cleared gradients, so no weight
+    ever moves and nothing raises, though each batch's gradient is computed (and is not zero)."""
+    before = [w.copy() for w in loops.digits_model().get_weights()]
+    net, slipped = _run(small, "step_before_backward", epochs=2)
+    assert slipped.update_norm and all(u == 0.0 for u in slipped.update_norm)
+    assert all(g > 0 for g in slipped.grad_norm)
+    for a, b in zip(before, net.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("batch_size", [16, 64])
@@ -79,7 +80,7 @@ def test_summed_loss_scales_the_step_with_the_batch(small: data.Split, batch_siz
     _, mean = _run(small, batch_size=batch_size)
     _, summed = _run(small, "summed_loss", batch_size=batch_size)
     assert summed.update_norm[0] / mean.update_norm[0] == pytest.approx(batch_size, rel=1e-3)
-    assert summed.batch_loss[0] == pytest.approx(mean.batch_loss[0], rel=1e-5)  # reported per example
+    assert summed.batch_loss[0] == pytest.approx(batch_size * mean.batch_loss[0], rel=1e-5)  # as the loop computed it
 
 
 def test_always_inference_never_updates_batchnorm(small: data.Split) -> None:
@@ -99,9 +100,48 @@ def test_never_eval_reports_a_training_mode_evaluation(small: data.Split) -> Non
 def test_bad_arguments_say_what_to_do(small: data.Split) -> None:
     net = loops.digits_model()
     with pytest.raises(ValueError, match="'no_zero_grad'"):
-        loops.train(net, small, optimizer=keras.optimizers.SGD(), slip="forgot_zero_grad")
+        loops.slipped("forgot_zero_grad")
     with pytest.raises(ValueError, match="between 1 and the 256 training examples"):
-        loops.train(net, small, optimizer=keras.optimizers.SGD(), batch_size=1000)
+        loops.train(net, keras.optimizers.SGD(), small, batch_size=1000)
+    with pytest.raises(ValueError, match="exactly one line"):
+        loops.edit(loops.train, delete="grads = ")  # two lines hold it
+    with pytest.raises(ValueError, match="edit one line"):
+        loops.edit(loops.train, delete="x", replace="y", by="z")
+
+
+def test_each_slip_is_one_line_of_the_loop_changed(capsys) -> None:
+    """edit prints exactly the line it deleted or changed (a move prints it removed and put back elsewhere)."""
+    import inspect
+
+    lines = inspect.getsource(loops.train).splitlines()
+    for slip, change in loops.SLIP_EDITS.items():
+        edited = loops.edit(loops.train, **change)
+        printed = [line for line in capsys.readouterr().out.splitlines() if line]
+        assert edited.__name__ == "train" and edited is not loops.train
+        assert len(printed) == (1 if "delete" in change else 2), (slip, printed)
+        assert all(line[0] in "+-" and line[1:] in lines or line[0] == "+" for line in printed), (slip, printed)
+
+
+def test_the_notebook_shows_the_loop_and_plants_slips_by_editing_it() -> None:
+    """The training-loop notebook's loop cell is losslab.loops.train, every slip is a loops.edit of it (no slip=
+    flag), no loop module imports another chapter's package, and no single run's outcome is prose."""
+    import inspect
+    import re
+
+    from losslab import notebooks
+    from tests.support import REPO
+
+    cells = notebooks.read(REPO / "solutions/02_optimizers/training_loop_tutorial.ipynb").cells
+    code = [c.source for c in cells if c.cell_type == "code"]
+    prose = "\n".join(c.source for c in cells if c.cell_type == "markdown")
+    loop = re.sub(r"  # noqa.*", "", inspect.getsource(loops.train)).strip()
+    assert loop in code and len(loop.splitlines()) <= 16
+    assert sum(c.count("loops.edit(train") for c in code) == 5 and not any("slip=" in c for c in code)
+    for certainty in ("the stale one overshoots", "even looks *better*", "(lower here)", "the loss explodes."):
+        assert certainty not in prose
+    assert all(len(c.splitlines()) <= 30 for c in code)
+    source = inspect.getsource(loops)
+    assert "clinic" not in source and "doctor" not in source
 
 
 def test_placement_and_device_mismatch_speak_in_sentences(small: data.Split) -> None:

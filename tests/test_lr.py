@@ -314,6 +314,36 @@ def test_adam_steps_do_not_shrink_with_the_gradient(optimizer, same_steps) -> No
         assert ratio == pytest.approx(1e-2, rel=1e-2)
 
 
+def _adam_mean_step(gradient, steps=300, tail=100, lr=1e-3):
+    """Mean |step| of keras Adam over the last `tail` of `steps` steps, each weight fed gradient(t) (one row)."""
+    w = keras.Variable(np.zeros(gradient(0).shape, dtype="float32"))
+    adam = keras.optimizers.Adam(learning_rate=lr)
+    sizes = []
+    for t in range(steps):
+        before = keras.ops.convert_to_numpy(w).copy()
+        adam.apply_gradients([(keras.ops.convert_to_tensor(gradient(t).astype("float32")), w)])
+        if t >= steps - tail:
+            sizes.append(np.mean(np.abs(keras.ops.convert_to_numpy(w) - before)))
+    return float(np.mean(sizes))
+
+
+def test_adam_steps_shrink_when_the_gradient_is_mostly_noise() -> None:
+    """Chapter 3 part 2's claim, checked against Keras: m / sqrt(v) is scale-free (a gradient 1000 times smaller
+    gives the same steps), but when the gradient is noise around zero, as near a minimum, m averages the noise
+    away while sqrt(v) keeps its size: the steps shrink to a fraction of the learning rate, whatever the scale."""
+    rng = np.random.default_rng(0)
+    noise = rng.normal(size=(300, 2000))
+    steps = {}
+    for scale in (1.0, 1e-3):
+        steps["signal", scale] = _adam_mean_step(lambda t, s=scale: np.full(2000, s))
+        steps["noise", scale] = _adam_mean_step(lambda t, s=scale: s * noise[t])
+    for kind in ("signal", "noise"):  # the scale of the gradient does not matter
+        assert steps[kind, 1e-3] == pytest.approx(steps[kind, 1.0], rel=0.02)
+    assert steps["signal", 1.0] == pytest.approx(1e-3, rel=0.02)  # a steady gradient: steps of the learning rate
+    # pure noise: |m| is about sqrt((1 - beta_1) / (1 + beta_1)) = 0.23 of sqrt(v), E|step| about 0.18 lr
+    assert 0.1e-3 < steps["noise", 1.0] < 0.3e-3
+
+
 def test_reduce_lr_on_plateau_refuses_a_schedule_object() -> None:
     plateau = keras.callbacks.ReduceLROnPlateau()
     assert (plateau.monitor, plateau.factor, plateau.patience) == ("val_loss", 0.1, 10)
@@ -390,3 +420,22 @@ def test_grading_reference_agrees_with_the_library() -> None:
     keras.utils.set_random_seed(0)
     library = L.range_test(model, x, y, batch_size=32).suggestion
     assert checks.reference_suggestion("wine", "adam") == pytest.approx(library, rel=1e-6)
+
+
+def test_chapter_3_states_what_holds_about_adam_and_batches() -> None:
+    """The prose of chapter 3 parts 2 and 3 says what the tests above show (scale-free, but shrinking under noise), and
+    no single run's outcome is written as a certainty."""
+    from losslab import notebooks
+
+    part2 = "\n".join(
+        c.source
+        for name in ("learning_rates_part2_tutorial", "learning_rates_part3_tutorial")
+        for c in notebooks.read(REPO / f"solutions/03_learning_rates/{name}.ipynb").cells
+    )
+    assert "mostly *noise*" in part2 and "def adam_step_size" in part2
+    assert "steps stay about as large as the rate" not in part2
+    assert "at a given learning rate they need a lower" not in part2
+    assert "ends\nwell above" not in part2 and "lowered, it drops within an epoch" not in part2
+    bank = (REPO / "losslab/quizbank/03_learning_rates.yaml").read_text(encoding="utf-8")
+    assert "divides each weight's step by the gradient's running size" in bank
+    assert "scales each parameter's step" not in bank and "in the tutorial the run" not in bank

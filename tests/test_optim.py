@@ -234,3 +234,107 @@ def test_train_digits_starts_near_chance_and_is_reproducible() -> None:
     assert set(a.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert a.history["loss"] == b.history["loss"]  # same seed, same defaults: the same run
     assert 1.5 < a.history["loss"][0] < 1.5 * math.log(10)
+
+
+# ------------------------------------------------------------- facts chapter 2 states, checked against Keras
+
+
+def _text(path: str) -> str:
+    """Every cell of a solutions notebook (or a quiz bank) as one string, for the tests that hold the prose."""
+    from losslab import notebooks
+    from tests.support import REPO
+
+    full = REPO / path
+    if full.suffix == ".ipynb":
+        return "\n".join(c.source for c in notebooks.read(full).cells)
+    return full.read_text(encoding="utf-8")
+
+
+def test_adam_bias_correction_has_not_faded_at_step_1000() -> None:
+    """Keras' Adam after 1000 steps of a steady gradient: its step is still about 0.8 of what m / sqrt(v) without
+    the correction would give (1 - 0.999^1000 = 0.63), and the quiz says so instead of "fades over 1000 steps"."""
+    w = keras.Variable(np.zeros(1, dtype="float32"))
+    adam = keras.optimizers.Adam(learning_rate=1e-3)
+    grad = keras.ops.ones(1)
+    for _ in range(999):
+        adam.apply_gradients([(grad, w)])
+    before = float(keras.ops.convert_to_numpy(w)[0])
+    adam.apply_gradients([(grad, w)])
+    step = abs(float(keras.ops.convert_to_numpy(w)[0]) - before)
+    m, v = _adam_moments(adam)
+    uncorrected = 1e-3 * m / (math.sqrt(v) + 1e-7)
+    assert step / uncorrected == pytest.approx(math.sqrt(1 - 0.999**1000) / (1 - 0.9**1000), rel=1e-3)
+    assert step / uncorrected == pytest.approx(0.8, abs=0.01)  # 20 % off: not faded
+    bank = _text("losslab/quizbank/02_optimizers.yaml")
+    assert "1000 steps for beta_2" not in bank and "0.63" in bank
+
+
+def _adam_moments(adam: keras.optimizers.Adam) -> tuple[float, float]:
+    """Adam's first and second moment of the only variable it trains."""
+    found = {}
+    for var in adam.variables:
+        for kind in ("momentum", "velocity"):
+            if kind in var.path:
+                found[kind] = float(keras.ops.convert_to_numpy(var).ravel()[0])
+    return found["momentum"], found["velocity"]
+
+
+def test_keras_l2_has_no_half_and_matches_weight_decay_at_twice_its_factor() -> None:
+    """keras.regularizers.L2(l) adds l * sum(w**2); under SGD it matches weight_decay = 2 l. Chapter 2 writes the
+    penalty in that form and says how to match the two."""
+    w = np.array([1.0, -2.0], dtype="float32")
+    assert float(keras.ops.convert_to_numpy(keras.regularizers.L2(0.3)(keras.ops.convert_to_tensor(w)))) == (
+        pytest.approx(0.3 * 5.0)
+    )
+    decayed = keras.Variable(w)
+    keras.optimizers.SGD(learning_rate=0.1, weight_decay=0.02).apply_gradients([(keras.ops.zeros(2), decayed)])
+    penalised = keras.Variable(w)
+    l2_grad = 2 * 0.01 * w  # the gradient of L2(0.01) = 0.01 * sum(w**2)
+    keras.optimizers.SGD(learning_rate=0.1).apply_gradients([(keras.ops.convert_to_tensor(l2_grad), penalised)])
+    assert keras.ops.convert_to_numpy(decayed) == pytest.approx(keras.ops.convert_to_numpy(penalised), rel=1e-6)
+    text = _text("solutions/02_optimizers/optimizers_tutorial.ipynb")
+    assert "\\frac{\\lambda}{2}" not in text and "l2/2" not in text
+    assert "`weight_decay=2 * l`" in text and "2 * l2 * now" in text
+
+
+def test_divergence_is_taught_with_both_endings() -> None:
+    """A diverging network ends in inf / NaN or in a collapse near ln K: neither is the rule, in either chapter or the
+    quiz (chapter 3 part 1 runs both: the sweep's classifier and the linear regression on diabetes)."""
+    sources = {
+        "chapter 2": _text("solutions/02_optimizers/optimizers_tutorial.ipynb"),
+        "chapter 3": _text("solutions/03_learning_rates/learning_rates_tutorial.ipynb"),
+        "bank 2": _text("losslab/quizbank/02_optimizers.yaml"),
+    }
+    for name, text in sources.items():
+        for rule in ("rather than NaN", "more often than NaN", "Divergence rarely looks", "usually looks like"):
+            assert rule not in text, f"{name} states one ending as the rule: {rule!r}"
+        assert "NaN" in text and ("ln 10" in text or "\\ln K" in text), name
+    chapter3 = sources["chapter 3"]
+    assert "TerminateOnNaN" in chapter3 and "collapsed = [" in chapter3 and "not_finite = [" in chapter3
+
+
+@pytest.mark.parametrize("chapter", ["02_optimizers", "03_learning_rates"])
+def test_checkpoints_show_every_question_once_after_its_section(chapter: str) -> None:
+    """Chapters 2 and 3 ask their questions in checkpoints of at most 4, right after the section that teaches them:
+    every question of the bank once, and the checkpoint sits in the notebook its ``section`` names."""
+    import ast
+
+    from losslab import notebooks, quiz
+    from tests.support import REPO
+
+    shown: dict[str, str] = {}
+    for path in sorted((REPO / "solutions" / chapter).glob("*_tutorial.ipynb")):
+        for cell in notebooks.read(path).cells:
+            if cell.cell_type != "code" or "quiz.show(" not in cell.source:
+                continue
+            for node in ast.walk(ast.parse(cell.source)):
+                if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "show":
+                    ids = ast.literal_eval(node.args[1] if len(node.args) > 1 else node.keywords[0].value)
+                    assert 1 <= len(ids) <= 4, f"{path.name}: a checkpoint of {len(ids)} questions"
+                    for qid in ids:
+                        assert qid not in shown, f"{qid} shown twice ({shown.get(qid)} and {path.name})"
+                        shown[qid] = path.name
+    bank = quiz.load_bank(chapter)
+    assert sorted(shown) == sorted(q.id for q in bank.questions)
+    for q in bank.questions:
+        assert q.section.partition("#")[0].endswith(shown[q.id]), f"{q.id} is asked far from {q.section}"

@@ -1,12 +1,75 @@
-"""Plausible wrong answers, and correct alternatives, for the optimizers exercise (tests/test_grading.py).
+"""Plausible wrong answers, and correct alternatives, for the optimizers exercise and the training-loop exercise
+(tests/test_grading.py).
 
-Four bundles (one graded submission each); the variants of a bundle change different answer cells.
+Six bundles (one graded submission each); the variants of a bundle change different answer cells. The loop's five
+slips each need a bundle of their own (they all replace the loop's cell).
 """
 
 from tests.support import Variant
 
 SGD = "def sgd_momentum_step(w, g, velocity, learning_rate=0.01, momentum=0.0, nesterov=False):\n"
 ADAM = "def adam_step(w, g, m, v, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):\n"
+OPT_NOTEBOOK = "optimizers_exercise.ipynb"
+LOOP_NOTEBOOK = "training_loop_exercise.ipynb"
+LOOP_HEAD = """def train_loop(model, optimizer, split, *, epochs=3, batch_size=32, seed=0):
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    log = LoopRun(model, split, batch_size)
+    grads = zeros_like(model)
+    for epoch in range(epochs):
+"""
+_SUMMED = '        summed = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="sum")\n'
+_ZERO = "            grads = zeros_like(model)\n"
+_GRAD = "            loss, new = loss_and_gradients(model, loss_fn, x, y, training=True)\n"
+_ADD = "            grads = [g + n for g, n in zip(grads, new, strict=True)]\n"
+_STEP = "            optimizer.apply(grads, model.trainable_variables)\n"
+_LOG = "            log.step(loss, new, grads)\n"
+_FOR = "        for x, y in batches(split, batch_size, seed=seed + epoch):\n"
+_EVAL = "        log.epoch(evaluate(model, split.x_val, split.y_val, training=False))\n    return log\n"
+LOOP_SLIPS = [
+    (
+        "no-zero-grad",
+        "grads never cleared, so every step applies the pile",
+        _FOR + _GRAD + _ADD + _STEP + _LOG + _EVAL,
+        "wrong-a",
+    ),
+    (
+        "step-before-backward",
+        "optimizer.step() before backward() adds this batch's gradients: every step applies cleared ones",
+        _FOR + _ZERO + _GRAD + _STEP + _ADD + _LOG + _EVAL,
+        "wrong-b",
+    ),
+    (
+        "summed-loss",
+        "the loss summed over the batch: steps batch-size times larger",
+        _FOR + _ZERO + _GRAD.replace("loss_fn,", "summed,") + _ADD + _STEP + _LOG + _EVAL,
+        "wrong-c",
+    ),
+    (
+        "always-inference",
+        "training=False in the training step: BatchNorm frozen",
+        _FOR + _ZERO + _GRAD.replace("training=True", "training=False") + _ADD + _STEP + _LOG + _EVAL,
+        "wrong-d",
+    ),
+    (
+        "never-eval",
+        "training=True when evaluating: BatchNorm fitted on the validation batches",
+        _FOR + _ZERO + _GRAD + _ADD + _STEP + _LOG + _EVAL.replace("training=False", "training=True"),
+        "wrong-e",
+    ),
+]
+DIAGNOSE = """def diagnose(run):
+    if run.update_norm[0] == 0:
+        return "step_before_backward"
+    if max(a / g for a, g in zip(run.applied_norm, run.grad_norm, strict=True) if g > 0) > 1.5:
+        return "no_zero_grad"
+    if run.batch_loss[0] > 3 * math.log(run.n_classes):
+        return "summed_loss"
+    if run.batchnorm_moved is False:
+        return "always_inference"
+    if any(abs(a - b) > 1e-6 for a, b in zip(run.val_loss, run.val_loss_inference, strict=True)):
+        return "never_eval"
+    return "correct"
+"""
 ADAM_MOMENTS = """
     m = beta_1 * m + (1 - beta_1) * g
     v = beta_2 * v + (1 - beta_2) * g**2
@@ -31,6 +94,7 @@ VARIANTS = [
         },
         loses=SGD_TESTS,
         bundle="wrong-a",
+        notebook=OPT_NOTEBOOK,
     ),
     Variant(
         name="no-bias-correction",
@@ -44,6 +108,7 @@ VARIANTS = [
         },
         loses=ADAM_TESTS,
         bundle="wrong-a",
+        notebook=OPT_NOTEBOOK,
     ),
     Variant(
         name="keras-default-sgd",
@@ -51,6 +116,7 @@ VARIANTS = [
         replace={"make-optimizer": 'def make_optimizer():\n    return "sgd"'},
         loses=["test-make-optimizer"],
         bundle="wrong-a",
+        notebook=OPT_NOTEBOOK,
     ),
     Variant(
         name="coefficient-as-curvature",
@@ -58,6 +124,7 @@ VARIANTS = [
         replace={"largest-stable-learning-rate": "largest_stable_learning_rate = 0.4"},
         loses=["test-largest-stable-learning-rate"],
         bundle="wrong-a",
+        notebook=OPT_NOTEBOOK,
     ),
     # ------------------------------------------------------------------ bundle wrong-b
     Variant(
@@ -75,6 +142,7 @@ VARIANTS = [
         },
         loses=SGD_TESTS,
         bundle="wrong-b",
+        notebook=OPT_NOTEBOOK,
     ),
     Variant(
         name="epsilon-inside-sqrt",
@@ -92,6 +160,7 @@ VARIANTS = [
         loses=["test-adam-settings"],
         may_lose=["test-adam-defaults"],
         bundle="wrong-b",
+        notebook=OPT_NOTEBOOK,
     ),
     Variant(
         name="adam-learning-rate-too-high",
@@ -99,6 +168,7 @@ VARIANTS = [
         replace={"make-optimizer": "def make_optimizer():\n    return keras.optimizers.Adam(learning_rate=0.1)"},
         loses=["test-make-optimizer"],
         bundle="wrong-b",
+        notebook=OPT_NOTEBOOK,
     ),
     Variant(
         name="blames-epochs",
@@ -106,6 +176,7 @@ VARIANTS = [
         replace={"divergence-diagnosis": 'divergence_diagnosis = "c"'},
         loses=["test-divergence-diagnosis"],
         bundle="wrong-b",
+        notebook=OPT_NOTEBOOK,
     ),
     # ------------------------------------------------------------------ bundle wrong-c
     Variant(
@@ -120,6 +191,7 @@ VARIANTS = [
         },
         loses=["test-nesterov"],
         bundle="wrong-c",
+        notebook=OPT_NOTEBOOK,
     ),
     Variant(
         name="paper-epsilon",
@@ -137,6 +209,7 @@ VARIANTS = [
         loses=["test-adam-settings"],
         may_lose=["test-adam-defaults"],
         bundle="wrong-c",
+        notebook=OPT_NOTEBOOK,
     ),
     Variant(
         name="one-shared-optimizer",
@@ -152,6 +225,7 @@ def make_optimizer():
         },
         loses=["test-make-optimizer"],
         bundle="wrong-c",
+        notebook=OPT_NOTEBOOK,
     ),
     Variant(
         name="l2-for-weight-decay",
@@ -159,6 +233,7 @@ def make_optimizer():
         replace={"weight-decay-answer": 'weight_decay_answer = "a"'},
         loses=["test-weight-decay-answer"],
         bundle="wrong-c",
+        notebook=OPT_NOTEBOOK,
     ),
     Variant(
         name="tunes-beta2-first",
@@ -166,6 +241,7 @@ def make_optimizer():
         replace={"tune-first": 'tune_first = "b"'},
         loses=["test-tune-first"],
         bundle="wrong-c",
+        notebook=OPT_NOTEBOOK,
     ),
     # ------------------------------------------------------------------ bundle right-a
     Variant(
@@ -182,6 +258,7 @@ def make_optimizer():
         },
         loses=[],
         bundle="right-a",
+        notebook=OPT_NOTEBOOK,
     ),
     Variant(
         name="keras-ops-epsilon-hat",
@@ -202,6 +279,7 @@ def make_optimizer():
         },
         loses=[],
         bundle="right-a",
+        notebook=OPT_NOTEBOOK,
     ),
     Variant(
         name="rmsprop-tuned",
@@ -209,6 +287,7 @@ def make_optimizer():
         replace={"make-optimizer": "def make_optimizer():\n    return keras.optimizers.RMSprop(learning_rate=3e-3)"},
         loses=[],
         bundle="right-a",
+        notebook=OPT_NOTEBOOK,
     ),
     Variant(
         name="expression-and-capitals",
@@ -221,5 +300,101 @@ def make_optimizer():
         },
         loses=[],
         bundle="right-a",
+        notebook=OPT_NOTEBOOK,
+    ),
+    # ------------------------------------------------------------------ the training-loop exercise
+    *[
+        Variant(
+            name=f"loop-{slip}",
+            why=f"the loop with one slip of seed 001: {why}",
+            replace={"loop-train": LOOP_HEAD + (_SUMMED if slip == "summed-loss" else "") + body},
+            loses=["test-loop-train"],
+            bundle=bundle,
+            notebook=LOOP_NOTEBOOK,
+        )
+        for slip, why, body, bundle in LOOP_SLIPS
+    ],
+    Variant(
+        name="diagnose-says-correct",
+        why="a diagnosis that never finds anything",
+        replace={"loop-diagnose": 'def diagnose(run):\n    return "correct"'},
+        loses=["test-loop-diagnose"],
+        bundle="wrong-a",
+        notebook=LOOP_NOTEBOOK,
+    ),
+    Variant(
+        name="diagnose-ln10-threshold",
+        why="reads a summed loss against ln 10, the digits' 10 classes, instead of ln of the run's own classes: "
+        "a summed loss over 8 examples of a 2-class problem stays below 3 ln 10",
+        replace={"loop-diagnose": DIAGNOSE.replace("math.log(run.n_classes)", "math.log(10)")},
+        loses=["test-loop-diagnose"],
+        bundle="wrong-b",
+        notebook=LOOP_NOTEBOOK,
+    ),
+    Variant(
+        name="diagnose-modes-swapped",
+        why="takes frozen BatchNorm statistics for the evaluation slip and the other way round",
+        replace={
+            "loop-diagnose": DIAGNOSE.replace('"always_inference"', '"SWAP"')
+            .replace('"never_eval"', '"always_inference"')
+            .replace('"SWAP"', '"never_eval"')
+        },
+        loses=["test-loop-diagnose"],
+        bundle="wrong-c",
+        notebook=LOOP_NOTEBOOK,
+    ),
+    Variant(
+        name="device-dtype",
+        why="takes the device error for a dtype mismatch",
+        replace={"loop-device-answer": 'device_answer = "b"'},
+        loses=["test-loop-device"],
+        bundle="wrong-d",
+        notebook=LOOP_NOTEBOOK,
+    ),
+    Variant(
+        name="loop-without-a-pile",
+        why="correct alternative: grads = new (nothing to add to after clearing), the loss averaged by hand from a "
+        "summed loss, the evaluation by name",
+        replace={
+            "loop-train": """def train_loop(model, optimizer, split, *, epochs=3, batch_size=32, seed=0):
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    log = LoopRun(model, split, batch_size)
+    grads = zeros_like(model)
+    for epoch in range(epochs):
+        for x, y in batches(split, batch_size, seed=seed + epoch):
+            loss, new = loss_and_gradients(model, loss_fn, x, y, training=True)
+            grads = list(new)
+            optimizer.apply(grads, model.trainable_variables)
+            log.step(loss, new, grads)
+        val_loss, val_accuracy = evaluate(model, split.x_val, split.y_val, training=False)
+        log.epoch((val_loss, val_accuracy))
+    return log"""
+        },
+        loses=[],
+        bundle="right-a",
+        notebook=LOOP_NOTEBOOK,
+    ),
+    Variant(
+        name="diagnose-other-order",
+        why="correct alternative: the checks in another order, the answer in capitals with spaces",
+        replace={
+            "loop-diagnose": """def diagnose(run):
+    if run.batchnorm_moved is False:
+        return "always_inference"
+    if run.update_norm[0] == 0:
+        return "step_before_backward"
+    if run.batch_loss[0] / run.batch_size < 3 * math.log(run.n_classes) < run.batch_loss[0]:
+        return "summed_loss"
+    if max(a / g for a, g in zip(run.applied_norm, run.grad_norm) if g > 0) > 1.5:
+        return "no_zero_grad"
+    if not np.allclose(run.val_loss, run.val_loss_inference, rtol=1e-6, atol=1e-9):
+        return " NEVER_EVAL "
+    return "Correct"
+""",
+            "loop-device-answer": 'device_answer = " C"',
+        },
+        loses=[],
+        bundle="right-a",
+        notebook=LOOP_NOTEBOOK,
     ),
 ]
