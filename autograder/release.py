@@ -1,7 +1,7 @@
 """Generate the learner's edition, course/, from solutions/ (``make release``).
 
 - ``solutions/00_start_here.ipynb`` and every tutorial (any notebook that is not ``*_exercise.ipynb``) and
-  data file are copied unchanged, apart from notebook normalisation;
+  data file are copied unchanged, apart from notebook normalization;
 - each ``*_exercise.ipynb`` goes through ``nbgrader generate_assignment``: solutions become stubs, hidden
   tests disappear, cells are locked and checksummed, and the assignment is recorded in the gradebook.
 

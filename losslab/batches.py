@@ -14,7 +14,7 @@ import keras
 import numpy as np
 
 from losslab.doctor import gradients
-from losslab.doctor.backend import sync
+from losslab.backend import sync
 from losslab.lr import RunningMean, current_lr
 
 

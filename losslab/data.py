@@ -180,7 +180,7 @@ def smooth_surface(n: int = 6000, *, scale: bool = True, seed: int = 0, val_frac
 
 @dataclass(frozen=True)
 class TargetScaler:
-    """Standardise regression targets with the training split's mean and std, and undo it for reporting."""
+    """Standardize regression targets with the training split's mean and std, and undo it for reporting."""
 
     mean: float
     std: float

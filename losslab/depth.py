@@ -1,9 +1,9 @@
-"""Signals through depth: how initialisation and normalisation layers keep activations and gradients alive.
+"""Signals through depth: how initialization and normalization layers keep activations and gradients alive.
 
 Used by solutions/04_debugging/debugging_part3_tutorial.ipynb and tests/test_depth.py.
 
 ``deep_mlp`` builds the chapter's deep network (the same Dense stack with a choice of activation, kernel
-initializer and normalisation layer). ``activations`` returns every hidden layer's output on a batch and
+initializer and normalization layer). ``activations`` returns every hidden layer's output on a batch and
 ``activation_stds`` their spread; ``layer_gradient_norms`` the gradient norm of every Dense kernel, first layer
 first. The gradients come from ``losslab.doctor.gradients`` (one per backend); nothing here trains.
 """
@@ -79,6 +79,6 @@ def layer_gradient_norms(model: keras.Model, x: np.ndarray, y: np.ndarray) -> di
             variable.assign(value)
     kernels = {}
     for variable, grad in zip(model.trainable_variables, grads, strict=True):
-        if len(variable.shape) == 2:  # Dense kernels; biases and normalisation scales are 1-D
+        if len(variable.shape) == 2:  # Dense kernels; biases and normalization scales are 1-D
             kernels[variable.path.rsplit("/", 1)[0].rsplit("/", 1)[-1]] = float(np.linalg.norm(grad))
     return kernels

@@ -514,7 +514,7 @@ def plot_sweep(
     ax=None,
 ):  # noqa: ANN001
     """Final loss against learning rate (log-log), each region shaded; NaN losses drawn as a red x at the
-    top. ``markers`` adds labelled vertical lines (e.g. {"range test suggestion": 0.13})."""
+    top. ``markers`` adds labeled vertical lines (e.g. {"range test suggestion": 0.13})."""
     import matplotlib.pyplot as plt
 
     if ax is None:

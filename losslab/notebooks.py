@@ -1,10 +1,10 @@
-"""Read, write, normalise and build notebooks, the same way everywhere.
+"""Read, write, normalize and build notebooks, the same way everywhere.
 
 Used by `make format` (``python -m losslab.notebooks format solutions course tests``), by the release in
 autograder/release.py, by tests that check hygiene or build submissions, and by authors who write a
 notebook from Python (the builders ``markdown``, ``code``, ``solution``, ``tests``, ``notebook``).
 
-A normalised notebook has no outputs and no execution counts, nbformat 4.5 with a stable id on every cell,
+A normalized notebook has no outputs and no execution counts, nbformat 4.5 with a stable id on every cell,
 the Python 3 kernelspec, and no per-user metadata (widget state, collapsed flags, execution timings).
 """
 
@@ -22,7 +22,7 @@ from nbformat import NotebookNode
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 LANGUAGE_INFO = {"name": "python"}
-# Cell metadata kept by normalisation; everything else (collapsed, scrolled, execution, jupyter...) goes.
+# Cell metadata kept by normalization; everything else (collapsed, scrolled, execution, jupyter...) goes.
 _KEPT_CELL_METADATA = ("nbgrader", "tags", "deletable", "editable")
 NBGRADER_SCHEMA_VERSION = 3
 
@@ -95,7 +95,7 @@ def has_outputs(nb: NotebookNode) -> bool:
 
 
 def format_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Normalise every notebook under `paths` in place; return the files that changed."""
+    """Normalize every notebook under `paths` in place; return the files that changed."""
     changed = []
     for path in find(paths):
         before = path.read_text(encoding="utf-8")
@@ -187,7 +187,7 @@ def main(argv: list[str]) -> int:
     if argv[1] == "format":
         changed = format_paths(paths)
         for path in changed:
-            print(f"normalised {path}")
+            print(f"normalized {path}")
         print(f"{len(changed)} notebook(s) changed, {len(list(find(paths)))} checked")
         return 0
     dirty = [p for p in find(paths) if has_outputs(read(p))]

@@ -1,4 +1,4 @@
-"""Figures the chapters share. Every figure gets a title, labelled axes and units.
+"""Figures the chapters share. Every figure gets a title, labeled axes and units.
 
 ``curves`` draws training histories (one line per run, validation dashed) on linear or log axes; chapters
 add their own figure helpers here when two notebooks need the same picture.
@@ -33,7 +33,7 @@ def curves(
 ) -> plt.Axes:
     """Plot `metric` per epoch for several runs: ``curves({"adam": h1, "sgd": h2}, title="...")``.
 
-    Validation curves (``val_<metric>``) are drawn dashed in the same colour when present.
+    Validation curves (``val_<metric>``) are drawn dashed in the same color when present.
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))

@@ -35,7 +35,7 @@ class Gap:
 
     @property
     def loss_gap(self) -> float:
-        """Validation minus training cross-entropy: near 0 when the model generalises, large when it memorises."""
+        """Validation minus training cross-entropy: near 0 when the model generalizes, large when it memorizes."""
         return self.val_loss - self.train_loss
 
     @property
@@ -69,7 +69,7 @@ def _cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 def gap(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray]) -> Gap:
     """Measure `model` (linear outputs, integer labels) on ``(x, y)`` pairs in inference mode: no Dropout, no
-    augmentation, no L2 penalty, so models with and without regularisation compare on equal terms."""
+    augmentation, no L2 penalty, so models with and without regularization compare on equal terms."""
     (x_train, y_train), (x_val, y_val) = train, val
     train_loss, train_acc = _cross_entropy(model.predict(x_train, verbose=0), y_train)
     val_loss, val_acc = _cross_entropy(model.predict(x_val, verbose=0), y_val)
@@ -79,12 +79,12 @@ def gap(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.
 def digit_images(split: data.Split | None = None) -> data.Split:
     """The digits as images of shape (8, 8, 1) with pixels in [0, 1] (0 = background).
 
-    Pass an unscaled split (``data.digits(scale=False)``); a standardised one would make shifted-in zeros mean
+    Pass an unscaled split (``data.digits(scale=False)``); a standardized one would make shifted-in zeros mean
     "average pixel" instead of "blank", and ``augmenter`` fills with zeros.
     """
     split = split if split is not None else data.digits(scale=False)
     if split.info.get("scaled"):
-        raise ValueError("digit_images needs raw pixels: pass data.digits(scale=False), not a standardised split")
+        raise ValueError("digit_images needs raw pixels: pass data.digits(scale=False), not a standardized split")
     if split.x_train.shape[1:] != (64,):
         raise ValueError(f"expected 64 pixel columns (8x8 digits), got shape {split.x_train.shape}")
 

@@ -49,7 +49,7 @@ STRAWMAN_PHRASES = (
     "ready for production",
     "will generalise well",
     "will generalize well",
-    "generalises perfectly",
+    "generalizes perfectly",
     "generalizes perfectly",
     "nothing, it is fine",
     "nothing, it's fine",

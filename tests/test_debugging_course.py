@@ -56,7 +56,7 @@ def test_imbalance_quizzes_agree_that_the_bias_changes_the_start_not_the_reward(
     assert len(right) == 1 and "prior" in right[0]
     fixes = quiz.load_bank("04_debugging")["imbalance-fixes"]
     keyed = {c.text.split()[0].lower(): c.correct for c in fixes.choices}
-    assert keyed["initialise"] is False and keyed["pass"] is True, keyed
+    assert keyed["initialize"] is False and keyed["pass"] is True, keyed
     assert "rewards" in fixes.prompt
 
 

@@ -20,7 +20,7 @@ def test_rare_positives_keeps_the_share_in_both_splits() -> None:
     assert d.x_train.shape == (1600, 10) and d.x_val.shape == (400, 10)
     for y in (d.y_train, d.y_val):
         assert 0.03 < y.mean() < 0.07
-    np.testing.assert_allclose(d.x_train.mean(axis=0), 0.0, atol=1e-4)  # standardised on the training part
+    np.testing.assert_allclose(d.x_train.mean(axis=0), 0.0, atol=1e-4)  # standardized on the training part
 
 
 @pytest.mark.parametrize("fraction", [0.0, 0.5, 0.9])
@@ -83,4 +83,4 @@ def test_plot_remedies_draws_a_matrix_and_a_curve_per_remedy() -> None:
     fig = imbalance.plot_remedies(results, title="t", baseline="baseline")
     assert len(fig.axes) == 4
     assert all(ax.get_title() and ax.get_xlabel() and ax.get_ylabel() for ax in fig.axes)
-    assert len(fig.axes[3].get_lines()) == 3  # the remedy's curve, its threshold point, the baseline in grey
+    assert len(fig.axes[3].get_lines()) == 3  # the remedy's curve, its threshold point, the baseline in gray

@@ -1,4 +1,4 @@
-"""losslab.notebooks: builders produce valid nbgrader cells; normalisation is stable; cells found by id."""
+"""losslab.notebooks: builders produce valid nbgrader cells; normalization is stable; cells found by id."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ def logits_loss() -> keras.losses.Loss:
 
 @keras.saving.register_keras_serializable(package="losslab")
 class InputNorm(keras.layers.Layer):
-    """Normalises inputs with BatchNormalization; ``always_inference=True`` plants the training-flag bug."""
+    """Normalizes inputs with BatchNormalization; ``always_inference=True`` plants the training-flag bug."""
 
     def __init__(self, always_inference: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -34,7 +34,7 @@ class InputNorm(keras.layers.Layer):
 
 
 def error_rate(y_true, y_pred):  # noqa: ANN001
-    """The fraction of misclassified examples: what we care about, so why not minimise it directly?
+    """The fraction of misclassified examples: what we care about, so why not minimize it directly?
     Because ``sign`` is flat: its gradient is 0 everywhere, so the weights never move and the loss is a
     constant. (A loss that caps or rounds every example behaves the same way.)"""
     true_score = ops.take_along_axis(y_pred, ops.reshape(ops.cast(y_true, "int32"), (-1, 1)), axis=1)[:, 0]

@@ -303,7 +303,7 @@ CASES: tuple[Case, ...] = (
         fixed=training_flag_fixed,
         measure=VAL_ACC,
         goal=0.9,
-        symptom="the normalisation layer does not normalise: it trains as if the inputs were raw",
+        symptom="the normalization layer does not normalize: it trains as if the inputs were raw",
         tool="training_mode",
         fix="pass `training` through (or leave it out: Keras passes it for you)",
     ),

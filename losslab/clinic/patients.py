@@ -295,7 +295,7 @@ def regularized(seed: int = 0) -> Setup:
 
 
 def training_flag(seed: int = 0) -> Setup:
-    wine = _wine(scale=False)  # raw features: BatchNorm is meant to normalise them
+    wine = _wine(scale=False)  # raw features: BatchNorm is meant to normalize them
     keras.utils.set_random_seed(seed)
     model = keras.Sequential(
         [

@@ -72,7 +72,7 @@ def resolve(ctx: Context) -> None:
     for f in ctx.findings:
         if not f.alarming:
             continue
-        # 2. A model that cannot learn at all cannot memorise a batch either.
+        # 2. A model that cannot learn at all cannot memorize a batch either.
         if f.check == CheckId.OVERFIT_ONE_BATCH and f.cause == "underfitting" and mechanical:
             f.cause = mechanical[0]
             f.evidence += f" (explained by {CAUSES[mechanical[0]]})"

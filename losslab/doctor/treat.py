@@ -154,7 +154,7 @@ class Treatment:
                 row[1].plot(np.arange(1, len(run.scores) + 1), run.scores, style, label=label)
             row[0].set(xlabel="epoch", ylabel="loss", yscale="log" if _positive(self.before, step) else "linear")
             row[1].set(xlabel="epoch", ylabel=unit)
-            row[1].axhline(self.chance, color="grey", lw=0.8, ls=":")
+            row[1].axhline(self.chance, color="gray", lw=0.8, ls=":")
             title = f"{step.cause}: {step.change} -> {step.verdict}" if step else "no prescription applied"
             row[0].set_title(title, fontsize=9, loc="left")
             row[0].legend(fontsize="x-small")

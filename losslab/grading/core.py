@@ -144,7 +144,7 @@ def as_text(value: Any, what: str = "the answer") -> str:
 
 
 def as_choice(value: Any, choices: Any, what: str = "the answer") -> str:
-    """A real ``str`` that is one of `choices` once stripped and lower-cased; returns it normalised."""
+    """A real ``str`` that is one of `choices` once stripped and lower-cased; returns it normalized."""
     text = as_text(value, what)
     options = [str.lower(str.strip(c)) for c in choices]
     require(text in options, f"{what} should be one of {', '.join(repr(o) for o in options)}, got {text!r}")

@@ -20,9 +20,9 @@ import numpy as np
 
 from losslab.grading.core import as_float, as_floats, call, require
 
-ONE_BATCH = 32  # the batch that overfit_one_batch must memorise: the first 32 examples
+ONE_BATCH = 32  # the batch that overfit_one_batch must memorize: the first 32 examples
 ONE_BATCH_STEPS = 150
-MEMORISED = 0.1  # a healthy model's loss on its one batch after ONE_BATCH_STEPS, as a share of ln K
+MEMORIZED = 0.1  # a healthy model's loss on its one batch after ONE_BATCH_STEPS, as a share of ln K
 RATIO_RTOL = 0.02  # first_loss_ratio against the grader's own evaluation of the same untrained model
 NORM_RTOL = 1e-2  # gradient norms against the grader's own gradients of the same model
 
@@ -108,7 +108,7 @@ def check_first_loss_ratio(first_loss_ratio: Callable) -> None:
 
 def check_overfit_one_batch(overfit_one_batch: Callable) -> None:
     """Trains the model `steps` steps on the first 32 examples only and returns their loss afterwards: a healthy
-    model memorises 32 random labels, a model with no hidden layer cannot fit 32 XOR points; both are checked
+    model memorizes 32 random labels, a model with no hidden layer cannot fit 32 XOR points; both are checked
     against the grader's own evaluation of the model the function left, and the optimizer's step counter."""
     import keras
 
@@ -140,9 +140,9 @@ def check_overfit_one_batch(overfit_one_batch: Callable) -> None:
         results[name] = after / math.log(model.output_shape[-1])
     healthy, shallow = results.values()
     require(
-        healthy <= MEMORISED,
-        f"a healthy model kept {healthy:.2f} x ln K on the batch after {ONE_BATCH_STEPS} steps: it should memorise "
-        f"it (below {MEMORISED} x ln K). Train on the first {ONE_BATCH} examples only, the same ones every step",
+        healthy <= MEMORIZED,
+        f"a healthy model kept {healthy:.2f} x ln K on the batch after {ONE_BATCH_STEPS} steps: it should memorize "
+        f"it (below {MEMORIZED} x ln K). Train on the first {ONE_BATCH} examples only, the same ones every step",
     )
     require(shallow > healthy, "the model with no hidden layer should not fit its batch better than the healthy one")
     print(

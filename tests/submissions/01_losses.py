@@ -92,7 +92,7 @@ def train_regressor(x_train, y_train):
     model.fit(x_train, scaler.transform(y_train), epochs=20, batch_size=16, verbose=0)
 
     def predict(x):
-        return model.predict(x, verbose=0)[:, 0]   # forgets scaler.inverse: standardised units
+        return model.predict(x, verbose=0)[:, 0]   # forgets scaler.inverse: standardized units
 
     return predict
 """
@@ -284,7 +284,7 @@ VARIANTS = [
     ),
     Variant(
         name="regressor-forgets-to-undo-the-scaling",
-        why="trains on the standardised target but returns predictions in standard deviations",
+        why="trains on the standardized target but returns predictions in standard deviations",
         replace={"train-regressor": REGRESSOR_SCALED_PREDICTIONS},
         loses=["test-regressor"],
         bundle="wrong-b",

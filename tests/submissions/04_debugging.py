@@ -328,7 +328,7 @@ def train_regressor(x_train, y_train, epochs):
         notebook=CHECKS,
     ),
     Variant(
-        name="memorises-another-batch",
+        name="memorizes-another-batch",
         why="trains on the last 32 examples and reports their loss: the check is about the first 32",
         replace={
             "overfit-one-batch": "def overfit_one_batch(model, x, y, steps):\n"

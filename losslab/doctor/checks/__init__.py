@@ -4,7 +4,7 @@
 - ``outputs``: the output activation and the labels against the loss;
 - ``data``: input and target scale, class prior, data hygiene;
 - ``gradients``: the initial loss, the gradient norms, the update ratio;
-- ``training``: the probe's curves, label quality, one batch memorised, zeroed inputs, determinism, history;
+- ``training``: the probe's curves, label quality, one batch memorized, zeroed inputs, determinism, history;
 - ``rates``: the learning-rate range test.
 """
 

@@ -15,7 +15,7 @@ from losslab.doctor.report import RANK
 
 
 def first_weights_input(ctx: Context, x: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """What the first layer with weights sees: the inputs after any leading layers (e.g. normalisation)."""
+    """What the first layer with weights sees: the inputs after any leading layers (e.g. normalization)."""
     layers = getattr(ctx.model, "layers", None)
     if not isinstance(ctx.model, keras.Sequential) or not layers:
         return x, []
@@ -46,7 +46,7 @@ def _preactivation_growth(ctx: Context, seen: np.ndarray) -> float | None:
 
 @check(CheckId.INPUT_SCALE, Kind.STATIC, provides=("input_rms_max",))
 def input_scale(ctx: Context) -> None:
-    """The size of what the first weights see (after any leading normalisation layer)."""
+    """The size of what the first weights see (after any leading normalization layer)."""
     x = ctx.x.reshape(len(ctx.x), -1).astype(np.float64)
     sample = x[ctx.sample]
     seen, before = first_weights_input(ctx, ctx.x[ctx.sample])
@@ -61,7 +61,7 @@ def input_scale(ctx: Context) -> None:
     if before and raw_rms.max() > 3 and rms.max() <= 3:
         ctx.add(
             "ok",
-            f"raw features reach {fmt(hi)}, but the model normalises them first "
+            f"raw features reach {fmt(hi)}, but the model normalizes them first "
             f"({', '.join(before)}): the first weights see values of size {fmt(float(rms.max()))} at most",
         )
         return
@@ -114,7 +114,7 @@ def target_scale(ctx: Context) -> None:
             "warning",
             f"the target has mean {fmt(mean)} and standard deviation {fmt(std)}: "
             "an untrained model predicts about 0, so the first losses and gradients are huge",
-            "standardize the target (and undo it for predictions), or initialise the output bias to the target mean",
+            "standardize the target (and undo it for predictions), or initialize the output bias to the target mean",
             "target_scale",
             mean=mean,
             std=std,
@@ -162,7 +162,7 @@ def class_prior(ctx: Context) -> None:
         return
     bias = math.log(share / (1 - share)) if k == 2 else None
     fix = (
-        "initialise the output bias to log(pos/neg)"
+        "initialize the output bias to log(pos/neg)"
         + (f" = {bias:.2f}" if bias is not None else "")
         + ", pass class_weight to fit, and report recall and PR-AUC instead of accuracy"
     )
@@ -228,7 +228,7 @@ def data_hygiene(ctx: Context) -> None:
                 cut = int(len(labels) * (1 - ctx.validation_split))
                 classes = sorted(set(labels[cut:].tolist()))
                 notes.append(
-                    f"the labels are sorted (only {changes:.1%} of neighbours differ, {expected:.0%} "
+                    f"the labels are sorted (only {changes:.1%} of neighbors differ, {expected:.0%} "
                     f"if shuffled) and validation_split={ctx.validation_split} takes the last rows: the "
                     f"validation data holds only classes {classes}"
                 )

@@ -78,7 +78,7 @@ def monitoring(ctx: Context) -> None:
     if ctx.x_val is None:
         ctx.add(
             "warning",
-            "no validation data: nothing shows when the model stops generalising",
+            "no validation data: nothing shows when the model stops generalizing",
             "pass validation_data (or validation_split after shuffling), plot both curves, and consider "
             "TrainingMonitor / TensorBoard",
             "unmonitored",

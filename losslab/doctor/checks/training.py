@@ -1,5 +1,5 @@
 """Checks that train the model briefly (always from the same snapshot): the probe and its curve rules,
-the label quality after it, one batch memorised, zeroed inputs, determinism, and the learner's own history."""
+the label quality after it, one batch memorized, zeroed inputs, determinism, and the learner's own history."""
 
 from __future__ import annotations
 
@@ -167,7 +167,7 @@ def label_quality(ctx: Context) -> None:
 
 @check(CheckId.OVERFIT_ONE_BATCH, Kind.MEASURED, needs=(CheckId.INITIAL_LOSS,))
 def overfit_one_batch(ctx: Context) -> None:
-    """Whether the model can memorise one batch."""
+    """Whether the model can memorize one batch."""
     trainer = ctx.trainer
     steps = 150 if ctx.quick else 400
     size = min(ctx.batch_size if ctx.batch_size <= 128 else 32, len(ctx.x))
@@ -185,7 +185,7 @@ def overfit_one_batch(ctx: Context) -> None:
         "" if accuracy is None else f", batch accuracy {accuracy:.0%}"
     )
     if math.isfinite(end) and (accuracy == 1.0 if accuracy is not None else end < 0.1 * start):
-        ctx.add("ok", evidence + ": the model can memorise a batch", start=start, end=end)
+        ctx.add("ok", evidence + ": the model can memorize a batch", start=start, end=end)
         return
     if math.isfinite(end) and math.isfinite(start) and abs(end - start) <= 1e-6 * max(abs(start), 1):
         ctx.add(
@@ -210,7 +210,7 @@ def overfit_one_batch(ctx: Context) -> None:
         return
     ctx.add(
         "warning",
-        evidence + ": the loss levelled off before the model memorised one batch",
+        evidence + ": the loss leveled off before the model memorized one batch",
         "a model that cannot fit one batch is too small or broken: add units or layers, then check the other findings",
         "underfitting",
         start=start,
