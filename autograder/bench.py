@@ -27,9 +27,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder import sandbox
-from autograder.grade import Limits, default_jobs, grade
-from autograder.release import REPO, SOLUTIONS
+from autograder import cgroups, sandbox
+from autograder.config import CONFIG, REPO, SOLUTIONS, Limits
+from autograder.executors import default_jobs
+from autograder.grade import grade
 
 OUT = REPO / "bench"
 OVERHEAD_BUDGET = 0.15
@@ -89,7 +90,7 @@ def kernel_start(boxed: bool, work: Path) -> float:
     """Seconds to start a kernel (in the sandbox or not), run the warm-up's imports in it, and shut it down."""
     from jupyter_client.manager import KernelManager
 
-    group = sandbox.make_cgroup(f"bench-{time.time_ns()}", 2000) if boxed else None
+    group = cgroups.make_cgroup(f"bench-{time.time_ns()}", CONFIG.memory_mb) if boxed else None
     started = time.perf_counter()
     try:
         if group is not None:

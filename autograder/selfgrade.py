@@ -21,8 +21,8 @@ from pathlib import Path
 import nbformat
 
 from autograder import feedback
-from autograder.grade import Limits, grade
-from autograder.release import COURSE, SOLUTIONS
+from autograder.config import CONFIG, COURSE, SOLUTIONS, Limits
+from autograder.grade import grade
 
 LEARNER = "me"
 
@@ -62,6 +62,7 @@ def self_grade(
     out: Callable[[str], object] = print,
 ) -> int:
     """Grade the learner's exercises; returns 0 when every requested exercise could be graded."""
+    limits = limits or Limits(wall_s=CONFIG.self_grade_wall_s)
     course, source = course.resolve(), source.resolve()
     feedback_dir = feedback_dir or default_feedback_dir()
     available = sorted({p.parent.name for p in source.glob("*/*_exercise.ipynb")})
@@ -139,15 +140,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("assignment", nargs="*", help="e.g. 01_losses (default: every exercise you started)")
     parser.add_argument("--course", type=Path, default=COURSE, help="the folder of your exercises (course/)")
     parser.add_argument("--feedback-dir", type=Path, default=None, help="where the feedback HTML goes")
-    parser.add_argument("--wall", type=float, default=600.0, help="seconds per exercise (default %(default)s)")
-    parser.add_argument("--memory", type=float, default=2000.0, help="MB for the kernel (default %(default)s)")
+    parser.add_argument(
+        "--wall", type=float, default=None, help=f"seconds per exercise (default {CONFIG.self_grade_wall_s:g})"
+    )
+    parser.add_argument("--memory", type=float, default=None, help=f"MB for the kernel (default {CONFIG.memory_mb:g})")
     args = parser.parse_args(argv)
     return self_grade(
         args.assignment or None,
         course=args.course,
         source=SOLUTIONS,
         feedback_dir=args.feedback_dir,
-        limits=Limits(wall_s=args.wall, memory_mb=args.memory),
+        limits=Limits(wall_s=args.wall or CONFIG.self_grade_wall_s, memory_mb=args.memory or CONFIG.memory_mb),
     )
 
 

@@ -21,7 +21,9 @@ import nbformat
 import psutil
 import pytest
 
-from autograder.grade import Limits, database_ok, grade, read_scores
+from autograder.config import Limits
+from autograder.grade import grade
+from autograder.gradebook import database_ok, read_scores
 from autograder.unit import Job, grade_unit, write_files
 from tests.support import SOLUTIONS, build_submission
 from tests.test_sandbox import _need_sandbox, run_hostile_class
