@@ -103,8 +103,10 @@ def kernel_start(boxed: bool, work: Path) -> float:
         km.start_kernel(cwd=str(work), extra_arguments=["--HistoryManager.hist_file=:memory:"])
         client = km.client()
         client.start_channels()
-        client.wait_for_ready(timeout=120)
-        reply = client.execute_interactive("import losslab, math, keras, numpy as np\nlosslab.quiet()", timeout=120)
+        client.wait_for_ready(timeout=CONFIG.cell_timeout_s)
+        reply = client.execute_interactive(
+            "import losslab, math, keras, numpy as np\nlosslab.quiet()", timeout=CONFIG.cell_timeout_s
+        )
         if reply["content"]["status"] != "ok":
             raise RuntimeError(f"the kernel failed: {reply['content']}")
         client.stop_channels()
@@ -142,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-dask", action="store_true", help="skip the Dask figure")
     args = parser.parse_args(argv)
     jobs = args.jobs or default_jobs()
-    limits = Limits(wall_s=600, memory_mb=2000)
+    limits = Limits(wall_s=CONFIG.self_grade_wall_s)
     print(
         f"grading bench: {args.assignment}, {args.submissions} submissions, {jobs} workers "
         f"(the machine's load inflates every figure; compare runs on the same machine)",

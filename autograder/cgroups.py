@@ -215,6 +215,16 @@ def make_cgroup(name: str, memory_mb: float, pids_max: int = CONFIG.pids_max) ->
     return group
 
 
+def _enable(parent: Path, controller: str) -> None:
+    """Delegate `controller` to the children of `parent` (cgroup v2)."""
+    (parent / "cgroup.subtree_control").write_text(f"+{controller}")
+
+
+def _new_folder(folder: Path) -> None:
+    """A child cgroup: the kernel fills it with the files of the controllers its parent delegates."""
+    folder.mkdir(exist_ok=True)
+
+
 def _make_v2(name: str, ceiling: float, pids_max: int) -> Cgroup:
     group = Cgroup(version=2)
     parent = _own_unified()
@@ -230,12 +240,12 @@ def _make_v2(name: str, ceiling: float, pids_max: int) -> Cgroup:
         if controller in enabled:
             continue
         try:
-            (parent / "cgroup.subtree_control").write_text(f"+{controller}")
+            _enable(parent, controller)
         except OSError as exc:
             missing.append(f"{controller} ({exc.strerror or exc}: cgroup v2 keeps no process beside child groups)")
     folder = parent / f"losslab-{name}"
     try:
-        folder.mkdir(exist_ok=True)
+        _new_folder(folder)
     except OSError as exc:
         group.note = f"no memory or pids cgroup could be made here ({exc.strerror or exc})"
         return group
