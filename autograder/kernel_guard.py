@@ -11,7 +11,8 @@ records every attempt, without changing anything for an honest submission:
   or the course outside the kernel's own folder. Each refusal raises ``PermissionError`` in the submission
   and is recorded.
 - **Monkeypatching.** At load, it keeps the original objects of ``builtins``, ``math``, ``numpy`` (and
-  ``numpy.linalg``), ``losslab``, ``losslab.grading``, ``losslab.grading.core`` and ``losslab.data``, the
+  ``numpy.linalg``), ``losslab``, ``losslab.grading`` (with ``core`` and the tamper resistance's ``integrity``
+  and ``private``) and ``losslab.data``, the
   ``sys.modules`` entries of those modules, and the IPython shell's methods, input transformers, AST
   transformers and custom exception handler. ``restore()`` puts every replaced object back and reports
   what it found. It runs before every test cell (``GuardedExecute`` calls it through a silent request that
@@ -57,6 +58,8 @@ SNAPSHOT_MODULES = (
     "losslab",
     "losslab.grading",
     "losslab.grading.core",
+    "losslab.grading.integrity",
+    "losslab.grading.private",
     "losslab.data",
 )
 # IPython adds and removes these around every cell (BuiltinTrap) or at start-up: not a submission's doing.
