@@ -25,20 +25,20 @@ from autograder.unit import Job, grade_unit
 ALLOWED_FAILURES = 1
 
 
-def _set_allowed_failures(value: int, dask_scheduler=None) -> int:  # noqa: ANN001 - Dask passes the Scheduler
+def _set_allowed_failures(value: int, dask_scheduler=None) -> int:  # Dask passes the Scheduler
     """Run on the scheduler: set its allowed_failures, return the previous value."""
     previous = dask_scheduler.allowed_failures
     dask_scheduler.allowed_failures = value
     return previous
 
 
-def _deaths(key: str, dask_scheduler=None) -> int:  # noqa: ANN001 - Dask passes the Scheduler
+def _deaths(key: str, dask_scheduler=None) -> int:  # Dask passes the Scheduler
     """Run on the scheduler: how many workers died while running the task `key`."""
     state = dask_scheduler.tasks.get(key)
     return state.suspicious if state is not None else 0
 
 
-def local_cluster(workers: int):  # noqa: ANN201 - a distributed.LocalCluster, imported lazily
+def local_cluster(workers: int):  # a distributed.LocalCluster, imported lazily
     """A scheduler and `workers` single-threaded worker processes on 127.0.0.1, no dashboard (what the bench and
     the tests grade on; a real cluster is started with `dask scheduler` and `dask worker`, see the README). No
     Dask memory limit: the grader limits each submission's memory itself. Close it (or use it as a context)."""
@@ -55,7 +55,7 @@ def local_cluster(workers: int):  # noqa: ANN201 - a distributed.LocalCluster, i
     )
 
 
-def connect(address: str, timeout: float = 20.0):  # noqa: ANN201 - distributed.Client, imported lazily
+def connect(address: str, timeout: float = 20.0):  # distributed.Client, imported lazily
     """A client of the scheduler at `address`, or a ValueError that says what to check."""
     try:
         from distributed import Client
@@ -75,7 +75,7 @@ class DaskExecutor:
     length of its life, the scheduler's allowed_failures is ALLOWED_FAILURES (then put back)."""
 
     remote = True
-    thread_env: dict[str, str] = {}  # a worker's kernels keep their machine's defaults  # noqa: RUF012
+    thread_env: dict[str, str] = {}  # a worker's kernels keep their machine's defaults
 
     def __init__(self, address: str) -> None:
         self.address = address
@@ -86,7 +86,7 @@ class DaskExecutor:
         self.queue = None
         try:
             self.previous = self.client.run_on_scheduler(_set_allowed_failures, ALLOWED_FAILURES)
-        except Exception as exc:  # noqa: BLE001 - a scheduler that refuses run_on_scheduler still grades
+        except Exception as exc:  # a scheduler that refuses run_on_scheduler still grades
             self.previous = None
             print(
                 f"the Dask scheduler refused to set allowed_failures ({type(exc).__name__}: {exc}): a submission "
@@ -117,7 +117,7 @@ class DaskExecutor:
             name = self.pending.pop(future)
             try:
                 deaths = self.client.run_on_scheduler(_deaths, future.key)
-            except Exception:  # noqa: BLE001 - only the note about a lost worker depends on it
+            except Exception:  # only the note about a lost worker depends on it
                 deaths = 0
             try:
                 outcome = future.result()
@@ -132,7 +132,7 @@ class DaskExecutor:
                     where=where,
                     retry=False,
                 )
-            except Exception as exc:  # noqa: BLE001 - the unit itself failed: run_units decides
+            except Exception as exc:  # the unit itself failed: run_units decides
                 text, log = failure_of(exc)
                 attempt = Attempt(name, failure=f"on Dask: {text}", log=log)
             else:

@@ -201,7 +201,7 @@ class Guard:
             from ipykernel.compiler import get_tmp_directory
 
             prefixes.append(get_tmp_directory() + os.sep)
-        except Exception:  # noqa: BLE001 - outside ipykernel (unit tests) there is no cell file folder
+        except Exception:  # outside ipykernel (unit tests) there is no cell file folder
             pass
         return tuple(prefixes) + ("<ipython-input-",)
 
@@ -217,7 +217,7 @@ class Guard:
         for name in SNAPSHOT_MODULES:
             try:
                 module = importlib.import_module(name)
-            except Exception:  # noqa: BLE001 - a module that cannot load is simply not guarded
+            except Exception:  # a module that cannot load is simply not guarded
                 continue
             self.modules[name] = (module, dict(vars(module)))
         shell = self.shell

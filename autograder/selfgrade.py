@@ -41,7 +41,7 @@ def started(nb: nbformat.NotebookNode) -> bool:
             try:
                 if compute_checksum(cell) != meta["checksum"]:
                     return True
-            except Exception:  # noqa: BLE001 - mangled metadata: treat as an answer
+            except Exception:  # mangled metadata: treat as an answer
                 return True
         elif meta.get("solution"):
             return True  # no checksum to compare with (e.g. a copy of the solution): grade it
@@ -83,7 +83,7 @@ def self_grade(
         for path in mine:
             try:
                 readable[path] = nbformat.read(str(path), as_version=4)
-            except Exception as exc:  # noqa: BLE001 - say what is wrong with the learner's file
+            except Exception as exc:  # say what is wrong with the learner's file
                 out(f"{assignment}/{path.name}: cannot be read as a notebook ({type(exc).__name__}: {exc})")
         if readable and not any(started(nb) for nb in readable.values()):
             out(f"{assignment}: not started yet (every answer cell is still as released)")

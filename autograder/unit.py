@@ -216,7 +216,7 @@ def _stage(job: Job, incoming: Path, stage: Path, check: Check) -> None:
     for name, nb in list(check.valid.items()):
         try:
             nbformat.write(nb, str(target / f"{name}.ipynb"))
-        except Exception as exc:  # noqa: BLE001 - read but not writable as a valid notebook
+        except Exception as exc:  # read but not writable as a valid notebook
             del check.valid[name]
             check.invalid[name] = f"{type(exc).__name__}: {str(exc).strip()[:160]}"
     if check.valid:

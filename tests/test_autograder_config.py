@@ -73,7 +73,7 @@ def test_nbgrader_reads_the_cell_timeout_and_the_course_from_the_config() -> Non
     from traitlets.config import Config
 
     namespace = {"get_config": Config, "__file__": str(REPO / "autograder" / "nbgrader_config.py")}
-    exec((REPO / "autograder" / "nbgrader_config.py").read_text(), namespace)  # noqa: S102 - nbgrader does the same
+    exec((REPO / "autograder" / "nbgrader_config.py").read_text(), namespace)  # nbgrader does the same
     c = namespace["c"]
     assert c.Execute.timeout == CONFIG.cell_timeout_s
     assert c.CourseDirectory.course_id == CONFIG.course_id and c.CourseDirectory.db_url == CONFIG.db_url

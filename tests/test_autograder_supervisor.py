@@ -31,7 +31,7 @@ def test_token_scan_finds_the_run_and_survives_psutils_shared_cache(monkeypatch:
         time.sleep(0.3)
         real, calls = psutil.process_iter, []
 
-        def flaky(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        def flaky(*args, **kwargs):
             calls.append(1)
             if len(calls) == 1:
                 raise KeyError("pop from an empty set")

@@ -142,7 +142,7 @@ def integrity_problems() -> list[str]:
     """What a notebook replaced among the things the checks rely on (empty when everything is genuine)."""
     try:
         return _integrity_problems()
-    except Exception as exc:  # noqa: BLE001 - a check that cannot even look is itself a finding
+    except Exception as exc:  # a check that cannot even look is itself a finding
         return [f"something the checks rely on ({_type(exc).__name__}: {exc})"]
 
 
