@@ -109,3 +109,38 @@ def test_this_host_is_read_as_it_is() -> None:
     if expected is None:
         pytest.skip("not a cgroup v1 host")
     assert cgroups.version() == 1
+
+
+def test_a_real_cgroup2_mount_holds_and_ends_a_submissions_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What this machine can show of v2: a cgroup2 hierarchy mounted beside v1 (root only), where the folder is
+    made, a process joins it as the sandbox's command does and is ended with it. Its memory and pids controllers
+    are bound to v1 here, so the note says that no limit could be set (the fake tree above checks the limits)."""
+    import shutil
+    import subprocess
+    import time
+
+    mount = tmp_path / "cg2"
+    mount.mkdir()
+    if not shutil.which("mount") or subprocess.run(["mount", "-t", "cgroup2", "none", str(mount)]).returncode != 0:
+        pytest.skip("cannot mount a cgroup2 hierarchy here (needs root, and a kernel with cgroup2)")
+    try:
+        monkeypatch.setattr(cgroups, "CGROUP_ROOT", mount)
+        monkeypatch.setattr(cgroups, "PROC_SELF_CGROUP", tmp_path / "proc-self-cgroup")
+        (tmp_path / "proc-self-cgroup").write_text("0::/\n")
+        assert cgroups.version() == 2
+        group = cgroups.make_cgroup("real-v2", 500)
+        assert group.version == 2 and group.folders == [str(mount / "losslab-real-v2")]
+        delegated = (mount / "cgroup.controllers").read_text().split()
+        assert ("memory" in delegated) == bool(group.memory) and ("no memory" in group.note) != bool(group.memory)
+        child = subprocess.Popen(["/bin/sh", "-c", f"echo $$ > {group.procs[0]}; exec sleep 60"])
+        for _ in range(50):
+            if group.pids():
+                break
+            time.sleep(0.05)
+        assert group.pids() == [child.pid]
+        assert group.remove() == [child.pid] and child.wait(timeout=10) == -9
+        assert not (mount / "losslab-real-v2").exists()
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
