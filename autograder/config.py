@@ -10,7 +10,8 @@ imports nothing heavy::
 
     python -m autograder.config --get cell_timeout_s     # 120
     python -m autograder.config --validate-config        # the nbgrader_config.py of a learner's Validate button
-    python -m autograder.config --quiet-env              # export lines for the kernels' quiet environment
+    python -m autograder.config --quiet-env              # export lines for the grading kernels' environment
+    python -m autograder.config --tf-env                 # the same for TensorFlow alone (a learner's lab)
 """
 
 from __future__ import annotations
@@ -57,11 +58,8 @@ class GradingConfig:
     keep_backups: int = 5
     # the environment of every grading kernel: TensorFlow's C++ log lines and oneDNN banner, and library
     # warnings, stay off stderr (nbgrader scores a test cell that wrote to stderr 0)
-    quiet_env: tuple[tuple[str, str], ...] = (
-        ("TF_CPP_MIN_LOG_LEVEL", "3"),
-        ("TF_ENABLE_ONEDNN_OPTS", "0"),
-        ("PYTHONWARNINGS", "ignore"),
-    )
+    tf_env: tuple[tuple[str, str], ...] = (("TF_CPP_MIN_LOG_LEVEL", "3"), ("TF_ENABLE_ONEDNN_OPTS", "0"))
+    quiet_env: tuple[tuple[str, str], ...] = (*tf_env, ("PYTHONWARNINGS", "ignore"))
     token_env: str = "LOSSLAB_GRADING_TOKEN"  # marks every process of one grading run (the driver finds them)
     notebook_id: str = "*_exercise"  # the notebooks nbgrader grades
 
@@ -109,9 +107,9 @@ def validate_config(config: GradingConfig = CONFIG) -> str:
     )
 
 
-def quiet_env_lines(config: GradingConfig = CONFIG) -> str:
-    """Shell lines exporting the quiet environment, a value already set winning."""
-    return "".join(f'export {key}="${{{key}:-{value}}}"\n' for key, value in config.quiet_env)
+def export_lines(env: tuple[tuple[str, str], ...]) -> str:
+    """Shell lines exporting `env`, a value already set winning."""
+    return "".join(f'export {key}="${{{key}:-{value}}}"\n' for key, value in env)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,12 +117,15 @@ def main(argv: list[str] | None = None) -> int:
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--get", metavar="NAME", help="print one setting, e.g. cell_timeout_s")
     group.add_argument("--validate-config", action="store_true", help="print Validate's nbgrader_config.py")
-    group.add_argument("--quiet-env", action="store_true", help="print export lines for the quiet environment")
+    group.add_argument("--quiet-env", action="store_true", help="print export lines for grading kernels")
+    group.add_argument("--tf-env", action="store_true", help="print export lines for TensorFlow's quiet start")
     args = parser.parse_args(argv)
     if args.validate_config:
         sys.stdout.write(validate_config())
     elif args.quiet_env:
-        sys.stdout.write(quiet_env_lines())
+        sys.stdout.write(export_lines(CONFIG.quiet_env))
+    elif args.tf_env:
+        sys.stdout.write(export_lines(CONFIG.tf_env))
     else:
         names = [f.name for f in fields(GradingConfig)]
         if args.get not in names:

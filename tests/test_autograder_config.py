@@ -100,6 +100,8 @@ def test_the_command_line_gives_shell_scripts_the_same_values() -> None:
     exports = run("--quiet-env")
     for key, value in CONFIG.quiet_env:
         assert f'export {key}="${{{key}:-{value}}}"' in exports
+    tf = run("--tf-env")
+    assert "TF_CPP_MIN_LOG_LEVEL" in tf and "PYTHONWARNINGS" not in tf  # a learner keeps their warnings
 
 
 def test_each_kernel_gets_its_share_of_the_cores() -> None:
