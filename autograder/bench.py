@@ -1,7 +1,7 @@
 """``make bench``'s grading section: what grading costs, against the budgets in docs/design.md.
 
 - **Overhead**: one submission (the warm-up's solution) executed plainly, top to bottom in a fresh kernel
-  (as ``tests.tools.bench`` runs notebooks), against the same submission graded by ``autograder.grade`` (nbgrader
+  (as ``tests.tools.bench`` runs notebooks), against the same submission graded by ``autograder.coordinator`` (nbgrader
   autograde in a worker, the limits, the kernel guard, the gradebook merge). Goal: at most 15 % more. The
   one-time costs of a grading run (recording the assignment, feedback, export) are reported apart.
 - **Sandbox**: the same submission graded with the sandbox on (every kernel in bubblewrap, autograder/sandbox.py,
@@ -29,8 +29,8 @@ from pathlib import Path
 
 from autograder import cgroups, sandbox
 from autograder.config import CONFIG, REPO, SOLUTIONS, Limits
+from autograder.coordinator import grade
 from autograder.executors import default_jobs
-from autograder.grade import grade
 
 OUT = REPO / "bench"
 OVERHEAD_BUDGET = 0.15

@@ -1,9 +1,9 @@
 """The grader's one configuration: every limit, timeout, path and name that more than one step reads.
 
 ``CONFIG`` (a frozen ``GradingConfig``) is the only place a default is written. nbgrader_config.py, the grading
-driver (autograder/grade.py), self-grading (autograder/selfgrade.py), the sandbox and the executor read it; the
-Makefile's grade variables are empty by default, so the defaults below apply. ``Limits`` is the part of it a
-grading run may change (``WALL=``, ``MEMORY=``, ``CELL_TIMEOUT=``, ``DISK=``, ``OUTPUT=``).
+driver (autograder/grade.py, coordinator.py), self-grading (autograder/selfgrade.py), the sandbox and the
+executor read it; the Makefile's grade variables are empty by default, so the defaults below apply. ``Limits``
+is the part of it a grading run may change (``WALL=``, ``MEMORY=``, ``CELL_TIMEOUT=``, ``DISK=``, ``OUTPUT=``).
 
 Shell scripts (``start``, ``postBuild``, the Makefile's ``lab`` verb) read it through the command line, which
 imports nothing heavy::

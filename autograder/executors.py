@@ -25,7 +25,7 @@ from autograder.records import Outcome, Result
 from autograder.unit import CANCEL, Job, grade_unit
 
 if TYPE_CHECKING:
-    from autograder.grade import Grader
+    from autograder.coordinator import Grader
 
 TRIES = 2  # a unit that fails (not its submission: the unit itself) is run once more
 
@@ -112,7 +112,7 @@ class LocalExecutor:
 def run_units(
     executor: Executor, grader: Grader, names: list[str], on_result: Callable[[Result], None]
 ) -> dict[str, Result]:
-    """Grade `names` on `executor` for `grader` (a grade.Grader); one Result per student (module docstring)."""
+    """Grade `names` on `executor` for `grader` (a coordinator.Grader); one Result per student (module docstring)."""
     tries: dict[str, int] = {}
     failures: dict[str, str] = {}
     results: dict[str, Result] = {}

@@ -1,6 +1,6 @@
 """The gradebook, through nbgrader's own API: backups, copies, merges of a staging gradebook, zeros, scores.
 
-Used by autograder/grade.py; every write goes through ``retry`` (another program, formgrader, may hold the
+Used by autograder/coordinator.py; every write goes through ``retry`` (another program, formgrader, may hold the
 database)."""
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-# Per-cell limit while grading; the per-submission limits (wall clock, memory) are set by autograder/grade.py
+# Per-cell limit while grading; the per-submission limits (wall clock, memory) are set by autograder/unit.py
 # on GuardedExecute, nbgrader's Execute with those limits, kernel recovery and the kernel guard.
 c.Execute.timeout = CONFIG.cell_timeout_s
 c.Execute.interrupt_on_timeout = True

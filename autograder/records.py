@@ -10,7 +10,7 @@ record                    written by                                  read by
 ``NbgraderRun``           the supervisor of ``nbgrader autograde``    the unit
                           (autograder/supervisor.py)
 ``Result``                the unit and the coordinator                the summary, the report, the gradebook merge
-``Outcome``               the unit (locally or on a Dask worker)      the coordinator (autograder/grade.py)
+``Outcome``               the unit (locally or on a Dask worker)      the coordinator (coordinator.py)
 ========================  ==========================================  ===========================================
 
 Each has one ``to_json`` and one ``from_json``; ``from_json`` checks every field's type, and a record that is

@@ -22,7 +22,7 @@ import nbformat
 
 from autograder import feedback
 from autograder.config import CONFIG, COURSE, SOLUTIONS, Limits
-from autograder.grade import grade
+from autograder.coordinator import grade
 
 LEARNER = "me"
 

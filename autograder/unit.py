@@ -7,7 +7,7 @@ and the limits of the local grader, and returns an ``Outcome``: the Result (stat
 memory, where it ran), the staging gradebook holding the new grades, the autograded files and, when the job
 asks for it (on Dask), the feedback (nbgrader generate_feedback's HTML, hidden tests left out by
 autograder/feedback.py). It writes
-nothing outside its staging folder, which it removes: only the coordinator (autograder/grade.py) writes the
+nothing outside its staging folder, which it removes: only the coordinator (autograder/coordinator.py) writes the
 gradebook, the reports and the feedback folder. Locally the grader calls it in a thread; on Dask
 (autograder/cluster.py) a worker runs it.
 """

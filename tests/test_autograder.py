@@ -21,7 +21,7 @@ import psutil
 import pytest
 
 from autograder.config import Limits
-from autograder.grade import grade
+from autograder.coordinator import grade
 from autograder.gradebook import (
     database_ok,
     read_scores,

@@ -19,7 +19,7 @@ TEST_FILES = {
     "cluster": "test_dask.py",
     "sandbox": "test_sandbox.py",
     "release": "test_release.py",
-    "grade": "test_autograder.py",
+    "coordinator": "test_autograder.py",
     "nbgrader_config": "test_autograder_config.py",
 }
 
@@ -107,5 +107,5 @@ def test_the_checker_sees_a_reexport(tmp_path: Path) -> None:
     """grade.py once imported _drop_links from unit.py so that tests could reach it through grade."""
     assert "_drop_links" in _defined("unit") and "_drop_links" not in _defined("grade")
     probe = tmp_path / "test_probe.py"
-    probe.write_text("from autograder.grade import read_scores\n")
-    assert _imports(probe) == [(1, "grade", "read_scores")] and "read_scores" not in _defined("grade")
+    probe.write_text("from autograder.coordinator import read_scores\n")
+    assert _imports(probe) == [(1, "coordinator", "read_scores")] and "read_scores" not in _defined("coordinator")

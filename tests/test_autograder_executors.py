@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from autograder.config import Limits
+from autograder.coordinator import Grader
 from autograder.executors import LocalExecutor, run_units
-from autograder.grade import Grader
 from autograder.records import Outcome, Result
 from autograder.sandbox import Decision
 from autograder.unit import Job

@@ -12,7 +12,7 @@ import psutil
 import pytest
 
 from autograder.config import Limits
-from autograder.grade import grade
+from autograder.coordinator import grade
 from autograder.supervisor import folder_mb
 from tests.support import REPO, build_submission
 

@@ -22,7 +22,7 @@ import psutil
 import pytest
 
 from autograder.config import Limits
-from autograder.grade import grade
+from autograder.coordinator import grade
 from autograder.gradebook import database_ok, read_scores
 from autograder.unit import Job, grade_unit, write_files
 from tests.support import SOLUTIONS, build_submission

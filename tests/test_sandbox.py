@@ -25,7 +25,8 @@ import pytest
 
 from autograder import cgroups, sandbox
 from autograder.config import Limits
-from autograder.grade import Run, grade, main, write_outputs
+from autograder.coordinator import Run, grade, write_outputs
+from autograder.grade import main
 from autograder.gradebook import backup_gradebook, database_ok, db_url, read_scores
 from autograder.records import Result
 from autograder.release import generate
@@ -347,7 +348,7 @@ def test_feedback_and_export_failures_are_reported(
 ) -> None:
     """issue 14: grade.py ignored the exit codes of generate_feedback and export and said their files were
     written."""
-    monkeypatch.setattr("autograder.grade.nbgrader", _failing_nbgrader)
+    monkeypatch.setattr("autograder.coordinator.nbgrader", _failing_nbgrader)
     problems = write_outputs("a", tmp_path, ["ann"])
     assert [p.split(":")[0] for p in problems] == [
         "nbgrader generate_feedback failed for ann",
@@ -371,7 +372,7 @@ def test_the_unit_returns_its_feedback_and_the_coordinator_writes_it(
     """issue 16: the unit runs generate_feedback for its student in its staging folder and returns the HTML; a
     failure comes back as feedback_error (one NOT WRITTEN line), never as files; only the coordinator writes
     feedback/ (and replaces the student's old feedback)."""
-    from autograder.grade import Grader
+    from autograder.coordinator import Grader
     from autograder.records import Outcome
     from autograder.unit import Job, _feedback
 
@@ -406,8 +407,8 @@ def test_the_unit_returns_its_feedback_and_the_coordinator_writes_it(
     old.parent.mkdir(parents=True)
     old.write_text("last week's")
     grader = Grader("a", root, Limits(), SOLUTIONS)
-    monkeypatch.setattr("autograder.grade.record_zero", lambda *a, **k: None)
-    monkeypatch.setattr("autograder.grade.read_scores", lambda *a, **k: {})
+    monkeypatch.setattr("autograder.coordinator.record_zero", lambda *a, **k: None)
+    monkeypatch.setattr("autograder.coordinator.read_scores", lambda *a, **k: {})
     grader._place_autograded("ann", {"a_exercise.ipynb": b"{}"}, outcome.feedback)
     assert sorted(p.name for p in old.parent.iterdir()) == ["a_exercise.html"]
     failed.action = "zero"
