@@ -18,14 +18,18 @@ OPEN      ?= yes
 # which a learner's JupyterLab hides (jupyter/learner/, applied by ./start as on Binder).
 INSTRUCTOR ?=
 ASSIGNMENT ?=
-# make grade: GRADE_JOBS (parallel workers, default: the number of cores), WALL (seconds per submission,
-# default 300), MEMORY (MB for a submission's kernel, default 2000), CELL_TIMEOUT (seconds per cell, default
-# 120), STUDENT (grade only these students), SANDBOX (auto: every kernel in bubblewrap when it works here, the
-# default; require: refuse to grade without it; off). make bench: SECTION=notebooks, doctor, lab or grading.
+# make grade: GRADE_JOBS (parallel workers, default: the number of cores), WALL (seconds per submission),
+# MEMORY (MB for a submission's kernel), CELL_TIMEOUT (seconds per cell), DISK (MB a submission may write),
+# OUTPUT (MB its cells may print), STUDENT (grade only these students), SANDBOX (auto: every kernel in bubblewrap
+# when it works here; require: refuse to grade without it; off). Empty means the default, defined once in
+# autograder/config.py (`python -m autograder.config --get wall_s`). make bench: SECTION=notebooks, doctor, lab
+# or grading.
 GRADE_JOBS ?=
 WALL      ?=
 MEMORY    ?=
 CELL_TIMEOUT ?=
+DISK      ?=
+OUTPUT    ?=
 STUDENT   ?=
 SANDBOX   ?=
 SECTION   ?=
@@ -189,6 +193,7 @@ grade: setup  ## autograde autograder/submitted/*/$(ASSIGNMENT) in parallel, eac
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade ASSIGNMENT=01_losses  (one of: $$(ls solutions | grep -E '^[0-9]{2}_' | grep -v ipynb | tr '\n' ' '))"; exit 2; }
 	$(BIN)/python -m autograder.grade $(ASSIGNMENT) $(if $(GRADE_JOBS),--jobs $(GRADE_JOBS)) \
 	  $(if $(WALL),--wall $(WALL)) $(if $(MEMORY),--memory $(MEMORY)) $(if $(CELL_TIMEOUT),--cell-timeout $(CELL_TIMEOUT)) \
+	  $(if $(DISK),--disk $(DISK)) $(if $(OUTPUT),--output $(OUTPUT)) \
 	  $(foreach s,$(STUDENT),--student $(s)) $(if $(SANDBOX),--sandbox $(SANDBOX)) $(if $(DASK),--dask $(DASK))
 
 feedback: setup  ## (re)write feedback HTML for ASSIGNMENT

@@ -1,7 +1,7 @@
 """``make bench``'s grading section: what grading costs, against the budgets in docs/design.md.
 
 - **Overhead**: one submission (the warm-up's solution) executed plainly, top to bottom in a fresh kernel
-  (as ``tests.tools.bench`` runs notebooks), against the same submission graded by ``autograder.grade`` (nbgrader
+  (as ``tests.tools.bench`` runs notebooks), against the same submission graded by ``autograder.coordinator`` (nbgrader
   autograde in a worker, the limits, the kernel guard, the gradebook merge). Goal: at most 15 % more. The
   one-time costs of a grading run (recording the assignment, feedback, export) are reported apart.
 - **Sandbox**: the same submission graded with the sandbox on (every kernel in bubblewrap, autograder/sandbox.py,
@@ -27,9 +27,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder import sandbox
-from autograder.grade import Limits, default_jobs, grade
-from autograder.release import REPO, SOLUTIONS
+from autograder import cgroups, sandbox
+from autograder.config import CONFIG, REPO, SOLUTIONS, Limits
+from autograder.coordinator import grade
+from autograder.executors import default_jobs
 
 OUT = REPO / "bench"
 OVERHEAD_BUDGET = 0.15
@@ -89,7 +90,7 @@ def kernel_start(boxed: bool, work: Path) -> float:
     """Seconds to start a kernel (in the sandbox or not), run the warm-up's imports in it, and shut it down."""
     from jupyter_client.manager import KernelManager
 
-    group = sandbox.make_cgroup(f"bench-{time.time_ns()}", 2000) if boxed else None
+    group = cgroups.make_cgroup(f"bench-{time.time_ns()}", CONFIG.memory_mb) if boxed else None
     started = time.perf_counter()
     try:
         if group is not None:
@@ -102,8 +103,10 @@ def kernel_start(boxed: bool, work: Path) -> float:
         km.start_kernel(cwd=str(work), extra_arguments=["--HistoryManager.hist_file=:memory:"])
         client = km.client()
         client.start_channels()
-        client.wait_for_ready(timeout=120)
-        reply = client.execute_interactive("import losslab, math, keras, numpy as np\nlosslab.quiet()", timeout=120)
+        client.wait_for_ready(timeout=CONFIG.cell_timeout_s)
+        reply = client.execute_interactive(
+            "import losslab, math, keras, numpy as np\nlosslab.quiet()", timeout=CONFIG.cell_timeout_s
+        )
         if reply["content"]["status"] != "ok":
             raise RuntimeError(f"the kernel failed: {reply['content']}")
         client.stop_channels()
@@ -141,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-dask", action="store_true", help="skip the Dask figure")
     args = parser.parse_args(argv)
     jobs = args.jobs or default_jobs()
-    limits = Limits(wall_s=600, memory_mb=2000)
+    limits = Limits(wall_s=CONFIG.self_grade_wall_s)
     print(
         f"grading bench: {args.assignment}, {args.submissions} submissions, {jobs} workers "
         f"(the machine's load inflates every figure; compare runs on the same machine)",

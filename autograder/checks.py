@@ -1,6 +1,8 @@
 """Before and after a submission runs: what the assignment expects (from the gradebook and the release), the
 checks of a submission before grading (missing, unreadable, edited or deleted cells, the static scan), and the
-status of a graded submission (``classify``). Used by autograder/grade.py."""
+status of every submission, decided here only: ``no_notebook`` (nothing to run), ``failed_run`` (nbgrader did
+not finish), ``classify`` (graded to the end, from the executor's RunReports) and ``grader_error`` (the unit
+itself failed, after its one retry, autograder/executors.py). Used by autograder/unit.py."""
 
 from __future__ import annotations
 
@@ -12,8 +14,25 @@ from pathlib import Path
 import nbformat
 
 from autograder import scan
-from autograder.gradebook import _gradebook, db_url
-from autograder.outcome import STATUSES, Result
+from autograder.config import CONFIG, Limits
+from autograder.gradebook import db_url, open_gradebook
+from autograder.records import NbgraderRun, Result, RunReport
+
+# Worst first: the status shown is the first that applies (see classify()).
+STATUSES = (
+    "error",
+    "invalid-notebook",
+    "missing-notebook",
+    "memory",
+    "disk",
+    "output",
+    "timeout",
+    "kernel-died",
+    "suspicious",
+    "import-error",
+    "restored-tests",
+    "ok",
+)
 
 # ----------------------------------------------------------------------------------------------- checks
 
@@ -29,7 +48,7 @@ class NotebookInfo:
 def assignment_info(assignment: str, root: Path) -> dict[str, NotebookInfo]:
     """The assignment's notebooks, their test cells and locked cells, from the gradebook and the release."""
     info: dict[str, NotebookInfo] = {}
-    with _gradebook(db_url(root)) as gb:
+    with open_gradebook(db_url(root)) as gb:
         for notebook in gb.find_assignment(assignment).notebooks:
             checksums = {cell.name: {cell.checksum} for cell in notebook.source_cells if cell.locked}
             points = {cell.name: float(cell.max_score) for cell in notebook.grade_cells}
@@ -102,7 +121,7 @@ def check_submission(folder: Path, info: dict[str, NotebookInfo]) -> Check:
             nb = nbformat.read(str(path), as_version=4)
             if not isinstance(nb.get("cells"), list):
                 raise ValueError("no list of cells")
-        except Exception as exc:  # noqa: BLE001 - any unreadable notebook is a status, not a crash
+        except Exception as exc:  # any unreadable notebook is a status, not a crash
             first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
             check.invalid[name] = f"{type(exc).__name__}: {first}"
             continue
@@ -121,7 +140,7 @@ def check_submission(folder: Path, info: dict[str, NotebookInfo]) -> Check:
                 continue
             try:
                 checksum = compute_checksum(cell)
-            except Exception:  # noqa: BLE001 - metadata mangled beyond reading: nbgrader restores it
+            except Exception:  # metadata mangled beyond reading: nbgrader restores it
                 checksum = ""
             if checksum not in allowed:
                 check.edited.append(gid)
@@ -137,39 +156,41 @@ def check_submission(folder: Path, info: dict[str, NotebookInfo]) -> Check:
 # A watchdog event's reason -> (status, detail for the notes).
 _EVENTS = {
     "memory": ("memory", "the kernel went over the memory limit{where}"),
+    "disk": ("disk", "the submission wrote more than its disk limit into its folder{where}"),
+    "output": ("output", "the cells printed or displayed more than the output limit{where}"),
     "timeout": ("timeout", "the submission reached its time limit{where}"),
     "died": ("kernel-died", "the kernel died{where}"),
     "unresponsive": ("timeout", "{cell} ran past the per-cell limit and ignored the interrupt"),
 }
 
 
-def classify(result: Result, check: Check, runs: list[dict]) -> None:
+def classify(result: Result, check: Check, runs: list[RunReport]) -> None:
     """The status of a submission that nbgrader graded to the end (see STATUSES), with its detail."""
     details: list[str] = []
     statuses: list[str] = []
     for run in runs:
-        for event in run.get("events", []):
-            reason, cell = event.get("reason"), event.get("cell")
+        for event in run.events:
+            cell = event.cell
             where = (f" in {cell}" if cell != "replay" else " while re-running the cells") if cell else ""
-            if reason in _EVENTS:
-                status, text = _EVENTS[reason]
+            if event.reason in _EVENTS:
+                status, text = _EVENTS[event.reason]
                 statuses.append(status)
                 details.append(text.format(where=where, cell=cell))
-        stuck = {e.get("cell") for e in run.get("events", []) if e.get("reason") == "unresponsive"}
-        timeouts = [c for c in run.get("cell_timeouts", []) if c not in stuck]
+        stuck = {e.cell for e in run.events if e.reason == "unresponsive"}
+        timeouts = [c for c in run.cell_timeouts if c not in stuck]
         if timeouts:
             statuses.append("timeout")
             details.append(f"over the per-cell time limit: {', '.join(sorted(set(timeouts)))}")
-        if run.get("restarts"):
-            details.append(f"kernel restarted {run['restarts']} time(s); the cells after the failure were graded")
-        if run.get("stopped"):
-            details.append(f"grading stopped at {run.get('stopped_at') or 'the start'}: later tests scored 0")
-        if run.get("guard") == "unavailable":
+        if run.restarts:
+            details.append(f"kernel restarted {run.restarts} time(s); the cells after the failure were graded")
+        if run.stopped:
+            details.append(f"grading stopped at {run.stopped_at or 'the start'}: later tests scored 0")
+        if run.guard == "unavailable":
             result.notes.append("the kernel guard did not load: tricks against the tests were not checked")
-        for error in run.get("errors", []):
-            if error["kind"] == "setup" or error["ename"] in ("ImportError", "ModuleNotFoundError"):
+        for error in run.errors:
+            if error.kind == "setup" or error.ename in ("ImportError", "ModuleNotFoundError"):
                 statuses.append("import-error")
-                details.append(f"{error['cell']} raised {error['ename']}: {error['evalue']}")
+                details.append(f"{error.cell} raised {error.ename}: {error.evalue}")
     if check.invalid:
         statuses.append("invalid-notebook")
         details += [f"{name}.ipynb is not a readable notebook ({why}): 0 points" for name, why in check.invalid.items()]
@@ -187,3 +208,67 @@ def classify(result: Result, check: Check, runs: list[dict]) -> None:
         if text not in seen:
             seen.append(text)
     result.detail = "; ".join(seen)
+
+
+def no_notebook(result: Result, check: Check) -> str:
+    """The status of a submission with no gradable notebook; returns the gradebook action ("zero")."""
+    if check.invalid:
+        result.status = "invalid-notebook"
+        result.detail = "; ".join(
+            f"{name}.ipynb is not a readable notebook ({why})" for name, why in check.invalid.items()
+        )
+    else:
+        result.status = "missing-notebook"
+        expected = ", ".join(f"{name}.ipynb" for name in check.missing)
+        found = f"; found {', '.join(check.others)} instead (rename it to grade it)" if check.others else ""
+        result.detail = f"no {expected} in the submission{found}"
+    return "zero"
+
+
+def failed_run(result: Result, run: NbgraderRun, limits: Limits) -> str:
+    """The status of a submission whose nbgrader did not finish (the driver's backstop, or nbgrader failed);
+    returns the gradebook action: "zero", or "keep" (the student's previous grades stay)."""
+    log = run.log
+    if run.killed == "timeout":
+        result.status = "timeout"
+        result.detail = (
+            f"the driver stopped the grading {CONFIG.backstop_grace_s:.0f} s after the "
+            f"{limits.wall_s:.0f} s limit; no test result was kept"
+        )
+    elif run.killed == "memory":
+        result.status = "memory"
+        ceiling = limits.memory_mb + CONFIG.backstop_extra_mb
+        result.detail = f"the driver stopped the grading above {ceiling:.0f} MB; no test result was kept"
+    elif run.killed == "output":
+        result.status = "output"
+        result.detail = (
+            f"the kernel wrote more than {limits.output_mb:.0f} MB to its own output streams; the driver stopped "
+            "the grading and no test result was kept"
+        )
+    elif run.killed == "cancelled":
+        result.status, result.detail = "error", "grading was cancelled"
+        return "keep"
+    elif any(word in log for word in ("NotJSONError", "ValidationError", "does not appear to be JSON")):
+        result.status = "invalid-notebook"
+        result.detail = "nbgrader could not read the notebook: " + last_error(log)
+    else:
+        result.status = "error"
+        result.detail = f"nbgrader autograde failed ({last_error(log)}); previous grades, if any, are kept"
+        return "keep"
+    return "zero"
+
+
+def grader_error(result: Result, failure: str, log: str = "") -> None:
+    """The status of a student whose grading failed in the grader itself: "error", previous grades kept."""
+    result.status, result.detail = "error", failure
+    if log:
+        result.log = (result.log + "\n" + log)[-6000:]
+
+
+def last_error(log: str) -> str:
+    """The last line of an nbgrader log that names an error (or its last line)."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if "Error" in line or "ERROR" in line:
+            return line[:200]
+    return lines[-1][:200] if lines else "no output"

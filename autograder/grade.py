@@ -7,8 +7,9 @@ Steps, all through nbgrader's own apps and gradebook API:
 2. check each submission before running it: a missing or unreadable notebook, test cells that were edited or
    deleted (nbgrader restores them), read-only set-up cells that were deleted (restored here), and a static
    scan for tricks against the tests (autograder/scan.py);
-3. run ``nbgrader autograde`` for every student in parallel worker threads (default: one per core), or on
-   the workers of a Dask cluster (``--dask``/``DASK=``, autograder/cluster.py). Each submission is one unit
+3. run ``nbgrader autograde`` for every student in parallel worker threads (default: one per core,
+   autograder/executors.py), or on the workers of a Dask cluster (``--dask``/``DASK=``, autograder/cluster.py).
+   Each submission is one unit
    (``grade_unit``, autograder/unit.py): its files as bytes in, its grades, statuses, notes, log and
    autograded files out, graded in a staging course folder of its own (``<root>/.work/<assignment>/<student>/``
    here, a temporary folder on a worker) with a private copy of the gradebook, so that a runaway submission
@@ -29,8 +30,12 @@ Steps, all through nbgrader's own apps and gradebook API:
    a failure of either is reported (``Run.problems``, ``NOT WRITTEN:`` lines, exit status 1), never claimed
    written.
 
-The gradebook helpers are in autograder/gradebook.py, the checks and statuses in autograder/checks.py, the
-results and the summary in autograder/outcome.py (their names are importable from here too).
+This module parses the command line and dispatches to ``coordinator.grade`` (autograder/coordinator.py);
+each step is in the module that docs/design.md's pipeline names: the configuration in autograder/config.py,
+the gradebook in gradebook.py, one submission's grading in unit.py (its checks and statuses in checks.py, its
+processes in supervisor.py, the executor in executor.py, the sandbox in sandbox.py and cgroups.py), where the
+units run in executors.py and cluster.py, the records between the steps in records.py, the summary and the
+report in outcome.py.
 
 A progress line is printed as submissions finish, then a summary table (student, score, max, time, peak
 memory, status, notes) and its details; the same is written to ``<root>/reports/<assignment>.json``.
@@ -45,367 +50,49 @@ Submissions are read from ``<root>/submitted/<student>/<assignment>/``; ``<root>
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import shutil
 import sys
-import tempfile
-import threading
-import time
-import traceback
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from autograder import sandbox
-from autograder.checks import (  # noqa: F401 - re-exported: grade's public names
-    Check,
-    NotebookInfo,
-    assignment_info,
-    check_submission,
-    classify,
-)
-from autograder.gradebook import (  # noqa: F401 - re-exported
-    _gradebook,
-    _retry,
-    backup_gradebook,
-    copy_database,
-    course_args,
-    database_ok,
-    db_url,
-    merge_submission,
-    read_scores,
-    record_zero,
-)
-from autograder.outcome import (  # noqa: F401 - re-exported
-    BACKSTOP_EXTRA_MB,
-    BACKSTOP_GRACE_S,
-    DEFAULT_MEMORY_MB,
-    DEFAULT_WALL_S,
-    STATUSES,
-    TOKEN_ENV,
-    Limits,
-    Progress,
-    Result,
-    details_text,
-    summary_table,
-    write_report,
-)
-from autograder.release import HERE, SOLUTIONS, generate, nbgrader
-from autograder.unit import (  # noqa: F401 - _drop_links and _token_processes re-exported for the tests
-    CANCEL,
-    Job,
-    Outcome,
-    _drop_links,
-    _token_processes,
-    grade_unit,
-    read_folder,
-    write_files,
-)
-from autograder.unit import last_error as _last_error
-
-
-def students(assignment: str, root: Path) -> list[str]:
-    submitted = root / "submitted"
-    if not submitted.is_dir():
-        return []
-    return sorted(
-        p.name for p in submitted.iterdir() if not p.name.startswith(".") and p.is_dir() and (p / assignment).is_dir()
-    )
-
-
-# ----------------------------------------------------------------------------------------------- grading
-
-
-class Grader:
-    """Grades the submissions of one assignment under one course root (see the module docstring): it makes each
-    student's Job (autograder/unit.py), runs it (here, or on Dask through autograder/cluster.py) and writes what
-    the unit returns into the gradebook and autograded/."""
-
-    def __init__(
-        self,
-        assignment: str,
-        root: Path,
-        limits: Limits,
-        source: Path,
-        box: sandbox.Decision | None = None,
-        feedback: bool = True,
-    ) -> None:
-        self.assignment, self.root, self.limits, self.source = assignment, root, limits, source
-        self.feedback = feedback
-        self.box = box or sandbox.Decision("off", False)
-        self.work = root / ".work" / assignment
-        self.db_lock = threading.Lock()
-        self.info: dict[str, NotebookInfo] = {}
-        self.max_score = 0.0
-        self.cancelled = False
-
-    def prepare(self) -> None:
-        self.info = assignment_info(self.assignment, self.root)
-        self.max_score = sum(sum(nb.points.values()) for nb in self.info.values())
-
-    def job(self, student: str, remote: bool = False) -> Job:
-        """The unit of work for `student`: files as bytes; staged under .work/ locally, in a worker's temporary
-        folder when `remote`."""
-        root = self.root
-        with self.db_lock:
-            gradebook = _retry(lambda: _snapshot(root / "gradebook.db"))
-        source = self.source / self.assignment
-        source_files = {k: v for k, v in read_folder(source).items() if not k.endswith(".ipynb")}
-        private = ("submitted", "autograded", "feedback", ".work", "reports")
-        return Job(
-            assignment=self.assignment,
-            student=student,
-            files=read_folder(root / "submitted" / student / self.assignment),
-            info=self.info,
-            gradebook=gradebook,
-            source_files=source_files,
-            limits=self.limits,
-            box=self.box,
-            max_score=self.max_score,
-            work="" if remote else str(self.work),
-            protect=[str(self.source), *(str(root / name) for name in private)],
-            readonly=[str(root)],
-            sandbox_mode=self.box.mode if remote else "",
-            # on Dask each unit writes its student's feedback; here one generate_feedback for the class is
-            # cheaper (nbgrader starts once, about 3 s, instead of once per student)
-            feedback=self.feedback and remote,
-        )
-
-    # -------------------------------------------------------------- one student
-    def grade_student(self, student: str) -> Result:
-        """One student's Result, graded here. A failure of this driver itself (not of the submission: an OS
-        error, a busy gradebook) gets one more try; if that fails too, the status is "error", its traceback is
-        in the log and the student's previous grades are left as they were."""
-        started = time.perf_counter()
-        failure = ""
-        for attempt in (1, 2):
-            result = Result(student, max_score=self.max_score)
-            try:
-                self._grade(student, result)
-                if attempt > 1:
-                    result.notes.append(f"graded on a second try; the first failed: {failure}")
-                break
-            except Exception as exc:  # noqa: BLE001 - one student's failure must not stop the class
-                failure = f"{type(exc).__name__}: {exc}"
-                result.status, result.detail = "error", f"the driver failed: {failure}"
-                result.log = (result.log + "\n" + traceback.format_exc())[-6000:]
-                if self.cancelled:
-                    break
-        result.seconds = time.perf_counter() - started
-        return result
-
-    def _grade(self, student: str, result: Result) -> None:
-        outcome = grade_unit(self.job(student))
-        self.apply(outcome, result)
-
-    def apply(self, outcome: Outcome, into: Result | None = None) -> Result:
-        """Write what a unit returned (the gradebook and autograded/, one writer at a time) and return its
-        Result with the score from the real gradebook; `into` receives the fields when given."""
-        result = outcome.result
-        result.where = outcome.where
-        student = result.student
-        if outcome.action == "merge":
-            with self.db_lock, tempfile.TemporaryDirectory(prefix="losslab-merge-") as tmp:
-                Path(tmp, "gradebook.db").write_bytes(outcome.gradebook)
-                staged = Path(tmp)
-                _retry(lambda: merge_submission(db_url(self.root), db_url(staged), self.assignment, student))
-                self._place_autograded(student, outcome.autograded, outcome.feedback)
-        elif outcome.action == "zero":
-            with self.db_lock:
-                _retry(lambda: record_zero(db_url(self.root), self.assignment, student))
-                self._place_autograded(student, None, {})
-        result.feedback_error = outcome.feedback_error
-        if outcome.action != "keep":
-            with self.db_lock:
-                scored = read_scores(self.assignment, self.root, [student]).get(student)
-            if scored:
-                result.score, result.max_score, result.cells = scored.score, scored.max_score, scored.cells
-        if into is not None:
-            into.__dict__.update(result.__dict__)
-            return into
-        return result
-
-    def _place_autograded(self, student: str, files: dict[str, bytes] | None, feedback: dict[str, bytes]) -> None:
-        target = self.root / "autograded" / student / self.assignment
-        shutil.rmtree(target, ignore_errors=True)
-        stale = self.root / "feedback" / student / self.assignment
-        shutil.rmtree(stale, ignore_errors=True)
-        if files is not None:
-            write_files(files, target)
-        if feedback:
-            write_files(feedback, stale)
-
-    def cancel(self) -> None:
-        self.cancelled = True
-        CANCEL.set()
-
-
-def _snapshot(db: Path) -> bytes:
-    """A consistent copy of a SQLite database, as bytes."""
-    with tempfile.TemporaryDirectory(prefix="losslab-db-") as tmp:
-        copy_database(db, Path(tmp) / "gradebook.db")
-        return (Path(tmp) / "gradebook.db").read_bytes()
-
-
-# ----------------------------------------------------------------------------------------------- entry points
-
-
-def default_jobs() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
-class Run(list):
-    """One Result per student, in name order, with what the run as a whole did: the sandbox it used
-    (``sandbox``, a sandbox.Decision) and the outputs that could not be written (``problems``)."""
-
-    def __init__(self, results: Iterable[Result], box: sandbox.Decision, problems: list[str]) -> None:
-        super().__init__(results)
-        self.sandbox, self.problems = box, problems
-
-
-def write_outputs(assignment: str, root: Path, names: list[str] | None) -> list[str]:
-    """Feedback HTML (every student, or those in `names`) and grades.csv; returns what failed, one line each."""
-    problems = []
-    runs = [[]] if names is None else [[f"--student={name}"] for name in names]
-    for extra in runs:
-        done = nbgrader("generate_feedback", assignment, "--force", *extra, *course_args(root))
-        if done.returncode != 0:
-            who = f" for {extra[0].split('=', 1)[1]}" if extra else ""
-            problems.append(f"nbgrader generate_feedback failed{who}: {_last_error(done.stdout + done.stderr)}")
-    return problems + export_grades(root)
-
-
-def export_grades(root: Path) -> list[str]:
-    """grades.csv (nbgrader export) for the whole gradebook; what failed, one line (or none)."""
-    exported = nbgrader("export", f"--to={root / 'grades.csv'}", *course_args(root))
-    if exported.returncode != 0:
-        return [f"nbgrader export failed: {_last_error(exported.stdout + exported.stderr)}"]
-    return []
-
-
-def grade(
-    assignment: str,
-    root: Path = HERE,
-    jobs: int | None = None,
-    feedback: bool = True,
-    *,
-    limits: Limits | None = None,
-    only: Iterable[str] | None = None,
-    source: Path | None = None,
-    progress: bool = False,
-    sandbox_mode: str | sandbox.Decision = "off",
-    dask: str | None = None,
-) -> Run:
-    """Autograde every submission of `assignment` under root/submitted (or the students in `only`).
-
-    Returns one Result per student, in name order (a Run). See the module docstring for what happens.
-    `sandbox_mode` is auto, require or off (autograder/sandbox.py), or a decision already taken; require
-    raises sandbox.SandboxUnavailable before anything is touched when the sandbox cannot be made.
-    An `assignment` that is not a folder of `source` is a ValueError, before anything is touched.
-    `dask` is the address of a Dask scheduler to grade on (autograder/cluster.py) instead of this machine; each
-    worker then decides its own sandbox under the same mode.
-    """
-    root = root.resolve()
-    limits = limits or Limits()
-    source = (source or SOLUTIONS).resolve()
-    if not (source / assignment).is_dir():
-        known = sorted(p.name for p in source.iterdir() if p.is_dir() and p.name[:2].isdigit())
-        raise ValueError(
-            f"{assignment} is not an assignment of {source} (one of: {' '.join(known)}); nothing was graded. "
-            "The grader records the assignment in the gradebook itself: no `make release` is needed first."
-        )
-    box = sandbox_mode if isinstance(sandbox_mode, sandbox.Decision) else sandbox.decide(sandbox_mode)
-    if progress:
-        print(box.line(), flush=True)
-    backup_gradebook(root)
-    generate(assignment, root / "release", db_url=db_url(root), source=source)
-    names = students(assignment, root)
-    if only is not None:
-        wanted = set(only)
-        names = [n for n in names if n in wanted]
-    grader = Grader(assignment, root, limits, source, box, feedback=feedback)
-    grader.prepare()
-    jobs = max(1, jobs or default_jobs())
-    bar = Progress(len(names), progress)
-    if progress:
-        per_cell = f"{limits.cell_timeout_s} s" if limits.cell_timeout_s else "nbgrader_config.py's timeout"
-        print(
-            f"Grading {len(names)} submission(s) of {assignment} "
-            + (f"on the Dask cluster at {dask}" if dask else f"with {jobs} worker(s)")
-            + ": "
-            f"{limits.wall_s:.0f} s and {limits.memory_mb:.0f} MB per submission, {per_cell} per cell",
-            flush=True,
-        )
-    results: dict[str, Result] = {}
-    CANCEL.clear()
-    if dask:
-        from autograder.cluster import run_on_dask
-
-        results = run_on_dask(grader, names, dask, bar.update)
-    else:
-        pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grader")
-        try:
-            futures = {pool.submit(grader.grade_student, name): name for name in names}
-            for future in as_completed(futures):
-                result = future.result()
-                results[result.student] = result
-                bar.update(result)
-        except BaseException:
-            grader.cancel()
-            raise
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-    scores = read_scores(assignment, root)
-    ordered = []
-    for name in names:
-        result = results[name]
-        scored = scores.get(name)
-        if scored:
-            result.score, result.max_score, result.cells = scored.score, scored.max_score, scored.cells
-        ordered.append(result)
-    problems = []
-    if feedback and names and dask:  # each unit returned its student's feedback; the CSV is the class's
-        problems = [r.feedback_error for r in ordered if r.feedback_error] + export_grades(root)
-    elif feedback and names:
-        problems = write_outputs(assignment, root, None if only is None else names)
-    with contextlib.suppress(OSError):
-        shutil.rmtree(grader.work)
-        (root / ".work").rmdir()
-    write_report(assignment, root, ordered, limits, box.line())
-    return Run(ordered, box, problems)
+from autograder.config import CONFIG, MODES, Limits
+from autograder.coordinator import grade, students, write_outputs
+from autograder.outcome import details_text, summary_table
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("assignment")
     parser.add_argument(
-        "--root", type=Path, default=HERE, help="course folder holding submitted/ (default: autograder/)"
+        "--root", type=Path, default=CONFIG.root, help="course folder holding submitted/ (default: autograder/)"
     )
     parser.add_argument("--jobs", type=int, default=None, help="parallel workers (default: one per core)")
     parser.add_argument("--student", action="append", help="grade only this student (repeat for several)")
     parser.add_argument(
-        "--wall", type=float, default=DEFAULT_WALL_S, help="seconds per submission (default %(default)s)"
+        "--wall", type=float, default=CONFIG.wall_s, help="seconds per submission (default %(default)s)"
     )
     parser.add_argument(
         "--memory",
         type=float,
-        default=DEFAULT_MEMORY_MB,
-        help="MB for a submission's kernel process tree (default %(default)s)",
+        default=CONFIG.memory_mb,
+        help="MB for a submission's kernel, as the machine charges it (default %(default)s)",
     )
     parser.add_argument(
-        "--cell-timeout", type=int, default=None, help="seconds per cell (default: nbgrader_config.py's)"
+        "--cell-timeout", type=int, default=None, help=f"seconds per cell (default {CONFIG.cell_timeout_s})"
+    )
+    parser.add_argument(
+        "--disk", type=float, default=CONFIG.disk_mb, help="MB a submission may write (default %(default)s)"
+    )
+    parser.add_argument(
+        "--output", type=float, default=CONFIG.output_mb, help="MB a submission may print (default %(default)s)"
     )
     parser.add_argument("--source", type=Path, default=None, help="nbgrader's source (default: solutions/)")
     parser.add_argument("--no-feedback", action="store_true", help="skip feedback HTML and the CSV")
     parser.add_argument("--feedback-only", action="store_true", help="only write the feedback and the CSV")
     parser.add_argument(
         "--sandbox",
-        choices=sandbox.MODES,
-        default=os.environ.get("SANDBOX") or "auto",
+        choices=MODES,
+        default=os.environ.get("SANDBOX") or CONFIG.sandbox_mode,
         help="auto: bubblewrap when it works here (default); require: refuse without it; off",
     )
     parser.add_argument(
@@ -426,7 +113,13 @@ def main(argv: list[str] | None = None) -> int:
     if not students(args.assignment, root):
         print(f"no submissions of {args.assignment} under {root / 'submitted'}/<student>/{args.assignment}/")
         return 1
-    limits = Limits(wall_s=args.wall, memory_mb=args.memory, cell_timeout_s=args.cell_timeout)
+    limits = Limits(
+        wall_s=args.wall,
+        memory_mb=args.memory,
+        cell_timeout_s=args.cell_timeout,
+        disk_mb=args.disk,
+        output_mb=args.output,
+    )
     try:
         box = sandbox.decide(args.sandbox)
         results = grade(

@@ -1,6 +1,6 @@
 """The gradebook, through nbgrader's own API: backups, copies, merges of a staging gradebook, zeros, scores.
 
-Used by autograder/grade.py; every write goes through ``_retry`` (another program, formgrader, may hold the
+Used by autograder/coordinator.py; every write goes through ``retry`` (another program, formgrader, may hold the
 database)."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from autograder.outcome import COURSE_ID, KEEP_BACKUPS, Result
+from autograder.config import CONFIG
+from autograder.records import Result
 
 
 def db_url(root: Path) -> str:
@@ -25,7 +26,7 @@ def course_args(root: Path) -> list[str]:
 # ----------------------------------------------------------------------------------------------- gradebook
 
 
-def _retry(action: Callable[[], object], attempts: int = 20) -> object:
+def retry(action: Callable[[], object], attempts: int = 20) -> object:
     """Run a gradebook write; if another program holds the database, wait and try again."""
     from sqlalchemy.exc import OperationalError
 
@@ -40,7 +41,7 @@ def _retry(action: Callable[[], object], attempts: int = 20) -> object:
 
 
 @contextlib.contextmanager
-def _gradebook(url: str):
+def open_gradebook(url: str):
     """nbgrader's Gradebook with a generous SQLite busy timeout (another program, formgrader, may be writing).
 
     SQLAlchemy 2 warns about nbgrader's own way of adding submissions (SAWarning): not ours to fix, not shown.
@@ -52,11 +53,11 @@ def _gradebook(url: str):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SAWarning)
-        with Gradebook(url + ("&" if "?" in url else "?") + "timeout=30", COURSE_ID) as gb:
+        with Gradebook(url + ("&" if "?" in url else "?") + "timeout=30", CONFIG.course_id) as gb:
             yield gb
 
 
-def backup_gradebook(root: Path, keep: int = KEEP_BACKUPS) -> Path | None:
+def backup_gradebook(root: Path, keep: int = CONFIG.keep_backups) -> Path | None:
     """A consistent copy of the gradebook (SQLite's backup API) next to it; the newest `keep` are kept."""
     source = root / "gradebook.db"
     if not source.exists():
@@ -81,6 +82,15 @@ def copy_database(source: Path, target: Path) -> None:
         src.backup(dst)
 
 
+def snapshot(db: Path) -> bytes:
+    """A consistent copy of a SQLite database, as bytes."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="losslab-db-") as tmp:
+        copy_database(db, Path(tmp) / "gradebook.db")
+        return (Path(tmp) / "gradebook.db").read_bytes()
+
+
 def database_ok(path: Path) -> bool:
     """SQLite's own integrity check (read-only)."""
     with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as db:
@@ -95,7 +105,7 @@ def merge_submission(main_url: str, stage_url: str, assignment: str, student: st
     """
     from nbgrader.api import MissingEntry
 
-    with _gradebook(stage_url) as stage, _gradebook(main_url) as main:
+    with open_gradebook(stage_url) as stage, open_gradebook(main_url) as main:
         submitted = stage.find_submission(assignment, student)
         try:
             main.find_student(student)
@@ -120,7 +130,7 @@ def record_zero(main_url: str, assignment: str, student: str, notebooks: Iterabl
     from nbgrader.api import MissingEntry
 
     names = None if notebooks is None else set(notebooks)
-    with _gradebook(main_url) as main:
+    with open_gradebook(main_url) as main:
         try:
             main.find_student(student)
         except MissingEntry:
@@ -139,7 +149,7 @@ def read_scores(assignment: str, root: Path, only: Iterable[str] | None = None) 
     from nbgrader.api import MissingEntry
 
     out: dict[str, Result] = {}
-    with _gradebook(db_url(root)) as gb:
+    with open_gradebook(db_url(root)) as gb:
         ids = list(only) if only is not None else [student.id for student in gb.students]
         for student_id in ids:
             try:

@@ -11,7 +11,8 @@ records every attempt, without changing anything for an honest submission:
   or the course outside the kernel's own folder. Each refusal raises ``PermissionError`` in the submission
   and is recorded.
 - **Monkeypatching.** At load, it keeps the original objects of ``builtins``, ``math``, ``numpy`` (and
-  ``numpy.linalg``), ``losslab``, ``losslab.grading``, ``losslab.grading.core`` and ``losslab.data``, the
+  ``numpy.linalg``), ``losslab``, ``losslab.grading`` (with ``core`` and the tamper resistance's ``integrity``
+  and ``private``) and ``losslab.data``, the
   ``sys.modules`` entries of those modules, and the IPython shell's methods, input transformers, AST
   transformers and custom exception handler. ``restore()`` puts every replaced object back and reports
   what it found. It runs before every test cell (``GuardedExecute`` calls it through a silent request that
@@ -57,6 +58,8 @@ SNAPSHOT_MODULES = (
     "losslab",
     "losslab.grading",
     "losslab.grading.core",
+    "losslab.grading.integrity",
+    "losslab.grading.private",
     "losslab.data",
 )
 # IPython adds and removes these around every cell (BuiltinTrap) or at start-up: not a submission's doing.
@@ -198,7 +201,7 @@ class Guard:
             from ipykernel.compiler import get_tmp_directory
 
             prefixes.append(get_tmp_directory() + os.sep)
-        except Exception:  # noqa: BLE001 - outside ipykernel (unit tests) there is no cell file folder
+        except Exception:  # outside ipykernel (unit tests) there is no cell file folder
             pass
         return tuple(prefixes) + ("<ipython-input-",)
 
@@ -214,7 +217,7 @@ class Guard:
         for name in SNAPSHOT_MODULES:
             try:
                 module = importlib.import_module(name)
-            except Exception:  # noqa: BLE001 - a module that cannot load is simply not guarded
+            except Exception:  # a module that cannot load is simply not guarded
                 continue
             self.modules[name] = (module, dict(vars(module)))
         shell = self.shell

@@ -10,10 +10,9 @@ import os
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-if str(REPO) not in sys.path:  # so nbgrader can import autograder.preprocessors
-    sys.path.insert(0, str(REPO))
+_REPO = str(Path(__file__).resolve().parent.parent)
+if _REPO not in sys.path:  # so nbgrader can import autograder
+    sys.path.insert(0, _REPO)
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
@@ -26,39 +25,35 @@ from nbgrader.preprocessors import (  # noqa: E402
     SaveAutoGrades,
 )
 
+from autograder.config import CONFIG  # noqa: E402
+from autograder.executor import GuardedExecute  # noqa: E402
 from autograder.late import LatePenalty, parse_policy  # noqa: E402
-from autograder.preprocessors import (  # noqa: E402
-    FeedbackSummary,
-    FeedbackTracebacks,
-    GuardedExecute,
-    TestCellStderr,
-)
+from autograder.preprocessors import FeedbackSummary, FeedbackTracebacks, TestCellStderr  # noqa: E402
 
 # Kernels started by nbgrader inherit this process's environment: keep TensorFlow's C++ logs and the
-# oneDNN banner off stderr, and give each kernel a fair share of a small machine.
-_QUIET = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONWARNINGS": "ignore"}
-for key, value in _QUIET.items():
+# oneDNN banner off stderr (the grading driver sets the same, and each kernel's share of the cores).
+for key, value in CONFIG.quiet_env:
     os.environ.setdefault(key, value)
 
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
 
-c.CourseDirectory.course_id = "losslab"
-c.CourseDirectory.root = str(HERE)
-c.CourseDirectory.source_directory = str(REPO / "solutions")
+c.CourseDirectory.course_id = CONFIG.course_id
+c.CourseDirectory.root = str(CONFIG.root)
+c.CourseDirectory.source_directory = str(CONFIG.source)
 c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
-c.CourseDirectory.notebook_id = "*_exercise"
-c.CourseDirectory.db_url = f"sqlite:///{HERE / 'gradebook.db'}"
+c.CourseDirectory.notebook_id = CONFIG.notebook_id
+c.CourseDirectory.db_url = CONFIG.db_url
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-# Per-cell limit while grading; the per-submission limits (wall clock, memory) are set by autograder/grade.py
+# Per-cell limit while grading; the per-submission limits (wall clock, memory) are set by autograder/unit.py
 # on GuardedExecute, nbgrader's Execute with those limits, kernel recovery and the kernel guard.
-c.Execute.timeout = 120
+c.Execute.timeout = CONFIG.cell_timeout_s
 c.Execute.interrupt_on_timeout = True
 # (nbgrader's Execute always continues past a cell that raises: allow_errors is fixed, not configurable.)
 

@@ -1,5 +1,5 @@
-"""What a grading run reports: the limits, one Result per student, the progress line, the summary table, the
-details and reports/<assignment>.json (used by autograder/grade.py; statuses in autograder/POLICY.md)."""
+"""What a grading run shows and keeps: the progress line, the summary table, the details and
+reports/<assignment>.json, from one Result per student (autograder/records.py; statuses in autograder/POLICY.md)."""
 
 from __future__ import annotations
 
@@ -8,58 +8,11 @@ import json
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
-COURSE_ID = "losslab"
-DEFAULT_WALL_S = 300.0  # per submission; a solution grades in <= 45 s on 2 cores (docs/design.md)
-DEFAULT_MEMORY_MB = 2000.0  # the kernel's process tree; Binder stops a session at 2 GB
-BACKSTOP_GRACE_S = 60.0  # the driver kills nbgrader itself this long after the deadline
-BACKSTOP_EXTRA_MB = 1500.0  # ... or this far above the memory limit (nbgrader's own process included)
-KEEP_BACKUPS = 5
-TOKEN_ENV = "LOSSLAB_GRADING_TOKEN"
-# Worst first: the status shown is the first that applies (see classify()).
-STATUSES = (
-    "error",
-    "invalid-notebook",
-    "missing-notebook",
-    "memory",
-    "timeout",
-    "kernel-died",
-    "suspicious",
-    "import-error",
-    "restored-tests",
-    "ok",
-)
-
-
-@dataclass
-class Limits:
-    wall_s: float = DEFAULT_WALL_S
-    memory_mb: float = DEFAULT_MEMORY_MB
-    cell_timeout_s: int | None = None  # None: nbgrader_config.py's Execute.timeout
-
-
-@dataclass
-class Result:
-    student: str
-    status: str = "ok"
-    seconds: float = 0.0
-    score: float = 0.0
-    max_score: float = 0.0
-    cells: dict[str, tuple[float, float]] = field(default_factory=dict)
-    log: str = ""
-    detail: str = ""
-    flags: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    peak_mb: float = 0.0
-    where: str = "local"  # the Dask worker that graded it, or "local"
-    feedback_error: str = ""  # why its feedback HTML was not written ("" when it was, or was not asked for)
-
-    @property
-    def suspicious(self) -> bool:
-        return bool(self.flags)
-
+from autograder.config import Limits
+from autograder.records import Result
 
 # ----------------------------------------------------------------------------------------------- output
 
@@ -141,7 +94,7 @@ def write_report(assignment: str, root: Path, results: list[Result], limits: Lim
         entries = {r["student"]: r for r in json.loads(path.read_text())["results"]}
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
     for r in results:
-        entries[r.student] = {**asdict(r), "log": r.log[-1500:], "graded": stamp, "limits": asdict(limits)}
+        entries[r.student] = {**r.to_dict(), "log": r.log[-1500:], "graded": stamp, "limits": asdict(limits)}
     data = {
         "assignment": assignment,
         "date": stamp,

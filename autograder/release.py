@@ -22,12 +22,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from autograder.config import COURSE, HERE, REPO, SOLUTIONS
 from losslab import notebooks
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-SOLUTIONS = REPO / "solutions"
-COURSE = REPO / "course"
 SKIP = {".ipynb_checkpoints", "__pycache__", ".DS_Store"}
 
 

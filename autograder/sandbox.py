@@ -13,9 +13,12 @@ tests reach it only through the kernel protocol, one cell at a time. Each kernel
 - its own network namespace (``--unshare-net``): loopback only; the kernel talks to nbgrader over ZeroMQ's
   ``ipc`` transport (Unix sockets in the runtime folder), which needs no network;
 - no capabilities (``--cap-drop ALL``), its own IPC and UTS namespaces;
-- a per-submission cgroup (v1 memory and pids controllers, where they can be made): a hard memory ceiling
-  above the grader's measured limit, and a cap on processes. The driver kills whatever is left in the cgroup
-  after grading and removes it.
+- a per-submission cgroup (autograder/cgroups.py: v1 or v2, whichever the host runs, where one can be made): a
+  hard memory ceiling above the grader's measured limit, and a cap on processes. The driver kills whatever is
+  left in the cgroup after grading and removes it;
+- a size limit on what it can write: its ``/tmp`` is a tmpfs of ``DISK=`` MB, and no file it writes may grow
+  past that size (``RLIMIT_FSIZE``, through util-linux's ``prlimit``); the executor's watchdog measures its
+  working folder against the same limit (autograder/supervisor.py).
 
 ``SANDBOX=auto`` (the default) uses the sandbox when bubblewrap works here and says in one line when it does
 not; ``SANDBOX=require`` refuses to grade without it; ``SANDBOX=off`` grades with the in-kernel guard only.
@@ -29,7 +32,6 @@ import json
 import os
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -40,11 +42,9 @@ from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager, KernelManager
 
-MODES = ("auto", "require", "off")
-CGROUP_ROOT = Path("/sys/fs/cgroup")
-PIDS_MAX = 2048  # TensorFlow's thread pools count too; a fork bomb stops here (and at the memory ceiling)
-CEILING_FACTOR = 1.25  # the cgroup's hard limit, above the watchdog's measured limit (MEMORY=)
-CEILING_MIN_EXTRA_MB = 256.0
+from autograder import cgroups
+from autograder.config import MODES
+
 _SYSTEM = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32")
 _probe_cache: dict[str, str] = {}
 
@@ -58,13 +58,15 @@ class Decision:
     bwrap: str = ""
     reason: str = ""  # why it is not active ("" when active or off)
     cgroup_note: str = ""  # why no cgroup can be made ("" when one can)
+    cgroup_version: int = 0  # the host's cgroup hierarchy (1 or 2; 0: none found)
 
     def line(self) -> str:
         if self.active:
+            version = f"cgroup v{self.cgroup_version}" if self.cgroup_version else "no cgroup hierarchy"
             limits = (
-                f"{self.cgroup_note}: memory measured, not enforced by the kernel"
+                f"{version}, {self.cgroup_note}: memory measured, not enforced by the kernel"
                 if self.cgroup_note
-                else "memory and process limits by a cgroup per submission"
+                else f"memory and process limits by a cgroup per submission, {version}"
             )
             return f"sandbox: on (bubblewrap: own mount, PID and network namespaces for every kernel; {limits})"
         if self.mode == "off":
@@ -139,127 +141,12 @@ def decide(mode: str) -> Decision:
         raise SandboxUnavailable(
             f"SANDBOX=require: the grading sandbox cannot be made here ({reason}); nothing was graded"
         )
-    note = ""
+    note, version = "", 0
     if not reason:
-        trial = make_cgroup(f"probe-{os.getpid()}-{time.monotonic_ns()}", 100)
-        note = trial.note
+        trial = cgroups.make_cgroup(f"probe-{os.getpid()}-{time.monotonic_ns()}", 100)
+        note, version = trial.note, cgroups.version()
         trial.remove()
-    return Decision(mode, not reason, bwrap if not reason else "", reason, note)
-
-
-# ----------------------------------------------------------------------------------------------- cgroups
-
-
-def _own_cgroup(controller: str) -> Path | None:
-    """This process's cgroup (v1) for `controller`, as a folder under /sys/fs/cgroup/<controller>."""
-    mount = CGROUP_ROOT / controller
-    try:
-        lines = Path("/proc/self/cgroup").read_text().splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        parts = line.split(":", 2)
-        if len(parts) == 3 and controller in parts[1].split(","):
-            folder = mount / parts[2].lstrip("/")
-            return folder if (folder / "cgroup.procs").exists() else None
-    return None
-
-
-@dataclass
-class Cgroup:
-    """A submission's cgroups (v1 memory and pids), made under this process's own; see ``make_cgroup``."""
-
-    folders: list[str] = field(default_factory=list)
-    memory_mb: float = 0.0
-    note: str = ""  # what could not be made
-
-    @property
-    def procs(self) -> list[str]:
-        return [str(Path(f) / "cgroup.procs") for f in self.folders]
-
-    @property
-    def memory(self) -> str:
-        return next((f for f in self.folders if "/memory/" in f), "")
-
-    def oom_kills(self) -> int:
-        """How many processes the kernel's OOM killer stopped in the memory cgroup (or failed charges)."""
-        if not self.memory:
-            return 0
-        with contextlib.suppress(OSError, ValueError):
-            for line in (Path(self.memory) / "memory.oom_control").read_text().splitlines():
-                if line.startswith("oom_kill "):
-                    return int(line.split()[1])
-        return 0
-
-    def pids(self) -> list[int]:
-        out: set[int] = set()
-        for procs in self.procs:
-            with contextlib.suppress(OSError, ValueError):
-                out.update(int(p) for p in Path(procs).read_text().split())
-        out.discard(os.getpid())
-        return sorted(out)
-
-    def remove(self) -> list[int]:
-        """SIGKILL every process still in the cgroups, then remove them; returns the processes killed."""
-        killed: list[int] = []
-        for _ in range(50):
-            left = self.pids()
-            if not left:
-                break
-            for pid in left:
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
-                    if pid not in killed:
-                        killed.append(pid)
-            time.sleep(0.05)
-        for folder in self.folders:
-            for _ in range(40):
-                try:
-                    os.rmdir(folder)
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    time.sleep(0.05)
-        return killed
-
-
-def make_cgroup(name: str, memory_mb: float, pids_max: int = PIDS_MAX) -> Cgroup:
-    """Per-submission cgroups: memory.limit_in_bytes (and memsw) at the ceiling for `memory_mb`, pids.max."""
-    group = Cgroup()
-    ceiling = max(memory_mb * CEILING_FACTOR, memory_mb + CEILING_MIN_EXTRA_MB) if memory_mb else 0.0
-    missing = []
-    for controller, settings in (
-        (
-            "memory",
-            [("memory.limit_in_bytes", int(ceiling * 1e6)), ("memory.memsw.limit_in_bytes", int(ceiling * 1e6))],
-        ),
-        ("pids", [("pids.max", pids_max)]),
-    ):
-        parent = _own_cgroup(controller)
-        if parent is None:
-            missing.append(controller)
-            continue
-        folder = parent / f"losslab-{name}"
-        try:
-            folder.mkdir(exist_ok=True)
-            for key, value in settings:
-                if not value:
-                    continue
-                target = folder / key
-                if target.exists() or key != "memory.memsw.limit_in_bytes":
-                    target.write_text(str(value))
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-            missing.append(f"{controller} ({exc.strerror or exc})")
-            continue
-        group.folders.append(str(folder))
-    if group.memory:
-        group.memory_mb = ceiling
-    if missing:
-        group.note = f"no {' or '.join(missing)} cgroup could be made here"
-    return group
+    return Decision(mode, not reason, bwrap if not reason else "", reason, note, version)
 
 
 # ----------------------------------------------------------------------------------------------- the command
@@ -276,6 +163,7 @@ class Spec:
     cgroup_procs: list[str] = field(default_factory=list)
     memory_cgroup: str = ""
     runtime_parent: str = ""  # where each kernel's private runtime folder is made (short: Unix socket paths)
+    disk_mb: float = 0.0  # the size of its /tmp and the largest file it may write (0: no limit)
 
     def write(self, path: Path) -> Path:
         path.write_text(json.dumps(asdict(self), indent=1))
@@ -292,7 +180,7 @@ def _short_tmp() -> str:
     return folder if len(folder) <= 60 else "/tmp"
 
 
-def plan(bwrap: str, repo: Path, guard_log: Path, cgroup: Cgroup) -> Spec:
+def plan(bwrap: str, repo: Path, guard_log: Path, cgroup: cgroups.Cgroup, disk_mb: float = 0.0) -> Spec:
     """The read-only view a kernel gets: the system, the Python environment, losslab and the kernel guard."""
     spec = Spec(
         bwrap=bwrap,
@@ -300,6 +188,7 @@ def plan(bwrap: str, repo: Path, guard_log: Path, cgroup: Cgroup) -> Spec:
         cgroup_procs=cgroup.procs,
         memory_cgroup=cgroup.memory,
         runtime_parent=_short_tmp(),
+        disk_mb=disk_mb,
     )
     readonly: list[str] = []
     for path in _SYSTEM:
@@ -344,9 +233,10 @@ def command(spec: Spec, cwd: str, runtime: str, kernel_cmd: list[str]) -> list[s
         "/proc",
         "--dev",
         "/dev",
-        "--tmpfs",
-        "/tmp",
     ]
+    if spec.disk_mb:
+        args += ["--size", str(int(spec.disk_mb * 1e6))]
+    args += ["--tmpfs", "/tmp"]
     for path in spec.readonly:
         args += ["--ro-bind", path, path]
     for path, target in spec.symlinks.items():
@@ -379,6 +269,10 @@ def command(spec: Spec, cwd: str, runtime: str, kernel_cmd: list[str]) -> list[s
         "--",
     ]
     args += kernel_cmd
+    prlimit = shutil.which("prlimit") if spec.disk_mb else None
+    if prlimit:  # no file larger than the limit (SIGXFSZ, or EFBIG when ignored); inherited inside the sandbox
+        size = int(spec.disk_mb * 1e6)
+        args = [prlimit, f"--fsize={size}:{size}", "--", *args]
     if not spec.cgroup_procs:
         return args
     joins = "; ".join(f"echo $$ > {shlex.quote(p)}" for p in spec.cgroup_procs)

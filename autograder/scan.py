@@ -340,7 +340,7 @@ def _python_source(source: str) -> str:
         from IPython.core.inputtransformer2 import TransformerManager
 
         return TransformerManager().transform_cell(source)
-    except Exception:  # noqa: BLE001 - fall back to the raw text
+    except Exception:  # fall back to the raw text
         return source
 
 
@@ -380,6 +380,6 @@ def scan_notebook(nb: NotebookNode) -> list[str]:
 def scan_file(path: Path) -> list[str]:
     try:
         nb = nbformat.read(str(path), as_version=4)
-    except Exception:  # noqa: BLE001 - an unreadable notebook is reported by the driver, not here
+    except Exception:  # an unreadable notebook is reported by the driver, not here
         return []
     return [f"{path.name}: {finding}" for finding in scan_notebook(nb)]

@@ -21,8 +21,8 @@ from pathlib import Path
 import nbformat
 
 from autograder import feedback
-from autograder.grade import Limits, grade
-from autograder.release import COURSE, SOLUTIONS
+from autograder.config import CONFIG, COURSE, SOLUTIONS, Limits
+from autograder.coordinator import grade
 
 LEARNER = "me"
 
@@ -41,7 +41,7 @@ def started(nb: nbformat.NotebookNode) -> bool:
             try:
                 if compute_checksum(cell) != meta["checksum"]:
                     return True
-            except Exception:  # noqa: BLE001 - mangled metadata: treat as an answer
+            except Exception:  # mangled metadata: treat as an answer
                 return True
         elif meta.get("solution"):
             return True  # no checksum to compare with (e.g. a copy of the solution): grade it
@@ -62,6 +62,7 @@ def self_grade(
     out: Callable[[str], object] = print,
 ) -> int:
     """Grade the learner's exercises; returns 0 when every requested exercise could be graded."""
+    limits = limits or Limits(wall_s=CONFIG.self_grade_wall_s)
     course, source = course.resolve(), source.resolve()
     feedback_dir = feedback_dir or default_feedback_dir()
     available = sorted({p.parent.name for p in source.glob("*/*_exercise.ipynb")})
@@ -82,7 +83,7 @@ def self_grade(
         for path in mine:
             try:
                 readable[path] = nbformat.read(str(path), as_version=4)
-            except Exception as exc:  # noqa: BLE001 - say what is wrong with the learner's file
+            except Exception as exc:  # say what is wrong with the learner's file
                 out(f"{assignment}/{path.name}: cannot be read as a notebook ({type(exc).__name__}: {exc})")
         if readable and not any(started(nb) for nb in readable.values()):
             out(f"{assignment}: not started yet (every answer cell is still as released)")
@@ -139,15 +140,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("assignment", nargs="*", help="e.g. 01_losses (default: every exercise you started)")
     parser.add_argument("--course", type=Path, default=COURSE, help="the folder of your exercises (course/)")
     parser.add_argument("--feedback-dir", type=Path, default=None, help="where the feedback HTML goes")
-    parser.add_argument("--wall", type=float, default=600.0, help="seconds per exercise (default %(default)s)")
-    parser.add_argument("--memory", type=float, default=2000.0, help="MB for the kernel (default %(default)s)")
+    parser.add_argument(
+        "--wall", type=float, default=None, help=f"seconds per exercise (default {CONFIG.self_grade_wall_s:g})"
+    )
+    parser.add_argument("--memory", type=float, default=None, help=f"MB for the kernel (default {CONFIG.memory_mb:g})")
     args = parser.parse_args(argv)
     return self_grade(
         args.assignment or None,
         course=args.course,
         source=SOLUTIONS,
         feedback_dir=args.feedback_dir,
-        limits=Limits(wall_s=args.wall, memory_mb=args.memory),
+        limits=Limits(wall_s=args.wall or CONFIG.self_grade_wall_s, memory_mb=args.memory or CONFIG.memory_mb),
     )
 
 

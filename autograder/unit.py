@@ -7,7 +7,7 @@ and the limits of the local grader, and returns an ``Outcome``: the Result (stat
 memory, where it ran), the staging gradebook holding the new grades, the autograded files and, when the job
 asks for it (on Dask), the feedback (nbgrader generate_feedback's HTML, hidden tests left out by
 autograder/feedback.py). It writes
-nothing outside its staging folder, which it removes: only the coordinator (autograder/grade.py) writes the
+nothing outside its staging folder, which it removes: only the coordinator (autograder/coordinator.py) writes the
 gradebook, the reports and the feedback folder. Locally the grader calls it in a thread; on Dask
 (autograder/cluster.py) a worker runs it.
 """
@@ -15,10 +15,8 @@ gradebook, the reports and the feedback folder. Locally the grader calls it in a
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -28,14 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import nbformat
-import psutil
 
-from autograder import sandbox
-from autograder.checks import Check, NotebookInfo, check_submission, classify
+from autograder import cgroups, sandbox
+from autograder.checks import Check, NotebookInfo, check_submission, classify, failed_run, last_error, no_notebook
+from autograder.config import CONFIG, HERE, REPO, SOLUTIONS, Limits
 from autograder.gradebook import course_args
-from autograder.outcome import BACKSTOP_EXTRA_MB, BACKSTOP_GRACE_S, TOKEN_ENV, Limits, Result
-from autograder.preprocessors import kill_tree
-from autograder.release import HERE, REPO, SOLUTIONS, nbgrader
+from autograder.records import Finding, NbgraderRun, Outcome, RecordError, Result, RunReport
+from autograder.release import nbgrader
+from autograder.supervisor import supervise
 
 # Set by the local grader on Ctrl-C: every running unit of this process kills its nbgrader and stops.
 CANCEL = threading.Event()
@@ -59,19 +57,7 @@ class Job:
     readonly: list[str] = field(default_factory=list)  # and those the guard keeps read-only
     sandbox_mode: str = ""  # on another machine: the mode to decide there (box is then this machine's)
     feedback: bool = False  # also write the student's feedback HTML (nbgrader generate_feedback) and return it
-
-
-@dataclass
-class Outcome:
-    """What a unit returns: the Result, and what the coordinator must write (action: merge, zero or keep)."""
-
-    result: Result
-    action: str = "keep"  # merge: the grades in `gradebook`; zero: a zero for the student; keep: nothing
-    gradebook: bytes = b""
-    autograded: dict[str, bytes] = field(default_factory=dict)
-    feedback: dict[str, bytes] = field(default_factory=dict)  # feedback/<student>/<assignment>/, by relative path
-    feedback_error: str = ""  # why generate_feedback wrote nothing for a graded submission ("" when it did)
-    where: str = "local"
+    thread_env: dict[str, str] = field(default_factory=dict)  # each kernel's thread pools (config.thread_env)
 
 
 _DECISIONS: dict[str, sandbox.Decision] = {}
@@ -94,13 +80,21 @@ def where_am_i() -> str:
         return "local"
 
 
-def read_folder(folder: Path) -> dict[str, bytes]:
-    """A submission folder's regular files as bytes (links, special files and checkpoints are left out)."""
+def read_folder(folder: Path, limit_mb: float = 0.0, skipped: list[str] | None = None) -> dict[str, bytes]:
+    """A folder's regular files as bytes (links, special files and checkpoints are left out); with `limit_mb`,
+    the files that would take the total past it are left out too, and named in `skipped`."""
     out: dict[str, bytes] = {}
+    total = 0
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
         if path.is_symlink() or not path.is_file() or ".ipynb_checkpoints" in rel.parts:
             continue
+        size = path.stat().st_size
+        if limit_mb and total + size > limit_mb * 1e6:
+            if skipped is not None:
+                skipped.append(f"{rel.as_posix()} ({size / 1e6:.0f} MB)")
+            continue
+        total += size
         out[rel.as_posix()] = path.read_bytes()
     return out
 
@@ -155,30 +149,32 @@ def _grade(job: Job, stage: Path, outcome: Outcome) -> None:
         result.notes.append(f"deleted test cells, restored by nbgrader: {', '.join(check.deleted)}")
     _stage(job, incoming, stage, check)
     if not check.valid:
-        _no_notebook(check, outcome)
+        outcome.action = no_notebook(result, check)
         return
     run = _run_nbgrader(job, stage)
-    result.log = run["log"]
-    result.peak_mb = run["peak_mb"]
-    runs = _read_jsonl(stage / "report.jsonl")
-    findings = _read_jsonl(stage / "guard.jsonl")
-    for entry in [f for r in runs for f in r.get("findings", [])] + findings:
-        text = f"run: {entry.get('msg', '')}"
-        bucket = result.flags if entry.get("kind") == "flag" else result.notes
+    result.log = run.log
+    result.peak_mb = run.peak_mb
+    runs = RunReport.read_lines(stage / "report.jsonl", job.student)  # written by nbgrader: a bad line is an error
+    for finding in [f for r in runs for f in r.findings] + _guard_findings(stage / "guard.jsonl"):
+        text = f"run: {finding.msg}"
+        bucket = result.flags if finding.kind == "flag" else result.notes
         if text not in bucket:
             bucket.append(text)
-    if run.get("ended"):
+    if run.ended:
         result.notes.append(
-            f"{len(run['ended'])} process(es) of the submission were still running after its grading and were ended"
+            f"{len(run.ended)} process(es) of the submission were still running after its grading and were ended"
         )
     if runs:  # the kernel's own peak (the watchdog's), rather than the driver's view of the whole tree
-        result.peak_mb = max(float(r.get("peak_mb", 0)) for r in runs)
-    if run["killed"] or run["returncode"] != 0:
-        _failed_run(job, run, outcome)
+        result.peak_mb = max(r.peak_mb for r in runs)
+    if run.killed or run.returncode != 0:
+        outcome.action = failed_run(result, run, job.limits)
         return
     graded = stage / "autograded" / job.student / job.assignment
     _drop_links(graded)
-    outcome.autograded = read_folder(graded) if graded.is_dir() else {}
+    skipped: list[str] = []
+    outcome.autograded = read_folder(graded, job.limits.disk_mb, skipped) if graded.is_dir() else {}
+    if skipped:
+        result.notes.append(f"files over the {job.limits.disk_mb:.0f} MB limit left out: {', '.join(skipped)[:300]}")
     outcome.gradebook = (stage / "gradebook.db").read_bytes()
     outcome.action = "merge"
     classify(result, check, runs)
@@ -220,7 +216,7 @@ def _stage(job: Job, incoming: Path, stage: Path, check: Check) -> None:
     for name, nb in list(check.valid.items()):
         try:
             nbformat.write(nb, str(target / f"{name}.ipynb"))
-        except Exception as exc:  # noqa: BLE001 - read but not writable as a valid notebook
+        except Exception as exc:  # read but not writable as a valid notebook
             del check.valid[name]
             check.invalid[name] = f"{type(exc).__name__}: {str(exc).strip()[:160]}"
     if check.valid:
@@ -228,81 +224,7 @@ def _stage(job: Job, incoming: Path, stage: Path, check: Check) -> None:
         write_files(job.source_files, stage / "source" / job.assignment)
 
 
-def _no_notebook(check: Check, outcome: Outcome) -> None:
-    result = outcome.result
-    if check.invalid:
-        result.status = "invalid-notebook"
-        result.detail = "; ".join(
-            f"{name}.ipynb is not a readable notebook ({why})" for name, why in check.invalid.items()
-        )
-    else:
-        result.status = "missing-notebook"
-        expected = ", ".join(f"{name}.ipynb" for name in check.missing)
-        found = f"; found {', '.join(check.others)} instead (rename it to grade it)" if check.others else ""
-        result.detail = f"no {expected} in the submission{found}"
-    outcome.action = "zero"
-
-
-def _failed_run(job: Job, run: dict, outcome: Outcome) -> None:
-    result, log = outcome.result, run["log"]
-    if run["killed"] == "timeout":
-        result.status = "timeout"
-        result.detail = (
-            f"the driver stopped the grading {BACKSTOP_GRACE_S:.0f} s after the "
-            f"{job.limits.wall_s:.0f} s limit; no test result was kept"
-        )
-    elif run["killed"] == "memory":
-        result.status = "memory"
-        ceiling = job.limits.memory_mb + BACKSTOP_EXTRA_MB
-        result.detail = f"the driver stopped the grading above {ceiling:.0f} MB; no test result was kept"
-    elif run["killed"] == "cancelled":
-        result.status, result.detail = "error", "grading was cancelled"
-        return
-    elif any(word in log for word in ("NotJSONError", "ValidationError", "does not appear to be JSON")):
-        result.status = "invalid-notebook"
-        result.detail = "nbgrader could not read the notebook: " + last_error(log)
-    else:
-        result.status = "error"
-        result.detail = f"nbgrader autograde failed ({last_error(log)}); previous grades, if any, are kept"
-        return
-    outcome.action = "zero"
-
-
 # ----------------------------------------------------------------------------------------------- nbgrader
-
-
-# psutil.process_iter keeps one cache of Process objects for the whole program and is not thread-safe: two
-# grader threads scanning at once can make it raise (KeyError from its set of reused PIDs).
-_SCAN_LOCK = threading.Lock()
-
-
-def _token_processes(token: str, since: float) -> list[psutil.Process]:
-    """The processes started since `since` whose environment carries `token` (a grading run's kernels)."""
-    with _SCAN_LOCK:
-        try:
-            procs = list(psutil.process_iter(["create_time"]))
-        except Exception:  # noqa: BLE001 - a cleanup scan must not lose a finished grading; scan afresh
-            psutil.process_iter.cache_clear()
-            procs = list(psutil.process_iter(["create_time"]))
-    out = []
-    for proc in procs:
-        created = proc.info.get("create_time")  # None when psutil could not read it
-        if created is None or created < since - 1 or proc.pid == os.getpid():
-            continue
-        try:
-            if proc.environ().get(TOKEN_ENV) == token:
-                out.append(proc)
-        except (psutil.Error, OSError):  # gone, a zombie, or not ours to read
-            continue
-    return out
-
-
-def _tree_rss_mb(proc: psutil.Process) -> float:
-    total = 0
-    for member in [proc, *proc.children(recursive=True)]:
-        with contextlib.suppress(psutil.Error):
-            total += member.memory_info().rss
-    return total / 1e6
 
 
 def _nbgrader_env(extra: dict[str, str]) -> dict[str, str]:
@@ -312,13 +234,19 @@ def _nbgrader_env(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def _read_jsonl(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
+def _guard_findings(path: Path) -> list[Finding]:
+    """The kernel guard's log: written from inside the kernel, where the submission runs, so a line that is not
+    a finding is the submission's doing: a flag, not a failure of the grader."""
     out = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        with contextlib.suppress(ValueError):
-            out.append(json.loads(line))
+    if not path.exists():
+        return out
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines()[:1000]:
+        if not line.strip():
+            continue
+        try:
+            out.append(Finding.from_json(line, "guard"))
+        except RecordError:
+            out.append(Finding("flag", f"wrote into the grader's guard log: {line[:80]!r}"))
     return out
 
 
@@ -330,13 +258,15 @@ def _guard_paths(job: Job, stage: Path) -> tuple[list[str], list[str]]:
     return protect, readonly + job.readonly
 
 
-def _run_nbgrader(job: Job, stage: Path) -> dict:
+def _run_nbgrader(job: Job, stage: Path) -> NbgraderRun:
     limits, student = job.limits, job.student
     token = uuid.uuid4().hex
     protect, readonly = _guard_paths(job, stage)
     env = _nbgrader_env(
         {
-            TOKEN_ENV: token,
+            **dict(CONFIG.quiet_env),
+            **job.thread_env,
+            CONFIG.token_env: token,
             "LOSSLAB_GUARD_LOG": str(stage / "guard.jsonl"),
             "LOSSLAB_GUARD_PROTECT": os.pathsep.join(protect),
             "LOSSLAB_GUARD_READONLY": os.pathsep.join(readonly),
@@ -356,72 +286,37 @@ def _run_nbgrader(job: Job, stage: Path) -> dict:
         f"--GuardedExecute.deadline={begin + limits.wall_s:.3f}",
         f"--GuardedExecute.wall_limit={limits.wall_s}",
         f"--GuardedExecute.memory_limit_mb={limits.memory_mb}",
+        f"--GuardedExecute.output_limit_mb={limits.output_mb}",
+        f"--GuardedExecute.disk_limit_mb={limits.disk_mb}",
         f"--GuardedExecute.report_path={stage / 'report.jsonl'}",
     ]
     if limits.cell_timeout_s:
         args.append(f"--Execute.timeout={int(limits.cell_timeout_s)}")
-    group: sandbox.Cgroup | None = None
+    group: cgroups.Cgroup | None = None
     if job.box.active:
-        group = sandbox.make_cgroup(token[:16], limits.memory_mb)
+        group = cgroups.make_cgroup(token[:16], limits.memory_mb)
         guard_log = stage / "guard.jsonl"
         guard_log.touch()
-        spec = sandbox.plan(job.box.bwrap, REPO, guard_log, group)
+        spec = sandbox.plan(job.box.bwrap, REPO, guard_log, group, limits.disk_mb)
         args.append(f"--GuardedExecute.sandbox={spec.write(stage / 'sandbox.json')}")
-    log_path = stage / "nbgrader.log"
-    killed, peak, returncode, ended = "", 0.0, None, []
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
+    run = NbgraderRun()
+    try:
+        # a kernel's own stdout and stderr (not its cells' outputs) go to the log: capped like the outputs
+        run = supervise(
             args,
-            cwd=HERE,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
+            HERE,
+            env,
+            stage / "nbgrader.log",
+            token,
+            limits.wall_s,
+            limits.memory_mb,
+            limits.output_mb,
+            CANCEL.is_set,
         )
-        handle: psutil.Process | None = None
-        with contextlib.suppress(psutil.Error):
-            handle = psutil.Process(proc.pid)
-        last_memory_check = 0.0
-        try:
-            while returncode is None:
-                try:
-                    returncode = proc.wait(timeout=0.25)
-                    break
-                except subprocess.TimeoutExpired:
-                    pass
-                now = time.time()
-                if CANCEL.is_set():
-                    killed = "cancelled"
-                elif now - begin > limits.wall_s + BACKSTOP_GRACE_S:
-                    killed = "timeout"
-                elif handle is not None and now - last_memory_check >= 1.0:
-                    last_memory_check = now
-                    with contextlib.suppress(psutil.Error):
-                        rss = _tree_rss_mb(handle)
-                        peak = max(peak, rss)
-                        if limits.memory_mb and rss > limits.memory_mb + BACKSTOP_EXTRA_MB:
-                            killed = "memory"
-                if killed:
-                    _kill_all(proc.pid, token, begin)
-                    returncode = proc.wait()
-        finally:
-            if returncode is None:  # this unit itself was interrupted: its nbgrader must not outlive it
-                _kill_all(proc.pid, token, begin)
-            for leftover in _token_processes(token, begin):  # e.g. a kernel orphaned by a crash
-                kill_tree(leftover.pid)
-            if group is not None:  # whatever is still in the submission's cgroup ends with its grading
-                ended = group.remove()
-    text = log_path.read_text(encoding="utf-8", errors="replace")
-    return {"returncode": returncode, "killed": killed, "peak_mb": peak, "log": text[-6000:], "ended": ended}
-
-
-def _kill_all(pid: int, token: str, since: float) -> None:
-    members = []
-    with contextlib.suppress(psutil.Error):
-        members = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
-    for member in members + _token_processes(token, since):
-        kill_tree(member.pid)
+    finally:
+        if group is not None:  # whatever is still in the submission's cgroup ends with its grading
+            run.ended = group.remove()
+    return run
 
 
 def _drop_links(folder: Path) -> None:
@@ -431,12 +326,3 @@ def _drop_links(folder: Path) -> None:
         with contextlib.suppress(OSError):
             if path.is_symlink() or not (path.is_file() or path.is_dir()):
                 path.unlink()
-
-
-def last_error(log: str) -> str:
-    """The last line of an nbgrader log that names an error (or its last line)."""
-    lines = [line.strip() for line in log.splitlines() if line.strip()]
-    for line in reversed(lines):
-        if "Error" in line or "ERROR" in line:
-            return line[:200]
-    return lines[-1][:200] if lines else "no output"

@@ -21,7 +21,9 @@ import nbformat
 import psutil
 import pytest
 
-from autograder.grade import Limits, database_ok, grade, read_scores
+from autograder.config import Limits
+from autograder.coordinator import grade
+from autograder.gradebook import database_ok, read_scores
 from autograder.unit import Job, grade_unit, write_files
 from tests.support import SOLUTIONS, build_submission
 from tests.test_sandbox import _need_sandbox, run_hostile_class
@@ -37,7 +39,7 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 @pytest.fixture(scope="module")
-def cluster():  # noqa: ANN201 - a distributed.LocalCluster
+def cluster():  # a distributed.LocalCluster
     """A scheduler and two single-threaded worker processes on 127.0.0.1, closed by the fixture."""
     from autograder.cluster import local_cluster
 
@@ -66,7 +68,7 @@ def test_the_unit_is_picklable_and_refuses_paths_outside_its_folder(tmp_path: Pa
 @pytest.mark.slow
 @pytest.mark.xdist_group("sandbox")
 @pytest.mark.timeout(1800)
-def test_the_hostile_class_on_dask_is_graded_as_locally(hostile_run: dict, cluster, tmp_path: Path) -> None:  # noqa: ANN001
+def test_the_hostile_class_on_dask_is_graded_as_locally(hostile_run: dict, cluster, tmp_path: Path) -> None:
     local_root = hostile_run["root"]
     root = tmp_path / "class"
     shutil.copytree(local_root / "submitted", root / "submitted")
@@ -109,7 +111,7 @@ def _grading_child(pids: dict[str, int]) -> tuple[str, int] | None:
 @pytest.mark.slow
 @pytest.mark.xdist_group("sandbox")
 @pytest.mark.timeout(1500)
-def test_a_worker_killed_mid_submission_is_retried_once(cluster, tmp_path: Path) -> None:  # noqa: ANN001
+def test_a_worker_killed_mid_submission_is_retried_once(cluster, tmp_path: Path) -> None:
     _need_sandbox()
     root = tmp_path / "class"  # no release and no gradebook first: the grader records the assignment itself
     wrong = {"expected-initial-loss": "def expected_initial_loss(n_classes):\n    return 0.0"}

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grade import grade
+from autograder.coordinator import grade
 from autograder.release import assignments
 from losslab import notebooks
 from tests.support import (

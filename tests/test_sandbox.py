@@ -23,19 +23,12 @@ import nbformat
 import psutil
 import pytest
 
-from autograder import sandbox
-from autograder.grade import (
-    Limits,
-    Result,
-    Run,
-    backup_gradebook,
-    database_ok,
-    db_url,
-    grade,
-    main,
-    read_scores,
-    write_outputs,
-)
+from autograder import cgroups, sandbox
+from autograder.config import Limits
+from autograder.coordinator import Run, grade, write_outputs
+from autograder.grade import main
+from autograder.gradebook import backup_gradebook, database_ok, db_url, read_scores
+from autograder.records import Result
 from autograder.release import generate
 from tests.support import REPO, SOLUTIONS, build_submission
 
@@ -143,20 +136,20 @@ def _grade_hostile_class(tmp_path_factory: pytest.TempPathFactory) -> dict:
     course = _course_files()
     before = tree_hashes(*course, root / "submitted", root / "release", backup)
     # the cgroups this run makes (not those of another test's grading running beside it in the same parent)
-    groups: list[sandbox.Cgroup] = []
-    make = sandbox.make_cgroup
+    groups: list[cgroups.Cgroup] = []
+    make = cgroups.make_cgroup
 
-    def recorded(*args, **kwargs) -> sandbox.Cgroup:
+    def recorded(*args, **kwargs) -> cgroups.Cgroup:
         groups.append(make(*args, **kwargs))
         return groups[-1]
 
-    sandbox.make_cgroup = recorded
+    cgroups.make_cgroup = recorded
     try:
         results = grade(
             "00_warmup", root=root, jobs=2, limits=Limits(wall_s=240, memory_mb=2000), sandbox_mode="require"
         )
     finally:
-        sandbox.make_cgroup = make
+        cgroups.make_cgroup = make
         listener.stop.set()
     return {
         "root": root,
@@ -299,18 +292,19 @@ def test_sandbox_modes(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_without_cgroups_the_line_says_memory_is_only_measured(monkeypatch: pytest.MonkeyPatch) -> None:
     _need_sandbox()
-    monkeypatch.setattr(sandbox, "_own_cgroup", lambda controller: None)
+    monkeypatch.setattr(cgroups, "_own_cgroup", lambda controller: None)
+    monkeypatch.setattr(cgroups, "_own_unified", lambda: None)
     box = sandbox.decide("auto")
     assert box.active and "no memory or pids cgroup could be made here" in box.line()
     assert "memory measured, not enforced" in box.line()
-    assert sandbox.make_cgroup("x", 100).folders == []
+    assert cgroups.make_cgroup("x", 100).folders == []
 
 
 def test_the_kernel_command_isolates_and_hides(tmp_path: Path) -> None:
     work = tmp_path / "work"
     work.mkdir()
     (work / "mine_exercise.ipynb").write_text("{}")
-    group = sandbox.Cgroup(["/sys/fs/cgroup/memory/x/losslab-a"])
+    group = cgroups.Cgroup(["/sys/fs/cgroup/memory/x/losslab-a"])
     spec = sandbox.plan("/usr/bin/bwrap", REPO, tmp_path / "guard.jsonl", group)
     args = sandbox.command(spec, str(work), str(tmp_path / "rt"), ["python", "-m", "ipykernel_launcher"])
     joined = " ".join(args)
@@ -326,7 +320,7 @@ def test_the_kernel_command_isolates_and_hides(tmp_path: Path) -> None:
 
 def test_the_memory_cgroup_stops_a_hog(tmp_path: Path) -> None:
     _need_sandbox()
-    group = sandbox.make_cgroup(f"test-{os.getpid()}", 100)
+    group = cgroups.make_cgroup(f"test-{os.getpid()}", 100)
     if not group.memory:
         pytest.skip(group.note)
     try:
@@ -354,7 +348,7 @@ def test_feedback_and_export_failures_are_reported(
 ) -> None:
     """issue 14: grade.py ignored the exit codes of generate_feedback and export and said their files were
     written."""
-    monkeypatch.setattr("autograder.grade.nbgrader", _failing_nbgrader)
+    monkeypatch.setattr("autograder.coordinator.nbgrader", _failing_nbgrader)
     problems = write_outputs("a", tmp_path, ["ann"])
     assert [p.split(":")[0] for p in problems] == [
         "nbgrader generate_feedback failed for ann",
@@ -378,8 +372,9 @@ def test_the_unit_returns_its_feedback_and_the_coordinator_writes_it(
     """issue 16: the unit runs generate_feedback for its student in its staging folder and returns the HTML; a
     failure comes back as feedback_error (one NOT WRITTEN line), never as files; only the coordinator writes
     feedback/ (and replaces the student's old feedback)."""
-    from autograder.grade import Grader
-    from autograder.unit import Job, Outcome, _feedback
+    from autograder.coordinator import Grader
+    from autograder.records import Outcome
+    from autograder.unit import Job, _feedback
 
     stage = tmp_path / "stage"
     job = Job("a", "ann", {}, {}, b"", {}, Limits(), sandbox.decide("off"))
@@ -412,8 +407,8 @@ def test_the_unit_returns_its_feedback_and_the_coordinator_writes_it(
     old.parent.mkdir(parents=True)
     old.write_text("last week's")
     grader = Grader("a", root, Limits(), SOLUTIONS)
-    monkeypatch.setattr("autograder.grade.record_zero", lambda *a, **k: None)
-    monkeypatch.setattr("autograder.grade.read_scores", lambda *a, **k: {})
+    monkeypatch.setattr("autograder.coordinator.record_zero", lambda *a, **k: None)
+    monkeypatch.setattr("autograder.coordinator.read_scores", lambda *a, **k: {})
     grader._place_autograded("ann", {"a_exercise.ipynb": b"{}"}, outcome.feedback)
     assert sorted(p.name for p in old.parent.iterdir()) == ["a_exercise.html"]
     failed.action = "zero"
@@ -422,7 +417,7 @@ def test_the_unit_returns_its_feedback_and_the_coordinator_writes_it(
 
 
 def test_links_a_submission_leaves_are_dropped(tmp_path: Path) -> None:
-    from autograder.grade import _drop_links
+    from autograder.unit import _drop_links
 
     (tmp_path / "sub").mkdir()
     (tmp_path / "kept.txt").write_text("mine")

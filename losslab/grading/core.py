@@ -160,7 +160,7 @@ def call(what: str, fn: Callable, *args: Any, **kwargs: Any) -> Any:
         raise GradingError(f"{what} is not implemented yet: replace `raise NotImplementedError()`") from None
     except GradingError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any error in learner code becomes feedback
+    except Exception as exc:  # any error in learner code becomes feedback
         raise GradingError(f"{what} raised {type(exc).__name__}: {str(exc)[:300]}") from None
 
 

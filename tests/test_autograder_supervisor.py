@@ -1,0 +1,134 @@
+"""The supervisor of the grader's processes (autograder/supervisor.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+
+from autograder import supervisor
+from autograder.config import CONFIG
+
+
+def test_token_scan_finds_the_run_and_survives_psutils_shared_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The driver's clean-up finds a grading run's processes by the token in their environment. psutil's
+    process_iter shares a cache between the grader threads; a scan that raises from it is retried afresh instead
+    of failing the student's finished grading (CI once lost a submission with an empty log)."""
+    import time
+
+    begin = time.time()
+    mine = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(30)"], env={**os.environ, CONFIG.token_env: "run-a"}
+    )
+    other = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(30)"], env={**os.environ, CONFIG.token_env: "run-b"}
+    )
+    try:
+        time.sleep(0.3)
+        real, calls = psutil.process_iter, []
+
+        def flaky(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == 1:
+                raise KeyError("pop from an empty set")
+            return real(*args, **kwargs)
+
+        flaky.cache_clear = real.cache_clear
+        monkeypatch.setattr(psutil, "process_iter", flaky)
+        found = supervisor.token_processes("run-a", begin)
+        assert len(calls) == 2
+        assert [p.pid for p in found] == [mine.pid]
+        assert supervisor.token_processes("run-c", begin) == []
+    finally:
+        for proc in (mine, other):
+            proc.kill()
+            proc.wait()
+
+
+# ----------------------------------------------------------------------------------------------- memory
+
+FORKING_KERNEL = r"""
+import os, sys, time
+data = bytearray(200_000_000)  # one copy, written: resident
+for i in range(0, len(data), 4096):
+    data[i] = 1
+children = []
+for _ in range(int(sys.argv[1])):
+    pid = os.fork()
+    if pid == 0:  # a worker that only reads what it shares with the kernel (or writes its own copy of it)
+        if sys.argv[2] == "write":
+            for i in range(0, len(data), 4096):
+                data[i] = 2
+        time.sleep(60)
+        os._exit(0)
+    children.append(pid)
+print("ready", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_kernel_that_forks_is_measured_once_not_once_per_process() -> None:
+    """Five processes share one 200 MB buffer: the machine holds it once. RSS summed over the tree (what the
+    grader measured before) reads about 1 GB and a 600 MB limit would stop it as `memory`; PSS reads ~200 MB."""
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-c", FORKING_KERNEL, "4", "read"], stdout=subprocess.PIPE, text=True)
+    watchdog = supervisor.Watchdog(memory_limit_mb=600, interval=0.1)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        members = [proc.pid, *(c.pid for c in psutil.Process(proc.pid).children(recursive=True))]
+        assert len(members) == 5
+        assert supervisor.rss_sum_mb(members) > 800  # the old measure: over the limit
+        measured = supervisor.TreeMemory().read(proc.pid)
+        assert 150 < measured < 450, measured
+        watchdog.start()
+        watchdog.attach(proc.pid)
+        time.sleep(2.0)
+        assert watchdog.reason is None and proc.poll() is None
+        assert 150 < watchdog.peak_mb < 450, watchdog.peak_mb
+    finally:
+        watchdog.stop()
+        supervisor.kill_tree(proc.pid)
+        proc.wait()
+
+
+def test_the_watchdog_still_stops_a_kernel_that_really_uses_the_memory() -> None:
+    """Five processes writing a 200 MB buffer each: 1 GB that the machine holds five times over."""
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-c", FORKING_KERNEL, "4", "write"], stdout=subprocess.PIPE, text=True)
+    watchdog = supervisor.Watchdog(memory_limit_mb=600, interval=0.1)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        watchdog.start()
+        watchdog.attach(proc.pid)
+        for _ in range(100):
+            if watchdog.reason:
+                break
+            time.sleep(0.1)
+        assert watchdog.reason == "memory" and watchdog.peak_mb > 600
+        proc.wait(timeout=10)
+    finally:
+        watchdog.stop()
+        supervisor.kill_tree(proc.pid)
+        proc.wait()
+
+
+def test_memory_is_read_from_the_cgroup_when_the_submission_has_one(tmp_path: Path) -> None:
+    """In its own cgroup, a submission's memory is what the kernel charges it, less the file cache it can drop."""
+    (tmp_path / "memory.current").write_text(str(900_000_000))
+    (tmp_path / "memory.stat").write_text("anon 600000000\nfile 300000000\ninactive_file 250000000\n")
+    memory = supervisor.TreeMemory(str(tmp_path))
+    assert memory.source == "cgroup" and memory.read(os.getpid()) == pytest.approx(650.0)
+
+
+def test_the_disk_a_folder_takes_counts_allocated_blocks(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "data.bin").write_bytes(os.urandom(3_000_000))
+    with open(tmp_path / "sparse.bin", "wb") as handle:  # 10 GB that use no disk
+        handle.truncate(10_000_000_000)
+    assert 2.9 < supervisor.folder_mb(tmp_path) < 4.0

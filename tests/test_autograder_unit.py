@@ -1,0 +1,55 @@
+"""One submission's unit (autograder/unit.py): what it reads back, and what it makes of the guard's log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autograder.config import CONFIG, Limits, thread_env
+from autograder.records import Finding, NbgraderRun
+from autograder.sandbox import Decision
+from autograder.unit import Job, _guard_findings, _run_nbgrader, read_folder
+
+
+def test_read_folder_keeps_the_total_within_a_limit_and_names_what_it_left(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_bytes(b"a" * 1_000)
+    (tmp_path / "b.bin").write_bytes(b"b" * 3_000_000)
+    (tmp_path / "c.txt").write_bytes(b"c" * 1_000)
+    skipped: list[str] = []
+    files = read_folder(tmp_path, limit_mb=1.0, skipped=skipped)
+    assert sorted(files) == ["a.txt", "c.txt"] and skipped == ["b.bin (3 MB)"]
+    assert sorted(read_folder(tmp_path)) == ["a.txt", "b.bin", "c.txt"]  # no limit: everything
+
+
+def test_a_garbled_guard_log_is_the_submissions_doing_a_flag(tmp_path: Path) -> None:
+    """The guard's log is written from inside the kernel, so the submission can write into it too: a line that
+    is not a finding is flagged, not taken for a failure of the grader."""
+    log = tmp_path / "guard.jsonl"
+    log.write_text(Finding("note", "restored math.pi").to_json() + "\n" + '{"kind": "flag", "ms\n' + "\n")
+    findings = _guard_findings(log)
+    assert findings[0] == Finding("note", "restored math.pi")
+    assert findings[1].kind == "flag" and "wrote into the grader's guard log" in findings[1].msg
+    assert _guard_findings(tmp_path / "none.jsonl") == []
+
+
+def test_nbgrader_gets_the_limits_the_quiet_environment_and_the_kernels_thread_share(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = {}
+
+    def supervise(args: list[str], cwd: Path, env: dict[str, str], *rest: object) -> NbgraderRun:
+        seen.update(args=args, env=env)
+        return NbgraderRun(returncode=0)
+
+    monkeypatch.setattr("autograder.unit.supervise", supervise)
+    limits = Limits(wall_s=50, memory_mb=700, disk_mb=30, output_mb=5)
+    job = Job("a", "ann", {}, {}, b"", {}, limits, Decision("off", False), thread_env=thread_env(4, 2))
+    run = _run_nbgrader(job, tmp_path)
+    assert run.returncode == 0
+    for flag in ("memory_limit_mb=700", "disk_limit_mb=30", "output_limit_mb=5", "wall_limit=50"):
+        assert any(a.endswith(flag) for a in seen["args"]), flag
+    env = seen["env"]
+    assert env["OMP_NUM_THREADS"] == env["TF_NUM_INTRAOP_THREADS"] == "2"
+    assert all(env[key] == value for key, value in CONFIG.quiet_env)
+    assert env[CONFIG.token_env]
