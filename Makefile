@@ -114,8 +114,7 @@ install: uv
 # CPUs this machine or container really grants (only here: the test suite sets its own).
 lab: setup-learner  ## open JupyterLab at course/00_start_here.ipynb (PORT=8888, OPEN=no for headless, INSTRUCTOR=1 for nbgrader's panels; KERAS_BACKEND=jax|torch)
 	$(if $(filter torch,$(KERAS_BACKEND)),@$(MAKE) --no-print-directory torch)
-	@mkdir -p $(VENV)/etc/jupyter && printf 'c = get_config()  # noqa: F821\n# Validate: the grader'"'"'s per-cell time limit (as postBuild sets on Binder)\nc.Execute.timeout = 120\n' \
-	  > $(VENV)/etc/jupyter/nbgrader_config.py
+	@mkdir -p $(VENV)/etc/jupyter && $(BIN)/python -m autograder.config --validate-config > $(VENV)/etc/jupyter/nbgrader_config.py
 	$(if $(filter torch,$(KERAS_BACKEND)),PYTHONPATH=$(CURDIR)/$(TORCH_SITE)$${PYTHONPATH:+:$$PYTHONPATH} )$(if $(filter 1 yes,$(INSTRUCTOR)),LOSSLAB_INSTRUCTOR=1 )./start $(BIN)/jupyter lab --ServerApp.ip=$(IP) --ServerApp.port=$(PORT) \
 	  --ServerApp.open_browser=$(if $(filter yes,$(OPEN)),True,False) \
 	  --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/course/00_start_here.ipynb \

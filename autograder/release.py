@@ -30,7 +30,7 @@ SKIP = {".ipynb_checkpoints", "__pycache__", ".DS_Store"}
 
 def assignments(solutions: Path = SOLUTIONS) -> list[str]:
     """Assignment folders: ``NN_name/`` holding at least one ``*_exercise.ipynb``."""
-    return sorted(p.parent.name for p in solutions.glob("[0-9][0-9]_*/*_exercise.ipynb"))
+    return sorted({p.parent.name for p in solutions.glob("[0-9][0-9]_*/*_exercise.ipynb")})
 
 
 def nbgrader(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

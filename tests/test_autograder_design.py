@@ -21,6 +21,7 @@ TEST_FILES = {
     "release": "test_release.py",
     "coordinator": "test_autograder.py",
     "nbgrader_config": "test_autograder_config.py",
+    "late": "test_autograder_lms_export.py",
 }
 
 

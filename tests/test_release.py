@@ -93,3 +93,12 @@ def test_release_protects_learner_edits_only(tmp_path: Path, monkeypatch: pytest
     assert release.learner_edits(fresh) == []
     release.MANIFEST.write_text("{not json")  # a corrupt manifest is ignored, never a crash
     assert release.learner_edits(fresh) == ["course/a.ipynb"]
+
+
+def test_an_assignment_with_two_exercise_notebooks_is_listed_once(tmp_path) -> None:
+    from autograder.release import assignments
+
+    for name in ("02_x/a_exercise.ipynb", "02_x/b_exercise.ipynb", "03_y/c_exercise.ipynb", "03_y/d_tutorial.ipynb"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("{}")
+    assert assignments(tmp_path) == ["02_x", "03_y"]
