@@ -13,8 +13,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from losslab.doctor import gradients
-from losslab.backend import sync
+from losslab.backend import gradients, sync
 from losslab.lr import RunningMean, current_lr
 
 
