@@ -105,7 +105,7 @@ def _stop(proc: subprocess.Popen) -> None:
 
 def test_grading_on_a_scheduler_and_workers_started_by_the_recipe(tmp_path: Path) -> None:
     pytest.importorskip("distributed")
-    from autograder.grade import read_scores
+    from autograder.gradebook import read_scores
 
     scheduler_line, worker_line = documented_commands()
     port = _free_port()
