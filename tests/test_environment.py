@@ -184,7 +184,10 @@ def test_postbuild_gives_validate_the_graders_cell_time_limit() -> None:
     assert limit and limit > 30, "autograder/nbgrader_config.py should raise c.Execute.timeout above 30 s"
     text = POSTBUILD.read_text(encoding="utf-8")
     assert re.search(r'"\$prefix/etc/jupyter/nbgrader_config.py"', text), "write it where Validate looks"
-    assert f"c.Execute.timeout = {limit}\n" in text, "Validate on Binder and the grader: one cell time limit"
+    command = "python -m autograder.config --validate-config"
+    assert command in text, "Validate on Binder and the grader: one cell time limit, written from autograder.config"
+    written = subprocess.run([sys.executable, *command.split()[1:]], capture_output=True, text=True, cwd=REPO, check=True)
+    assert f"c.Execute.timeout = {limit}\n" in written.stdout
 
 
 def _start(env: dict[str, str], *command: str, timeout: float = 30) -> subprocess.CompletedProcess:
