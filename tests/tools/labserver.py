@@ -56,16 +56,13 @@ TEST_SETTINGS: dict[str, dict[str, Any]] = {
 
 
 def grader_cell_timeout() -> int | None:
-    """The per-cell time limit the course grades with (``c.Execute.timeout``, autograder/nbgrader_config.py).
+    """The per-cell time limit the course grades with (``CONFIG.cell_timeout_s``, autograder/config.py).
 
     Binder's postBuild gives Validate the same limit; so does the test server.
     """
-    try:
-        text = (REPO / "autograder" / "nbgrader_config.py").read_text(encoding="utf-8")
-    except OSError:
-        return None
-    match = re.search(r"^c\.Execute\.timeout\s*=\s*(\d+)\s*$", text, re.M)
-    return int(match.group(1)) if match else None
+    from autograder.config import CONFIG
+
+    return int(CONFIG.cell_timeout_s) if CONFIG.cell_timeout_s else None
 
 
 def write_validate_config(config_dir: Path, cell_timeout: int | None) -> bool:
