@@ -186,7 +186,9 @@ def test_postbuild_gives_validate_the_graders_cell_time_limit() -> None:
     assert re.search(r'"\$prefix/etc/jupyter/nbgrader_config.py"', text), "write it where Validate looks"
     command = "python -m autograder.config --validate-config"
     assert command in text, "Validate on Binder and the grader: one cell time limit, written from autograder.config"
-    written = subprocess.run([sys.executable, *command.split()[1:]], capture_output=True, text=True, cwd=REPO, check=True)
+    written = subprocess.run(
+        [sys.executable, *command.split()[1:]], capture_output=True, text=True, cwd=REPO, check=True
+    )
     assert f"c.Execute.timeout = {limit}\n" in written.stdout
 
 
