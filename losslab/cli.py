@@ -25,7 +25,10 @@ def self_grade_command(args: argparse.Namespace) -> list[str]:
         command += ["--course", str(Path(args.course).resolve())]
     if args.feedback_dir is not None:
         command += ["--feedback-dir", str(Path(args.feedback_dir).resolve())]
-    return command + ["--wall", str(args.wall), "--memory", str(args.memory)]
+    for flag, value in (("--wall", args.wall), ("--memory", args.memory)):
+        if value is not None:  # else autograder.selfgrade's defaults (autograder/config.py) apply
+            command += [flag, str(value)]
+    return command
 
 
 def _self_grade(args: argparse.Namespace, repo: Path = REPO) -> int:
@@ -50,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument(
         "--feedback-dir", type=Path, default=None, help="where the feedback HTML goes (default: ~/.losslab/feedback)"
     )
-    grade.add_argument("--wall", type=float, default=600.0, help="seconds per exercise (default %(default)s)")
-    grade.add_argument("--memory", type=float, default=2000.0, help="MB for the kernel (default %(default)s)")
+    grade.add_argument("--wall", type=float, default=None, help="seconds per exercise (default: the grader's)")
+    grade.add_argument("--memory", type=float, default=None, help="MB for the kernel (default: the grader's)")
     args = parser.parse_args(argv)
     if args.command == "report":
         import losslab

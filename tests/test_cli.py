@@ -35,6 +35,11 @@ def test_self_grade_builds_the_grader_command(tmp_path: Path) -> None:
     assert command[command.index("--wall") + 1] == "30.0"
 
 
+def test_self_grade_leaves_the_limits_to_the_grader_unless_given(tmp_path: Path) -> None:
+    command = cli.self_grade_command(_args("01_losses", "--course", str(tmp_path)))
+    assert "--wall" not in command and "--memory" not in command  # one definition: autograder/config.py
+
+
 def test_self_grade_outside_a_clone_says_what_to_do(tmp_path: Path, capsys) -> None:
     assert cli._self_grade(_args(), repo=tmp_path) == 2
     assert "make self-grade" in capsys.readouterr().out
