@@ -247,7 +247,8 @@ def home_page(pages: list[Page], titles: dict[Page, str], repo: str) -> str:
     chapters = chapter_groups(pages)
 
     def link(page: Page) -> str:
-        return f"{{doc}}`{titles[page]} <{page.docname}>`"
+        # a role's text cannot hold backticks (a title like "... `from_logits`" would end the role early)
+        return f"{{doc}}`{titles[page].replace('`', '')} <{page.docname}>`"
 
     lines = [
         "# Loss Lab",
