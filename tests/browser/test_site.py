@@ -315,7 +315,8 @@ def test_a_quiz_question_reveals_the_explanation_of_the_choice_clicked(served: s
     right = next(i for i, c in enumerate(choices) if c.correct)
     tab = chromium.new_page()
     try:
-        tab.goto(served + "01_losses/losses_tutorial.html", wait_until="load")
+        page = question.section.split("#", 1)[0].removesuffix(".ipynb") + ".html"  # the checkpoint follows its section
+        tab.goto(served + page, wait_until="load")
         section = tab.locator(f"section#quiz-01_losses-{question.id}")
         details = section.locator("details.losslab-choice")
         expect(details).to_have_count(len(choices))
