@@ -72,19 +72,39 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     assert before == after, f"the browser tests changed the repository's notebooks:\n{after}"
 
 
+_PLAYWRIGHT: list[object] = []  # one playwright driver per test process, started on first use
+
+
+def _playwright() -> object:
+    """The process's playwright driver. Playwright's sync API refuses a second driver while one runs (its event
+    loop is still running), and the JupyterLab suite's session-wide browser outlives the site's and the hub's
+    tests when xdist runs their groups in one worker: every browser context comes from this one driver."""
+    if not _PLAYWRIGHT:
+        from playwright.sync_api import sync_playwright
+
+        _PLAYWRIGHT.append(sync_playwright().start())
+    return _PLAYWRIGHT[0]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_playwright() -> Iterator[None]:
+    yield
+    while _PLAYWRIGHT:
+        _PLAYWRIGHT.pop().stop()
+
+
 @contextlib.contextmanager
 def chromium_context(profile: Path) -> Iterator[object]:
     """Debian's Chromium, headless, with a fresh profile in ``profile``, driven by playwright (the suite's timeouts)."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     expect.set_options(timeout=EXPECT_TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        context = launch_chromium(playwright, profile)
-        context.set_default_timeout(30_000)
-        try:
-            yield context
-        finally:
-            context.close()
+    context = launch_chromium(_playwright(), profile)
+    context.set_default_timeout(30_000)
+    try:
+        yield context
+    finally:
+        context.close()
 
 
 @pytest.fixture(scope="session")
