@@ -292,6 +292,12 @@ class GuardedExecute(Execute):
                 cell.outputs.append(
                     error_output("OutputTimeout", "the kernel's output for this cell did not arrive in time")
                 )
+            if not failure and self.watchdog.disk_full():
+                # the cell filled the folder before the watchdog looked (a write that hit RLIMIT_FSIZE raises
+                # EFBIG, which the cell may catch and go on): the same stop as the watchdog's
+                self._kill()
+                self.watchdog.take_reason()
+                failure = "disk"
             if guard == "tampered" and is_grade(cell) and not failure:
                 cell.outputs.append(
                     error_output(

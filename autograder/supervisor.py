@@ -5,7 +5,7 @@
   has one (autograder/cgroups.py: usage minus inactive file cache), else the proportional set size (PSS) summed
   over the tree. Never RSS summed: a kernel that forks shares its pages with its children, and RSS counts them
   once per process (a kernel with four idle children read five times its size);
-- ``folder_mb`` is the disk a folder takes (allocated blocks: a sparse file counts what it really uses);
+- ``folder_mb`` is the disk a folder takes (per file, its blocks or its length, whichever is larger);
 - ``kill_tree`` and ``kill_all`` end a process, its group and its descendants (and, by an environment token,
   the processes that left the tree, as a kernel in its own session does);
 - ``Watchdog`` watches one kernel (a thread of the executor, autograder/executor.py): its deadline, memory and
@@ -159,7 +159,9 @@ class TreeMemory:
 
 
 def folder_mb(folder: str | Path) -> float:
-    """The disk `folder` takes, in MB (allocated blocks; links not followed)."""
+    """The disk `folder` takes, in MB: each file's allocated blocks or its length, whichever is larger (a file of
+    zeros on a compressing file system takes no blocks, and a sparse file is its full length once copied back);
+    links are not followed."""
     total = 0
     stack = [str(folder)]
     while stack:
@@ -169,7 +171,8 @@ def folder_mb(folder: str | Path) -> float:
                     if entry.is_dir(follow_symlinks=False):
                         stack.append(entry.path)
                     else:
-                        total += entry.stat(follow_symlinks=False).st_blocks * 512
+                        info = entry.stat(follow_symlinks=False)
+                        total += max(info.st_blocks * 512, info.st_size)
     return total / 1e6
 
 

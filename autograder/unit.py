@@ -82,14 +82,19 @@ def where_am_i() -> str:
 
 def read_folder(folder: Path, limit_mb: float = 0.0, skipped: list[str] | None = None) -> dict[str, bytes]:
     """A folder's regular files as bytes (links, special files and checkpoints are left out); with `limit_mb`,
-    the files that would take the total past it are left out too, and named in `skipped`."""
+    the files that would take the total past it are left out too, and named in `skipped`. Notebooks are taken
+    first, then the other files from the smallest: a data file the submission wrote never crowds out the graded
+    notebook."""
     out: dict[str, bytes] = {}
     total = 0
-    for path in sorted(folder.rglob("*")):
+    files = []
+    for path in folder.rglob("*"):
         rel = path.relative_to(folder)
         if path.is_symlink() or not path.is_file() or ".ipynb_checkpoints" in rel.parts:
             continue
-        size = path.stat().st_size
+        files.append((path.suffix != ".ipynb", path.stat().st_size, rel.as_posix(), path))
+    for _, size, _, path in sorted(files):
+        rel = path.relative_to(folder)
         if limit_mb and total + size > limit_mb * 1e6:
             if skipped is not None:
                 skipped.append(f"{rel.as_posix()} ({size / 1e6:.0f} MB)")

@@ -126,9 +126,12 @@ def test_memory_is_read_from_the_cgroup_when_the_submission_has_one(tmp_path: Pa
     assert memory.source == "cgroup" and memory.read(os.getpid()) == pytest.approx(650.0)
 
 
-def test_the_disk_a_folder_takes_counts_allocated_blocks(tmp_path: Path) -> None:
+def test_the_disk_a_folder_takes_counts_each_files_blocks_or_length_whichever_is_larger(tmp_path: Path) -> None:
+    """A file of zeros takes no blocks on a compressing file system (ZFS, btrfs), and a sparse file none until it
+    is copied back: both count their length, so neither slips past the disk limit."""
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "data.bin").write_bytes(os.urandom(3_000_000))
-    with open(tmp_path / "sparse.bin", "wb") as handle:  # 10 GB that use no disk
-        handle.truncate(10_000_000_000)
     assert 2.9 < supervisor.folder_mb(tmp_path) < 4.0
+    with open(tmp_path / "sparse.bin", "wb") as handle:  # 10 GB that use no disk here
+        handle.truncate(10_000_000_000)
+    assert 10_002 < supervisor.folder_mb(tmp_path) < 10_005

@@ -22,6 +22,16 @@ def test_read_folder_keeps_the_total_within_a_limit_and_names_what_it_left(tmp_p
     assert sorted(read_folder(tmp_path)) == ["a.txt", "b.bin", "c.txt"]  # no limit: everything
 
 
+def test_read_folder_keeps_the_notebook_before_a_large_file_that_sorts_first(tmp_path: Path) -> None:
+    """A submission's data file named before the notebook (huge.bin < probe.ipynb) must not crowd it out."""
+    (tmp_path / "huge.bin").write_bytes(b"0" * 900_000)
+    (tmp_path / "probe.ipynb").write_bytes(b"{}" * 100_000)
+    (tmp_path / "a.txt").write_bytes(b"a" * 1_000)
+    skipped: list[str] = []
+    files = read_folder(tmp_path, limit_mb=1.0, skipped=skipped)
+    assert sorted(files) == ["a.txt", "probe.ipynb"] and skipped == ["huge.bin (1 MB)"]
+
+
 def test_a_garbled_guard_log_is_the_submissions_doing_a_flag(tmp_path: Path) -> None:
     """The guard's log is written from inside the kernel, so the submission can write into it too: a line that
     is not a finding is flagged, not taken for a failure of the grader."""
