@@ -1,0 +1,321 @@
+"""Translations of the course's notebooks: one catalogue per notebook, one entry per paragraph.
+
+English is the source. A markdown cell of a notebook under solutions/ is cut into blocks (paragraphs, list items,
+headings, tables, fenced code and display math, split at blank lines outside fences); each block's translation is
+stored in ``i18n/<lang>/<notebook path>.yaml`` against the cell's id and a hash of the block's English text:
+
+    entries:
+    - cell: 3a1f9c0e            # the cell's id in solutions/
+      en: 5d41402abc            # hash of the English block the translation was made from
+      source: |                 # that English block, for the translator and the reviewer (not used by the build)
+        ## Cross-entropy, by hand
+      text: |                   # the translation ("" while missing)
+        ## 交差エントロピーを手で計算する
+
+Changing one English sentence makes exactly the block that holds it stale, so only that block's translation is
+touched. ``python -m losslab.i18n extract ja`` adds entries for new blocks and keeps every translation whose block
+is unchanged; ``python -m losslab.i18n check ja`` lists every missing or stale block by notebook, cell and text
+(exit 1 when any); ``translate_notebook`` builds a notebook's translated edition from its catalogue.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from nbformat import NotebookNode
+
+from losslab import notebooks
+
+REPO = Path(__file__).resolve().parent.parent
+SOLUTIONS = REPO / "solutions"
+CATALOGUES = REPO / "i18n"
+LANGUAGES = ("ja",)
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def blocks(markdown: str) -> list[str]:
+    """The blocks of a markdown cell: split at blank lines, never inside a fenced block or $$ display math."""
+    out: list[str] = []
+    current: list[str] = []
+    fence: str | None = None
+    math = False
+    for line in markdown.splitlines():
+        stripped = line.strip()
+        if fence is None and not math and not stripped:
+            if current:
+                out.append("\n".join(current).rstrip())
+                current = []
+            continue
+        current.append(line)
+        match = _FENCE.match(line)
+        if match and not math:
+            fence = None if fence == match.group(1) else (fence or match.group(1))
+        elif fence is None and stripped.count("$$") % 2 == 1:
+            math = not math
+    if current:
+        out.append("\n".join(current).rstrip())
+    return out
+
+
+def block_hash(text: str) -> str:
+    """The hash a translation is stored against: 10 hex digits of SHA-1 of the block, trailing spaces ignored."""
+    normal = "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
+    return hashlib.sha1(normal.encode("utf-8")).hexdigest()[:10]
+
+
+def catalogue_path(notebook: Path, lang: str) -> Path:
+    rel = notebook.resolve().relative_to(SOLUTIONS)
+    return CATALOGUES / lang / rel.with_suffix(".yaml")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A block of a notebook without an up-to-date translation."""
+
+    notebook: str
+    cell: str
+    kind: str  # "missing" (no translation) or "stale" (translated from another English text)
+    english: str
+
+    def __str__(self) -> str:
+        first = self.english.strip().splitlines()[0][:90] if self.english.strip() else ""
+        return f"{self.notebook} cell {self.cell}: {self.kind}: {first}"
+
+
+class _Literal(str):
+    pass
+
+
+def _literal(dumper: yaml.SafeDumper, data: _Literal) -> yaml.Node:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(data), style="|" if "\n" in data or data else None)
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+_Dumper.add_representer(_Literal, _literal)
+
+
+def load_catalogue(path: Path) -> list[dict[str, Any]]:
+    """A catalogue's entries ([] when the file does not exist); a malformed file is a ValueError naming it."""
+    if not path.exists():
+        return []
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML ({exc}); fix the indentation of the entry it names") from exc
+    entries = data.get("entries") if isinstance(data, dict) else None
+    if not isinstance(entries, list) or not all(
+        isinstance(e, dict) and "en" in e and ("cell" in e or "key" in e) for e in entries
+    ):
+        raise ValueError(f"{path}: expected 'entries:', a list of mappings with cell (or key), en, source and text")
+    return entries
+
+
+def _lookup(entries: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
+    return {(str(e.get("cell", e.get("key"))), str(e["en"])): str(e.get("text") or "") for e in entries}
+
+
+def _markdown_cells(nb: NotebookNode) -> list[NotebookNode]:
+    return [c for c in nb.cells if c.cell_type == "markdown" and c.source.strip()]
+
+
+def extract(notebook: Path, lang: str) -> tuple[int, int]:
+    """Bring `notebook`'s catalogue up to date; returns (blocks, blocks still without a translation)."""
+    nb = notebooks.read(notebook)
+    path = catalogue_path(notebook, lang)
+    known = _lookup(load_catalogue(path))
+    entries = []
+    missing = 0
+    for cell in _markdown_cells(nb):
+        for block in blocks(cell.source):
+            key = (cell.id, block_hash(block))
+            text = known.get(key, "")
+            missing += not text
+            entries.append({"cell": cell.id, "en": key[1], "source": _Literal(block + "\n"), "text": _Literal(text)})
+    header = (
+        f"# {lang} for solutions/{notebook.resolve().relative_to(SOLUTIONS).as_posix()}: one entry per block of its\n"
+        f"# markdown cells (see losslab/i18n.py). Write `text`; leave `cell`, `en` and `source` as they are.\n"
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = yaml.dump({"entries": entries}, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000)
+    path.write_text(header + body, encoding="utf-8")
+    return len(entries), missing
+
+
+def problems(notebook: Path, lang: str) -> list[Problem]:
+    """Every block of `notebook` whose translation is missing, or was made from another English text."""
+    nb = notebooks.read(notebook)
+    entries = load_catalogue(catalogue_path(notebook, lang))
+    known = _lookup(entries)
+    cells_known = {str(e["cell"]) for e in entries if e.get("text")}
+    rel = notebook.resolve().relative_to(SOLUTIONS).as_posix()
+    out = []
+    for cell in _markdown_cells(nb):
+        for block in blocks(cell.source):
+            if known.get((cell.id, block_hash(block))):
+                continue
+            kind = "stale" if cell.id in cells_known else "missing"
+            out.append(Problem(rel, cell.id, kind, block))
+    return out
+
+
+def translate_notebook(nb: NotebookNode, notebook: Path, lang: str, strict: bool = True) -> NotebookNode:
+    """`nb` (read from `notebook` under solutions/) with its markdown in `lang`. With `strict`, a block without an
+    up-to-date translation is a ValueError that names it; otherwise the English block is kept."""
+    known = _lookup(load_catalogue(catalogue_path(notebook, lang)))
+    out = copy.deepcopy(nb)
+    for cell in _markdown_cells(out):
+        parts = []
+        for block in blocks(cell.source):
+            text = known.get((cell.id, block_hash(block)))
+            if not text:
+                if strict:
+                    raise ValueError(
+                        f"{notebook.name} cell {cell.id}: no {lang} translation of {block.splitlines()[0][:80]!r}; "
+                        f"run `python -m losslab.i18n extract {lang}` and write its text"
+                    )
+                text = block
+            parts.append(text.rstrip("\n"))
+        cell.source = "\n\n".join(parts)
+    out.metadata["language"] = lang
+    return out
+
+
+# ------------------------------------------------------------------------------------------ quiz banks
+QUIZBANKS = REPO / "losslab" / "quizbank"
+
+
+def bank_texts(bank: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every learner-facing text of a quiz bank as (key, English): the title, and each question's prompt, unit,
+    choices (text, explanation), explanation and hint; keys like ``ten-classes.choices.2.explanation``."""
+    out = [("title", str(bank["title"]))]
+    for q in bank["questions"]:
+        qid = q["id"]
+        for field in ("prompt", "unit"):
+            if q.get(field):
+                out.append((f"{qid}.{field}", str(q[field])))
+        for i, choice in enumerate(q.get("choices") or []):
+            out.append((f"{qid}.choices.{i}.text", str(choice["text"])))
+            out.append((f"{qid}.choices.{i}.explanation", str(choice["explanation"])))
+        for field in ("explanation", "hint"):
+            if q.get(field):
+                out.append((f"{qid}.{field}", str(q[field])))
+    return out
+
+
+def bank_catalogue_path(chapter: str, lang: str) -> Path:
+    return CATALOGUES / lang / "quizbank" / f"{chapter}.yaml"
+
+
+def _read_bank(chapter: str) -> dict[str, Any]:
+    return yaml.safe_load((QUIZBANKS / f"{chapter}.yaml").read_text(encoding="utf-8"))
+
+
+def extract_bank(chapter: str, lang: str) -> tuple[int, int]:
+    """Bring a quiz bank's catalogue up to date; returns (texts, texts still without a translation)."""
+    path = bank_catalogue_path(chapter, lang)
+    known = _lookup(load_catalogue(path))
+    entries, missing = [], 0
+    for key, english in bank_texts(_read_bank(chapter)):
+        digest = block_hash(english)
+        text = known.get((key, digest), "")
+        missing += not text
+        entries.append(
+            {"key": key, "en": digest, "source": _Literal(english.rstrip("\n") + "\n"), "text": _Literal(text)}
+        )
+    header = (
+        f"# {lang} for losslab/quizbank/{chapter}.yaml: one entry per prompt, choice, explanation and hint\n"
+        f"# (see losslab/i18n.py). Write `text`; leave `key`, `en` and `source` as they are.\n"
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = yaml.dump({"entries": entries}, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000)
+    path.write_text(header + body, encoding="utf-8")
+    return len(entries), missing
+
+
+def bank_problems(chapter: str, lang: str) -> list[Problem]:
+    """Every text of a quiz bank whose translation is missing or was made from another English text."""
+    entries = load_catalogue(bank_catalogue_path(chapter, lang))
+    known = _lookup(entries)
+    keys_known = {str(e.get("key")) for e in entries if e.get("text")}
+    out = []
+    for key, english in bank_texts(_read_bank(chapter)):
+        if not known.get((key, block_hash(english))):
+            out.append(Problem(f"quizbank/{chapter}", key, "stale" if key in keys_known else "missing", english))
+    return out
+
+
+def translated_bank(chapter: str, lang: str) -> dict[str, Any]:
+    """The quiz bank `chapter` with every text in `lang`; a missing or stale text is a ValueError naming it."""
+    bank = _read_bank(chapter)
+    known = _lookup(load_catalogue(bank_catalogue_path(chapter, lang)))
+
+    def text(key: str, english: str) -> str:
+        found = known.get((key, block_hash(english)))
+        if not found:
+            raise ValueError(
+                f"quizbank/{chapter} {key}: no {lang} translation of {english.strip()[:60]!r}; "
+                f"run `python -m losslab.i18n extract {lang}` and write its text"
+            )
+        return found.rstrip("\n") + ("\n" if english.endswith("\n") else "")
+
+    out = copy.deepcopy(bank)
+    out["title"] = text("title", str(bank["title"]))
+    for q in out["questions"]:
+        for field in ("prompt", "unit", "explanation", "hint"):
+            if q.get(field):
+                q[field] = text(f"{q['id']}.{field}", str(q[field]))
+        for i, choice in enumerate(q.get("choices") or []):
+            choice["text_en"] = choice["text"]  # the key a choice is stored under stays the English one
+            choice["text"] = text(f"{q['id']}.choices.{i}.text", str(choice["text"]))
+            choice["explanation"] = text(f"{q['id']}.choices.{i}.explanation", str(choice["explanation"]))
+    return out
+
+
+def _all_banks() -> list[str]:
+    return sorted(p.stem for p in QUIZBANKS.glob("*.yaml"))
+
+
+def _all_notebooks() -> list[Path]:
+    return sorted(p for p in SOLUTIONS.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) < 2 or args[0] not in ("extract", "check") or args[1] not in LANGUAGES:
+        print(
+            f"usage: python -m losslab.i18n extract|check {'|'.join(LANGUAGES)} [notebook.ipynb | bank chapter ...]",
+            file=sys.stderr,
+        )
+        return 2
+    command, lang = args[0], args[1]
+    targets = [Path(a) for a in args[2:]] or _all_notebooks()
+    banks = [a for a in args[2:] if not a.endswith(".ipynb")] if args[2:] else _all_banks()
+    targets = [t for t in targets if t.suffix == ".ipynb"]
+    if command == "extract":
+        for notebook in targets:
+            total, missing = extract(notebook, lang)
+            print(f"{catalogue_path(notebook, lang).relative_to(REPO)}: {total} blocks, {missing} to translate")
+        for chapter in banks:
+            total, missing = extract_bank(chapter, lang)
+            print(f"{bank_catalogue_path(chapter, lang).relative_to(REPO)}: {total} texts, {missing} to translate")
+        return 0
+    found = [p for notebook in targets for p in problems(notebook, lang)]
+    found += [p for chapter in banks for p in bank_problems(chapter, lang)]
+    for problem in found:
+        print(problem)
+    print(f"{len(found)} block(s) without an up-to-date {lang} translation" if found else f"{lang}: complete")
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
