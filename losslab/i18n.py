@@ -15,7 +15,8 @@ stored in ``i18n/<lang>/<notebook path>.yaml`` against the cell's id and a hash 
 Changing one English sentence makes exactly the block that holds it stale, so only that block's translation is
 touched. ``python -m losslab.i18n extract ja`` adds entries for new blocks and keeps every translation whose block
 is unchanged; ``python -m losslab.i18n check ja`` lists every missing or stale block by notebook, cell and text
-(exit 1 when any); ``translate_notebook`` builds a notebook's translated edition from its catalogue.
+(exit 1 when any); ``python -m losslab.i18n apply ja CATALOGUE SHEET`` fills a catalogue from a sheet that
+maps English hashes to translations; ``translate_notebook`` builds a notebook's translated edition from its catalogue.
 """
 
 from __future__ import annotations
@@ -285,15 +286,46 @@ def _all_banks() -> list[str]:
     return sorted(p.stem for p in QUIZBANKS.glob("*.yaml"))
 
 
+def apply_sheet(catalogue: Path, sheet: Path) -> tuple[int, list[str]]:
+    """Fill a catalogue's `text` fields from a translation sheet: a YAML mapping of English hash (the entries'
+    ``en``) to translated text. Returns (entries filled, hashes of the sheet that match no entry)."""
+    raw = catalogue.read_text(encoding="utf-8")
+    header = "".join(line + "\n" for line in raw.splitlines() if line.startswith("#"))
+    entries = load_catalogue(catalogue)
+    try:
+        mapping = yaml.safe_load(sheet.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{sheet}: not valid YAML ({exc})") from exc
+    if not isinstance(mapping, dict):
+        raise ValueError(f"{sheet}: expected a mapping of English hash to translated text")
+    mapping = {str(k): str(v) for k, v in mapping.items()}
+    filled = 0
+    for entry in entries:
+        text = mapping.get(str(entry["en"]))
+        if text:
+            entry["text"] = text
+            filled += 1
+    unused = sorted(set(mapping) - {str(e["en"]) for e in entries})
+    rows = [{k: _Literal(str(v)) if k in ("source", "text") else v for k, v in e.items()} for e in entries]
+    body = yaml.dump({"entries": rows}, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000)
+    catalogue.write_text(header + body, encoding="utf-8")
+    return filled, unused
+
+
 def _all_notebooks() -> list[Path]:
     return sorted(p for p in SOLUTIONS.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) == 4 and args[0] == "apply" and args[1] in LANGUAGES:
+        filled, unused = apply_sheet(Path(args[2]), Path(args[3]))
+        print(f"{args[2]}: {filled} entries filled" + (f"; no entry has these hashes: {unused}" if unused else ""))
+        return 1 if unused else 0
     if len(args) < 2 or args[0] not in ("extract", "check") or args[1] not in LANGUAGES:
         print(
-            f"usage: python -m losslab.i18n extract|check {'|'.join(LANGUAGES)} [notebook.ipynb | bank chapter ...]",
+            f"usage: python -m losslab.i18n extract|check {'|'.join(LANGUAGES)} [notebook.ipynb | bank chapter ...]\n"
+            f"       python -m losslab.i18n apply {'|'.join(LANGUAGES)} CATALOGUE.yaml SHEET.yaml",
             file=sys.stderr,
         )
         return 2
