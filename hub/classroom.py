@@ -143,7 +143,7 @@ class Plan:
     twice: dict[str, str] = field(default_factory=lambda: {"cleo": "00_warmup"})
 
 
-def cycle(state: State, plan: Plan, log) -> tuple[list[Row], dict[str, float]]:  # noqa: ANN001 - print-like
+def cycle(state: State, plan: Plan, log) -> tuple[list[Row], dict[str, float]]:  # print-like
     """The whole cycle on a running hub. Returns the rows and the phases' wall-clock times."""
     from hub.checks import cross_checks
 

@@ -69,7 +69,7 @@ c.Spawner.http_timeout = 180
 c.Spawner.cpu_limit = None
 
 
-def _pre_spawn(spawner) -> None:  # noqa: ANN001 - a LocalProcessSpawner
+def _pre_spawn(spawner) -> None:  # a LocalProcessSpawner
     """Each user's server: their environment, and for a student the isolation wrapper."""
     name = spawner.user.name
     spawner.environment = env_for(state, name)

@@ -434,7 +434,7 @@ def _instructor_course(state: State, roster: Path) -> None:
 def start_hub(state: State, *, timeout: float = 120) -> None:
     state.port, state.proxy_api_port, state.hub_api_port = free_port(), free_port(), free_port()
     save_state(state)
-    log = open(Path(state.root) / "jupyterhub.log", "ab")  # noqa: SIM115 - handed to the child
+    log = open(Path(state.root) / "jupyterhub.log", "ab")  # handed to the child
     env = {
         **os.environ,
         "PYTHONPATH": f"{HUB_SITE}:{REPO}",

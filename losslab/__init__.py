@@ -53,7 +53,7 @@ def quiet() -> None:
     correct answer its points. The warnings stay visible, as ordinary output.
     """
 
-    def _show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
+    def _show(message, category, filename, lineno, file=None, line=None):
         sys.stdout.write(warnings.formatwarning(message, category, filename, lineno, line))
 
     warnings.showwarning = _show

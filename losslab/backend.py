@@ -39,7 +39,7 @@ def gradients(model: keras.Model, x: np.ndarray, y: np.ndarray) -> tuple[float, 
         step = _JAX_GRADIENTS.get(id(model))
         if step is None or step[0] is not model:
 
-            def loss_fn(trainable, non_trainable, metrics_vars, x, y):  # noqa: ANN001, ANN202
+            def loss_fn(trainable, non_trainable, metrics_vars, x, y):
                 y_pred, new_non_trainable = model.stateless_call(trainable, non_trainable, x, training=True)
                 loss, _ = model.stateless_compute_loss(
                     trainable, new_non_trainable, metrics_vars, x=x, y=y, y_pred=y_pred, training=True

@@ -37,14 +37,14 @@ class StepLog(keras.callbacks.Callback):
         self.lrs: list[float] = []
         self.iterations: list[int] = []
 
-    def on_train_batch_begin(self, batch, logs=None) -> None:  # noqa: ANN001
+    def on_train_batch_begin(self, batch, logs=None) -> None:
         if self.log_lr:
             sync(self.model)  # on JAX, fit keeps the optimizer's step count outside the model during an epoch
             optimizer = self.model.optimizer
             self.lrs.append(current_lr(optimizer))
             self.iterations.append(int(np.asarray(keras.ops.convert_to_numpy(optimizer.iterations))))
 
-    def on_train_batch_end(self, batch, logs=None) -> None:  # noqa: ANN001
+    def on_train_batch_end(self, batch, logs=None) -> None:
         loss, _ = self._running.undo(batch, float((logs or {}).get("loss", float("nan"))))
         self.losses.append(loss)
 

@@ -130,7 +130,7 @@ class Report:
         )
         return f"<table><caption>Loss Lab environment report</caption>{body}</table>"
 
-    def _repr_pretty_(self, printer, cycle) -> None:  # noqa: ANN001 - IPython's protocol
+    def _repr_pretty_(self, printer, cycle) -> None:  # IPython's protocol
         printer.text(str(self))
 
 

@@ -54,7 +54,7 @@ SLIPS: dict[str, str] = {
 # ------------------------------------------------------------------------------------------ the loop
 
 
-def train(model, optimizer, split, *, epochs=3, batch_size=32, seed=0):  # noqa: ANN001, ANN201
+def train(model, optimizer, split, *, epochs=3, batch_size=32, seed=0):
     """The training loop by hand: logits, integer labels, the loss averaged over each batch."""
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="sum_over_batch_size")
     log = LoopRun(model, split, batch_size)
@@ -122,10 +122,10 @@ def _compiled(kind: str, model: keras.Model, loss_fn: Any, training: bool, build
     return found[2]
 
 
-def _tensorflow_gradients(model, loss_fn, x, y, training):  # noqa: ANN001, ANN202
+def _tensorflow_gradients(model, loss_fn, x, y, training):
     import tensorflow as tf
 
-    def step(xb, yb):  # noqa: ANN001, ANN202
+    def step(xb, yb):
         with tf.GradientTape() as tape:  # a new tape each step: its gradients start from zero
             loss = loss_fn(yb, model(xb, training=training))
         return loss, tape.gradient(loss, model.trainable_variables)
@@ -134,10 +134,10 @@ def _tensorflow_gradients(model, loss_fn, x, y, training):  # noqa: ANN001, ANN2
     return float(loss), list(grads)
 
 
-def _jax_gradients(model, loss_fn, x, y, training):  # noqa: ANN001, ANN202
+def _jax_gradients(model, loss_fn, x, y, training):
     import jax
 
-    def pure(trainable, non_trainable, xb, yb):  # noqa: ANN001, ANN202
+    def pure(trainable, non_trainable, xb, yb):
         out, non_trainable = model.stateless_call(trainable, non_trainable, xb, training=training)
         return loss_fn(yb, out), non_trainable
 
@@ -151,7 +151,7 @@ def _jax_gradients(model, loss_fn, x, y, training):  # noqa: ANN001, ANN202
     return float(loss), list(grads)
 
 
-def _torch_gradients(model, loss_fn, x, y, training):  # noqa: ANN001, ANN202
+def _torch_gradients(model, loss_fn, x, y, training):
     import torch
 
     weights = [v.value for v in model.trainable_variables]
@@ -320,7 +320,7 @@ def edit(
         diff = difflib.unified_diff(source.splitlines(), edited.splitlines(), "correct", "edited", n=0, lineterm="")
         print("\n".join(line for line in diff if not line.startswith(("---", "+++", "@@"))))
     namespace: dict[str, Any] = {}
-    exec(compile(edited, f"<edited {loop.__name__}>", "exec"), loop.__globals__, namespace)  # noqa: S102
+    exec(compile(edited, f"<edited {loop.__name__}>", "exec"), loop.__globals__, namespace)
     return namespace[loop.__name__]
 
 

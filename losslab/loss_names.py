@@ -234,17 +234,17 @@ def _function_loss_class():
     class FunctionLoss(keras.losses.Loss):
         """A loss function wrapped the way compile() wraps one (same rank, then the batch mean)."""
 
-        def __init__(self, fn) -> None:  # noqa: ANN001
+        def __init__(self, fn) -> None:
             super().__init__(name=getattr(fn, "__name__", "loss"))
             self.fn = fn
 
-        def call(self, y_true, y_pred):  # noqa: ANN001, ANN201
+        def call(self, y_true, y_pred):
             return self.fn(*_same_rank(y_true, y_pred))
 
     return FunctionLoss
 
 
-def _FunctionLoss(fn):  # noqa: ANN001, ANN202, N802 - builds the class on first use (keras loads lazily)
+def _FunctionLoss(fn):  # builds the class on first use (keras loads lazily)
     return _function_loss_class()(fn)
 
 

@@ -98,7 +98,7 @@ class Advice:
     def __str__(self) -> str:
         return self.text
 
-    def _repr_pretty_(self, printer, cycle) -> None:  # noqa: ANN001 - IPython's pretty-printer protocol
+    def _repr_pretty_(self, printer, cycle) -> None:  # IPython's pretty-printer protocol
         printer.text(self.text)
 
 
@@ -308,7 +308,7 @@ def explained(y: Any, model: Any = None, loss: Any = None) -> Iterator[None]:
     """
     try:
         yield
-    except Exception as error:  # noqa: BLE001 - TensorFlow raises its own InvalidArgumentError
+    except Exception as error:  # TensorFlow raises its own InvalidArgumentError
         if is_label_shape_error(error):
             raise LabelFormatError(explain_error(error, y, model, loss)) from error
         raise

@@ -215,15 +215,15 @@ class LRRangeTest(keras.callbacks.Callback):
 
     # Keras hooks --------------------------------------------------------------------------------------
 
-    def on_train_begin(self, logs=None) -> None:  # noqa: ANN001
+    def on_train_begin(self, logs=None) -> None:
         self._reset()
         self._state = TrainingState.capture(self.model)
 
-    def on_train_batch_begin(self, batch, logs=None) -> None:  # noqa: ANN001
+    def on_train_batch_begin(self, batch, logs=None) -> None:
         if len(self.lrs) < self.num_steps:
             _set_lr(self.model, self.lr_at(len(self.lrs)))
 
-    def on_train_batch_end(self, batch, logs=None) -> None:  # noqa: ANN001
+    def on_train_batch_end(self, batch, logs=None) -> None:
         if len(self.lrs) >= self.num_steps:
             return
         raw, _ = self._running.undo(batch, float((logs or {})["loss"]))  # logs["loss"] is the epoch's mean
@@ -243,7 +243,7 @@ class LRRangeTest(keras.callbacks.Callback):
         elif len(self.lrs) >= self.num_steps:
             self.model.stop_training = True
 
-    def on_train_end(self, logs=None) -> None:  # noqa: ANN001
+    def on_train_end(self, logs=None) -> None:
         if self._state is not None:
             self._state.restore(self.model)
             self._state = None
@@ -260,7 +260,7 @@ class LRRangeTest(keras.callbacks.Callback):
         """One tenth of the learning rate at the smoothed loss's minimum (fastai's ``minimum`` rule)."""
         return suggest_from_minimum(self.lrs, self.losses)
 
-    def plot(self, ax=None, *, title: str = "Learning-rate range test", raw: bool = True):  # noqa: ANN001
+    def plot(self, ax=None, *, title: str = "Learning-rate range test", raw: bool = True):
         """Smoothed loss against learning rate (log axis), the minimum and the suggestion marked."""
         import matplotlib.pyplot as plt
 
@@ -340,12 +340,12 @@ class UpdateRatio(keras.callbacks.Callback):
     def _measuring(self) -> bool:
         return (self.max_steps is None or self._step < self.max_steps) and self._step % self.every == 0
 
-    def on_train_batch_begin(self, batch, logs=None) -> None:  # noqa: ANN001
+    def on_train_batch_begin(self, batch, logs=None) -> None:
         self._before = None
         if self._measuring():
             self._before = [_numpy(v) for _, v in self._kernels()]
 
-    def on_train_batch_end(self, batch, logs=None) -> None:  # noqa: ANN001
+    def on_train_batch_end(self, batch, logs=None) -> None:
         if self._before is not None:
             for (name, variable), before in zip(self._kernels(), self._before, strict=True):
                 after = _numpy(variable).astype(np.float64)
@@ -399,7 +399,7 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
     def warmup_steps(self) -> int:
         return max(1, int(round(self.pct_start * self.total_steps)))
 
-    def __call__(self, step):  # noqa: ANN001, ANN204
+    def __call__(self, step):
         ops = keras.ops
         step = ops.cast(step, "float32")
         start = self.max_lr / self.div_factor
@@ -434,7 +434,7 @@ def schedule_values(schedule: Any, steps: int | Sequence[int]) -> np.ndarray:
         values = _numpy(schedule(keras.ops.convert_to_tensor(steps.astype("int32")))).astype(np.float64)
         if values.shape == steps.shape:
             return values
-    except Exception:  # noqa: BLE001 - schedules with ops.cond (CosineDecay) take one step at a time
+    except Exception:  # schedules with ops.cond (CosineDecay) take one step at a time
         pass
     return np.array([float(_numpy(schedule(int(step)))) for step in steps], dtype=np.float64)
 
@@ -447,7 +447,7 @@ def plot_schedules(
     steps_per_epoch: int | None = None,
     log_y: bool = False,
     ax=None,
-):  # noqa: ANN001
+):
     """Learning rate against optimizer step for several schedules. A value may also be an array of the
     learning rate per step (a run driven by a callback, such as ReduceLROnPlateau)."""
     import matplotlib.pyplot as plt
@@ -512,7 +512,7 @@ def plot_sweep(
     ylabel: str = "final training loss (nats, log scale)",
     markers: Mapping[str, float] | None = None,
     ax=None,
-):  # noqa: ANN001
+):
     """Final loss against learning rate (log-log), each region shaded; NaN losses drawn as a red x at the
     top. ``markers`` adds labeled vertical lines (e.g. {"range test suggestion": 0.13})."""
     import matplotlib.pyplot as plt

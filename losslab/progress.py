@@ -81,14 +81,14 @@ class EpochProgress(keras.callbacks.Callback):
         super().__init__()
         self.label = label
 
-    def on_train_begin(self, logs=None) -> None:  # noqa: ANN001
+    def on_train_begin(self, logs=None) -> None:
         self._epochs = self.params.get("epochs", 0)
         self._bar = Bar(self._epochs, self.label)
 
-    def on_epoch_end(self, epoch, logs=None) -> None:  # noqa: ANN001
+    def on_epoch_end(self, epoch, logs=None) -> None:
         logs = logs or {}
         note = ", ".join(f"{k} {v:.4g}" for k, v in logs.items() if k in {"loss", "val_loss", "val_accuracy"})
         self._bar.update(note=note)
 
-    def on_train_end(self, logs=None) -> None:  # noqa: ANN001
+    def on_train_end(self, logs=None) -> None:
         self._bar.close()

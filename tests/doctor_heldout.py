@@ -46,13 +46,13 @@ def _sk(name: str) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(d.data, np.float32), np.asarray(d.target)
 
 
-def _split(x, y, seed, stratify=True, test_size=0.25):  # noqa: ANN001, ANN202
+def _split(x, y, seed, stratify=True, test_size=0.25):
     from sklearn.model_selection import train_test_split
 
     return train_test_split(x, y, test_size=test_size, random_state=seed, stratify=y if stratify else None)
 
 
-def _scale(x_train, x_val):  # noqa: ANN001, ANN202
+def _scale(x_train, x_val):
     from sklearn.preprocessing import StandardScaler
 
     scaler = StandardScaler().fit(x_train)
@@ -66,7 +66,7 @@ def _dense(n_in: int, hidden: tuple[int, ...], out: int, activation: str | None,
     return keras.Sequential(layers)
 
 
-def _classify(name: str, seed: int, *, scale: bool = True):  # noqa: ANN202
+def _classify(name: str, seed: int, *, scale: bool = True):
     x, y = _sk(name)
     xt, xv, yt, yv = _split(x, y, seed)
     if scale:
@@ -74,7 +74,7 @@ def _classify(name: str, seed: int, *, scale: bool = True):  # noqa: ANN202
     return xt, xv, yt.astype(np.int64), yv.astype(np.int64)
 
 
-def _diabetes(seed: int, *, standardize_target: bool = True):  # noqa: ANN202
+def _diabetes(seed: int, *, standardize_target: bool = True):
     x, y = _sk("diabetes")
     xt, xv, yt, yv = _split(x, y, seed, stratify=False)
     xt, xv = _scale(xt, xv)
@@ -85,7 +85,7 @@ def _diabetes(seed: int, *, standardize_target: bool = True):  # noqa: ANN202
     return xt, xv, yt, yv
 
 
-def _patient(model, xt, yt, xv, yv, *, epochs=10, batch_size=32, **fit):  # noqa: ANN001, ANN202
+def _patient(model, xt, yt, xv, yv, *, epochs=10, batch_size=32, **fit):
     return Patient(model, xt, yt, dict(validation_data=(xv, yv), epochs=epochs, batch_size=batch_size, **fit))
 
 
@@ -376,7 +376,7 @@ TRIALS: tuple[Trial, ...] = (
 )
 
 
-def examine(trial: Trial, seed: int = 0):  # noqa: ANN201 - a losslab.doctor.Report
+def examine(trial: Trial, seed: int = 0):  # a losslab.doctor.Report
     from losslab import doctor
 
     p = trial.build(seed)

@@ -37,7 +37,7 @@ if __name__ == "__main__":  # run as a script: import the losslab of the folder 
             sys.path.insert(0, str(root))
             break
 
-from losslab import quiz  # noqa: E402
+from losslab import quiz
 
 LIMIT = 0.40
 MIN_CHOICES = 4

@@ -11,10 +11,10 @@ from losslab import cli
 from tests.support import REPO
 
 
-def _args(*argv: str):  # noqa: ANN202 - an argparse.Namespace
+def _args(*argv: str):  # an argparse.Namespace
     captured = {}
 
-    def fake(args):  # noqa: ANN001, ANN202
+    def fake(args):
         captured["args"] = args
         return 0
 

@@ -60,7 +60,7 @@ def test_cases_are_described() -> None:
         assert case.goal_text
 
 
-def test_lookup_and_show(capsys) -> None:  # noqa: ANN001
+def test_lookup_and_show(capsys) -> None:
     assert clinic.case("batch_size").broken is clinic.batch_size
     with pytest.raises(KeyError, match="lr_too_high"):
         clinic.case("nothing")
@@ -98,13 +98,13 @@ def test_broken_fails_and_fix_trains(case: clinic.Case) -> None:
     assert case.reaches_goal(good), f"{case.cause}: the fix missed {case.goal_text} ({good:.4g})"
 
 
-def test_a_setup_the_backend_refuses_is_shown_as_refused(capsys) -> None:  # noqa: ANN001
+def test_a_setup_the_backend_refuses_is_shown_as_refused(capsys) -> None:
     """PyTorch refuses binary cross-entropy targets outside [0, 1] (patient 7) where TensorFlow and JAX train on:
     train_or_refuse keeps the error, the curves skip the setup, and the checklist says "refused"."""
     import keras
 
     class Refuse(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None) -> None:  # noqa: ANN001
+        def on_train_begin(self, logs=None) -> None:
             raise RuntimeError("all elements of target should be between 0 and 1\n(more detail)")
 
     case = clinic.case("label_format")
@@ -116,7 +116,7 @@ def test_a_setup_the_backend_refuses_is_shown_as_refused(capsys) -> None:  # noq
     assert len(fixed.history["loss"]) == fixed.fit["epochs"]
     with pytest.raises(ValueError, match="not an error it may refuse with"):
 
-        def wrong(logs=None) -> None:  # noqa: ANN001
+        def wrong(logs=None) -> None:
             raise ValueError("not an error it may refuse with")
 
         fixed.train_or_refuse(epochs=1, callbacks=[keras.callbacks.LambdaCallback(on_train_begin=wrong)])

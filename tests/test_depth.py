@@ -16,7 +16,7 @@ def _data(n: int = 128, features: int = 16, classes: int = 4) -> tuple[np.ndarra
     return rng.normal(size=(n, features)).astype("float32"), rng.integers(0, classes, n)
 
 
-def _compiled(**kwargs) -> keras.Sequential:  # noqa: ANN003
+def _compiled(**kwargs) -> keras.Sequential:
     keras.utils.set_random_seed(0)
     model = depth.deep_mlp(16, 4, **kwargs)
     model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
@@ -27,7 +27,7 @@ def _compiled(**kwargs) -> keras.Sequential:  # noqa: ANN003
     "norm, layer",
     [(None, None), ("batch", keras.layers.BatchNormalization), ("layer", keras.layers.LayerNormalization)],
 )
-def test_deep_mlp_has_depth_dense_layers_with_the_norm_before_each_activation(norm, layer) -> None:  # noqa: ANN001
+def test_deep_mlp_has_depth_dense_layers_with_the_norm_before_each_activation(norm, layer) -> None:
     model = depth.deep_mlp(16, 4, depth=3, width=8, activation="tanh", init="he_normal", norm=norm)
     kinds = [type(x) for x in model.layers]
     assert kinds.count(keras.layers.Dense) == 4  # three hidden and the output

@@ -29,7 +29,7 @@ def test_names_the_planted_cause(case: clinic.Case) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("build", BASELINES.values(), ids=list(BASELINES))
-def test_quiet_on_healthy_baselines(build) -> None:  # noqa: ANN001
+def test_quiet_on_healthy_baselines(build) -> None:
     report = build(0).examine()
     assert not report.alarms, f"alarms on a healthy baseline:\n{report}"
 
@@ -43,7 +43,7 @@ def _state(model: keras.Model) -> list[np.ndarray]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("builder", [clinic.training_flag_fixed, clinic.regularized, clinic.lr_too_low])
-def test_model_is_left_unchanged(builder) -> None:  # noqa: ANN001
+def test_model_is_left_unchanged(builder) -> None:
     setup = builder(0)
     setup.model.fit(setup.x[:64], setup.y[:64], epochs=1, batch_size=32, verbose=0)  # a used optimizer
     before, lr, history = _state(setup.model), float(setup.model.optimizer.learning_rate), setup.model.history
@@ -59,7 +59,7 @@ def test_model_is_left_unchanged(builder) -> None:  # noqa: ANN001
 # --------------------------------------------------------------------------------- single checks
 
 
-def _digits_model(loss, output_activation=None, units: int = 10) -> keras.Model:  # noqa: ANN001
+def _digits_model(loss, output_activation=None, units: int = 10) -> keras.Model:
     keras.utils.set_random_seed(0)
     model = clinic.mlp(64, units, hidden=(16,), output_activation=output_activation)
     model.compile(optimizer="adam", loss=loss)
@@ -137,7 +137,7 @@ def test_uncompiled_model_is_refused() -> None:
         (clinic.error_rate, "custom", None),
     ],
 )
-def test_loss_info(loss, kind, logits) -> None:  # noqa: ANN001
+def test_loss_info(loss, kind, logits) -> None:
     info = doctor.loss_info(loss)
     assert (info.kind, info.from_logits) == (kind, logits)
 
@@ -214,14 +214,14 @@ def test_monitor_quiet_on_a_healthy_training() -> None:
         (clinic.overfitting, "diverging", "overfitting"),
     ],
 )
-def test_monitor_explains_broken_trainings(builder, kind: str, cause: str, capsys) -> None:  # noqa: ANN001
+def test_monitor_explains_broken_trainings(builder, kind: str, cause: str, capsys) -> None:
     monitor = doctor.TrainingMonitor()
     builder(0).train(epochs=15, callbacks=[monitor])
     assert [f.check for f in monitor.findings] == [kind] and monitor.causes == [cause]
     assert "TrainingMonitor:" in capsys.readouterr().out
 
 
-def test_monitor_stops_at_nan_and_says_why(capsys) -> None:  # noqa: ANN001
+def test_monitor_stops_at_nan_and_says_why(capsys) -> None:
     d = data.diabetes()  # raw targets 25..346 with plain SGD: the loss overflows in the first epoch
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((10,)), keras.layers.Dense(32, activation="relu"), keras.layers.Dense(1)])
@@ -255,7 +255,7 @@ def test_monitor_logs_gradient_norms_and_learning_rate() -> None:
     assert all(v > 0 for v in history["grad_norm/total"]) and history["learning_rate"] == pytest.approx([0.01] * 3)
 
 
-def test_read_tensorboard(tmp_path) -> None:  # noqa: ANN001
+def test_read_tensorboard(tmp_path) -> None:
     pytest.importorskip("tensorflow")
     pytest.importorskip("tensorboard", reason="keras.callbacks.TensorBoard needs the tensorboard package")
     d = data.iris()

@@ -28,7 +28,7 @@ def tiny() -> tuple[keras.Model, np.ndarray, np.ndarray]:
 def toy_checks():
     added: list[str] = []
 
-    def register(name: str, kind: Kind, fn, **declared) -> None:  # noqa: ANN001
+    def register(name: str, kind: Kind, fn, **declared) -> None:
         check(name, kind, **declared)(fn)
         added.append(name)
 

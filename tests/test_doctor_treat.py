@@ -135,12 +135,12 @@ def test_treat_refuses_a_report_without_its_patient() -> None:
 
 
 class _Weights(keras.callbacks.Callback):
-    def on_train_end(self, logs=None) -> None:  # noqa: ANN001
+    def on_train_end(self, logs=None) -> None:
         self.weights = [np.array(w) for w in self.model.get_weights()]
 
 
 @pytest.mark.slow
-def test_monitor_offers_the_examination_on_an_alarm(capsys) -> None:  # noqa: ANN001
+def test_monitor_offers_the_examination_on_an_alarm(capsys) -> None:
     p = doctor_heldout.wine_sgd_too_fast(0)
     fit = {k: v for k, v in p.fit.items() if k != "validation_data"}
     start = [np.array(w) for w in p.model.get_weights()]

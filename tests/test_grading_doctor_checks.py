@@ -15,23 +15,23 @@ from losslab.grading import core, debugging
 from losslab.grading import doctor_checks as D
 
 
-def first_loss_ratio(model, x, y):  # noqa: ANN001, ANN201 - the solution's
+def first_loss_ratio(model, x, y):  # the solution's
     return model.evaluate(x, y, batch_size=len(x), verbose=0) / math.log(model.output_shape[-1])
 
 
-def overfit_one_batch(model, x, y, steps):  # noqa: ANN001, ANN201
+def overfit_one_batch(model, x, y, steps):
     for _ in range(steps):
         model.train_on_batch(x[:32], y[:32])
     return model.evaluate(x[:32], y[:32], verbose=0)
 
 
-def gradient_norms(model, x, y):  # noqa: ANN001, ANN201
+def gradient_norms(model, x, y):
     _, grads = doctor.gradients(model, x, y)
     pairs = zip(model.trainable_variables, grads, strict=True)
     return [float(np.linalg.norm(g)) for v, g in pairs if len(v.shape) == 2]
 
 
-def test_the_solution_passes_every_check(capsys) -> None:  # noqa: ANN001
+def test_the_solution_passes_every_check(capsys) -> None:
     D.check_first_loss_ratio(first_loss_ratio)
     D.check_overfit_one_batch(overfit_one_batch)
     D.check_gradient_norms(gradient_norms)
@@ -40,45 +40,45 @@ def test_the_solution_passes_every_check(capsys) -> None:  # noqa: ANN001
     assert "first loss / ln K" in out and "after 150 steps" in out and "first / last" in out
 
 
-def _wrong_k(model, x, y):  # noqa: ANN001, ANN202
+def _wrong_k(model, x, y):
     return model.evaluate(x, y, verbose=0) / model.output_shape[-1]
 
 
-def _classes_in_y(model, x, y):  # noqa: ANN001, ANN202
+def _classes_in_y(model, x, y):
     return model.evaluate(x, y, verbose=0) / math.log(len(np.unique(y)))
 
 
-def _trains_first(model, x, y):  # noqa: ANN001, ANN202
+def _trains_first(model, x, y):
     model.fit(x, y, epochs=1, verbose=0)
     return model.evaluate(x, y, verbose=0) / math.log(model.output_shape[-1])
 
 
-def _all_data(model, x, y, steps):  # noqa: ANN001, ANN202
+def _all_data(model, x, y, steps):
     model.fit(x, y, epochs=1, batch_size=32, verbose=0)
     return model.evaluate(x[:32], y[:32], verbose=0)
 
 
-def _first_loss(model, x, y, steps):  # noqa: ANN001, ANN202
+def _first_loss(model, x, y, steps):
     first = model.evaluate(x[:32], y[:32], verbose=0)
     overfit_one_batch(model, x, y, steps)
     return first
 
 
-def _other_batch(model, x, y, steps):  # noqa: ANN001, ANN202
+def _other_batch(model, x, y, steps):
     for _ in range(steps):
         model.train_on_batch(x[-32:], y[-32:])
     return model.evaluate(x[-32:], y[-32:], verbose=0)
 
 
-def _with_biases(model, x, y):  # noqa: ANN001, ANN202
+def _with_biases(model, x, y):
     return [float(np.linalg.norm(g)) for g in doctor.gradients(model, x, y)[1]]
 
 
-def _reversed(model, x, y):  # noqa: ANN001, ANN202
+def _reversed(model, x, y):
     return gradient_norms(model, x, y)[::-1]
 
 
-def _weights(model, x, y):  # noqa: ANN001, ANN202
+def _weights(model, x, y):
     return [float(np.linalg.norm(w)) for w in model.get_weights() if w.ndim == 2]
 
 
@@ -97,7 +97,7 @@ def _weights(model, x, y):  # noqa: ANN001, ANN202
     ],
     ids=lambda v: getattr(v, "__name__", None),
 )
-def test_plausible_wrong_checks_are_caught(check, wrong, message) -> None:  # noqa: ANN001
+def test_plausible_wrong_checks_are_caught(check, wrong, message) -> None:
     with pytest.raises(core.GradingError, match=message):
         check(wrong)
 

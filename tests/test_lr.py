@@ -158,7 +158,7 @@ def test_the_learning_rate_really_changes_every_step() -> None:
     kernels = []
 
     class Probe(keras.callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):  # noqa: ANN001
+        def on_train_batch_end(self, batch, logs=None):
             kernels.append(float(self.model.weights[0].numpy().reshape(-1)[0]))
 
     keras.utils.set_random_seed(0)

@@ -25,7 +25,7 @@ class FixedLogits(keras.Model):
         super().__init__()
         self.logits = keras.ops.convert_to_tensor(np.array([logits], np.float32))
 
-    def call(self, x):  # noqa: ANN001, ANN201
+    def call(self, x):
         return keras.ops.repeat(self.logits, keras.ops.shape(x)[0], axis=0)
 
 

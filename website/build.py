@@ -130,7 +130,7 @@ def executed_copy(page: Page, course: Path = COURSE, executed: Path = EXECUTED) 
         return None, "no executed copy"
     try:
         nb = nbformat.read(str(path), as_version=4)
-    except Exception as exc:  # noqa: BLE001 - a copy being written by a test on another worker, or corrupt
+    except Exception as exc:  # a copy being written by a test on another worker, or corrupt
         return None, f"executed copy unreadable ({type(exc).__name__})"
     if _code_sources(nb) != _code_sources(notebooks.read(course / page.rel)):
         return None, "executed copy is stale (course/ changed since)"
@@ -326,7 +326,7 @@ def build(
     executed: Path = EXECUTED,
     work: Path = WORK,
     log=print,
-) -> Report:  # noqa: ANN001
+) -> Report:
     """Stage every page and run Sphinx into ``output``; returns what was built from what."""
     started = time.perf_counter()
     report = Report(output)

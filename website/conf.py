@@ -21,7 +21,7 @@ mathjax_path = "mathjax/tex-mml-chtml.js"
 
 project = "Loss Lab"
 author = "the Loss Lab authors"
-copyright = "the Loss Lab authors; code: MIT License, content: CC BY 4.0"  # noqa: A001 - Sphinx's name for it
+copyright = "the Loss Lab authors; code: MIT License, content: CC BY 4.0"  # Sphinx's name for it
 extensions = ["myst_nb"]
 exclude_patterns = ["**.ipynb_checkpoints"]
 
@@ -51,12 +51,12 @@ html_theme_options = {
 }
 
 
-def _copy_mathjax(app, exception) -> None:  # noqa: ANN001 - Sphinx's event signature
+def _copy_mathjax(app, exception) -> None:  # Sphinx's event signature
     if exception is None and app.builder.format == "html":
         shutil.copytree(MATHJAX_ES5, Path(app.outdir) / "_static" / "mathjax", dirs_exist_ok=True)
 
 
-def setup(app) -> None:  # noqa: ANN001
+def setup(app) -> None:
     if not (MATHJAX_ES5 / "tex-mml-chtml.js").exists():
         raise RuntimeError(f"MathJax is missing from {MATHJAX_ES5}: run `make setup` (django-static-mathjax)")
     app.connect("build-finished", _copy_mathjax)

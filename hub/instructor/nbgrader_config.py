@@ -10,7 +10,7 @@ from pathlib import Path
 
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
 _course = Path(os.environ["LOSSLAB_COURSE_ROOT"]) / "autograder" / "nbgrader_config.py"
-exec(compile(_course.read_text(), str(_course), "exec"), {"get_config": get_config, "__file__": str(_course)})  # noqa: F821, S102
+exec(compile(_course.read_text(), str(_course), "exec"), {"get_config": get_config, "__file__": str(_course)})  # noqa: F821
 c.CourseDirectory.course_id = os.environ["LOSSLAB_COURSE_ID"]
 c.Exchange.root = os.environ["LOSSLAB_EXCHANGE"]
 c.Exchange.path_includes_course = True

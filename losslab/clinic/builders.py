@@ -24,7 +24,7 @@ class InputNorm(keras.layers.Layer):
         self.always_inference = always_inference
         self.norm = keras.layers.BatchNormalization(momentum=0.9)  # running averages settle in ~30 steps
 
-    def call(self, x, training=None):  # noqa: ANN001
+    def call(self, x, training=None):
         if self.always_inference:
             return self.norm(x, training=False)  # the bug: BatchNorm never sees training=True
         return self.norm(x, training=training)
@@ -33,7 +33,7 @@ class InputNorm(keras.layers.Layer):
         return {**super().get_config(), "always_inference": self.always_inference}
 
 
-def error_rate(y_true, y_pred):  # noqa: ANN001
+def error_rate(y_true, y_pred):
     """The fraction of misclassified examples: what we care about, so why not minimize it directly?
     Because ``sign`` is flat: its gradient is 0 everywhere, so the weights never move and the loss is a
     constant. (A loss that caps or rounds every example behaves the same way.)"""

@@ -34,8 +34,8 @@ def compare(
     ylabel: str | None = None,
     log_y: bool = False,
     validation: bool = True,
-    ax=None,  # noqa: ANN001
-):  # noqa: ANN201 - a matplotlib Axes
+    ax=None,
+):  # a matplotlib Axes
     """Training curves of several trained setups on one axis (validation dashed), via losslab.plots."""
     from losslab import plots
 

@@ -22,7 +22,7 @@ class EagerValidation(keras.callbacks.Callback):
         super().__init__()
         self.x_val, self.y_val = x_val, y_val
 
-    def on_epoch_end(self, epoch, logs=None) -> None:  # noqa: ANN001
+    def on_epoch_end(self, epoch, logs=None) -> None:
         if logs is None:
             return
         model = self.model
@@ -102,7 +102,7 @@ class Setup:
         self.refused = None
         return True
 
-    def examine(self, **kwargs: Any):  # noqa: ANN201 - a losslab.doctor.Report
+    def examine(self, **kwargs: Any):  # a losslab.doctor.Report
         """The training doctor on this setup, with its fit arguments (batch size, epochs, split...)."""
         from losslab import doctor
 

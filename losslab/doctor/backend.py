@@ -64,12 +64,12 @@ class StepRecorder(keras.callbacks.Callback):
         self.val_losses: list[tuple[int, float]] = []
         self._running = RunningMean()
 
-    def on_train_batch_begin(self, batch, logs=None) -> None:  # noqa: ANN001
+    def on_train_batch_begin(self, batch, logs=None) -> None:
         if self.lrs is not None:
             sync(self.model)
             self.model.optimizer.learning_rate = float(self.lrs[min(len(self.losses), len(self.lrs) - 1)])
 
-    def on_train_batch_end(self, batch, logs=None) -> None:  # noqa: ANN001
+    def on_train_batch_end(self, batch, logs=None) -> None:
         # the steps since the last report (more than one with steps_per_execution > 1), each at their mean loss
         step_loss, steps = self._running.undo(batch, float((logs or {}).get("loss", float("nan"))))
         self.losses.extend([step_loss] * steps)

@@ -144,5 +144,5 @@ def as_array(a: Any, what: str) -> np.ndarray:
         raise TypeError(f"the doctor examines single-input, single-output models: {what} should be one array")
     try:
         return np.asarray(a)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise TypeError(f"{what} should be a NumPy array (got {type(a).__name__}); pass arrays, not a dataset") from exc

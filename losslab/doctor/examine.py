@@ -200,7 +200,7 @@ def guard(ctx: Context, name: str, fn: Callable[[Context], Any]) -> bool:
     try:
         fn(ctx)
         return True
-    except Exception as exc:  # noqa: BLE001 - the report says what went wrong
+    except Exception as exc:  # the report says what went wrong
         message = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
         if _raised_by_framework(exc):
             fix = (

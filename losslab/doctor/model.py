@@ -104,7 +104,7 @@ def all_layers(model: keras.Model) -> list:
     """Every layer, nested ones included."""
     try:
         return list(model._flatten_layers(include_self=False, recursive=True))
-    except Exception:  # noqa: BLE001 - an exotic model: the top-level layers will do
+    except Exception:  # an exotic model: the top-level layers will do
         return list(getattr(model, "layers", []))
 
 
@@ -166,7 +166,7 @@ def compiled_metric_objects(model: keras.Model) -> list:
     compiled = getattr(model, "_compile_metrics", None)
     try:
         return list(getattr(compiled, "_user_metrics", None) or getattr(compiled, "metrics", []) or [])
-    except Exception:  # noqa: BLE001
+    except Exception:
         return []
 
 

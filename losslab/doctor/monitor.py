@@ -76,13 +76,13 @@ class TrainingMonitor(keras.callbacks.Callback):
                     flush=True,
                 )
 
-    def on_train_end(self, logs=None) -> None:  # noqa: ANN001
+    def on_train_end(self, logs=None) -> None:
         if self.examine_on_alarm and self.findings and self.report is None:
             self.report = self.examine()
             if self.verbose:
                 print(self.report, flush=True)
 
-    def examine(self, **options):  # noqa: ANN003, ANN201 - a losslab.doctor.Report
+    def examine(self, **options):  # a losslab.doctor.Report
         """The doctor's examination of the model from the weights it had when fit began, with the data given
         to the monitor; the model is left with the weights it has now. ``options`` go to ``doctor.examine``."""
         from losslab.doctor.backend import Snapshot
@@ -99,7 +99,7 @@ class TrainingMonitor(keras.callbacks.Callback):
         finally:
             now.restore()
 
-    def on_train_begin(self, logs=None) -> None:  # noqa: ANN001
+    def on_train_begin(self, logs=None) -> None:
         self.findings, self.losses, self.val_losses = [], [], []
         if self.data is not None:
             sync(self.model)
@@ -113,7 +113,7 @@ class TrainingMonitor(keras.callbacks.Callback):
             elif info.kind == "bce":
                 self.n_classes = 2
 
-    def on_train_batch_end(self, batch, logs=None) -> None:  # noqa: ANN001
+    def on_train_batch_end(self, batch, logs=None) -> None:
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(float(loss)):
             epoch = len(self.losses) + 1
@@ -126,7 +126,7 @@ class TrainingMonitor(keras.callbacks.Callback):
             if self.stop_on_nan:
                 self.model.stop_training = True
 
-    def on_epoch_end(self, epoch, logs=None) -> None:  # noqa: ANN001
+    def on_epoch_end(self, epoch, logs=None) -> None:
         logs = logs if logs is not None else {}
         if "loss" not in logs:
             return

@@ -185,7 +185,7 @@ class _EpochScore(keras.callbacks.Callback):
         super().__init__()
         self.run, self.kind, self.x, self.y, self.loss_obj = run, kind, x, y, loss
 
-    def on_epoch_end(self, epoch, logs=None) -> None:  # noqa: ANN001
+    def on_epoch_end(self, epoch, logs=None) -> None:
         sync(self.model)
         y_pred = self.model(self.x, training=False)
         val_loss = self.model.compute_loss(x=self.x, y=self.y, y_pred=y_pred, training=False)
@@ -198,7 +198,7 @@ class _EpochScore(keras.callbacks.Callback):
 class _StopOnNaN(keras.callbacks.Callback):
     """Stops a run whose loss is no longer finite (quietly: the run's scores say it diverged)."""
 
-    def on_train_batch_end(self, batch, logs=None) -> None:  # noqa: ANN001
+    def on_train_batch_end(self, batch, logs=None) -> None:
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(float(loss)):
             self.model.stop_training = True
@@ -238,7 +238,7 @@ def _train(patient: Patient, seed: int) -> Run:
             sync(model)
             outputs = np.asarray(keras.ops.convert_to_numpy(model(x_val, training=False)))
             run.scores.append(score(kind, outputs, y_val, patient.loss))
-    except Exception as exc:  # noqa: BLE001 - the backend refused these data: the run says why
+    except Exception as exc:  # the backend refused these data: the run says why
         lines = str(exc).strip().splitlines()
         run.refused = f"{type(exc).__name__}: {lines[0] if lines else ''}"[:300]
     finally:

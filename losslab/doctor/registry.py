@@ -76,7 +76,7 @@ REGISTRY: dict[str, Check] = {}
 
 
 def check(
-    id: str,  # noqa: A002 - the check's id, as reports show it
+    id: str,  # the check's id, as reports show it
     kind: Kind,
     *,
     needs: Iterable[str] = (),
@@ -101,7 +101,7 @@ def check(
     return register
 
 
-def unregister(id: str) -> None:  # noqa: A002
+def unregister(id: str) -> None:
     """Remove a check (tests register toy checks and remove them again)."""
     REGISTRY.pop(id, None)
 

@@ -135,7 +135,7 @@ class Treatment:
         rows = "".join(f"<li>{escape(s.line(self.before))}</li>" for s in self.steps)
         return f"<p><b>{escape(self.summary())}</b></p><ul>{rows}</ul>"
 
-    def figure(self):  # noqa: ANN201 - a matplotlib Figure
+    def figure(self):  # a matplotlib Figure
         """The curves side by side: per prescription, the loss (left) and the score (right), untreated and
         treated, per epoch."""
         import matplotlib.pyplot as plt

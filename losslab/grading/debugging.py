@@ -92,7 +92,7 @@ def check_answer(name: str, answer: Any) -> None:
 # ----------------------------------------------------------------------------------- patient 1
 
 
-def patient_1_model(n_features: int, n_classes: int, optimizer: Any):  # noqa: ANN201 - a compiled keras Model
+def patient_1_model(n_features: int, n_classes: int, optimizer: Any):  # a compiled keras Model
     """The first patient's network, unchanged by the fix: one hidden layer, logits; the optimizer is the learner's."""
     import keras
 
@@ -123,7 +123,7 @@ def _prepared(fn: Callable, x_train: np.ndarray, x_other: np.ndarray, what: str)
     return a, b
 
 
-def _accuracy(model, x: np.ndarray, y: np.ndarray) -> float:  # noqa: ANN001
+def _accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
     import keras
 
     outputs = np.asarray(keras.ops.convert_to_numpy(model(x, training=False)))
@@ -251,7 +251,7 @@ def check_train_regressor(train_regressor: Callable) -> None:
 # ----------------------------------------------------------------------------------- patient 3
 
 
-def patient_3_model(n_features: int):  # noqa: ANN201 - a compiled keras Model
+def patient_3_model(n_features: int):  # a compiled keras Model
     """The third patient's network, unchanged by the fix: one hidden layer, a sigmoid output, Adam 1e-2."""
     import keras
 
@@ -267,7 +267,7 @@ def patient_3_model(n_features: int):  # noqa: ANN201 - a compiled keras Model
     return model
 
 
-def _generated_binary(seed: int):  # noqa: ANN202 - a losslab.data.Split
+def _generated_binary(seed: int):  # a losslab.data.Split
     """600 examples, 12 standardized features, 2 classes: a held-out dataset no notebook shows."""
     from sklearn.datasets import make_classification
 

@@ -39,7 +39,7 @@ def _data(seed: int, n: int, features: int, classes: int, used: int | None = Non
 
 def _model(
     features: int, classes: int, hidden: tuple[int, ...], *, activation: str = "relu", init: Any = None, seed: int = 0
-):  # noqa: ANN202 - a compiled keras Model
+):  # a compiled keras Model
     import keras
 
     keras.utils.set_random_seed(seed)

@@ -355,16 +355,16 @@ def _reference_callback(num_steps: int = 100) -> Any:
             super().__init__()
             self.num_steps, self.lrs, self.losses, self.best, self.avg = num_steps, [], [], math.inf, 0.0
 
-        def on_train_begin(self, logs=None):  # noqa: ANN001
+        def on_train_begin(self, logs=None):
             optimizer = self.model.optimizer
             if not optimizer.built:
                 optimizer.build(self.model.trainable_variables)
             self.saved = [v.numpy() for v in self.model.weights + optimizer.variables]
 
-        def on_train_batch_begin(self, batch, logs=None):  # noqa: ANN001
+        def on_train_batch_begin(self, batch, logs=None):
             self.model.optimizer.learning_rate = _ramp_expected(len(self.lrs), 1e-7, 10.0, self.num_steps)
 
-        def on_train_batch_end(self, batch, logs=None):  # noqa: ANN001
+        def on_train_batch_end(self, batch, logs=None):
             step = len(self.lrs)
             loss = float(logs["loss"])
             self.lrs.append(_ramp_expected(step, 1e-7, 10.0, self.num_steps))
@@ -375,7 +375,7 @@ def _reference_callback(num_steps: int = 100) -> Any:
             if not smoothed <= DIVERGE * self.best or step + 1 >= self.num_steps:
                 self.model.stop_training = True
 
-        def on_train_end(self, logs=None):  # noqa: ANN001
+        def on_train_end(self, logs=None):
             variables = self.model.weights + self.model.optimizer.variables
             for variable, value in zip(variables, self.saved, strict=True):
                 variable.assign(value)

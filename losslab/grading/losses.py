@@ -242,7 +242,7 @@ def check_task(name: str, answer: Any, seeds: tuple[int, ...] = (11, 12)) -> Non
             got = _value(fn, y, out, f"the loss of {name}")
         except GradingError:
             raise
-        except Exception as exc:  # noqa: BLE001 - Keras' own shape errors, on any backend
+        except Exception as exc:  # Keras' own shape errors, on any backend
             raise GradingError(
                 f"{name}: " + LIB.explain_error(exc, y=y, loss=loss).replace("the model's output", "the output layer")
             ) from None
@@ -370,7 +370,7 @@ def _inside_a_model(fn: Callable, name: str, activation: str | None, reference: 
     try:
         model.compile(optimizer="sgd", loss=fn)
         got = float(model.evaluate(x, y, batch_size=48, verbose=0))
-    except Exception as exc:  # noqa: BLE001 - any failure inside Keras is the learner's to fix
+    except Exception as exc:  # any failure inside Keras is the learner's to fix
         raise GradingError(
             f"used as a model's loss (model.compile(loss={name})), your function fails with "
             f"{type(exc).__name__}: {_first_line(exc)}. "
@@ -387,7 +387,7 @@ def _inside_a_model(fn: Callable, name: str, activation: str | None, reference: 
     before = [w.copy() for w in model.get_weights()]
     try:
         model.fit(x, y, batch_size=48, epochs=1, verbose=0)
-    except Exception as exc:  # noqa: BLE001 - any failure inside Keras is the learner's to fix
+    except Exception as exc:  # any failure inside Keras is the learner's to fix
         raise GradingError(
             f"training a model with your {name} as its loss fails with {type(exc).__name__}: {_first_line(exc)}. "
             "Training needs the gradient of the loss, which only the backend's own operations give: write it "

@@ -234,7 +234,7 @@ def _describe(optimizer: Any) -> str:
     try:
         config = optimizer.get_config()
         return f"{type(optimizer).__name__}(learning_rate={float(config['learning_rate']):.3g})"
-    except Exception:  # noqa: BLE001 - only for the message
+    except Exception:  # only for the message
         return type(optimizer).__name__
 
 

@@ -154,7 +154,7 @@ def check_loop(train_loop: Any) -> None:
             log, model = training.run(train_loop)
         except GradingError:
             raise
-        except Exception as error:  # noqa: BLE001 - the learner's loop may fail in any way; say how
+        except Exception as error:  # the learner's loop may fail in any way; say how
             raise GradingError(f"train_loop failed on {training.name}: {type(error).__name__}: {error}") from None
         reference_log, reference = training.run(loops.train)
         mine, theirs = _weights(model), _weights(reference)
@@ -208,7 +208,7 @@ def check_diagnose(diagnose: Any) -> None:
             said = as_choice(diagnose(log), list(loops.SLIPS), "diagnose(run)")
         except GradingError as error:
             raise GradingError(f"on {name}, {loops.SLIPS[slip]}: {error}") from None
-        except Exception as error:  # noqa: BLE001 - say which log broke the learner's function
+        except Exception as error:  # say which log broke the learner's function
             raise GradingError(f"diagnose failed on {name} ({type(error).__name__}: {error})") from None
         if said != slip:
             wrong.append(f"{loops.SLIPS[slip]} on {name}, named {said!r}")

@@ -43,7 +43,7 @@ def _git_status() -> str | None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     """A failed browser test leaves a full-page screenshot of every open tab, taken before its tabs close."""
     report = yield
     context = getattr(item, "funcargs", {}).get("browser_context")
@@ -115,7 +115,7 @@ def browser_context(lab: LabServer, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 @pytest.fixture
-def page(browser_context, lab: LabServer) -> Iterator[object]:  # noqa: ANN001
+def page(browser_context, lab: LabServer) -> Iterator[object]:
     """A new tab; its kernels are shut down when the test ends."""
     tab = browser_context.new_page()
     try:
@@ -125,7 +125,7 @@ def page(browser_context, lab: LabServer) -> Iterator[object]:  # noqa: ANN001
         lab.shutdown_kernels()
 
 
-def screenshot_all(context, name: str) -> list[Path]:  # noqa: ANN001
+def screenshot_all(context, name: str) -> list[Path]:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
     saved = []
@@ -134,7 +134,7 @@ def screenshot_all(context, name: str) -> list[Path]:  # noqa: ANN001
         try:
             tab.screenshot(path=str(path), full_page=True, timeout=15_000)
             saved.append(path)
-        except Exception:  # noqa: BLE001 - a screenshot is best effort; the failure itself is already reported
+        except Exception:  # a screenshot is best effort; the failure itself is already reported
             continue
     return saved
 
@@ -145,7 +145,7 @@ def workspace_name(node_name: str) -> str:
 
 
 @pytest.fixture
-def open_notebook(page, lab: LabServer, request: pytest.FixtureRequest):  # noqa: ANN001, ANN201
+def open_notebook(page, lab: LabServer, request: pytest.FixtureRequest):
     """``open_notebook("course/...ipynb")``: the notebook in the test's tab, in its own workspace."""
 
     def _open(path: str) -> NotebookPage:

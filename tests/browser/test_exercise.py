@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 EXERCISE = "00_warmup/warmup_exercise.ipynb"
 
 
-def learner_answers(solution_path) -> dict[str, str]:  # noqa: ANN001
+def learner_answers(solution_path) -> dict[str, str]:
     """{grade_id: what a learner would type} from a solution notebook's answer cells."""
     answers = {}
     for cell in notebooks.read(solution_path).cells:
@@ -54,7 +54,7 @@ def type_into_cell(notebook: NotebookPage, index: int, text: str) -> None:
     notebook.page.keyboard.press("Escape")
 
 
-def test_exercise_runs_and_validates(open_notebook, lab) -> None:  # noqa: ANN001
+def test_exercise_runs_and_validates(open_notebook, lab) -> None:
     notebook = open_notebook(f"course/{EXERCISE}")
     served = lab.root / "course" / EXERCISE
     cells = notebooks.read(served).cells

@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def classhub():  # noqa: ANN201 - a hub.site.State
+def classhub():  # a hub.site.State
     reason = chromium_missing()
     if reason:
         _unavailable(reason)
@@ -43,7 +43,7 @@ def classhub():  # noqa: ANN201 - a hub.site.State
     assert not root.exists()
 
 
-def _login(page, state: site.State, user: str) -> None:  # noqa: ANN001 - a playwright Page
+def _login(page, state: site.State, user: str) -> None:  # a playwright Page
     from playwright.sync_api import expect
 
     page.goto(f"{state.url}/hub/login")
@@ -55,7 +55,7 @@ def _login(page, state: site.State, user: str) -> None:  # noqa: ANN001 - a play
         expect(page.locator("#jp-main-dock-panel")).to_be_visible(timeout=120_000)
 
 
-def _assignment_list(page):  # noqa: ANN001, ANN202
+def _assignment_list(page):
     page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
     page.locator(".lm-Menu-itemLabel", has_text="Assignment List").click()
     return page.locator(".lm-Widget", has=page.locator("text=Released assignments")).last

@@ -55,7 +55,7 @@ def _close_current_tab(notebook: NotebookPage) -> None:
     dialog = notebook.page.locator(".jp-Dialog")
     try:
         dialog.wait_for(timeout=3000)
-    except Exception:  # noqa: BLE001 - no "save your work?" dialog: the tab is closed
+    except Exception:  # no "save your work?" dialog: the tab is closed
         return
     notebook.page.locator(".jp-Dialog .jp-Dialog-button", has_text="Discard").first.click()
     dialog.wait_for(state="detached")

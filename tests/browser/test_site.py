@@ -212,7 +212,7 @@ def test_only_complete_current_executed_copies_are_reused(tmp_path: Path) -> Non
     notebooks.write(nb, copy_path)
     assert site.executed_copy(page, executed=tmp_path)[0] is not None
 
-    def code_of(n):  # noqa: ANN001, ANN202
+    def code_of(n):
         return [c for c in n.cells if c.cell_type == "code"]
 
     cases = {
@@ -274,11 +274,11 @@ def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         yield context
 
 
-def test_every_page_loads_without_errors_and_every_image_loads(built: site.Report, served: str, chromium) -> None:  # noqa: ANN001
+def test_every_page_loads_without_errors_and_every_image_loads(built: site.Report, served: str, chromium) -> None:
     problems: list[str] = []
     external: set[str] = set()
 
-    def route(request_route) -> None:  # noqa: ANN001
+    def route(request_route) -> None:
         host = urlsplit(request_route.request.url).hostname
         if host == "127.0.0.1":
             request_route.continue_()
@@ -306,7 +306,7 @@ def test_every_page_loads_without_errors_and_every_image_loads(built: site.Repor
     assert external <= EXTERNAL_ALLOWED, f"pages load from outside the site: {external - EXTERNAL_ALLOWED}"
 
 
-def test_a_quiz_question_reveals_the_explanation_of_the_choice_clicked(served: str, chromium) -> None:  # noqa: ANN001
+def test_a_quiz_question_reveals_the_explanation_of_the_choice_clicked(served: str, chromium) -> None:
     from playwright.sync_api import expect
 
     question = next(q for q in quiz.load_bank("01_losses").questions if q.kind == "single")
@@ -336,7 +336,7 @@ def test_a_quiz_question_reveals_the_explanation_of_the_choice_clicked(served: s
         tab.close()
 
 
-def test_formulas_render_with_the_mathjax_served_with_the_site(built: site.Report, served: str, chromium) -> None:  # noqa: ANN001
+def test_formulas_render_with_the_mathjax_served_with_the_site(built: site.Report, served: str, chromium) -> None:
     page = built.output / "00_start_here.html"
     scripts = [s.get("src", "") for s in _html(page).select("script") if "mathjax" in s.get("src", "").lower()]
     assert scripts == ["_static/mathjax/tex-mml-chtml.js"], f"MathJax should load from the site itself: {scripts}"

@@ -31,7 +31,7 @@ def _first_sentence(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def start(browser_context, lab: LabServer) -> Iterator[NotebookPage]:  # noqa: ANN001
+def start(browser_context, lab: LabServer) -> Iterator[NotebookPage]:
     """The start notebook as `make lab` and the Binder badge open it: the server's default page."""
     tab = browser_context.new_page()
     tab.goto(lab.url(""))  # redirects to /lab/tree/course/00_start_here.ipynb
@@ -70,19 +70,19 @@ def test_start_notebook_opens_and_runs_top_to_bottom(start: NotebookPage) -> Non
         assert image["complete"] and image["w"] > 200 and image["h"] > 100, f"image not decoded: {image}"
 
 
-def _quiz(start: NotebookPage):  # noqa: ANN202
+def _quiz(start: NotebookPage):
     quiz_box = start.panel.locator(".widget-vbox", has=start.page.locator("h3", has_text="Quiz:")).first
     expect(quiz_box).to_contain_text(f"Quiz: {BANK.title}")
     return quiz_box
 
 
-def _question(quiz_box, number: int):  # noqa: ANN001, ANN202
+def _question(quiz_box, number: int):
     box = quiz_box.locator(":scope > .widget-vbox").nth(number - 1)
     expect(box.locator(".widget-htmlmath-content").first).to_contain_text(f"Q{number}.")
     return box
 
 
-def _check(box, expect_text: str) -> str:  # noqa: ANN001
+def _check(box, expect_text: str) -> str:
     """Press Check and wait for feedback containing ``expect_text``; returns the feedback's text."""
     box.get_by_role("button", name="Check").click()
     feedback = box.locator(":scope > .widget-htmlmath .widget-htmlmath-content").last
@@ -90,11 +90,11 @@ def _check(box, expect_text: str) -> str:  # noqa: ANN001
     return _words(feedback.inner_text())
 
 
-def _status(box) -> str:  # noqa: ANN001
+def _status(box) -> str:
     return _words(box.locator(":scope > .widget-hbox .widget-html-content").inner_text())
 
 
-def _read_again(box, question: quiz.Question):  # noqa: ANN001, ANN202
+def _read_again(box, question: quiz.Question):
     """The link a wrong answer shows to its section (JupyterLab's command for local links opens it)."""
     return box.locator("a", has_text=quiz.section_title(question.section))
 

@@ -55,7 +55,7 @@ def unexpected_errors(notebook: NotebookPage, path: str) -> list[str]:
     ]
 
 
-def wait_for(notebook: NotebookPage, found, what: str, path: str, timeout_s: float = 300):  # noqa: ANN001, ANN201
+def wait_for(notebook: NotebookPage, found, what: str, path: str, timeout_s: float = 300):
     """Poll ``found()`` while the notebook runs; fail early on an unexpected error or when the run ends."""
     deadline = time.monotonic() + timeout_s
     while True:
@@ -86,7 +86,7 @@ def wait_for(notebook: NotebookPage, found, what: str, path: str, timeout_s: flo
         )
     ],
 )
-def test_tutorial_plots_render_as_images(open_notebook, path: str) -> None:  # noqa: ANN001
+def test_tutorial_plots_render_as_images(open_notebook, path: str) -> None:
     notebook = open_notebook(path)
     notebook.run_all(wait=False)
 
@@ -100,7 +100,7 @@ def test_tutorial_plots_render_as_images(open_notebook, path: str) -> None:  # n
     notebook.interrupt()  # the rest of the notebook is tests/test_notebooks.py's job
 
 
-def _fingerprints(area) -> list[str]:  # noqa: ANN001
+def _fingerprints(area) -> list[str]:
     return area.locator("img").evaluate_all(
         "imgs => imgs.filter(i => i.complete && i.naturalWidth > 100)"
         "            .map(i => i.src.length + ':' + i.src.slice(-80))"
@@ -114,7 +114,7 @@ def _fingerprints(area) -> list[str]:  # noqa: ANN001
         f"controls described {', '.join(map(repr, CONTROLS))}"
     ),
 )
-def test_optimizer_playground_redraws_when_the_learning_rate_moves(open_notebook) -> None:  # noqa: ANN001
+def test_optimizer_playground_redraws_when_the_learning_rate_moves(open_notebook) -> None:
     notebook = open_notebook(PLAYGROUND)
     page = notebook.page
     notebook.run_all(wait=False)

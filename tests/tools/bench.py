@@ -179,7 +179,7 @@ def bench_jupyterlab() -> LabFootprint | None:
             opened = lab.rss_mb()[0]
             sampler.start()
             notebook.run_all(timeout_ms=300_000)
-        except Exception as exc:  # noqa: BLE001 - a failed measurement is reported, not a crash of the bench
+        except Exception as exc:  # a failed measurement is reported, not a crash of the bench
             first_line = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
             error = f"{type(exc).__name__}: {first_line}"
         finally:

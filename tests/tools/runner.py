@@ -61,7 +61,7 @@ def run_notebook(path: Path, timeout: int = 600) -> NotebookRun:
     error = ""
     try:
         client.execute()
-    except Exception as exc:  # noqa: BLE001 - a failed notebook is a result, not a crash of the bench
+    except Exception as exc:  # a failed notebook is a result, not a crash of the bench
         error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:200] if str(exc).strip() else ''}"
     finally:
         stop.set()

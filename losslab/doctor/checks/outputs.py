@@ -243,7 +243,7 @@ def output_range(ctx: Context) -> None:
     fn, name = found
     try:
         low, high = rules.activation_range(fn, ctx.units)
-    except Exception as exc:  # noqa: BLE001 - an activation that takes no plain tensor: nothing to measure
+    except Exception as exc:  # an activation that takes no plain tensor: nothing to measure
         ctx.add("info", f"the output activation '{name}' could not be applied on its own ({type(exc).__name__})")
         return
     problems = rules.output_range(low, high, ctx.units, ctx.model.loss, ctx.y, activation=f"the output '{name}'")
