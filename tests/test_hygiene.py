@@ -60,7 +60,7 @@ _ISE = (
     "realis|specialis|customis|prioritis|serialis|discretis|binaris|equalis|finalis|materialis|synthesis(?=e)"
 )
 BRITISH = {
-    rf"\b({_ISE})(e|es|ed|er|ers|ing|ation|ations)\b": "-ize/-ization",
+    rf"\b(?:un|re|de|non|over|under)?({_ISE})(e|es|ed|er|ers|ing|ation|ations)\b": "-ize/-ization",
     r"\banalys(e|es|ed|ing)\b": "analyze",
     r"\b(behaviour|colour|favour|neighbour|honour|labour|flavour|harbour|rumour|tumour|humour|vapour)": "-or",
     r"\b(centre|metre|litre|fibre|theatre)(s|d)?\b": "-er",
@@ -122,9 +122,9 @@ def test_us_spelling(path: Path) -> None:
 
 
 def test_spelling_check_finds_british_words_and_nothing_else() -> None:
-    text = "We optimise and normalised; its behaviour, colours and the centre were labelled. Analyse it."
+    text = "We optimise and normalised; its behaviour, colours and the centre were labelled. Analyse it unregularised."
     found = sorted(w.split(" (")[0].lower() for w in british_words(text))
-    assert found == ["analyse", "behaviour", "centre", "colour", "labelled", "normalised", "optimise"]
+    assert found == ["analyse", "behaviour", "centre", "colour", "labelled", "normalised", "optimise", "unregularised"]
     us = "Otherwise noise, exercise, precise analysis with emphasis: optimize, the model, modeling, labeled, gray."
     assert british_words(us) == []
 
