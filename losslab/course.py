@@ -22,6 +22,7 @@ NOTEBOOKS: tuple[str, ...] = (
     "01_losses/losses_part2_tutorial.ipynb",
     "01_losses/losses_exercise.ipynb",
     "02_optimizers/optimizers_tutorial.ipynb",
+    "02_optimizers/optimizers_part2_tutorial.ipynb",
     "02_optimizers/training_loop_tutorial.ipynb",
     "02_optimizers/optimizers_exercise.ipynb",
     "02_optimizers/training_loop_exercise.ipynb",

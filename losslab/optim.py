@@ -1,6 +1,7 @@
 """Optimizers you can watch: 2-D surfaces, trajectories driven by Keras' own optimizers, and a playground.
 
-Used by chapter 2 (solutions/02_optimizers/optimizers_tutorial.ipynb) and its exercise:
+Used by chapter 2 (solutions/02_optimizers/optimizers_tutorial.ipynb and optimizers_part2_tutorial.ipynb) and its
+exercise:
 
 - ``SURFACES``: an ill-conditioned quadratic, Rosenbrock's valley, a saddle and two valleys of different
   depth, each with its gradient written out, a start point and a learning rate that shows its story;

@@ -292,7 +292,7 @@ def test_keras_l2_has_no_half_and_matches_weight_decay_at_twice_its_factor() -> 
     l2_grad = 2 * 0.01 * w  # the gradient of L2(0.01) = 0.01 * sum(w**2)
     keras.optimizers.SGD(learning_rate=0.1).apply_gradients([(keras.ops.convert_to_tensor(l2_grad), penalised)])
     assert keras.ops.convert_to_numpy(decayed) == pytest.approx(keras.ops.convert_to_numpy(penalised), rel=1e-6)
-    text = _text("solutions/02_optimizers/optimizers_tutorial.ipynb")
+    text = _text("solutions/02_optimizers/optimizers_part2_tutorial.ipynb")  # section 6: weight decay versus L2
     assert "\\frac{\\lambda}{2}" not in text and "l2/2" not in text
     assert "`weight_decay=2 * l`" in text and "2 * l2 * now" in text
 
@@ -301,7 +301,8 @@ def test_divergence_is_taught_with_both_endings() -> None:
     """A diverging network ends in inf / NaN or in a collapse near ln K: neither is the rule, in either chapter or the
     quiz (chapter 3 part 1 runs both: the sweep's classifier and the linear regression on diabetes)."""
     sources = {
-        "chapter 2": _text("solutions/02_optimizers/optimizers_tutorial.ipynb"),
+        "chapter 2": _text("solutions/02_optimizers/optimizers_tutorial.ipynb")
+        + _text("solutions/02_optimizers/optimizers_part2_tutorial.ipynb"),
         "chapter 3": _text("solutions/03_learning_rates/learning_rates_tutorial.ipynb"),
         "bank 2": _text("losslab/quizbank/02_optimizers.yaml"),
     }

@@ -3,11 +3,11 @@
 The first part of each chapter's tutorial is opened and run with Run All until its first plot has rendered as a
 decoded <img>; the rest of the notebook is interrupted (tests/test_notebooks.py already runs every part to the
 end, headless, and checks its figures and stderr).
-Chapter 2 runs once, up to its playground, whose picture is a plot too.
+Chapter 2 runs once: part 2, up to its playground, whose picture is a plot too.
 The playground test is written against chapter 2's contract: an ipywidgets playground whose controls are
 described "surface", "learning rate" and "momentum", and whose matplotlib picture is redrawn when the
-learning-rate slider moves. It skips, saying so, while course/02_optimizers/optimizers_tutorial.ipynb does
-not exist.
+learning-rate slider moves. It skips, saying so, while course/02_optimizers/optimizers_part2_tutorial.ipynb
+does not exist.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from tests.tools.labserver import NotebookPage
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-PLAYGROUND = "course/02_optimizers/optimizers_tutorial.ipynb"
+PLAYGROUND = "course/02_optimizers/optimizers_part2_tutorial.ipynb"
 # One tutorial per chapter: the first part. Whether JupyterLab shows a plot as an image is a matter of the
 # front end and the inline backend, the same for every notebook; every part's figures (image/png outputs) and
 # stderr are checked headlessly by tests/test_notebooks.py from its one execution. Chapter 2's plots are checked
