@@ -1,4 +1,4 @@
-"""The training loop of chapter 2 part 2, written out on every Keras backend, and the one-line edits that plant
+"""The training loop of chapter 2 part 3, written out on every Keras backend, and the one-line edits that plant
 the slips of seed 001 in it.
 
 ``model.fit`` computes the gradients of each batch, applies them once, and switches Dropout and BatchNorm
