@@ -48,7 +48,7 @@ export KERAS_BACKEND ?= tensorflow
 export PYTHONDONTWRITEBYTECODE := 1
 
 
-.PHONY: help setup setup-learner sync binder uv install lab test test-fast test-backend test-backends torch gpu bench-gpu browser sandbox release site grade \
+.PHONY: help setup setup-learner sync binder uv install lab test test-system test-fast test-backend test-backends torch gpu bench-gpu browser sandbox release site grade \
         feedback export \
         self-grade format lint bench lock clean clean-venv
 
@@ -135,8 +135,11 @@ sandbox:  ## install Debian's bubblewrap (the grading sandbox) when missing (nee
 	else echo "note: bwrap is missing and cannot be installed here; make grade will grade without the sandbox" \
 	  "(SANDBOX=require refuses), and the sandbox tests will be skipped."; fi
 
-test: setup browser sandbox hub-install  ## set up, then run the whole test suite (units, notebooks, grading, browser)
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup $(PYTEST_ARGS)
+test: setup browser sandbox hub-install  ## set up, then run the test suite (units, notebooks, grading, browser), within 20 minutes on 2 cores
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -m "not system" $(PYTEST_ARGS)
+
+test-system: setup browser sandbox hub-install  ## the whole-system tests (a class on JupyterHub, the Dask recipe, a 2 GB session, held-out treatments): CI runs them after make test
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -m system $(PYTEST_ARGS)
 
 test-fast: setup  ## only the quick tests (no notebook execution, grading or browser)
 	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)

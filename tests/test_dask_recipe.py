@@ -103,6 +103,7 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait(timeout=30)
 
 
+@pytest.mark.system
 def test_grading_on_a_scheduler_and_workers_started_by_the_recipe(tmp_path: Path) -> None:
     pytest.importorskip("distributed")
     from autograder.gradebook import read_scores

@@ -170,6 +170,7 @@ MANUAL = {"digits_noisy_labels", "digits_val_from_train", "digits_mse_on_classes
 
 
 @pytest.mark.slow
+@pytest.mark.system
 @pytest.mark.parametrize("trial", [t for t in doctor_heldout.TRIALS if t.cause], ids=lambda t: t.name)
 def test_every_held_out_treatment_is_fixed_or_left_to_the_learner(trial: doctor_heldout.Trial) -> None:
     treatment = doctor_heldout.examine(trial).treat()

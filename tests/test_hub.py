@@ -186,6 +186,7 @@ def test_make_hub_logs_in_system_users_and_leaves_nothing_behind(tmp_path: Path)
 
 
 @pytest.mark.slow
+@pytest.mark.system
 def test_make_classroom_whole_cycle_is_what_the_policy_says() -> None:
     _need_hub()
     started = time.monotonic()

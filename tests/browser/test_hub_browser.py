@@ -21,7 +21,7 @@ from tests.browser.conftest import _unavailable, chromium_context
 from tests.test_hub import _need_hub
 from tests.tools.labserver import chromium_missing
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.system]
 
 
 @pytest.fixture(scope="module")

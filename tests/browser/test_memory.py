@@ -20,7 +20,7 @@ from tests.browser.test_exercise import validate
 from tests.support import REPO
 from tests.tools.labserver import LabServer, NotebookPage, chromium_missing
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.system, pytest.mark.xdist_group("browser")]
 
 TUTORIAL = "course/01_losses/losses_tutorial.ipynb"
 EXERCISE = "course/01_losses/losses_exercise.ipynb"
