@@ -68,3 +68,36 @@ def test_no_chapter_4_text_says_glorot_suits_sigmoid() -> None:
         q.prompt + " ".join(c.text + c.explanation for c in q.choices) for q in quiz.load_bank("04_debugging").questions
     )
     assert not {name: wrong.findall(text) for name, text in texts.items() if wrong.search(text)}
+
+
+TREATMENT = "Treating a patient"
+VERDICTS = ('"fixed"', '"helped"', '"no better"')
+
+
+def test_part_2b_treats_a_patient_after_a_prediction_and_asks_about_it() -> None:
+    """Issue 26 item 3: a section of part 2b shows the doctor's treatment on a clinic patient whose cause has an
+    automatic prescription, asks for the verdict first, reveals it from the run, reads it without quoting the run's
+    numbers, and checks it with questions of its own right after."""
+    from losslab.doctor.prescriptions import PRESCRIPTIONS
+
+    cells = notebooks.read(CHAPTER / "debugging_part2b_tutorial.ipynb").cells
+    markdown = {i: c.source.split("\n") for i, c in enumerate(cells) if c.cell_type == "markdown"}
+    heading = [i for i, lines in markdown.items() if f"## {TREATMENT}" in lines]
+    assert len(heading) == 1, f"part 2b has no (or several) '## {TREATMENT}' section"
+    code = [(i, c.source) for i, c in enumerate(cells) if i > heading[0] and c.cell_type == "code"]
+    asks = [i for i, src in code if "predict.ask(" in src and all(v in src for v in VERDICTS)]
+    treats = [i for i, src in code if ".treat(" in src and ".figure()" in src and ".compare(" in src]
+    assert asks and treats and asks[0] < treats[0], "the section asks for the verdict, then treats and reveals it"
+    patient = re.findall(r"clinic\.case\(\"(\w+)\"\)", cells[treats[0]].source)
+    assert patient and patient[0] in PRESCRIPTIONS, f"the patient treated, {patient}, has no automatic prescription"
+
+    checkpoints = [(i, ast.literal_eval(m)) for i, src in code if i > treats[0] for m in SHOW.findall(src)]
+    assert checkpoints, "no checkpoint after the treatment"
+    checkpoint, shown = checkpoints[0]
+    anchor = "#" + TREATMENT.replace(" ", "-")
+    linked = [q.id for q in quiz.load_bank("04_debugging").questions if q.section.endswith(anchor)]
+    assert len(linked) >= 2 and set(linked) <= set(shown), {"linked to the section": linked, "shown": shown}
+
+    reading = [c.source for c in cells[treats[0] + 1 : checkpoint] if c.cell_type == "markdown"]
+    quoted = [re.findall(r"\d\.\d+|\d+\s*%", text) for text in reading]
+    assert reading and not any(quoted), f"the verdict's reading quotes numbers of the run: {quoted}"
