@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -137,10 +138,16 @@ def assert_in_range(actual: Any, low: float, high: float, what: str = "the value
     return value
 
 
+# Quotes a Japanese keyboard types around an answer, stripped with the spaces: 「b」, 『b』, “b”, ‘b’.
+_QUOTES = "「」『』“”‘’\"'"
+
+
 def as_text(value: Any, what: str = "the answer") -> str:
-    """A real ``str`` (not a subclass with a custom ``__eq__``), stripped and lower-cased."""
+    """A real ``str`` (not a subclass with a custom ``__eq__``), stripped and lower-cased. Full-width letters,
+    digits and spaces read as their ASCII forms (NFKC: ``"ｂ"`` and ``"Ｂ"`` are ``"b"``) and Japanese quotes around
+    the answer are dropped, so an answer typed on a Japanese keyboard counts as the English one does."""
     require(type(value) is str, f"{what} should be a string such as 'train', got {type(value).__name__}")
-    return str.lower(str.strip(value))
+    return str.lower(str.strip(str.strip(unicodedata.normalize("NFKC", str(value))), _QUOTES + " "))
 
 
 def as_choice(value: Any, choices: Any, what: str = "the answer") -> str:
