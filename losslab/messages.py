@@ -151,13 +151,12 @@ def untranslated(lang: str) -> list[str]:
 
 
 def compiled(lang: str) -> bytes:
-    """The .mo the .po compiles to, byte for byte the same on every machine (Babel's writer, no dates)."""
+    """The .mo the .po compiles to, byte for byte the same on every machine (Babel's writer; dates from the .po)."""
     import io
 
     from babel.messages.mofile import write_mo
 
     catalog = _read_po(lang)
-    catalog.revision_date = catalog.creation_date = None  # type: ignore[assignment]
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
     return buffer.getvalue()
