@@ -195,6 +195,17 @@ def test_a_lettered_answer_typed_on_a_japanese_keyboard_counts(typed: str) -> No
     assert as_choice(typed, "abcd", "answer") == "b"
 
 
+def test_a_lettered_answer_cell_is_rewritten_before_it_runs() -> None:
+    from losslab.answers import normalize_answers
+
+    cell = ['answer = "ｂ"  # 全角で入力\n', 'other = "「Ｃ」"\n', 'note = "日本語のまま"\n', "text = '「ab」'\n"]
+    assert normalize_answers(cell) == ["answer = 'b'  # 全角で入力\n", "other = 'C'\n", cell[2], cell[3]]
+    ascii_cell = ['answer = "b"\n']
+    assert normalize_answers(ascii_cell) is ascii_cell
+    broken = ['answer = "ｂ\n']
+    assert normalize_answers(broken) == broken  # the learner's syntax error is reported as typed
+
+
 def test_a_full_width_answer_is_still_checked() -> None:
     with pytest.raises(GradingError, match="should be one of"):
         as_choice("ｅ", "abcd", "answer")
