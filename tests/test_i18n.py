@@ -310,3 +310,24 @@ def test_predict_and_progress_speak_japanese(monkeypatch: pytest.MonkeyPatch, ca
     bar.update()
     bar.close()
     assert "1/2 完了" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------------------------ website
+
+
+def test_a_japanese_page_keeps_the_english_outputs_and_switches_back() -> None:
+    from website import build as site
+
+    english = _notebook("# Title", code="print(1)")
+    english.cells[1].outputs = [nbformat.v4.new_output("stream", text="1\n")]
+    japanese = _notebook("# 題名", code="print(1)")
+    page = site.japanese_page(english, japanese, "course/ja/x.ipynb")
+    assert page.cells[0].source == "# 題名" and page.cells[1].outputs == english.cells[1].outputs
+    japanese.cells[1].source = "print(2)"
+    with pytest.raises(site.SiteError, match="run `make release`"):
+        site.japanese_page(english, japanese, "course/ja/x.ipynb")
+    en, ja = site.Page(Path("01_losses/a_tutorial.ipynb")), site.Page(Path("01_losses/a_tutorial.ipynb"), "ja")
+    assert (en.other(), ja.other()) == (ja, en) and ja.course_path == "course/ja/01_losses/a_tutorial.ipynb"
+    assert site.relative(en.docname, ja.docname) == "../ja/01_losses/a_tutorial.html"
+    assert site.relative(ja.docname, en.docname) == "../../01_losses/a_tutorial.html"
+    assert 'href="../../01_losses/a_tutorial.html">English<' in site.language_switch(ja.docname, en.docname, "ja")
