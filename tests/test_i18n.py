@@ -9,6 +9,7 @@ setting, and the quiz, predict and progress widgets speaking Japanese with the E
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from string import Formatter
 
@@ -18,7 +19,7 @@ import yaml
 
 from losslab import i18n, messages, notebooks, quiz
 from losslab.grading.core import GradingError, as_choice
-from tests.support import SOLUTIONS
+from tests.support import REPO, SOLUTIONS
 
 NOTEBOOKS = i18n._all_notebooks()
 
@@ -331,3 +332,36 @@ def test_a_japanese_page_keeps_the_english_outputs_and_switches_back() -> None:
     assert site.relative(en.docname, ja.docname) == "../ja/01_losses/a_tutorial.html"
     assert site.relative(ja.docname, en.docname) == "../../01_losses/a_tutorial.html"
     assert 'href="../../01_losses/a_tutorial.html">English<' in site.language_switch(ja.docname, en.docname, "ja")
+
+
+# ------------------------------------------------------------------------------------------ where a learner starts
+
+
+def test_make_lab_lang_ja_opens_the_japanese_start_notebook() -> None:
+    def dry_run(*args: str) -> str:
+        done = subprocess.run(
+            ["make", "-n", "-o", "setup-learner", "lab", "OPEN=no", *args],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    japanese = dry_run("LANG=ja")
+    assert "LOSSLAB_LANG=ja LANG=C.UTF-8 ./start" in japanese
+    assert "--LabApp.default_url=/lab/tree/course/ja/00_start_here.ipynb" in japanese
+    english = dry_run("LANG=C.UTF-8")
+    assert "LOSSLAB_LANG" not in english and "default_url=/lab/tree/course/00_start_here.ipynb" in english
+
+
+def test_the_readme_has_a_japanese_badge_and_section() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    badge = "https://mybinder.org/v2/gh/losslab/losslab/HEAD?urlpath=lab/tree/course/ja/00_start_here.ipynb"
+    assert badge in readme.split("\n## ", 1)[0], "README.md: no Binder badge for course/ja/00_start_here.ipynb"
+    section = readme.split("\n## 日本語版", 1)
+    assert len(section) == 2, "README.md has no Japanese section (## 日本語版)"
+    body = section[1].split("\n## ", 1)[0]
+    for needed in ("make lab LANG=ja", "course/ja/00_start_here.ipynb", "docs/glossary-ja.md"):
+        assert needed in body, f"README.md's Japanese section does not mention {needed}"
