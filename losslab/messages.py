@@ -10,7 +10,8 @@ Messages a learner reads are marked with ``_("...")`` (one string literal) and f
 (committed; ``python -m losslab.messages compile`` rebuilds it reproducibly, and a test fails when it is not the
 compilation of the .po). ``python -m losslab.messages extract`` adds every newly marked message to the .po with an
 empty translation, keeps the others, and drops messages no longer marked; docs/i18n.md has the workflow.
-Used by losslab/quiz.py, losslab/predict.py and losslab/progress.py.
+Used by losslab/quiz.py, losslab/predict.py, losslab/progress.py and the doctor's report and treatment
+(``N_`` marks data such as the causes' descriptions, shown later through ``_``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,15 @@ DOMAIN = "losslab"
 LANGUAGES = ("en", "ja")
 PACKAGE = Path(__file__).resolve().parent
 # Files whose marked messages the catalogue holds (python -m losslab.messages extract reads them).
-SOURCES = ("quiz.py", "quizlinks.py", "predict.py", "progress.py")
+SOURCES = (
+    "quiz.py",
+    "quizlinks.py",
+    "predict.py",
+    "progress.py",
+    "doctor/causes.py",
+    "doctor/report.py",
+    "doctor/treat.py",
+)
 
 
 @cache
@@ -74,6 +83,11 @@ def _(message: str) -> str:
     return translation(current_language()).gettext(message)
 
 
+def N_(message: str) -> str:  # noqa: N802 - gettext's name for a marker
+    """Mark `message` for the catalogue without translating it (data shown later through ``_``)."""
+    return message
+
+
 # ------------------------------------------------------------------------------------------ maintenance
 def po_path(lang: str) -> Path:
     return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
@@ -93,14 +107,17 @@ def extract_messages() -> dict[str, list[str]]:
     for name in SOURCES:
         tree = ast.parse((PACKAGE / name).read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_"):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "N_")):
                 continue
             where = f"losslab/{name}:{node.lineno}"
             arg = node.args[0] if len(node.args) == 1 and not node.keywords else None
-            if isinstance(arg, ast.Name) and arg.id.isupper():
-                continue  # _(CONSTANT): the constant's text is marked where it is defined
+            if node.func.id == "_" and isinstance(arg, (ast.Name, ast.Attribute, ast.Subscript)):
+                continue  # _(data): data whose texts are marked with N_ where they are defined
             if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
-                raise ValueError(f"{where}: _() takes one string literal, so that the catalogue can hold it")
+                raise ValueError(
+                    f"{where}: {node.func.id}() takes one string literal (or, for _, a name of data marked with "
+                    "N_), so that the catalogue can hold it; format after translating"
+                )
             found.setdefault(arg.value, []).append(where)
     order = {name: i for i, name in enumerate(SOURCES)}
 

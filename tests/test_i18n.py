@@ -365,3 +365,14 @@ def test_the_readme_has_a_japanese_badge_and_section() -> None:
     body = section[1].split("\n## ", 1)[0]
     for needed in ("make lab LANG=ja", "course/ja/00_start_here.ipynb", "docs/glossary-ja.md"):
         assert needed in body, f"README.md's Japanese section does not mention {needed}"
+
+
+def test_the_doctors_report_speaks_japanese(monkeypatch: pytest.MonkeyPatch) -> None:
+    from losslab.doctor.report import Finding, Report
+
+    report = Report([Finding("lr", "problem", "loss rose", "lower it", cause="lr_too_high")], 1.0)
+    assert str(report).startswith("Training doctor: 1 finding in 1.0 s; suspects: lr_too_high (learning rate")
+    monkeypatch.setenv("LOSSLAB_LANG", "ja")
+    text = str(report)
+    assert text.startswith("訓練ドクター: 1.0 秒で所見 1 件。疑わしい原因: lr_too_high (学習率が高すぎる)")
+    assert "対処: lower it" in text and "<th>重大度</th>" in report._repr_html_()
