@@ -411,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) < 2 or args[0] not in ("extract", "check") or args[1] not in LANGUAGES:
         print(
             f"usage: python -m losslab.i18n extract|check {'|'.join(LANGUAGES)} [notebook.ipynb | bank chapter ...]\n"
-            f"       python -m losslab.i18n apply {'|'.join(LANGUAGES)} CATALOGUE.yaml SHEET.yaml",
+            f"       python -m losslab.i18n apply {'|'.join(LANGUAGES)} CATALOG.yaml SHEET.yaml",
             file=sys.stderr,
         )
         return 2

@@ -116,7 +116,7 @@ def extract_messages() -> dict[str, list[str]]:
             if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
                 raise ValueError(
                     f"{where}: {node.func.id}() takes one string literal (or, for _, a name of data marked with "
-                    "N_), so that the catalogue can hold it; format after translating"
+                    "N_), so that the catalog can hold it; format after translating"
                 )
             found.setdefault(arg.value, []).append(where)
     order = {name: i for i, name in enumerate(SOURCES)}
