@@ -6,7 +6,7 @@
   tests disappear, cells are locked and checksummed, and the assignment is recorded in the gradebook.
 
 The Japanese edition, ``course/ja/`` (same layout), is built the same way from a translated copy of solutions/
-(``losslab.i18n.edition``: every markdown block from its catalogue under i18n/ja/, links pointed at the translated
+(``losslab.i18n.edition``: every markdown block from its catalog under i18n/ja/, links pointed at the translated
 headings, ``language: ja`` in each notebook's metadata); its exercises go through ``generate_assignment`` too
 (with a throwaway gradebook: the code cells, hidden tests and points are the English ones). A block without an
 up-to-date translation stops the release and every one is named; ``--partial`` (development only, never used by

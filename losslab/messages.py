@@ -5,7 +5,7 @@ metadata, ``language: ja`` in the Japanese edition (course/ja/), which the kerne
 Jupyter gives it (``JPY_SESSION_NAME``); otherwise English. ``current_language()`` answers it.
 
 Messages a learner reads are marked with ``_("...")`` (one string literal) and formatted after translation:
-``_("{n} check(s) so far").format(n=3)``. Their Japanese lives in the standard gettext catalogue
+``_("{n} check(s) so far").format(n=3)``. Their Japanese lives in the standard gettext catalog
 ``losslab/locale/ja/LC_MESSAGES/losslab.po`` (the source, edited by hand), compiled to ``losslab.mo`` beside it
 (committed; ``python -m losslab.messages compile`` rebuilds it reproducibly, and a test fails when it is not the
 compilation of the .po). ``python -m losslab.messages extract`` adds every newly marked message to the .po with an
@@ -27,7 +27,7 @@ LOCALE_DIR = Path(__file__).with_name("locale")
 DOMAIN = "losslab"
 LANGUAGES = ("en", "ja")
 PACKAGE = Path(__file__).resolve().parent
-# Files whose marked messages the catalogue holds (python -m losslab.messages extract reads them).
+# Files whose marked messages the catalog holds (python -m losslab.messages extract reads them).
 SOURCES = (
     "quiz.py",
     "quizlinks.py",
@@ -74,7 +74,7 @@ def current_language() -> str:
 
 @cache
 def translation(lang: str) -> gettext.NullTranslations:
-    """The compiled catalogue of `lang` (English, or a missing .mo: the messages as written)."""
+    """The compiled catalog of `lang` (English, or a missing .mo: the messages as written)."""
     return gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), languages=[lang], fallback=True)
 
 
@@ -84,7 +84,7 @@ def _(message: str) -> str:
 
 
 def N_(message: str) -> str:  # noqa: N802 - gettext's name for a marker
-    """Mark `message` for the catalogue without translating it (data shown later through ``_``)."""
+    """Mark `message` for the catalog without translating it (data shown later through ``_``)."""
     return message
 
 
@@ -179,7 +179,7 @@ def compiled(lang: str) -> bytes:
     return buffer.getvalue()
 
 
-def compile_catalogue(lang: str) -> Path:
+def compile_catalog(lang: str) -> Path:
     mo_path(lang).write_bytes(compiled(lang))
     return mo_path(lang)
 
@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
             total, missing = extract(lang)
             print(f"{po_path(lang).relative_to(PACKAGE.parent)}: {total} messages, {missing} to translate")
         elif args[0] == "compile":
-            print(f"{compile_catalogue(lang).relative_to(PACKAGE.parent)} written")
+            print(f"{compile_catalog(lang).relative_to(PACKAGE.parent)} written")
         else:
             for msgid in untranslated(lang):
                 print(f"{lang}: no translation (or fuzzy): {msgid!r}")

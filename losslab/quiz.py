@@ -17,7 +17,7 @@ Where widgets cannot display (nbconvert, GitHub, a terminal) a quiz renders as r
 count in display order).
 The learner's language (``losslab.messages.current_language``: ``LOSSLAB_LANG``, or the Japanese edition's
 notebook metadata) picks the bank's language: ``load_bank(chapter, "ja")`` reads the Japanese texts from the
-catalogue i18n/ja/quizbank/<chapter>.yaml (``losslab.i18n.translated_bank``) while every choice keeps the key of
+catalog i18n/ja/quizbank/<chapter>.yaml (``losslab.i18n.translated_bank``) while every choice keeps the key of
 its English text, so progress is the same in both editions. Every label and message goes through gettext.
 Progress lives in a small JSON file in the learner's home (``~/.losslab/progress.json``, or the path in
 ``$LOSSLAB_PROGRESS``); a missing or corrupt file is recovered from, never a crash.
@@ -156,7 +156,7 @@ def validate_bank(data: Any, source: str = "<bank>") -> list[str]:
 @cache
 def load_bank(chapter: str, lang: str = "en") -> Bank:
     """Load and validate ``quizbank/<chapter>.yaml``; QuizBankError lists every problem found. With `lang` other
-    than English, the texts come from its catalogue (a missing translation is a QuizBankError naming it) and
+    than English, the texts come from its catalog (a missing translation is a QuizBankError naming it) and
     each choice keeps its English key; sections point at the translated headings of course/<lang>/."""
     import yaml
 

@@ -2,7 +2,7 @@
 
 Completeness: every markdown block of every notebook under solutions/ and every quiz text has a translation made
 from its current English, each problem named. Units: blocks, hashes, staleness, translation sheets, translated
-notebooks and their links, the gettext catalogue (complete, compiled, holding every marked message), the language
+notebooks and their links, the gettext catalog (complete, compiled, holding every marked message), the language
 setting, and the quiz, predict and progress widgets speaking Japanese with the English choice keys.
 """
 
@@ -42,13 +42,13 @@ def test_every_quiz_text_has_an_up_to_date_translation(chapter: str) -> None:
     assert not found, f"{len(found)} quiz text(s) without an up-to-date ja translation:\n" + "\n".join(map(str, found))
 
 
-def test_every_catalogue_belongs_to_a_notebook_or_a_bank() -> None:
+def test_every_catalog_belongs_to_a_notebook_or_a_bank() -> None:
     expected = {i18n.catalogue_path(p, "ja") for p in NOTEBOOKS}
     expected |= {i18n.bank_catalogue_path(c, "ja") for c in i18n._all_banks()}
     orphans = sorted(
         str(p.relative_to(i18n.REPO)) for p in (i18n.CATALOGUES / "ja").rglob("*.yaml") if p not in expected
     )
-    assert not orphans, f"catalogues of notebooks or banks that no longer exist (delete them): {orphans}"
+    assert not orphans, f"catalogs of notebooks or banks that no longer exist (delete them): {orphans}"
 
 
 # ------------------------------------------------------------------------------------------ units
@@ -88,17 +88,17 @@ def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def _fill(catalogue: Path, prefix: str = "訳: ") -> None:
-    """Translate every entry of a catalogue with dummy text (headings keep their level)."""
-    entries = i18n.load_catalogue(catalogue)
+def _fill(catalog: Path, prefix: str = "訳: ") -> None:
+    """Translate every entry of a catalog with dummy text (headings keep their level)."""
+    entries = i18n.load_catalogue(catalog)
     sheet = {}
     for e in entries:
         source = str(e["source"]).rstrip("\n")
         hashes = len(source) - len(source.lstrip("#"))
         sheet[e["en"]] = ("#" * hashes + " " + prefix + source.lstrip("# ")) if hashes else prefix + source
-    path = catalogue.with_suffix(".sheet.yaml")
+    path = catalog.with_suffix(".sheet.yaml")
     path.write_text(yaml.safe_dump(sheet, allow_unicode=True), encoding="utf-8")
-    filled, unused = i18n.apply_sheet(catalogue, path)
+    filled, unused = i18n.apply_sheet(catalog, path)
     assert filled == len(entries) and not unused
 
 
@@ -125,19 +125,19 @@ def test_apply_sheet_fills_by_hash_and_reports_unknown_hashes(tree: Path) -> Non
     path = tree / "solutions" / "01_x" / "a_tutorial.ipynb"
     notebooks.write(_notebook("Hello: a colon, `code` and # hash."), path)
     i18n.extract(path, "ja")
-    catalogue = i18n.catalogue_path(path, "ja")
+    catalog = i18n.catalogue_path(path, "ja")
     digest = i18n.block_hash("Hello: a colon, `code` and # hash.")
     sheet = tree / "sheet.yaml"
     sheet.write_text(
         f"{digest}: |\n  こんにちは: コロン、`code` と # 記号。\nffffffffff: |\n  どこにもない\n", encoding="utf-8"
     )
-    filled, unused = i18n.apply_sheet(catalogue, sheet)
+    filled, unused = i18n.apply_sheet(catalog, sheet)
     assert (filled, unused) == (1, ["ffffffffff"])
-    assert catalogue.read_text(encoding="utf-8").startswith("# ja for solutions/01_x/a_tutorial.ipynb")
+    assert catalog.read_text(encoding="utf-8").startswith("# ja for solutions/01_x/a_tutorial.ipynb")
     assert i18n.problems(path, "ja") == []
     sheet.write_text("- not a mapping\n", encoding="utf-8")
     with pytest.raises(ValueError, match="expected a mapping"):
-        i18n.apply_sheet(catalogue, sheet)
+        i18n.apply_sheet(catalog, sheet)
 
 
 def test_translate_notebook_is_strict_and_keeps_code(tree: Path) -> None:
@@ -215,7 +215,7 @@ def test_a_full_width_answer_is_still_checked() -> None:
 # ------------------------------------------------------------------------------------------ messages
 
 
-def test_the_catalogue_translates_every_marked_message() -> None:
+def test_the_catalog_translates_every_marked_message() -> None:
     catalog = messages._read_po("ja")
     in_po = {m.id for m in catalog if m.id}
     marked = messages.extract_messages()
@@ -259,7 +259,7 @@ def test_one_setting_picks_the_language(tmp_path: Path, monkeypatch: pytest.Monk
 
 @pytest.fixture
 def japanese(tree: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """LOSSLAB_LANG=ja, and a dummy Japanese catalogue of the 00_start_here bank."""
+    """LOSSLAB_LANG=ja, and a dummy Japanese catalog of the 00_start_here bank."""
     monkeypatch.setenv("LOSSLAB_LANG", "ja")
     i18n.extract_bank("00_start_here", "ja")
     _fill(i18n.bank_catalogue_path("00_start_here", "ja"), prefix="問: ")

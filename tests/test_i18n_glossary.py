@@ -1,5 +1,5 @@
 """The Japanese terminology (docs/glossary-ja.md): its table is well formed, and no translation uses a term of
-its 避ける (avoid) column where the glossary names the term to use. Each hit names the catalogue entry."""
+its 避ける (avoid) column where the glossary names the term to use. Each hit names the catalog entry."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def test_a_malformed_glossary_is_reported() -> None:
 
 
 def _catalogue_texts() -> list[tuple[str, str]]:
-    """(where, text) of every translation: notebook and quiz catalogues, and the messages' .po."""
+    """(where, text) of every translation: notebook and quiz catalogs, and the messages' .po."""
     out = []
     for path in sorted((i18n.CATALOGUES / "ja").rglob("*.yaml")):
         rel = path.relative_to(REPO).as_posix()

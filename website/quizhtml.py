@@ -35,7 +35,7 @@ def display_order(question: losslab.quiz.Question) -> list[losslab.quiz.Choice]:
     return list(order(question))
 
 
-# The page's own words in Japanese (the bank's texts come from its catalogue: losslab.quiz.load_bank(chapter, "ja")).
+# The page's own words in Japanese (the bank's texts come from its catalog: losslab.quiz.load_bank(chapter, "ja")).
 JA = {
     "Several choices are right. Click each choice to see whether it is one of them, and why.": (
         "正しい選択肢は複数あります。選択肢をクリックすると、正しいかどうかとその理由が表示されます。"
