@@ -29,13 +29,14 @@ LANGUAGES = ("en", "ja")
 PACKAGE = Path(__file__).resolve().parent
 # Files whose marked messages the catalog holds (python -m losslab.messages extract reads them).
 SOURCES = (
-    "quiz.py",
-    "quizlinks.py",
-    "predict.py",
-    "progress.py",
-    "doctor/causes.py",
-    "doctor/report.py",
-    "doctor/treat.py",
+    "losslab/quiz.py",
+    "losslab/quizlinks.py",
+    "losslab/predict.py",
+    "losslab/progress.py",
+    "losslab/doctor/causes.py",
+    "losslab/doctor/report.py",
+    "losslab/doctor/treat.py",
+    "autograder/feedback.py",  # the feedback page's summary, in the submission's language (read, never imported)
 )
 
 
@@ -78,6 +79,12 @@ def translation(lang: str) -> gettext.NullTranslations:
     return gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), languages=[lang], fallback=True)
 
 
+def gettext_for(lang: str):  # noqa: ANN201 - a str -> str function
+    """The gettext function of `lang` (English for a language without a catalog), for text whose language is
+    not the learner's setting but a document's: the grader's feedback on a Japanese submission."""
+    return translation(lang if lang in LANGUAGES else "en").gettext
+
+
 def _(message: str) -> str:
     """`message` in the learner's language."""
     return translation(current_language()).gettext(message)
@@ -105,11 +112,11 @@ def extract_messages() -> dict[str, list[str]]:
 
     found: dict[str, list[str]] = {}
     for name in SOURCES:
-        tree = ast.parse((PACKAGE / name).read_text(encoding="utf-8"))
+        tree = ast.parse((PACKAGE.parent / name).read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "N_")):
                 continue
-            where = f"losslab/{name}:{node.lineno}"
+            where = f"{name}:{node.lineno}"
             arg = node.args[0] if len(node.args) == 1 and not node.keywords else None
             if node.func.id == "_" and isinstance(arg, (ast.Name, ast.Attribute, ast.Subscript)):
                 continue  # _(data): data whose texts are marked with N_ where they are defined
@@ -122,7 +129,7 @@ def extract_messages() -> dict[str, list[str]]:
     order = {name: i for i, name in enumerate(SOURCES)}
 
     def first(where: list[str]) -> tuple[int, int]:
-        file, line = where[0].removeprefix("losslab/").split(":")
+        file, line = where[0].split(":")
         return order[file], int(line)
 
     return {k: sorted(v, key=lambda w: first([w])) for k, v in sorted(found.items(), key=lambda kv: first(kv[1]))}

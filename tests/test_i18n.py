@@ -376,3 +376,17 @@ def test_the_doctors_report_speaks_japanese(monkeypatch: pytest.MonkeyPatch) -> 
     text = str(report)
     assert text.startswith("訓練ドクター: 1.0 秒で所見 1 件。疑わしい原因: lr_too_high (学習率が高すぎる)")
     assert "対処: lower it" in text and "<th>重大度</th>" in report._repr_html_()
+
+
+def test_the_feedback_summary_speaks_the_submissions_language() -> None:
+    from autograder import feedback
+
+    nb = _notebook("# Exercise", code="raise NotImplementedError()")
+    nb.cells[1].metadata["nbgrader"] = {"grade": True, "grade_id": "t1", "points": 2, "solution": False}
+    nb.cells[1].outputs = [nbformat.v4.new_output("error", ename="NotImplementedError", evalue="", traceback=[])]
+    english = feedback.summary_markdown(nb)
+    assert "## Autograder summary" in english and "an answer this test uses is not written yet" in english
+    nb.metadata["language"] = "ja"
+    japanese = feedback.summary_markdown(nb)
+    assert "## 自動採点の結果" in japanese and "合格したテスト: **1 件中 0 件**(2 点中 0 点)" in japanese
+    assert "このテストが使う答えがまだ書かれていません" in japanese
