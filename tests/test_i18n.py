@@ -390,3 +390,13 @@ def test_the_feedback_summary_speaks_the_submissions_language() -> None:
     japanese = feedback.summary_markdown(nb)
     assert "## 自動採点の結果" in japanese and "合格したテスト: **1 件中 0 件**(2 点中 0 点)" in japanese
     assert "このテストが使う答えがまだ書かれていません" in japanese
+
+
+def test_the_grading_kernel_speaks_the_submissions_language(tmp_path: Path) -> None:
+    from autograder.unit import submission_language
+
+    assert submission_language(tmp_path) == "en"
+    (tmp_path / "a_exercise.ipynb").write_text(json.dumps({"metadata": {"language": "ja"}}), encoding="utf-8")
+    assert submission_language(tmp_path) == "ja"
+    (tmp_path / "a_exercise.ipynb").write_text(json.dumps({"metadata": {"language": "xx"}}), encoding="utf-8")
+    assert submission_language(tmp_path) == "en"
