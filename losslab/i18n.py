@@ -332,11 +332,14 @@ def anchor_map(notebook: Path, lang: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for cell in _markdown_cells(nb):
         for block in blocks(cell.source):
-            if not _HEADING.match(block.splitlines()[0]) or "\n" in block.strip():
+            english = [line for line in block.splitlines() if _HEADING.match(line)]
+            if not english or _FENCE.match(block):  # a fenced block's `# comment` is no heading
                 continue
             text = known.get((cell.id, block_hash(block))) or block
-            if _HEADING.match(text.strip().splitlines()[0]):
-                out.setdefault(heading_anchor(block), heading_anchor(text))
+            translated = [line for line in text.splitlines() if _HEADING.match(line)]
+            if len(translated) == len(english):  # a block's headings, in order (one, nearly always)
+                for en, ja in zip(english, translated, strict=True):
+                    out.setdefault(heading_anchor(en), heading_anchor(ja))
     return out
 
 

@@ -157,7 +157,7 @@ def test_translate_notebook_is_strict_and_keeps_code(tree: Path) -> None:
 
 def test_links_to_a_heading_land_on_its_translation(tree: Path) -> None:
     target = tree / "solutions" / "01_x" / "b_tutorial.ipynb"
-    notebooks.write(_notebook("## 2. The `loss` before training\n\nText."), target)
+    notebooks.write(_notebook("## 2. The `loss` before training\n\nText.\n\n### Sub\nright under it"), target)
     source = tree / "solutions" / "01_x" / "a_tutorial.ipynb"
     notebooks.write(
         _notebook(
@@ -170,7 +170,10 @@ def test_links_to_a_heading_land_on_its_translation(tree: Path) -> None:
         i18n.extract(path, "ja")
         _fill(i18n.catalogue_path(path, "ja"))
     assert i18n.heading_anchor("## 2. The `loss` before training") == "2.-The-loss-before-training"
-    assert i18n.anchor_map(target, "ja") == {"2.-The-loss-before-training": "訳:-2.-The-loss-before-training"}
+    assert i18n.anchor_map(target, "ja") == {
+        "2.-The-loss-before-training": "訳:-2.-The-loss-before-training",
+        "Sub": "訳:-Sub",  # a heading with its paragraph in one block
+    }
     text = i18n.edition(source, "ja").cells[0].source
     assert "(b_tutorial.ipynb#訳:-2.-The-loss-before-training)" in text and "(#訳:-Start)" in text
     assert "(b_tutorial.ipynb)" in text and "(https://example.org/#x)" in text
