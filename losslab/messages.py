@@ -36,6 +36,8 @@ SOURCES = (
     "losslab/doctor/causes.py",
     "losslab/doctor/report.py",
     "losslab/doctor/treat.py",
+    "losslab/grading/core.py",
+    "losslab/grading/warmup.py",
     "autograder/feedback.py",  # the feedback page's summary, in the submission's language (read, never imported)
 )
 
