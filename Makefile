@@ -17,6 +17,10 @@ OPEN      ?= yes
 # `make lab INSTRUCTOR=1` keeps nbgrader's instructor panels (formgrader, Create Assignment) and JupyterLab's news,
 # which a learner's JupyterLab hides (jupyter/learner/, applied by ./start as on Binder).
 INSTRUCTOR ?=
+# `make lab LANG=ja` opens the Japanese edition (course/ja/) and sets LOSSLAB_LANG=ja for the server's kernels
+# (docs/i18n.md). LANG is also the locale's variable: only the value `ja` picks Japanese, and the server then runs
+# under C.UTF-8, since `ja` alone is no locale.
+LAB_LANG  := $(if $(filter ja,$(LANG)),ja,)
 ASSIGNMENT ?=
 # make grade: GRADE_JOBS (parallel workers, default: the number of cores), WALL (seconds per submission),
 # MEMORY (MB for a submission's kernel), CELL_TIMEOUT (seconds per cell), DISK (MB a submission may write),
@@ -112,12 +116,12 @@ install: uv
 
 # Through ./start, as on Binder: Keras and TensorFlow defaults, quiz progress file, and thread limits that fit the
 # CPUs this machine or container really grants (only here: the test suite sets its own).
-lab: setup-learner  ## open JupyterLab at course/00_start_here.ipynb (PORT=8888, OPEN=no for headless, INSTRUCTOR=1 for nbgrader's panels; KERAS_BACKEND=jax|torch)
+lab: setup-learner  ## open JupyterLab at course/00_start_here.ipynb (PORT=8888, OPEN=no for headless, INSTRUCTOR=1 for nbgrader's panels; KERAS_BACKEND=jax|torch; LANG=ja for the Japanese edition)
 	$(if $(filter torch,$(KERAS_BACKEND)),@$(MAKE) --no-print-directory torch)
 	@mkdir -p $(VENV)/etc/jupyter && $(BIN)/python -m autograder.config --validate-config > $(VENV)/etc/jupyter/nbgrader_config.py
-	$(if $(filter torch,$(KERAS_BACKEND)),PYTHONPATH=$(CURDIR)/$(TORCH_SITE)$${PYTHONPATH:+:$$PYTHONPATH} )$(if $(filter 1 yes,$(INSTRUCTOR)),LOSSLAB_INSTRUCTOR=1 )./start $(BIN)/jupyter lab --ServerApp.ip=$(IP) --ServerApp.port=$(PORT) \
+	$(if $(filter torch,$(KERAS_BACKEND)),PYTHONPATH=$(CURDIR)/$(TORCH_SITE)$${PYTHONPATH:+:$$PYTHONPATH} )$(if $(filter 1 yes,$(INSTRUCTOR)),LOSSLAB_INSTRUCTOR=1 )$(if $(LAB_LANG),LOSSLAB_LANG=ja LANG=C.UTF-8 )./start $(BIN)/jupyter lab --ServerApp.ip=$(IP) --ServerApp.port=$(PORT) \
 	  --ServerApp.open_browser=$(if $(filter yes,$(OPEN)),True,False) \
-	  --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/course/00_start_here.ipynb \
+	  --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/course/$(if $(LAB_LANG),ja/)00_start_here.ipynb \
 	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 browser:  ## install Debian's chromium for the browser tests when missing (needs root and apt-get)
@@ -185,7 +189,7 @@ gpu: setup  ## CUDA build for BACKEND (jax or tensorflow) in .venv: make gpu BAC
 bench-gpu: setup  ## the heaviest trainings on CPU and on the GPU (when one is visible), no notebook server
 	$(BIN)/python -m tests.tools.gpu_bench
 
-release: setup  ## regenerate course/ from solutions/ (nbgrader generate_assignment)
+release: setup  ## regenerate course/ and the Japanese edition course/ja/ from solutions/ and i18n/ (nbgrader generate_assignment); fails naming every missing translation
 	$(BIN)/python -m autograder.release $(if $(FORCE),--force)
 
 site: setup  ## the course as a static website in _site/ (executes the tutorials the test suite has not run)

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 from nbformat.notebooknode import NotebookNode
 
+from losslab.messages import gettext_for
+
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 CELL_FRAME = re.compile(r"^\s*Cell\s+In\s*\[(\d+)\],\s*line\s+(\d+)")
 FILE_FRAME = re.compile(r"^\s*(File|Input)\s")
@@ -122,8 +124,9 @@ class TestResult:
     message: str = ""
 
 
-def failure_message(cell: NotebookNode, counts: dict[int, NotebookNode] | None = None) -> str:
-    """One line explaining why a test cell failed ('' when it passed), safe to show the learner."""
+def failure_message(cell: NotebookNode, counts: dict[int, NotebookNode] | None = None, _=str) -> str:  # noqa: ANN001
+    """One line explaining why a test cell failed ('' when it passed), safe to show the learner; `_` translates the
+    grader's own words (``losslab.messages.gettext_for``: the submission's language)."""
     for output in cell.get("outputs", []):
         if output.get("output_type") == "error":
             ename = str(output.get("ename", "Error"))
@@ -131,9 +134,8 @@ def failure_message(cell: NotebookNode, counts: dict[int, NotebookNode] | None =
             if evalue:
                 return f"{ename}: {evalue}"
             if ename == "NotImplementedError":
-                return (
-                    "NotImplementedError: an answer this test uses is not written yet (replace "
-                    "`raise NotImplementedError()` with your code)"
+                return "NotImplementedError: " + _(
+                    "an answer this test uses is not written yet (replace `raise NotImplementedError()` with your code)"
                 )
             # an assert without a message: show the failing line if the learner can see it
             for entry in reversed(list(output.get("traceback", []))):
@@ -152,18 +154,18 @@ def failure_message(cell: NotebookNode, counts: dict[int, NotebookNode] | None =
             )
             return f"{ename}{' (' + line + ')' if line else ''}"
         if output.get("output_type") == "stream" and output.get("name") == "stderr":
-            return "the test wrote to stderr"
+            return _("the test wrote to stderr")
     return ""
 
 
-def test_results(nb: NotebookNode) -> list[TestResult]:
+def test_results(nb: NotebookNode, _=str) -> list[TestResult]:  # noqa: ANN001
     """Every test cell of an executed notebook: passed or failed, and why (nbgrader's rule: errors fail)."""
     counts = execution_map(nb)
     out = []
     for cell in nb.cells:
         if not is_test(cell):
             continue
-        message = failure_message(cell, counts)
+        message = failure_message(cell, counts, _)
         out.append(
             TestResult(
                 str(nbgrader_meta(cell).get("grade_id", "?")),
@@ -192,25 +194,33 @@ def grader_notes(nb: NotebookNode) -> list[str]:
 
 
 def summary_markdown(nb: NotebookNode) -> str:
-    """A first cell for the feedback: each test, its points, and why it failed."""
-    results = test_results(nb)
+    """A first cell for the feedback: each test, its points, and why it failed, in the notebook's language (the
+    Japanese edition's ``language: ja`` metadata; losslab/locale/)."""
+    _ = gettext_for(str(nb.metadata.get("language", "en")))
+    results = test_results(nb, _)
     if not results:
         return ""
     earned = sum(r.points for r in results if r.passed)
     total = sum(r.points for r in results)
+    passed = _("Tests passed: **{passed} of {tests}** ({earned} of {total} points).").format(
+        passed=sum(r.passed for r in results), tests=len(results), earned=f"{earned:g}", total=f"{total:g}"
+    )
     lines = [
-        "## Autograder summary",
+        "## " + _("Autograder summary"),
         "",
-        f"Tests passed: **{sum(r.passed for r in results)} of {len(results)}** "
-        f"({earned:g} of {total:g} points). Each failed test says why below; fix that, restart the "
-        "kernel, run all cells and check the visible tests again.",
+        passed
+        + " "
+        + _(
+            "Each failed test says why below; fix that, restart the kernel, run all cells and check the visible "
+            "tests again."
+        ),
         "",
     ]
     notes = grader_notes(nb)
     if notes:
-        lines += ["What stopped the grading:", ""] + [f"- {_escape(note)}" for note in notes] + [""]
-    lines += ["| test | points | result |", "|---|---|---|"]
+        lines += [_("What stopped the grading:"), ""] + [f"- {_escape(note)}" for note in notes] + [""]
+    lines += [f"| {_('test')} | {_('points')} | {_('result')} |", "|---|---|---|"]
     for r in results:
-        result = "passed" if r.passed else _escape(r.message[:400])
+        result = _("passed") if r.passed else _escape(r.message[:400])
         lines.append(f"| `{r.grade_id}` | {r.points if r.passed else 0:g} / {r.points:g} | {result} |")
     return "\n".join(lines)

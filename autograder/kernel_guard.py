@@ -468,6 +468,17 @@ def _keep_last(shell: Any) -> None:
     callbacks.append(_pre_run_cell)
 
 
+def _course_transformers(shell: Any) -> None:
+    """The course's own input transformer (a lettered answer typed in full width reads as its letter,
+    losslab/answers.py), installed before the snapshot: the exercise's ``losslab.quiet()`` then finds it in place
+    and changes nothing, and any other change to the transformers is still restored and flagged."""
+    try:
+        from losslab import answers
+    except Exception:  # noqa: BLE001 - a kernel without losslab grades without it
+        return
+    answers.install(shell)
+
+
 def install(
     shell: Any = None,
     log_path: str | None = None,
@@ -479,6 +490,8 @@ def install(
     if _guard is not None:
         return _guard
     split = lambda value: tuple(p for p in (value or "").split(os.pathsep) if p)  # noqa: E731
+    if shell is not None:
+        _course_transformers(shell)
     _guard = Guard(
         shell,
         log_path=os.environ.get(ENV_LOG, "") if log_path is None else log_path,

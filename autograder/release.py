@@ -5,6 +5,13 @@
 - each ``*_exercise.ipynb`` goes through ``nbgrader generate_assignment``: solutions become stubs, hidden
   tests disappear, cells are locked and checksummed, and the assignment is recorded in the gradebook.
 
+The Japanese edition, ``course/ja/`` (same layout), is built the same way from a translated copy of solutions/
+(``losslab.i18n.edition``: every markdown block from its catalog under i18n/ja/, links pointed at the translated
+headings, ``language: ja`` in each notebook's metadata); its exercises go through ``generate_assignment`` too
+(with a throwaway gradebook: the code cells, hidden tests and points are the English ones). A block without an
+up-to-date translation stops the release and every one is named; ``--partial`` (development only, never used by
+``make release``) keeps the English of such blocks instead.
+
 ``python -m autograder.release --check`` regenerates into a temporary folder (with a throwaway gradebook) and
 reports every difference from the committed course/: the drift test runs exactly this.
 """
@@ -20,10 +27,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from autograder.config import COURSE, HERE, REPO, SOLUTIONS
-from losslab import notebooks
+from losslab import i18n, notebooks
 
 SKIP = {".ipynb_checkpoints", "__pycache__", ".DS_Store"}
 
@@ -65,9 +73,78 @@ def _copy_notebook(src: Path, dst: Path) -> None:
     notebooks.write(notebooks.normalize(notebooks.read(src), path_hint=src.name), dst)
 
 
-def build(out: Path, release_dir: Path, db_url: str | None = None) -> list[Path]:
-    """Write the whole learner's edition into `out`, a folder that must not exist yet; returns its files."""
+class MissingTranslations(RuntimeError):
+    """A translated edition cannot be built: the message names every missing or stale block."""
+
+
+def check_translations(lang: str) -> None:
+    """Raise MissingTranslations naming every block and quiz text of `lang` without an up-to-date translation."""
+    found = i18n.all_problems(lang)
+    if found:
+        raise MissingTranslations(
+            f"the {lang} edition cannot be released: {len(found)} block(s) or quiz text(s) have no up-to-date "
+            f"{lang} translation:\n{i18n.summary(found)}\n"
+            f"Write them in i18n/{lang}/ (`python -m losslab.i18n check {lang}` lists every one; docs/i18n.md)."
+        )
+
+
+def build_edition(out: Path, lang: str, strict: bool = True) -> list[Path]:
+    """Write the `lang` edition into `out` (course/<lang>/ in a release): every notebook of solutions/ translated,
+    exercises through ``generate_assignment`` from the translated copy with a throwaway gradebook."""
+    if strict:
+        check_translations(lang)
+        for chapter in i18n._all_banks():
+            i18n.translated_bank(chapter, lang)  # the quiz banks the edition's widgets load
     out.mkdir(parents=True)
+    with tempfile.TemporaryDirectory(prefix=f"losslab-release-{lang}-") as tmp:
+        source = Path(tmp) / "source"
+        for src in sorted(SOLUTIONS.rglob("*")):
+            rel = src.relative_to(SOLUTIONS)
+            if src.is_dir() or SKIP & set(rel.parts):
+                continue
+            dst = source / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            if src.suffix == ".ipynb":
+                notebooks.write(i18n.edition(src, lang, strict=strict), dst)
+            else:
+                shutil.copy2(src, dst)
+        db = f"sqlite:///{tmp}/gradebook.db"
+        released = {name: generate(name, Path(tmp) / "release", db, source=source) for name in assignments()}
+        for src in sorted(source.rglob("*")):
+            rel = src.relative_to(source)
+            if src.is_dir():
+                continue
+            dst = out / rel
+            if src.name.endswith("_exercise.ipynb"):
+                _copy_notebook(released[rel.parts[0]] / src.name, dst)
+            elif src.suffix == ".ipynb":
+                _copy_notebook(src, dst)
+            else:
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, dst)
+    return sorted(p for p in out.rglob("*") if p.is_file())
+
+
+def build(
+    out: Path, release_dir: Path, db_url: str | None = None, *, strict: bool = True, languages=i18n.LANGUAGES
+) -> list[Path]:
+    """Write the whole learner's edition into `out`, a folder that must not exist yet, and each translated
+    edition into out/<lang>/; returns its files. With `strict` (always, in `make release`) a missing or stale
+    translation is a MissingTranslations error naming each one, raised before anything is written."""
+    if strict:
+        for lang in languages:
+            check_translations(lang)
+    out.mkdir(parents=True)
+    # The translated editions build beside the English one (nbgrader runs as subprocesses: two cores, half the wait).
+    with ThreadPoolExecutor(max_workers=max(len(languages), 1)) as pool:
+        editions = [pool.submit(build_edition, out / lang, lang, strict) for lang in languages]
+        _build_english(out, release_dir, db_url)
+        for future in editions:
+            future.result()
+    return sorted(p for p in out.rglob("*") if p.is_file())
+
+
+def _build_english(out: Path, release_dir: Path, db_url: str | None) -> None:
     released = {name: generate(name, release_dir, db_url) for name in assignments()}
     for src in sorted(SOLUTIONS.rglob("*")):
         rel = src.relative_to(SOLUTIONS)
@@ -81,7 +158,6 @@ def build(out: Path, release_dir: Path, db_url: str | None = None) -> list[Path]
         else:
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dst)
-    return sorted(p for p in out.rglob("*") if p.is_file())
 
 
 def differences(a: Path, b: Path) -> list[str]:
@@ -157,18 +233,32 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare a fresh release with course/, write nothing")
     parser.add_argument("--force", action="store_true", help="overwrite uncommitted changes in course/")
+    parser.add_argument(
+        "--partial",
+        action="store_true",
+        help="development only: keep the English of blocks without an up-to-date translation (never in a release)",
+    )
     args = parser.parse_args(argv)
+    strict = not args.partial
     if args.check:
         with tempfile.TemporaryDirectory(prefix="losslab-release-") as tmp:
             fresh = Path(tmp) / "course"
-            build(fresh, Path(tmp) / "release", db_url=f"sqlite:///{tmp}/gradebook.db")
+            try:
+                build(fresh, Path(tmp) / "release", db_url=f"sqlite:///{tmp}/gradebook.db", strict=strict)
+            except MissingTranslations as exc:
+                print(exc)
+                return 1
             diff = differences(COURSE, fresh)
         for line in diff:
             print(line)
         print("course/ matches solutions/" if not diff else "course/ is out of date: run `make release`")
         return 1 if diff else 0
     with tempfile.TemporaryDirectory(prefix="losslab-release-") as tmp:
-        written = build(Path(tmp) / "course", HERE / "release")
+        try:
+            written = build(Path(tmp) / "course", HERE / "release", strict=strict)
+        except MissingTranslations as exc:
+            print(exc)
+            return 1
         digests = _tree_digests(Path(tmp) / "course")
         edited = learner_edits(digests)
         if edited and not args.force:
@@ -184,7 +274,12 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copytree(Path(tmp) / "course", COURSE)
     MANIFEST.parent.mkdir(parents=True, exist_ok=True)
     MANIFEST.write_text(json.dumps(digests, indent=1, sort_keys=True), encoding="utf-8")
-    print(f"course/ regenerated from solutions/: {len(written)} files, assignments: {', '.join(assignments())}")
+    editions = "".join(f", course/{lang}/" for lang in i18n.LANGUAGES)
+    note = " (--partial: untranslated blocks kept in English; do not commit this)" if args.partial else ""
+    print(
+        f"course/{editions} regenerated from solutions/{note}: {len(written)} files, "
+        f"assignments: {', '.join(assignments())}"
+    )
     return 0
 
 

@@ -15,6 +15,7 @@ gradebook, the reports and the feedback folder. Locally the grader calls it in a
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import sys
@@ -34,6 +35,7 @@ from autograder.gradebook import course_args
 from autograder.records import Finding, NbgraderRun, Outcome, RecordError, Result, RunReport
 from autograder.release import nbgrader
 from autograder.supervisor import supervise
+from losslab.messages import LANGUAGES
 
 # Set by the local grader on Ctrl-C: every running unit of this process kills its nbgrader and stops.
 CANCEL = threading.Event()
@@ -263,6 +265,19 @@ def _guard_paths(job: Job, stage: Path) -> tuple[list[str], list[str]]:
     return protect, readonly + job.readonly
 
 
+def submission_language(folder: Path) -> str:
+    """The language of a staged submission's notebooks (``language`` metadata: ``ja`` for the Japanese edition's),
+    so that the library speaks it in the grading kernel as in the learner's; "en" when none says otherwise."""
+    for path in sorted(folder.glob("*.ipynb")):
+        try:
+            lang = json.loads(path.read_text(encoding="utf-8")).get("metadata", {}).get("language")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(lang, str) and lang in LANGUAGES:
+            return lang
+    return "en"
+
+
 def _run_nbgrader(job: Job, stage: Path) -> NbgraderRun:
     limits, student = job.limits, job.student
     token = uuid.uuid4().hex
@@ -271,6 +286,7 @@ def _run_nbgrader(job: Job, stage: Path) -> NbgraderRun:
         {
             **dict(CONFIG.quiet_env),
             **job.thread_env,
+            "LOSSLAB_LANG": submission_language(stage / "submitted" / student / job.assignment),
             CONFIG.token_env: token,
             "LOSSLAB_GUARD_LOG": str(stage / "guard.jsonl"),
             "LOSSLAB_GUARD_PROTECT": os.pathsep.join(protect),

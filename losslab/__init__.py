@@ -50,8 +50,12 @@ def quiet() -> None:
 
     Exercise notebooks call this in their first cell. nbgrader gives zero points to a test cell that writes
     anything to stderr, so a harmless Keras or JAX warning raised while a test runs would otherwise cost a
-    correct answer its points. The warnings stay visible, as ordinary output.
+    correct answer its points. The warnings stay visible, as ordinary output. It also lets a lettered answer
+    typed in full width or in Japanese quotes (``"ｂ"``, ``"「b」"``) count as the letter (losslab/answers.py).
     """
+    from losslab import answers
+
+    answers.install()
 
     def _show(message, category, filename, lineno, file=None, line=None):
         sys.stdout.write(warnings.formatwarning(message, category, filename, lineno, line))

@@ -77,8 +77,15 @@ def chapters() -> dict[str, list[str]]:
 
 
 def unlisted(root: Path) -> tuple[list[str], list[str]]:
-    """(notebooks under ``root`` missing from NOTEBOOKS, NOTEBOOKS missing under ``root``)."""
-    found = {p.relative_to(root).as_posix() for p in Path(root).rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts}
+    """(notebooks under ``root`` missing from NOTEBOOKS, NOTEBOOKS missing under ``root``). A translated edition
+    (``root/ja/``, losslab/i18n.py) has the same path and is checked on its own: ``unlisted(root / "ja")``."""
+    from losslab.i18n import LANGUAGES
+
+    found = {
+        p.relative_to(root).as_posix()
+        for p in Path(root).rglob("*.ipynb")
+        if ".ipynb_checkpoints" not in p.parts and p.relative_to(root).parts[0] not in LANGUAGES
+    }
     return sorted(found - set(NOTEBOOKS)), [p for p in NOTEBOOKS if p not in found]
 
 

@@ -312,6 +312,95 @@ def apply_sheet(catalogue: Path, sheet: Path) -> tuple[int, list[str]]:
     return filled, unused
 
 
+# ------------------------------------------------------------------------------------------ editions
+_HEADING = re.compile(r"^(#{1,6}) +(.+?)\s*#*\s*$")
+_LINK = re.compile(r"\]\(([^()\s#]*\.ipynb)?#([^()\s]+)\)")
+
+
+def heading_anchor(heading: str) -> str:
+    """JupyterLab's anchor for a markdown heading: its text (markup removed), spaces replaced by '-'."""
+    match = _HEADING.match(heading.strip().splitlines()[0]) if heading.strip() else None
+    text = match.group(2) if match else heading.strip().lstrip("#").strip()
+    return re.sub(r"[`*]", "", text).strip().replace(" ", "-")
+
+
+def anchor_map(notebook: Path, lang: str) -> dict[str, str]:
+    """{English heading anchor: the anchor of its translation} for a notebook under solutions/. A heading without
+    an up-to-date translation maps to itself (its English heading is what a non-strict build keeps)."""
+    nb = notebooks.read(notebook)
+    known = _lookup(load_catalogue(catalogue_path(notebook, lang)))
+    out: dict[str, str] = {}
+    for cell in _markdown_cells(nb):
+        for block in blocks(cell.source):
+            english = [line for line in block.splitlines() if _HEADING.match(line)]
+            if not english or _FENCE.match(block):  # a fenced block's `# comment` is no heading
+                continue
+            text = known.get((cell.id, block_hash(block))) or block
+            translated = [line for line in text.splitlines() if _HEADING.match(line)]
+            if len(translated) == len(english):  # a block's headings, in order (one, nearly always)
+                for en, ja in zip(english, translated, strict=True):
+                    out.setdefault(heading_anchor(en), heading_anchor(ja))
+    return out
+
+
+def rewrite_links(nb: NotebookNode, notebook: Path, lang: str) -> NotebookNode:
+    """In a translated notebook, point every ``[text](other.ipynb#English-Anchor)`` (and ``(#Anchor)``) link at
+    the anchor of that heading's translation in the target notebook, so that links still land. A target outside
+    solutions/ or an anchor no heading has is left as it is."""
+    maps: dict[Path, dict[str, str]] = {}
+
+    def replace(match: re.Match[str]) -> str:
+        target, anchor = match.group(1) or "", match.group(2)
+        path = (notebook.parent / target).resolve() if target else notebook.resolve()
+        if not path.is_file() or not path.is_relative_to(SOLUTIONS):
+            return match.group(0)
+        if path not in maps:
+            maps[path] = anchor_map(path, lang)
+        return f"]({target}#{maps[path].get(anchor, anchor)})"
+
+    for cell in _markdown_cells(nb):
+        cell.source = _LINK.sub(replace, cell.source)
+    return nb
+
+
+def translate_section(section: str, lang: str) -> str:
+    """A quiz question's ``section`` ("01_losses/x.ipynb#English-Anchor", relative to solutions/) with the
+    anchor of the heading's translation; unchanged when the notebook or heading is unknown."""
+    path, _, anchor = section.partition("#")
+    notebook = SOLUTIONS / path
+    if not anchor or not notebook.is_file():
+        return section
+    return f"{path}#{anchor_map(notebook, lang).get(anchor, anchor)}"
+
+
+def edition(notebook: Path, lang: str, strict: bool = True) -> NotebookNode:
+    """The `lang` edition of a notebook under solutions/: translated (``translate_notebook``), its links pointed at
+    the translated headings, and ``language: <lang>`` in its metadata (what losslab reads to speak `lang`)."""
+    nb = translate_notebook(notebooks.read(notebook), notebook, lang, strict=strict)
+    return rewrite_links(nb, notebook, lang)
+
+
+def all_problems(lang: str) -> list[Problem]:
+    """Every missing or stale text of every notebook and quiz bank, in file order."""
+    found = [p for notebook in _all_notebooks() for p in problems(notebook, lang)]
+    return found + [p for chapter in _all_banks() for p in bank_problems(chapter, lang)]
+
+
+def summary(found: list[Problem], limit: int = 3) -> str:
+    """Problems grouped by file: a count per file and its first few blocks, for an error message."""
+    by_file: dict[str, list[Problem]] = {}
+    for problem in found:
+        by_file.setdefault(problem.notebook, []).append(problem)
+    lines = []
+    for name, items in by_file.items():
+        kinds = ", ".join(
+            f"{sum(p.kind == k for p in items)} {k}" for k in ("missing", "stale") if any(p.kind == k for p in items)
+        )
+        lines.append(f"  {name}: {kinds}")
+        lines += [f"      {p}" for p in items[:limit]]
+    return "\n".join(lines)
+
+
 def _all_notebooks() -> list[Path]:
     return sorted(p for p in SOLUTIONS.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 

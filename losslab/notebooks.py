@@ -71,6 +71,8 @@ def normalize(nb: NotebookNode, path_hint: str = "") -> NotebookNode:
             "kernelspec": dict(KERNELSPEC),
             "language_info": dict(LANGUAGE_INFO),
             **({"losslab": nb.metadata["losslab"]} if "losslab" in nb.metadata else {}),
+            # a translated edition's language (losslab/i18n.py), which the library reads to speak it
+            **({"language": nb.metadata["language"]} if "language" in nb.metadata else {}),
         }
     )
     seen: set[str] = set()

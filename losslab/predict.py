@@ -23,9 +23,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from losslab.messages import _
+
 __all__ = ["Outcome", "Prediction", "ask", "neutral_order"]
 
-NO_PREDICTION = "no prediction made"
+NO_PREDICTION = "no prediction made"  # shown through gettext: _(NO_PREDICTION)
+_("no prediction made")  # marks it for the catalogue
 
 
 def neutral_order(question: str, options: Sequence[str]) -> list[str]:
@@ -109,14 +112,14 @@ class Prediction:
         wide = w.Layout(width="auto")
         if self.multiple:
             self._boxes = [w.Checkbox(value=False, description=o, indent=False, layout=wide) for o in self.options]
-            choice: Any = w.VBox([w.HTML("<i>Tick every option you expect.</i>"), *self._boxes])
+            choice: Any = w.VBox([w.HTML(f"<i>{_('Tick every option you expect.')}</i>"), *self._boxes])
         else:
             self._boxes = []
             choice = w.RadioButtons(options=self.options, value=None, layout=wide)
         self._choice = choice
-        self._status = w.HTML("<i>Choose before you run the experiment below.</i>")
+        self._status = w.HTML(f"<i>{_('Choose before you run the experiment below.')}</i>")
         self._widgets = w.VBox(
-            [w.HTML(f"<b>Predict:</b> {self.question}"), choice, self._status],
+            [w.HTML(f"<b>{_('Predict:')}</b> {self.question}"), choice, self._status],
             layout=w.Layout(border="1px solid #ddd", padding="6px", margin="6px 0"),
         )
 
@@ -124,13 +127,15 @@ class Prediction:
         """Set the prediction from code (terminals, tests): ``guess.choose("Adam")``."""
         unknown = [o for o in options if o not in self.options]
         if unknown:
-            raise ValueError(f"{unknown!r} is not one of the options: {self.options!r}")
+            raise ValueError(
+                _("{unknown} is not one of the options: {options}").format(unknown=unknown, options=self.options)
+            )
         if not options:
-            raise ValueError(f"choose at least one of {self.options!r}")
+            raise ValueError(_("choose at least one of {options}").format(options=self.options))
         if len(options) > 1 and not self.multiple:
-            raise ValueError(f"this question takes one answer; got {list(options)!r}")
+            raise ValueError(_("this question takes one answer; got {got}").format(got=list(options)))
         if self.outcome is not None and self.outcome.made:
-            raise ValueError("the run has already answered this question; a prediction comes before the run")
+            raise ValueError(_("the run has already answered this question; a prediction comes before the run"))
         self._chosen = frozenset(options)
         if self._widgets is not None:
             if self.multiple:
@@ -151,9 +156,13 @@ class Prediction:
 
     def text(self) -> str:
         letters = "abcdefghijklmnopqrstuvwxyz"
-        lines = [f"Predict: {self.question}" + (" (one or more)" if self.multiple else "")]
+        lines = [f"{_('Predict:')} {self.question}" + (" " + _("(one or more)") if self.multiple else "")]
         lines += [f"  {letters[i]}) {o}" for i, o in enumerate(self.options)]
-        lines.append("Without widgets, predict with  guess.choose(" + repr(self.options[0]) + ")  before the run.")
+        lines.append(
+            _("Without widgets, predict with  {call}  before the run.").format(
+                call=f"guess.choose({self.options[0]!r})"
+            )
+        )
         return "\n".join(lines)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
@@ -186,26 +195,29 @@ class Prediction:
         if len(measured_set) > 1 and not self.multiple:
             raise ValueError(f"this question has one answer, but {sorted(measured_set)!r} were measured")
         chosen = self.prediction
-        shown = lambda names: ", ".join(o for o in self.options if o in names) or "none of them"  # noqa: E731
-        lines = [f"Predicted: {shown(chosen) if chosen else NO_PREDICTION}", f"Measured:  {shown(measured_set)}"]
+        shown = lambda names: ", ".join(o for o in self.options if o in names) or _("none of them")  # noqa: E731
+        lines = [
+            f"{_('Predicted:')} {shown(chosen) if chosen else _(NO_PREDICTION)}",
+            f"{_('Measured:')}  {shown(measured_set)}",
+        ]
         if values:
             label = f" ({what})" if what else ""
-            lines.append(f"What the run measured{label}:")
+            lines.append(_("What the run measured{label}:").format(label=label))
             lines += [f"  {o:<34} {_format(values[o], fmt)}" for o in self.options if o in values]
         if chosen:
             lines.append(
-                "Your prediction matches the run."
+                _("Your prediction matches the run.")
                 if chosen == measured_set
-                else "The run differs from your prediction: what in the plot explains the difference?"
+                else _("The run differs from your prediction: what in the plot explains the difference?")
             )
         else:
-            lines.append("(Choose in the widget above and run this cell again to compare.)")
+            lines.append(_("(Choose in the widget above and run this cell again to compare.)"))
         text = "\n".join(lines)
         self.outcome = Outcome(chosen, measured_set, text)
         if self._widgets is not None and chosen:
             for control in [self._choice, *self._boxes]:
                 control.disabled = True
-            self._status.value = "<i>Locked: the run below answered it.</i>"
+            self._status.value = f"<i>{_('Locked: the run below answered it.')}</i>"
         print(text)
         return self.outcome
 

@@ -13,6 +13,8 @@ from typing import TypeVar
 
 import keras
 
+from losslab.messages import _
+
 T = TypeVar("T")
 
 
@@ -46,7 +48,8 @@ class Bar:
 
     def _text(self, note: str) -> str:
         elapsed = time.perf_counter() - self.started
-        return f"{self.done}/{self.total} done, {elapsed:.0f} s" + (f" - {note}" if note else "")
+        done = _("{done}/{total} done, {seconds} s").format(done=self.done, total=self.total, seconds=f"{elapsed:.0f}")
+        return done + (f" - {note}" if note else "")
 
     def update(self, n: int = 1, note: str = "") -> None:
         self.done = min(self.done + n, self.total)
@@ -56,7 +59,8 @@ class Bar:
             sys.stdout.write(f"\r{self.description}: {self._text(note)}")
             sys.stdout.flush()
 
-    def close(self, note: str = "finished") -> None:
+    def close(self, note: str | None = None) -> None:
+        note = _("finished") if note is None else note
         if self._widget is not None:
             self._bar.bar_style = "success"
             self._label.value = self._text(note)

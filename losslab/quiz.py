@@ -15,6 +15,10 @@ section that teaches its point; a wrong answer's feedback links to it.
 Where widgets cannot display (nbconvert, GitHub, a terminal) a quiz renders as readable text, and
 ``losslab.quiz.check(chapter, question_id, answer)`` checks an answer without widgets (letters and numbers
 count in display order).
+The learner's language (``losslab.messages.current_language``: ``LOSSLAB_LANG``, or the Japanese edition's
+notebook metadata) picks the bank's language: ``load_bank(chapter, "ja")`` reads the Japanese texts from the
+catalog i18n/ja/quizbank/<chapter>.yaml (``losslab.i18n.translated_bank``) while every choice keeps the key of
+its English text, so progress is the same in both editions. Every label and message goes through gettext.
 Progress lives in a small JSON file in the learner's home (``~/.losslab/progress.json``, or the path in
 ``$LOSSLAB_PROGRESS``); a missing or corrupt file is recovered from, never a crash.
 """
@@ -29,6 +33,7 @@ import random
 import sys
 import tempfile
 import time
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -36,10 +41,11 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from losslab.messages import _, current_language
+from losslab.quizlinks import COURSE_DIR, reread_html, section_href, section_title  # noqa: F401 - quiz.section_href etc.
+
 BANK_DIR = Path(__file__).with_name("quizbank")
 SCHEMA_PATH = BANK_DIR / "schema.json"
-# Where a question's `section` (e.g. "01_losses/losses_tutorial.ipynb#2.-The-loss-before-training") is found.
-COURSE_DIR = Path(__file__).resolve().parent.parent / "course"
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
@@ -61,10 +67,11 @@ class Choice:
     text: str
     correct: bool
     explanation: str
+    key_text: str = ""  # the English text the key is made from, in a translated bank ("" : `text` is English)
 
     @property
     def key(self) -> str:
-        return choice_key(self.text)
+        return choice_key(self.key_text or self.text)
 
 
 @dataclass(frozen=True)
@@ -93,56 +100,6 @@ def display_order(question: Question) -> list[Choice]:
     order = list(question.choices)
     random.Random(seed).shuffle(order)
     return order
-
-
-def section_title(section: str) -> str:
-    """The heading a section anchor stands for: "2.-The-loss" -> "2. The loss"."""
-    return section.partition("#")[2].replace("-", " ") or section
-
-
-def _section_file(section: str, start: Path) -> Path | None:
-    path = section.partition("#")[0]
-    for base in (start, start.parent, COURSE_DIR):
-        if (base / path).exists():
-            return (base / path).resolve()
-    return None
-
-
-def section_href(section: str, start: Path | None = None) -> str:
-    """A link to the section from the folder a notebook's kernel runs in (its own folder, in JupyterLab)."""
-    start = (start or Path.cwd()).resolve()
-    found = _section_file(section, start)
-    anchor = section.partition("#")[2]
-    return os.path.relpath(found, start) + (f"#{anchor}" if anchor else "") if found else section
-
-
-def _server_roots() -> list[Path]:
-    """The folders the running Jupyter servers serve (the kernel shares their runtime folder)."""
-    try:
-        from jupyter_server.serverapp import list_running_servers
-
-        return [Path(s["root_dir"]).resolve() for s in list_running_servers() if s.get("root_dir")]
-    except Exception:  # no server, or an unreadable runtime file: no in-app link then
-        return []
-
-
-def reread_html(section: str, start: Path | None = None, roots: list[Path] | None = None) -> str:
-    """After a wrong answer: the section to read again, as a link JupyterLab opens in the app at the heading.
-
-    The link runs JupyterLab's own command for local links (``rendermime:handle-local-link``, as a link in a
-    markdown cell does), which needs the notebook's path on the server; without a server, plain text.
-    """
-    title = escape(section_title(section))
-    found = _section_file(section, (start or Path.cwd()).resolve())
-    roots = _server_roots() if roots is None else roots
-    serving = sorted((r for r in roots if found and found.is_relative_to(r)), key=lambda r: len(r.parts))
-    if not found or not serving:
-        return f"<p>Read again: <b>{title}</b> ({escape(section.partition('#')[0])})</p>"
-    args = {"path": found.relative_to(serving[-1]).as_posix(), "id": "#" + section.partition("#")[2]}
-    return (
-        f"<p>Read again: <a href='#' data-commandlinker-command='rendermime:handle-local-link' "
-        f"data-commandlinker-args='{escape(json.dumps(args), quote=True)}'>{title}</a></p>"
-    )
 
 
 @dataclass(frozen=True)
@@ -197,8 +154,10 @@ def validate_bank(data: Any, source: str = "<bank>") -> list[str]:
 
 
 @cache
-def load_bank(chapter: str) -> Bank:
-    """Load and validate ``quizbank/<chapter>.yaml``; QuizBankError lists every problem found."""
+def load_bank(chapter: str, lang: str = "en") -> Bank:
+    """Load and validate ``quizbank/<chapter>.yaml``; QuizBankError lists every problem found. With `lang` other
+    than English, the texts come from its catalog (a missing translation is a QuizBankError naming it) and
+    each choice keeps its English key; sections point at the translated headings of course/<lang>/."""
     import yaml
 
     path = bank_path(chapter)
@@ -211,6 +170,16 @@ def load_bank(chapter: str) -> Bank:
     problems = validate_bank(data, path.name)
     if problems:
         raise QuizBankError("\n".join(problems))
+    if lang != "en":
+        from losslab import i18n
+
+        try:
+            data = i18n.translated_bank(chapter, lang)
+        except ValueError as exc:
+            raise QuizBankError(str(exc)) from exc
+        for q in data["questions"]:
+            if q.get("section"):
+                q["section"] = i18n.translate_section(q["section"], lang)
     questions = []
     for q in data["questions"]:
         questions.append(
@@ -219,7 +188,10 @@ def load_bank(chapter: str) -> Bank:
                 kind=q["type"],
                 prompt=q["prompt"].strip(),
                 tags=tuple(q["tags"]),
-                choices=tuple(Choice(c["text"], c["correct"], c["explanation"].strip()) for c in q.get("choices", [])),
+                choices=tuple(
+                    Choice(c["text"], c["correct"], c["explanation"].strip(), c.get("text_en", ""))
+                    for c in q.get("choices", [])
+                ),
                 answer=q.get("answer"),
                 tolerance=q.get("tolerance"),
                 unit=q.get("unit", ""),
@@ -230,6 +202,19 @@ def load_bank(chapter: str) -> Bank:
             )
         )
     return Bank(data["chapter"], data["title"], tuple(questions))
+
+
+def learner_bank(chapter: str) -> Bank:
+    """The bank in the learner's language (``current_language``); English, with a printed note, when its
+    translation is incomplete (a release never ships one: tests/test_i18n.py)."""
+    lang = current_language()
+    try:
+        return load_bank(chapter, lang)
+    except QuizBankError as exc:
+        if lang == "en" or not bank_path(chapter).exists():
+            raise
+        print(f"[losslab quiz] {lang}: {exc}; the quiz is shown in English")
+        return load_bank(chapter)
 
 
 # ------------------------------------------------------------------------------------------ grading
@@ -243,12 +228,16 @@ class Feedback:
 
     @property
     def text(self) -> str:
-        read = f"\nRead again: {self.section}" if self.section and not self.correct else ""
-        return ("Correct. " if self.correct else "Not yet. ") + "\n".join(self.lines) + read
+        read = f"\n{_('Read again:')} {self.section}" if self.section and not self.correct else ""
+        return (_("Correct.") if self.correct else _("Not yet.")) + " " + "\n".join(self.lines) + read
 
     @property
     def html(self) -> str:
-        head = "<b style='color:#1a7f37'>✔ Correct.</b>" if self.correct else "<b style='color:#b35900'>✘ Not yet.</b>"
+        head = (
+            f"<b style='color:#1a7f37'>✔ {_('Correct.')}</b>"
+            if self.correct
+            else f"<b style='color:#b35900'>✘ {_('Not yet.')}</b>"
+        )
         return head + "<ul>" + "".join(f"<li>{_md(line, inline=True)}</li>" for line in self.lines) + "</ul>"
 
 
@@ -258,20 +247,25 @@ def _choice(question: Question, value: Any) -> Choice:
     if isinstance(value, Choice) and value in shown:
         return value
     if isinstance(value, bool):
-        raise ValueError("give a choice's letter, number or text, not True/False")
+        raise ValueError(_("give a choice's letter, number or text, not True/False"))
     if isinstance(value, int):
         if not 0 <= value < len(shown):
-            raise ValueError(f"choice number {value} is out of range 0-{len(shown) - 1}")
+            raise ValueError(
+                _("choice number {value} is out of range 0-{last}").format(value=value, last=len(shown) - 1)
+            )
         return shown[value]
     if isinstance(value, str):
-        wanted = value.strip().lower()
+        # full-width letters (ｂ, Ｂ) read as ASCII, and Japanese quotes around the answer are dropped
+        wanted = unicodedata.normalize("NFKC", value).strip().strip("「」『』“”‘’\"' ").lower()
         if len(wanted) == 1 and wanted in LETTERS[: len(shown)]:
             return shown[LETTERS.index(wanted)]
         for choice in shown:
             if wanted in (choice.key, choice.text.strip().lower()):
                 return choice
     raise ValueError(
-        f"{value!r} is not one of the choices: " + "; ".join(f"{LETTERS[i]}) {c.text}" for i, c in enumerate(shown))
+        _("{value} is not one of the choices:").format(value=repr(value))
+        + " "
+        + "; ".join(f"{LETTERS[i]}) {c.text}" for i, c in enumerate(shown))
     )
 
 
@@ -290,20 +284,26 @@ def grade(question: Question, answer: Any) -> Feedback:
         lines = [f"**{c.text}**: {c.explanation}" for c in picked]
         missed = right - picked_keys
         if missed and not picked_keys - right:
-            lines.append(f"You left out {len(missed)} right choice(s); look again at the ones you did not tick.")
+            lines.append(
+                _("You left out {n} right choice(s); look again at the ones you did not tick.").format(n=len(missed))
+            )
         return Feedback(picked_keys == right, tuple(lines), question.section)
     # numeric
     try:
         value = float(str(answer).strip().replace(",", ""))
     except ValueError:
-        return Feedback(False, (f"{answer!r} is not a number: type a number such as 2.30.",))
+        return Feedback(
+            False, (_("{answer} is not a number: type a number such as 2.30.").format(answer=repr(answer)),)
+        )
     if not math.isfinite(value):
-        return Feedback(False, ("Give a finite number.",))
+        return Feedback(False, (_("Give a finite number."),))
     assert question.answer is not None and question.tolerance is not None
     if abs(value - question.answer) <= question.tolerance:
         return Feedback(True, (question.explanation,))
-    direction = "too high" if value > question.answer else "too low"
-    return Feedback(False, (f"{value:g} is {direction}. Hint: {question.hint}",), question.section)
+    message = (
+        _("{value} is too high. Hint: {hint}") if value > question.answer else _("{value} is too low. Hint: {hint}")
+    )
+    return Feedback(False, (message.format(value=f"{value:g}", hint=question.hint),), question.section)
 
 
 def stored_answer(question: Question, answer: Any) -> Any:
@@ -340,6 +340,7 @@ class ProgressStore:
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else default_progress_path()
         self.notes: list[str] = []
+        self._unsaved_noted = False
         self._cleared = 0
         self._memory: dict[str, dict[str, Any]] = self._read()
         if self._cleared:
@@ -355,7 +356,11 @@ class ProgressStore:
         except FileNotFoundError:
             return {}
         except OSError as exc:
-            self._note(f"could not read {self.path} ({exc}); progress is kept in memory for now")
+            self._note(
+                _("could not read {path} ({error}); progress is kept in memory for now").format(
+                    path=self.path, error=exc
+                )
+            )
             return {}
         try:
             records, cleared = self._parse(json.loads(raw))
@@ -363,19 +368,22 @@ class ProgressStore:
             backup = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
             try:
                 os.replace(self.path, backup)
-                kept = f"kept as {backup.name}"
+                kept = _("it was kept as {name}").format(name=backup.name)
             except OSError:
-                kept = "left in place"
+                kept = _("it was left in place")
             self._note(
-                f"your progress file {self.path} was unreadable ({exc.__class__.__name__}); "
-                f"it was {kept} and a fresh record was started"
+                _("your progress file {path} was unreadable ({error}); {kept} and a fresh record was started").format(
+                    path=self.path, error=exc.__class__.__name__, kept=kept
+                )
             )
             return {}
         self._cleared = cleared
         if cleared:
             self._note(
-                f"{cleared} answer(s) saved by an earlier version of the quizzes were cleared: choices are "
-                "now shown in a new order and saved by name. Your checks and solved questions are kept."
+                _(
+                    "{n} answer(s) saved by an earlier version of the quizzes were cleared: choices are now shown "
+                    "in a new order and saved by name. Your checks and solved questions are kept."
+                ).format(n=cleared)
             )
         return records
 
@@ -454,10 +462,13 @@ class ProgressStore:
                 handle.write(payload)
             os.replace(tmp, self.path)
         except OSError as exc:
-            if not any("cannot be saved" in n for n in self.notes):
+            if not self._unsaved_noted:
+                self._unsaved_noted = True
                 self._note(
-                    f"progress cannot be saved to {self.path} ({exc}); it is kept until the kernel stops. "
-                    "Set LOSSLAB_PROGRESS to a writable file to keep it."
+                    _(
+                        "progress cannot be saved to {path} ({error}); it is kept until the kernel stops. "
+                        "Set LOSSLAB_PROGRESS to a writable file to keep it."
+                    ).format(path=self.path, error=exc)
                 )
 
     def summary(self, chapter: str, question_ids: Iterable[str]) -> tuple[int, int, int]:
@@ -483,24 +494,23 @@ def question_text(question: Question, number: int | None = None) -> str:
     head = f"Q{number}. " if number is not None else ""
     lines = [f"{head}{question.prompt}"]
     if question.kind == "multiple":
-        lines.append("(choose all that apply)")
+        lines.append(_("(choose all that apply)"))
     for i, choice in enumerate(display_order(question)):
         lines.append(f"  {LETTERS[i]}) {choice.text}")
     if question.kind == "numeric":
-        lines.append(
-            f"  (a number{', in ' + question.unit if question.unit else ''}; "
-            f"answers within {question.tolerance:g} count)"
-        )
+        note = _("(a number, in {unit}; answers within {tolerance} count)") if question.unit else None
+        note = note or _("(a number; answers within {tolerance} count)")
+        lines.append("  " + note.format(unit=question.unit, tolerance=f"{question.tolerance:g}"))
     return "\n".join(lines)
 
 
 def bank_text(bank: Bank, question_ids: Sequence[str] | None = None) -> str:
     questions = [bank[q] for q in question_ids] if question_ids else list(bank.questions)
-    parts = [f"Quiz: {bank.title} ({len(questions)} questions)"]
+    parts = [_("Quiz: {title} ({n} questions)").format(title=bank.title, n=len(questions))]
     parts += [question_text(q, i) for i, q in enumerate(questions, start=1)]
     parts.append(
-        f"Widgets are not available here. Check an answer with\n"
-        f"  losslab.quiz.check({bank.chapter!r}, {questions[0].id!r}, 'a')"
+        _("Widgets are not available here. Check an answer with")
+        + f"\n  losslab.quiz.check({bank.chapter!r}, {questions[0].id!r}, 'a')"
     )
     return "\n\n".join(parts)
 
@@ -526,12 +536,12 @@ class QuestionView:
             self.boxes = [
                 w.Checkbox(value=False, description=c.text, indent=False, layout=wide) for c in display_order(question)
             ]
-            self.input = w.VBox([w.HTML("<i>Tick every right answer.</i>"), *self.boxes])
+            self.input = w.VBox([w.HTML(f"<i>{_('Tick every right answer.')}</i>"), *self.boxes])
         else:
             self.boxes = []
             unit = f" ({question.unit})" if question.unit else ""
-            self.input = w.Text(placeholder=f"a number{unit}", layout=w.Layout(width="220px"))
-        self.button = w.Button(description="Check", button_style="primary", icon="check")
+            self.input = w.Text(placeholder=_("a number") + unit, layout=w.Layout(width="220px"))
+        self.button = w.Button(description=_("Check"), button_style="primary", icon="check")
         self.button.on_click(lambda _button: self.check())
         self.feedback = w.HTMLMath("")
         self.reread = w.HTML("")  # after a wrong answer, a link to the section that teaches the point
@@ -561,12 +571,11 @@ class QuestionView:
 
     def _show_status(self, rec: dict[str, Any]) -> None:
         if rec["solved"]:
-            self.status.value = (
-                f"<span style='color:#1a7f37'>solved on check {rec['solved_on_attempt']}</span>"
-                f" · {rec['attempts']} check(s)"
-            )
+            solved = _("solved on check {n}").format(n=rec["solved_on_attempt"])
+            checks = _("{n} check(s)").format(n=rec["attempts"])
+            self.status.value = f"<span style='color:#1a7f37'>{solved}</span> · {checks}"
         elif rec["attempts"]:
-            self.status.value = f"{rec['attempts']} check(s) so far"
+            self.status.value = _("{n} check(s) so far").format(n=rec["attempts"])
         else:
             self.status.value = ""
 
@@ -581,7 +590,7 @@ class QuestionView:
     def check(self) -> Feedback | None:
         answer = self.current_answer()
         if answer is None or answer == []:
-            self.feedback.value = "<i>Choose an answer first, then press Check.</i>"
+            self.feedback.value = f"<i>{_('Choose an answer first, then press Check.')}</i>"
             return None
         result = grade(self.question, answer)
         rec = self.store.record(self.chapter, self.question.id, result.correct, stored_answer(self.question, answer))
@@ -603,7 +612,7 @@ class Quiz:
     ) -> None:
         import ipywidgets as w
 
-        self.bank = load_bank(chapter)
+        self.bank = learner_bank(chapter)
         self.store = store or ProgressStore()
         questions = [self.bank[q] for q in question_ids] if question_ids else list(self.bank.questions)
         self.views = {
@@ -613,7 +622,7 @@ class Quiz:
         self.bar = w.IntProgress(min=0, max=len(questions), layout=w.Layout(width="240px"))
         self.widget = w.VBox(
             [
-                w.HTML(f"<h3>Quiz: {escape(self.bank.title)}</h3>"),
+                w.HTML(f"<h3>{escape(_('Quiz: {title}').format(title=self.bank.title))}</h3>"),
                 *(v.widget for v in self.views.values()),
                 w.HBox([self.bar, self.score]),
             ]
@@ -626,7 +635,8 @@ class Quiz:
     def _refresh(self) -> None:
         solved, total, checks = self.summary()
         self.bar.value = solved
-        self.score.value = f"<b>{solved} of {total} solved</b> · {checks} check(s) in this quiz"
+        done = _("{solved} of {total} solved").format(solved=solved, total=total)
+        self.score.value = f"<b>{done}</b> · " + _("{n} check(s) in this quiz").format(n=checks)
 
     def text(self) -> str:
         return bank_text(self.bank, list(self.views))
@@ -654,12 +664,12 @@ def show(chapter: str, question_ids: Sequence[str] | None = None) -> None:
 
         display(Quiz(chapter, question_ids))
     else:
-        print(bank_text(load_bank(chapter), question_ids))
+        print(bank_text(learner_bank(chapter), question_ids))
 
 
 def check(chapter: str, question_id: str, answer: Any, store: ProgressStore | None = None) -> Feedback:
     """Check one answer without widgets (terminals); prints the feedback and saves progress."""
-    question = load_bank(chapter)[question_id]
+    question = learner_bank(chapter)[question_id]
     result = grade(question, answer)
     (store or ProgressStore()).record(chapter, question_id, result.correct, stored_answer(question, answer))
     print(result.text, file=sys.stdout)

@@ -13,6 +13,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from losslab import notebooks
+from losslab.i18n import LANGUAGES
 
 REPO = Path(__file__).resolve().parent.parent
 SOLUTIONS = REPO / "solutions"
@@ -22,11 +23,14 @@ DEFAULT_NOTEBOOK_TIMEOUT = 240  # seconds for a whole notebook; a notebook may s
 
 
 def tutorials() -> list[Path]:
-    """Every notebook of the learner's edition that is not an exercise (those run through the grader)."""
+    """Every notebook of the learner's edition that is not an exercise (those run through the grader). The
+    translated editions (course/ja/) run the same code and are not executed again (tests/test_i18n_edition.py)."""
     return sorted(
         p
         for p in COURSE.rglob("*.ipynb")
-        if not p.name.endswith("_exercise.ipynb") and ".ipynb_checkpoints" not in p.parts
+        if not p.name.endswith("_exercise.ipynb")
+        and ".ipynb_checkpoints" not in p.parts
+        and p.relative_to(COURSE).parts[0] not in LANGUAGES
     )
 
 

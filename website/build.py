@@ -7,6 +7,10 @@ home page, then run Sphinx with notebook execution off (website/conf.py). Which 
   written by tests/support.py's ``execute``) when it is complete (every code cell ran, no error) and its sources
   equal course/'s; otherwise the build executes course/'s notebook itself, prints a line per notebook, and saves
   the copy in the same folder for the next build. ``--no-execute`` shows the unexecuted notebook instead.
+- the Japanese pages (ja/..., from course/ja/, when it exists): the English page's notebook (executed copy or not)
+  with each markdown cell replaced by course/ja/'s: the code is the same, so a tutorial is never executed twice
+  (its printed output stays as the English run printed it). Their quizzes come from the Japanese banks. Every
+  page, English and Japanese, has a language switch to the same page in the other language.
 - exercises: always course/'s learner's edition, unexecuted. The suite runs exercises only through the grader
   (solutions and submissions, in temporary folders), and a run of the learner's edition shows nothing but
   NotImplementedError: the page shows the task, and its Binder button opens it to be solved.
@@ -32,6 +36,7 @@ from nbformat import NotebookNode
 
 from losslab import course as learning_path
 from losslab import notebooks
+from losslab.i18n import LANGUAGES
 from website.quizhtml import quiz_calls, quiz_html
 
 REPO = Path(__file__).resolve().parent.parent
@@ -53,9 +58,10 @@ class SiteError(RuntimeError):
 
 @dataclass(frozen=True)
 class Page:
-    """One notebook of course/: its path relative to course/, and whether it is an exercise."""
+    """One notebook of course/: its path relative to its edition (course/, or course/ja/ with lang "ja")."""
 
     rel: Path
+    lang: str = "en"
 
     @property
     def exercise(self) -> bool:
@@ -67,17 +73,29 @@ class Page:
         return self.rel.parts[0] if len(self.rel.parts) > 1 else self.rel.stem
 
     @property
+    def edition(self) -> str:
+        return "" if self.lang == "en" else f"{self.lang}/"
+
+    @property
     def docname(self) -> str:
-        return self.rel.with_suffix("").as_posix()
+        return self.edition + self.rel.with_suffix("").as_posix()
 
     @property
     def course_path(self) -> str:
-        return f"course/{self.rel.as_posix()}"
+        return f"course/{self.edition}{self.rel.as_posix()}"
+
+    def other(self) -> Page:
+        """The same page in the other language (English <-> Japanese)."""
+        return Page(self.rel, "ja" if self.lang == "en" else "en")
 
 
-def course_pages(course: Path = COURSE) -> list[Page]:
-    """Every notebook of course/ in the learning path's order (losslab/course.py: the sidebar and previous/next)."""
-    found = [Page(p.relative_to(course)) for p in notebooks.find([course])]
+def course_pages(course: Path = COURSE, lang: str = "en") -> list[Page]:
+    """Every notebook of course/ (or of course/<lang>/) in the learning path's order (losslab/course.py: the
+    sidebar and previous/next)."""
+    root = course if lang == "en" else course / lang
+    found = [
+        Page(p.relative_to(root), lang) for p in notebooks.find([root]) if p.relative_to(root).parts[0] not in LANGUAGES
+    ]
     if not found:
         raise SiteError(f"no notebooks in {course}: run `make release` to generate course/ from solutions/")
     try:
@@ -171,24 +189,61 @@ def execute(page: Page, course: Path = COURSE, executed: Path = EXECUTED) -> Not
 # ---------------------------------------------------------------------------------- page preparation
 
 
-def _launch_cell(page: Page, repo: str) -> NotebookNode:
-    note = (
-        "<p class=\"losslab-edition\">The learner's edition of this exercise: the answers and the grader's "
-        "hidden tests are not shown. Open it live, replace each <code>raise NotImplementedError()</code>, run the "
-        "visible tests and press <b>Validate</b>.</p>"
-        if page.exercise
-        else ""
+EXERCISE_NOTE = {
+    "en": "The learner's edition of this exercise: the answers and the grader's hidden tests are not shown. Open it "
+    "live, replace each <code>raise NotImplementedError()</code>, run the visible tests and press <b>Validate</b>.",
+    "ja": "この演習の学習者用の版です。解答と採点用の隠しテストは表示されません。ライブで開き、"
+    "<code>raise NotImplementedError()</code> をそれぞれ書き換え、見えているテストを実行してから <b>Validate</b> "
+    "を押してください。",
+}
+LAUNCH = {"en": ("Open live in Binder", "Source"), "ja": ("Binder でライブに開く", "ソース")}
+SWITCH = {"en": "日本語", "ja": "English"}  # the switch names the language it leads to
+
+
+def relative(from_docname: str, to_docname: str) -> str:
+    """The link from one page to another (both Sphinx docnames), as the HTML builder lays them out."""
+    depth = from_docname.count("/")
+    return "../" * depth + to_docname + ".html"
+
+
+def language_switch(docname: str, other_docname: str, lang: str) -> str:
+    """The switch to the same page in the other language."""
+    target = "ja" if lang == "en" else "en"
+    return (
+        f'<a class="losslab-lang" hreflang="{target}" lang="{target}" '
+        f'href="{relative(docname, other_docname)}">{SWITCH[lang]}</a>'
     )
+
+
+def _launch_cell(page: Page, repo: str, switch: bool = False) -> NotebookNode:
+    note = f'<p class="losslab-edition">{EXERCISE_NOTE[page.lang]}</p>' if page.exercise else ""
+    binder, source = LAUNCH[page.lang]
+    lang = language_switch(page.docname, page.other().docname, page.lang) + "\n" if switch else ""
     html = (
         f'<div class="losslab-launch">\n'
-        f'<a class="losslab-binder" href="{binder_url(page, repo)}">Open live in Binder</a>\n'
-        f'<a class="losslab-source" href="{source_url(page, repo)}">Source: {page.course_path}</a>\n'
-        f"{note}</div>"
+        f'<a class="losslab-binder" href="{binder_url(page, repo)}">{binder}</a>\n'
+        f'<a class="losslab-source" href="{source_url(page, repo)}">{source}: {page.course_path}</a>\n'
+        f"{lang}{note}</div>"
     )
     return notebooks.markdown(html)
 
 
-def prepare(nb: NotebookNode, page: Page, repo: str) -> tuple[NotebookNode, int]:
+def japanese_page(english: NotebookNode, japanese: NotebookNode, where: str = "") -> NotebookNode:
+    """The Japanese page: the English page's notebook (its outputs included) with course/ja/'s markdown cells.
+    The two editions must have the same cells and code (tests/test_i18n_edition.py); otherwise a SiteError."""
+    if [(c.id, c.cell_type) for c in english.cells] != [(c.id, c.cell_type) for c in japanese.cells] or any(
+        e.source != j.source for e, j in zip(english.cells, japanese.cells, strict=True) if e.cell_type == "code"
+    ):
+        raise SiteError(f"{where}: course/ja/ does not match course/ (run `make release`)")
+    nb = copy.deepcopy(english)
+    for cell, translated in zip(nb.cells, japanese.cells, strict=True):
+        if cell.cell_type != "code":
+            cell.source = translated.source
+    nb.metadata["language"] = "ja"
+    return nb
+
+
+def prepare(nb: NotebookNode, page: Page, repo: str, switch: bool = False) -> tuple[NotebookNode, int]:
     """The notebook as the page shows it; returns (notebook, number of quizzes made static).
 
     Widget views (the quiz, which needs a kernel) are dropped with the notebook's widget state, so that the page
@@ -205,10 +260,10 @@ def prepare(nb: NotebookNode, page: Page, repo: str) -> tuple[NotebookNode, int]
             output.get("data", {}).pop(WIDGET_MIME, None)
         calls = quiz_calls(cell.source)
         if calls:
-            html = "\n".join(quiz_html(chapter, ids) for chapter, ids in calls)
+            html = "\n".join(quiz_html(chapter, ids, page.lang) for chapter, ids in calls)
             cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": html})]
             quizzes += len(calls)
-    nb.cells.insert(0, _launch_cell(page, repo))
+    nb.cells.insert(0, _launch_cell(page, repo, switch))
     return nb, quizzes
 
 
@@ -238,7 +293,51 @@ def chapter_groups(pages: list[Page]) -> dict[str, list[Page]]:
     return groups
 
 
-def home_page(pages: list[Page], titles: dict[Page, str], repo: str) -> str:
+CHAPTERS_JA = {0: "0. はじめに", 1: "1. 損失関数", 2: "2. オプティマイザ", 3: "3. 学習率", 4: "4. デバッグ"}
+
+
+def home_page_ja(pages: list[Page], titles: dict[Page, str], repo: str) -> str:
+    """ja/index.md: the Japanese home page: what the course is, the learning path, and the Japanese toctrees."""
+
+    def link(page: Page) -> str:
+        return f"{{doc}}`{titles[page].replace('`', '')} </{page.docname}>`"
+
+    lines = [
+        "# Loss Lab (日本語版)",
+        "",
+        f"<p>{language_switch('ja/index', 'index', 'ja')}</p>",
+        "",
+        "Keras 3 でニューラルネットワークを訓練する方法を、手を動かしながら学ぶコースです。損失関数の選び方、"
+        "オプティマイザの選び方、学習率の決め方、そして損失が下がらないときのデバッグを扱います。各チュートリアルには"
+        "その場で答えられるクイズがあり、各章の演習は nbgrader で採点されます。",
+        "",
+        f'<p><a class="losslab-binder" href="https://mybinder.org/v2/gh/{repo}/HEAD?urlpath=lab/tree/'
+        f'course/ja/00_start_here.ipynb">Binder でコースをライブに開く</a></p>',
+        "",
+        "## 学習の順序",
+        "",
+        "この順に読んでください。各チュートリアルはクイズで終わり、対応する演習を案内します。"
+        "用語は[用語集](https://github.com/" + repo + "/blob/HEAD/docs/glossary-ja.md)に従っています。",
+        "",
+    ]
+    lines += [f"{i}. {link(p)}{'(演習)' if p.exercise else ''}" for i, p in enumerate(pages, start=1)]
+    lines.append("")
+    for name, members in chapter_groups(pages).items():
+        number = int(name.split(".")[0])
+        caption = CHAPTERS_JA.get(number, name)
+        lines += [
+            "```{toctree}",
+            ":hidden:",
+            f":caption: {caption}",
+            "",
+            *(f"/{p.docname}" for p in members),
+            "```",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def home_page(pages: list[Page], titles: dict[Page, str], repo: str, japanese: bool = False) -> str:
     """index.md: what the course is, the learning path, the chapter table, set-up commands, and the toctrees."""
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     intro = readme.split("\n## ", 1)[0].split("\n", 1)[1]
@@ -253,6 +352,7 @@ def home_page(pages: list[Page], titles: dict[Page, str], repo: str) -> str:
     lines = [
         "# Loss Lab",
         "",
+        *([f"<p>{language_switch('index', 'ja/index', 'en')}</p>", ""] if japanese else []),
         intro,
         "",
         f'<p><a class="losslab-binder" href="https://mybinder.org/v2/gh/{repo}/HEAD?urlpath=lab/tree/'
@@ -291,6 +391,8 @@ def home_page(pages: list[Page], titles: dict[Page, str], repo: str) -> str:
     ]
     for name, members in chapters.items():
         lines += ["```{toctree}", ":hidden:", f":caption: {name}", "", *(p.docname for p in members), "```", ""]
+    if japanese:
+        lines += ["```{toctree}", ":hidden:", ":caption: 日本語", "", "ja/index", "```", ""]
     return "\n".join(lines)
 
 
@@ -305,6 +407,7 @@ class Report:
     executed_reused: list[str] = field(default_factory=list)
     executed_now: list[str] = field(default_factory=list)
     unexecuted: list[str] = field(default_factory=list)
+    translated: list[str] = field(default_factory=list)  # Japanese pages (course/ja/...)
     quizzes: int = 0
     seconds: float = 0.0
 
@@ -313,7 +416,7 @@ class Report:
             f"website: {self.output}/index.html, {len(self.executed_reused) + len(self.executed_now)} executed "
             f"pages ({len(self.executed_reused)} reused from the test suite, {len(self.executed_now)} run now), "
             f"{len(self.unexecuted)} unexecuted ({sum(p.endswith('_exercise.ipynb') for p in self.unexecuted)} "
-            f"exercises in the learner's edition), {self.quizzes} quizzes, "
+            f"exercises in the learner's edition), {len(self.translated)} Japanese pages, {self.quizzes} quizzes, "
             f"{self.seconds:.1f} s"
         )
 
@@ -335,6 +438,8 @@ def build(
     shutil.rmtree(source, ignore_errors=True)
     source.mkdir(parents=True)
     pages = course_pages(course)
+    japanese = (course / "ja").is_dir()
+    shown_en: dict[Path, NotebookNode] = {}
     titles: dict[Page, str] = {}
     for page in pages:
         if page.exercise:
@@ -351,10 +456,24 @@ def build(
                 nb, origin = notebooks.read(course / page.rel), report.unexecuted
         origin.append(page.course_path)
         titles[page] = title(nb, page.rel.stem)
-        shown, quizzes = prepare(nb, page, repo)
+        shown_en[page.rel] = nb
+        shown, quizzes = prepare(nb, page, repo, switch=japanese)
         report.quizzes += quizzes
         notebooks.write(shown, source / page.rel)
-    (source / "index.md").write_text(home_page(pages, titles, repo), encoding="utf-8")
+    (source / "index.md").write_text(home_page(pages, titles, repo, japanese), encoding="utf-8")
+    if japanese:
+        ja_pages = course_pages(course, "ja")
+        if sorted(p.rel for p in ja_pages) != sorted(shown_en):
+            raise SiteError("course/ja/ does not have the notebooks course/ has: run `make release`")
+        for page in ja_pages:
+            translated = notebooks.read(course / "ja" / page.rel)
+            nb = translated if page.exercise else japanese_page(shown_en[page.rel], translated, page.course_path)
+            titles[page] = title(nb, page.rel.stem)
+            shown, quizzes = prepare(nb, page, repo, switch=True)
+            report.quizzes += quizzes
+            report.translated.append(page.course_path)
+            notebooks.write(shown, source / "ja" / page.rel)
+        (source / "ja" / "index.md").write_text(home_page_ja(ja_pages, titles, repo), encoding="utf-8")
     _sphinx(source, output, work / "doctrees")
     report.seconds = time.perf_counter() - started
     return report

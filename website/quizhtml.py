@@ -35,7 +35,35 @@ def display_order(question: losslab.quiz.Question) -> list[losslab.quiz.Choice]:
     return list(order(question))
 
 
-def question_html(chapter: str, question: losslab.quiz.Question, number: int) -> str:
+# The page's own words in Japanese (the bank's texts come from its catalog: losslab.quiz.load_bank(chapter, "ja")).
+JA = {
+    "Several choices are right. Click each choice to see whether it is one of them, and why.": (
+        "正しい選択肢は複数あります。選択肢をクリックすると、正しいかどうかとその理由が表示されます。"
+    ),
+    "One choice is right. Click a choice to see whether it is, and why.": (
+        "正しい選択肢は1つです。選択肢をクリックすると、正しいかどうかとその理由が表示されます。"
+    ),
+    "Right.": "正解です。",
+    "Not this one.": "これではありません。",
+    "Work out a number, then compare.": "数値を求めてから、答えと比べてください。",
+    "Hint": "ヒント",
+    "Show the answer": "答えを見る",
+    "(answers within {tolerance} count).": "(誤差 {tolerance} 以内なら正解)。",
+    "Quiz: {title}": "クイズ: {title}",
+    "On this page the quiz needs no kernel: click a choice to reveal its explanation. In the notebook, the same "
+    "questions are widgets that keep your progress.": (
+        "このページのクイズはカーネルなしで動きます。選択肢をクリックすると解説が表示されます。ノートブックでは、"
+        "同じ問題が進捗を記録するウィジェットとして表示されます。"
+    ),
+}
+
+
+def words(text: str, lang: str = "en") -> str:
+    """The page's `text` in `lang` (English as written)."""
+    return JA.get(text, text) if lang == "ja" else text
+
+
+def question_html(chapter: str, question: losslab.quiz.Question, number: int, lang: str = "en") -> str:
     """One question as a <section>: prompt, then one <details> per choice (or the answer of a numeric one)."""
     qid = f"quiz-{chapter}-{question.id}"
     parts = [
@@ -43,21 +71,17 @@ def question_html(chapter: str, question: losslab.quiz.Question, number: int) ->
         f'<p class="losslab-prompt"><b>Q{number}.</b> {markdown_html(question.prompt)}</p>',
     ]
     if question.kind == "multiple":
-        parts.append(
-            '<p class="losslab-instructions"><i>Several choices are right. Click each choice to see '
-            "whether it is one of them, and why.</i></p>"
-        )
+        several = "Several choices are right. Click each choice to see whether it is one of them, and why."
+        parts.append(f'<p class="losslab-instructions"><i>{words(several, lang)}</i></p>')
     elif question.kind == "single":
-        parts.append(
-            '<p class="losslab-instructions"><i>One choice is right. Click a choice to see whether it is, '
-            "and why.</i></p>"
-        )
+        one = "One choice is right. Click a choice to see whether it is, and why."
+        parts.append(f'<p class="losslab-instructions"><i>{words(one, lang)}</i></p>')
     letters = "abcdefghijklmnopqrstuvwxyz"
     for i, choice in enumerate(display_order(question)):
         verdict = (
-            '<b class="losslab-right">✔ Right.</b>'
+            f'<b class="losslab-right">✔ {words("Right.", lang)}</b>'
             if choice.correct
-            else '<b class="losslab-wrong">✘ Not this one.</b>'
+            else f'<b class="losslab-wrong">✘ {words("Not this one.", lang)}</b>'
         )
         parts.append(
             f'<details class="losslab-choice" data-correct="{str(choice.correct).lower()}">'
@@ -66,31 +90,36 @@ def question_html(chapter: str, question: losslab.quiz.Question, number: int) ->
         )
     if question.kind == "numeric":
         unit = f" {escape(question.unit)}" if question.unit else ""
-        parts.append('<p class="losslab-instructions"><i>Work out a number, then compare.</i></p>')
+        parts.append(f'<p class="losslab-instructions"><i>{words("Work out a number, then compare.", lang)}</i></p>')
         if question.hint:
             parts.append(
-                f'<details class="losslab-hint"><summary>Hint</summary>'
+                f'<details class="losslab-hint"><summary>{words("Hint", lang)}</summary>'
                 f'<div class="losslab-explanation">{markdown_html(question.hint)}</div></details>'
             )
+        within = words("(answers within {tolerance} count).", lang).format(tolerance=f"{question.tolerance:g}")
         parts.append(
-            f'<details class="losslab-answer"><summary>Show the answer</summary><div class="losslab-explanation">'
-            f"<b>{question.answer:g}{unit}</b> (answers within {question.tolerance:g} count). "
+            f'<details class="losslab-answer"><summary>{words("Show the answer", lang)}</summary>'
+            f'<div class="losslab-explanation"><b>{question.answer:g}{unit}</b> {within} '
             f"{markdown_html(question.explanation)}</div></details>"
         )
     parts.append("</section>")
     return "\n".join(parts)
 
 
-def quiz_html(chapter: str, question_ids: Sequence[str] | None = None) -> str:
-    """The chapter's quiz (or the questions named) as one static HTML block."""
-    bank = losslab.quiz.load_bank(chapter)
+def quiz_html(chapter: str, question_ids: Sequence[str] | None = None, lang: str = "en") -> str:
+    """The chapter's quiz (or the questions named) as one static HTML block, in `lang` (a Japanese page: the bank's
+    Japanese texts, the same choices in the same order)."""
+    bank = losslab.quiz.load_bank(chapter, lang) if lang != "en" else losslab.quiz.load_bank(chapter)
     questions = [bank[q] for q in question_ids] if question_ids else list(bank.questions)
-    body = "\n".join(question_html(chapter, q, i) for i, q in enumerate(questions, start=1))
+    body = "\n".join(question_html(chapter, q, i, lang) for i, q in enumerate(questions, start=1))
+    note = (
+        "On this page the quiz needs no kernel: click a choice to reveal its explanation. In the notebook, the same "
+        "questions are widgets that keep your progress."
+    )
     return (
         f'<div class="losslab-quiz mathjax_process" data-chapter="{escape(chapter)}">\n'
-        f"<h3>Quiz: {escape(bank.title)}</h3>\n"
-        '<p class="losslab-note">On this page the quiz needs no kernel: click a choice to reveal its '
-        "explanation. In the notebook, the same questions are widgets that keep your progress.</p>\n"
+        f"<h3>{escape(words('Quiz: {title}', lang).format(title=bank.title))}</h3>\n"
+        f'<p class="losslab-note">{words(note, lang)}</p>\n'
         f"{body}\n</div>"
     )
 

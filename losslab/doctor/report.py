@@ -10,8 +10,12 @@ from html import escape
 from typing import Any
 
 from losslab.doctor.causes import CAUSES
+from losslab.messages import N_, _
 
 SEVERITIES = ("ok", "info", "warning", "problem")
+# How a severity and the default title are shown (through gettext); the codes above stay as they are.
+SEVERITY_NAMES = {"ok": N_("ok"), "info": N_("info"), "warning": N_("warning"), "problem": N_("problem")}
+TITLE = N_("Training doctor")
 RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
 
@@ -40,8 +44,8 @@ class Finding:
     def line(self) -> str:
         """One line of text: severity, check, cause, evidence and (when alarming) the fix."""
         cause = f" [{self.cause}]" if self.cause and self.alarming else ""
-        fix = f"\n      fix: {self.fix}" if self.fix and self.alarming else ""
-        return f"{self.severity.upper():8s} {self.check}{cause}: {self.evidence}{fix}"
+        fix = f"\n      {_('fix:')} {self.fix}" if self.fix and self.alarming else ""
+        return f"{_(SEVERITY_NAMES[self.severity]).upper():8s} {self.check}{cause}: {self.evidence}{fix}"
 
 
 _COLOURS = {"ok": "#2e7d32", "info": "#546e7a", "warning": "#ef6c00", "problem": "#c62828"}
@@ -53,7 +57,7 @@ class Report:
 
     findings: list[Finding]
     seconds: float = 0.0
-    title: str = "Training doctor"
+    title: str = TITLE
     patient: Any = field(default=None, repr=False, compare=False)  # what treat() copies (doctor.patient.Patient)
 
     treater: Any = field(default=None, repr=False, compare=False)  # set by examine: runs the treatment
@@ -106,9 +110,12 @@ class Report:
     def summary(self) -> str:
         """One line: how many findings, how long, and the suspects."""
         causes = self.causes()
-        verdict = "nothing alarming" if not causes else "suspects: " + ", ".join(f"{c} ({CAUSES[c]})" for c in causes)
+        suspects = ", ".join(f"{c} ({_(CAUSES[c])})" for c in causes)
+        verdict = _("nothing alarming") if not causes else _("suspects:") + " " + suspects
         n = len(self.findings)
-        return f"{self.title}: {n} finding{'' if n == 1 else 's'} in {self.seconds:.1f} s; {verdict}"
+        line = _("{title}: 1 finding in {seconds} s; {verdict}") if n == 1 else None
+        line = line or _("{title}: {n} findings in {seconds} s; {verdict}")
+        return line.format(title=_(self.title), n=n, seconds=f"{self.seconds:.1f}", verdict=verdict)
 
     def __str__(self) -> str:
         ordered = sorted(self.findings, key=lambda f: -RANK[f.severity])
@@ -122,7 +129,7 @@ class Report:
         for f in sorted(self.findings, key=lambda f: -RANK[f.severity]):
             badge = (
                 f'<span style="background:{_COLOURS[f.severity]};color:white;padding:1px 6px;'
-                f'border-radius:3px">{f.severity}</span>'
+                f'border-radius:3px">{escape(_(SEVERITY_NAMES[f.severity]))}</span>'
             )
             cause = f"<br><code>{escape(f.cause)}</code>" if f.cause and f.alarming else ""
             fix = escape(f.fix) if f.alarming else ""
@@ -132,6 +139,6 @@ class Report:
                 f"<td style='text-align:left'>{fix}</td></tr>"
             )
         return (
-            f"<p><b>{escape(self.summary())}</b></p><table><thead><tr><th>severity</th><th>check</th>"
-            f"<th>evidence (measured)</th><th>fix</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            f"<p><b>{escape(self.summary())}</b></p><table><thead><tr><th>{_('severity')}</th><th>{_('check')}</th>"
+            f"<th>{_('evidence (measured)')}</th><th>{_('fix')}</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
         )

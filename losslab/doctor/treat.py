@@ -34,6 +34,7 @@ from losslab.doctor.causes import CAUSES
 from losslab.doctor.patient import Patient, Run, chance_score, score_kind, train
 from losslab.doctor.prescriptions import Manual, prescription
 from losslab.doctor.report import Finding, Report
+from losslab.messages import N_, _
 
 HELPED_MIN, NOISE_FACTOR = 0.02, 2.0
 
@@ -81,17 +82,27 @@ class Step:
 
     def line(self, before: Run) -> str:
         if self.run is None:
-            return (
-                f"{self.cause}: {self.change}. Not applied automatically: after fixing it, run "
-                f"doctor.examine(model, x, y, ..., only=[{self.check!r}])"
+            return _("{cause}: {change}. Not applied automatically: after fixing it, run {call}").format(
+                cause=self.cause, change=self.change, call=f"doctor.examine(model, x, y, ..., only=[{self.check!r}])"
             )
-        after = "refused: " + self.run.refused if self.run.refused else _score(self.run.final)
-        named = "" if self.still_named is None else "; the check still names it" if self.still_named else ""
-        return f"{self.cause}: {self.change}: score {_score(before.final)} -> {after}: {self.verdict}{named}"
+        after = _("refused:") + " " + self.run.refused if self.run.refused else _score(self.run.final)
+        named = "" if self.still_named is None else _("; the check still names it") if self.still_named else ""
+        return _("{cause}: {change}: score {before} -> {after}: {verdict}{named}").format(
+            cause=self.cause,
+            change=self.change,
+            before=_score(before.final),
+            after=after,
+            verdict=_(self.verdict),
+            named=named,
+        )
+
+
+# The verdicts as shown (through gettext); the codes stay English data.
+VERDICTS = (N_("fixed"), N_("helped"), N_("no better"), N_("not applied"))
 
 
 def _score(value: float) -> str:
-    return f"{value:.3f}" if math.isfinite(value) else "diverged"
+    return f"{value:.3f}" if math.isfinite(value) else _("diverged")
 
 
 @dataclass
@@ -115,17 +126,24 @@ class Treatment:
         return [s for s in self.steps if s.run is not None]
 
     def summary(self) -> str:
-        unit = "balanced accuracy" if self.kind == "classification" else "R^2"
-        return (
-            f"Treatment: {len(self.applied)} prescription(s) retrained in {self.seconds:.1f} s; "
-            f"{unit} on the validation data (chance {self.chance:.2f}); verdict: {self.verdict}"
+        unit = _("balanced accuracy") if self.kind == "classification" else "R^2"
+        return _(
+            "Treatment: {n} prescription(s) retrained in {seconds} s; {unit} on the validation data "
+            "(chance {chance}); verdict: {verdict}"
+        ).format(
+            n=len(self.applied),
+            seconds=f"{self.seconds:.1f}",
+            unit=unit,
+            chance=f"{self.chance:.2f}",
+            verdict=_(self.verdict),
         )
 
     def __str__(self) -> str:
-        untreated = "refused: " + self.before.refused if self.before.refused else _score(self.before.final)
+        refused = self.before.refused
+        untreated = _("refused:") + " " + refused if refused else _score(self.before.final)
         lines = [self.summary()]
         if self.applied:
-            lines.append(f"  untreated copy, same budget: score {untreated}")
+            lines.append("  " + _("untreated copy, same budget: score {score}").format(score=untreated))
         return "\n".join(lines + ["  " + s.line(self.before) for s in self.steps])
 
     def __repr__(self) -> str:

@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import math
 import numbers
+import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import numpy as np
+
+from losslab.messages import N_, _
 
 
 class GradingError(AssertionError):
@@ -42,41 +45,52 @@ def require(condition: Any, message: str) -> None:
 
 
 _BACKENDS = {"tensorflow", "jax", "jaxlib", "torch", "keras"}
+# The default names of what a check reads, shown through gettext (a learner's variable name stays as it is).
+WHAT = (N_("the value"), N_("the values"), N_("the answer"))
 
 
 def _to_numpy(value: Any, what: str) -> np.ndarray:
     if isinstance(value, (bool, np.bool_)):
-        raise GradingError(f"{what} should be a number, not {value!r}")
+        raise GradingError(_("{what} should be a number, not {value}").format(what=_(what), value=repr(value)))
     if isinstance(value, (numbers.Real, np.ndarray, np.generic, list, tuple)):
         try:
             array = np.array(value, dtype=np.float64)
         except (TypeError, ValueError) as exc:
-            raise GradingError(f"{what} could not be read as numbers ({exc})") from None
+            raise GradingError(
+                _("{what} could not be read as numbers ({error})").format(what=_(what), error=exc)
+            ) from None
     elif type(value).__module__.split(".")[0] in _BACKENDS:
         import keras
 
         array = np.array(keras.ops.convert_to_numpy(value), dtype=np.float64)
     else:
-        raise GradingError(f"{what} should be a number or an array of numbers, got a {type(value).__name__}")
+        raise GradingError(
+            _("{what} should be a number or an array of numbers, got a {kind}").format(
+                what=_(what), kind=type(value).__name__
+            )
+        )
     if type(array) is not np.ndarray:
-        raise GradingError(f"{what} could not be read as numbers")
+        raise GradingError(_("{what} could not be read as numbers").format(what=_(what)))
     return array
 
 
 def _describe(number: float) -> str:
     if math.isnan(number):
-        return "nan (not a number: did the computation or the training diverge?)"
+        return "nan " + _("(not a number: did the computation or the training diverge?)")
     if math.isinf(number):
-        return f"{number} (not a finite number: did the computation or the training diverge?)"
+        return f"{number} " + _("(not a finite number: did the computation or the training diverge?)")
     return f"{number:.6g}"
 
 
 def as_float(value: Any, what: str = "the value") -> float:
     """One real number from a Python/NumPy number, a 0-d array or a backend tensor."""
     array = _to_numpy(value, what)
-    require(array.size == 1, f"{what} should be a single number, got shape {tuple(array.shape)}")
+    require(
+        array.size == 1,
+        _("{what} should be a single number, got shape {shape}").format(what=_(what), shape=tuple(array.shape)),
+    )
     number = float(array.reshape(-1).tolist()[0])
-    require(type(number) is float, f"{what} could not be read as a number")
+    require(type(number) is float, _("{what} could not be read as a number").format(what=_(what)))
     return number
 
 
@@ -85,22 +99,27 @@ def as_floats(value: Any, what: str = "the values", shape: tuple[int, ...] | Non
     array = _to_numpy(value, what)
     if shape is not None:
         require(
-            tuple(array.shape) == tuple(shape), f"{what} should have shape {tuple(shape)}, got {tuple(array.shape)}"
+            tuple(array.shape) == tuple(shape),
+            _("{what} should have shape {shape}, got {got}").format(
+                what=_(what), shape=tuple(shape), got=tuple(array.shape)
+            ),
         )
     out = [float(x) for x in array.reshape(-1).tolist()]
-    require(all(type(x) is float for x in out), f"{what} could not be read as numbers")
+    require(all(type(x) is float for x in out), _("{what} could not be read as numbers").format(what=_(what)))
     return out
 
 
 def as_int(value: Any, what: str = "the value") -> int:
     """A whole number given as an ``int`` or a NumPy integer (not a bool, not a float such as 3.0)."""
     if type(value) is bool or type(value) is np.bool_:
-        raise GradingError(f"{what} should be a whole number, not {value!r}")
+        raise GradingError(_("{what} should be a whole number, not {value}").format(what=_(what), value=repr(value)))
     if type(value) is int:
         return int(value)
     if isinstance(value, np.integer) and type(value).__module__.split(".")[0] == "numpy":
         return int(value.item())
-    raise GradingError(f"{what} should be a whole number such as 3, got a {type(value).__name__}")
+    raise GradingError(
+        _("{what} should be a whole number such as 3, got a {kind}").format(what=_(what), kind=type(value).__name__)
+    )
 
 
 def assert_finite(actual: Any, what: str = "the value") -> list[float]:
@@ -108,8 +127,8 @@ def assert_finite(actual: Any, what: str = "the value") -> list[float]:
     values = as_floats(actual, what)
     for index, number in enumerate(values):
         if not math.isfinite(number):
-            where = f" at position {index}" if len(values) > 1 else ""
-            raise GradingError(f"{what}{where} is {_describe(number)}")
+            where = _(" at position {index}").format(index=index) if len(values) > 1 else ""
+            raise GradingError(_("{what}{where} is {value}").format(what=_(what), where=where, value=_describe(number)))
     return values
 
 
@@ -122,9 +141,16 @@ def assert_close(
     want = [float(x) for x in expected_array.reshape(-1).tolist()]
     for index, (g, w) in enumerate(zip(got, want, strict=True)):
         if not (math.isfinite(g) and math.isclose(g, w, rel_tol=rtol, abs_tol=atol)):
-            where = f" at position {index}" if len(want) > 1 else ""
+            where = _(" at position {index}").format(index=index) if len(want) > 1 else ""
             raise GradingError(
-                f"{what}{where} is {_describe(g)}, expected {w:.6g} (tolerance {rtol:g} relative, {atol:g} absolute)"
+                _("{what}{where} is {value}, expected {expected} (tolerance {rtol} relative, {atol} absolute)").format(
+                    what=_(what),
+                    where=where,
+                    value=_describe(g),
+                    expected=f"{w:.6g}",
+                    rtol=f"{rtol:g}",
+                    atol=f"{atol:g}",
+                )
             )
 
 
@@ -132,22 +158,38 @@ def assert_in_range(actual: Any, low: float, high: float, what: str = "the value
     value = as_float(actual, what)
     require(
         math.isfinite(value) and low <= value <= high,
-        f"{what} is {_describe(value)}, expected between {low:g} and {high:g}",
+        _("{what} is {value}, expected between {low} and {high}").format(
+            what=_(what), value=_describe(value), low=f"{low:g}", high=f"{high:g}"
+        ),
     )
     return value
 
 
+# Quotes a Japanese keyboard types around an answer, stripped with the spaces: 「b」, 『b』, “b”, ‘b’.
+_QUOTES = "「」『』“”‘’\"'"
+
+
 def as_text(value: Any, what: str = "the answer") -> str:
-    """A real ``str`` (not a subclass with a custom ``__eq__``), stripped and lower-cased."""
-    require(type(value) is str, f"{what} should be a string such as 'train', got {type(value).__name__}")
-    return str.lower(str.strip(value))
+    """A real ``str`` (not a subclass with a custom ``__eq__``), stripped and lower-cased. Full-width letters,
+    digits and spaces read as their ASCII forms (NFKC: ``"ｂ"`` and ``"Ｂ"`` are ``"b"``) and Japanese quotes around
+    the answer are dropped, so an answer typed on a Japanese keyboard counts as the English one does."""
+    require(
+        type(value) is str,
+        _("{what} should be a string such as 'train', got {kind}").format(what=_(what), kind=type(value).__name__),
+    )
+    return str.lower(str.strip(str.strip(unicodedata.normalize("NFKC", str(value))), _QUOTES + " "))
 
 
 def as_choice(value: Any, choices: Any, what: str = "the answer") -> str:
     """A real ``str`` that is one of `choices` once stripped and lower-cased; returns it normalized."""
     text = as_text(value, what)
     options = [str.lower(str.strip(c)) for c in choices]
-    require(text in options, f"{what} should be one of {', '.join(repr(o) for o in options)}, got {text!r}")
+    require(
+        text in options,
+        _("{what} should be one of {options}, got {got}").format(
+            what=_(what), options=", ".join(repr(o) for o in options), got=repr(text)
+        ),
+    )
     return text
 
 
@@ -157,11 +199,15 @@ def call(what: str, fn: Callable, *args: Any, **kwargs: Any) -> Any:
     try:
         return fn(*args, **kwargs)
     except NotImplementedError:
-        raise GradingError(f"{what} is not implemented yet: replace `raise NotImplementedError()`") from None
+        raise GradingError(
+            _("{what} is not implemented yet: replace `raise NotImplementedError()`").format(what=_(what))
+        ) from None
     except GradingError:
         raise
     except Exception as exc:  # any error in learner code becomes feedback
-        raise GradingError(f"{what} raised {type(exc).__name__}: {str(exc)[:300]}") from None
+        raise GradingError(
+            _("{what} raised {error}").format(what=_(what), error=f"{type(exc).__name__}: {str(exc)[:300]}")
+        ) from None
 
 
 Case = TypeVar("Case")

@@ -65,7 +65,8 @@ def _html(path: Path) -> BeautifulSoup:
 def test_every_notebook_has_a_page_with_its_binder_button_and_source_link(built: site.Report) -> None:
     repo = site.repository()
     pages = site.course_pages()
-    assert len(pages) == len(list(COURSE.rglob("*.ipynb"))), "a notebook of course/ has no page"
+    english = [p for p in COURSE.rglob("*.ipynb") if p.relative_to(COURSE).parts[0] != "ja"]  # course/ja: below
+    assert len(pages) == len(english), "a notebook of course/ has no page"
     for number, page in enumerate(pages):
         html = _html(built.output / page.rel.with_suffix(".html"))
         binder = [a["href"] for a in html.select("a.losslab-binder")]
@@ -81,6 +82,31 @@ def test_every_notebook_has_a_page_with_its_binder_button_and_source_link(built:
                 f"{page.course_path}: its 'next' link leads to {following and following['href']}"
             )
         assert html.select_one("a.left-prev"), f"{page.course_path}: no link to the previous page"
+
+
+def test_every_page_has_a_language_switch_to_the_same_page_in_japanese(built: site.Report) -> None:
+    """Japanese edition (course/ja/, tests/test_i18n_site.py has the units): each English page and its Japanese
+    twin link to each other, the Japanese page shows course/ja/'s text and the Japanese quiz."""
+    if not (COURSE / "ja").is_dir():
+        pytest.fail("course/ja/ is missing: run `make release` (docs/i18n.md)")
+    pages = site.course_pages()
+    for page in [*pages, site.Page(Path("."), "en")]:
+        here = built.output / (page.docname + ".html" if page.rel != Path(".") else "index.html")
+        there_doc = page.other().docname if page.rel != Path(".") else "ja/index"
+        links = [a["href"] for a in _html(here).select("a.losslab-lang")]
+        assert links == [site.relative(page.docname if page.rel != Path(".") else "index", there_doc)], (
+            f"{here.relative_to(built.output)}: language switch {links}"
+        )
+        there = (here.parent / links[0]).resolve()
+        assert there.is_file(), f"{here.relative_to(built.output)}: the switch leads nowhere ({links[0]})"
+        back = [(there.parent / a["href"]).resolve() for a in _html(there).select("a.losslab-lang")]
+        assert back == [here.resolve()], f"{there.relative_to(built.output)}: does not switch back"
+    japanese = _html(built.output / "ja" / "01_losses" / "losses_tutorial.html")
+    first = next(c.source for c in notebooks.read(COURSE / "ja" / "01_losses" / "losses_tutorial.ipynb").cells)
+    heading = first.splitlines()[0].lstrip("# ").strip()
+    assert heading.replace("`", "") in japanese.get_text(), "the Japanese page does not show course/ja/'s text"
+    assert "クイズ" in japanese.select_one("div.losslab-quiz h3").get_text(), "the Japanese page's quiz is English"
+    assert len(built.translated) == len(pages)
 
 
 def test_executed_pages_show_every_figure_of_their_run(built: site.Report) -> None:

@@ -75,7 +75,9 @@ def course_notebooks() -> list[Path]:
     tutorials = [
         p
         for p in sorted(course.rglob("*.ipynb"))
-        if not p.name.endswith("_exercise.ipynb") and ".ipynb_checkpoints" not in p.parts
+        if not p.name.endswith("_exercise.ipynb")
+        and ".ipynb_checkpoints" not in p.parts
+        and p.relative_to(course).parts[0] != "ja"  # the Japanese edition runs the same code
     ]
     exercises = sorted((REPO / "solutions").glob("[0-9][0-9]_*/*_exercise.ipynb"))
     return tutorials + exercises

@@ -1,0 +1,220 @@
+"""The language the library speaks to the learner, and its translated messages (gettext).
+
+One setting picks the language: ``LOSSLAB_LANG`` (``en`` or ``ja``) when set; otherwise the notebook's own
+metadata, ``language: ja`` in the Japanese edition (course/ja/), which the kernel finds through the notebook path
+Jupyter gives it (``JPY_SESSION_NAME``); otherwise English. ``current_language()`` answers it.
+
+Messages a learner reads are marked with ``_("...")`` (one string literal) and formatted after translation:
+``_("{n} check(s) so far").format(n=3)``. Their Japanese lives in the standard gettext catalog
+``losslab/locale/ja/LC_MESSAGES/losslab.po`` (the source, edited by hand), compiled to ``losslab.mo`` beside it
+(committed; ``python -m losslab.messages compile`` rebuilds it reproducibly, and a test fails when it is not the
+compilation of the .po). ``python -m losslab.messages extract`` adds every newly marked message to the .po with an
+empty translation, keeps the others, and drops messages no longer marked; docs/i18n.md has the workflow.
+Used by losslab/quiz.py, losslab/predict.py, losslab/progress.py and the doctor's report and treatment
+(``N_`` marks data such as the causes' descriptions, shown later through ``_``).
+"""
+
+from __future__ import annotations
+
+import gettext
+import json
+import os
+import sys
+from functools import cache
+from pathlib import Path
+
+LOCALE_DIR = Path(__file__).with_name("locale")
+DOMAIN = "losslab"
+LANGUAGES = ("en", "ja")
+PACKAGE = Path(__file__).resolve().parent
+# Files whose marked messages the catalog holds (python -m losslab.messages extract reads them).
+SOURCES = (
+    "losslab/quiz.py",
+    "losslab/quizlinks.py",
+    "losslab/predict.py",
+    "losslab/progress.py",
+    "losslab/doctor/causes.py",
+    "losslab/doctor/report.py",
+    "losslab/doctor/treat.py",
+    "losslab/grading/core.py",
+    "losslab/grading/warmup.py",
+    "autograder/feedback.py",  # the feedback page's summary, in the submission's language (read, never imported)
+)
+
+
+@cache
+def _notebook_language(path: str, mtime: float) -> str:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    metadata = data.get("metadata", {}) if isinstance(data, dict) else {}
+    lang = metadata.get("language") or (metadata.get("losslab") or {}).get("language") or ""
+    return lang if isinstance(lang, str) else ""
+
+
+def notebook_language() -> str:
+    """The ``language`` of the notebook this kernel runs ("" when unknown, or outside Jupyter)."""
+    session = os.environ.get("JPY_SESSION_NAME", "")
+    if not session.endswith(".ipynb"):
+        return ""
+    path = Path(session)
+    if not path.is_absolute():
+        path = Path.cwd() / path.name  # a kernel runs in its notebook's folder
+    try:
+        return _notebook_language(str(path), path.stat().st_mtime)
+    except OSError:
+        return ""
+
+
+def current_language() -> str:
+    """``en`` or ``ja``: LOSSLAB_LANG when set, else the notebook's metadata, else English."""
+    wanted = os.environ.get("LOSSLAB_LANG", "").strip().lower().replace("_", "-").split("-")[0]
+    if not wanted:
+        wanted = notebook_language()
+    return wanted if wanted in LANGUAGES else "en"
+
+
+@cache
+def translation(lang: str) -> gettext.NullTranslations:
+    """The compiled catalog of `lang` (English, or a missing .mo: the messages as written)."""
+    return gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), languages=[lang], fallback=True)
+
+
+def gettext_for(lang: str):  # noqa: ANN201 - a str -> str function
+    """The gettext function of `lang` (English for a language without a catalog), for text whose language is
+    not the learner's setting but a document's: the grader's feedback on a Japanese submission."""
+    return translation(lang if lang in LANGUAGES else "en").gettext
+
+
+def _(message: str) -> str:
+    """`message` in the learner's language."""
+    return translation(current_language()).gettext(message)
+
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's name for a marker
+    """Mark `message` for the catalog without translating it (data shown later through ``_``)."""
+    return message
+
+
+# ------------------------------------------------------------------------------------------ maintenance
+def po_path(lang: str) -> Path:
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def mo_path(lang: str) -> Path:
+    return po_path(lang).with_suffix(".mo")
+
+
+def extract_messages() -> dict[str, list[str]]:
+    """{msgid: ["losslab/file.py:line", ...]} for every string literal passed to ``_`` in SOURCES, read from the
+    syntax tree (so a call inside an f-string counts too); a call with anything but one literal is a ValueError
+    naming it (gettext could not find its message)."""
+    import ast
+
+    found: dict[str, list[str]] = {}
+    for name in SOURCES:
+        tree = ast.parse((PACKAGE.parent / name).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "N_")):
+                continue
+            where = f"{name}:{node.lineno}"
+            arg = node.args[0] if len(node.args) == 1 and not node.keywords else None
+            if node.func.id == "_" and isinstance(arg, (ast.Name, ast.Attribute, ast.Subscript)):
+                continue  # _(data): data whose texts are marked with N_ where they are defined
+            if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
+                raise ValueError(
+                    f"{where}: {node.func.id}() takes one string literal (or, for _, a name of data marked with "
+                    "N_), so that the catalog can hold it; format after translating"
+                )
+            found.setdefault(arg.value, []).append(where)
+    order = {name: i for i, name in enumerate(SOURCES)}
+
+    def first(where: list[str]) -> tuple[int, int]:
+        file, line = where[0].split(":")
+        return order[file], int(line)
+
+    return {k: sorted(v, key=lambda w: first([w])) for k, v in sorted(found.items(), key=lambda kv: first(kv[1]))}
+
+
+def _read_po(lang: str):  # noqa: ANN202 - babel's Catalog, imported lazily (a developer's tool)
+    from babel.messages.pofile import read_po
+
+    with po_path(lang).open("rb") as handle:
+        return read_po(handle, locale=lang, domain=DOMAIN)
+
+
+def extract(lang: str) -> tuple[int, int]:
+    """Bring the .po up to date with the marked messages; returns (messages, messages without a translation)."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    old = _read_po(lang) if po_path(lang).exists() else None
+    catalog = Catalog(locale=lang, domain=DOMAIN, project="losslab", version="1", charset="utf-8", fuzzy=False)
+    catalog.creation_date = catalog.revision_date = old.creation_date if old is not None else catalog.creation_date
+    catalog.copyright_holder, catalog.msgid_bugs_address = "Loss Lab", ""
+    catalog.last_translator, catalog.language_team = "Loss Lab", "ja"
+    for msgid, where in extract_messages().items():
+        known = old.get(msgid) if old is not None else None
+        locations = [(w.split(":")[0], int(w.split(":")[1])) for w in where]
+        catalog.add(msgid, known.string if known is not None else "", locations=locations)
+    po_path(lang).parent.mkdir(parents=True, exist_ok=True)
+    with po_path(lang).open("wb") as handle:
+        write_po(handle, catalog, width=116, omit_header=False, sort_output=False, no_location=False)
+    return len(catalog), len(untranslated(lang))
+
+
+def untranslated(lang: str) -> list[str]:
+    """Every message of the .po without a translation, or marked fuzzy: its msgid."""
+    out = []
+    for message in _read_po(lang):
+        if not message.id:
+            continue
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if message.fuzzy or not all(strings):
+            out.append(message.id if isinstance(message.id, str) else message.id[0])
+    return out
+
+
+def compiled(lang: str) -> bytes:
+    """The .mo the .po compiles to, byte for byte the same on every machine (Babel's writer; dates from the .po)."""
+    import io
+
+    from babel.messages.mofile import write_mo
+
+    catalog = _read_po(lang)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    return buffer.getvalue()
+
+
+def compile_catalog(lang: str) -> Path:
+    mo_path(lang).write_bytes(compiled(lang))
+    return mo_path(lang)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 1 or args[0] not in ("extract", "compile", "check"):
+        print("usage: python -m losslab.messages extract|compile|check", file=sys.stderr)
+        return 2
+    status = 0
+    for lang in LANGUAGES[1:]:
+        if args[0] == "extract":
+            total, missing = extract(lang)
+            print(f"{po_path(lang).relative_to(PACKAGE.parent)}: {total} messages, {missing} to translate")
+        elif args[0] == "compile":
+            print(f"{compile_catalog(lang).relative_to(PACKAGE.parent)} written")
+        else:
+            for msgid in untranslated(lang):
+                print(f"{lang}: no translation (or fuzzy): {msgid!r}")
+                status = 1
+            if not mo_path(lang).exists() or mo_path(lang).read_bytes() != compiled(lang):
+                print(f"{mo_path(lang).relative_to(PACKAGE.parent)} is not the compiled .po: run compile")
+                status = 1
+            print(f"{lang}: complete" if status == 0 else "")
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

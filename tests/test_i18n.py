@@ -1,0 +1,405 @@
+"""The Japanese edition's translations (losslab/i18n.py) and messages (losslab/messages.py).
+
+Completeness: every markdown block of every notebook under solutions/ and every quiz text has a translation made
+from its current English, each problem named. Units: blocks, hashes, staleness, translation sheets, translated
+notebooks and their links, the gettext catalog (complete, compiled, holding every marked message), the language
+setting, and the quiz, predict and progress widgets speaking Japanese with the English choice keys.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from string import Formatter
+
+import nbformat
+import pytest
+import yaml
+
+from losslab import i18n, messages, notebooks, quiz
+from losslab.grading.core import GradingError, as_choice
+from tests.support import REPO, SOLUTIONS
+
+NOTEBOOKS = i18n._all_notebooks()
+
+
+# ------------------------------------------------------------------------------------------ completeness
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.relative_to(SOLUTIONS).as_posix())
+def test_every_notebook_block_has_an_up_to_date_translation(notebook: Path) -> None:
+    found = i18n.problems(notebook, "ja")
+    assert not found, (
+        f"{len(found)} block(s) without an up-to-date ja translation (`python -m losslab.i18n check ja "
+        f"{notebook.relative_to(SOLUTIONS.parent)}`; docs/i18n.md):\n" + "\n".join(map(str, found))
+    )
+
+
+@pytest.mark.parametrize("chapter", i18n._all_banks())
+def test_every_quiz_text_has_an_up_to_date_translation(chapter: str) -> None:
+    found = i18n.bank_problems(chapter, "ja")
+    assert not found, f"{len(found)} quiz text(s) without an up-to-date ja translation:\n" + "\n".join(map(str, found))
+
+
+def test_every_catalog_belongs_to_a_notebook_or_a_bank() -> None:
+    expected = {i18n.catalogue_path(p, "ja") for p in NOTEBOOKS}
+    expected |= {i18n.bank_catalogue_path(c, "ja") for c in i18n._all_banks()}
+    orphans = sorted(
+        str(p.relative_to(i18n.REPO)) for p in (i18n.CATALOGUES / "ja").rglob("*.yaml") if p not in expected
+    )
+    assert not orphans, f"catalogs of notebooks or banks that no longer exist (delete them): {orphans}"
+
+
+# ------------------------------------------------------------------------------------------ units
+
+
+def test_blocks_split_at_blank_lines_but_never_inside_a_fence_or_display_math() -> None:
+    text = "# Title\n\nA paragraph\non two lines.\n\n```python\nx = 1\n\ny = 2\n```\n\n$$\na\n\nb\n$$\n\n- one\n- two"
+    assert i18n.blocks(text) == [
+        "# Title",
+        "A paragraph\non two lines.",
+        "```python\nx = 1\n\ny = 2\n```",
+        "$$\na\n\nb\n$$",
+        "- one\n- two",
+    ]
+
+
+def test_block_hash_ignores_trailing_spaces_and_sees_every_other_change() -> None:
+    assert i18n.block_hash("Hello  \nworld\n") == i18n.block_hash("Hello\nworld")
+    assert i18n.block_hash("Hello world") != i18n.block_hash("Hello world.")
+    assert len(i18n.block_hash("x")) == 10
+
+
+def _notebook(*markdown: str, code: str = "x = 1") -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(m) for m in markdown] + [nbformat.v4.new_code_cell(code)]
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cell{i}"
+    return nb
+
+
+@pytest.fixture
+def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A throwaway solutions/ and i18n/ that losslab.i18n reads instead of the course's."""
+    monkeypatch.setattr(i18n, "SOLUTIONS", tmp_path / "solutions")
+    monkeypatch.setattr(i18n, "CATALOGUES", tmp_path / "i18n")
+    (tmp_path / "solutions" / "01_x").mkdir(parents=True)
+    return tmp_path
+
+
+def _fill(catalog: Path, prefix: str = "訳: ") -> None:
+    """Translate every entry of a catalog with dummy text (headings keep their level)."""
+    entries = i18n.load_catalogue(catalog)
+    sheet = {}
+    for e in entries:
+        source = str(e["source"]).rstrip("\n")
+        hashes = len(source) - len(source.lstrip("#"))
+        sheet[e["en"]] = ("#" * hashes + " " + prefix + source.lstrip("# ")) if hashes else prefix + source
+    path = catalog.with_suffix(".sheet.yaml")
+    path.write_text(yaml.safe_dump(sheet, allow_unicode=True), encoding="utf-8")
+    filled, unused = i18n.apply_sheet(catalog, path)
+    assert filled == len(entries) and not unused
+
+
+def test_changing_one_english_sentence_stales_exactly_one_entry(tree: Path) -> None:
+    path = tree / "solutions" / "01_x" / "a_tutorial.ipynb"
+    notebooks.write(_notebook("# Title\n\nFirst paragraph.\n\nSecond paragraph.", "Another cell."), path)
+    assert i18n.extract(path, "ja") == (4, 4)
+    assert [p.kind for p in i18n.problems(path, "ja")] == ["missing"] * 4
+    _fill(i18n.catalogue_path(path, "ja"))
+    assert i18n.problems(path, "ja") == []
+    nb = notebooks.read(path)
+    nb.cells[0].source = nb.cells[0].source.replace("Second paragraph.", "Second paragraph, rewritten.")
+    notebooks.write(nb, path)
+    found = i18n.problems(path, "ja")
+    assert [(p.cell, p.kind, p.english) for p in found] == [("cell0", "stale", "Second paragraph, rewritten.")]
+    assert "cell0: stale: Second paragraph, rewritten." in str(found[0])
+    total, missing = i18n.extract(path, "ja")  # keeps the three unchanged translations, adds the new block
+    assert (total, missing) == (4, 1)
+    texts = [e["text"] for e in i18n.load_catalogue(i18n.catalogue_path(path, "ja"))]
+    assert sum(bool(t) for t in texts) == 3
+
+
+def test_apply_sheet_fills_by_hash_and_reports_unknown_hashes(tree: Path) -> None:
+    path = tree / "solutions" / "01_x" / "a_tutorial.ipynb"
+    notebooks.write(_notebook("Hello: a colon, `code` and # hash."), path)
+    i18n.extract(path, "ja")
+    catalog = i18n.catalogue_path(path, "ja")
+    digest = i18n.block_hash("Hello: a colon, `code` and # hash.")
+    sheet = tree / "sheet.yaml"
+    sheet.write_text(
+        f"{digest}: |\n  こんにちは: コロン、`code` と # 記号。\nffffffffff: |\n  どこにもない\n", encoding="utf-8"
+    )
+    filled, unused = i18n.apply_sheet(catalog, sheet)
+    assert (filled, unused) == (1, ["ffffffffff"])
+    assert catalog.read_text(encoding="utf-8").startswith("# ja for solutions/01_x/a_tutorial.ipynb")
+    assert i18n.problems(path, "ja") == []
+    sheet.write_text("- not a mapping\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="expected a mapping"):
+        i18n.apply_sheet(catalog, sheet)
+
+
+def test_translate_notebook_is_strict_and_keeps_code(tree: Path) -> None:
+    path = tree / "solutions" / "01_x" / "a_tutorial.ipynb"
+    notebooks.write(_notebook("# Title\n\nText.", code="print('same code')"), path)
+    i18n.extract(path, "ja")
+    with pytest.raises(ValueError, match=r"a_tutorial.ipynb cell cell0: no ja translation of '# Title'"):
+        i18n.translate_notebook(notebooks.read(path), path, "ja")
+    partial = i18n.translate_notebook(notebooks.read(path), path, "ja", strict=False)
+    assert partial.cells[0].source == "# Title\n\nText."
+    _fill(i18n.catalogue_path(path, "ja"))
+    ja = i18n.translate_notebook(notebooks.read(path), path, "ja")
+    assert ja.cells[0].source == "# 訳: Title\n\n訳: Text."
+    assert ja.cells[1].source == "print('same code')" and ja.metadata["language"] == "ja"
+    assert notebooks.normalize(ja).metadata["language"] == "ja"  # kept by the release's normalization
+
+
+def test_links_to_a_heading_land_on_its_translation(tree: Path) -> None:
+    target = tree / "solutions" / "01_x" / "b_tutorial.ipynb"
+    notebooks.write(_notebook("## 2. The `loss` before training\n\nText.\n\n### Sub\nright under it"), target)
+    source = tree / "solutions" / "01_x" / "a_tutorial.ipynb"
+    notebooks.write(
+        _notebook(
+            "# Start\n\nSee [there](b_tutorial.ipynb#2.-The-loss-before-training), [here](#Start), "
+            "[plain](b_tutorial.ipynb) and [away](https://example.org/#x)."
+        ),
+        source,
+    )
+    for path in (target, source):
+        i18n.extract(path, "ja")
+        _fill(i18n.catalogue_path(path, "ja"))
+    assert i18n.heading_anchor("## 2. The `loss` before training") == "2.-The-loss-before-training"
+    assert i18n.anchor_map(target, "ja") == {
+        "2.-The-loss-before-training": "訳:-2.-The-loss-before-training",
+        "Sub": "訳:-Sub",  # a heading with its paragraph in one block
+    }
+    text = i18n.edition(source, "ja").cells[0].source
+    assert "(b_tutorial.ipynb#訳:-2.-The-loss-before-training)" in text and "(#訳:-Start)" in text
+    assert "(b_tutorial.ipynb)" in text and "(https://example.org/#x)" in text
+    assert i18n.translate_section("01_x/b_tutorial.ipynb#2.-The-loss-before-training", "ja").endswith(
+        "#訳:-2.-The-loss-before-training"
+    )
+
+
+def test_the_release_refuses_missing_translations_and_names_them(tree: Path) -> None:
+    from autograder import release
+
+    path = tree / "solutions" / "01_x" / "a_tutorial.ipynb"
+    notebooks.write(_notebook("# Title"), path)
+    with pytest.raises(release.MissingTranslations, match=r"01_x/a_tutorial.ipynb: 1 missing[\s\S]*# Title"):
+        release.check_translations("ja")
+
+
+# ------------------------------------------------------------------------------------------ answers
+
+
+@pytest.mark.parametrize("typed", ["b", "B", "ｂ", "Ｂ", " ｂ ", "\u3000b\u3000", "「b」", "『Ｂ』", "“b”"])
+def test_a_lettered_answer_typed_on_a_japanese_keyboard_counts(typed: str) -> None:
+    assert as_choice(typed, "abcd", "answer") == "b"
+
+
+def test_a_lettered_answer_cell_is_rewritten_before_it_runs() -> None:
+    from losslab.answers import normalize_answers
+
+    cell = ['answer = "ｂ"  # 全角で入力\n', 'other = "「Ｃ」"\n', 'note = "日本語のまま"\n', "text = '「ab」'\n"]
+    assert normalize_answers(cell) == ["answer = 'b'  # 全角で入力\n", "other = 'C'\n", cell[2], cell[3]]
+    ascii_cell = ['answer = "b"\n']
+    assert normalize_answers(ascii_cell) is ascii_cell
+    broken = ['answer = "ｂ\n']
+    assert normalize_answers(broken) == broken  # the learner's syntax error is reported as typed
+
+
+def test_a_full_width_answer_is_still_checked() -> None:
+    with pytest.raises(GradingError, match="should be one of"):
+        as_choice("ｅ", "abcd", "answer")
+
+
+# ------------------------------------------------------------------------------------------ messages
+
+
+def test_the_catalog_translates_every_marked_message() -> None:
+    catalog = messages._read_po("ja")
+    in_po = {m.id for m in catalog if m.id}
+    marked = messages.extract_messages()
+    new = sorted(set(marked) - in_po)
+    assert not new, f"marked but not in the .po (run `python -m losslab.messages extract`): {new}"
+    gone = sorted(in_po - set(marked))
+    assert not gone, f"in the .po but no longer marked (run `python -m losslab.messages extract`): {gone}"
+    missing = messages.untranslated("ja")
+    assert not missing, f"messages without a Japanese msgstr, or fuzzy: {missing}"
+    for m in catalog:
+        if m.id:
+            names = {f[1] for f in Formatter().parse(m.id) if f[1]}
+            got = {f[1] for f in Formatter().parse(m.string) if f[1]}
+            assert names == got, f"{m.id!r}: the translation's placeholders {got} differ from {names}"
+
+
+def test_the_compiled_catalogue_is_current() -> None:
+    assert messages.mo_path("ja").read_bytes() == messages.compiled("ja"), (
+        "losslab/locale/ja/LC_MESSAGES/losslab.mo is not the compiled .po: run `python -m losslab.messages compile`"
+    )
+
+
+def test_one_setting_picks_the_language(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LOSSLAB_LANG", raising=False)
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    assert messages.current_language() == "en" and messages._("Check") == "Check"
+    monkeypatch.setenv("LOSSLAB_LANG", "ja")
+    assert messages.current_language() == "ja" and messages._("Check") == "答え合わせ"
+    monkeypatch.setenv("LOSSLAB_LANG", "ja_JP.UTF-8")
+    assert messages.current_language() == "ja"
+    monkeypatch.setenv("LOSSLAB_LANG", "xx")
+    assert messages.current_language() == "en"
+    monkeypatch.delenv("LOSSLAB_LANG")
+    notebook = tmp_path / "a.ipynb"  # the Japanese edition's notebook, as Jupyter names it to the kernel
+    notebook.write_text(json.dumps({"metadata": {"language": "ja"}, "cells": []}), encoding="utf-8")
+    monkeypatch.setenv("JPY_SESSION_NAME", str(notebook))
+    assert messages.current_language() == "ja"
+    monkeypatch.setenv("LOSSLAB_LANG", "en")  # the environment wins
+    assert messages.current_language() == "en"
+
+
+@pytest.fixture
+def japanese(tree: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """LOSSLAB_LANG=ja, and a dummy Japanese catalog of the 00_start_here bank."""
+    monkeypatch.setenv("LOSSLAB_LANG", "ja")
+    i18n.extract_bank("00_start_here", "ja")
+    _fill(i18n.bank_catalogue_path("00_start_here", "ja"), prefix="問: ")
+    quiz.load_bank.cache_clear()
+    yield tree
+    quiz.load_bank.cache_clear()
+
+
+def test_the_quiz_widget_speaks_japanese_and_keeps_english_keys(japanese: Path, tmp_path: Path) -> None:
+    store = quiz.ProgressStore(tmp_path / "progress.json")
+    english = quiz.load_bank("00_start_here")
+    qz = quiz.Quiz("00_start_here", store=store)
+    view = qz.views["what-training-does"]
+    assert view.button.description == "答え合わせ" and "クイズ: 問: " in qz.widget.children[0].value
+    assert view.question.prompt.startswith("問: ")
+    assert [c.key for c in view.question.choices] == [c.key for c in english["what-training-does"].choices]
+    right = next(c for c in view.question.choices if c.correct)
+    view.input.value = right.key
+    view.button.click()
+    assert "正解です。" in view.feedback.value and "1 回目で正解" in view.status.value
+    saved = json.loads((tmp_path / "progress.json").read_text(encoding="utf-8"))
+    assert saved["questions"]["00_start_here/what-training-does"]["last_answer"] == choice_key_en(right)
+    view.check()
+    assert "答え合わせ 2 回" in view.status.value
+
+
+def choice_key_en(choice: quiz.Choice) -> str:
+    return quiz.choice_key(choice.key_text)
+
+
+def test_quiz_text_and_check_speak_japanese(japanese: Path, tmp_path: Path, capsys) -> None:
+    quiz.show("00_start_here", ["what-training-does"])
+    out = capsys.readouterr().out
+    assert out.startswith("クイズ: 問: ") and "ここではウィジェットを表示できません" in out
+    result = quiz.check("00_start_here", "what-training-does", "ｂ", store=quiz.ProgressStore(tmp_path / "p.json"))
+    assert result.text.startswith(("正解です。", "まだです。"))
+
+
+def test_predict_and_progress_speak_japanese(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    from losslab import predict, progress
+
+    monkeypatch.setenv("LOSSLAB_LANG", "ja")
+    guess = predict.Prediction("Which optimizer wins?", ["SGD", "Adam"], widget=False)
+    assert guess.text().startswith("予想しよう: ")
+    guess.compare("Adam", {"SGD": 1.0, "Adam": 0.5}, what="final loss")
+    out = capsys.readouterr().out
+    assert "予想: 予想はまだありません" in out and "測定:  Adam" in out and "実行で測定した値 (final loss):" in out
+    bar = progress.Bar(2, "sweep")
+    bar.update()
+    bar.close()
+    assert "1/2 完了" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------------------------ website
+
+
+def test_a_japanese_page_keeps_the_english_outputs_and_switches_back() -> None:
+    from website import build as site
+
+    english = _notebook("# Title", code="print(1)")
+    english.cells[1].outputs = [nbformat.v4.new_output("stream", text="1\n")]
+    japanese = _notebook("# 題名", code="print(1)")
+    page = site.japanese_page(english, japanese, "course/ja/x.ipynb")
+    assert page.cells[0].source == "# 題名" and page.cells[1].outputs == english.cells[1].outputs
+    japanese.cells[1].source = "print(2)"
+    with pytest.raises(site.SiteError, match="run `make release`"):
+        site.japanese_page(english, japanese, "course/ja/x.ipynb")
+    en, ja = site.Page(Path("01_losses/a_tutorial.ipynb")), site.Page(Path("01_losses/a_tutorial.ipynb"), "ja")
+    assert (en.other(), ja.other()) == (ja, en) and ja.course_path == "course/ja/01_losses/a_tutorial.ipynb"
+    assert site.relative(en.docname, ja.docname) == "../ja/01_losses/a_tutorial.html"
+    assert site.relative(ja.docname, en.docname) == "../../01_losses/a_tutorial.html"
+    assert 'href="../../01_losses/a_tutorial.html">English<' in site.language_switch(ja.docname, en.docname, "ja")
+
+
+# ------------------------------------------------------------------------------------------ where a learner starts
+
+
+def test_make_lab_lang_ja_opens_the_japanese_start_notebook() -> None:
+    def dry_run(*args: str) -> str:
+        done = subprocess.run(
+            ["make", "-n", "-o", "setup-learner", "lab", "OPEN=no", *args],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    japanese = dry_run("LANG=ja")
+    assert "LOSSLAB_LANG=ja LANG=C.UTF-8 ./start" in japanese
+    assert "--LabApp.default_url=/lab/tree/course/ja/00_start_here.ipynb" in japanese
+    english = dry_run("LANG=C.UTF-8")
+    assert "LOSSLAB_LANG" not in english and "default_url=/lab/tree/course/00_start_here.ipynb" in english
+
+
+def test_the_readme_has_a_japanese_badge_and_section() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    badge = "https://mybinder.org/v2/gh/losslab/losslab/HEAD?urlpath=lab/tree/course/ja/00_start_here.ipynb"
+    assert badge in readme.split("\n## ", 1)[0], "README.md: no Binder badge for course/ja/00_start_here.ipynb"
+    section = readme.split("\n## 日本語版", 1)
+    assert len(section) == 2, "README.md has no Japanese section (## 日本語版)"
+    body = section[1].split("\n## ", 1)[0]
+    for needed in ("make lab LANG=ja", "course/ja/00_start_here.ipynb", "docs/glossary-ja.md"):
+        assert needed in body, f"README.md's Japanese section does not mention {needed}"
+
+
+def test_the_doctors_report_speaks_japanese(monkeypatch: pytest.MonkeyPatch) -> None:
+    from losslab.doctor.report import Finding, Report
+
+    report = Report([Finding("lr", "problem", "loss rose", "lower it", cause="lr_too_high")], 1.0)
+    assert str(report).startswith("Training doctor: 1 finding in 1.0 s; suspects: lr_too_high (learning rate")
+    monkeypatch.setenv("LOSSLAB_LANG", "ja")
+    text = str(report)
+    assert text.startswith("訓練ドクター: 1.0 秒で所見 1 件。疑わしい原因: lr_too_high (学習率が高すぎる)")
+    assert "対処: lower it" in text and "<th>重大度</th>" in report._repr_html_()
+
+
+def test_the_feedback_summary_speaks_the_submissions_language() -> None:
+    from autograder import feedback
+
+    nb = _notebook("# Exercise", code="raise NotImplementedError()")
+    nb.cells[1].metadata["nbgrader"] = {"grade": True, "grade_id": "t1", "points": 2, "solution": False}
+    nb.cells[1].outputs = [nbformat.v4.new_output("error", ename="NotImplementedError", evalue="", traceback=[])]
+    english = feedback.summary_markdown(nb)
+    assert "## Autograder summary" in english and "an answer this test uses is not written yet" in english
+    nb.metadata["language"] = "ja"
+    japanese = feedback.summary_markdown(nb)
+    assert "## 自動採点の結果" in japanese and "合格したテスト: **1 件中 0 件**(2 点中 0 点)" in japanese
+    assert "このテストが使う答えがまだ書かれていません" in japanese
+
+
+def test_the_grading_kernel_speaks_the_submissions_language(tmp_path: Path) -> None:
+    from autograder.unit import submission_language
+
+    assert submission_language(tmp_path) == "en"
+    (tmp_path / "a_exercise.ipynb").write_text(json.dumps({"metadata": {"language": "ja"}}), encoding="utf-8")
+    assert submission_language(tmp_path) == "ja"
+    (tmp_path / "a_exercise.ipynb").write_text(json.dumps({"metadata": {"language": "xx"}}), encoding="utf-8")
+    assert submission_language(tmp_path) == "en"

@@ -1,0 +1,121 @@
+"""The Japanese edition, course/ja/, is the English one with its markdown translated: proved by structure, not by
+running it again (the English suite executes every notebook once; tests/support.py leaves course/ja/ out).
+
+Every notebook of course/ has its Japanese twin with the same cells, ids, code, nbgrader grade cells, points and
+checksums, ``language: ja`` in its metadata, and links that land on a notebook and heading of course/ja/. One
+round trip (the warmup, the smallest assignment) grades a Japanese solution to full marks and the Japanese blank
+edition to zero through the grader the English round trips use (tests/test_grading.py). That the committed
+course/ja/ is a fresh build is tests/test_release.py's drift test (course/ja/ is under course/).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from losslab import i18n, notebooks
+from tests.support import COURSE, exercise_notebooks, write_submission
+
+JA = COURSE / "ja"
+ENGLISH = sorted(
+    p.relative_to(COURSE)
+    for p in COURSE.rglob("*.ipynb")
+    if ".ipynb_checkpoints" not in p.parts and p.relative_to(COURSE).parts[0] not in i18n.LANGUAGES
+)
+_LINK = re.compile(r"\]\(([^()\s]+)\)")
+
+
+def _japanese(rel: Path):  # noqa: ANN202 - a NotebookNode
+    path = JA / rel
+    assert path.exists(), f"course/ja/{rel.as_posix()} is missing: run `make release` (docs/i18n.md)"
+    return notebooks.read(path)
+
+
+def test_the_japanese_edition_has_every_notebook_and_no_other() -> None:
+    found = sorted(p.relative_to(JA) for p in JA.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    assert found == ENGLISH, f"course/ja/ differs from course/ (run `make release`): {set(found) ^ set(ENGLISH)}"
+    assert (JA / "00_start_here.ipynb").exists()
+
+
+def _grading(cell) -> dict:  # noqa: ANN001
+    return dict(cell.metadata.get("nbgrader", {}))
+
+
+@pytest.mark.parametrize("rel", ENGLISH, ids=lambda p: p.as_posix())
+def test_a_japanese_notebook_has_the_english_code_and_grading(rel: Path) -> None:
+    english, japanese = notebooks.read(COURSE / rel), _japanese(rel)
+    where = f"course/ja/{rel.as_posix()}"
+    assert japanese.metadata.get("language") == "ja", f"{where}: metadata lacks language: ja"
+    assert [(c.id, c.cell_type) for c in japanese.cells] == [(c.id, c.cell_type) for c in english.cells], (
+        f"{where}: cells differ in number, id or type from course/{rel.as_posix()}"
+    )
+    for en, ja in zip(english.cells, japanese.cells, strict=True):
+        if en.cell_type == "code":
+            assert ja.source == en.source, f"{where} cell {en.id}: code differs from the English"
+            assert _grading(ja) == _grading(en), f"{where} cell {en.id}: nbgrader metadata (points, checksum) differs"
+        else:
+            en_meta, ja_meta = _grading(en), _grading(ja)
+            en_meta.pop("checksum", None), ja_meta.pop("checksum", None)  # a locked markdown cell's text differs
+            assert ja_meta == en_meta, f"{where} cell {en.id}: nbgrader metadata differs"
+    assert notebooks.graded_cells(japanese) == notebooks.graded_cells(english), f"{where}: graded cells differ"
+
+
+@pytest.mark.parametrize("rel", ENGLISH, ids=lambda p: p.as_posix())
+def test_links_in_the_japanese_edition_land(rel: Path) -> None:
+    nb = _japanese(rel)
+    base = (JA / rel).parent
+    anchors: dict[Path, set[str]] = {}
+    problems = []
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for target in _LINK.findall(cell.source):
+            path, _, anchor = target.partition("#")
+            if re.match(r"[a-z]+:", path) or not (path.endswith(".ipynb") or (not path and anchor)):
+                continue
+            file = (base / path).resolve() if path else (JA / rel).resolve()
+            if not file.is_file() or not file.is_relative_to(JA.resolve()):
+                problems.append(f"cell {cell.id}: {target} is no notebook of course/ja/")
+                continue
+            if anchor:
+                if file not in anchors:
+                    anchors[file] = {
+                        i18n.heading_anchor(line)
+                        for c in notebooks.read(file).cells
+                        if c.cell_type == "markdown"
+                        for line in c.source.splitlines()
+                        if re.match(r"#{1,6} ", line)
+                    }
+                if anchor not in anchors[file]:
+                    problems.append(f"cell {cell.id}: {target}: no heading with that anchor")
+    assert not problems, f"course/ja/{rel.as_posix()}:\n" + "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_a_japanese_exercise_is_graded_as_the_english_one(tmp_path: Path) -> None:
+    from autograder.coordinator import grade
+
+    assignment = "00_warmup"
+    sources = exercise_notebooks(assignment)
+    solutions = {p.name: i18n.edition(p, "ja") for p in sources}
+    typed = 0
+    for nb in solutions.values():  # the lettered answer typed in full width, as on a Japanese keyboard
+        for cell in nb.cells:
+            if cell.cell_type == "code" and 'first_loss_diagnosis = "a"' in cell.source:
+                cell.source = cell.source.replace('first_loss_diagnosis = "a"', 'first_loss_diagnosis = "ａ"')
+                typed += 1
+    assert typed == 1, "the warmup's lettered answer cell changed: update this test"
+    write_submission(tmp_path, "solution", assignment, solutions)
+    write_submission(tmp_path, "blank", assignment, {p.name: notebooks.read(JA / assignment / p.name) for p in sources})
+    results = {r.student: r for r in grade(assignment, root=tmp_path, jobs=2, feedback=False)}
+    cells: dict[str, float] = {}
+    for path in sources:
+        cells.update(notebooks.graded_cells(notebooks.read(path)))
+    solution, blank = results["solution"], results["blank"]
+    assert solution.status == "ok" and blank.status == "ok", (solution.detail, blank.detail, solution.log[-1500:])
+    assert solution.score == solution.max_score == sum(cells.values()), (
+        f"Japanese solution: {solution.score}/{solution.max_score}: {solution.cells}"
+    )
+    assert blank.score == 0, f"Japanese blank edition scored {blank.score}: {blank.cells}"
