@@ -124,7 +124,7 @@ class TestResult:
     message: str = ""
 
 
-def failure_message(cell: NotebookNode, counts: dict[int, NotebookNode] | None = None, _=str) -> str:  # noqa: ANN001
+def failure_message(cell: NotebookNode, counts: dict[int, NotebookNode] | None = None, _=str) -> str:
     """One line explaining why a test cell failed ('' when it passed), safe to show the learner; `_` translates the
     grader's own words (``losslab.messages.gettext_for``: the submission's language)."""
     for output in cell.get("outputs", []):
@@ -158,7 +158,7 @@ def failure_message(cell: NotebookNode, counts: dict[int, NotebookNode] | None =
     return ""
 
 
-def test_results(nb: NotebookNode, _=str) -> list[TestResult]:  # noqa: ANN001
+def test_results(nb: NotebookNode, _=str) -> list[TestResult]:
     """Every test cell of an executed notebook: passed or failed, and why (nbgrader's rule: errors fail)."""
     counts = execution_map(nb)
     out = []

@@ -81,7 +81,7 @@ def translation(lang: str) -> gettext.NullTranslations:
     return gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), languages=[lang], fallback=True)
 
 
-def gettext_for(lang: str):  # noqa: ANN201 - a str -> str function
+def gettext_for(lang: str):  # a str -> str function
     """The gettext function of `lang` (English for a language without a catalog), for text whose language is
     not the learner's setting but a document's: the grader's feedback on a Japanese submission."""
     return translation(lang if lang in LANGUAGES else "en").gettext
@@ -92,7 +92,7 @@ def _(message: str) -> str:
     return translation(current_language()).gettext(message)
 
 
-def N_(message: str) -> str:  # noqa: N802 - gettext's name for a marker
+def N_(message: str) -> str:  # gettext's name for a marker
     """Mark `message` for the catalog without translating it (data shown later through ``_``)."""
     return message
 
@@ -137,7 +137,7 @@ def extract_messages() -> dict[str, list[str]]:
     return {k: sorted(v, key=lambda w: first([w])) for k, v in sorted(found.items(), key=lambda kv: first(kv[1]))}
 
 
-def _read_po(lang: str):  # noqa: ANN202 - babel's Catalog, imported lazily (a developer's tool)
+def _read_po(lang: str):  # babel's Catalog, imported lazily (a developer's tool)
     from babel.messages.pofile import read_po
 
     with po_path(lang).open("rb") as handle:

@@ -46,7 +46,7 @@ def _server_roots() -> list[Path]:
         from jupyter_server.serverapp import list_running_servers
 
         return [Path(s["root_dir"]).resolve() for s in list_running_servers() if s.get("root_dir")]
-    except Exception:  # noqa: BLE001 - no server, or an unreadable runtime file: no in-app link then
+    except Exception:  # no server, or an unreadable runtime file: no in-app link then
         return []
 
 

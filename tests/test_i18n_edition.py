@@ -27,7 +27,7 @@ ENGLISH = sorted(
 _LINK = re.compile(r"\]\(([^()\s]+)\)")
 
 
-def _japanese(rel: Path):  # noqa: ANN202 - a NotebookNode
+def _japanese(rel: Path):  # a NotebookNode
     path = JA / rel
     assert path.exists(), f"course/ja/{rel.as_posix()} is missing: run `make release` (docs/i18n.md)"
     return notebooks.read(path)
@@ -39,7 +39,7 @@ def test_the_japanese_edition_has_every_notebook_and_no_other() -> None:
     assert (JA / "00_start_here.ipynb").exists()
 
 
-def _grading(cell) -> dict:  # noqa: ANN001
+def _grading(cell) -> dict:
     return dict(cell.metadata.get("nbgrader", {}))
 
 
