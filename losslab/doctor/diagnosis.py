@@ -51,15 +51,32 @@ def resolve(ctx: Context) -> None:
         ):
             demote(f, "not trusted while " + ", ".join(CAUSES[c] for c in sorted(distorted)) + " distorts it")
     named = {f.cause for f in ctx.findings if f.alarming and f.cause}
-    # 1b. Large but finite gradients are a consequence of what makes them large (the data's scale, the
-    #     initialization, an output the loss cannot use) as long as the probe at your rate did not diverge.
-    curves_ok = any(f.check == CheckId.CURVES and f.severity == "ok" for f in ctx.findings)
     scale = sorted(named & {"unscaled_inputs", "target_scale", "bad_initialization", "activation_loss_mismatch"})
+    # 1a. A training loss that rises at your rate while the inputs, the target, the initialization or the output
+    #     are off scale is that scale's doing, unless a check of the rate itself (the sweep, the update ratio)
+    #     blames the rate: the rate is not "too high" for a model that its data throws off.
+    rate_blamed = any(
+        g.alarming and g.cause == "lr_too_high" and g.check in {CheckId.LR_SWEEP, CheckId.UPDATE_RATIO}
+        for g in ctx.findings
+    )
+    rescaled = False
+    for f in ctx.findings:
+        if scale and not rate_blamed and f.alarming and f.check in {CheckId.CURVES, CheckId.HISTORY}:
+            if f.cause == "lr_too_high":
+                f.cause = scale[0]
+                f.evidence += f" (explained by {CAUSES[scale[0]]}: no check of the rate blames the rate)"
+                rescaled = True
+    # 1b. Large but finite gradients are a consequence of what makes them large (the data's scale, the
+    #     initialization, an output the loss cannot use) as long as the probe at your rate did not diverge, or
+    #     its trouble has the same cause (1a).
+    curves_ok = any(f.check == CheckId.CURVES and f.severity == "ok" for f in ctx.findings)
     for f in ctx.findings:
         if f.alarming and f.check == CheckId.GRADIENT_NORMS and f.cause == "exploding_gradients" and scale:
             finite = all(math.isfinite(v) for v in (f.values.get("norms") or {}).values())
             if finite and curves_ok:
                 demote(f, "large because of " + ", ".join(CAUSES[c] for c in scale) + "; the training did not diverge")
+            elif finite and rescaled:
+                demote(f, "large because of " + ", ".join(CAUSES[c] for c in scale) + ", which the curves blame too")
     # 1c. A class is rare in the training split because a sorted split cut it off: the split is the cause.
     if "unshuffled_split" in named:
         for f in ctx.findings:
