@@ -192,7 +192,8 @@ def translate_notebook(nb: NotebookNode, notebook: Path, lang: str, strict: bool
 
 
 # ------------------------------------------------------------------------------------------ quiz banks
-QUIZBANKS = REPO / "losslab" / "quizbank"
+QUIZBANKS = Path(__file__).resolve().parent / "quizbank"
+BANK_CATALOGS = QUIZBANKS  # <lang>/<chapter>.yaml, beside the banks, in the package
 
 
 def bank_texts(bank: dict[str, Any]) -> list[tuple[str, str]]:
@@ -214,7 +215,9 @@ def bank_texts(bank: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def bank_catalogue_path(chapter: str, lang: str) -> Path:
-    return CATALOGUES / lang / "quizbank" / f"{chapter}.yaml"
+    """A quiz bank's catalog lives in the package, beside the bank (losslab/quizbank/<lang>/<chapter>.yaml): the
+    quiz widgets read it in an installed losslab too, as Binder's postBuild installs it (not editable)."""
+    return BANK_CATALOGS / lang / f"{chapter}.yaml"
 
 
 def _read_bank(chapter: str) -> dict[str, Any]:

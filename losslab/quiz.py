@@ -17,7 +17,7 @@ Where widgets cannot display (nbconvert, GitHub, a terminal) a quiz renders as r
 count in display order).
 The learner's language (``losslab.messages.current_language``: ``LOSSLAB_LANG``, or the Japanese edition's
 notebook metadata) picks the bank's language: ``load_bank(chapter, "ja")`` reads the Japanese texts from the
-catalog i18n/ja/quizbank/<chapter>.yaml (``losslab.i18n.translated_bank``) while every choice keeps the key of
+catalog losslab/quizbank/ja/<chapter>.yaml (``losslab.i18n.translated_bank``) while every choice keeps the key of
 its English text, so progress is the same in both editions. Every label and message goes through gettext.
 Progress lives in a small JSON file in the learner's home (``~/.losslab/progress.json``, or the path in
 ``$LOSSLAB_PROGRESS``); a missing or corrupt file is recovered from, never a crash.

@@ -45,9 +45,8 @@ def test_every_quiz_text_has_an_up_to_date_translation(chapter: str) -> None:
 def test_every_catalog_belongs_to_a_notebook_or_a_bank() -> None:
     expected = {i18n.catalogue_path(p, "ja") for p in NOTEBOOKS}
     expected |= {i18n.bank_catalogue_path(c, "ja") for c in i18n._all_banks()}
-    orphans = sorted(
-        str(p.relative_to(i18n.REPO)) for p in (i18n.CATALOGUES / "ja").rglob("*.yaml") if p not in expected
-    )
+    found = [*(i18n.CATALOGUES / "ja").rglob("*.yaml"), *(i18n.BANK_CATALOGS / "ja").glob("*.yaml")]
+    orphans = sorted(str(p.relative_to(i18n.REPO)) for p in found if p not in expected)
     assert not orphans, f"catalogs of notebooks or banks that no longer exist (delete them): {orphans}"
 
 
@@ -81,9 +80,11 @@ def _notebook(*markdown: str, code: str = "x = 1") -> nbformat.NotebookNode:
 
 @pytest.fixture
 def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A throwaway solutions/ and i18n/ that losslab.i18n reads instead of the course's."""
+    """A throwaway solutions/, i18n/ and quiz-bank catalogs that losslab.i18n reads and writes instead of the
+    course's."""
     monkeypatch.setattr(i18n, "SOLUTIONS", tmp_path / "solutions")
     monkeypatch.setattr(i18n, "CATALOGUES", tmp_path / "i18n")
+    monkeypatch.setattr(i18n, "BANK_CATALOGS", tmp_path / "banks")
     (tmp_path / "solutions" / "01_x").mkdir(parents=True)
     return tmp_path
 

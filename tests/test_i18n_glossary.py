@@ -72,7 +72,7 @@ def test_a_malformed_glossary_is_reported() -> None:
 def _catalogue_texts() -> list[tuple[str, str]]:
     """(where, text) of every translation: notebook and quiz catalogs, and the messages' .po."""
     out = []
-    for path in sorted((i18n.CATALOGUES / "ja").rglob("*.yaml")):
+    for path in sorted([*(i18n.CATALOGUES / "ja").rglob("*.yaml"), *(i18n.BANK_CATALOGS / "ja").glob("*.yaml")]):
         rel = path.relative_to(REPO).as_posix()
         for entry in i18n.load_catalogue(path):
             if entry.get("text"):
