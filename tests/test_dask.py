@@ -66,6 +66,7 @@ def test_the_unit_is_picklable_and_refuses_paths_outside_its_folder(tmp_path: Pa
 
 
 @pytest.mark.slow
+@pytest.mark.system
 @pytest.mark.xdist_group("sandbox")
 @pytest.mark.timeout(1800)
 def test_the_hostile_class_on_dask_is_graded_as_locally(hostile_run: dict, cluster, tmp_path: Path) -> None:
@@ -109,6 +110,7 @@ def _grading_child(pids: dict[str, int]) -> tuple[str, int] | None:
 
 
 @pytest.mark.slow
+@pytest.mark.system
 @pytest.mark.xdist_group("sandbox")
 @pytest.mark.timeout(1500)
 def test_a_worker_killed_mid_submission_is_retried_once(cluster, tmp_path: Path) -> None:
