@@ -36,6 +36,13 @@ SOURCES = (
     "losslab/doctor/causes.py",
     "losslab/doctor/report.py",
     "losslab/doctor/treat.py",
+    "losslab/doctor/expect.py",
+    "losslab/doctor/checks/model.py",
+    "losslab/doctor/checks/outputs.py",
+    "losslab/doctor/checks/data.py",
+    "losslab/doctor/checks/gradients.py",
+    "losslab/doctor/checks/training.py",
+    "losslab/doctor/checks/rates.py",
     "losslab/grading/core.py",
     "losslab/grading/warmup.py",
     "autograder/feedback.py",  # the feedback page's summary, in the submission's language (read, never imported)
