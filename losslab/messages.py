@@ -44,6 +44,7 @@ SOURCES = (
     "losslab/doctor/checks/training.py",
     "losslab/doctor/checks/rates.py",
     "losslab/doctor/prescriptions.py",
+    "losslab/doctor/monitor.py",
     "losslab/grading/core.py",
     "losslab/grading/warmup.py",
     "autograder/feedback.py",  # the feedback page's summary, in the submission's language (read, never imported)
