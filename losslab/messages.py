@@ -10,8 +10,9 @@ Messages a learner reads are marked with ``_("...")`` (one string literal) and f
 (committed; ``python -m losslab.messages compile`` rebuilds it reproducibly, and a test fails when it is not the
 compilation of the .po). ``python -m losslab.messages extract`` adds every newly marked message to the .po with an
 empty translation, keeps the others, and drops messages no longer marked; docs/i18n.md has the workflow.
-Used by losslab/quiz.py, losslab/predict.py, losslab/progress.py and the doctor's report and treatment
-(``N_`` marks data such as the causes' descriptions, shown later through ``_``).
+Used by losslab/quiz.py, losslab/predict.py, losslab/progress.py and the training doctor (its report, findings,
+prescriptions, treatment and monitor; ``N_`` marks data such as the causes' descriptions, shown later through
+``_``).
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ SOURCES = (
     "losslab/doctor/checks/rates.py",
     "losslab/doctor/prescriptions.py",
     "losslab/doctor/monitor.py",
+    "losslab/doctor/diagnosis.py",
+    "losslab/doctor/examine.py",
     "losslab/grading/core.py",
     "losslab/grading/warmup.py",
     "autograder/feedback.py",  # the feedback page's summary, in the submission's language (read, never imported)

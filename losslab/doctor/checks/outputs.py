@@ -154,7 +154,7 @@ def _labels_vs_loss(ctx: Context) -> None:
         )
         return
     if not np.all(np.isfinite(y.astype(np.float64))):
-        ctx.fatal = "labels contain NaN or inf"
+        ctx.fatal = _("labels contain NaN or inf")
         ctx.add(
             "problem",
             _("the labels contain NaN or inf"),
@@ -170,7 +170,7 @@ def _labels_vs_loss(ctx: Context) -> None:
     shown = ", ".join(fmt(float(v)) for v in values[:6]) + (" ..." if len(values) > 6 else "")
     if loss.kind == "sparse_ce":
         if one_hot:
-            ctx.fatal = "one-hot labels with a sparse loss"
+            ctx.fatal = _("one-hot labels with a sparse loss")
             ctx.add(
                 "problem",
                 _(
@@ -181,7 +181,7 @@ def _labels_vs_loss(ctx: Context) -> None:
                 "label_format",
             )
         elif not integer:
-            ctx.fatal = "non-integer labels"
+            ctx.fatal = _("non-integer labels")
             ctx.add(
                 "problem",
                 _("labels with values {shown} are not class numbers ({format})").format(
@@ -191,7 +191,7 @@ def _labels_vs_loss(ctx: Context) -> None:
                 "label_format",
             )
         elif values.max() >= units:
-            ctx.fatal = "labels out of range"
+            ctx.fatal = _("labels out of range")
             ctx.add(
                 "problem",
                 _(
@@ -210,7 +210,7 @@ def _labels_vs_loss(ctx: Context) -> None:
         return
     if loss.kind == "ce":
         if integer and (y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1 and units > 1)):
-            ctx.fatal = "integer labels with a one-hot loss"
+            ctx.fatal = _("integer labels with a one-hot loss")
             ctx.add(
                 "problem",
                 _(
@@ -221,7 +221,7 @@ def _labels_vs_loss(ctx: Context) -> None:
                 "label_format",
             )
         elif y.ndim == 2 and y.shape[1] != units:
-            ctx.fatal = "label width"
+            ctx.fatal = _("label width")
             ctx.add(
                 "problem",
                 _("one-hot rows have {columns} columns, the model {units} outputs").format(
@@ -257,7 +257,7 @@ def _labels_vs_loss(ctx: Context) -> None:
                 "label_format",
             )
         elif units > 1 and not (y.ndim == 2 and y.shape[1] == units):
-            ctx.fatal = "label width"
+            ctx.fatal = _("label width")
             ctx.add(
                 "problem",
                 _("{units} outputs but labels of shape {shape}").format(units=units, shape=y.shape),
