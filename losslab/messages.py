@@ -50,6 +50,7 @@ SOURCES = (
     "losslab/doctor/examine.py",
     "losslab/grading/core.py",
     "losslab/grading/warmup.py",
+    "losslab/grading/doctor_checks.py",
     "autograder/feedback.py",  # the feedback page's summary, in the submission's language (read, never imported)
 )
 
