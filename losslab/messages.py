@@ -51,6 +51,7 @@ SOURCES = (
     "losslab/grading/core.py",
     "losslab/grading/warmup.py",
     "losslab/grading/doctor_checks.py",
+    "losslab/grading/optimizers.py",
     "losslab/grading/training_loop.py",
     "losslab/loops.py",  # the slips' descriptions (N_), shown by the training-loop grader
     "autograder/feedback.py",  # the feedback page's summary, in the submission's language (read, never imported)
