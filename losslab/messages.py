@@ -50,6 +50,7 @@ SOURCES = (
     "losslab/doctor/examine.py",
     "losslab/grading/core.py",
     "losslab/grading/warmup.py",
+    "losslab/grading/debugging.py",
     "losslab/grading/doctor_checks.py",
     "losslab/grading/optimizers.py",
     "losslab/grading/training_loop.py",
