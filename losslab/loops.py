@@ -29,6 +29,7 @@ import keras
 import numpy as np
 
 from losslab import data
+from losslab.messages import N_
 
 # The one-line edits that plant each slip in ``train`` (keyword arguments of ``edit``), and what each does.
 SLIP_EDITS: dict[str, dict[str, str]] = {
@@ -41,13 +42,13 @@ SLIP_EDITS: dict[str, dict[str, str]] = {
     "always_inference": {"replace": "x, y, training=True)", "by": "x, y, training=False)"},
     "never_eval": {"replace": "split.y_val, training=False)", "by": "split.y_val, training=True)"},
 }
-SLIPS: dict[str, str] = {
-    "correct": "the correct loop",
-    "no_zero_grad": "gradients never reset between steps",
-    "step_before_backward": "optimizer.step() before backward() has added this batch's gradients",
-    "summed_loss": "the loss summed over the batch instead of averaged",
-    "always_inference": "training=False in the training step (Dropout off, BatchNorm frozen)",
-    "never_eval": "training=True left on when evaluating",
+SLIPS: dict[str, str] = {  # the descriptions are marked N_: the grader shows them through gettext
+    "correct": N_("the correct loop"),
+    "no_zero_grad": N_("gradients never reset between steps"),
+    "step_before_backward": N_("optimizer.step() before backward() has added this batch's gradients"),
+    "summed_loss": N_("the loss summed over the batch instead of averaged"),
+    "always_inference": N_("training=False in the training step (Dropout off, BatchNorm frozen)"),
+    "never_eval": N_("training=True left on when evaluating"),
 }
 
 

@@ -10,8 +10,9 @@ Messages a learner reads are marked with ``_("...")`` (one string literal) and f
 (committed; ``python -m losslab.messages compile`` rebuilds it reproducibly, and a test fails when it is not the
 compilation of the .po). ``python -m losslab.messages extract`` adds every newly marked message to the .po with an
 empty translation, keeps the others, and drops messages no longer marked; docs/i18n.md has the workflow.
-Used by losslab/quiz.py, losslab/predict.py, losslab/progress.py and the doctor's report and treatment
-(``N_`` marks data such as the causes' descriptions, shown later through ``_``).
+Used by losslab/quiz.py, losslab/predict.py, losslab/progress.py and the training doctor (its report, findings,
+prescriptions, treatment and monitor; ``N_`` marks data such as the causes' descriptions, shown later through
+``_``).
 """
 
 from __future__ import annotations
@@ -36,8 +37,24 @@ SOURCES = (
     "losslab/doctor/causes.py",
     "losslab/doctor/report.py",
     "losslab/doctor/treat.py",
+    "losslab/doctor/expect.py",
+    "losslab/doctor/checks/model.py",
+    "losslab/doctor/checks/outputs.py",
+    "losslab/doctor/checks/data.py",
+    "losslab/doctor/checks/gradients.py",
+    "losslab/doctor/checks/training.py",
+    "losslab/doctor/checks/rates.py",
+    "losslab/doctor/prescriptions.py",
+    "losslab/doctor/monitor.py",
+    "losslab/doctor/diagnosis.py",
+    "losslab/doctor/examine.py",
     "losslab/grading/core.py",
     "losslab/grading/warmup.py",
+    "losslab/grading/debugging.py",
+    "losslab/grading/doctor_checks.py",
+    "losslab/grading/optimizers.py",
+    "losslab/grading/training_loop.py",
+    "losslab/loops.py",  # the slips' descriptions (N_), shown by the training-loop grader
     "autograder/feedback.py",  # the feedback page's summary, in the submission's language (read, never imported)
 )
 

@@ -9,9 +9,15 @@ from typing import TYPE_CHECKING
 from losslab.doctor.causes import CAUSES, MECHANICAL
 from losslab.doctor.registry import CheckId
 from losslab.doctor.report import Finding
+from losslab.messages import _
 
 if TYPE_CHECKING:
     from losslab.doctor.context import Context
+
+
+def _named(cause: str) -> str:
+    """A cause's description inside a note: as it is in English, quoted 「...」 in Japanese (the msgid "{cause}")."""
+    return _("{cause}").format(cause=_(CAUSES[cause]))
 
 
 def resolve(ctx: Context) -> None:
@@ -20,7 +26,7 @@ def resolve(ctx: Context) -> None:
     def demote(f: Finding, why: str) -> None:
         f.cause = None
         f.severity = "info"
-        f.evidence += f" ({why})"
+        f.evidence += _(" ({why})").format(why=why)
 
     alarms = [f for f in ctx.findings if f.alarming]
     named = {f.cause for f in alarms if f.cause}
@@ -40,16 +46,29 @@ def resolve(ctx: Context) -> None:
     for f in alarms:
         if f.check in {CheckId.LR_SWEEP, CheckId.UPDATE_RATIO} and f.cause in {"lr_too_low", "lr_too_high"} and stopped:
             demote(
-                f, "no rate can move weights that " + " and ".join(CAUSES[c] for c in sorted(stopped)) + " hold still"
+                f,
+                _("no rate can move weights that {causes} hold still").format(
+                    causes=_(" and ").join(_named(c) for c in sorted(stopped))
+                ),
             )
         elif f.check in {CheckId.LR_SWEEP, CheckId.UPDATE_RATIO} and f.cause == "lr_too_low" and blocked:
-            demote(f, "a larger rate would only push harder against " + ", ".join(CAUSES[c] for c in blocked))
+            demote(
+                f,
+                _("a larger rate would only push harder against {causes}").format(
+                    causes=_(", ").join(_named(c) for c in blocked)
+                ),
+            )
         elif (
             f.check in {CheckId.LR_SWEEP, CheckId.UPDATE_RATIO}
             and f.cause in {"lr_too_low", "lr_too_high"}
             and distorted
         ):
-            demote(f, "not trusted while " + ", ".join(CAUSES[c] for c in sorted(distorted)) + " distorts it")
+            demote(
+                f,
+                _("not trusted while {causes} distorts it").format(
+                    causes=_(", ").join(_named(c) for c in sorted(distorted))
+                ),
+            )
     named = {f.cause for f in ctx.findings if f.alarming and f.cause}
     scale = sorted(named & {"unscaled_inputs", "target_scale", "bad_initialization", "activation_loss_mismatch"})
     # 1a. A training loss that rises at your rate while the inputs, the target, the initialization or the output
@@ -64,7 +83,9 @@ def resolve(ctx: Context) -> None:
         if scale and not rate_blamed and f.alarming and f.check in {CheckId.CURVES, CheckId.HISTORY}:
             if f.cause == "lr_too_high":
                 f.cause = scale[0]
-                f.evidence += f" (explained by {CAUSES[scale[0]]}: no check of the rate blames the rate)"
+                f.evidence += _(" (explained by {cause}: no check of the rate blames the rate)").format(
+                    cause=_named(scale[0])
+                )
                 rescaled = True
     # 1b. Large but finite gradients are a consequence of what makes them large (the data's scale, the
     #     initialization, an output the loss cannot use) as long as the probe at your rate did not diverge, or
@@ -74,14 +95,24 @@ def resolve(ctx: Context) -> None:
         if f.alarming and f.check == CheckId.GRADIENT_NORMS and f.cause == "exploding_gradients" and scale:
             finite = all(math.isfinite(v) for v in (f.values.get("norms") or {}).values())
             if finite and curves_ok:
-                demote(f, "large because of " + ", ".join(CAUSES[c] for c in scale) + "; the training did not diverge")
+                demote(
+                    f,
+                    _("large because of {causes}; the training did not diverge").format(
+                        causes=_(", ").join(_named(c) for c in scale)
+                    ),
+                )
             elif finite and rescaled:
-                demote(f, "large because of " + ", ".join(CAUSES[c] for c in scale) + ", which the curves blame too")
+                demote(
+                    f,
+                    _("large because of {causes}, which the curves blame too").format(
+                        causes=_(", ").join(_named(c) for c in scale)
+                    ),
+                )
     # 1c. A class is rare in the training split because a sorted split cut it off: the split is the cause.
     if "unshuffled_split" in named:
         for f in ctx.findings:
             if f.alarming and f.cause == "class_imbalance":
-                demote(f, "a consequence of the sorted split")
+                demote(f, _("a consequence of the sorted split"))
     named = {f.cause for f in ctx.findings if f.alarming and f.cause}
     mechanical = [c for c in MECHANICAL if c in named]
     problems = {f.cause for f in ctx.findings if f.severity == "problem" and f.cause in MECHANICAL}
@@ -92,7 +123,7 @@ def resolve(ctx: Context) -> None:
         # 2. A model that cannot learn at all cannot memorize a batch either.
         if f.check == CheckId.OVERFIT_ONE_BATCH and f.cause == "underfitting" and mechanical:
             f.cause = mechanical[0]
-            f.evidence += f" (explained by {CAUSES[mechanical[0]]})"
+            f.evidence += _(" (explained by {cause})").format(cause=_named(mechanical[0]))
         elif (
             f.check == CheckId.OVERFIT_ONE_BATCH
             and f.cause == "constant_loss"
@@ -116,12 +147,16 @@ def resolve(ctx: Context) -> None:
         elif f.check in {CheckId.ZEROED_INPUTS, CheckId.LABEL_QUALITY} and (mechanical or split):
             demote(
                 f,
-                "not trusted while " + CAUSES["unshuffled_split" if split else mechanical[0]] + " is unresolved",
+                _("not trusted while {cause} is unresolved").format(
+                    cause=_named("unshuffled_split" if split else mechanical[0])
+                ),
             )
         elif f.check in {CheckId.CURVES, CheckId.HISTORY} and f.cause == "overfitting" and (problems or split):
             demote(
                 f,
-                "look again once " + CAUSES["unshuffled_split" if split else sorted(problems)[0]] + " is fixed",
+                _("look again once {cause} is fixed").format(
+                    cause=_named("unshuffled_split" if split else sorted(problems)[0])
+                ),
             )
         elif (
             f.check in {CheckId.CURVES, CheckId.HISTORY}

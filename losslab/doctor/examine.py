@@ -28,6 +28,7 @@ from losslab.doctor.registry import REGISTRY, TRAINING, Kind, closure, run_order
 from losslab.doctor.report import Report
 from losslab.doctor.treat import Treatment
 from losslab.doctor.treat import run as run_treatment
+from losslab.messages import _
 
 # Where an error must come from to be Keras refusing the model or data, not a bug of a check.
 _FRAMEWORKS = ("keras", "tensorflow", "jax", "jaxlib", "torch", "optree")
@@ -174,7 +175,7 @@ def _skipped_training(ctx: Context) -> None:
     if not any(f.check == TRAINING for f in ctx.findings):
         ctx.add(
             "info",
-            f"training checks skipped: Keras cannot train with these labels ({ctx.fatal})",
+            _("training checks skipped: Keras cannot train with these labels ({reason})").format(reason=ctx.fatal),
             check=TRAINING,
         )
 
@@ -203,17 +204,21 @@ def guard(ctx: Context, name: str, fn: Callable[[Context], Any]) -> bool:
     except Exception as exc:  # the report says what went wrong
         message = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
         if _raised_by_framework(exc):
-            fix = (
+            fix = _(
                 "Keras cannot train this model on these data as they are: the error quoted here names what "
                 "it refused (often the labels' shape or dtype against the loss and the output layer)"
             )
         else:
             where = traceback.extract_tb(exc.__traceback__)[-1]
-            fix = (
-                f"this is a bug in the doctor's check '{name}' (raised at {Path(where.filename).name} line "
-                f"{where.lineno}), not a finding about your model: the other checks ran; please report it"
-            )
-        ctx.add("problem", f"the check could not run: {type(exc).__name__}: {message}", fix)
+            fix = _(
+                "this is a bug in the doctor's check '{name}' (raised at {file} line {line}), not a finding about "
+                "your model: the other checks ran; please report it"
+            ).format(name=name, file=Path(where.filename).name, line=where.lineno)
+        ctx.add(
+            "problem",
+            _("the check could not run: {error}: {message}").format(error=type(exc).__name__, message=message),
+            fix,
+        )
         return False
     finally:
         ctx.facts.seconds[name] = time.perf_counter() - started

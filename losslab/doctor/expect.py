@@ -9,6 +9,7 @@ import numpy as np
 
 from losslab.doctor.context import Context
 from losslab.doctor.model import entropy
+from losslab.messages import _
 
 
 def prior(ctx: Context) -> np.ndarray | None:
@@ -39,13 +40,13 @@ def uniform_loss(ctx: Context) -> tuple[float | None, str]:
     """The loss an untrained model should start near, and how it is computed."""
     kind = ctx.loss.kind
     if kind in {"sparse_ce", "ce"}:
-        return math.log(ctx.units), f"ln {ctx.units} for {ctx.units} classes"
+        return math.log(ctx.units), _("ln {k} for {k} classes").format(k=ctx.units)
     if kind == "bce":
-        return math.log(2), "ln 2 for a yes/no output"
+        return math.log(2), _("ln 2 for a yes/no output")
     if kind == "regression":
         y = ctx.y.astype(np.float64)
         if "squared" in ctx.loss.name or ctx.loss.name == "mse":
-            return float((y**2).mean()), "mean^2 + variance of the target (predicting 0)"
+            return float((y**2).mean()), _("mean^2 + variance of the target (predicting 0)")
         if "absolute" in ctx.loss.name or ctx.loss.name == "mae":
-            return float(np.abs(y).mean()), "mean |target| (predicting 0)"
+            return float(np.abs(y).mean()), _("mean |target| (predicting 0)")
     return None, ""

@@ -15,6 +15,7 @@ from losslab.backend import gradients, sync
 from losslab.doctor.curves import rose_in_a_row, stuck_at_chance, val_rising_epochs
 from losslab.doctor.model import constant_lr, is_kernel, loss_info, short
 from losslab.doctor.report import Finding
+from losslab.messages import _
 
 
 class TrainingMonitor(keras.callbacks.Callback):
@@ -68,11 +69,14 @@ class TrainingMonitor(keras.callbacks.Callback):
         finding = Finding(kind, severity, evidence, fix, cause)
         self.findings.append(finding)
         if self.verbose:
-            print(f"TrainingMonitor: {evidence}. Fix: {fix}.", flush=True)
+            print("TrainingMonitor: " + _("{evidence}. Fix: {fix}.").format(evidence=evidence, fix=fix), flush=True)
             if self.data is not None and len(self.findings) == 1:
-                when = "when fit ends" if self.examine_on_alarm else "after fit with monitor.examine()"
+                when = _("when fit ends") if self.examine_on_alarm else _("after fit with monitor.examine()")
                 print(
-                    f"TrainingMonitor: the training doctor can examine this model from its starting weights ({when}).",
+                    "TrainingMonitor: "
+                    + _("the training doctor can examine this model from its starting weights ({when}).").format(
+                        when=when
+                    ),
                     flush=True,
                 )
 
@@ -119,8 +123,10 @@ class TrainingMonitor(keras.callbacks.Callback):
             epoch = len(self.losses) + 1
             self._say(
                 "nan",
-                f"the loss became {float(loss)} in epoch {epoch}, batch {int(batch) + 1}",
-                "lower the learning rate, standardize inputs and targets, look for log(0) in a custom loss",
+                _("the loss became {loss} in epoch {epoch}, batch {batch}").format(
+                    loss=float(loss), epoch=epoch, batch=int(batch) + 1
+                ),
+                _("lower the learning rate, standardize inputs and targets, look for log(0) in a custom loss"),
                 "lr_too_high",
             )
             if self.stop_on_nan:
@@ -148,20 +154,31 @@ class TrainingMonitor(keras.callbacks.Callback):
                 spike = max(self.losses) > 3 * chance
                 self._say(
                     "stuck",
-                    f"the loss has sat at {recent[-1]:.3f}, close to ln {self.n_classes} = {chance:.3f}, for "
-                    f"{p} epochs"
-                    + (f" after a spike to {max(self.losses):.4g}" if spike else "")
-                    + ": the model gives every input the same prediction",
-                    "lower the learning rate: the large steps threw the weights where every unit is dead or saturated"
+                    _(
+                        "the loss has sat at {loss:.3f}, close to ln {k} = {chance:.3f}, for {p} epochs{spike}: the "
+                        "model gives every input the same prediction"
+                    ).format(
+                        loss=recent[-1],
+                        k=self.n_classes,
+                        chance=chance,
+                        p=p,
+                        spike=_(" after a spike to {spike:.4g}").format(spike=max(self.losses)) if spike else "",
+                    ),
+                    _(
+                        "lower the learning rate: the large steps threw the weights where every unit is dead or "
+                        "saturated"
+                    )
                     if spike
-                    else "check the gradients (vanishing, dead units), the loss and the learning rate",
+                    else _("check the gradients (vanishing, dead units), the loss and the learning rate"),
                     "lr_too_high" if spike else None,
                 )
         if not stuck and rose_in_a_row(self.losses, p):
             self._say(
                 "rising",
-                f"the training loss has risen for {p} epochs in a row ({self.losses[-p - 1]:.4g} -> {loss:.4g})",
-                "lower the learning rate; a training loss that rises is never overfitting",
+                _("the training loss has risen for {p} epochs in a row ({before:.4g} -> {loss:.4g})").format(
+                    p=p, before=self.losses[-p - 1], loss=loss
+                ),
+                _("lower the learning rate; a training loss that rises is never overfitting"),
                 "lr_too_high",
             )
         v = self.val_losses
@@ -170,17 +187,21 @@ class TrainingMonitor(keras.callbacks.Callback):
             if val_rising_epochs(v, p, train_fell=self.losses[-1] < self.losses[-p - 1]):
                 self._say(
                     "diverging",
-                    f"validation loss has risen for {p} epochs (best {best:.4g}, now {v[-1]:.4g}) "
-                    "while the training loss falls",
-                    "the model is overfitting: regularize (Dropout, L2) or "
-                    "stop early (EarlyStopping(restore_best_weights=True))",
+                    _(
+                        "validation loss has risen for {p} epochs (best {best:.4g}, now {now:.4g}) while the training "
+                        "loss falls"
+                    ).format(p=p, best=best, now=v[-1]),
+                    _(
+                        "the model is overfitting: regularize (Dropout, L2) or stop early "
+                        "(EarlyStopping(restore_best_weights=True))"
+                    ),
                     "overfitting",
                     "warning",
                 )
 
     def _log_gradients(self, logs: dict) -> None:
         x, y = self.gradient_batch
-        _, grads = gradients(self.model, x, y)
+        _loss, grads = gradients(self.model, x, y)  # (not `_`: the gettext function)
         total = 0.0
         for v, g in zip(self.model.trainable_variables, grads, strict=True):
             norm = float(np.linalg.norm(g))

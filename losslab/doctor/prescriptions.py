@@ -10,7 +10,7 @@ No prescription touches the learner's model: ``Patient.build`` clones it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import keras
 import numpy as np
@@ -19,6 +19,7 @@ from losslab import rules
 from losslab.doctor.model import fmt, row_keys
 from losslab.doctor.patient import Patient, class_labels
 from losslab.doctor.report import Finding
+from losslab.messages import N_, _
 
 
 @dataclass(frozen=True)
@@ -65,11 +66,14 @@ def _after_last_kernel(patient: Patient) -> list[keras.layers.Layer]:
 def change_rate(patient: Patient, finding: Finding) -> Patient | Manual:
     lr = patient.learning_rate
     if lr is None:
-        return Manual("the optimizer follows a schedule: scale its initial rate", finding.check)
+        return Manual(_("the optimizer follows a schedule: scale its initial rate"), finding.check)
     suggestion = finding.values.get("suggestion")
     if not suggestion:
         suggestion = lr / 10 if finding.cause == "lr_too_high" else lr * 10
-    return patient.with_optimizer(f"learning rate {fmt(lr)} -> {fmt(float(suggestion))}", learning_rate=suggestion)
+    return patient.with_optimizer(
+        _("learning rate {before} -> {after}").format(before=fmt(lr), after=fmt(float(suggestion))),
+        learning_rate=suggestion,
+    )
 
 
 @prescribes("unscaled_inputs")
@@ -84,7 +88,7 @@ def standardize_inputs(patient: Patient, finding: Finding) -> Patient:
         return ((a.reshape(len(a), -1) - mean) / std).reshape(a.shape).astype(np.float32)
 
     return patient.but(
-        "inputs standardized (training mean and standard deviation)", x=scale(patient.x), x_val=scale(patient.x_val)
+        _("inputs standardized (training mean and standard deviation)"), x=scale(patient.x), x_val=scale(patient.x_val)
     )
 
 
@@ -96,7 +100,9 @@ def standardize_target(patient: Patient, finding: Finding) -> Patient:
         return None if a is None else ((a - mean) / std).astype(np.float32)
 
     return patient.but(
-        f"target standardized (subtract {fmt(mean)}, divide by {fmt(std)}; undo it for predictions)",
+        _("target standardized (subtract {mean}, divide by {std}; undo it for predictions)").format(
+            mean=fmt(mean), std=fmt(std)
+        ),
         y=scale(patient.y),
         y_val=scale(patient.y_val),
     )
@@ -107,7 +113,7 @@ def fix_output(patient: Patient, finding: Finding) -> Patient | Manual:
     kind = rules.loss_kind(patient.loss)
     spec = rules.describe_loss(patient.loss)
     if _after_last_kernel(patient):
-        return Manual("remove the activation layer after the last Dense layer (or change it)", finding.check)
+        return Manual(_("remove the activation layer after the last Dense layer (or change it)"), finding.check)
     if kind == "regression":
         try:
             fmt_y = rules.label_format(patient.y).kind
@@ -115,11 +121,15 @@ def fix_output(patient: Patient, finding: Finding) -> Patient | Manual:
             fmt_y = "continuous"
         if fmt_y in {"integer", "binary"}:
             return Manual(
-                "these targets are classes: give the output layer one unit per class and use "
-                "sparse_categorical_crossentropy (the output layer's shape changes, so it is yours to rebuild)",
+                _(
+                    "these targets are classes: give the output layer one unit per class and use "
+                    "sparse_categorical_crossentropy (the output layer's shape changes, so it is yours to rebuild)"
+                ),
                 finding.check,
             )
-        return patient.but("no activation on the regression output", layer_fn=_last_layer_fn(patient, activation=None))
+        return patient.but(
+            _("no activation on the regression output"), layer_fn=_last_layer_fn(patient, activation=None)
+        )
     if kind in rules.CLASSIFICATION_KINDS:
         units = int(patient.model.outputs[0].shape[-1]) if getattr(patient.model, "outputs", None) else 1
         if kind == "bce" or units == 1:
@@ -129,11 +139,13 @@ def fix_output(patient: Patient, finding: Finding) -> Patient | Manual:
         else:
             loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         return patient.but(
-            f"linear output with {rules.loss_class_name(spec.name)}(from_logits=True)",
+            _("linear output with {loss}(from_logits=True)").format(loss=rules.loss_class_name(spec.name)),
             layer_fn=_last_layer_fn(patient, activation=None),
             loss=loss,
         )
-    return Manual("choose a loss and an output activation that fit the labels (losslab.losses.explain)", finding.check)
+    return Manual(
+        _("choose a loss and an output activation that fit the labels (losslab.losses.explain)"), finding.check
+    )
 
 
 @prescribes("label_format")
@@ -143,18 +155,18 @@ def fix_labels(patient: Patient, finding: Finding) -> Patient | Manual:
     units = int(patient.model.outputs[0].shape[-1]) if getattr(patient.model, "outputs", None) else 1
     if kind == "sparse_ce" and y.ndim == 2 and y.shape[1] > 1:
         return patient.but(
-            "labels as class numbers (y.argmax(axis=1))", y=y.argmax(1), y_val=_map(yv, lambda a: a.argmax(1))
+            _("labels as class numbers (y.argmax(axis=1))"), y=y.argmax(1), y_val=_map(yv, lambda a: a.argmax(1))
         )
     if kind == "ce" and (y.ndim == 1 or y.shape[-1] == 1) and units > 1:
         eye = np.eye(units, dtype=np.float32)
         return patient.but(
-            "labels one-hot encoded (keras.utils.to_categorical)",
+            _("labels one-hot encoded (keras.utils.to_categorical)"),
             y=eye[y.reshape(-1).astype(int)],
             y_val=_map(yv, lambda a: eye[a.reshape(-1).astype(int)]),
         )
     if kind == "bce" and set(np.unique(y).tolist()) <= {-1, 1, -1.0}:
         return patient.but(
-            "labels -1/+1 mapped to 0/1",
+            _("labels -1/+1 mapped to 0/1"),
             y=(y > 0).astype(np.float32),
             y_val=_map(yv, lambda a: (a > 0).astype(np.float32)),
         )
@@ -164,11 +176,11 @@ def fix_labels(patient: Patient, finding: Finding) -> Patient | Manual:
             lookup = {int(v): i for i, v in enumerate(values)}
             renumber = np.vectorize(lookup.__getitem__)
             return patient.but(
-                f"classes {values.tolist()} renumbered 0 .. {len(values) - 1}",
+                _("classes {classes} renumbered 0 .. {last}").format(classes=values.tolist(), last=len(values) - 1),
                 y=renumber(y),
                 y_val=_map(yv, renumber),
             )
-    return Manual("make the labels the format the loss expects (losslab.losses.explain(y, model))", finding.check)
+    return Manual(_("make the labels the format the loss expects (losslab.losses.explain(y, model))"), finding.check)
 
 
 def _map(a: np.ndarray | None, fn: Callable[[np.ndarray], np.ndarray]) -> np.ndarray | None:
@@ -177,19 +189,19 @@ def _map(a: np.ndarray | None, fn: Callable[[np.ndarray], np.ndarray]) -> np.nda
 
 @prescribes("frozen_layers")
 def unfreeze(patient: Patient, finding: Finding) -> Patient:
-    return patient.but("every layer trainable (model.trainable = True, then compile)", unfreeze=True)
+    return patient.but(_("every layer trainable (model.trainable = True, then compile)"), unfreeze=True)
 
 
 @prescribes("unshuffled_split")
 def shuffle_split(patient: Patient, finding: Finding) -> Patient | Manual:
     if patient.x_val is None:
-        return patient.but("shuffle=True in fit", shuffle=True)
+        return patient.but(_("shuffle=True in fit"), shuffle=True)
     x = np.concatenate([patient.x, patient.x_val])
     y = np.concatenate([patient.y, patient.y_val])
     order = np.random.default_rng(0).permutation(len(x))
     cut = len(patient.x)
     return patient.but(
-        "rows shuffled once before the split (same sizes)",
+        _("rows shuffled once before the split (same sizes)"),
         x=x[order[:cut]],
         y=y[order[:cut]],
         x_val=x[order[cut:]],
@@ -201,15 +213,15 @@ def shuffle_split(patient: Patient, finding: Finding) -> Patient | Manual:
 @prescribes("data_leak")
 def drop_overlap(patient: Patient, finding: Finding) -> Patient | Manual:
     if patient.x_val is None:
-        return Manual("remove the duplicate rows from the data, then split", finding.check)
+        return Manual(_("remove the duplicate rows from the data, then split"), finding.check)
 
     keep = ~np.isin(row_keys(patient.x_val), row_keys(patient.x))
     if keep.sum() < 10:
         return Manual(
-            "the validation data are almost all training rows: hold out rows the model never sees", finding.check
+            _("the validation data are almost all training rows: hold out rows the model never sees"), finding.check
         )
     return patient.but(
-        f"{int((~keep).sum())} validation rows that are also training rows removed",
+        _("{n} validation rows that are also training rows removed").format(n=int((~keep).sum())),
         x_val=patient.x_val[keep],
         y_val=patient.y_val[keep],
     )
@@ -221,7 +233,7 @@ def weight_classes(patient: Patient, finding: Finding) -> Patient:
     counts = np.bincount(labels)
     weights = {c: float(len(labels) / (len(counts) * n)) for c, n in enumerate(counts) if n > 0}
     shown = ", ".join(f"{c}: {w:.2g}" for c, w in weights.items())
-    return patient.but(f"class_weight {{{shown}}} (balanced)", class_weight=weights)
+    return patient.but(_("class_weight {{{weights}}} (balanced)").format(weights=shown), class_weight=weights)
 
 
 @prescribes("bad_initialization", "reused_model")
@@ -232,7 +244,9 @@ def reinitialize(patient: Patient, finding: Finding) -> Patient:
             config["kernel_initializer"] = {"class_name": "GlorotUniform", "config": {}}
         return layer.__class__.from_config(config)
 
-    return patient.but("fresh weights from Keras' default initializer (glorot_uniform)", weights=None, layer_fn=clone)
+    return patient.but(
+        _("fresh weights from Keras' default initializer (glorot_uniform)"), weights=None, layer_fn=clone
+    )
 
 
 @prescribes("vanishing_gradients")
@@ -249,7 +263,9 @@ def relu_he(patient: Patient, finding: Finding) -> Patient:
             config["activation"] = "relu"
         return layer.__class__.from_config(config)
 
-    return patient.but("hidden activations ReLU with He initialization (fresh weights)", weights=None, layer_fn=clone)
+    return patient.but(
+        _("hidden activations ReLU with He initialization (fresh weights)"), weights=None, layer_fn=clone
+    )
 
 
 @prescribes("exploding_gradients")
@@ -259,13 +275,15 @@ def clip(patient: Patient, finding: Finding) -> Patient:
     lr = patient.learning_rate
     changed = patient.with_optimizer(f"global_clipnorm={fmt(norm)}", global_clipnorm=norm)
     if lr is not None:
-        changed = changed.with_optimizer(f"learning rate {fmt(lr)} -> {fmt(lr / 10)}", learning_rate=lr / 10)
+        changed = changed.with_optimizer(
+            _("learning rate {before} -> {after}").format(before=fmt(lr), after=fmt(lr / 10)), learning_rate=lr / 10
+        )
     return changed
 
 
 @prescribes("batch_size")
 def smaller_batches(patient: Patient, finding: Finding) -> Patient:
-    return patient.but(f"batch size {patient.batch_size} -> 32", batch_size=32)
+    return patient.but(_("batch size {before} -> 32").format(before=patient.batch_size), batch_size=32)
 
 
 @prescribes("underfitting")
@@ -273,7 +291,7 @@ def wider(patient: Patient, finding: Finding) -> Patient | Manual:
     dense = [layer for layer in patient.model.layers if isinstance(layer, keras.layers.Dense)]
     if len(dense) < 2:
         return patient.but(
-            "a hidden layer of 64 ReLU units added before the output (fresh weights)",
+            _("a hidden layer of 64 ReLU units added before the output (fresh weights)"),
             weights=None,
             layer_fn=_add_hidden(dense[-1]) if dense else None,
         )
@@ -285,7 +303,7 @@ def wider(patient: Patient, finding: Finding) -> Patient | Manual:
             config["units"] = max(64, 4 * int(config["units"]))
         return layer.__class__.from_config(config)
 
-    return patient.but("hidden layers 4x wider, at least 64 units (fresh weights)", weights=None, layer_fn=clone)
+    return patient.but(_("hidden layers 4x wider, at least 64 units (fresh weights)"), weights=None, layer_fn=clone)
 
 
 def _add_hidden(output: keras.layers.Layer) -> Callable[[keras.layers.Layer], keras.layers.Layer]:
@@ -307,22 +325,25 @@ def stop_early(patient: Patient, finding: Finding) -> Patient:
     )
 
 
+# Their texts are marked with N_ and translated when prescribed (the language is the learner's at that time).
 MANUAL = {
     "label_noise": Manual(
-        "find the labels the model contradicts most confidently and check them by hand: relabel or drop the wrong "
-        "ones (the labels are your data, the doctor cannot know the right ones)",
+        N_(
+            "find the labels the model contradicts most confidently and check them by hand: relabel or drop the "
+            "wrong ones (the labels are your data, the doctor cannot know the right ones)"
+        ),
         "label_quality",
     ),
     "training_flag": Manual(
-        "pass `training` on in the custom layer's call (never hard-code training=False)", "training_mode"
+        N_("pass `training` on in the custom layer's call (never hard-code training=False)"), "training_mode"
     ),
     "constant_loss": Manual(
-        "use a loss that changes smoothly with the predictions (losslab.losses.suggest_loss(y))", "gradient_norms"
+        N_("use a loss that changes smoothly with the predictions (losslab.losses.suggest_loss(y))"), "gradient_norms"
     ),
     "not_reproducible": Manual(
-        "call keras.utils.set_random_seed(seed) at the start of every experiment", "determinism"
+        N_("call keras.utils.set_random_seed(seed) at the start of every experiment"), "determinism"
     ),
-    "unmonitored": Manual("pass validation_data (or validation_split after shuffling)", "monitoring"),
+    "unmonitored": Manual(N_("pass validation_data (or validation_split after shuffling)"), "monitoring"),
 }
 
 
@@ -331,5 +352,5 @@ def prescription(cause: str, patient: Patient, finding: Finding) -> Patient | Ma
     if cause in PRESCRIPTIONS:
         return PRESCRIPTIONS[cause](patient, finding)
     if cause in MANUAL:
-        return MANUAL[cause]
-    return Manual("no automatic prescription for this cause", finding.check)
+        return replace(MANUAL[cause], what=_(MANUAL[cause].what))
+    return Manual(_("no automatic prescription for this cause"), finding.check)

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from losslab.grading.core import as_choice, as_floats, call, require, require_each
+from losslab.messages import N_, _
 
 # Budgets and targets (the notebook shows the same numbers; these are the ones that count).
 SENSOR_EPOCHS = 15
@@ -35,57 +36,72 @@ CLEANING_TARGET = 0.85  # on unseen data; the solution scores 0.9 or more (TF an
 CLEANING_SEEDS = (1, 5)  # breast-cancer split and missing values, generated dataset; the notebook shows 0
 SENSOR_SEEDS = (3, 4)  # the notebook shows seed 0
 
-# The reasoned answers, for the patients and the case files: (choices, the right one, a hint for a wrong one).
+# The reasoned answers, for the patients and the case files: (choices, the right one, a hint for a wrong one);
+# the hints are marked N_ and shown through gettext.
 ANSWERS = {
     "answer_1": (
         ("a", "b", "c", "d"),
         "c",
-        "Try each fix alone in a cell of your own: scale the inputs and keep the rate, then lower the rate and "
-        "keep the raw inputs. What does each alone reach?",
+        N_(
+            "Try each fix alone in a cell of your own: scale the inputs and keep the rate, then lower the rate and "
+            "keep the raw inputs. What does each alone reach?"
+        ),
     ),
     "answer_2": (
         ("a", "b", "c", "d"),
         "b",
-        "The features are already standardized. What size are the errors at the first step, and so the MSE gradient?",
+        N_(
+            "The features are already standardized. What size are the errors at the first step, and so the MSE "
+            "gradient?"
+        ),
     ),
     "answer_3": (
         ("a", "b", "c", "d"),
         "a",
-        "Compare the label of a row before and after `clean_rows`: print x and y of the same rows from the raw "
-        "data and from the cleaned data.",
+        N_(
+            "Compare the label of a row before and after `clean_rows`: print x and y of the same rows from the raw "
+            "data and from the cleaned data."
+        ),
     ),
-    "diagnosis_a": (("a", "b", "c", "d"), "d", "Which classes are in the last third of the rows, the ones held out?"),
+    "diagnosis_a": (
+        ("a", "b", "c", "d"),
+        "d",
+        N_("Which classes are in the last third of the rows, the ones held out?"),
+    ),
     "diagnosis_b": (
         ("a", "b", "c", "d"),
         "a",
-        "A loss that repeats to every decimal means the weights never moved. Why would their gradient be zero?",
+        N_("A loss that repeats to every decimal means the weights never moved. Why would their gradient be zero?"),
     ),
-    "diagnosis_c": (("a", "b", "c", "d"), "c", "Compare the first weight matrix's gradient with the last one's."),
-    "diagnosis_d": (("a", "b", "c", "d"), "d", "What loss should a freshly built 2-class model start with?"),
+    "diagnosis_c": (("a", "b", "c", "d"), "c", N_("Compare the first weight matrix's gradient with the last one's.")),
+    "diagnosis_d": (("a", "b", "c", "d"), "d", N_("What loss should a freshly built 2-class model start with?")),
     "diagnosis_e": (
         ("a", "b", "c", "d"),
         "a",
-        "Build the same network with kernel_initializer='he_normal' and measure the spreads again: what changed?",
+        N_("Build the same network with kernel_initializer='he_normal' and measure the spreads again: what changed?"),
     ),
     "answer_checks": (  # the doctor-checks exercise (debugging_checks_exercise.ipynb)
         ("a", "b", "c", "d"),
         "b",
-        "Read your three measurements together: which one is far from what a healthy model shows, and which are not?",
+        N_(
+            "Read your three measurements together: which one is far from what a healthy model shows, and which are "
+            "not?"
+        ),
     ),
     "diagnosis_f": (
         ("a", "b", "c", "d"),
         "d",
-        "Compute sum(model.losses) and add it to the cross-entropy of the predictions: what do you get?",
+        N_("Compute sum(model.losses) and add it to the cross-entropy of the predictions: what do you get?"),
     ),
 }
 
 
 def check_answer(name: str, answer: Any) -> None:
     """`answer` is the letter of the right statement (checked with as_choice)."""
-    require(name in ANSWERS, f"unknown question {name!r}")
+    require(name in ANSWERS, _("unknown question {name!r}").format(name=name))
     choices, expected, hint = ANSWERS[name]
     text = as_choice(answer, choices, name)
-    require(text == expected, f"{name}: not {text!r}. {hint}")
+    require(text == expected, _("{name}: not {text!r}. {hint}").format(name=name, text=text, hint=_(hint)))
     print(f"{name}: {text}")
 
 
@@ -112,13 +128,13 @@ def _prepared(fn: Callable, x_train: np.ndarray, x_other: np.ndarray, what: str)
     result = call("prepare_inputs", fn, x_train.copy(), x_other.copy())
     require(
         isinstance(result, tuple) and len(result) == 2,
-        f"prepare_inputs should return two arrays (x_train, x_other), got {type(result).__name__}",
+        _("prepare_inputs should return two arrays (x_train, x_other), got {kind}").format(kind=type(result).__name__),
     )
-    a = np.asarray(as_floats(result[0], "the prepared x_train"), dtype=np.float64).reshape(x_train.shape)
-    b = np.asarray(as_floats(result[1], "the prepared x_other"), dtype=np.float64).reshape(x_other.shape)
+    a = np.asarray(as_floats(result[0], _("the prepared x_train")), dtype=np.float64).reshape(x_train.shape)
+    b = np.asarray(as_floats(result[1], _("the prepared x_other")), dtype=np.float64).reshape(x_other.shape)
     require(
         bool(np.all(np.isfinite(a)) and np.all(np.isfinite(b))),
-        f"on {what} the prepared features contain NaN or inf (a constant feature divided by 0?)",
+        _("on {what} the prepared features contain NaN or inf (a constant feature divided by 0?)").format(what=what),
     )
     return a, b
 
@@ -138,11 +154,13 @@ def _optimizer(make_optimizer: Callable) -> Any:
     first, second = call("make_optimizer()", make_optimizer), call("make_optimizer()", make_optimizer)
     require(
         isinstance(second, keras.optimizers.Optimizer),
-        f"make_optimizer() should return a keras optimizer such as keras.optimizers.SGD(...), "
-        f"got {type(second).__name__}",
+        _("make_optimizer() should return a keras optimizer such as keras.optimizers.SGD(...), got {kind}").format(
+            kind=type(second).__name__
+        ),
     )
     require(
-        first is not second, "make_optimizer() should build a new optimizer at every call (each model needs its own)"
+        first is not second,
+        _("make_optimizer() should build a new optimizer at every call (each model needs its own)"),
     )
     return second
 
@@ -153,15 +171,17 @@ def check_patient_1(prepare_inputs: Callable, make_optimizer: Callable) -> None:
     from losslab import data
     from losslab.clinic.datasets import sensors
 
-    require(callable(prepare_inputs), "prepare_inputs should be a function of (x_train, x_other)")
-    require(callable(make_optimizer), "make_optimizer should be a function with no arguments")
+    require(callable(prepare_inputs), _("prepare_inputs should be a function of (x_train, x_other)"))
+    require(callable(make_optimizer), _("make_optimizer should be a function with no arguments"))
     wine = data.wine(scale=False, seed=1)
     full_a, full_b = _prepared(prepare_inputs, wine.x_train, wine.x_val, "wine")
     part_a, part_b = _prepared(prepare_inputs, wine.x_train, wine.x_val[:7], "wine")
     require(
         bool(np.allclose(part_b, full_b[:7], rtol=1e-5, atol=1e-6) and np.allclose(part_a, full_a, rtol=1e-5)),
-        "the prepared validation rows change when other validation rows change: prepare_inputs uses "
-        "statistics of x_other. Compute the mean and spread on x_train only, then apply them to both",
+        _(
+            "the prepared validation rows change when other validation rows change: prepare_inputs uses "
+            "statistics of x_other. Compute the mean and spread on x_train only, then apply them to both"
+        ),
     )
     splits = (*(sensors(seed) for seed in SENSOR_SEEDS), wine)
 
@@ -176,20 +196,33 @@ def check_patient_1(prepare_inputs: Callable, make_optimizer: Callable) -> None:
         optimizer = _optimizer(make_optimizer)
         clipped = any(getattr(optimizer, name, None) for name in ("clipnorm", "global_clipnorm", "clipvalue"))
         advice = (
-            "Clipping the gradient does not make a step size of this order safe: fix the learning rate itself"
+            _("Clipping the gradient does not make a step size of this order safe: fix the learning rate itself")
             if clipped
-            else "Two causes are planted: does your fix remove both (scaled inputs AND a learning rate that "
-            "suits them)?"
+            else _(
+                "Two causes are planted: does your fix remove both (scaled inputs AND a learning rate that suits them)?"
+            )
         )
-        return (
-            f"on unseen {split.name} data ({split.n_features} features) the network reached validation "
-            f"accuracy {value:.2f} in {SENSOR_EPOCHS} epochs; {SENSOR_TARGET} is needed. {advice}"
+        return _(
+            "on unseen {name} data ({features} features) the network reached validation accuracy {value:.2f} in "
+            "{epochs} epochs; {target} is needed. {advice}"
+        ).format(
+            name=split.name,
+            features=split.n_features,
+            value=value,
+            epochs=SENSOR_EPOCHS,
+            target=SENSOR_TARGET,
+            advice=advice,
         )
 
     values = require_each(splits, accuracy, lambda value: value >= SENSOR_TARGET, failure)
-    names = [f"{s.name} (seed {seed})" for s, seed in zip(splits, (*SENSOR_SEEDS, 1), strict=True)]
+    names = [
+        _("{name} (seed {seed})").format(name=s.name, seed=seed)
+        for s, seed in zip(splits, (*SENSOR_SEEDS, 1), strict=True)
+    ]
     print(
-        "validation accuracy on unseen data: " + ", ".join(f"{n} {v:.2f}" for n, v in zip(names, values, strict=True))
+        _("validation accuracy on unseen data:")
+        + " "
+        + _(", ").join(f"{n} {v:.2f}" for n, v in zip(names, values, strict=True))
     )
 
 
@@ -202,49 +235,58 @@ def check_train_regressor(train_regressor: Callable) -> None:
 
     from losslab import data
 
-    require(callable(train_regressor), "train_regressor should be a function of (x_train, y_train, epochs)")
+    require(callable(train_regressor), _("train_regressor should be a function of (x_train, y_train, epochs)"))
     split = data.diabetes(seed=1)
     result = train_regressor(split.x_train.copy(), split.y_train.copy(), REGRESSION_EPOCHS)
     require(
         isinstance(result, tuple) and len(result) == 2,
-        "train_regressor should return (model, predict): the trained model and a function giving "
-        "predictions in the target's units",
+        _(
+            "train_regressor should return (model, predict): the trained model and a function giving "
+            "predictions in the target's units"
+        ),
     )
     model, predict = result
     require(
         isinstance(model, keras.Model) and getattr(model, "optimizer", None) is not None,
-        "the first value returned should be the trained, compiled keras Model",
+        _("the first value returned should be the trained, compiled keras Model"),
     )
     budget = REGRESSION_EPOCHS * math.ceil(len(split.x_train) / SMALLEST_BATCH)
     steps = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
     require(
         bool(steps <= budget),
-        f"the model took {steps} optimizer steps; {REGRESSION_EPOCHS} epochs allow at most "
-        f"{budget} (batches of {SMALLEST_BATCH} or more). Training far longer hides the "
-        "problem instead of fixing it",
+        _(
+            "the model took {steps} optimizer steps; {epochs} epochs allow at most {budget} (batches of {batch} or "
+            "more). Training far longer hides the problem instead of fixing it"
+        ).format(steps=steps, epochs=REGRESSION_EPOCHS, budget=budget, batch=SMALLEST_BATCH),
     )
-    require(callable(predict), "the second value returned should be a function predict(x)")
+    require(callable(predict), _("the second value returned should be a function predict(x)"))
     predictions = np.asarray(as_floats(predict(split.x_val), "predict(x_val)"), dtype=np.float64)
     require(
         predictions.size == len(split.y_val),
-        f"predict(x_val) should give one number per example ({len(split.y_val)}), got {predictions.size}",
+        _("predict(x_val) should give one number per example ({n}), got {got}").format(
+            n=len(split.y_val), got=predictions.size
+        ),
     )
     require(
         bool(np.all(np.isfinite(predictions))),
-        "some predictions are NaN or inf: the training still diverges. Stopping at the NaN (TerminateOnNaN) "
-        "or replacing it hides the symptom; remove the cause",
+        _(
+            "some predictions are NaN or inf: the training still diverges. Stopping at the NaN (TerminateOnNaN) "
+            "or replacing it hides the symptom; remove the cause"
+        ),
     )
     mae = float(np.abs(predictions - split.y_val).mean())
     baseline = float(np.abs(split.y_val - split.y_train.mean()).mean())
     require(
         bool(mae <= TARGET_MAE),
-        f"on another split the mean absolute error is {mae:.1f}; at most {TARGET_MAE:g} is "
-        f"needed (always predicting the training mean gives {baseline:.1f}). Are your "
-        "predictions back in the target's units?",
+        _(
+            "on another split the mean absolute error is {mae:.1f}; at most {target:g} is needed (always predicting "
+            "the training mean gives {baseline:.1f}). Are your predictions back in the target's units?"
+        ).format(mae=mae, target=TARGET_MAE, baseline=baseline),
     )
     print(
-        f"validation MAE {mae:.1f} (target {TARGET_MAE:g}, predicting the mean: {baseline:.1f}); "
-        f"{steps} optimizer steps"
+        _(
+            "validation MAE {mae:.1f} (target {target:g}, predicting the mean: {baseline:.1f}); {steps} optimizer steps"
+        ).format(mae=mae, target=TARGET_MAE, baseline=baseline, steps=steps)
     )
 
 
@@ -283,7 +325,7 @@ def check_clean_rows(clean_rows: Callable) -> None:
     from losslab import data
     from losslab.clinic.datasets import with_missing
 
-    require(callable(clean_rows), "clean_rows should be a function of (x, y)")
+    require(callable(clean_rows), _("clean_rows should be a function of (x, y)"))
     splits = (data.breast_cancer(seed=CLEANING_SEEDS[0]), _generated_binary(seed=CLEANING_SEEDS[1]))
 
     def accuracy(split: Any) -> float:
@@ -291,20 +333,23 @@ def check_clean_rows(clean_rows: Callable) -> None:
         result = call("clean_rows", clean_rows, x.copy(), split.y_train.copy())
         require(
             isinstance(result, tuple) and len(result) == 2,
-            f"clean_rows should return two arrays (x, y), got {type(result).__name__}",
+            _("clean_rows should return two arrays (x, y), got {kind}").format(kind=type(result).__name__),
         )
-        x_clean = np.asarray(as_floats(result[0], "the cleaned x"), dtype=np.float32)
-        y_clean = np.asarray(as_floats(result[1], "the cleaned y"), dtype=np.float32).reshape(-1)
+        x_clean = np.asarray(as_floats(result[0], _("the cleaned x")), dtype=np.float32)
+        y_clean = np.asarray(as_floats(result[1], _("the cleaned y")), dtype=np.float32).reshape(-1)
         require(
             x_clean.size == len(y_clean) * split.n_features,
-            f"clean_rows returned {x_clean.size // split.n_features} rows of x but {len(y_clean)} labels: "
-            "every row needs its own label",
+            _("clean_rows returned {rows} rows of x but {labels} labels: every row needs its own label").format(
+                rows=x_clean.size // split.n_features, labels=len(y_clean)
+            ),
         )
         x_clean = x_clean.reshape(len(y_clean), split.n_features)
-        require(bool(np.all(np.isfinite(x_clean))), "the cleaned x still contains NaN (or inf)")
+        require(bool(np.all(np.isfinite(x_clean))), _("the cleaned x still contains NaN (or inf)"))
         require(
             len(y_clean) >= 0.8 * len(x),
-            f"clean_rows kept {len(y_clean)} of {len(x)} rows; only {MISSING_FRACTION:.0%} miss a value",
+            _("clean_rows kept {kept} of {n} rows; only {fraction:.0%} miss a value").format(
+                kept=len(y_clean), n=len(x), fraction=MISSING_FRACTION
+            ),
         )
         model = patient_3_model(split.n_features)
         model.fit(x_clean, y_clean, epochs=CLEANING_EPOCHS, batch_size=32, verbose=0)
@@ -314,12 +359,13 @@ def check_clean_rows(clean_rows: Callable) -> None:
         splits,
         accuracy,
         lambda value: value >= CLEANING_TARGET,
-        lambda split, value: (
-            f"on unseen {split.name} data the network trained on your cleaned rows reached validation accuracy "
-            f"{value:.2f}; {CLEANING_TARGET} is needed. After cleaning, is every label still next to its own row?"
-        ),
+        lambda split, value: _(
+            "on unseen {name} data the network trained on your cleaned rows reached validation accuracy "
+            "{value:.2f}; {target} is needed. After cleaning, is every label still next to its own row?"
+        ).format(name=split.name, value=value, target=CLEANING_TARGET),
     )
     print(
-        "validation accuracy on unseen data: "
-        + ", ".join(f"{s.name} {v:.2f}" for s, v in zip(splits, values, strict=True))
+        _("validation accuracy on unseen data:")
+        + " "
+        + _(", ").join(f"{s.name} {v:.2f}" for s, v in zip(splits, values, strict=True))
     )

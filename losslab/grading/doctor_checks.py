@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from losslab.grading.core import as_float, as_floats, call, require
+from losslab.messages import N_, _
 
 ONE_BATCH = 32  # the batch that overfit_one_batch must memorize: the first 32 examples
 ONE_BATCH_STEPS = 150
@@ -74,14 +75,17 @@ def check_first_loss_ratio(first_loss_ratio: Callable) -> None:
     on a healthy model (near 1), on one with N(0, 2) weights (far above 1) and on labels that leave a class out."""
     import keras
 
-    require(callable(first_loss_ratio), "first_loss_ratio should be a function of (model, x, y)")
-    cases = {
-        "a healthy 5-class model": (_model(12, 5, (32, 32), seed=11), _data(11, 300, 12, 5)),
-        "a 7-class model with N(0, 2) weights": (
+    require(callable(first_loss_ratio), _("first_loss_ratio should be a function of (model, x, y)"))
+    cases = {  # the models' names are shown through gettext (marked N_)
+        N_("a healthy 5-class model"): (_model(12, 5, (32, 32), seed=11), _data(11, 300, 12, 5)),
+        N_("a 7-class model with N(0, 2) weights"): (
             _model(9, 7, (24, 24, 24), init=keras.initializers.RandomNormal(stddev=2.0), seed=12),
             _data(12, 300, 9, 7),
         ),
-        "a 4-class model whose labels use 3 of its classes": (_model(6, 4, (16,), seed=13), _data(13, 200, 6, 4, 3)),
+        N_("a 4-class model whose labels use 3 of its classes"): (
+            _model(6, 4, (16,), seed=13),
+            _data(13, 200, 6, 4, 3),
+        ),
     }
     measured = {}
     for name, (model, (x, y)) in cases.items():
@@ -89,18 +93,22 @@ def check_first_loss_ratio(first_loss_ratio: Callable) -> None:
         value = as_float(call("first_loss_ratio", first_loss_ratio, model, x.copy(), y.copy()), "first_loss_ratio")
         require(
             _unchanged(before, model),
-            f"on {name} the weights changed: the check measures the model before any training, so it must not "
-            "train it (evaluate the loss; do not call fit or train_on_batch)",
+            _(
+                "on {name} the weights changed: the check measures the model before any training, so it must not "
+                "train it (evaluate the loss; do not call fit or train_on_batch)"
+            ).format(name=_(name)),
         )
         expected = _loss(model, x, y) / math.log(model.output_shape[-1])
         require(
             math.isfinite(value) and abs(value - expected) <= RATIO_RTOL * expected,
-            f"on {name} (never shown in the notebook) your ratio is {value:.4g}; the model's loss before training "
-            f"divided by ln K gives {expected:.4g}. K is the number of output units (model.output_shape[-1]), and "
-            "the logarithm is the natural one",
+            _(
+                "on {name} (never shown in the notebook) your ratio is {value:.4g}; the model's loss before training "
+                "divided by ln K gives {expected:.4g}. K is the number of output units (model.output_shape[-1]), and "
+                "the logarithm is the natural one"
+            ).format(name=_(name), value=value, expected=expected),
         )
         measured[name] = value
-    print("first loss / ln K on unseen models: " + ", ".join(f"{n} {v:.2f}" for n, v in measured.items()))
+    print(_("first loss / ln K on unseen models:") + " " + _(", ").join(f"{_(n)} {v:.2f}" for n, v in measured.items()))
 
 
 # ------------------------------------------------------------------------------------------ one batch
@@ -112,12 +120,12 @@ def check_overfit_one_batch(overfit_one_batch: Callable) -> None:
     against the grader's own evaluation of the model the function left, and the optimizer's step counter."""
     import keras
 
-    require(callable(overfit_one_batch), "overfit_one_batch should be a function of (model, x, y, steps)")
+    require(callable(overfit_one_batch), _("overfit_one_batch should be a function of (model, x, y, steps)"))
     x_xor = np.random.default_rng(21).uniform(-1, 1, size=(400, 2)).astype("float32")
     y_xor = ((x_xor[:, 0] > 0) ^ (x_xor[:, 1] > 0)).astype("int32")
     cases = {
-        "a healthy 6-class model on 600 random labels": (_model(16, 6, (64, 64), seed=22), _data(22, 600, 16, 6)),
-        "a model with no hidden layer on XOR points": (_model(2, 2, (), seed=23), (x_xor, y_xor)),
+        N_("a healthy 6-class model on 600 random labels"): (_model(16, 6, (64, 64), seed=22), _data(22, 600, 16, 6)),
+        N_("a model with no hidden layer on XOR points"): (_model(2, 2, (), seed=23), (x_xor, y_xor)),
     }
     results = {}
     for name, (model, (x, y)) in cases.items():
@@ -128,25 +136,33 @@ def check_overfit_one_batch(overfit_one_batch: Callable) -> None:
         steps = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
         require(
             steps == ONE_BATCH_STEPS,
-            f"on {name} the optimizer took {steps} steps; overfit_one_batch(model, x, y, steps={ONE_BATCH_STEPS}) "
-            f"should take exactly {ONE_BATCH_STEPS}, each on the same first {ONE_BATCH} examples",
+            _(
+                "on {name} the optimizer took {steps} steps; overfit_one_batch(model, x, y, steps={wanted}) "
+                "should take exactly {wanted}, each on the same first {batch} examples"
+            ).format(name=_(name), steps=steps, wanted=ONE_BATCH_STEPS, batch=ONE_BATCH),
         )
         after = _loss(model, x[:ONE_BATCH], y[:ONE_BATCH])
         require(
             math.isfinite(value) and abs(value - after) <= max(0.05, 0.2 * after),
-            f"on {name} you returned {value:.4g}, but the model you trained has a loss of {after:.4g} on the first "
-            f"{ONE_BATCH} examples: return that batch's loss after the training (not an accuracy, not the first loss)",
+            _(
+                "on {name} you returned {value:.4g}, but the model you trained has a loss of {after:.4g} on the first "
+                "{batch} examples: return that batch's loss after the training (not an accuracy, not the first loss)"
+            ).format(name=_(name), value=value, after=after, batch=ONE_BATCH),
         )
         results[name] = after / math.log(model.output_shape[-1])
     healthy, shallow = results.values()
     require(
         healthy <= MEMORIZED,
-        f"a healthy model kept {healthy:.2f} x ln K on the batch after {ONE_BATCH_STEPS} steps: it should memorize "
-        f"it (below {MEMORIZED} x ln K). Train on the first {ONE_BATCH} examples only, the same ones every step",
+        _(
+            "a healthy model kept {healthy:.2f} x ln K on the batch after {steps} steps: it should memorize it "
+            "(below {memorized} x ln K). Train on the first {batch} examples only, the same ones every step"
+        ).format(healthy=healthy, steps=ONE_BATCH_STEPS, memorized=MEMORIZED, batch=ONE_BATCH),
     )
-    require(shallow > healthy, "the model with no hidden layer should not fit its batch better than the healthy one")
+    require(shallow > healthy, _("the model with no hidden layer should not fit its batch better than the healthy one"))
     print(
-        f"loss on the batch after {ONE_BATCH_STEPS} steps, / ln K: healthy {healthy:.3f}, no hidden layer {shallow:.3f}"
+        _("loss on the batch after {steps} steps, / ln K: healthy {healthy:.3f}, no hidden layer {shallow:.3f}").format(
+            steps=ONE_BATCH_STEPS, healthy=healthy, shallow=shallow
+        )
     )
 
 
@@ -156,7 +172,7 @@ def check_overfit_one_batch(overfit_one_batch: Callable) -> None:
 def _reference_norms(model: Any, x: np.ndarray, y: np.ndarray) -> list[float]:
     from losslab.doctor import gradients
 
-    _, grads = gradients(model, x, y)
+    _loss_value, grads = gradients(model, x, y)  # (not `_`: the gettext function)
     return [
         float(np.linalg.norm(g)) for v, g in zip(model.trainable_variables, grads, strict=True) if len(v.shape) == 2
     ]
@@ -166,11 +182,11 @@ def check_gradient_norms(gradient_norms: Callable) -> None:
     """One norm per weight matrix (kernel), from the input to the output, of the training loss's gradient on
     (x, y): against the grader's own gradients of the same model, and it must show the vanishing of ten Glorot
     sigmoid layers (first / last far below 1) where He ReLU layers keep it."""
-    require(callable(gradient_norms), "gradient_norms should be a function of (model, x, y)")
+    require(callable(gradient_norms), _("gradient_norms should be a function of (model, x, y)"))
     cases = {
-        "ten sigmoid layers": (_model(10, 3, (24,) * 10, activation="sigmoid", seed=31), _data(31, 128, 10, 3)),
-        "ten ReLU layers with He's scheme": (_model(10, 3, (24,) * 10, seed=32), _data(32, 128, 10, 3)),
-        "two ReLU layers of other widths": (_model(7, 5, (40, 12), seed=33), _data(33, 96, 7, 5)),
+        N_("ten sigmoid layers"): (_model(10, 3, (24,) * 10, activation="sigmoid", seed=31), _data(31, 128, 10, 3)),
+        N_("ten ReLU layers with He's scheme"): (_model(10, 3, (24,) * 10, seed=32), _data(32, 128, 10, 3)),
+        N_("two ReLU layers of other widths"): (_model(7, 5, (40, 12), seed=33), _data(33, 96, 7, 5)),
     }
     ratios = {}
     for name, (model, (x, y)) in cases.items():
@@ -179,15 +195,23 @@ def check_gradient_norms(gradient_norms: Callable) -> None:
         expected = _reference_norms(model, x, y)
         require(
             len(norms) == len(expected),
-            f"on {name} you returned {len(norms)} norms; the model has {len(expected)} weight matrices (its "
-            "kernels, the 2-D variables): one norm each, without the bias vectors",
+            _(
+                "on {name} you returned {n} norms; the model has {expected} weight matrices (its kernels, the 2-D "
+                "variables): one norm each, without the bias vectors"
+            ).format(name=_(name), n=len(norms), expected=len(expected)),
         )
         require(
             bool(np.allclose(norms, expected, rtol=NORM_RTOL, atol=1e-12)),
-            f"on {name} your norms {np.round(norms, 6).tolist()} differ from the gradient norms of the same model "
-            f"{np.round(expected, 6).tolist()}: the norm (square root of the sum of squares) of the training "
-            "loss's gradient for each kernel, in order from the input to the output",
+            _(
+                "on {name} your norms {norms} differ from the gradient norms of the same model {expected}: the norm "
+                "(square root of the sum of squares) of the training loss's gradient for each kernel, in order from "
+                "the input to the output"
+            ).format(name=_(name), norms=np.round(norms, 6).tolist(), expected=np.round(expected, 6).tolist()),
         )
         ratios[name] = norms[0] / norms[-2]
     require(ratios["ten sigmoid layers"] < 1e-2 < ratios["ten ReLU layers with He's scheme"], f"ratios {ratios}")
-    print("first / last hidden gradient norm on unseen models: " + ", ".join(f"{n} {v:.2g}" for n, v in ratios.items()))
+    print(
+        _("first / last hidden gradient norm on unseen models:")
+        + " "
+        + _(", ").join(f"{_(n)} {v:.2g}" for n, v in ratios.items())
+    )

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from losslab.grading.core import GradingError, as_choice, as_float, as_floats, require, require_each
+from losslab.messages import N_, _
 
 STEPS = 20
 RTOL = 1e-5
@@ -47,7 +48,9 @@ def least_squares(seed: int, n: int = 24, d: int = 3, scale: float = 1.0) -> Pro
     y = x @ rng.normal(size=d) + 0.1 * rng.normal(size=n)
     start = rng.normal(size=d)
     return Problem(
-        f"a linear least-squares problem with {d} weights (seed {seed}, gradient scale {scale:g})",
+        _("a linear least-squares problem with {d} weights (seed {seed}, gradient scale {scale:g})").format(
+            d=d, seed=seed, scale=scale
+        ),
         start,
         lambda w: scale * x.T @ (x @ w - y) / n,
     )
@@ -59,7 +62,13 @@ def matrix_quadratic(seed: int, shape: tuple[int, int] = (2, 3)) -> Problem:
     a = rng.uniform(0.2, 4.0, size=shape)
     b = rng.normal(size=shape)
     start = rng.normal(size=shape)
-    return Problem(f"a quadratic in a {shape[0]}x{shape[1]} weight matrix (seed {seed})", start, lambda w: a * w + b)
+    return Problem(
+        _("a quadratic in a {rows}x{columns} weight matrix (seed {seed})").format(
+            rows=shape[0], columns=shape[1], seed=seed
+        ),
+        start,
+        lambda w: a * w + b,
+    )
 
 
 # ------------------------------------------------------------------------------------------ running
@@ -76,7 +85,7 @@ def keras_path(problem: Problem, optimizer: Any, steps: int = STEPS) -> list[np.
 
     variable = keras.Variable(np.asarray(problem.start, dtype="float32"), name="w")
     path = [np.array(problem.start, dtype=np.float64)]
-    for _ in range(steps):
+    for _step in range(steps):  # (not `_`: the gettext function)
         now = np.asarray(keras.ops.convert_to_numpy(variable), dtype=np.float64)
         gradient = problem.gradient(now).astype("float32")
         optimizer.apply_gradients([(keras.ops.convert_to_tensor(gradient), variable)])
@@ -87,8 +96,10 @@ def keras_path(problem: Problem, optimizer: Any, steps: int = STEPS) -> list[np.
 def _unpack(result: Any, n: int, fn_name: str, names: str) -> tuple:
     require(
         isinstance(result, (tuple, list)) and len(result) == n,
-        f"{fn_name} should return a tuple ({names}); got {type(result).__name__}"
-        + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""),
+        _("{fn} should return a tuple ({names}); got {kind}").format(
+            fn=fn_name, names=names, kind=type(result).__name__
+        )
+        + (_(" of length {n}").format(n=len(result)) if isinstance(result, (tuple, list)) else ""),
     )
     return tuple(result)
 
@@ -102,11 +113,11 @@ def learner_sgd_path(fn: Callable, problem: Problem, settings: dict, steps: int 
     w = np.array(problem.start, dtype=np.float64)
     velocity = np.zeros(shape)
     path = [w.copy()]
-    for _ in range(steps):
+    for _step in range(steps):
         result = fn(w.copy(), problem.gradient(w), velocity.copy(), **settings)
         new_w, new_velocity = _unpack(result, 2, "sgd_momentum_step", "new_w, new_velocity")
-        w = _array(new_w, shape, "the new weights from sgd_momentum_step")
-        velocity = _array(new_velocity, shape, "the new velocity from sgd_momentum_step")
+        w = _array(new_w, shape, _("the new weights from sgd_momentum_step"))
+        velocity = _array(new_velocity, shape, _("the new velocity from sgd_momentum_step"))
         path.append(w.copy())
     return path
 
@@ -119,15 +130,15 @@ def learner_adam_path(fn: Callable, problem: Problem, settings: dict, steps: int
     for t in range(1, steps + 1):
         result = fn(w.copy(), problem.gradient(w), m.copy(), v.copy(), t, **settings)
         new_w, new_m, new_v = _unpack(result, 3, "adam_step", "new_w, new_m, new_v")
-        w = _array(new_w, shape, "the new weights from adam_step")
-        m = _array(new_m, shape, "the new m from adam_step")
-        v = _array(new_v, shape, "the new v from adam_step")
+        w = _array(new_w, shape, _("the new weights from adam_step"))
+        m = _array(new_m, shape, _("the new m from adam_step"))
+        v = _array(new_v, shape, _("the new v from adam_step"))
         path.append(w.copy())
     return path
 
 
 def _settings_text(settings: dict) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in settings.items()) or "the default settings"
+    return ", ".join(f"{k}={v!r}" for k, v in settings.items()) or _("the default settings")
 
 
 def _compare(
@@ -138,16 +149,29 @@ def _compare(
         if not close:
             worst = int(np.argmax(np.abs(got - want)))
             raise GradingError(
-                f"On {problem.name}, with {_settings_text(settings)}, your weights after step {step} differ "
-                f"from keras.optimizers.{optimizer_name}'s: weight {worst} is {got.reshape(-1)[worst]:.7g}, "
-                f"Keras has {want.reshape(-1)[worst]:.7g} (tolerance {ATOL:g} + {RTOL:g} relative). {hint}"
+                _(
+                    "On {problem}, with {settings}, your weights after step {step} differ from "
+                    "keras.optimizers.{optimizer}'s: weight {worst} is {got:.7g}, Keras has {want:.7g} (tolerance "
+                    "{atol:g} + {rtol:g} relative). {hint}"
+                ).format(
+                    problem=problem.name,
+                    settings=_settings_text(settings),
+                    step=step,
+                    optimizer=optimizer_name,
+                    worst=worst,
+                    got=got.reshape(-1)[worst],
+                    want=want.reshape(-1)[worst],
+                    atol=ATOL,
+                    rtol=RTOL,
+                    hint=_(hint),
+                )
             )
 
 
 # ------------------------------------------------------------------------------------------ SGD
 
 
-SGD_HINT = (
+SGD_HINT = N_(  # the hints are shown through gettext
     "Keras' momentum update is velocity = momentum * velocity - learning_rate * g, then "
     "w = w + velocity (with nesterov=True: w = w + momentum * velocity - learning_rate * g, using "
     "the new velocity). With momentum 0 it is plain w - learning_rate * g."
@@ -157,7 +181,7 @@ SGD_HINT = (
 def _check_sgd(fn: Callable, cases: list[tuple[Problem, dict]]) -> None:
     import keras
 
-    require(callable(fn), "sgd_momentum_step should be a function")
+    require(callable(fn), _("sgd_momentum_step should be a function"))
     for problem, settings in cases:
         mine = learner_sgd_path(fn, problem, settings)
         reference = keras_path(problem, keras.optimizers.SGD(**settings))
@@ -173,7 +197,11 @@ def check_sgd_momentum(fn: Callable) -> None:
         (matrix_quadratic(14, shape=(3, 2)), {}),  # the defaults: learning_rate 0.01, no momentum
     ]
     _check_sgd(fn, cases)
-    print(f"sgd_momentum_step matches keras.optimizers.SGD over {STEPS} steps on {len(cases)} hidden problems")
+    print(
+        _("sgd_momentum_step matches keras.optimizers.SGD over {steps} steps on {n} hidden problems").format(
+            steps=STEPS, n=len(cases)
+        )
+    )
 
 
 def check_nesterov(fn: Callable) -> None:
@@ -183,13 +211,15 @@ def check_nesterov(fn: Callable) -> None:
         (matrix_quadratic(22), {"learning_rate": 0.1, "momentum": 0.7, "nesterov": True}),
     ]
     _check_sgd(fn, cases)
-    print(f"Nesterov momentum matches keras.optimizers.SGD(nesterov=True) on {len(cases)} hidden problems")
+    print(
+        _("Nesterov momentum matches keras.optimizers.SGD(nesterov=True) on {n} hidden problems").format(n=len(cases))
+    )
 
 
 # ------------------------------------------------------------------------------------------ Adam
 
 
-ADAM_HINT = (
+ADAM_HINT = N_(
     "Keras' Adam: m = beta_1 * m + (1 - beta_1) * g; v = beta_2 * v + (1 - beta_2) * g**2; "
     "alpha = learning_rate * sqrt(1 - beta_2**t) / (1 - beta_1**t); "
     "w = w - alpha * m / (sqrt(v) + epsilon). Check the bias correction (t is 1 at the first step) "
@@ -200,7 +230,7 @@ ADAM_HINT = (
 def _check_adam(fn: Callable, cases: list[tuple[Problem, dict]]) -> None:
     import keras
 
-    require(callable(fn), "adam_step should be a function")
+    require(callable(fn), _("adam_step should be a function"))
     for problem, settings in cases:
         mine = learner_adam_path(fn, problem, settings)
         reference = keras_path(problem, keras.optimizers.Adam(**settings))
@@ -211,7 +241,7 @@ def check_adam_defaults(fn: Callable) -> None:
     """adam_step with its default arguments matches keras.optimizers.Adam()."""
     cases = [(least_squares(31), {}), (matrix_quadratic(32), {})]
     _check_adam(fn, cases)
-    print(f"adam_step with its defaults matches keras.optimizers.Adam() on {len(cases)} hidden problems")
+    print(_("adam_step with its defaults matches keras.optimizers.Adam() on {n} hidden problems").format(n=len(cases)))
 
 
 def check_adam(fn: Callable) -> None:
@@ -222,7 +252,7 @@ def check_adam(fn: Callable) -> None:
         (least_squares(43, d=5, scale=0.05), {"learning_rate": 0.01, "beta_1": 0.5, "beta_2": 0.9, "epsilon": 0.1}),
     ]
     _check_adam(fn, cases)
-    print(f"adam_step matches keras.optimizers.Adam with other settings on {len(cases)} hidden problems")
+    print(_("adam_step matches keras.optimizers.Adam with other settings on {n} hidden problems").format(n=len(cases)))
 
 
 # ------------------------------------------------------------------------------------------ choosing
@@ -248,7 +278,9 @@ def digits_accuracy(make_optimizer: Callable[[], Any], seed: int, epochs: int = 
     optimizer = make_optimizer()
     require(
         isinstance(optimizer, (str, keras.optimizers.Optimizer)),
-        f"make_optimizer() should return a keras optimizer (or its name), got {type(optimizer).__name__}",
+        _("make_optimizer() should return a keras optimizer (or its name), got {kind}").format(
+            kind=type(optimizer).__name__
+        ),
     )
     keras.utils.set_random_seed(seed)
     model = keras.Sequential(
@@ -267,11 +299,13 @@ def digits_accuracy(make_optimizer: Callable[[], Any], seed: int, epochs: int = 
     except ValueError as exc:
         if "Unknown variable" in str(exc):
             raise GradingError(
-                "make_optimizer() returned an optimizer that was already used for another "
-                "model. A Keras optimizer keeps state for the weights it was built with: "
-                "create a new one inside make_optimizer() on every call."
+                _(
+                    "make_optimizer() returned an optimizer that was already used for another "
+                    "model. A Keras optimizer keeps state for the weights it was built with: "
+                    "create a new one inside make_optimizer() on every call."
+                )
             ) from None
-        raise GradingError(f"training with make_optimizer()'s optimizer failed: {exc}") from None
+        raise GradingError(_("training with make_optimizer()'s optimizer failed: {error}").format(error=exc)) from None
     logits = np.asarray(model.predict(split.x_val, verbose=0))
     accuracy = float(np.mean(logits.argmax(axis=1) == split.y_val))
     return accuracy if math.isfinite(accuracy) else 0.0
@@ -279,12 +313,14 @@ def digits_accuracy(make_optimizer: Callable[[], Any], seed: int, epochs: int = 
 
 def check_digits_choice(make_optimizer: Callable[[], Any]) -> None:
     """make_optimizer() must reach TARGET_ACCURACY in EPOCHS epochs on the digits, on two seeds."""
-    require(callable(make_optimizer), "make_optimizer should be a function that returns a new optimizer")
+    require(callable(make_optimizer), _("make_optimizer should be a function that returns a new optimizer"))
     first, second = make_optimizer(), make_optimizer()
     require(
         isinstance(first, str) or first is not second,
-        "make_optimizer() returned the same optimizer object twice. A Keras optimizer keeps state for "
-        "the weights it was built with: create a new one inside make_optimizer() on every call.",
+        _(
+            "make_optimizer() returned the same optimizer object twice. A Keras optimizer keeps state for "
+            "the weights it was built with: create a new one inside make_optimizer() on every call."
+        ),
     )
     from losslab import data
 
@@ -293,17 +329,26 @@ def check_digits_choice(make_optimizer: Callable[[], Any]) -> None:
         SEEDS,
         lambda seed: digits_accuracy(make_optimizer, seed),
         lambda accuracy: accuracy >= TARGET_ACCURACY,
-        lambda seed, accuracy: (
-            f"with seed {seed}, {_describe(first)} reached {accuracy:.3f} validation accuracy after "
-            f"{EPOCHS} epochs; {TARGET_ACCURACY} is needed. In {EPOCHS} epochs there are only about "
-            f"{updates} updates: the default learning rates are too cautious, and "
-            "much larger ones diverge. Sweep the learning rate by factors of about 3."
+        lambda seed, accuracy: _(
+            "with seed {seed}, {optimizer} reached {accuracy:.3f} validation accuracy after {epochs} epochs; "
+            "{target} is needed. In {epochs} epochs there are only about {updates} updates: the default learning "
+            "rates are too cautious, and much larger ones diverge. Sweep the learning rate by factors of about 3."
+        ).format(
+            seed=seed,
+            optimizer=_describe(first),
+            accuracy=accuracy,
+            epochs=EPOCHS,
+            target=TARGET_ACCURACY,
+            updates=updates,
         ),
     )
     results = dict(zip(SEEDS, accuracies, strict=True))
     print(
-        f"{_describe(first)}: validation accuracy after {EPOCHS} epochs "
-        + ", ".join(f"{acc:.3f} (seed {seed})" for seed, acc in results.items())
+        _("{optimizer}: validation accuracy after {epochs} epochs").format(optimizer=_describe(first), epochs=EPOCHS)
+        + " "
+        + _(", ").join(
+            _("{accuracy:.3f} (seed {seed})").format(accuracy=acc, seed=seed) for seed, acc in results.items()
+        )
     )
 
 
@@ -315,13 +360,17 @@ def check_stable_learning_rate(answer: Any) -> None:
     value = as_float(answer, "largest_stable_learning_rate")
     if math.isclose(value, 0.4, rel_tol=1e-3):
         raise GradingError(
-            "0.4 is 2 divided by the coefficient 5. The limit is 2 / curvature, and the "
-            "curvature of 5 w^2 is its second derivative."
+            _(
+                "0.4 is 2 divided by the coefficient 5. The limit is 2 / curvature, and the "
+                "curvature of 5 w^2 is its second derivative."
+            )
         )
     require(
         math.isclose(value, 0.2, rel_tol=1e-3),
-        f"largest_stable_learning_rate is {value:g}. Write one step of gradient descent on f(w) = 5 w^2 "
-        "as w <- (1 - learning_rate * c) w: for which learning rates is |1 - learning_rate * c| < 1?",
+        _(
+            "largest_stable_learning_rate is {value:g}. Write one step of gradient descent on f(w) = 5 w^2 "
+            "as w <- (1 - learning_rate * c) w: for which learning rates is |1 - learning_rate * c| < 1?"
+        ).format(value=value),
     )
 
 
@@ -330,9 +379,11 @@ def check_divergence_diagnosis(answer: Any) -> None:
     text = as_choice(answer, "abcd", "divergence_diagnosis")
     require(
         text == "b",
-        "not this one. A first-epoch loss of 226, far above ln 10 = 2.3, followed by a flat "
-        "loss at ln 10 means the steps were far too large: the weights were thrown so far "
-        "that the network now predicts the same thing for every image.",
+        _(
+            "not this one. A first-epoch loss of 226, far above ln 10 = 2.3, followed by a flat "
+            "loss at ln 10 means the steps were far too large: the weights were thrown so far "
+            "that the network now predicts the same thing for every image."
+        ),
     )
 
 
@@ -341,9 +392,11 @@ def check_weight_decay(answer: Any) -> None:
     text = as_choice(answer, "abcd", "weight_decay_answer")
     require(
         text == "c",
-        "not this one. In Keras 3 every optimizer applies weight_decay itself: before each "
-        "update it sets w <- w - learning_rate * weight_decay * w. That never passes "
-        "through the gradient, so Adam's division by sqrt(v) does not touch it.",
+        _(
+            "not this one. In Keras 3 every optimizer applies weight_decay itself: before each "
+            "update it sets w <- w - learning_rate * weight_decay * w. That never passes "
+            "through the gradient, so Adam's division by sqrt(v) does not touch it."
+        ),
     )
 
 
@@ -352,6 +405,8 @@ def check_tune_first(answer: Any) -> None:
     text = as_choice(answer, "abcd", "tune_first")
     require(
         text == "a",
-        "not this one. With fewer than about 10 trials, spend them all on the learning "
-        "rate; betas and epsilon matter less and need more trials to tune well.",
+        _(
+            "not this one. With fewer than about 10 trials, spend them all on the learning "
+            "rate; betas and epsilon matter less and need more trials to tune well."
+        ),
     )

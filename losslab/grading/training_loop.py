@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from losslab.grading.core import GradingError, as_choice, as_text, require
+from losslab.messages import N_, _
 
 RTOL = 1e-4
 ATOL = 1e-5
@@ -85,9 +86,10 @@ class Training:
         return log, model
 
 
+# The trainings' names are shown through gettext (marked N_).
 LOOP_TRAININGS = (
     Training(
-        "wine, BatchNorm, SGD with momentum, batches of 16",
+        N_("wine, BatchNorm, SGD with momentum, batches of 16"),
         "wine",
         batchnorm=True,
         optimizer="sgd",
@@ -96,7 +98,7 @@ LOOP_TRAININGS = (
         seed=3,
     ),
     Training(
-        "breast cancer, no BatchNorm, Adam, batches of 48",
+        N_("breast cancer, no BatchNorm, Adam, batches of 48"),
         "breast_cancer",
         batchnorm=False,
         optimizer="adam",
@@ -108,10 +110,16 @@ LOOP_TRAININGS = (
 )
 DIAGNOSE_TRAININGS = (  # short trainings: twelve loops run within one test cell's time limit on every backend
     Training(
-        "wine with BatchNorm, batches of 16", "wine", batchnorm=True, optimizer="sgd", batch_size=16, epochs=1, seed=7
+        N_("wine with BatchNorm, batches of 16"),
+        "wine",
+        batchnorm=True,
+        optimizer="sgd",
+        batch_size=16,
+        epochs=1,
+        seed=7,
     ),
     Training(
-        "breast cancer with BatchNorm, batches of 4",
+        N_("breast cancer with BatchNorm, batches of 4"),
         "breast_cancer",
         batchnorm=True,
         optimizer="sgd",
@@ -140,7 +148,9 @@ def _same(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
 
 def _figures(log: Any, what: str) -> list[float]:
     values = getattr(log, what, None)
-    require(values is not None, f"the loop should return the LoopRun it logged into (it has no .{what})")
+    require(
+        values is not None, _("the loop should return the LoopRun it logged into (it has no .{what})").format(what=what)
+    )
     return [float(v) for v in values]
 
 
@@ -148,42 +158,57 @@ def check_loop(train_loop: Any) -> None:
     """The learner's loop trains exactly like loops.train on trainings the notebook never showed."""
     from losslab import loops
 
-    require(callable(train_loop), "train_loop should be the function that trains the model")
+    require(callable(train_loop), _("train_loop should be the function that trains the model"))
     for training in LOOP_TRAININGS:
+        name = _(training.name)
         try:
             log, model = training.run(train_loop)
         except GradingError:
             raise
         except Exception as error:  # the learner's loop may fail in any way; say how
-            raise GradingError(f"train_loop failed on {training.name}: {type(error).__name__}: {error}") from None
+            raise GradingError(
+                _("train_loop failed on {name}: {error}: {message}").format(
+                    name=name, error=type(error).__name__, message=error
+                )
+            ) from None
         reference_log, reference = training.run(loops.train)
         mine, theirs = _weights(model), _weights(reference)
         if not _same(mine, theirs):
             like = [slip for slip in loops.SLIP_EDITS if _same(mine, _weights(training.run(loops.slipped(slip))[1]))]
             hint = (
-                f" It trains exactly like the loop with this slip: {loops.SLIPS[like[0]]}."
+                _(" It trains exactly like the loop with this slip: {slip}.").format(slip=_(loops.SLIPS[like[0]]))
                 if like
-                else " Check each line against the notebook's loop: clear grads, compute the averaged loss and its "
-                "gradients in training mode, add them into grads, apply, once per batch from "
-                "batches(split, batch_size, seed=seed + epoch)."
+                else _(
+                    " Check each line against the notebook's loop: clear grads, compute the averaged loss and its "
+                    "gradients in training mode, add them into grads, apply, once per batch from "
+                    "batches(split, batch_size, seed=seed + epoch)."
+                )
             )
-            raise GradingError(f"on {training.name} the weights after training differ from a correct loop's.{hint}")
+            raise GradingError(
+                _("on {name} the weights after training differ from a correct loop's.{hint}").format(
+                    name=name, hint=hint
+                )
+            )
         got = _figures(log, "val_accuracy")
         want = reference_log.val_accuracy
         require(
             len(got) == len(want)
             and np.allclose(got, want, atol=1e-9)
             and np.allclose(_figures(log, "val_loss"), reference_log.val_loss, rtol=RTOL, atol=ATOL),
-            f"on {training.name} the weights are right, but the validation figures the loop logged are not those of "
-            "an evaluation in inference mode after each epoch: log.epoch(evaluate(model, split.x_val, split.y_val, "
-            "training=False)).",
+            _(
+                "on {name} the weights are right, but the validation figures the loop logged are not those of "
+                "an evaluation in inference mode after each epoch: log.epoch(evaluate(model, split.x_val, split.y_val, "
+                "training=False))."
+            ).format(name=name),
         )
         require(
             len(_figures(log, "batch_loss")) == len(reference_log.batch_loss),
-            f"on {training.name} the loop logged {len(log.batch_loss)} steps where it made "
-            f"{len(reference_log.batch_loss)}: call log.step(loss, new, grads) once per batch",
+            _(
+                "on {name} the loop logged {logged} steps where it made {made}: call log.step(loss, new, grads) once "
+                "per batch"
+            ).format(name=name, logged=len(log.batch_loss), made=len(reference_log.batch_loss)),
         )
-        print(f"{training.name}: same weights and validation figures as the correct loop")
+        print(_("{name}: same weights and validation figures as the correct loop").format(name=name))
 
 
 def _diagnose_cases() -> list[tuple[str, str, Any]]:
@@ -192,7 +217,7 @@ def _diagnose_cases() -> list[tuple[str, str, Any]]:
     cases = []
     for training in DIAGNOSE_TRAININGS:
         for slip in loops.SLIPS:
-            log, _ = training.run(loops.slipped(slip))
+            log, _model = training.run(loops.slipped(slip))
             cases.append((training.name, slip, log))
     return cases
 
@@ -201,26 +226,34 @@ def check_diagnose(diagnose: Any) -> None:
     """The learner's diagnose names the slip of each loop, from its log alone, on trainings it never saw."""
     from losslab import loops
 
-    require(callable(diagnose), "diagnose should be a function that takes a LoopRun and returns a slip's name")
+    require(callable(diagnose), _("diagnose should be a function that takes a LoopRun and returns a slip's name"))
     wrong = []
     for name, slip, log in _diagnose_cases():
         try:
             said = as_choice(diagnose(log), list(loops.SLIPS), "diagnose(run)")
         except GradingError as error:
-            raise GradingError(f"on {name}, {loops.SLIPS[slip]}: {error}") from None
+            raise GradingError(
+                f"{_('on {name}, {slip}:').format(name=_(name), slip=_(loops.SLIPS[slip]))} {error}"
+            ) from None
         except Exception as error:  # say which log broke the learner's function
-            raise GradingError(f"diagnose failed on {name} ({type(error).__name__}: {error})") from None
+            raise GradingError(
+                _("diagnose failed on {name} ({error}: {message})").format(
+                    name=_(name), error=type(error).__name__, message=error
+                )
+            ) from None
         if said != slip:
-            wrong.append(f"{loops.SLIPS[slip]} on {name}, named {said!r}")
+            wrong.append(
+                _("{slip} on {name}, named {said!r}").format(slip=_(loops.SLIPS[slip]), name=_(name), said=said)
+            )
     require(
         not wrong,
-        f"{len(wrong)} of {2 * len(loops.SLIPS)} logs were misread: "
-        + "; ".join(wrong[:3])
-        + ". Look for what only that slip leaves in the log: the first weight change, applied against own "
-        "gradient, the first loss against ln(number of classes), BatchNorm's statistics, the reported validation "
-        "loss against the inference one.",
+        _(
+            "{n} of {total} logs were misread: {wrong}. Look for what only that slip leaves in the log: the first "
+            "weight change, applied against own gradient, the first loss against ln(number of classes), BatchNorm's "
+            "statistics, the reported validation loss against the inference one."
+        ).format(n=len(wrong), total=2 * len(loops.SLIPS), wrong=_("; ").join(wrong[:3])),
     )
-    print(f"all {2 * len(loops.SLIPS)} logs named right")
+    print(_("all {n} logs named right").format(n=2 * len(loops.SLIPS)))
 
 
 def check_device_answer(answer: Any) -> None:
@@ -228,7 +261,9 @@ def check_device_answer(answer: Any) -> None:
     text = as_choice(as_text(answer, "device_answer"), "abcd", "device_answer")
     require(
         text == "c",
-        "not this one. model.to('cuda') moved the weights; every tensor built from NumPy starts on the CPU, and "
-        "PyTorch moves nothing by itself: send each batch to the model's device.",
+        _(
+            "not this one. model.to('cuda') moved the weights; every tensor built from NumPy starts on the CPU, and "
+            "PyTorch moves nothing by itself: send each batch to the model's device."
+        ),
     )
-    print("right: x.to(device) and y.to(device) for every batch, or build each batch on the device")
+    print(_("right: x.to(device) and y.to(device) for every batch, or build each batch on the device"))

@@ -12,6 +12,7 @@ from losslab.doctor.expect import prior
 from losslab.doctor.model import fmt, row_keys
 from losslab.doctor.registry import CheckId, Kind, check
 from losslab.doctor.report import RANK
+from losslab.messages import _
 
 
 def first_weights_input(ctx: Context, x: np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -57,12 +58,14 @@ def input_scale(ctx: Context) -> None:
     worst = int(np.argmax(rms))
     ctx.facts.input_rms_max = float(rms.max()) if rms.size else 0.0
     lo, hi = float(sample.min()), float(sample.max())
-    through = f" after {', '.join(before)}" if before else ""
+    through = _(" after {layers}").format(layers=", ".join(before)) if before else ""
     if before and raw_rms.max() > 3 and rms.max() <= 3:
         ctx.add(
             "ok",
-            f"raw features reach {fmt(hi)}, but the model normalizes them first "
-            f"({', '.join(before)}): the first weights see values of size {fmt(float(rms.max()))} at most",
+            _(
+                "raw features reach {high}, but the model normalizes them first ({layers}): the first weights see "
+                "values of size {size} at most"
+            ).format(high=fmt(hi), layers=", ".join(before), size=fmt(float(rms.max()))),
         )
         return
     # What matters is what the first weights make of the inputs: the pre-activations' size against what the
@@ -73,32 +76,45 @@ def input_scale(ctx: Context) -> None:
     if big:
         ctx.add(
             "problem",
-            f"features range from {fmt(lo)} to {fmt(hi)}{through}; feature "
-            f"{worst} has root-mean-square {fmt(float(rms[worst]))} (standardized features have 1)"
+            _(
+                "features range from {low} to {high}{through}; feature {worst} has root-mean-square {rms} "
+                "(standardized features have 1)"
+            ).format(low=fmt(lo), high=fmt(hi), through=through, worst=worst, rms=fmt(float(rms[worst])))
             + (
                 ""
                 if growth is None
-                else f"; the first layer's pre-activations are {fmt(growth)}x what standardized inputs give"
+                else _("; the first layer's pre-activations are {growth}x what standardized inputs give").format(
+                    growth=fmt(growth)
+                )
             ),
-            "standardize: subtract the training mean and divide by the training standard deviation "
-            "(StandardScaler fitted on the training split)",
+            _(
+                "standardize: subtract the training mean and divide by the training standard deviation "
+                "(StandardScaler fitted on the training split)"
+            ),
             "unscaled_inputs",
             rms_max=float(rms.max()),
         )
     elif large or (live.size and live.max() / live.min() > 100):
         ctx.add(
             "warning",
-            f"features{through} have root-mean-square from {fmt(float(live.min()))}"
-            f" to {fmt(float(live.max()))}: not on one scale"
-            + ("" if growth is None else f" (the first layer's pre-activations: {fmt(growth)}x standardized)"),
-            "standardize the features",
+            _("features{through} have root-mean-square from {low} to {high}: not on one scale").format(
+                through=through, low=fmt(float(live.min())), high=fmt(float(live.max()))
+            )
+            + (
+                ""
+                if growth is None
+                else _(" (the first layer's pre-activations: {growth}x standardized)").format(growth=fmt(growth))
+            ),
+            _("standardize the features"),
             "unscaled_inputs",
             rms_max=float(rms.max()),
         )
     else:
         ctx.add(
             "ok",
-            f"features{through} have root-mean-square at most {fmt(float(rms.max()))} (standardized or similar)",
+            _("features{through} have root-mean-square at most {rms} (standardized or similar)").format(
+                through=through, rms=fmt(float(rms.max()))
+            ),
         )
 
 
@@ -112,15 +128,17 @@ def target_scale(ctx: Context) -> None:
     if std > 0 and (abs(mean) / std > 2 or std > 10 or std < 0.01):
         ctx.add(
             "warning",
-            f"the target has mean {fmt(mean)} and standard deviation {fmt(std)}: "
-            "an untrained model predicts about 0, so the first losses and gradients are huge",
-            "standardize the target (and undo it for predictions), or initialize the output bias to the target mean",
+            _(
+                "the target has mean {mean} and standard deviation {std}: an untrained model predicts about 0, so "
+                "the first losses and gradients are huge"
+            ).format(mean=fmt(mean), std=fmt(std)),
+            _("standardize the target (and undo it for predictions), or initialize the output bias to the target mean"),
             "target_scale",
             mean=mean,
             std=std,
         )
     else:
-        ctx.add("ok", f"target mean {fmt(mean)}, standard deviation {fmt(std)}")
+        ctx.add("ok", _("target mean {mean}, standard deviation {std}").format(mean=fmt(mean), std=fmt(std)))
 
 
 @check(CheckId.CLASS_PRIOR, Kind.STATIC, needs=(CheckId.LABELS_VS_LOSS,))
@@ -136,12 +154,12 @@ def class_prior(ctx: Context) -> None:
     if share == 0:
         ctx.add(
             "warning",
-            f"class {rare} never occurs in the training labels",
-            "check the labels, or reduce the number of output units",
+            _("class {rare} never occurs in the training labels").format(rare=rare),
+            _("check the labels, or reduce the number of output units"),
         )
         return
     if ratio < 10 and share >= 0.05:
-        ctx.add("ok", f"class shares from {share:.1%} to {float(shares.max()):.1%}")
+        ctx.add("ok", _("class shares from {low:.1%} to {high:.1%}").format(low=share, high=float(shares.max())))
         return
     predicted = ctx.probabilities(ctx.pred0).mean(axis=0)
     start = float(predicted[rare])
@@ -149,26 +167,30 @@ def class_prior(ctx: Context) -> None:
     if ctx.class_weight:
         handled.append(f"class_weight {ctx.class_weight}")
     if 0.5 <= start / share <= 2:
-        handled.append(f"the untrained model already predicts {start:.1%} for it (output bias set)")
-    evidence = (
-        f"class {rare} is {share:.1%} of the training labels ({int(round(share * len(ctx.y)))} of "
-        f"{len(ctx.y)}); always predicting the majority already scores accuracy {float(shares.max()):.1%}"
-    )
+        handled.append(
+            _("the untrained model already predicts {start:.1%} for it (output bias set)").format(start=start)
+        )
+    evidence = _(
+        "class {rare} is {share:.1%} of the training labels ({count} of {n}); always predicting the majority "
+        "already scores accuracy {majority:.1%}"
+    ).format(rare=rare, share=share, count=int(round(share * len(ctx.y))), n=len(ctx.y), majority=float(shares.max()))
     if handled:
         ctx.add(
             "info",
-            evidence + "; handled: " + "; ".join(handled) + ". Judge the model by recall and PR-AUC, not accuracy.",
+            evidence
+            + _("; handled: {handled}. Judge the model by recall and PR-AUC, not accuracy.").format(
+                handled=_("; ").join(handled)
+            ),
         )
         return
     bias = math.log(share / (1 - share)) if k == 2 else None
-    fix = (
-        "initialize the output bias to log(pos/neg)"
-        + (f" = {bias:.2f}" if bias is not None else "")
-        + ", pass class_weight to fit, and report recall and PR-AUC instead of accuracy"
-    )
+    fix = _(
+        "initialize the output bias to log(pos/neg){value}, pass class_weight to fit, and report recall and PR-AUC "
+        "instead of accuracy"
+    ).format(value=f" = {bias:.2f}" if bias is not None else "")
     ctx.add(
         "warning",
-        evidence + f"; the untrained model predicts {start:.1%} on average",
+        evidence + _("; the untrained model predicts {start:.1%} on average").format(start=start),
         fix,
         "class_imbalance",
         share=share,
@@ -186,12 +208,16 @@ def _class_shift(ctx: Context) -> str:
     distance = 0.5 * float(np.abs(p - q).sum())
     if len(val) < 20 or not (only_val or only_train or distance > 1 / 3):
         return ""
-    parts = [f"the training and validation labels come from different class mixes ({distance:.0%} apart)"]
+    parts = [
+        _("the training and validation labels come from different class mixes ({distance:.0%} apart)").format(
+            distance=distance
+        )
+    ]
     if only_val:
-        parts.append(f"classes {only_val} occur only in the validation data")
+        parts.append(_("classes {classes} occur only in the validation data").format(classes=only_val))
     if only_train:
-        parts.append(f"classes {only_train} never occur in the validation data")
-    return "; ".join(parts) + ": the split was not random"
+        parts.append(_("classes {classes} never occur in the validation data").format(classes=only_train))
+    return _("{parts}: the split was not random").format(parts=_("; ").join(parts))
 
 
 @check(CheckId.DATA_HYGIENE, Kind.STATIC)
@@ -203,14 +229,16 @@ def data_hygiene(ctx: Context) -> None:
     unique = len(np.unique(train_rows))
     dup = 1 - unique / len(train_rows)
     if dup > 0.05:
-        notes.append(f"{dup:.0%} of the training rows are exact duplicates")
+        notes.append(_("{dup:.0%} of the training rows are exact duplicates").format(dup=dup))
         worst, cause = "warning", "data_leak"
     if ctx.x_val is not None:
         overlap = float(np.isin(row_keys(ctx.x_val), train_rows).mean())
         if overlap > 0.02:
             notes.append(
-                f"{overlap:.0%} of the validation rows also appear in the training data: the "
-                "validation score is optimistic"
+                _(
+                    "{overlap:.0%} of the validation rows also appear in the training data: the validation score "
+                    "is optimistic"
+                ).format(overlap=overlap)
             )
             worst, cause = "warning", "data_leak"
     if ctx.x_val is not None and ctx.y_val is not None and ctx.classification:
@@ -228,28 +256,34 @@ def data_hygiene(ctx: Context) -> None:
                 cut = int(len(labels) * (1 - ctx.validation_split))
                 classes = sorted(set(labels[cut:].tolist()))
                 notes.append(
-                    f"the labels are sorted (only {changes:.1%} of neighbors differ, {expected:.0%} "
-                    f"if shuffled) and validation_split={ctx.validation_split} takes the last rows: the "
-                    f"validation data holds only classes {classes}"
+                    _(
+                        "the labels are sorted (only {changes:.1%} of neighbors differ, {expected:.0%} if shuffled) "
+                        "and validation_split={split} takes the last rows: the validation data holds only classes "
+                        "{classes}"
+                    ).format(changes=changes, expected=expected, split=ctx.validation_split, classes=classes)
                 )
                 worst, cause = "problem", "unshuffled_split"
             elif not ctx.shuffle:
-                notes.append("the labels are sorted and shuffle=False: every batch holds one class")
+                notes.append(_("the labels are sorted and shuffle=False: every batch holds one class"))
                 worst, cause = "warning", "unshuffled_split"
             else:
-                notes.append("the labels are sorted; fit shuffles the training batches, but shuffle before any split")
+                notes.append(
+                    _("the labels are sorted; fit shuffles the training batches, but shuffle before any split")
+                )
                 worst = max(worst, "info", key=RANK.__getitem__)
     if not notes:
         ctx.add(
             "ok",
-            f"{len(train_rows)} training rows, {dup:.1%} duplicates"
-            + ("" if ctx.x_val is None else ", no training/validation overlap")
-            + ("" if labels is None else ", labels in no particular order"),
+            _("{n} training rows, {dup:.1%} duplicates").format(n=len(train_rows), dup=dup)
+            + ("" if ctx.x_val is None else _(", no training/validation overlap"))
+            + ("" if labels is None else _(", labels in no particular order")),
         )
         return
     fix = {
-        "unshuffled_split": "shuffle the rows once before splitting (or split with "
-        "sklearn.model_selection.train_test_split(..., stratify=y))",
-        "data_leak": "remove duplicates and make sure no example is in both splits",
+        "unshuffled_split": _(
+            "shuffle the rows once before splitting (or split with "
+            "sklearn.model_selection.train_test_split(..., stratify=y))"
+        ),
+        "data_leak": _("remove duplicates and make sure no example is in both splits"),
     }.get(cause, "")
-    ctx.add(worst, "; ".join(notes), fix, cause)
+    ctx.add(worst, _("; ").join(notes), fix, cause)  # "; ": a separator of clauses, "。" in Japanese

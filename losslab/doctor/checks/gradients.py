@@ -13,6 +13,7 @@ from losslab.doctor.context import Context
 from losslab.doctor.expect import baseline_loss, uniform_loss
 from losslab.doctor.model import constant_lr, fmt, is_kernel, short
 from losslab.doctor.registry import CheckId, Kind, check
+from losslab.messages import _
 
 
 @check(
@@ -33,28 +34,37 @@ def initial_loss(ctx: Context) -> None:
     if not math.isfinite(measured):
         ctx.add(
             "problem",
-            f"the untrained loss is {measured}",
-            "look for NaN/inf in the inputs and a loss that takes the log of 0",
+            _("the untrained loss is {loss}").format(loss=measured),
+            _("look for NaN/inf in the inputs and a loss that takes the log of 0"),
             "bad_initialization",
         )
         return
     if expected is None:
-        ctx.add("info", f"initial loss {fmt(measured)} (no expected value for {ctx.loss.name})")
+        ctx.add(
+            "info",
+            _("initial loss {loss} (no expected value for {name})").format(loss=fmt(measured), name=ctx.loss.name),
+        )
         return
     if any(f.check == CheckId.LABELS_VS_LOSS and f.alarming for f in ctx.findings):
         ctx.add(
             "info",
-            f"initial loss {fmt(measured)}; no expectation holds while the labels do not fit the loss",
+            _("initial loss {loss}; no expectation holds while the labels do not fit the loss").format(
+                loss=fmt(measured)
+            ),
         )
         return
-    base = f"initial loss {fmt(measured)}, expected about {fmt(expected)} ({how})"
+    base = _("initial loss {loss}, expected about {expected} ({how})").format(
+        loss=fmt(measured), expected=fmt(expected), how=how
+    )
     if baseline is not None and measured < 0.5 * baseline and baseline > 1e-6:
-        steps = f"; its optimizer has already taken {iterations} steps" if iterations else ""
+        steps = _("; its optimizer has already taken {n} steps").format(n=iterations) if iterations else ""
         ctx.add(
             "warning",
-            f"{base}: far below even the best input-free guess "
-            f"({fmt(baseline)}), so the model has already been trained{steps}",
-            "build (and compile) a fresh model for every experiment; otherwise each one continues the last",
+            _(
+                "{base}: far below even the best input-free guess ({baseline}), so the model has already been "
+                "trained{steps}"
+            ).format(base=base, baseline=fmt(baseline), steps=steps),
+            _("build (and compile) a fresh model for every experiment; otherwise each one continues the last"),
             "reused_model",
             measured=measured,
             expected=expected,
@@ -66,17 +76,21 @@ def initial_loss(ctx: Context) -> None:
         mismatch = any(f.cause in {"activation_loss_mismatch", "output_range"} for f in ctx.findings if f.alarming)
         cause = "unscaled_inputs" if unscaled else None if mismatch else "bad_initialization"
         why = (
-            "the inputs are not scaled"
+            _("the inputs are not scaled")
             if unscaled
-            else "the output and the loss disagree"
+            else _("the output and the loss disagree")
             if mismatch
-            else "the initial weights are too large (or the last layer's are)"
+            else _("the initial weights are too large (or the last layer's are)")
         )
         ctx.add(
             "problem",
-            f"{base}: {measured / expected:.1f}x too high; likely because {why}",
-            "standardize the inputs; use Keras' default initializer (glorot_uniform), or ask for He "
-            "(kernel_initializer='he_normal') in ReLU layers",
+            _("{base}: {ratio:.1f}x too high; likely because {why}").format(
+                base=base, ratio=measured / expected, why=why
+            ),
+            _(
+                "standardize the inputs; use Keras' default initializer (glorot_uniform), or ask for He "
+                "(kernel_initializer='he_normal') in ReLU layers"
+            ),
             cause,
             measured=measured,
             expected=expected,
@@ -94,9 +108,9 @@ def gradient_norms(ctx: Context) -> None:
     rng = np.random.default_rng(ctx.seed)
     n_batches = 2 if ctx.quick else 6
     per_batch, global_norms = [], []
-    for _ in range(n_batches):
+    for _batch in range(n_batches):  # (not `_`: that is the gettext function here)
         idx = rng.choice(len(ctx.x), size=min(ctx.batch_size, len(ctx.x)), replace=False)
-        _, grads = gradients(ctx.model, ctx.x[idx], ctx.y[idx])
+        _loss, grads = gradients(ctx.model, ctx.x[idx], ctx.y[idx])
         norms = [float(np.linalg.norm(g)) for g in grads]
         per_batch.append(norms)
         global_norms.append(float(np.sqrt(np.nansum(np.square(norms)))))
@@ -114,9 +128,11 @@ def gradient_norms(ctx: Context) -> None:
     if not np.all(np.isfinite(norms)):
         add(
             "problem",
-            "some gradients are NaN or inf: " + shown,
-            "find the first NaN (inputs, log of 0, too large a learning rate); clip gradients "
-            "(global_clipnorm) only as a guard",
+            _("some gradients are NaN or inf: {norms}").format(norms=shown),
+            _(
+                "find the first NaN (inputs, log of 0, too large a learning rate); clip gradients "
+                "(global_clipnorm) only as a guard"
+            ),
             "exploding_gradients",
             norms=table,
         )
@@ -124,41 +140,46 @@ def gradient_norms(ctx: Context) -> None:
     if np.all(norms == 0):
         add(
             "problem",
-            "every gradient is exactly 0: the loss does not depend on the "
-            "weights (a custom loss that returns a constant, or that goes through sign, round, argmax or a "
-            "cap that saturates)",
-            "use a loss that changes smoothly with the predictions, e.g. Keras' own cross-entropy",
+            _(
+                "every gradient is exactly 0: the loss does not depend on the weights (a custom loss that returns "
+                "a constant, or that goes through sign, round, argmax or a cap that saturates)"
+            ),
+            _("use a loss that changes smoothly with the predictions, e.g. Keras' own cross-entropy"),
             "constant_loss",
             norms=table,
         )
         return
     if not kernels:
-        add("info", "no weight matrices to compare: " + shown)
+        add("info", _("no weight matrices to compare: {norms}").format(norms=shown))
         return
     first, last = norms[kernels[0]], norms[kernels[-1]]
     ratio = first / last if last > 0 else float("nan")
     relative = max((norms[i] / weights[i] for i in kernels if weights[i] > 0), default=0.0)
     ctx.facts.grad_relative = relative
-    evidence = (
-        f"gradient norms per weight matrix, input to output: {shown}; first/last = {fmt(ratio)}; "
-        f"90th percentile of the total norm over {n_batches} batches {fmt(p90)}"
-    )
+    evidence = _(
+        "gradient norms per weight matrix, input to output: {norms}; first/last = {ratio}; 90th percentile of the "
+        "total norm over {n} batches {p90}"
+    ).format(norms=shown, ratio=fmt(ratio), n=n_batches, p90=fmt(p90))
     dead = [k for k, i in zip(table, kernels, strict=True) if norms[i] == 0]
     if dead:
         add(
             "warning",
-            evidence + f"; no gradient at all reaches {', '.join(dead)}",
-            "dead ReLUs (every unit off for every input, often after too large a step) or a layer the loss "
-            "does not depend on: lower the learning rate and rebuild; He init or LeakyReLU help",
+            evidence + _("; no gradient at all reaches {layers}").format(layers=", ".join(dead)),
+            _(
+                "dead ReLUs (every unit off for every input, often after too large a step) or a layer the loss "
+                "does not depend on: lower the learning rate and rebuild; He init or LeakyReLU help"
+            ),
             None,
             norms=table,
         )
     elif len(kernels) >= 2 and ratio < 1e-3:
         add(
             "problem",
-            evidence + ": the gradient vanishes on its way to the first layers",
-            "ReLU (or GELU) with He initialization, BatchNormalization, or fewer layers; saturating "
-            "activations (sigmoid, tanh) in deep stacks starve the first layers",
+            evidence + _(": the gradient vanishes on its way to the first layers"),
+            _(
+                "ReLU (or GELU) with He initialization, BatchNormalization, or fewer layers; saturating "
+                "activations (sigmoid, tanh) in deep stacks starve the first layers"
+            ),
             "vanishing_gradients",
             norms=table,
             ratio=ratio,
@@ -166,10 +187,15 @@ def gradient_norms(ctx: Context) -> None:
     elif (len(kernels) >= 2 and ratio > 1e3) or relative > 3:
         add(
             "problem",
-            evidence + f"; the largest gradient is {fmt(relative)}x the norm "
-            "of its weights: one step would throw the weights far away",
-            "standardize the inputs and check the initialization; clip with global_clipnorm near the 90th "
-            f"percentile ({fmt(p90)}) as a guard, not a cure",
+            evidence
+            + _(
+                "; the largest gradient is {relative}x the norm of its weights: one step would throw the weights "
+                "far away"
+            ).format(relative=fmt(relative)),
+            _(
+                "standardize the inputs and check the initialization; clip with global_clipnorm near the 90th "
+                "percentile ({p90}) as a guard, not a cure"
+            ).format(p90=fmt(p90)),
             "exploding_gradients",
             norms=table,
             ratio=ratio,
@@ -195,23 +221,23 @@ def update_ratio(ctx: Context) -> None:
     median = float(np.median(values)) if np.all(np.isfinite(values)) else float("nan")
     lr = constant_lr(ctx.model)
     shown = ", ".join(f"{k} {fmt(v)}" for k, v in list(ratios.items())[:8])
-    evidence = (
-        f"one step of your optimizer{'' if lr is None else f' (learning rate {fmt(lr)})'} changes the "
-        f"weight matrices by {shown} of their norm (median {fmt(median)}; about 1e-3 is typical)"
-    )
+    evidence = _(
+        "one step of your optimizer{rate} changes the weight matrices by {ratios} of their norm (median {median}; "
+        "about 1e-3 is typical)"
+    ).format(rate="" if lr is None else _(" (learning rate {lr})").format(lr=fmt(lr)), ratios=shown, median=fmt(median))
     if not math.isfinite(median) or median > 0.3:
         ctx.add(
             "warning",
-            evidence + ": steps that large throw the weights around",
-            "lower the learning rate (a sweep finds how far)",
+            evidence + _(": steps that large throw the weights around"),
+            _("lower the learning rate (a sweep finds how far)"),
             "lr_too_high",
             ratios=ratios,
         )
     elif median < 3e-6:
         ctx.add(
             "warning",
-            evidence + ": steps that small barely move the weights",
-            "raise the learning rate (a sweep finds how far)",
+            evidence + _(": steps that small barely move the weights"),
+            _("raise the learning rate (a sweep finds how far)"),
             "lr_too_low",
             ratios=ratios,
         )

@@ -10,6 +10,7 @@ import numpy as np
 from losslab.doctor.context import Context
 from losslab.doctor.model import all_layers, fmt, is_kernel
 from losslab.doctor.registry import CheckId, Kind, check
+from losslab.messages import _
 
 
 @check(CheckId.TRAINABLE_WEIGHTS, Kind.STATIC)
@@ -26,8 +27,8 @@ def trainable_weights(ctx: Context) -> None:
     if n_train == 0:
         ctx.add(
             "problem",
-            f"none of the model's {n_total:,} weights is trainable: fit changes nothing",
-            "set model.trainable = True (or the layers you mean to train), then compile again",
+            _("none of the model's {n_total:,} weights is trainable: fit changes nothing").format(n_total=n_total),
+            _("set model.trainable = True (or the layers you mean to train), then compile again"),
             "frozen_layers",
         )
         return
@@ -35,15 +36,16 @@ def trainable_weights(ctx: Context) -> None:
         names = ", ".join(layer.name for layer in frozen)
         ctx.add(
             "warning",
-            f"{len(frozen)} layer(s) with weights are frozen ({names}): "
-            f"{n_total - n_train:,} of {n_total:,} weights will not train. Fine for a pretrained base, not "
-            "for layers that were never trained",
-            "layer.trainable = True for layers that must learn, then compile again",
+            _(
+                "{n} layer(s) with weights are frozen ({names}): {n_frozen:,} of {n_total:,} weights will not "
+                "train. Fine for a pretrained base, not for layers that were never trained"
+            ).format(n=len(frozen), names=names, n_frozen=n_total - n_train, n_total=n_total),
+            _("layer.trainable = True for layers that must learn, then compile again"),
             "frozen_layers",
             frozen=[layer.name for layer in frozen],
         )
         return
-    ctx.add("ok", f"all {n_train:,} weights train")
+    ctx.add("ok", _("all {n_train:,} weights train").format(n_train=n_train))
 
 
 @check(CheckId.TRAINING_BUDGET, Kind.STATIC)
@@ -54,22 +56,33 @@ def training_budget(ctx: Context) -> None:
     if ctx.epochs is None:
         ctx.add(
             "info",
-            f"batch size {ctx.batch_size}: {steps} updates per epoch (pass epochs= to check the total)",
+            _("batch size {batch_size}: {steps} updates per epoch (pass epochs= to check the total)").format(
+                batch_size=ctx.batch_size, steps=steps
+            ),
         )
         return
     total = steps * ctx.epochs
     if total < 100:
         ctx.add(
             "warning",
-            f"batch size {ctx.batch_size} on {n} examples gives {steps} "
-            f"update(s) per epoch: {ctx.epochs} epochs are only {total} updates",
-            "smaller batches (32 to 256) give more updates per epoch; when you change the batch size, tune "
-            "the learning rate again",
+            _(
+                "batch size {batch_size} on {n} examples gives {steps} update(s) per epoch: {epochs} epochs are "
+                "only {total} updates"
+            ).format(batch_size=ctx.batch_size, n=n, steps=steps, epochs=ctx.epochs, total=total),
+            _(
+                "smaller batches (32 to 256) give more updates per epoch; when you change the batch size, tune "
+                "the learning rate again"
+            ),
             "batch_size",
             updates=total,
         )
     else:
-        ctx.add("ok", f"{ctx.epochs} epochs x {steps} batches = {total:,} updates")
+        ctx.add(
+            "ok",
+            _("{epochs} epochs x {steps} batches = {total:,} updates").format(
+                epochs=ctx.epochs, steps=steps, total=total
+            ),
+        )
 
 
 @check(CheckId.MONITORING, Kind.STATIC)
@@ -78,13 +91,15 @@ def monitoring(ctx: Context) -> None:
     if ctx.x_val is None:
         ctx.add(
             "warning",
-            "no validation data: nothing shows when the model stops generalizing",
-            "pass validation_data (or validation_split after shuffling), plot both curves, and consider "
-            "TrainingMonitor / TensorBoard",
+            _("no validation data: nothing shows when the model stops generalizing"),
+            _(
+                "pass validation_data (or validation_split after shuffling), plot both curves, and consider "
+                "TrainingMonitor / TensorBoard"
+            ),
             "unmonitored",
         )
     else:
-        ctx.add("ok", f"validation data: {len(ctx.x_val)} examples")
+        ctx.add("ok", _("validation data: {n} examples").format(n=len(ctx.x_val)))
 
 
 @check(CheckId.TRAINING_MODE, Kind.STATIC)
@@ -109,15 +124,21 @@ def training_mode(ctx: Context) -> None:
     if np.array_equal(a, b):
         ctx.add(
             "problem",
-            f"the model holds {names}, yet its output in training mode equals "
-            "its output in inference mode: those layers never see training=True",
-            "pass `training` on in custom layers' call (or leave it out: Keras passes it for you); "
-            "never hard-code training=False inside a model",
+            _(
+                "the model holds {names}, yet its output in training mode equals its output in inference mode: "
+                "those layers never see training=True"
+            ).format(names=names),
+            _(
+                "pass `training` on in custom layers' call (or leave it out: Keras passes it for you); "
+                "never hard-code training=False inside a model"
+            ),
             "training_flag",
         )
     else:
         ctx.add(
             "ok",
-            f"{names} behave differently in training and inference mode, as they "
-            "should (largest output difference " + fmt(float(np.abs(a - b).max())) + ")",
+            _(
+                "{names} behave differently in training and inference mode, as they should (largest output "
+                "difference {gap})"
+            ).format(names=names, gap=fmt(float(np.abs(a - b).max()))),
         )

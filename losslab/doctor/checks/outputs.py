@@ -9,6 +9,15 @@ from losslab.doctor.context import Context
 from losslab.doctor.model import compiled_metric_objects, fmt, last_activation, output_activation, output_kind
 from losslab.doctor.registry import CheckId, Kind, check
 from losslab.loss_names import LabelFormat, label_format
+from losslab.messages import N_, _
+
+# How output_kind's answer reads in the evidence (through gettext).
+OUTPUT_KINDS = {
+    "logits": N_("logits"),
+    "probabilities": N_("probabilities"),
+    "bounded": N_("bounded"),
+    "non-finite": N_("non-finite"),
+}
 
 
 def _format(y: np.ndarray) -> LabelFormat | None:
@@ -24,14 +33,16 @@ def activation_vs_loss(ctx: Context) -> None:
     """The output layer's activation against the loss's from_logits (squashed twice, or never)."""
     loss, kind = ctx.loss, output_kind(ctx.pred0)
     declared = last_activation(ctx.model)
-    seen = f"the outputs are {kind} (range {fmt(ctx.pred0.min())} to {fmt(ctx.pred0.max())}" + (
-        f", last activation '{declared}')" if declared else ")"
-    )
+    seen = (
+        _("the outputs are {kind} (range {low} to {high}, last activation '{declared}')")
+        if declared
+        else _("the outputs are {kind} (range {low} to {high})")
+    ).format(kind=_(OUTPUT_KINDS[kind]), low=fmt(ctx.pred0.min()), high=fmt(ctx.pred0.max()), declared=declared)
     if kind == "non-finite":
         ctx.add(
             "problem",
-            "the untrained model already outputs NaN or inf",
-            "check the initialization and the inputs for NaN/inf",
+            _("the untrained model already outputs NaN or inf"),
+            _("check the initialization and the inputs for NaN/inf"),
             "bad_initialization",
         )
         return
@@ -40,30 +51,41 @@ def activation_vs_loss(ctx: Context) -> None:
         if loss.from_logits is False and kind == "logits":
             ctx.add(
                 "problem",
-                f"{loss.name} expects probabilities (from_logits=False), but {seen}",
-                f"either use {loss.name} with from_logits=True (keep the linear output) or put a {squash} "
-                "on the output layer",
+                _("{loss} expects probabilities (from_logits=False), but {seen}").format(loss=loss.name, seen=seen),
+                _(
+                    "either use {loss} with from_logits=True (keep the linear output) or put a {squash} on the "
+                    "output layer"
+                ).format(loss=loss.name, squash=squash),
                 "activation_loss_mismatch",
             )
             return
         if loss.from_logits and kind in {"probabilities", "bounded"} and declared in {"softmax", "sigmoid"}:
             ctx.add(
                 "problem",
-                f"{loss.name} has from_logits=True, so it applies a {squash} itself, but {seen}: "
-                f"the {squash} is applied twice",
-                f"remove the {declared} from the last layer, or use from_logits=False",
+                _(
+                    "{loss} has from_logits=True, so it applies a {squash} itself, but {seen}: the {squash} is "
+                    "applied twice"
+                ).format(loss=loss.name, squash=squash, seen=seen),
+                _("remove the {declared} from the last layer, or use from_logits=False").format(declared=declared),
                 "activation_loss_mismatch",
             )
             return
         if loss.kind == "bce" and ctx.units > 1 and kind == "probabilities":
             ctx.add(
                 "warning",
-                f"binary cross-entropy on {ctx.units} softmax outputs treats each class as a separate yes/no",
-                "for one label per example use (sparse_)categorical_crossentropy",
+                _("binary cross-entropy on {units} softmax outputs treats each class as a separate yes/no").format(
+                    units=ctx.units
+                ),
+                _("for one label per example use (sparse_)categorical_crossentropy"),
                 "activation_loss_mismatch",
             )
             return
-        ctx.add("ok", f"{loss.name} (from_logits={loss.from_logits}) and {seen}")
+        ctx.add(
+            "ok",
+            _("{loss} (from_logits={from_logits}) and {seen}").format(
+                loss=loss.name, from_logits=loss.from_logits, seen=seen
+            ),
+        )
         metric_names = [getattr(m, "name", str(m)) for m in compiled_metric_objects(ctx.model)]
         if (
             loss.kind == "bce"
@@ -73,8 +95,8 @@ def activation_vs_loss(ctx: Context) -> None:
         ):
             ctx.add(
                 "warning",
-                "'accuracy' on one logit output thresholds the logit at 0.5, not at 0 (probability 0.5)",
-                "use keras.metrics.BinaryAccuracy(threshold=0.0) with logits",
+                _("'accuracy' on one logit output thresholds the logit at 0.5, not at 0 (probability 0.5)"),
+                _("use keras.metrics.BinaryAccuracy(threshold=0.0) with logits"),
             )
         return
     if loss.kind == "regression":
@@ -82,22 +104,24 @@ def activation_vs_loss(ctx: Context) -> None:
         if labels is not None and labels.kind == "integer" and ctx.units == 1:
             ctx.add(
                 "warning",
-                f"{loss.name} on {len(np.unique(ctx.y))} integer labels treats class 9 as 'more' than class 1",
-                "if these are classes, use one output per class and sparse_categorical_crossentropy",
+                _("{loss} on {n} integer labels treats class 9 as 'more' than class 1").format(
+                    loss=loss.name, n=len(np.unique(ctx.y))
+                ),
+                _("if these are classes, use one output per class and sparse_categorical_crossentropy"),
                 "activation_loss_mismatch",
             )
             return
         if kind == "probabilities" and ctx.units > 1:
             ctx.add(
                 "warning",
-                f"{loss.name} on softmax outputs: a regression loss on probabilities learns slowly",
-                "use a cross-entropy loss for classes",
+                _("{loss} on softmax outputs: a regression loss on probabilities learns slowly").format(loss=loss.name),
+                _("use a cross-entropy loss for classes"),
                 "activation_loss_mismatch",
             )
             return
-        ctx.add("ok", f"{loss.name} (regression) and {seen}")
+        ctx.add("ok", _("{loss} (regression) and {seen}").format(loss=loss.name, seen=seen))
         return
-    ctx.add("info", f"{loss.name}: a custom or uncommon loss; {seen}. Not checked.")
+    ctx.add("info", _("{loss}: a custom or uncommon loss; {seen}. Not checked.").format(loss=loss.name, seen=seen))
 
 
 @check(CheckId.LABELS_VS_LOSS, Kind.STATIC)
@@ -123,16 +147,18 @@ def _labels_vs_loss(ctx: Context) -> None:
     if loss.kind in {"custom", "unknown", "other"}:
         ctx.add(
             "info",
-            f"labels of shape {y.shape}; {loss.name} is not a loss the doctor "
-            "knows, so the labels were not checked against it",
+            _(
+                "labels of shape {shape}; {loss} is not a loss the doctor knows, so the labels were not checked "
+                "against it"
+            ).format(shape=y.shape, loss=loss.name),
         )
         return
     if not np.all(np.isfinite(y.astype(np.float64))):
-        ctx.fatal = "labels contain NaN or inf"
+        ctx.fatal = _("labels contain NaN or inf")
         ctx.add(
             "problem",
-            "the labels contain NaN or inf",
-            "drop or repair those rows",
+            _("the labels contain NaN or inf"),
+            _("drop or repair those rows"),
             "label_format",
         )
         return
@@ -144,88 +170,110 @@ def _labels_vs_loss(ctx: Context) -> None:
     shown = ", ".join(fmt(float(v)) for v in values[:6]) + (" ..." if len(values) > 6 else "")
     if loss.kind == "sparse_ce":
         if one_hot:
-            ctx.fatal = "one-hot labels with a sparse loss"
+            ctx.fatal = _("one-hot labels with a sparse loss")
             ctx.add(
                 "problem",
-                f"one-hot labels of shape {y.shape} with {loss.name}, which "
-                "expects one integer class per example: Keras stops with a shape error",
-                "use categorical_crossentropy for one-hot labels, or pass y.argmax(axis=1)",
+                _(
+                    "one-hot labels of shape {shape} with {loss}, which expects one integer class per example: "
+                    "Keras stops with a shape error"
+                ).format(shape=y.shape, loss=loss.name),
+                _("use categorical_crossentropy for one-hot labels, or pass y.argmax(axis=1)"),
                 "label_format",
             )
         elif not integer:
-            ctx.fatal = "non-integer labels"
+            ctx.fatal = _("non-integer labels")
             ctx.add(
                 "problem",
-                f"labels with values {shown} are not class numbers ({labels or 'not numbers'})",
-                "classification needs integer labels 0 .. K-1; for numbers to predict use a regression loss",
+                _("labels with values {shown} are not class numbers ({format})").format(
+                    shown=shown, format=labels or _("not numbers")
+                ),
+                _("classification needs integer labels 0 .. K-1; for numbers to predict use a regression loss"),
                 "label_format",
             )
         elif values.max() >= units:
-            ctx.fatal = "labels out of range"
+            ctx.fatal = _("labels out of range")
             ctx.add(
                 "problem",
-                f"labels run from {int(values.min())} to {int(values.max())}, "
-                f"but the model has {units} output units (classes 0 .. {units - 1})",
-                "renumber the classes 0 .. K-1 and give the output layer K units",
+                _(
+                    "labels run from {low} to {high}, but the model has {units} output units (classes 0 .. {last})"
+                ).format(low=int(values.min()), high=int(values.max()), units=units, last=units - 1),
+                _("renumber the classes 0 .. K-1 and give the output layer K units"),
                 "label_format",
             )
         else:
             ctx.add(
                 "ok",
-                f"integer labels 0 .. {int(values.max())} for {units} output units and {loss.name}",
+                _("integer labels 0 .. {high} for {units} output units and {loss}").format(
+                    high=int(values.max()), units=units, loss=loss.name
+                ),
             )
         return
     if loss.kind == "ce":
         if integer and (y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1 and units > 1)):
-            ctx.fatal = "integer labels with a one-hot loss"
+            ctx.fatal = _("integer labels with a one-hot loss")
             ctx.add(
                 "problem",
-                f"integer labels of shape {y.shape} with {loss.name}, which "
-                "expects one-hot rows: Keras stops with a shape error",
-                "use sparse_categorical_crossentropy for integer labels, or one-hot encode them",
+                _(
+                    "integer labels of shape {shape} with {loss}, which expects one-hot rows: Keras stops with a "
+                    "shape error"
+                ).format(shape=y.shape, loss=loss.name),
+                _("use sparse_categorical_crossentropy for integer labels, or one-hot encode them"),
                 "label_format",
             )
         elif y.ndim == 2 and y.shape[1] != units:
-            ctx.fatal = "label width"
+            ctx.fatal = _("label width")
             ctx.add(
                 "problem",
-                f"one-hot rows have {y.shape[1]} columns, the model {units} outputs",
-                "one column per class, as many output units",
+                _("one-hot rows have {columns} columns, the model {units} outputs").format(
+                    columns=y.shape[1], units=units
+                ),
+                _("one column per class, as many output units"),
                 "label_format",
             )
         elif not np.allclose(y.sum(axis=-1), 1.0, atol=1e-3):
             ctx.add(
                 "problem",
-                "label rows do not sum to 1: they are not class distributions",
-                "one-hot (or probability) rows that sum to 1",
+                _("label rows do not sum to 1: they are not class distributions"),
+                _("one-hot (or probability) rows that sum to 1"),
                 "label_format",
             )
         else:
-            ctx.add("ok", f"one-hot labels with {y.shape[1]} columns and {loss.name}")
+            ctx.add(
+                "ok", _("one-hot labels with {columns} columns and {loss}").format(columns=y.shape[1], loss=loss.name)
+            )
         return
     if loss.kind == "bce":
         if values.min() < 0 or values.max() > 1:
             ctx.add(
                 "problem",
-                f"binary cross-entropy needs labels in [0, 1], found {shown}: "
-                "the loss can go negative and the accuracy compares with impossible values",
-                "map the labels to 0 and 1 (for -1/+1: (y + 1) / 2); for more than two classes use "
-                "sparse_categorical_crossentropy",
+                _(
+                    "binary cross-entropy needs labels in [0, 1], found {shown}: the loss can go negative and the "
+                    "accuracy compares with impossible values"
+                ).format(shown=shown),
+                _(
+                    "map the labels to 0 and 1 (for -1/+1: (y + 1) / 2); for more than two classes use "
+                    "sparse_categorical_crossentropy"
+                ),
                 "label_format",
             )
         elif units > 1 and not (y.ndim == 2 and y.shape[1] == units):
-            ctx.fatal = "label width"
+            ctx.fatal = _("label width")
             ctx.add(
                 "problem",
-                f"{units} outputs but labels of shape {y.shape}",
-                "one sigmoid unit for a yes/no label",
+                _("{units} outputs but labels of shape {shape}").format(units=units, shape=y.shape),
+                _("one sigmoid unit for a yes/no label"),
                 "label_format",
             )
         else:
-            ctx.add("ok", f"labels {shown} with {loss.name} and {units} output unit(s)")
+            ctx.add(
+                "ok",
+                _("labels {shown} with {loss} and {units} output unit(s)").format(
+                    shown=shown, loss=loss.name, units=units
+                ),
+            )
         return
     # regression
-    ctx.add("ok", f"real-valued targets of shape {y.shape} with {loss.name}")
+    ctx.add("ok", _("real-valued targets of shape {shape} with {loss}").format(shape=y.shape, loss=loss.name))
 
 
 @check(CheckId.OUTPUT_RANGE, Kind.STATIC, needs=(CheckId.LABELS_VS_LOSS, CheckId.ACTIVATION_VS_LOSS))
@@ -238,17 +286,27 @@ def output_range(ctx: Context) -> None:
         return  # the labels or the activation are already wrong for the loss: that finding says what to do
     found = output_activation(ctx.model)
     if found is None:
-        ctx.add("info", "the model does not say what its last layer applies: output range not measured")
+        ctx.add("info", _("the model does not say what its last layer applies: output range not measured"))
         return
     fn, name = found
     try:
         low, high = rules.activation_range(fn, ctx.units)
     except Exception as exc:  # an activation that takes no plain tensor: nothing to measure
-        ctx.add("info", f"the output activation '{name}' could not be applied on its own ({type(exc).__name__})")
+        ctx.add(
+            "info",
+            _("the output activation '{name}' could not be applied on its own ({error})").format(
+                name=name, error=type(exc).__name__
+            ),
+        )
         return
     problems = rules.output_range(low, high, ctx.units, ctx.model.loss, ctx.y, activation=f"the output '{name}'")
     if not problems:
-        ctx.add("ok", f"the output '{name}' produces values in [{fmt(low)}, {fmt(high)}]: enough for {ctx.loss.name}")
+        ctx.add(
+            "ok",
+            _("the output '{name}' produces values in [{low}, {high}]: enough for {loss}").format(
+                name=name, low=fmt(low), high=fmt(high), loss=ctx.loss.name
+            ),
+        )
         return
     for problem in problems:
         ctx.add(problem.severity, problem.message, problem.fix, problem.cause, low=low, high=high)

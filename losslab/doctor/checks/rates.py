@@ -13,6 +13,7 @@ from losslab.doctor.curves import NO_PROGRESS_TOLERANCE, near_chance, smooth_end
 from losslab.doctor.expect import baseline_loss, uniform_loss
 from losslab.doctor.model import constant_lr, fmt
 from losslab.doctor.registry import CheckId, Kind, check
+from losslab.messages import _
 
 START_LR, END_LR, BETA = 1e-6, 10.0, 0.9
 
@@ -34,7 +35,7 @@ def lr_sweep(ctx: Context) -> None:
     if lr is None:
         ctx.add(
             "info",
-            "the optimizer uses a schedule (or has none): the range test needs a constant learning rate, skipped",
+            _("the optimizer uses a schedule (or has none): the range test needs a constant learning rate, skipped"),
         )
         return
     steps = 100 if ctx.quick else 200
@@ -43,7 +44,7 @@ def lr_sweep(ctx: Context) -> None:
     smooth = np.where(np.isfinite(raw), np.asarray(test.losses, dtype=np.float64), np.nan)
     n = len(smooth)
     if n < 10 or not np.any(np.isfinite(smooth)):
-        ctx.add("info", "the range test stopped at once: the loss blew up at the smallest rates")
+        ctx.add("info", _("the range test stopped at once: the loss blew up at the smallest rates"))
         return
     suggestion = lr_tools.suggest_from_minimum(test.lrs, smooth)
     lr_min = suggestion * 10
@@ -55,23 +56,24 @@ def lr_sweep(ctx: Context) -> None:
     at_chance = (
         baseline is not None and math.isfinite(end) and near_chance(end, baseline, tolerance=NO_PROGRESS_TOLERANCE)
     )
-    evidence = (
-        f"range test (learning rate 1e-6 -> 10 over {steps} steps): lowest smoothed loss at {fmt(lr_min)}, "
-        f"suggesting a tenth of that, about {fmt(suggestion)}; yours is {fmt(lr)}; in the short training at "
-        f"your rate the loss went {fmt(first)} -> {fmt(end)}"
-        + (f", the loss of an input-free guess ({fmt(baseline)})" if at_chance else "")
-    )
+    evidence = _(
+        "range test (learning rate 1e-6 -> 10 over {steps} steps): lowest smoothed loss at {lr_min}, suggesting a "
+        "tenth of that, about {suggestion}; yours is {lr}; in the short training at your rate the loss went "
+        "{first} -> {end}"
+    ).format(
+        steps=steps, lr_min=fmt(lr_min), suggestion=fmt(suggestion), lr=fmt(lr), first=fmt(first), end=fmt(end)
+    ) + (_(", the loss of an input-free guess ({baseline})").format(baseline=fmt(baseline)) if at_chance else "")
     if at_edge:
-        evidence += "; the lowest loss is at the edge of the range"
+        evidence += _("; the lowest loss is at the edge of the range")
     if float(np.nanmax(smooth) - np.nanmin(smooth)) < 0.01 * max(abs(float(np.nanmin(smooth))), 1e-9):
-        ctx.add("info", evidence + ": the loss does not respond to the learning rate at all")
+        ctx.add("info", evidence + _(": the loss does not respond to the learning rate at all"))
         return
     poor = not math.isfinite(fall) or fall < 0.2 or at_chance
     if poor and lr > 10 * suggestion:
         ctx.add(
             "problem",
-            evidence + ": your rate is more than 10x the suggestion, and the loss does not fall at it",
-            f"try about {fmt(suggestion)} (then tune by factors of 3)",
+            evidence + _(": your rate is more than 10x the suggestion, and the loss does not fall at it"),
+            _("try about {suggestion} (then tune by factors of 3)").format(suggestion=fmt(suggestion)),
             "lr_too_high",
             lr=lr,
             suggestion=suggestion,
@@ -79,8 +81,8 @@ def lr_sweep(ctx: Context) -> None:
     elif poor and lr < suggestion / 30:
         ctx.add(
             "problem",
-            evidence + ": your rate is less than 1/30 of the suggestion, and the loss barely moves at it",
-            f"try about {fmt(suggestion)} (then tune by factors of 3)",
+            evidence + _(": your rate is less than 1/30 of the suggestion, and the loss barely moves at it"),
+            _("try about {suggestion} (then tune by factors of 3)").format(suggestion=fmt(suggestion)),
             "lr_too_low",
             lr=lr,
             suggestion=suggestion,

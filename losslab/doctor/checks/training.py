@@ -15,6 +15,14 @@ from losslab.doctor.expect import baseline_loss, uniform_loss
 from losslab.doctor.facts import Probe
 from losslab.doctor.model import fmt, kernel_values
 from losslab.doctor.registry import CheckId, Kind, check
+from losslab.messages import N_, _
+
+# The curve rules' units and the label check's splits, as the evidence reads them (through gettext).
+UNITS = {"step": N_("step"), "epoch": N_("epoch")}
+SHARE_OF = {
+    "training": N_("{share:.1%} of the training examples"),
+    "validation": N_("{share:.1%} of the validation examples"),
+}
 
 
 def probe(ctx: Context) -> Probe:
@@ -40,22 +48,26 @@ def curve_rules(ctx: Context, train: Sequence[float], val: Sequence[float] | Non
     train = np.asarray(train, dtype=np.float64)
     if train.size < 3:
         return
-    uniform, _ = uniform_loss(ctx)
+    uniform = uniform_loss(ctx)[0]
     baseline = baseline_loss(ctx)
     chance = baseline if baseline is not None else uniform
+    unit = _(UNITS[unit]) if unit in UNITS else unit
     where = (
-        f"in {len(train)} {unit}s of training at your learning rate"
+        _("in {n} {unit}s of training at your learning rate")
         if source == "probe"
-        else f"in your history ({len(train)} {unit}s)"
-    )
+        else _("in your history ({n} {unit}s)")
+    ).format(n=len(train), unit=unit)
     chunks = np.array_split(train, min(10, len(train)))
     means = np.array([c.mean() if np.all(np.isfinite(c)) else np.nan for c in chunks])
     if not np.all(np.isfinite(train)):
         first = int(np.argmax(~np.isfinite(train)))
         ctx.add(
             "problem",
-            f"the loss became NaN/inf at {unit} {first + 1} {where}",
-            "lower the learning rate; standardize inputs and targets; TerminateOnNaN stops the run, it does not fix it",
+            _("the loss became NaN/inf at {unit} {at} {where}").format(unit=unit, at=first + 1, where=where),
+            _(
+                "lower the learning rate; standardize inputs and targets; TerminateOnNaN stops the run, it does not "
+                "fix it"
+            ),
             "lr_too_high",
         )
         return
@@ -68,12 +80,19 @@ def curve_rules(ctx: Context, train: Sequence[float], val: Sequence[float] | Non
         after_spike = spike > 3 * max(chance, 1e-6)
         ctx.add(
             "problem",
-            f"the loss sits at {fmt(end)}, the loss of always guessing the label prior "
-            f"({fmt(chance)}) {where}"
-            + (f", after a spike to {fmt(spike)}" if after_spike else "")
-            + ": the model predicts the same for every input",
-            "after a spike: lower the learning rate; from the start: check gradients (vanishing, dead units) "
-            "and the loss",
+            _(
+                "the loss sits at {end}, the loss of always guessing the label prior ({chance}) {where}{spike}: "
+                "the model predicts the same for every input"
+            ).format(
+                end=fmt(end),
+                chance=fmt(chance),
+                where=where,
+                spike=_(", after a spike to {spike}").format(spike=fmt(spike)) if after_spike else "",
+            ),
+            _(
+                "after a spike: lower the learning rate; from the start: check gradients (vanishing, dead units) "
+                "and the loss"
+            ),
             None if not after_spike else "exploding_gradients" if (ctx.facts.grad_relative or 0) > 3 else "lr_too_high",
             end=end,
             chance=chance,
@@ -82,8 +101,10 @@ def curve_rules(ctx: Context, train: Sequence[float], val: Sequence[float] | Non
     if rose_from_lowest(means):
         ctx.add(
             "problem",
-            f"the training loss rises: lowest {fmt(low)}, now {fmt(end)} {where}",
-            "a rising training loss means steps that overshoot (lower the learning rate) or a bug",
+            _("the training loss rises: lowest {low}, now {end} {where}").format(
+                low=fmt(low), end=fmt(end), where=where
+            ),
+            _("a rising training loss means steps that overshoot (lower the learning rate) or a bug"),
             "lr_too_high",
             start=start,
             end=end,
@@ -96,9 +117,11 @@ def curve_rules(ctx: Context, train: Sequence[float], val: Sequence[float] | Non
         best = int(np.nanargmin(v))
         ctx.add(
             "warning",
-            f"validation loss fell to {fmt(float(v[best]))}, then rose to "
-            f"{fmt(float(v[-1]))} while the training loss kept falling to {fmt(end)} {where}",
-            "regularize (Dropout, L2), get more data, or stop early (EarlyStopping(restore_best_weights=True))",
+            _(
+                "validation loss fell to {best}, then rose to {last} while the training loss kept falling to {end} "
+                "{where}"
+            ).format(best=fmt(float(v[best])), last=fmt(float(v[-1])), end=fmt(end), where=where),
+            _("regularize (Dropout, L2), get more data, or stop early (EarlyStopping(restore_best_weights=True))"),
             "overfitting",
             val_best=float(v[best]),
             val_end=float(v[-1]),
@@ -106,8 +129,12 @@ def curve_rules(ctx: Context, train: Sequence[float], val: Sequence[float] | Non
         return
     ctx.add(
         "ok",
-        f"loss {fmt(start)} -> {fmt(end)} {where}"
-        + ("" if val is None or len(val) == 0 else f"; validation {fmt(float(val[0]))} -> {fmt(float(val[-1]))}"),
+        _("loss {start} -> {end} {where}").format(start=fmt(start), end=fmt(end), where=where)
+        + (
+            ""
+            if val is None or len(val) == 0
+            else _("; validation {first} -> {last}").format(first=fmt(float(val[0])), last=fmt(float(val[-1])))
+        ),
         start=start,
         end=end,
     )
@@ -148,16 +175,16 @@ def label_quality(ctx: Context) -> None:
     if not parts:
         return
     worst = max(v for _, v in parts)
-    evidence = "after the short training, the model gives less than 10% probability to the label of " + ", ".join(
-        f"{v:.1%} of the {n} examples" for n, v in parts
+    evidence = _("after the short training, the model gives less than 10% probability to the label of {shares}").format(
+        shares=_(", ").join(_(SHARE_OF[n]).format(share=v) for n, v in parts)
     )
     end = ctx.facts.curves_end
     learnt = end is not None and baseline_loss(ctx) is not None and end < 0.9 * baseline_loss(ctx)
     if worst > 0.15 and learnt:
         ctx.add(
             "warning",
-            evidence + ": many labels disagree with what the rest of the data teaches",
-            "inspect the examples the model contradicts most confidently; fix or drop wrong labels",
+            evidence + _(": many labels disagree with what the rest of the data teaches"),
+            _("inspect the examples the model contradicts most confidently; fix or drop wrong labels"),
             "label_noise",
             contradicted=worst,
         )
@@ -181,17 +208,17 @@ def overfit_one_batch(ctx: Context) -> None:
     accuracy = None
     if ctx.classification:
         accuracy = float(np.mean(ctx.probabilities(outputs).argmax(1) == ctx.labels(ctx.y[batch])))
-    evidence = f"{steps} steps on one batch of {size}: loss {fmt(start)} -> {fmt(end)}" + (
-        "" if accuracy is None else f", batch accuracy {accuracy:.0%}"
-    )
+    evidence = _("{steps} steps on one batch of {size}: loss {start} -> {end}").format(
+        steps=steps, size=size, start=fmt(start), end=fmt(end)
+    ) + ("" if accuracy is None else _(", batch accuracy {accuracy:.0%}").format(accuracy=accuracy))
     if math.isfinite(end) and (accuracy == 1.0 if accuracy is not None else end < 0.1 * start):
-        ctx.add("ok", evidence + ": the model can memorize a batch", start=start, end=end)
+        ctx.add("ok", evidence + _(": the model can memorize a batch"), start=start, end=end)
         return
     if math.isfinite(end) and math.isfinite(start) and abs(end - start) <= 1e-6 * max(abs(start), 1):
         ctx.add(
             "problem",
-            evidence + ": the loss did not move at all",
-            "something stops learning entirely: a constant loss, zero gradients or frozen weights",
+            evidence + _(": the loss did not move at all"),
+            _("something stops learning entirely: a constant loss, zero gradients or frozen weights"),
             "constant_loss",
             start=start,
             end=end,
@@ -203,15 +230,18 @@ def overfit_one_batch(ctx: Context) -> None:
     if still_falling:
         ctx.add(
             "info",
-            evidence + ": still falling when the probe stopped, so not conclusive",
+            evidence + _(": still falling when the probe stopped, so not conclusive"),
             start=start,
             end=end,
         )
         return
     ctx.add(
         "warning",
-        evidence + ": the loss leveled off before the model memorized one batch",
-        "a model that cannot fit one batch is too small or broken: add units or layers, then check the other findings",
+        evidence + _(": the loss leveled off before the model memorized one batch"),
+        _(
+            "a model that cannot fit one batch is too small or broken: add units or layers, then check the other "
+            "findings"
+        ),
         "underfitting",
         start=start,
         end=end,
@@ -232,18 +262,25 @@ def zeroed_inputs(ctx: Context) -> None:
     z = ctx.data_loss(np.zeros_like(xs), ys, weighted=True)
     trainer.snapshot.restore()
     if not (math.isfinite(r) and math.isfinite(z)):
-        ctx.add("info", f"after {steps} steps: real inputs {fmt(r)}, zeroed inputs {fmt(z)}")
+        ctx.add(
+            "info",
+            _("after {steps} steps: real inputs {real}, zeroed inputs {zero}").format(
+                steps=steps, real=fmt(r), zero=fmt(z)
+            ),
+        )
         return
-    evidence = (
-        f"after {steps} steps the loss (without regularization) is {fmt(r)} with the real inputs and "
-        f"{fmt(z)} with all inputs set to 0"
-    )
+    evidence = _(
+        "after {steps} steps the loss (without regularization) is {real} with the real inputs and {zero} with all "
+        "inputs set to 0"
+    ).format(steps=steps, real=fmt(r), zero=fmt(z))
     if r >= 0.95 * z:
         ctx.add(
             "warning",
-            evidence + ": the inputs do not help the model",
-            "check that inputs and labels belong together (shuffled separately? noisy labels?) and that "
-            "the model can use them",
+            evidence + _(": the inputs do not help the model"),
+            _(
+                "check that inputs and labels belong together (shuffled separately? noisy labels?) and that the "
+                "model can use them"
+            ),
             "label_noise",
             real=r,
             zero=z,
@@ -266,14 +303,17 @@ def determinism(ctx: Context) -> None:
     a, b = a[:steps], b[:steps]
     same = np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
     notes = [
-        f"the same start trained twice for {steps} steps gives "
-        + ("identical losses" if same else f"different losses ({fmt(a[-1])} vs {fmt(b[-1])})")
+        (
+            _("the same start trained twice for {steps} steps gives identical losses")
+            if same
+            else _("the same start trained twice for {steps} steps gives different losses ({a} vs {b})")
+        ).format(steps=steps, a=fmt(a[-1]), b=fmt(b[-1]))
     ]
     if not same:
         ctx.add(
             "warning",
-            notes[0] + ": something in the training is not seeded or not deterministic",
-            "keras.utils.set_random_seed(seed); avoid unseeded NumPy generators in the data pipeline",
+            notes[0] + _(": something in the training is not seeded or not deterministic"),
+            _("keras.utils.set_random_seed(seed); avoid unseeded NumPy generators in the data pipeline"),
             "not_reproducible",
         )
         return
@@ -290,16 +330,20 @@ def determinism(ctx: Context) -> None:
             gap = max(float(np.abs(p - q).max()) for p, q in zip(first, second, strict=True) if p.shape == q.shape)
             ctx.add(
                 "warning",
-                notes[0] + "; but two calls of your build function start from "
-                f"different weights (largest difference {fmt(gap)}): each experiment depends on what ran "
-                "before it",
-                "call keras.utils.set_random_seed(seed) at the start of every experiment, and "
-                "compare settings over a few seeds",
+                notes[0]
+                + _(
+                    "; but two calls of your build function start from different weights (largest difference "
+                    "{gap}): each experiment depends on what ran before it"
+                ).format(gap=fmt(gap)),
+                _(
+                    "call keras.utils.set_random_seed(seed) at the start of every experiment, and compare settings "
+                    "over a few seeds"
+                ),
                 "not_reproducible",
             )
             return
-        notes.append("two calls of your build function give identical weights")
-    ctx.add("ok", "; ".join(notes))
+        notes.append(_("two calls of your build function give identical weights"))
+    ctx.add("ok", _("; ").join(notes))
 
 
 @check(CheckId.HISTORY, Kind.STATIC, after=(CheckId.GRADIENT_NORMS,), on_demand=True)
