@@ -110,18 +110,7 @@ def build_edition(out: Path, lang: str, strict: bool = True) -> list[Path]:
                 shutil.copy2(src, dst)
         db = f"sqlite:///{tmp}/gradebook.db"
         released = {name: generate(name, Path(tmp) / "release", db, source=source) for name in assignments()}
-        for src in sorted(source.rglob("*")):
-            rel = src.relative_to(source)
-            if src.is_dir():
-                continue
-            dst = out / rel
-            if src.name.endswith("_exercise.ipynb"):
-                _copy_notebook(released[rel.parts[0]] / src.name, dst)
-            elif src.suffix == ".ipynb":
-                _copy_notebook(src, dst)
-            else:
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(src, dst)
+        _write_edition(source, released, out)
     return sorted(p for p in out.rglob("*") if p.is_file())
 
 
@@ -146,9 +135,15 @@ def build(
 
 def _build_english(out: Path, release_dir: Path, db_url: str | None) -> None:
     released = {name: generate(name, release_dir, db_url) for name in assignments()}
-    for src in sorted(SOLUTIONS.rglob("*")):
-        rel = src.relative_to(SOLUTIONS)
-        if src.is_dir() or SKIP & set(rel.parts):
+    _write_edition(SOLUTIONS, released, out, skip=SKIP)
+
+
+def _write_edition(source: Path, released: dict[str, Path], out: Path, skip: frozenset | set = frozenset()) -> None:
+    """Every file of `source` into `out`: exercises as nbgrader released them (`released`: assignment -> folder),
+    other notebooks normalized, anything else copied; paths with a part in `skip` left out."""
+    for src in sorted(source.rglob("*")):
+        rel = src.relative_to(source)
+        if src.is_dir() or skip & set(rel.parts):
             continue
         dst = out / rel
         if src.name.endswith("_exercise.ipynb"):
