@@ -129,44 +129,58 @@ def _markdown_cells(nb: NotebookNode) -> list[NotebookNode]:
     return [c for c in nb.cells if c.cell_type == "markdown" and c.source.strip()]
 
 
-def extract(notebook: Path, lang: str) -> tuple[int, int]:
-    """Bring `notebook`'s catalogue up to date; returns (blocks, blocks still without a translation)."""
-    nb = notebooks.read(notebook)
-    path = catalogue_path(notebook, lang)
+def _write_catalogue(path: Path, header: str, entries: list[dict[str, Any]]) -> None:
+    """Write a catalog: its header comment, then its entries (`source` and `text` in the `|` block style)."""
+    rows = [{k: _Literal(str(v)) if k in ("source", "text") else v for k, v in e.items()} for e in entries]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = yaml.dump({"entries": rows}, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000)
+    path.write_text(header + body, encoding="utf-8")
+
+
+def _refresh(path: Path, header: str, field: str, items: list[tuple[str, str]]) -> tuple[int, int]:
+    """Rewrite the catalog at `path` for `items` ((cell id or key, English) pairs, under `field`), keeping every
+    translation whose English is unchanged; returns (entries, entries still without a translation)."""
     known = _lookup(load_catalogue(path))
     entries = []
-    missing = 0
-    for cell in _markdown_cells(nb):
-        for block in blocks(cell.source):
-            key = (cell.id, block_hash(block))
-            text = known.get(key, "")
-            missing += not text
-            entries.append({"cell": cell.id, "en": key[1], "source": _Literal(block + "\n"), "text": _Literal(text)})
+    for ident, english in items:
+        digest = block_hash(english)
+        text = known.get((ident, digest), "")
+        entries.append({field: ident, "en": digest, "source": english.rstrip("\n") + "\n", "text": text})
+    _write_catalogue(path, header, entries)
+    return len(entries), sum(not e["text"] for e in entries)
+
+
+def _problems(where: str, path: Path, items: list[tuple[str, str]]) -> list[Problem]:
+    """The items whose translation in the catalog at `path` is missing, or stale (the cell or key has a
+    translation, but of another English text)."""
+    entries = load_catalogue(path)
+    known = _lookup(entries)
+    translated = {str(e.get("cell", e.get("key"))) for e in entries if e.get("text")}
+    return [
+        Problem(where, ident, "stale" if ident in translated else "missing", english)
+        for ident, english in items
+        if not known.get((ident, block_hash(english)))
+    ]
+
+
+def notebook_blocks(notebook: Path) -> list[tuple[str, str]]:
+    """(cell id, English block) for every block of `notebook`'s markdown cells, in order."""
+    return [(cell.id, block) for cell in _markdown_cells(notebooks.read(notebook)) for block in blocks(cell.source)]
+
+
+def extract(notebook: Path, lang: str) -> tuple[int, int]:
+    """Bring `notebook`'s catalogue up to date; returns (blocks, blocks still without a translation)."""
     header = (
         f"# {lang} for solutions/{notebook.resolve().relative_to(SOLUTIONS).as_posix()}: one entry per block of its\n"
         f"# markdown cells (see losslab/i18n.py). Write `text`; leave `cell`, `en` and `source` as they are.\n"
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    body = yaml.dump({"entries": entries}, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000)
-    path.write_text(header + body, encoding="utf-8")
-    return len(entries), missing
+    return _refresh(catalogue_path(notebook, lang), header, "cell", notebook_blocks(notebook))
 
 
 def problems(notebook: Path, lang: str) -> list[Problem]:
     """Every block of `notebook` whose translation is missing, or was made from another English text."""
-    nb = notebooks.read(notebook)
-    entries = load_catalogue(catalogue_path(notebook, lang))
-    known = _lookup(entries)
-    cells_known = {str(e["cell"]) for e in entries if e.get("text")}
     rel = notebook.resolve().relative_to(SOLUTIONS).as_posix()
-    out = []
-    for cell in _markdown_cells(nb):
-        for block in blocks(cell.source):
-            if known.get((cell.id, block_hash(block))):
-                continue
-            kind = "stale" if cell.id in cells_known else "missing"
-            out.append(Problem(rel, cell.id, kind, block))
-    return out
+    return _problems(rel, catalogue_path(notebook, lang), notebook_blocks(notebook))
 
 
 def translate_notebook(nb: NotebookNode, notebook: Path, lang: str, strict: bool = True) -> NotebookNode:
@@ -226,36 +240,16 @@ def _read_bank(chapter: str) -> dict[str, Any]:
 
 def extract_bank(chapter: str, lang: str) -> tuple[int, int]:
     """Bring a quiz bank's catalogue up to date; returns (texts, texts still without a translation)."""
-    path = bank_catalogue_path(chapter, lang)
-    known = _lookup(load_catalogue(path))
-    entries, missing = [], 0
-    for key, english in bank_texts(_read_bank(chapter)):
-        digest = block_hash(english)
-        text = known.get((key, digest), "")
-        missing += not text
-        entries.append(
-            {"key": key, "en": digest, "source": _Literal(english.rstrip("\n") + "\n"), "text": _Literal(text)}
-        )
     header = (
         f"# {lang} for losslab/quizbank/{chapter}.yaml: one entry per prompt, choice, explanation and hint\n"
         f"# (see losslab/i18n.py). Write `text`; leave `key`, `en` and `source` as they are.\n"
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    body = yaml.dump({"entries": entries}, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000)
-    path.write_text(header + body, encoding="utf-8")
-    return len(entries), missing
+    return _refresh(bank_catalogue_path(chapter, lang), header, "key", bank_texts(_read_bank(chapter)))
 
 
 def bank_problems(chapter: str, lang: str) -> list[Problem]:
     """Every text of a quiz bank whose translation is missing or was made from another English text."""
-    entries = load_catalogue(bank_catalogue_path(chapter, lang))
-    known = _lookup(entries)
-    keys_known = {str(e.get("key")) for e in entries if e.get("text")}
-    out = []
-    for key, english in bank_texts(_read_bank(chapter)):
-        if not known.get((key, block_hash(english))):
-            out.append(Problem(f"quizbank/{chapter}", key, "stale" if key in keys_known else "missing", english))
-    return out
+    return _problems(f"quizbank/{chapter}", bank_catalogue_path(chapter, lang), bank_texts(_read_bank(chapter)))
 
 
 def translated_bank(chapter: str, lang: str) -> dict[str, Any]:
@@ -309,9 +303,7 @@ def apply_sheet(catalogue: Path, sheet: Path) -> tuple[int, list[str]]:
             entry["text"] = text
             filled += 1
     unused = sorted(set(mapping) - {str(e["en"]) for e in entries})
-    rows = [{k: _Literal(str(v)) if k in ("source", "text") else v for k, v in e.items()} for e in entries]
-    body = yaml.dump({"entries": rows}, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000)
-    catalogue.write_text(header + body, encoding="utf-8")
+    _write_catalogue(catalogue, header, entries)
     return filled, unused
 
 
