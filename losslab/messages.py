@@ -34,6 +34,11 @@ SOURCES = (
     "losslab/quizlinks.py",
     "losslab/predict.py",
     "losslab/progress.py",
+    "losslab/loss_names.py",  # the label formats and loss names, quoted by the rules
+    "losslab/rules.py",  # the rule table: chapter 1's losses.explain and the doctor's findings quote it
+    "losslab/clinic/cases.py",  # the cases' titles, checklist rows and fixes (N_), shown by clinic/results.py
+    "losslab/clinic/results.py",
+    "losslab/clinic/setup.py",
     "losslab/doctor/causes.py",
     "losslab/doctor/report.py",
     "losslab/doctor/treat.py",
@@ -50,6 +55,8 @@ SOURCES = (
     "losslab/doctor/examine.py",
     "losslab/grading/core.py",
     "losslab/grading/warmup.py",
+    "losslab/grading/losses.py",
+    "losslab/grading/learning_rates.py",
     "losslab/grading/debugging.py",
     "losslab/grading/doctor_checks.py",
     "losslab/grading/optimizers.py",
