@@ -35,6 +35,7 @@ SOURCES = (
     "losslab/predict.py",
     "losslab/progress.py",
     "losslab/loss_names.py",  # the label formats and loss names, quoted by the rules
+    "losslab/losses.py",  # chapter 1's advice (suggest_loss, explain) and explain_error
     "losslab/rules.py",  # the rule table: chapter 1's losses.explain and the doctor's findings quote it
     "losslab/clinic/cases.py",  # the cases' titles, checklist rows and fixes (N_), shown by clinic/results.py
     "losslab/clinic/results.py",

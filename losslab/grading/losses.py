@@ -260,7 +260,7 @@ def check_task(name: str, answer: Any, seeds: tuple[int, ...] = (11, 12)) -> Non
             raise
         except Exception as exc:  # Keras' own shape errors, on any backend
             raise GradingError(
-                f"{name}: " + LIB.explain_error(exc, y=y, loss=loss).replace("the model's output", "the output layer")
+                f"{name}: " + LIB.explain_error(exc, y=y, loss=loss, output=_("the output layer"))
             ) from None
         references = _reference(task, units, y, z, spec)
         if any(_close(got, want) for want in references.values()):
