@@ -209,7 +209,7 @@ def loss_callable(loss: Any):
     if isinstance(loss, str):
         spec = describe_loss(loss)
         if spec.name == "crossentropy":
-            raise ValueError("'crossentropy' is resolved by Keras from the labels; name the loss explicitly")
+            raise ValueError(_("'crossentropy' is resolved by Keras from the labels; name the loss explicitly"))
         loss = keras.losses.get(_STRING_ALIASES.get(loss.strip().lower(), loss.strip()))
     elif inspect.isclass(loss):
         loss = loss()

@@ -9,6 +9,7 @@ setting, and the quiz, predict and progress widgets speaking Japanese with the E
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 from string import Formatter
@@ -404,3 +405,101 @@ def test_the_grading_kernel_speaks_the_submissions_language(tmp_path: Path) -> N
     assert submission_language(tmp_path) == "ja"
     (tmp_path / "a_exercise.ipynb").write_text(json.dumps({"metadata": {"language": "xx"}}), encoding="utf-8")
     assert submission_language(tmp_path) == "en"
+
+
+# ------------------------------------------------------------------------------------------ unmarked English
+
+# What a learner reads from these modules goes through gettext: grading feedback, the rule table (chapter 1's
+# losses.explain and the doctor's findings), the label formats and loss names it quotes, and the clinic.
+MARKED_MODULES = (
+    sorted((REPO / "losslab" / "grading").glob("*.py"))
+    + [REPO / "losslab" / name for name in ("rules.py", "loss_names.py", "losses.py")]
+    + sorted((REPO / "losslab" / "clinic").glob("*.py"))
+)
+# English prose: two words in a row (code such as "smooth(raw_losses, beta)" or "huber(..., delta=" is not).
+_PROSE = re.compile(r"[A-Za-z]{2,} [A-Za-z]{2,}")
+# Literals that stay English on purpose, by file and beginning, with the reason. An entry that matches nothing
+# fails the test too, so that the list cannot outlive its reasons.
+ENGLISH_ON_PURPOSE = {
+    ("losslab/grading/integrity.py", "something the checks rely on"): "the tamper report is built while the "
+    "built-ins may be replaced: it stays plain English so that building it cannot fail",
+    ("losslab/grading/integrity.py", "the built-in "): "the tamper report (see above)",
+    ("losslab/grading/integrity.py", "the math module"): "the tamper report (see above)",
+    ("losslab/grading/integrity.py", "the module "): "the tamper report (see above)",
+    ("losslab/grading/private.py", "the tests cannot run"): "the tamper report (see above)",
+    ("losslab/grading/private.py", ". Remove the code that does it"): "the tamper report (see above)",
+    ("losslab/grading/private.py", "cannot load "): "an error for the author of a hidden test, not a learner",
+    ("losslab/grading/private.py", "not a module name"): "an error for the author of a hidden test",
+    ("losslab/grading/private.py", "no grading module "): "an error for the author of a hidden test",
+    ("losslab/grading/optimizers.py", "Unknown variable"): "Keras' own message, matched, never shown",
+    ("losslab/loss_names.py", "0/1 labels, one column"): "_EXPECTS' descriptions: never shown",
+    ("losslab/loss_names.py", "one-hot rows (one column"): "_EXPECTS' descriptions: never shown",
+    ("losslab/loss_names.py", "integer class numbers 0 .. K-1"): "_EXPECTS' descriptions: never shown",
+    ("losslab/loss_names.py", "Keras picks binary"): "a LossSpec option, never shown",
+    ("losslab/losses.py", "must have the same (rank|shape)"): "a pattern matching Keras' errors",
+    ("losslab/losses.py", "axes fraction"): "a matplotlib argument",
+    ("losslab/losses.py", "offset points"): "a matplotlib argument",
+    ("losslab/losses.py", "true class "): "a plot label: plots stay English (docs/i18n.md, Plots)",
+    ("losslab/losses.py", "predicted probability of class"): "a plot label (see above)",
+    ("losslab/losses.py", "number of examples"): "a plot label (see above)",
+    ("losslab/clinic/results.py", "<td style"): "HTML markup",
+}
+
+
+def unmarked_english(source: str, marked: set[str]) -> list[tuple[int, str]]:
+    """(line, literal) of every string literal with English prose in `source` that is not a docstring, not
+    inside ``_()`` or ``N_()``, not a message marked elsewhere (`marked`: shown later through ``_``) and not a
+    clinic case's ``symptom`` (never shown: tests/test_clinic.py reads it)."""
+    import ast
+
+    tree = ast.parse(source)
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and body:
+            if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                skip.add(id(body[0].value))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "N_"):
+            skip.update(id(sub) for sub in ast.walk(node))
+        if isinstance(node, ast.keyword) and node.arg == "symptom":
+            skip.update(id(sub) for sub in ast.walk(node.value))
+    return sorted(
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in skip
+        and node.value not in marked
+        and _PROSE.search(node.value)
+    )
+
+
+def test_the_scan_finds_english_outside_gettext() -> None:
+    source = (
+        '"""A docstring is no message."""\n'
+        "def check(x):\n"
+        '    require(x, _("the value is {x}").format(x=x))\n'
+        '    require(x, f"the value is {x}")\n'
+        '    print("code such as smooth(raw_losses, beta) is not prose")\n'
+        '    return {"a": N_("a hint"), "b": "known hint"}\n'
+    )
+    found = unmarked_english(source, marked={"known hint"})
+    assert found == [(4, "the value is "), (5, "code such as smooth(raw_losses, beta) is not prose")]
+
+
+@pytest.mark.parametrize("path", MARKED_MODULES, ids=lambda p: p.relative_to(REPO).as_posix())
+def test_learner_facing_english_goes_through_gettext(path: Path) -> None:
+    name, source = path.relative_to(REPO).as_posix(), path.read_text(encoding="utf-8")
+    if re.search(r"\bN?_\(", source):
+        assert name in messages.SOURCES, f"{name} marks messages: add it to losslab.messages.SOURCES"
+    marked = set(messages.extract_messages())
+    allowed = {start for (file, start) in ENGLISH_ON_PURPOSE if file == name}
+    found = unmarked_english(source, marked)
+    unmarked = [(line, text) for line, text in found if not any(text.startswith(a) for a in allowed)]
+    assert not unmarked, (
+        f"{name}: English a learner may read is not marked for translation (wrap it in _() and format after "
+        f"translating, docs/i18n.md; or list it in ENGLISH_ON_PURPOSE with the reason): "
+        + "; ".join(f"line {line}: {text[:70]!r}" for line, text in unmarked)
+    )
+    unused = sorted(a for a in allowed if not any(text.startswith(a) for _line, text in found))
+    assert not unused, f"{name}: ENGLISH_ON_PURPOSE entries that match nothing any more: {unused}"

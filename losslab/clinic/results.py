@@ -127,7 +127,9 @@ def case(cause: str) -> Case:
     for c in CASES:
         if c.cause == cause:
             return c
-    raise KeyError(f"no clinic case {cause!r}; the cases are {[c.cause for c in CASES]}")
+    raise KeyError(
+        _("no clinic case {cause!r}; the cases are {cases}").format(cause=cause, cases=[c.cause for c in CASES])
+    )
 
 
 def show(case_: Case) -> None:
