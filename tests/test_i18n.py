@@ -318,6 +318,34 @@ def test_predict_and_progress_speak_japanese(monkeypatch: pytest.MonkeyPatch, ca
     assert "1/2 完了" in capsys.readouterr().out
 
 
+def test_a_notebooks_prediction_question_speaks_japanese_and_keeps_english_keys(
+    monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """The literal question, options and ``what`` of every predict call in solutions/ are in the catalog; the
+    widget shows them translated, and the code (choose, compare) keeps using the English options."""
+    from losslab import predict
+
+    found = messages.notebook_messages()
+    question = "Ten sigmoid layers, before training: which weight matrix gets the smallest gradient?"
+    depths = ["the first (next to the input)", "one in the middle", "the last (next to the output)"]
+    assert {question, *depths, "gradient norm before training (the middle: the smallest of them)"} <= {
+        text for _where, text in found
+    }
+    assert all(where.startswith("solutions/") and where.split(":")[1].isdigit() for where, _text in found)
+    monkeypatch.setenv("LOSSLAB_LANG", "ja")
+    guess = predict.Prediction(question, depths, order="given", widget=True)
+    assert [label for label, _key in guess._choice.options] == [messages._(d) for d in depths]
+    assert guess._choice.options[1] == ("真ん中の行列", "one in the middle")
+    assert "勾配が最も小さくなるのはどの重み行列" in guess.text() and "guess.choose('the first" in guess.text()
+    guess.choose("one in the middle")
+    guess.compare("one in the middle", {d: 0.1 for d in depths}, what="gradient norm before training")
+    out = capsys.readouterr().out
+    assert "測定:  真ん中の行列" in out and "予想は実行結果と一致しました" in out, out
+    ticks = predict.Prediction("Which?", ["above 0.5", "below 0.05"], multiple=True, widget=True)
+    ticks._boxes[1].value = True
+    assert ticks._boxes[1].description == "0.05 未満" and ticks.prediction == frozenset({"below 0.05"})
+
+
 # ------------------------------------------------------------------------------------------ website
 
 
