@@ -365,6 +365,11 @@ def test_a_japanese_page_keeps_the_english_outputs_and_switches_back() -> None:
     assert site.relative(en.docname, ja.docname) == "../ja/01_losses/a_tutorial.html"
     assert site.relative(ja.docname, en.docname) == "../../01_losses/a_tutorial.html"
     assert 'href="../../01_losses/a_tutorial.html">English<' in site.language_switch(ja.docname, en.docname, "ja")
+    # the Japanese tutorial page says that its outputs are the English run's; the English page and exercises do not
+    assert "英語版ノートブックを実行したとき" in site._launch_cell(ja, "owner/repo").source
+    assert "losslab-outputs" not in site._launch_cell(en, "owner/repo").source
+    exercise = site.Page(Path("01_losses/a_exercise.ipynb"), "ja")
+    assert "losslab-outputs" not in site._launch_cell(exercise, "owner/repo").source
 
 
 # ------------------------------------------------------------------------------------------ where a learner starts
