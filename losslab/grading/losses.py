@@ -656,41 +656,60 @@ def check_regressor(train_regressor: Callable, seeds: tuple[int, ...] = (1,)) ->
 
 # ------------------------------------------------------------------------------------------ concepts
 
-# The hints of the wrong letters, marked with N_ and shown through gettext.
+# The lettered questions: the right letter, the hint of each wrong one and a question added to every hint, marked
+# with N_ and shown through gettext.
 NOT_THIS_ONE = N_("not this one.")
+LETTERED = {
+    "silent_failure": (
+        "c",
+        {
+            "a": N_("a softmax output with the default loss is the standard, working pairing."),
+            "b": N_("no activation with from_logits=True is a working pairing: the loss applies softmax itself."),
+            "d": N_("integer labels with categorical_crossentropy do not fail silently: Keras raises a shape error."),
+        },
+        N_(" Which set-up gives the loss raw scores while it expects probabilities?"),
+    ),
+    "outlier_effect": (
+        "b",
+        {
+            "a": N_("the two losses weigh large errors very differently, so the outliers cannot affect them equally."),
+            "c": N_("mae grows only linearly with the error; which loss lets a few huge errors dominate?"),
+            "d": N_("neither loss ignores the outliers; compare how fast each grows with the error."),
+        },
+        "",
+    ),
+    "regression_output": (
+        "d",
+        {
+            "a": N_("Keras allows any activation on any layer; the reason is what the activation does to the outputs."),
+            "b": N_("mse applies no activation of its own; it compares the output with the target as it is."),
+            "c": N_("speed is not the reason; think about which values relu or sigmoid can output."),
+        },
+        "",
+    ),
+}
+
+
+def _check_letter(name: str, answer: Any) -> None:
+    right, hints, question = LETTERED[name]
+    text = as_choice(answer, "abcd", name)
+    hint = hints.get(text, NOT_THIS_ONE)
+    require(text == right, _(hint) + (_(question) if question else ""))
 
 
 def check_silent_failure(answer: Any) -> None:
     """Dense(10) without activation + 'sparse_categorical_crossentropy': no error, and it learns badly."""
-    text = as_choice(answer, "abcd", "silent_failure")
-    hint = {
-        "a": N_("a softmax output with the default loss is the standard, working pairing."),
-        "b": N_("no activation with from_logits=True is a working pairing: the loss applies softmax itself."),
-        "d": N_("integer labels with categorical_crossentropy do not fail silently: Keras raises a shape error."),
-    }.get(text, NOT_THIS_ONE)
-    require(text == "c", _(hint) + _(" Which set-up gives the loss raw scores while it expects probabilities?"))
+    _check_letter("silent_failure", answer)
 
 
 def check_outliers(answer: Any) -> None:
     """Outliers pull an mse-trained model more than a mae-trained one (squared errors dominate)."""
-    text = as_choice(answer, "abcd", "outlier_effect")
-    hint = {
-        "a": N_("the two losses weigh large errors very differently, so the outliers cannot affect them equally."),
-        "c": N_("mae grows only linearly with the error; which loss lets a few huge errors dominate?"),
-        "d": N_("neither loss ignores the outliers; compare how fast each grows with the error."),
-    }.get(text, NOT_THIS_ONE)
-    require(text == "b", _(hint))
+    _check_letter("outlier_effect", answer)
 
 
 def check_regression_output(answer: Any) -> None:
     """A regression output has no activation so that it can predict any real value."""
-    text = as_choice(answer, "abcd", "regression_output")
-    hint = {
-        "a": N_("Keras allows any activation on any layer; the reason is what the activation does to the outputs."),
-        "b": N_("mse applies no activation of its own; it compares the output with the target as it is."),
-        "c": N_("speed is not the reason; think about which values relu or sigmoid can output."),
-    }.get(text, NOT_THIS_ONE)
-    require(text == "d", _(hint))
+    _check_letter("regression_output", answer)
 
 
 __all__ = [
