@@ -346,6 +346,28 @@ def test_a_notebooks_prediction_question_speaks_japanese_and_keeps_english_keys(
     assert ticks._boxes[1].description == "0.05 未満" and ticks.prediction == frozenset({"below 0.05"})
 
 
+def test_chapter_1_and_3_grading_rules_and_clinic_speak_japanese(monkeypatch: pytest.MonkeyPatch) -> None:
+    import keras
+
+    from losslab import clinic
+    from losslab.grading import fresh
+
+    monkeypatch.setenv("LOSSLAB_LANG", "ja")
+    losses, rates = fresh("losses"), fresh("learning_rates")
+    with pytest.raises(losses.GradingError) as info:  # the grader's frame, and the rule it quotes (rules.py)
+        losses.check_task("spam_filter", (keras.layers.Dense(1), "binary_crossentropy"))
+    assert "初めて見るラベル" in str(info.value) and "生のスコア(ロジット)" in str(info.value), str(info.value)
+    with pytest.raises(losses.GradingError, match="メールフィルタは yes/no"):
+        losses.check_task("spam_filter", (keras.layers.Dense(3, activation="softmax"), "binary_crossentropy"))
+    with pytest.raises(losses.GradingError, match="^どちらの損失関数も外れ値を無視しません"):
+        losses.check_outliers("d")
+    with pytest.raises(rates.GradingError, match="ランプが指数的ではありません"):
+        rates.check_range_lr(lambda step, start, end, n: start + (end - start) * step / (n - 1))
+    with pytest.raises(KeyError, match="クリニックに 'nope' という症例はありません"):
+        clinic.case("nope")
+    assert messages._(clinic.case("lr_too_high").title) == "学習率が高すぎる"
+
+
 # ------------------------------------------------------------------------------------------ website
 
 
