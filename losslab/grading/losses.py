@@ -6,23 +6,23 @@ value of a fitting choice. So ``"sparse_categorical_crossentropy"``, ``SparseCat
 ``keras.losses.sparse_categorical_crossentropy`` pass alike, and so does a layer without activation with
 ``from_logits=True``; softmax with ``from_logits=True`` or sigmoid over ten classes do not.
 
-Each check raises GradingError with a message for the learner, or prints what it measured and returns None.
-Names and label/activation checks come from a private copy of losslab/losses.py, read from disk here, so a
-notebook that replaces functions in ``losslab.losses`` does not change what the grader runs.
+Each check raises GradingError with a message for the learner (in the learner's language), or prints what it
+measured and returns None. Names and label/activation checks come from a private copy of losslab/losses.py, read
+from disk here, so a notebook that replaces functions in ``losslab.losses`` does not change what the grader runs.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from string import Formatter
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from losslab.grading.core import GradingError, as_choice, as_float, as_floats, call, require, require_each
+from losslab.grading.core import GradingError, as_choice, as_float, as_floats, call, joined, require, require_each
 from losslab.messages import N_, _
 
 CLASSIFIER_ACCURACY = 0.93  # validation accuracy the breast-cancer classifier must reach
@@ -172,8 +172,7 @@ def _run_layer(layer: Any, x: np.ndarray, seed: int) -> tuple[np.ndarray, np.nda
 
 
 def _reference(task: Task, units: int, y: np.ndarray, z: np.ndarray, spec: Any) -> dict[str, float]:
-    """{description: value} of the fitting choices for these labels, computed from the pre-activations (a
-    description in words is marked with N_ and shown through gettext)."""
+    """{description: value} of the fitting choices for these labels, computed from the pre-activations."""
     import keras
 
     if task.labels == "binary" and units == 1:
@@ -286,9 +285,10 @@ def check_task(name: str, answer: Any, seeds: tuple[int, ...] = (11, 12)) -> Non
             )
         if task.labels == "regression" and not hints:
             hints.append(_(task.hint))
-        wanted = "; ".join(f"{_shown(k)} = {v:.4f}" for k, v in references.items())
+        shown = {LIB.SHORT_NAMES.get(k, k): v for k, v in references.items()}  # a loss's name, or words (N_)
+        wanted = "; ".join(f"{_(k)} = {v:.4f}" for k, v in shown.items())
         sentences = [h if h.endswith((".", "?", "!", "。", "？")) else h + _(".") for h in dict.fromkeys(hints)]
-        advice = _joined(sentences, _("{sentences} {sentence}")) or _(
+        advice = joined(sentences, _("{sentences} {sentence}")) or _(
             "Look at the label format and the output activation again."
         )
         raise GradingError(
@@ -304,34 +304,12 @@ def check_task(name: str, answer: Any, seeds: tuple[int, ...] = (11, 12)) -> Non
     )
 
 
-def _joined(parts: list[str], pair: str) -> str:
-    """`parts` joined one after the other through `pair`, a translated message with two placeholders (English
-    puts a space between them; Japanese needs none after a full stop, and a full stop after a clause)."""
-    first, second = (name for _text, name, _spec, _conversion in Formatter().parse(pair) if name)
-    out = ""
-    for part in parts:
-        out = pair.format(**{first: out, second: part}) if out else part
-    return out
-
-
-def _shown(reference: str) -> str:
-    """A fitting choice as the message names it: a loss's short name, or its description in words."""
-    shown = LIB.SHORT_NAMES.get(reference, reference)
-    return _(shown)
-
-
 # ------------------------------------------------------------------------------------------ by hand
 
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0][:200].rstrip(".") if text else ""
-
-
-def _keras_bce(y: np.ndarray, p: np.ndarray) -> float:
-    import keras
-
-    return _value(keras.losses.BinaryCrossentropy(), y, p, _("Keras' binary cross-entropy"))
 
 
 def _keras_huber(y: np.ndarray, p: np.ndarray, delta: float) -> float:
@@ -374,7 +352,7 @@ def check_binary_crossentropy(fn: Callable) -> None:
     import keras
 
     for what, y, p in _bce_cases(5):
-        want = _keras_bce(y, p)
+        want = _value(keras.losses.BinaryCrossentropy(), y, p, _("Keras' binary cross-entropy"))
         got = _call(fn, _("binary_crossentropy on {what}").format(what=what), y, p)
         if not math.isfinite(got):
             raise GradingError(
@@ -477,14 +455,13 @@ def check_huber(fn: Callable) -> None:
         got = _call(fn, f"huber(..., delta={delta})", y, p, delta=delta)
         want = _keras_huber(y, p, delta)
         if not _close(got, want, 1e-4):
-            same = _close(got, default, 1e-6)
             raise GradingError(
                 _("with delta={delta} your huber gives {got:.6f}, Keras gives {want:.6f}.").format(
                     delta=delta, got=got, want=want
                 )
                 + (
                     _(" It gives the same value as with delta=1: the function seems to ignore delta.")
-                    if same
+                    if _close(got, default, 1e-6)
                     else _(" Check both branches: 0.5 * e**2 where |e| <= delta, delta * (|e| - 0.5 * delta) beyond.")
                 )
             )
@@ -547,7 +524,7 @@ def check_classifier_loss(model: Any) -> None:
         )
     if problems:
         raise GradingError(
-            _("the classifier's loss and output layer do not fit: ") + _joined(problems, _("{problems} {problem}"))
+            _("the classifier's loss and output layer do not fit: ") + joined(problems, _("{problems} {problem}"))
         )
     print(
         _("classifier: {units} output unit(s), activation {activation!r}, loss {loss}: fits").format(
@@ -656,8 +633,7 @@ def check_regressor(train_regressor: Callable, seeds: tuple[int, ...] = (1,)) ->
 
 # ------------------------------------------------------------------------------------------ concepts
 
-# The lettered questions: the right letter, the hint of each wrong one and a question added to every hint, marked
-# with N_ and shown through gettext.
+# The lettered questions: the right letter, each wrong one's hint and a question added to it (N_, shown through _).
 NOT_THIS_ONE = N_("not this one.")
 LETTERED = {
     "silent_failure": (
@@ -697,19 +673,12 @@ def _check_letter(name: str, answer: Any) -> None:
     require(text == right, _(hint) + (_(question) if question else ""))
 
 
-def check_silent_failure(answer: Any) -> None:
-    """Dense(10) without activation + 'sparse_categorical_crossentropy': no error, and it learns badly."""
-    _check_letter("silent_failure", answer)
-
-
-def check_outliers(answer: Any) -> None:
-    """Outliers pull an mse-trained model more than a mae-trained one (squared errors dominate)."""
-    _check_letter("outlier_effect", answer)
-
-
-def check_regression_output(answer: Any) -> None:
-    """A regression output has no activation so that it can predict any real value."""
-    _check_letter("regression_output", answer)
+# Dense(10) without activation + 'sparse_categorical_crossentropy': no error, and it learns badly.
+check_silent_failure = functools.partial(_check_letter, "silent_failure")
+# Outliers pull an mse-trained model more than a mae-trained one (squared errors dominate).
+check_outliers = functools.partial(_check_letter, "outlier_effect")
+# A regression output has no activation so that it can predict any real value.
+check_regression_output = functools.partial(_check_letter, "regression_output")
 
 
 __all__ = [
