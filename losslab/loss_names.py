@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from losslab.messages import _
+
 # Canonical names are the names of Keras' loss functions. Short aliases are for display only.
 SHORT_NAMES = {"mean_squared_error": "mse", "mean_absolute_error": "mae"}
 CLASSIFICATION_LOSSES = (
@@ -152,15 +154,17 @@ def describe_loss(loss: Any) -> LossSpec:
             resolved = None
         if resolved is None:
             raise ValueError(
-                f"Keras does not know a loss called {loss!r}. Common ones: 'binary_crossentropy', "
-                "'sparse_categorical_crossentropy', 'categorical_crossentropy', 'mse', 'mae', "
-                "'huber'."
+                _(
+                    "Keras does not know a loss called {loss!r}. Common ones: 'binary_crossentropy', "
+                    "'sparse_categorical_crossentropy', 'categorical_crossentropy', 'mse', 'mae', "
+                    "'huber'."
+                ).format(loss=loss)
             )
         return describe_loss(resolved)
     if inspect.isclass(loss):
         if issubclass(loss, keras.losses.Loss):
             return describe_loss(loss())
-        raise ValueError(f"{loss.__name__} is a class but not a Keras loss")
+        raise ValueError(_("{name} is a class but not a Keras loss").format(name=loss.__name__))
     if isinstance(loss, functools.partial):
         inner = describe_loss(loss.func)
         options = {**inner.options, **loss.keywords}
@@ -183,7 +187,9 @@ def describe_loss(loss: Any) -> LossSpec:
             return LossSpec(name, bool(defaults.get("from_logits", False)), defaults)
         return LossSpec(getattr(loss, "__name__", type(loss).__name__), False, {}, keras=False)
     raise ValueError(
-        f"a loss should be a string, a keras.losses class or object, or a function; got {type(loss).__name__}"
+        _("a loss should be a string, a keras.losses class or object, or a function; got {kind}").format(
+            kind=type(loss).__name__
+        )
     )
 
 
@@ -203,7 +209,7 @@ def loss_callable(loss: Any):
     if isinstance(loss, str):
         spec = describe_loss(loss)
         if spec.name == "crossentropy":
-            raise ValueError("'crossentropy' is resolved by Keras from the labels; name the loss explicitly")
+            raise ValueError(_("'crossentropy' is resolved by Keras from the labels; name the loss explicitly"))
         loss = keras.losses.get(_STRING_ALIASES.get(loss.strip().lower(), loss.strip()))
     elif inspect.isclass(loss):
         loss = loss()
@@ -285,15 +291,17 @@ def label_format(y: Any) -> LabelFormat:
     arr = _as_array(y)
     shape = tuple(int(s) for s in arr.shape)
     if arr.size == 0:
-        raise ValueError("the labels are empty")
+        raise ValueError(_("the labels are empty"))
     if arr.dtype.kind not in "biuf":
         raise ValueError(
-            f"labels should be numbers; got dtype {arr.dtype}. Encode class names as 0 .. K-1 "
-            "first (for example with sklearn.preprocessing.LabelEncoder)."
+            _(
+                "labels should be numbers; got dtype {dtype}. Encode class names as 0 .. K-1 "
+                "first (for example with sklearn.preprocessing.LabelEncoder)."
+            ).format(dtype=arr.dtype)
         )
     values = arr.astype(np.float64)
     if not np.all(np.isfinite(values)):
-        raise ValueError("the labels contain NaN or infinite values")
+        raise ValueError(_("the labels contain NaN or infinite values"))
     whole = bool(np.all(values == np.round(values)))
     unique = np.unique(values)
     column = arr.ndim == 1 or (arr.ndim == 2 and shape[1] == 1)
@@ -303,34 +311,46 @@ def label_format(y: Any) -> LabelFormat:
         rows_sum_to_1 = bool(np.allclose(sums, 1.0, atol=1e-4))
         k = shape[1]
         if in_01 and whole and rows_sum_to_1:
-            return LabelFormat("one-hot", shape, k, f"one-hot rows: {shape[0]} examples x {k} classes")
+            return LabelFormat(
+                "one-hot", shape, k, _("one-hot rows: {n} examples x {k} classes").format(n=shape[0], k=k)
+            )
         if in_01 and rows_sum_to_1:
-            return LabelFormat("soft", shape, k, f"rows of class probabilities: {shape[0]} examples x {k} classes")
+            return LabelFormat(
+                "soft", shape, k, _("rows of class probabilities: {n} examples x {k} classes").format(n=shape[0], k=k)
+            )
         if in_01 and whole:
             return LabelFormat(
                 "multi-label",
                 shape,
                 k,
-                f"0/1 rows with several 1s allowed (multi-label): {shape[0]} examples x {k} labels",
+                _("0/1 rows with several 1s allowed (multi-label): {n} examples x {k} labels").format(n=shape[0], k=k),
             )
-        return LabelFormat("continuous", shape, None, f"real-valued targets, {k} per example (regression)")
+        return LabelFormat(
+            "continuous", shape, None, _("real-valued targets, {k} per example (regression)").format(k=k)
+        )
     if arr.ndim > 2:
-        return LabelFormat("continuous", shape, None, f"an array of shape {shape}")
+        return LabelFormat("continuous", shape, None, _("an array of shape {shape}").format(shape=shape))
     classes = arr.dtype.kind in "biu" or (whole and unique.min() >= 0 and len(unique) <= 20)
     if column and classes and unique.min() >= 0:
         k = int(unique.max()) + 1
         if set(unique.tolist()) <= {0.0, 1.0}:
-            return LabelFormat("binary", shape, 2, f"binary labels 0/1, one per example (shape {shape})")
+            return LabelFormat(
+                "binary", shape, 2, _("binary labels 0/1, one per example (shape {shape})").format(shape=shape)
+            )
         return LabelFormat(
             "integer",
             shape,
             k,
-            f"integer class numbers 0-{k - 1}, one per example (shape {shape}, {k} classes)",
+            _("integer class numbers 0-{last}, one per example (shape {shape}, {k} classes)").format(
+                last=k - 1, shape=shape, k=k
+            ),
         )
     low, high = float(values.min()), float(values.max())
     return LabelFormat(
         "continuous",
         shape,
         None,
-        f"real-valued targets from {low:.4g} to {high:.4g} (shape {shape}): regression",
+        _("real-valued targets from {low:.4g} to {high:.4g} (shape {shape}): regression").format(
+            low=low, high=high, shape=shape
+        ),
     )

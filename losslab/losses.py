@@ -47,6 +47,7 @@ from losslab.loss_names import (  # noqa: F401 - re-exported: losslab.losses is 
     label_format,
     loss_callable,
 )
+from losslab.messages import _
 
 # ------------------------------------------------------------------------------------------ advice
 
@@ -76,23 +77,23 @@ class Advice:
     def output_layer(self) -> str:
         units = self.units if self.units is not None else "K"
         if self.activation == "linear":
-            return f"Dense({units})  (no activation)"
+            return f"Dense({units})  " + _("(no activation)")
         return f'Dense({units}, activation="{self.activation}")'
 
     @property
     def text(self) -> str:
         lines = [
-            f"labels: {self.labels}",
-            f"loss that fits: {self.loss_short}",
-            f"output layer:   {self.output_layer}",
-            f"why: {self.reason}",
+            _("labels: {labels}").format(labels=self.labels),
+            _("loss that fits: {loss}").format(loss=self.loss_short),
+            _("output layer:   {layer}").format(layer=self.output_layer),
+            _("why: {reason}").format(reason=self.reason),
         ]
-        lines += [f"also fine: {a}" for a in self.alternatives]
+        lines += [_("also fine: {alternative}").format(alternative=a) for a in self.alternatives]
         if self.problems:
-            lines.append("problems found:")
+            lines.append(_("problems found:"))
             lines += [f"  - {p}" for p in self.problems]
         else:
-            lines.append("no problems found")
+            lines.append(_("no problems found"))
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -111,11 +112,15 @@ def suggest_loss(y: Any) -> Advice:
             "binary_crossentropy",
             1,
             "sigmoid",
-            "two classes as 0/1: one sigmoid unit gives the probability of class 1, and binary "
-            "cross-entropy scores it; predict class 1 when it is above 0.5",
+            _(
+                "two classes as 0/1: one sigmoid unit gives the probability of class 1, and binary "
+                "cross-entropy scores it; predict class 1 when it is above 0.5"
+            ),
             alternatives=(
-                "Dense(1) with BinaryCrossentropy(from_logits=True)",
-                'Dense(2, activation="softmax") with sparse_categorical_crossentropy',
+                _("{layer} with {loss}").format(layer="Dense(1)", loss="BinaryCrossentropy(from_logits=True)"),
+                _("{layer} with {loss}").format(
+                    layer='Dense(2, activation="softmax")', loss="sparse_categorical_crossentropy"
+                ),
             ),
         )
     if fmt.kind == "integer":
@@ -124,11 +129,15 @@ def suggest_loss(y: Any) -> Advice:
             "sparse_categorical_crossentropy",
             fmt.n_classes,
             "softmax",
-            "one integer class number per example: the sparse cross-entropy reads the class number "
-            "directly; softmax turns the outputs into probabilities over the classes",
+            _(
+                "one integer class number per example: the sparse cross-entropy reads the class number "
+                "directly; softmax turns the outputs into probabilities over the classes"
+            ),
             alternatives=(
-                f"Dense({fmt.n_classes}) with SparseCategoricalCrossentropy(from_logits=True)",
-                "one-hot labels (keras.utils.to_categorical) with categorical_crossentropy",
+                _("{layer} with {loss}").format(
+                    layer=f"Dense({fmt.n_classes})", loss="SparseCategoricalCrossentropy(from_logits=True)"
+                ),
+                _("one-hot labels (keras.utils.to_categorical) with categorical_crossentropy"),
             ),
         )
     if fmt.kind in {"one-hot", "soft"}:
@@ -137,11 +146,17 @@ def suggest_loss(y: Any) -> Advice:
             "categorical_crossentropy",
             fmt.n_classes,
             "softmax",
-            "one row per example with one column per class: categorical cross-entropy compares the "
-            "row with the softmax probabilities",
-            alternatives=(f"Dense({fmt.n_classes}) with CategoricalCrossentropy(from_logits=True)",)
+            _(
+                "one row per example with one column per class: categorical cross-entropy compares the "
+                "row with the softmax probabilities"
+            ),
+            alternatives=(
+                _("{layer} with {loss}").format(
+                    layer=f"Dense({fmt.n_classes})", loss="CategoricalCrossentropy(from_logits=True)"
+                ),
+            )
             + (
-                ("integer labels (y.argmax(axis=1)) with sparse_categorical_crossentropy",)
+                (_("integer labels (y.argmax(axis=1)) with sparse_categorical_crossentropy"),)
                 if fmt.kind == "one-hot"
                 else ()
             ),
@@ -152,8 +167,10 @@ def suggest_loss(y: Any) -> Advice:
             "binary_crossentropy",
             fmt.n_classes,
             "sigmoid",
-            "several labels can be 1 at once: each unit is its own yes/no question, so one sigmoid "
-            "per label with binary cross-entropy",
+            _(
+                "several labels can be 1 at once: each unit is its own yes/no question, so one sigmoid "
+                "per label with binary cross-entropy"
+            ),
         )
     units = fmt.shape[1] if len(fmt.shape) == 2 else 1
     return Advice(
@@ -161,9 +178,11 @@ def suggest_loss(y: Any) -> Advice:
         "mean_squared_error",
         units,
         "linear",
-        "real-valued targets: a distance between prediction and target. mse punishes large errors "
-        "most; mae or huber when a few targets are outliers. No activation, so any value can come "
-        "out; standardize the target first",
+        _(
+            "real-valued targets: a distance between prediction and target. mse punishes large errors "
+            "most; mae or huber when a few targets are outliers. No activation, so any value can come "
+            "out; standardize the target first"
+        ),
         alternatives=("mean_absolute_error", "huber"),
     )
 
@@ -202,7 +221,7 @@ def output_layer(model: Any) -> tuple[int, str]:
     """
     layers = [layer for layer in getattr(model, "layers", []) if layer.__class__.__name__ != "InputLayer"]
     if not layers:
-        raise ValueError("the model has no layers")
+        raise ValueError(_("the model has no layers"))
     last = layers[-1]
     activation = "linear"
     if last.__class__.__name__ in {"Activation", "Softmax"}:
@@ -264,37 +283,44 @@ def is_label_shape_error(error: BaseException) -> bool:
     return bool(_SHAPE_ERROR.search(str(error)))
 
 
-def explain_error(error: BaseException, y: Any = None, model: Any = None, loss: Any = None) -> str:
+def explain_error(
+    error: BaseException, y: Any = None, model: Any = None, loss: Any = None, output: str | None = None
+) -> str:
     """Keras' rank/shape error from fit() or evaluate() -> a message that names the loss that fits ``y``.
 
     Works with the messages of the TensorFlow and JAX backends. An error that is not about labels and
-    predictions gets a short note saying so, and the original message.
+    predictions gets a short note saying so, and the original message. ``output`` names what produced the
+    predictions (default: "the model's output"; the grader says "the output layer"). In the learner's language.
     """
     message = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", str(error)).strip()  # TensorFlow's op prefix
     first = message.splitlines()[0] if message else type(error).__name__
     if not is_label_shape_error(error):
-        return (
-            f"This error does not look like a mismatch between labels and loss; read Keras' message:\n"
-            f"  {type(error).__name__}: {first[:300]}"
+        return _("This error does not look like a mismatch between labels and loss; read Keras' message:") + (
+            f"\n  {type(error).__name__}: {first[:300]}"
         )
+    output = _("the model's output") if output is None else output
     lines = [
-        "Keras stopped because the labels and the model's output do not fit the loss.",
-        f"  Keras said: {first[:300]}",
+        _("Keras stopped because the labels and {output} do not fit the loss.").format(output=output),
+        _("  Keras said: {message}").format(message=first[:300]),
     ]
     if y is None:
-        lines.append("Call explain_error(error, y=your_labels, model=your_model) to learn which loss fits.")
+        lines.append(_("Call explain_error(error, y=your_labels, model=your_model) to learn which loss fits."))
         return "\n".join(lines)
     advice = explain(y, model, loss)
     if loss is None and model is not None:
         loss = getattr(model, "loss", None)
     if loss is not None:
-        lines.append(f"  The loss is {describe_loss(loss)}; the labels are {advice.labels}.")
+        lines.append(
+            _("  The loss is {loss}; the labels are {labels}.").format(loss=describe_loss(loss), labels=advice.labels)
+        )
     else:
-        lines.append(f"  The labels are {advice.labels}.")
+        lines.append(_("  The labels are {labels}.").format(labels=advice.labels))
     for problem in advice.problems:
         lines.append(f"  - {problem}")
     lines.append(
-        f"For these labels use {SHORT_NAMES.get(advice.loss, advice.loss)} with an output layer {advice.output_layer}."
+        _("For these labels use {loss} with an output layer {layer}.").format(
+            loss=SHORT_NAMES.get(advice.loss, advice.loss), layer=advice.output_layer
+        )
     )
     return "\n".join(lines)
 
@@ -350,7 +376,7 @@ def plot_lines(
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4))
+        _figure, ax = plt.subplots(figsize=(6, 4))
     for label, values in lines.items():
         ax.plot(np.asarray(x), np.asarray(values, dtype=float), label=label)
     for index, (label, position) in enumerate((vlines or {}).items()):
@@ -392,7 +418,7 @@ def plot_probabilities(
     p = np.asarray(probabilities, dtype=float).reshape(-1)
     t = np.asarray(labels).reshape(-1)
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4))
+        _figure, ax = plt.subplots(figsize=(6, 4))
     bins = np.linspace(0, 1, 21)
     for value, name in zip((0, 1), class_names, strict=True):
         ax.hist(p[t == value], bins=bins, alpha=0.6, label=f"true class {value} ({name})")

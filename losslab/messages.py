@@ -34,6 +34,12 @@ SOURCES = (
     "losslab/quizlinks.py",
     "losslab/predict.py",
     "losslab/progress.py",
+    "losslab/loss_names.py",  # the label formats and loss names, quoted by the rules
+    "losslab/losses.py",  # chapter 1's advice (suggest_loss, explain) and explain_error
+    "losslab/rules.py",  # the rule table: chapter 1's losses.explain and the doctor's findings quote it
+    "losslab/clinic/cases.py",  # the cases' titles, checklist rows and fixes (N_), shown by clinic/results.py
+    "losslab/clinic/results.py",
+    "losslab/clinic/setup.py",
     "losslab/doctor/causes.py",
     "losslab/doctor/report.py",
     "losslab/doctor/treat.py",
@@ -50,6 +56,8 @@ SOURCES = (
     "losslab/doctor/examine.py",
     "losslab/grading/core.py",
     "losslab/grading/warmup.py",
+    "losslab/grading/losses.py",
+    "losslab/grading/learning_rates.py",
     "losslab/grading/debugging.py",
     "losslab/grading/doctor_checks.py",
     "losslab/grading/optimizers.py",
@@ -57,6 +65,10 @@ SOURCES = (
     "losslab/loops.py",  # the slips' descriptions (N_), shown by the training-loop grader
     "autograder/feedback.py",  # the feedback page's summary, in the submission's language (read, never imported)
 )
+# Notebooks whose code cells hand the library text to show: the literal question, options and ``what`` of every
+# ``predict.ask(...)`` and ``<guess>.compare(...)`` call, which losslab/predict.py shows through gettext (the
+# code stays English, and so do the options' identities). Code cells exist once, for both editions.
+NOTEBOOK_SOURCES = "solutions"
 
 
 @cache
@@ -145,13 +157,64 @@ def extract_messages() -> dict[str, list[str]]:
                     "N_), so that the catalog can hold it; format after translating"
                 )
             found.setdefault(arg.value, []).append(where)
-    order = {name: i for i, name in enumerate(SOURCES)}
+    for where, text in notebook_messages():
+        found.setdefault(text, []).append(where)
+    notebooks = sorted({w.split(":")[0] for v in found.values() for w in v} - set(SOURCES))
+    order = {name: i for i, name in enumerate([*SOURCES, *notebooks])}
 
     def first(where: list[str]) -> tuple[int, int]:
         file, line = where[0].split(":")
         return order[file], int(line)
 
     return {k: sorted(v, key=lambda w: first([w])) for k, v in sorted(found.items(), key=lambda kv: first(kv[1]))}
+
+
+def notebook_messages() -> list[tuple[str, str]]:
+    """("solutions/<chapter>/<notebook>.ipynb:<cell number>", text) for every string literal a code cell passes
+    to ``predict.ask`` (the question, each option) and to ``.compare`` (its ``what``): the texts the
+    predict-then-run widget shows through gettext."""
+    import ast
+
+    out = []
+    for path in sorted((PACKAGE.parent / NOTEBOOK_SOURCES).rglob("*.ipynb")):
+        if ".ipynb_checkpoints" in path.parts:
+            continue
+        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        for number, cell in enumerate(cells):
+            source = "".join(cell.get("source", "")) if cell.get("cell_type") == "code" else ""
+            if "predict.ask(" not in source and ".compare(" not in source:
+                continue
+            code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+            try:
+                tree = ast.parse(code)
+            except SyntaxError:
+                continue
+            where = f"{path.relative_to(PACKAGE.parent).as_posix()}:{number}"
+            lists = {  # options = ["...", ...] earlier in the cell, passed by name
+                target.id: node.value.elts
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Assign) and isinstance(node.value, (ast.List, ast.Tuple))
+                for target in node.targets
+                if isinstance(target, ast.Name)
+            }
+            for node in ast.walk(tree):
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                    continue
+                if (
+                    node.func.attr == "ask"
+                    and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id == "predict"
+                ):
+                    options = node.args[1] if len(node.args) > 1 else None
+                    if isinstance(options, ast.Name):
+                        options = ast.List(elts=lists.get(options.id, []))
+                    texts = node.args[:1] + (options.elts if isinstance(options, (ast.List, ast.Tuple)) else [])
+                elif node.func.attr == "compare":
+                    texts = [k.value for k in node.keywords if k.arg == "what"]
+                else:
+                    continue
+                out += [(where, t.value) for t in texts if isinstance(t, ast.Constant) and isinstance(t.value, str)]
+    return out
 
 
 def _read_po(lang: str):  # babel's Catalog, imported lazily (a developer's tool)

@@ -5,6 +5,10 @@
 option came true and calls ``guess.compare(measured, values=...)``: it prints the prediction next to the
 measured outcome (and the measured value of every option, when given) and freezes the widget.
 
+The question, the options and ``what`` are shown in the learner's language: the notebooks' literal texts are in
+the gettext catalog (``losslab.messages.notebook_messages``), and an option keeps its English text as its key
+(``choose``, ``compare`` and ``prediction`` use it), so the code is the same in both editions.
+
 Options are shown in a neutral order: by default a fixed shuffle derived from the question's text (the same
 on every run, so the order gives nothing away and does not move after a restart); ``order="given"`` keeps a
 natural order such as ascending learning rates.
@@ -110,16 +114,16 @@ class Prediction:
         import ipywidgets as w
 
         wide = w.Layout(width="auto")
-        if self.multiple:
-            self._boxes = [w.Checkbox(value=False, description=o, indent=False, layout=wide) for o in self.options]
+        if self.multiple:  # each box shows its option in the learner's language; self.options stay the keys
+            self._boxes = [w.Checkbox(value=False, description=_(o), indent=False, layout=wide) for o in self.options]
             choice: Any = w.VBox([w.HTML(f"<i>{_('Tick every option you expect.')}</i>"), *self._boxes])
         else:
             self._boxes = []
-            choice = w.RadioButtons(options=self.options, value=None, layout=wide)
+            choice = w.RadioButtons(options=[(_(o), o) for o in self.options], value=None, layout=wide)
         self._choice = choice
         self._status = w.HTML(f"<i>{_('Choose before you run the experiment below.')}</i>")
         self._widgets = w.VBox(
-            [w.HTML(f"<b>{_('Predict:')}</b> {self.question}"), choice, self._status],
+            [w.HTML(f"<b>{_('Predict:')}</b> {_(self.question)}"), choice, self._status],
             layout=w.Layout(border="1px solid #ddd", padding="6px", margin="6px 0"),
         )
 
@@ -139,8 +143,8 @@ class Prediction:
         self._chosen = frozenset(options)
         if self._widgets is not None:
             if self.multiple:
-                for box in self._boxes:
-                    box.value = box.description in self._chosen
+                for option, box in zip(self.options, self._boxes, strict=True):
+                    box.value = option in self._chosen
             else:
                 self._choice.value = options[0]
         return self
@@ -151,13 +155,13 @@ class Prediction:
         if self._widgets is None:
             return self._chosen
         if self.multiple:
-            return frozenset(box.description for box in self._boxes if box.value)
+            return frozenset(o for o, box in zip(self.options, self._boxes, strict=True) if box.value)
         return frozenset() if self._choice.value is None else frozenset([self._choice.value])
 
     def text(self) -> str:
         letters = "abcdefghijklmnopqrstuvwxyz"
-        lines = [f"{_('Predict:')} {self.question}" + (" " + _("(one or more)") if self.multiple else "")]
-        lines += [f"  {letters[i]}) {o}" for i, o in enumerate(self.options)]
+        lines = [f"{_('Predict:')} {_(self.question)}" + (" " + _("(one or more)") if self.multiple else "")]
+        lines += [f"  {letters[i]}) {_(o)}" for i, o in enumerate(self.options)]
         lines.append(
             _("Without widgets, predict with  {call}  before the run.").format(
                 call=f"guess.choose({self.options[0]!r})"
@@ -195,15 +199,15 @@ class Prediction:
         if len(measured_set) > 1 and not self.multiple:
             raise ValueError(f"this question has one answer, but {sorted(measured_set)!r} were measured")
         chosen = self.prediction
-        shown = lambda names: ", ".join(o for o in self.options if o in names) or _("none of them")  # noqa: E731
+        shown = lambda names: ", ".join(_(o) for o in self.options if o in names) or _("none of them")  # noqa: E731
         lines = [
             f"{_('Predicted:')} {shown(chosen) if chosen else _(NO_PREDICTION)}",
             f"{_('Measured:')}  {shown(measured_set)}",
         ]
         if values:
-            label = f" ({what})" if what else ""
+            label = f" ({_(what)})" if what else ""
             lines.append(_("What the run measured{label}:").format(label=label))
-            lines += [f"  {o:<34} {_format(values[o], fmt)}" for o in self.options if o in values]
+            lines += [f"  {_(o):<34} {_format(values[o], fmt)}" for o in self.options if o in values]
         if chosen:
             lines.append(
                 _("Your prediction matches the run.")

@@ -2,7 +2,8 @@
 
 Every rule takes plain descriptions (labels, an activation and its units, a loss given any way Keras accepts
 one) and returns a list of ``Problem``: the message in words a learner can act on, the fix, and the cause it
-is evidence of in the training doctor's vocabulary (``losslab.doctor.CAUSES``). An empty list: the rule found
+is evidence of in the training doctor's vocabulary (``losslab.doctor.CAUSES``). Messages and fixes are in the
+learner's language (gettext, ``losslab.messages``). An empty list: the rule found
 nothing. ``losslab.losses``' ``check_*`` functions return the messages (chapter 1); the doctor's output checks
 (chapter 4) turn the problems into findings with what they measured.
 
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from losslab.loss_names import _EXPECTS, SHORT_NAMES, describe_loss, label_format
+from losslab.messages import N_, _
 
 # ------------------------------------------------------------------------------------- vocabulary
 
@@ -106,43 +108,56 @@ def activation_vs_loss(activation: Any, loss: Any) -> list[Problem]:
         expected = _EXPECTS[spec.name][1]
         if spec.from_logits and act in {"softmax", "sigmoid"}:
             add(
-                f"the output layer already applies {act}, but the loss has from_logits=True and "
-                f"applies it again: remove the activation (Dense without activation) or set "
-                "from_logits=False",
-                f"remove the {act} from the output layer, or use from_logits=False",
+                _(
+                    "the output layer already applies {act}, but the loss has from_logits=True and "
+                    "applies it again: remove the activation (Dense without activation) or set "
+                    "from_logits=False"
+                ).format(act=act),
+                _("remove the {act} from the output layer, or use from_logits=False").format(act=act),
             )
         elif not spec.from_logits and act == "linear":
             add(
-                f"the output layer has no activation, so it outputs raw scores (logits), but "
-                f"{spec.short} expects probabilities: it runs without an error and learns badly. "
-                f'Use activation="{expected}", or {loss_class_name(spec.name)}(from_logits=True)',
-                f'activation="{expected}" on the output layer, or {loss_class_name(spec.name)}(from_logits=True)',
+                _(
+                    "the output layer has no activation, so it outputs raw scores (logits), but "
+                    "{loss} expects probabilities: it runs without an error and learns badly. "
+                    'Use activation="{expected}", or {loss_class}(from_logits=True)'
+                ).format(loss=spec.short, expected=expected, loss_class=loss_class_name(spec.name)),
+                _('activation="{expected}" on the output layer, or {loss_class}(from_logits=True)').format(
+                    expected=expected, loss_class=loss_class_name(spec.name)
+                ),
             )
         elif not spec.from_logits and act not in {expected, "linear"}:
             add(
-                f"{spec.short} expects {expected} probabilities from the output layer, not {act}",
-                f'activation="{expected}" on the output layer',
+                _("{loss} expects {expected} probabilities from the output layer, not {act}").format(
+                    loss=spec.short, expected=expected, act=act
+                ),
+                _('activation="{expected}" on the output layer').format(expected=expected),
             )
         elif spec.from_logits and act not in {"linear", "softmax", "sigmoid"}:
             add(
-                f"from_logits=True expects the raw scores of a layer without activation, not {act}",
-                "remove the output activation",
+                _("from_logits=True expects the raw scores of a layer without activation, not {act}").format(act=act),
+                _("remove the output activation"),
             )
     elif spec.is_regression and act != "linear":
-        limits = {
-            "relu": "nothing below 0",
-            "sigmoid": "only values between 0 and 1",
-            "softmax": "only values between 0 and 1 that sum to 1",
-            "tanh": "only values between -1 and 1",
-        }
+        limit = REGRESSION_LIMITS.get(act, REGRESSION_LIMITS[""])
         add(
-            f"a regression output should have no activation: {act} lets the model predict "
-            f"{limits.get(act, 'a limited range of values')}",
-            "no activation on a regression output (or one whose range holds every target)",
+            _("a regression output should have no activation: {act} lets the model predict {limit}").format(
+                act=act, limit=_(limit)
+            ),
+            _("no activation on a regression output (or one whose range holds every target)"),
             "warning",
         )
     return problems
 
+
+# What an activation lets a regression output predict ("": any other), marked with N_ and shown through gettext.
+REGRESSION_LIMITS = {
+    "relu": N_("nothing below 0"),
+    "sigmoid": N_("only values between 0 and 1"),
+    "softmax": N_("only values between 0 and 1 that sum to 1"),
+    "tanh": N_("only values between -1 and 1"),
+    "": N_("a limited range of values"),
+}
 
 # The loss that fits each label format (``losses.suggest_loss`` gives it with the output layer and the reason).
 FITTING_LOSS = {
@@ -167,37 +182,47 @@ def labels_vs_loss(y: Any, loss: Any) -> list[Problem]:
 
     if spec.name in {"sparse_categorical_crossentropy"} and fmt.kind in {"one-hot", "soft", "multi-label"}:
         add(
-            f"the labels are {fmt}, but sparse_categorical_crossentropy expects one integer class "
-            f"number per example. Use {right}, or give y.argmax(axis=1) as labels",
-            f"use {right}, or pass y.argmax(axis=1)",
+            _(
+                "the labels are {labels}, but sparse_categorical_crossentropy expects one integer class "
+                "number per example. Use {right}, or give y.argmax(axis=1) as labels"
+            ).format(labels=fmt, right=right),
+            _("use {right}, or pass y.argmax(axis=1)").format(right=right),
         )
     elif spec.name in {"categorical_crossentropy", "categorical_focal_crossentropy"} and fmt.kind in {
         "integer",
         "binary",
     }:
         add(
-            f"the labels are {fmt}, but {spec.short} expects one-hot rows. Use "
-            "sparse_categorical_crossentropy, or one-hot encode the labels with "
-            "keras.utils.to_categorical",
-            "use sparse_categorical_crossentropy, or keras.utils.to_categorical(y)",
+            _(
+                "the labels are {labels}, but {loss} expects one-hot rows. Use "
+                "sparse_categorical_crossentropy, or one-hot encode the labels with "
+                "keras.utils.to_categorical"
+            ).format(labels=fmt, loss=spec.short),
+            _("use sparse_categorical_crossentropy, or keras.utils.to_categorical(y)"),
         )
     elif spec.name in {"binary_crossentropy", "binary_focal_crossentropy"} and fmt.kind == "integer":
         add(
-            f"the labels are {fmt}: more than two classes. binary_crossentropy is for 0/1 labels; "
-            "use sparse_categorical_crossentropy with one softmax unit per class",
-            "sparse_categorical_crossentropy with one softmax unit per class",
+            _(
+                "the labels are {labels}: more than two classes. binary_crossentropy is for 0/1 labels; "
+                "use sparse_categorical_crossentropy with one softmax unit per class"
+            ).format(labels=fmt),
+            _("sparse_categorical_crossentropy with one softmax unit per class"),
         )
     elif spec.is_classification and fmt.kind == "continuous":
         add(
-            f"the labels are {fmt}, but {spec.short} is a classification loss. Use a regression "
-            "loss (mse, mae, huber) with one output unit without activation",
-            "a regression loss (mse, mae, huber) with one output unit without activation",
+            _(
+                "the labels are {labels}, but {loss} is a classification loss. Use a regression "
+                "loss (mse, mae, huber) with one output unit without activation"
+            ).format(labels=fmt, loss=spec.short),
+            _("a regression loss (mse, mae, huber) with one output unit without activation"),
         )
     elif spec.is_regression and fmt.kind in {"integer", "one-hot", "binary"}:
         add(
-            f"the labels are {fmt}: a classification task, but {spec.short} is a regression loss. "
-            f"It can run, but it treats classes as numbers and learns slowly; use {right}",
-            f"use {right} with one output unit per class",
+            _(
+                "the labels are {labels}: a classification task, but {loss} is a regression loss. "
+                "It can run, but it treats classes as numbers and learns slowly; use {right}"
+            ).format(labels=fmt, loss=spec.short, right=right),
+            _("use {right} with one output unit per class").format(right=right),
             "activation_loss_mismatch",
             "warning",
         )
@@ -216,38 +241,46 @@ def units_vs_labels(y: Any, units: int, activation: Any = None, loss: Any = None
 
     if fmt.kind == "integer" and units < (fmt.n_classes or 0):
         add(
-            f"the labels go up to {fmt.n_classes - 1}, so the output layer needs at least "
-            f"{fmt.n_classes} units (one per class); it has {units}",
-            "renumber the classes 0 .. K-1 and give the output layer K units",
+            _(
+                "the labels go up to {highest}, so the output layer needs at least "
+                "{classes} units (one per class); it has {units}"
+            ).format(highest=fmt.n_classes - 1, classes=fmt.n_classes, units=units),
+            _("renumber the classes 0 .. K-1 and give the output layer K units"),
         )
     elif fmt.kind in {"one-hot", "soft", "multi-label"} and units != fmt.n_classes:
         add(
-            f"the label rows have {fmt.n_classes} columns but the output layer has {units} units",
-            "one output unit per label column",
+            _("the label rows have {columns} columns but the output layer has {units} units").format(
+                columns=fmt.n_classes, units=units
+            ),
+            _("one output unit per label column"),
         )
     elif fmt.kind == "binary":
         if units == 1 and act == "softmax":
             add(
-                "softmax over a single unit always outputs 1.0: use sigmoid for one unit",
-                'activation="sigmoid" on the single output unit',
+                _("softmax over a single unit always outputs 1.0: use sigmoid for one unit"),
+                _('activation="sigmoid" on the single output unit'),
                 "output_range",
             )
         elif units == 2 and spec is not None and spec.name in {"binary_crossentropy", "binary_focal_crossentropy"}:
             add(
-                "two output units for 0/1 labels need sparse_categorical_crossentropy; with "
-                "binary_crossentropy use a single sigmoid unit",
-                "one sigmoid unit, or sparse_categorical_crossentropy on two",
+                _(
+                    "two output units for 0/1 labels need sparse_categorical_crossentropy; with "
+                    "binary_crossentropy use a single sigmoid unit"
+                ),
+                _("one sigmoid unit, or sparse_categorical_crossentropy on two"),
             )
         elif units > 2:
             add(
-                f"0/1 labels need 1 sigmoid unit (or 2 softmax units), not {units}",
-                "1 sigmoid unit, or 2 softmax units",
+                _("0/1 labels need 1 sigmoid unit (or 2 softmax units), not {units}").format(units=units),
+                _("1 sigmoid unit, or 2 softmax units"),
             )
     if fmt.kind in {"integer", "one-hot"} and act == "sigmoid" and units > 1:
         add(
-            "sigmoid scores each class on its own, so the outputs do not sum to 1: for one class "
-            "per example use softmax",
-            'activation="softmax" on the output layer',
+            _(
+                "sigmoid scores each class on its own, so the outputs do not sum to 1: for one class "
+                "per example use softmax"
+            ),
+            _('activation="softmax" on the output layer'),
             "activation_loss_mismatch",
         )
     return problems
@@ -292,13 +325,16 @@ def _span(low: float, high: float) -> str:
 
 
 def output_range(
-    low: float, high: float, units: int, loss: Any, y: Any = None, activation: str = "the output layer"
+    low: float, high: float, units: int, loss: Any, y: Any = None, activation: str | None = None
 ) -> list[Problem]:
     """Whether outputs in ``[low, high]`` can give the loss what it needs: probabilities in [0, 1] for a
     cross-entropy on probabilities, confident probabilities for one on logits, and the targets ``y`` for a
-    regression. ``activation`` names the output activation in the messages."""
+    regression. ``activation`` names the output activation in the messages (default: "the output layer", in
+    the learner's language)."""
     if not (math.isfinite(low) or low == -math.inf) or not (math.isfinite(high) or high == math.inf):
         return []
+    if activation is None:
+        activation = _("the output layer")
     spec = describe_loss(loss)
     kind = loss_kind(loss)
     span = _span(low, high)
@@ -319,20 +355,24 @@ def output_range(
             best = 1 / (1 + (k - 1) * math.exp(low - high))
         if best < 0.9:
             add(
-                f"{activation} produces logits in {span} only: after the loss's "
-                f"{'sigmoid' if kind == 'bce' else 'softmax'}, the most confident prediction it can make is "
-                f"{best:.0%} for the right class, so the loss can never approach 0",
-                "remove the output activation: from_logits=True expects unbounded raw scores",
+                _(
+                    "{activation} produces logits in {span} only: after the loss's {squash}, the most confident "
+                    "prediction it can make is {best:.0%} for the right class, so the loss can never approach 0"
+                ).format(activation=activation, span=span, squash="sigmoid" if kind == "bce" else "softmax", best=best),
+                _("remove the output activation: from_logits=True expects unbounded raw scores"),
             )
         return problems
     if kind in CLASSIFICATION_KINDS:
         if low < 0 or (kind == "bce" and high > 1):
-            outside = "below 0" if low < 0 else "above 1"
+            outside = _("below 0") if low < 0 else _("above 1")
             add(
-                f"{spec.short} expects probabilities in [0, 1], but {activation} produces values in {span}: "
-                f"outputs {outside} are no probability (Keras clips them, and their gradient is 0)",
-                f'activation="{"sigmoid" if kind == "bce" else "softmax"}" on the output layer, or a linear '
-                f"output with {loss_class_name(spec.name)}(from_logits=True)",
+                _(
+                    "{loss} expects probabilities in [0, 1], but {activation} produces values in {span}: "
+                    "outputs {outside} are no probability (Keras clips them, and their gradient is 0)"
+                ).format(loss=spec.short, activation=activation, span=span, outside=outside),
+                _(
+                    'activation="{squash}" on the output layer, or a linear output with {loss_class}(from_logits=True)'
+                ).format(squash="sigmoid" if kind == "bce" else "softmax", loss_class=loss_class_name(spec.name)),
                 "activation_loss_mismatch",
             )
             return problems
@@ -343,9 +383,13 @@ def output_range(
             highest = 1.0 if low <= 0 else high / (high + (k - 1) * low)
         if highest < 0.9 or lowest > 0.1:
             add(
-                f"{activation} produces values in {span}: the probabilities it can give the right class "
-                f"lie between {lowest:.2g} and {highest:.2g}, so the labels (0 and 1) are out of reach",
-                f'activation="{"sigmoid" if kind == "bce" else "softmax"}" on the output layer',
+                _(
+                    "{activation} produces values in {span}: the probabilities it can give the right class "
+                    "lie between {lowest:.2g} and {highest:.2g}, so the labels (0 and 1) are out of reach"
+                ).format(activation=activation, span=span, lowest=lowest, highest=highest),
+                _('activation="{expected}" on the output layer').format(
+                    expected="sigmoid" if kind == "bce" else "softmax"
+                ),
             )
         return problems
     if kind == "regression" and y is not None:
@@ -358,9 +402,11 @@ def output_range(
         outside = float(np.mean((target < low - margin) | (target > high + margin)))
         if outside > 0.02:
             add(
-                f"{activation} produces values in {span} only, but {outside:.0%} of the targets (from "
-                f"{target.min():.3g} to {target.max():.3g}) lie outside it: the model can never predict them",
-                "no activation on a regression output, or rescale the targets into the range it produces",
+                _(
+                    "{activation} produces values in {span} only, but {outside:.0%} of the targets (from "
+                    "{low:.3g} to {high:.3g}) lie outside it: the model can never predict them"
+                ).format(activation=activation, span=span, outside=outside, low=target.min(), high=target.max()),
+                _("no activation on a regression output, or rescale the targets into the range it produces"),
                 severity="problem" if outside > 0.1 else "warning",
             )
     return problems

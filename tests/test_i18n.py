@@ -9,6 +9,7 @@ setting, and the quiz, predict and progress widgets speaking Japanese with the E
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 from string import Formatter
@@ -317,6 +318,56 @@ def test_predict_and_progress_speak_japanese(monkeypatch: pytest.MonkeyPatch, ca
     assert "1/2 完了" in capsys.readouterr().out
 
 
+def test_a_notebooks_prediction_question_speaks_japanese_and_keeps_english_keys(
+    monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """The literal question, options and ``what`` of every predict call in solutions/ are in the catalog; the
+    widget shows them translated, and the code (choose, compare) keeps using the English options."""
+    from losslab import predict
+
+    found = messages.notebook_messages()
+    question = "Ten sigmoid layers, before training: which weight matrix gets the smallest gradient?"
+    depths = ["the first (next to the input)", "one in the middle", "the last (next to the output)"]
+    assert {question, *depths, "gradient norm before training (the middle: the smallest of them)"} <= {
+        text for _where, text in found
+    }
+    assert all(where.startswith("solutions/") and where.split(":")[1].isdigit() for where, _text in found)
+    monkeypatch.setenv("LOSSLAB_LANG", "ja")
+    guess = predict.Prediction(question, depths, order="given", widget=True)
+    assert [label for label, _key in guess._choice.options] == [messages._(d) for d in depths]
+    assert guess._choice.options[1] == ("真ん中の行列", "one in the middle")
+    assert "勾配が最も小さくなるのはどの重み行列" in guess.text() and "guess.choose('the first" in guess.text()
+    guess.choose("one in the middle")
+    guess.compare("one in the middle", {d: 0.1 for d in depths}, what="gradient norm before training")
+    out = capsys.readouterr().out
+    assert "測定:  真ん中の行列" in out and "予想は実行結果と一致しました" in out, out
+    ticks = predict.Prediction("Which?", ["above 0.5", "below 0.05"], multiple=True, widget=True)
+    ticks._boxes[1].value = True
+    assert ticks._boxes[1].description == "0.05 未満" and ticks.prediction == frozenset({"below 0.05"})
+
+
+def test_chapter_1_and_3_grading_rules_and_clinic_speak_japanese(monkeypatch: pytest.MonkeyPatch) -> None:
+    import keras
+
+    from losslab import clinic
+    from losslab.grading import fresh
+
+    monkeypatch.setenv("LOSSLAB_LANG", "ja")
+    losses, rates = fresh("losses"), fresh("learning_rates")
+    with pytest.raises(losses.GradingError) as info:  # the grader's frame, and the rule it quotes (rules.py)
+        losses.check_task("spam_filter", (keras.layers.Dense(1), "binary_crossentropy"))
+    assert "初めて見るラベル" in str(info.value) and "生のスコア(ロジット)" in str(info.value), str(info.value)
+    with pytest.raises(losses.GradingError, match="メールフィルタは yes/no"):
+        losses.check_task("spam_filter", (keras.layers.Dense(3, activation="softmax"), "binary_crossentropy"))
+    with pytest.raises(losses.GradingError, match="^どちらの損失関数も外れ値を無視しません"):
+        losses.check_outliers("d")
+    with pytest.raises(rates.GradingError, match="ランプが指数的ではありません"):
+        rates.check_range_lr(lambda step, start, end, n: start + (end - start) * step / (n - 1))
+    with pytest.raises(KeyError, match="クリニックに 'nope' という症例はありません"):
+        clinic.case("nope")
+    assert messages._(clinic.case("lr_too_high").title) == "学習率が高すぎる"
+
+
 # ------------------------------------------------------------------------------------------ website
 
 
@@ -336,6 +387,11 @@ def test_a_japanese_page_keeps_the_english_outputs_and_switches_back() -> None:
     assert site.relative(en.docname, ja.docname) == "../ja/01_losses/a_tutorial.html"
     assert site.relative(ja.docname, en.docname) == "../../01_losses/a_tutorial.html"
     assert 'href="../../01_losses/a_tutorial.html">English<' in site.language_switch(ja.docname, en.docname, "ja")
+    # the Japanese tutorial page says that its outputs are the English run's; the English page and exercises do not
+    assert "英語版ノートブックを実行したとき" in site._launch_cell(ja, "owner/repo").source
+    assert "losslab-outputs" not in site._launch_cell(en, "owner/repo").source
+    exercise = site.Page(Path("01_losses/a_exercise.ipynb"), "ja")
+    assert "losslab-outputs" not in site._launch_cell(exercise, "owner/repo").source
 
 
 # ------------------------------------------------------------------------------------------ where a learner starts
@@ -404,3 +460,101 @@ def test_the_grading_kernel_speaks_the_submissions_language(tmp_path: Path) -> N
     assert submission_language(tmp_path) == "ja"
     (tmp_path / "a_exercise.ipynb").write_text(json.dumps({"metadata": {"language": "xx"}}), encoding="utf-8")
     assert submission_language(tmp_path) == "en"
+
+
+# ------------------------------------------------------------------------------------------ unmarked English
+
+# What a learner reads from these modules goes through gettext: grading feedback, the rule table (chapter 1's
+# losses.explain and the doctor's findings), the label formats and loss names it quotes, and the clinic.
+MARKED_MODULES = (
+    sorted((REPO / "losslab" / "grading").glob("*.py"))
+    + [REPO / "losslab" / name for name in ("rules.py", "loss_names.py", "losses.py")]
+    + sorted((REPO / "losslab" / "clinic").glob("*.py"))
+)
+# English prose: two words in a row (code such as "smooth(raw_losses, beta)" or "huber(..., delta=" is not).
+_PROSE = re.compile(r"[A-Za-z]{2,} [A-Za-z]{2,}")
+# Literals that stay English on purpose, by file and beginning, with the reason. An entry that matches nothing
+# fails the test too, so that the list cannot outlive its reasons.
+ENGLISH_ON_PURPOSE = {
+    ("losslab/grading/integrity.py", "something the checks rely on"): "the tamper report is built while the "
+    "built-ins may be replaced: it stays plain English so that building it cannot fail",
+    ("losslab/grading/integrity.py", "the built-in "): "the tamper report (see above)",
+    ("losslab/grading/integrity.py", "the math module"): "the tamper report (see above)",
+    ("losslab/grading/integrity.py", "the module "): "the tamper report (see above)",
+    ("losslab/grading/private.py", "the tests cannot run"): "the tamper report (see above)",
+    ("losslab/grading/private.py", ". Remove the code that does it"): "the tamper report (see above)",
+    ("losslab/grading/private.py", "cannot load "): "an error for the author of a hidden test, not a learner",
+    ("losslab/grading/private.py", "not a module name"): "an error for the author of a hidden test",
+    ("losslab/grading/private.py", "no grading module "): "an error for the author of a hidden test",
+    ("losslab/grading/optimizers.py", "Unknown variable"): "Keras' own message, matched, never shown",
+    ("losslab/loss_names.py", "0/1 labels, one column"): "_EXPECTS' descriptions: never shown",
+    ("losslab/loss_names.py", "one-hot rows (one column"): "_EXPECTS' descriptions: never shown",
+    ("losslab/loss_names.py", "integer class numbers 0 .. K-1"): "_EXPECTS' descriptions: never shown",
+    ("losslab/loss_names.py", "Keras picks binary"): "a LossSpec option, never shown",
+    ("losslab/losses.py", "must have the same (rank|shape)"): "a pattern matching Keras' errors",
+    ("losslab/losses.py", "axes fraction"): "a matplotlib argument",
+    ("losslab/losses.py", "offset points"): "a matplotlib argument",
+    ("losslab/losses.py", "true class "): "a plot label: plots stay English (docs/i18n.md, Plots)",
+    ("losslab/losses.py", "predicted probability of class"): "a plot label (see above)",
+    ("losslab/losses.py", "number of examples"): "a plot label (see above)",
+    ("losslab/clinic/results.py", "<td style"): "HTML markup",
+}
+
+
+def unmarked_english(source: str, marked: set[str]) -> list[tuple[int, str]]:
+    """(line, literal) of every string literal with English prose in `source` that is not a docstring, not
+    inside ``_()`` or ``N_()``, not a message marked elsewhere (`marked`: shown later through ``_``) and not a
+    clinic case's ``symptom`` (never shown: tests/test_clinic.py reads it)."""
+    import ast
+
+    tree = ast.parse(source)
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and body:
+            if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                skip.add(id(body[0].value))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "N_"):
+            skip.update(id(sub) for sub in ast.walk(node))
+        if isinstance(node, ast.keyword) and node.arg == "symptom":
+            skip.update(id(sub) for sub in ast.walk(node.value))
+    return sorted(
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in skip
+        and node.value not in marked
+        and _PROSE.search(node.value)
+    )
+
+
+def test_the_scan_finds_english_outside_gettext() -> None:
+    source = (
+        '"""A docstring is no message."""\n'
+        "def check(x):\n"
+        '    require(x, _("the value is {x}").format(x=x))\n'
+        '    require(x, f"the value is {x}")\n'
+        '    print("code such as smooth(raw_losses, beta) is not prose")\n'
+        '    return {"a": N_("a hint"), "b": "known hint"}\n'
+    )
+    found = unmarked_english(source, marked={"known hint"})
+    assert found == [(4, "the value is "), (5, "code such as smooth(raw_losses, beta) is not prose")]
+
+
+@pytest.mark.parametrize("path", MARKED_MODULES, ids=lambda p: p.relative_to(REPO).as_posix())
+def test_learner_facing_english_goes_through_gettext(path: Path) -> None:
+    name, source = path.relative_to(REPO).as_posix(), path.read_text(encoding="utf-8")
+    if re.search(r"\bN?_\(", source):
+        assert name in messages.SOURCES, f"{name} marks messages: add it to losslab.messages.SOURCES"
+    marked = set(messages.extract_messages())
+    allowed = {start for (file, start) in ENGLISH_ON_PURPOSE if file == name}
+    found = unmarked_english(source, marked)
+    unmarked = [(line, text) for line, text in found if not any(text.startswith(a) for a in allowed)]
+    assert not unmarked, (
+        f"{name}: English a learner may read is not marked for translation (wrap it in _() and format after "
+        f"translating, docs/i18n.md; or list it in ENGLISH_ON_PURPOSE with the reason): "
+        + "; ".join(f"line {line}: {text[:70]!r}" for line, text in unmarked)
+    )
+    unused = sorted(a for a in allowed if not any(text.startswith(a) for _line, text in found))
+    assert not unused, f"{name}: ENGLISH_ON_PURPOSE entries that match nothing any more: {unused}"

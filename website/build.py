@@ -9,7 +9,8 @@ home page, then run Sphinx with notebook execution off (website/conf.py). Which 
   the copy in the same folder for the next build. ``--no-execute`` shows the unexecuted notebook instead.
 - the Japanese pages (ja/..., from course/ja/, when it exists): the English page's notebook (executed copy or not)
   with each markdown cell replaced by course/ja/'s: the code is the same, so a tutorial is never executed twice
-  (its printed output stays as the English run printed it). Their quizzes come from the Japanese banks. Every
+  (its printed output stays as the English run printed it, and a note at the top of the page says so: the
+  library's messages in it are English). Their quizzes come from the Japanese banks. Every
   page, English and Japanese, has a language switch to the same page in the other language.
 - exercises: always course/'s learner's edition, unexecuted. The suite runs exercises only through the grader
   (solutions and submissions, in temporary folders), and a run of the learner's edition shows nothing but
@@ -196,6 +197,12 @@ EXERCISE_NOTE = {
     "<code>raise NotImplementedError()</code> をそれぞれ書き換え、見えているテストを実行してから <b>Validate</b> "
     "を押してください。",
 }
+# A Japanese tutorial page shows the English run's outputs (its code is the same: see japanese_page), and says so.
+OUTPUTS_NOTE_JA = (
+    "このページのコードセルの出力は、英語版ノートブックを実行したときのものです(コードは同じなので、数値と図も同じ実行の"
+    "ものです)。そのため、ライブラリが表示するメッセージ(予想、訓練ドクター、クリニックの結果など)は英語のままです。"
+    "Binder で開いて実行すると、それらは日本語で表示されます。"
+)
 LAUNCH = {"en": ("Open live in Binder", "Source"), "ja": ("Binder でライブに開く", "ソース")}
 SWITCH = {"en": "日本語", "ja": "English"}  # the switch names the language it leads to
 
@@ -217,6 +224,9 @@ def language_switch(docname: str, other_docname: str, lang: str) -> str:
 
 def _launch_cell(page: Page, repo: str, switch: bool = False) -> NotebookNode:
     note = f'<p class="losslab-edition">{EXERCISE_NOTE[page.lang]}</p>' if page.exercise else ""
+    if page.lang == "ja" and not page.exercise:
+        note = f'<p class="losslab-outputs">{OUTPUTS_NOTE_JA}</p>'
+
     binder, source = LAUNCH[page.lang]
     lang = language_switch(page.docname, page.other().docname, page.lang) + "\n" if switch else ""
     html = (

@@ -11,6 +11,7 @@ from typing import Any
 
 from losslab.clinic.cases import CASES, Case
 from losslab.clinic.setup import Setup
+from losslab.messages import _
 
 _TRAINED: dict[tuple[str, int], Setup] = {}
 
@@ -64,7 +65,7 @@ class Results:
             # a setup the backend refused to train has no value, and reaches no goal
             "broken": math.nan if broken.refused else case_.measure(broken),
             "fixed": math.nan if fixed.refused else case_.measure(fixed),
-            "named_by": named_by or "not named",
+            "named_by": named_by or _("not named"),
             "fix": case_.fix,
             "goal": case_.goal_text,
             "broken_refused": broken.refused,
@@ -73,8 +74,17 @@ class Results:
         row["ok"] = (not case_.reaches_goal(row["broken"])) and case_.reaches_goal(row["fixed"])
         self.rows = [r for r in self.rows if r["cause"] != case_.cause] + [row]
         print(
-            f"{case_.title}: {row['measure']} {_value(row, 'broken')} broken -> {_value(row, 'fixed')} fixed "
-            f"(goal: {row['goal']}{'' if row['ok'] else ', NOT as expected'}); found by {row['named_by']}"
+            _(
+                "{title}: {measure} {broken} broken -> {fixed} fixed (goal: {goal}{unexpected}); found by {named_by}"
+            ).format(
+                title=_(case_.title),
+                measure=row["measure"],
+                broken=_value(row, "broken"),
+                fixed=_value(row, "fixed"),
+                goal=row["goal"],
+                unexpected="" if row["ok"] else _(", NOT as expected"),
+                named_by=row["named_by"],
+            )
         )
         return row
 
@@ -86,28 +96,30 @@ class Results:
         body = []
         for r in rows:
             cells = [
-                r["category"],
-                r["title"],
+                _(r["category"]),
+                _(r["title"]),
                 f"{r['measure']}: {_value(r, 'broken')} -> {_value(r, 'fixed')}",
                 r["named_by"],
-                r["fix"],
+                _(r["fix"]),
             ]
             body.append("<tr>" + "".join(f"<td style='text-align:left'>{escape(str(c))}</td>" for c in cells) + "</tr>")
         head = "".join(
-            f"<th>{h}</th>" for h in ("checklist row", "case", "measured: broken -> fixed", "found by", "fix")
+            f"<th>{h}</th>"
+            for h in (_("checklist row"), _("case"), _("measured: broken -> fixed"), _("found by"), _("fix"))
         )
         return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
     def __str__(self) -> str:
         return "\n".join(
-            f"{r['category']:<28}{r['title']:<44}{_value(r, 'broken'):>9} -> {_value(r, 'fixed'):<9}{r['named_by']}"
+            f"{_(r['category']):<28}{_(r['title']):<44}"
+            f"{_value(r, 'broken'):>9} -> {_value(r, 'fixed'):<9}{r['named_by']}"
             for r in self.rows
         )
 
 
 def _value(row: dict[str, Any], which: str) -> str:
     """A measured value for the table, or "refused" where the backend would not train the setup."""
-    return "refused" if row.get(f"{which}_refused") else f"{row[which]:.3g}"
+    return _("refused") if row.get(f"{which}_refused") else f"{row[which]:.3g}"
 
 
 def case(cause: str) -> Case:
@@ -115,7 +127,9 @@ def case(cause: str) -> Case:
     for c in CASES:
         if c.cause == cause:
             return c
-    raise KeyError(f"no clinic case {cause!r}; the cases are {[c.cause for c in CASES]}")
+    raise KeyError(
+        _("no clinic case {cause!r}; the cases are {cases}").format(cause=cause, cases=[c.cause for c in CASES])
+    )
 
 
 def show(case_: Case) -> None:

@@ -11,6 +11,7 @@ import keras
 import numpy as np
 
 from losslab.backend import sync
+from losslab.messages import _
 
 
 class EagerValidation(keras.callbacks.Callback):
@@ -97,7 +98,11 @@ class Setup:
         except errors as error:
             lines = str(error).strip().splitlines()
             self.history, self.refused = None, f"{type(error).__name__}: {lines[0] if lines else ''}"[:300]
-            print(f"The {keras.backend.backend()} backend refused to train this setup: {self.refused}")
+            print(
+                _("The {backend} backend refused to train this setup: {error}").format(
+                    backend=keras.backend.backend(), error=self.refused
+                )
+            )
             return False
         self.refused = None
         return True

@@ -9,7 +9,7 @@ Used by every exercise's tests through ``losslab.grading.fresh``.
 
 API (stable; the chapter checks are written against it): ``GradingError``, ``require``, ``as_float``,
 ``as_floats``, ``assert_close``, ``assert_in_range``, ``as_text``; added later: ``as_int``, ``as_choice``,
-``assert_finite``, and the three patterns every chapter's checks share: ``as_choice`` for a multiple-choice
+``assert_finite``, ``joined``, and the three patterns every chapter's checks share: ``as_choice`` for a multiple-choice
 answer, ``call`` for calling a learner's function, ``require_each`` for "train on each seed (or split), then
 require a threshold".
 """
@@ -20,6 +20,7 @@ import math
 import numbers
 import unicodedata
 from collections.abc import Callable, Iterable
+from string import Formatter
 from typing import Any, TypeVar
 
 import numpy as np
@@ -208,6 +209,16 @@ def call(what: str, fn: Callable, *args: Any, **kwargs: Any) -> Any:
         raise GradingError(
             _("{what} raised {error}").format(what=_(what), error=f"{type(exc).__name__}: {str(exc)[:300]}")
         ) from None
+
+
+def joined(parts: Iterable[str], pair: str) -> str:
+    """`parts` joined one after the other through `pair`, a translated message with two placeholders, such as
+    ``_("{sentences} {sentence}")``: English puts a space between sentences, Japanese none after its full stop."""
+    first, second = (name for _text, name, _spec, _conversion in Formatter().parse(pair) if name)
+    out = ""
+    for part in parts:
+        out = pair.format(**{first: out, second: part}) if out else part
+    return out
 
 
 Case = TypeVar("Case")

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from losslab.grading.core import GradingError, as_choice, as_float, as_floats, call, require, require_each
+from losslab.messages import N_, _
 
 DIVERGE = 4.0
 SUGGESTION_FACTOR = 3.0  # the learner's suggestion must be within this factor of the reference's
@@ -48,7 +49,7 @@ def _smooth_expected(raw: Sequence[float], beta: float) -> list[float]:
 
 def _suggestion_of(callback: Any) -> float:
     value = getattr(callback, "suggestion", None)
-    require(value is not None, "the callback needs a suggestion() method")
+    require(value is not None, _("the callback needs a suggestion() method"))
     value = call("suggestion()", value) if callable(value) else value
     return as_float(value, "suggestion()")
 
@@ -58,7 +59,7 @@ def _suggestion_of(callback: Any) -> float:
 
 def check_range_lr(range_lr: Callable) -> None:
     """range_lr(step, start_lr, end_lr, num_steps): exponential, start_lr at step 0, end_lr at the last."""
-    require(callable(range_lr), "range_lr should be a function")
+    require(callable(range_lr), _("range_lr should be a function"))
     for start, end, n in ((1e-7, 10.0, 100), (1e-5, 1.0, 50), (1e-3, 3.0, 12)):
         values = [
             as_float(
@@ -69,32 +70,40 @@ def check_range_lr(range_lr: Callable) -> None:
         ]
         require(
             all(math.isfinite(v) and v > 0 for v in values),
-            f"range_lr must return positive learning rates; for start_lr={start:g}, end_lr={end:g} it "
-            f"gave {[round(v, 8) for v in values[:4]]}...",
+            _(
+                "range_lr must return positive learning rates; for start_lr={start:g}, end_lr={end:g} it gave "
+                "{first}..."
+            ).format(start=start, end=end, first=[round(v, 8) for v in values[:4]]),
         )
         require(
             math.isclose(values[0], start, rel_tol=1e-4),
-            f"range_lr(0, {start:g}, {end:g}, {n}) should be start_lr = {start:g}, got {values[0]:.6g}",
+            _("range_lr(0, {start:g}, {end:g}, {n}) should be start_lr = {start:g}, got {got:.6g}").format(
+                start=start, end=end, n=n, got=values[0]
+            ),
         )
         ratios = [b / a for a, b in zip(values, values[1:], strict=False)]
         require(
             max(ratios) / min(ratios) < 1 + 1e-4,
-            f"the ramp from {start:g} to {end:g} is not exponential: each step should multiply the "
-            f"learning rate by the same factor, but the factors go from {min(ratios):.4g} to "
-            f"{max(ratios):.4g}. A straight line on a log axis needs "
-            "start_lr * (end_lr / start_lr) ** (step / (num_steps - 1)).",
+            _(
+                "the ramp from {start:g} to {end:g} is not exponential: each step should multiply the "
+                "learning rate by the same factor, but the factors go from {low:.4g} to "
+                "{high:.4g}. A straight line on a log axis needs "
+                "start_lr * (end_lr / start_lr) ** (step / (num_steps - 1))."
+            ).format(start=start, end=end, low=min(ratios), high=max(ratios)),
         )
         low, high = (end / start) ** (1 / n), (end / start) ** (1 / (n - 1))
         require(
             low * (1 - 1e-4) <= ratios[0] <= high * (1 + 1e-4),
-            f"in {n} steps the ramp should go from {start:g} to {end:g}; it reaches {values[-1]:.4g} at step {n - 1}",
+            _("in {n} steps the ramp should go from {start:g} to {end:g}; it reaches {got:.4g} at step {last}").format(
+                n=n, start=start, end=end, got=values[-1], last=n - 1
+            ),
         )
-    print("range_lr: exponential ramps from start_lr to end_lr, checked for three settings")
+    print(_("range_lr: exponential ramps from start_lr to end_lr, checked for three settings"))
 
 
 def check_smooth(smooth: Callable) -> None:
     """smooth(raw_losses, beta): bias-corrected exponential moving average, one value per loss."""
-    require(callable(smooth), "smooth should be a function")
+    require(callable(smooth), _("smooth should be a function"))
     rng = np.random.default_rng(7)
     cases = [
         ([2.0] * 5, 0.98),
@@ -105,33 +114,37 @@ def check_smooth(smooth: Callable) -> None:
         got = as_floats(call("smooth", smooth, list(raw), beta), "smooth(raw_losses, beta)")
         want = _smooth_expected(raw, beta)
         require(
-            len(got) == len(want), f"smooth should return one value per loss: {len(raw)} losses gave {len(got)} values"
+            len(got) == len(want),
+            _("smooth should return one value per loss: {n} losses gave {got} values").format(n=len(raw), got=len(got)),
         )
         for i, (g, w) in enumerate(zip(got, want, strict=True)):
             if not math.isclose(g, w, rel_tol=1e-4, abs_tol=1e-9):
                 hint = ""
                 if math.isclose(g, raw[i], rel_tol=1e-6):
-                    hint = " It returned the raw loss: nothing was averaged."
+                    hint = _(" It returned the raw loss: nothing was averaged.")
                 elif i == 0 and math.isclose(g, (1 - beta) * raw[0], rel_tol=1e-4):
-                    hint = (
+                    hint = _(
                         " The first value is (1 - beta) * loss: the average starts at 0 and needs the "
                         "bias correction, dividing by 1 - beta ** (i + 1)."
                     )
                 shown = [round(float(r), 3) for r in raw[:6]]
                 raise GradingError(
-                    f"smooth({shown}..., beta={beta}) gives {g:.6g} at position {i}, expected {w:.6g}.{hint}"
+                    _("smooth({shown}..., beta={beta}) gives {got:.6g} at position {i}, expected {want:.6g}.").format(
+                        shown=shown, beta=beta, got=g, i=i, want=w
+                    )
+                    + hint
                 )
-    print("smooth: bias-corrected moving average, checked on three sequences")
+    print(_("smooth: bias-corrected moving average, checked on three sequences"))
 
 
 def check_suggest(suggest_lr: Callable) -> None:
     """suggest_lr(lrs, smoothed_losses): a tenth of the lr at the lowest smoothed loss, NaN ignored."""
-    require(callable(suggest_lr), "suggest_lr should be a function")
+    require(callable(suggest_lr), _("suggest_lr should be a function"))
     lrs = [1e-6 * 10 ** (i / 10) for i in range(60)]
-    shapes = {
-        "a valley in the middle": [3.0 - 2.0 * math.exp(-(((i - 38) / 9) ** 2)) for i in range(60)],
-        "a valley early on": [2.0 - 1.5 * math.exp(-(((i - 15) / 6) ** 2)) + 0.05 * i for i in range(60)],
-        "a valley, then NaN at the end": [3.0 - 2.0 * math.exp(-(((i - 30) / 8) ** 2)) for i in range(59)]
+    shapes = {  # the curves' names are marked with N_ and shown through gettext
+        N_("a valley in the middle"): [3.0 - 2.0 * math.exp(-(((i - 38) / 9) ** 2)) for i in range(60)],
+        N_("a valley early on"): [2.0 - 1.5 * math.exp(-(((i - 15) / 6) ** 2)) + 0.05 * i for i in range(60)],
+        N_("a valley, then NaN at the end"): [3.0 - 2.0 * math.exp(-(((i - 30) / 8) ** 2)) for i in range(59)]
         + [float("nan")],
     }
     for name, losses in shapes.items():
@@ -141,14 +154,17 @@ def check_suggest(suggest_lr: Callable) -> None:
         if not math.isclose(got, at_min / 10, rel_tol=1e-6):
             hint = ""
             if math.isclose(got, at_min, rel_tol=1e-6):
-                hint = " That is the minimum itself: the rule takes one tenth of it."
+                hint = _(" That is the minimum itself: the rule takes one tenth of it.")
             elif "NaN" in name:
-                hint = " A NaN loss must be ignored (np.nanargmin), not taken as the minimum."
+                hint = _(" A NaN loss must be ignored (np.nanargmin), not taken as the minimum.")
             raise GradingError(
-                f"for {name} the lowest loss is at lr {at_min:.3g}, so the suggestion is "
-                f"{at_min / 10:.3g}; suggest_lr returned {got:.3g}.{hint}"
+                _(
+                    "for {name} the lowest loss is at lr {at_min:.3g}, so the suggestion is "
+                    "{wanted:.3g}; suggest_lr returned {got:.3g}."
+                ).format(name=_(name), at_min=at_min, wanted=at_min / 10, got=got)
+                + hint
             )
-    print("suggest_lr: one tenth of the learning rate at the minimum, NaN ignored")
+    print(_("suggest_lr: one tenth of the learning rate at the minimum, NaN ignored"))
 
 
 # --------------------------------------------------------------------- the callback, step by step
@@ -168,7 +184,7 @@ def _make(callback_class: Any, **kwargs: Any) -> Any:
 
     require(
         isinstance(callback_class, type) and issubclass(callback_class, keras.callbacks.Callback),
-        "RangeTest should be a class that subclasses keras.callbacks.Callback",
+        _("RangeTest should be a class that subclasses keras.callbacks.Callback"),
     )
     return call("RangeTest(...)", lambda: callback_class(**kwargs))
 
@@ -201,9 +217,14 @@ def _drive(callback_class: Any, losses: Sequence[float], *, start: float, end: f
 
 def _recorded(callback: Any, name: str, steps: int) -> list[float]:
     values = getattr(callback, name, None)
-    require(values is not None, f"the callback should record self.{name}")
+    require(values is not None, _("the callback should record self.{name}").format(name=name))
     values = as_floats(list(values), f"self.{name}")
-    require(len(values) == steps, f"after {steps} steps self.{name} holds {len(values)} values; record one per step")
+    require(
+        len(values) == steps,
+        _("after {steps} steps self.{name} holds {n} values; record one per step").format(
+            steps=steps, name=name, n=len(values)
+        ),
+    )
     return values
 
 
@@ -229,30 +250,43 @@ def _check_run(
     for i, (u, r) in enumerate(zip(used, lrs, strict=True)):
         require(
             math.isclose(u, r, rel_tol=1e-4),
-            f"at step {i} the optimizer trained with learning rate {u:.4g}, but the callback recorded "
-            f"{r:.4g}: set self.model.optimizer.learning_rate before each step (in on_train_batch_begin)",
+            _(
+                "at step {i} the optimizer trained with learning rate {used:.4g}, but the callback recorded "
+                "{recorded:.4g}: set self.model.optimizer.learning_rate before each step (in on_train_batch_begin)"
+            ).format(i=i, used=u, recorded=r),
         )
-    require(all(b > a for a, b in zip(lrs, lrs[1:], strict=False)), "the recorded learning rates should grow")
+    require(all(b > a for a, b in zip(lrs, lrs[1:], strict=False)), _("the recorded learning rates should grow"))
     expected = _expected_steps(smoothed, num_steps)
+    story = _(story)
     if steps < expected:
         raise GradingError(
-            f"{story}: the callback stopped after {steps} steps, but its own smoothed loss "
-            f"({smoothed[steps - 1]:.3g}) was not above 4 x its best "
-            f"({min(smoothed[:steps]):.3g}) and num_steps={num_steps} was not reached"
+            _(
+                "{story}: the callback stopped after {steps} steps, but its own smoothed loss "
+                "({loss:.3g}) was not above 4 x its best ({best:.3g}) and num_steps={num_steps} was not reached"
+            ).format(
+                story=story, steps=steps, loss=smoothed[steps - 1], best=min(smoothed[:steps]), num_steps=num_steps
+            )
         )
     if steps > expected or not stopped:
         if expected == num_steps:
-            reason = f"after {num_steps} steps (num_steps)"
+            reason = _("after {num_steps} steps (num_steps)").format(num_steps=num_steps)
         else:
             best = min(v for v in smoothed[:expected] if math.isfinite(v))
-            reason = (
-                f"at step {expected - 1}, where its smoothed loss {smoothed[expected - 1]:.3g} passed "
-                f"4 x the best {best:.3g}"
+            reason = _("at step {step}, where its smoothed loss {loss:.3g} passed 4 x the best {best:.3g}").format(
+                step=expected - 1, loss=smoothed[expected - 1], best=best
             )
             if math.isnan(smoothed[expected - 1]):
-                reason += " (a NaN counts as diverged)"
-        ran = f"ran on for {steps} steps" if stopped else "never set self.model.stop_training = True"
-        raise GradingError(f"{story}: the test should have stopped {reason}, but it {ran}")
+                reason += _(" (a NaN counts as diverged)")
+        ran = (
+            _("ran on for {steps} steps").format(steps=steps)
+            if stopped
+            else _("never set self.model.stop_training = True")
+        )
+        raise GradingError(
+            _("{story}: the test should have stopped {reason}, but it {ran}").format(
+                story=story, reason=reason, ran=ran
+            )
+        )
 
 
 def check_callback_steps(callback_class: Any) -> None:
@@ -265,7 +299,7 @@ def check_callback_steps(callback_class: Any) -> None:
         start=1e-5,
         end=1.0,
         num_steps=110,
-        story="with a loss that falls, then explodes",
+        story=N_("with a loss that falls, then explodes"),
     )
     _check_run(
         callback_class,
@@ -273,7 +307,7 @@ def check_callback_steps(callback_class: Any) -> None:
         start=1e-5,
         end=1.0,
         num_steps=50,
-        story="with a loss that turns NaN at step 20",
+        story=N_("with a loss that turns NaN at step 20"),
     )
     _check_run(
         callback_class,
@@ -281,11 +315,13 @@ def check_callback_steps(callback_class: Any) -> None:
         start=1e-4,
         end=1e-2,
         num_steps=30,
-        story="with num_steps=30 and a loss that never explodes",
+        story=N_("with num_steps=30 and a loss that never explodes"),
     )
     print(
-        "callback: trains each step at the learning rate it records; stops at 4x the best smoothed loss, "
-        "at NaN, and after num_steps"
+        _(
+            "callback: trains each step at the learning rate it records; stops at 4x the best smoothed loss, "
+            "at NaN, and after num_steps"
+        )
     )
 
 
@@ -338,7 +374,7 @@ def _run(callback: Any, model, x, y, seed: int) -> Any:
     keras.utils.set_random_seed(seed)
     steps = int(getattr(callback, "num_steps", 100))
     call(
-        "the range test",
+        _("the range test"),
         lambda: model.fit(
             x, y, batch_size=32, epochs=steps, steps_per_epoch=1, shuffle=True, verbose=0, callbacks=[callback]
         ),
@@ -404,37 +440,45 @@ def check_restores(callback_class: Any) -> None:
     moved = [v.path for v, b in zip(model.weights, before, strict=True) if not np.array_equal(v.numpy(), b)]
     if moved:
         raise GradingError(
-            f"after the range test the model's weights are not the ones it started with "
-            f"({moved[0]} changed): save them in on_train_begin and assign them back in "
-            "on_train_end, or the model keeps what it learned at learning rates up to 10"
+            _(
+                "after the range test the model's weights are not the ones it started with "
+                "({variable} changed): save them in on_train_begin and assign them back in "
+                "on_train_end, or the model keeps what it learned at learning rates up to 10"
+            ).format(variable=moved[0])
         )
     lr = float(model.optimizer.learning_rate.numpy())
     require(
         math.isclose(lr, 0.05, rel_tol=1e-6),
-        f"after the range test the optimizer's learning rate is {lr:.4g}, not the 0.05 it was compiled "
-        "with: the next fit would train at the ramp's last learning rate. Restore the optimizer's "
-        "variables too.",
+        _(
+            "after the range test the optimizer's learning rate is {lr:.4g}, not the 0.05 it was compiled "
+            "with: the next fit would train at the ramp's last learning rate. Restore the optimizer's "
+            "variables too."
+        ).format(lr=lr),
     )
     iterations = int(model.optimizer.iterations.numpy())
     require(
         iterations == 0,
-        f"the optimizer's step counter is {iterations} after the range test, not 0: restore the "
-        "optimizer's variables (model.optimizer.variables), so that schedules start from step 0",
+        _(
+            "the optimizer's step counter is {iterations} after the range test, not 0: restore the "
+            "optimizer's variables (model.optimizer.variables), so that schedules start from step 0"
+        ).format(iterations=iterations),
     )
     require(
         model.optimizer.built and len(model.optimizer.variables) == len(twin.optimizer.variables),
-        "the optimizer should be built, with its momentum slots",
+        _("the optimizer should be built, with its momentum slots"),
     )
     for mine, fresh in zip(model.optimizer.variables, twin.optimizer.variables, strict=True):
         got, want = mine.numpy(), fresh.numpy()
         require(
             got.shape == want.shape and np.allclose(got, want, atol=1e-7),
-            f"the optimizer variable {mine.path} is not back to its starting value after the range "
-            "test: momentum left over from the test would push the next training. Build the optimizer "
-            "in on_train_begin (model.optimizer.build(model.trainable_variables)) and save its "
-            "variables too.",
+            _(
+                "the optimizer variable {variable} is not back to its starting value after the range "
+                "test: momentum left over from the test would push the next training. Build the optimizer "
+                "in on_train_begin (model.optimizer.build(model.trainable_variables)) and save its "
+                "variables too."
+            ).format(variable=mine.path),
         )
-    print("weights, learning rate, step counter and momentum are all restored after the range test")
+    print(_("weights, learning rate, step counter and momentum are all restored after the range test"))
 
 
 HIDDEN_RUNS = (("breast_cancer", "momentum"), ("wine", "adam"))
@@ -447,24 +491,44 @@ def check_suggestion_matches_reference(callback_class: Any, runs: Sequence[tuple
         x, y = _data(dataset)
         reference = reference_suggestion(dataset, optimizer)
         mine = _suggestion_of(_run(_make(callback_class), _model(x, y, optimizer, 0), x, y, 0))
-        require(math.isfinite(mine) and mine > 0, f"on {dataset} your suggestion is {mine}, not a learning rate")
-        results.append(f"{dataset} with {optimizer}: yours {mine:.3g}, reference {reference:.3g}")
+        require(
+            math.isfinite(mine) and mine > 0,
+            _("on {dataset} your suggestion is {mine}, not a learning rate").format(dataset=dataset, mine=mine),
+        )
+        results.append(
+            _("{dataset} with {optimizer}: yours {mine:.3g}, reference {reference:.3g}").format(
+                dataset=dataset, optimizer=optimizer, mine=mine, reference=reference
+            )
+        )
         ratio = max(mine / reference, reference / mine)
         require(
             ratio <= SUGGESTION_FACTOR,
-            f"on a dataset you have not seen ({dataset}, {optimizer}) your range test suggests "
-            f"{mine:.3g}, the reference {reference:.3g}: {ratio:.1f}x apart, at most "
-            f"{SUGGESTION_FACTOR:g}x is accepted. Check the ramp, the smoothing (with bias correction), "
-            "the 4x stop and the /10.",
+            _(
+                "on a dataset you have not seen ({dataset}, {optimizer}) your range test suggests "
+                "{mine:.3g}, the reference {reference:.3g}: {ratio:.1f}x apart, at most "
+                "{factor}x is accepted. Check the ramp, the smoothing (with bias correction), "
+                "the 4x stop and the /10."
+            ).format(
+                dataset=dataset,
+                optimizer=optimizer,
+                mine=mine,
+                reference=reference,
+                ratio=ratio,
+                factor=f"{SUGGESTION_FACTOR:g}",
+            ),
         )
-    print("suggestions: " + "; ".join(results))
+    print(_("suggestions: ") + _("; ").join(results))
 
 
 # ------------------------------------------------------------------------------------------ schedules
 
 
 def _schedule_values(schedule: Any, steps: Sequence[int]) -> list[float]:
-    return [as_float(call(f"the schedule at step {s}", schedule, s), f"the schedule at step {s}") for s in steps]
+    values = []
+    for step in steps:
+        what = _("the schedule at step {step}").format(step=step)
+        values.append(as_float(call(what, schedule, step), what))
+    return values
 
 
 SCHEDULE_CASES = ((0.5, 3, 45), (0.1, 20, 12), (2e-3, 7, 100), (1.0, 1, 30))
@@ -475,14 +539,16 @@ def check_schedule(build_schedule: Callable, cases: Sequence[tuple[float, int, i
     that warms up to peak_lr early in the budget and decays to (nearly) 0 at its end."""
     import keras
 
-    require(callable(build_schedule), "build_schedule should be a function")
+    require(callable(build_schedule), _("build_schedule should be a function"))
     for peak, epochs, per_epoch in cases:
         what = f"build_schedule({peak:g}, {epochs}, {per_epoch})"
         schedule = call(what, build_schedule, peak, epochs, per_epoch)
         require(
             isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule),
-            f"{what} should return a keras.optimizers.schedules.LearningRateSchedule (the optimizer "
-            f"calls it with its step count), got {type(schedule).__name__}",
+            _(
+                "{what} should return a keras.optimizers.schedules.LearningRateSchedule (the optimizer "
+                "calls it with its step count), got {kind}"
+            ).format(what=what, kind=type(schedule).__name__),
         )
         total = epochs * per_epoch
         grid = sorted({int(round(total * f / 40)) for f in range(41)} | {1, 2, total - 1})
@@ -491,38 +557,49 @@ def check_schedule(build_schedule: Callable, cases: Sequence[tuple[float, int, i
         top = values[top_step]
         require(
             0.9 * peak <= top <= 1.05 * peak,
-            f"{what}: the highest learning rate over the {total} steps is {top:.4g}; it should reach the peak {peak:g}",
+            _(
+                "{what}: the highest learning rate over the {total} steps is {top:.4g}; it should reach the peak "
+                "{peak:g}"
+            ).format(what=what, total=total, top=top, peak=peak),
         )
         require(
             values[0] <= 0.2 * peak,
-            f"{what}: the learning rate at step 0 is {values[0]:.4g}; a warmup starts small (at most a "
-            f"fifth of the peak) and rises to {peak:g}",
+            _(
+                "{what}: the learning rate at step 0 is {first:.4g}; a warmup starts small (at most a "
+                "fifth of the peak) and rises to {peak:g}"
+            ).format(what=what, first=values[0], peak=peak),
         )
         reached = min(s for s in grid if values[s] >= 0.9 * peak)
         require(
             reached <= 0.3 * total,
-            f"{what}: the warmup never ends in time: the learning rate first reaches 90% of the peak at "
-            f"step {reached} of {total}. Warm up over the first 10% of the steps (epochs x "
-            "steps_per_epoch).",
+            _(
+                "{what}: the warmup never ends in time: the learning rate first reaches 90% of the peak at "
+                "step {reached} of {total}. Warm up over the first 10% of the steps (epochs x "
+                "steps_per_epoch)."
+            ).format(what=what, reached=reached, total=total),
         )
         middle = values[min(grid, key=lambda s: abs(s - total // 2))]
         require(
             middle >= 0.2 * peak,
-            f"{what}: halfway through the {total} steps the learning rate is already {middle:.3g} (peak "
-            f"{peak:g}). Keras schedules count optimizer steps, not epochs: the budget is epochs x "
-            "steps_per_epoch steps.",
+            _(
+                "{what}: halfway through the {total} steps the learning rate is already {middle:.3g} (peak "
+                "{peak:g}). Keras schedules count optimizer steps, not epochs: the budget is epochs x "
+                "steps_per_epoch steps."
+            ).format(what=what, total=total, middle=middle, peak=peak),
         )
         require(
             values[total] <= 0.05 * peak,
-            f"{what}: at the last step ({total}) the learning rate is still {values[total]:.4g}; it "
-            "should have decayed to (nearly) 0 by the end of the budget",
+            _(
+                "{what}: at the last step ({total}) the learning rate is still {last:.4g}; it "
+                "should have decayed to (nearly) 0 by the end of the budget"
+            ).format(what=what, total=total, last=values[total]),
         )
         after = [values[s] for s in grid if s >= top_step]
         require(
             all(b <= a * (1 + 1e-5) + 1e-12 for a, b in zip(after, after[1:], strict=False)),
-            f"{what}: after the peak the learning rate should only go down",
+            _("{what}: after the peak the learning rate should only go down").format(what=what),
         )
-    print(f"build_schedule: warmup then decay, counted in steps, checked for {len(cases)} budgets")
+    print(_("build_schedule: warmup then decay, counted in steps, checked for {n} budgets").format(n=len(cases)))
 
 
 def budget_loss(build_schedule: Callable, peak_lr: Any, seed: int) -> float:
@@ -532,7 +609,9 @@ def budget_loss(build_schedule: Callable, peak_lr: Any, seed: int) -> float:
     from losslab import data
 
     peak = as_float(peak_lr, "peak_lr")
-    require(math.isfinite(peak) and peak > 0, f"peak_lr should be a positive learning rate, got {peak}")
+    require(
+        math.isfinite(peak) and peak > 0, _("peak_lr should be a positive learning rate, got {peak}").format(peak=peak)
+    )
     split = data.digits()
     steps_per_epoch = math.ceil(len(split.x_train) / BUDGET_BATCH)
     schedule = call("build_schedule", build_schedule, peak, BUDGET_EPOCHS, steps_per_epoch)
@@ -545,10 +624,10 @@ def budget_loss(build_schedule: Callable, peak_lr: Any, seed: int) -> float:
             keras.layers.Dense(10),
         ]
     )
-    optimizer = call("SGD(learning_rate=your schedule)", lambda: keras.optimizers.SGD(learning_rate=schedule))
+    optimizer = call(_("SGD(learning_rate=your schedule)"), lambda: keras.optimizers.SGD(learning_rate=schedule))
     model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     call(
-        "training with your schedule",
+        _("training with your schedule"),
         lambda: model.fit(split.x_train, split.y_train, epochs=BUDGET_EPOCHS, batch_size=BUDGET_BATCH, verbose=0),
     )
     return float(model.evaluate(split.x_train, split.y_train, verbose=0))
@@ -559,15 +638,16 @@ def check_budget(build_schedule: Callable, peak_lr: Any, seeds: Sequence[int] = 
 
     def failure(seed: int, loss: float) -> str:
         advice = (
-            "The run diverged: the peak is too high."
+            _("The run diverged: the peak is too high.")
             if not math.isfinite(loss) or loss > 2.0
-            else "Try another peak_lr (the range test suggests one: a tenth of the rate where its smoothed loss "
-            "was lowest) and check the schedule's shape."
+            else _(
+                "Try another peak_lr (the range test suggests one: a tenth of the rate where its smoothed loss "
+                "was lowest) and check the schedule's shape."
+            )
         )
-        return (
-            f"with seed {seed} the training loss after {BUDGET_EPOCHS} epochs is "
-            f"{loss:.3g}; the target is {BUDGET_TARGET_LOSS}. {advice}"
-        )
+        return _(
+            "with seed {seed} the training loss after {epochs} epochs is {loss:.3g}; the target is {target}. {advice}"
+        ).format(seed=seed, epochs=BUDGET_EPOCHS, loss=loss, target=BUDGET_TARGET_LOSS, advice=advice)
 
     require_each(
         seeds,
@@ -575,7 +655,9 @@ def check_budget(build_schedule: Callable, peak_lr: Any, seeds: Sequence[int] = 
         lambda loss: loss <= BUDGET_TARGET_LOSS,
         failure,
         lambda seed, loss: print(
-            f"seed {seed}: training loss {loss:.3g} after {BUDGET_EPOCHS} epochs (target {BUDGET_TARGET_LOSS})"
+            _("seed {seed}: training loss {loss:.3g} after {epochs} epochs (target {target})").format(
+                seed=seed, loss=loss, epochs=BUDGET_EPOCHS, target=BUDGET_TARGET_LOSS
+            )
         ),
     )
 
@@ -586,21 +668,26 @@ def check_budget(build_schedule: Callable, peak_lr: Any, seeds: Sequence[int] = 
 def check_plateau_answer(answer: Any) -> None:
     require(
         as_choice(answer, "abcd", "plateau_with_schedule") == "c",
-        "not this one. ReduceLROnPlateau lowers the learning rate by assigning a new value to the "
-        "optimizer; what does an optimizer built with a schedule object hold instead of a value? The "
-        "tutorial ran it.",
+        _(
+            "not this one. ReduceLROnPlateau lowers the learning rate by assigning a new value to the "
+            "optimizer; what does an optimizer built with a schedule object hold instead of a value? The "
+            "tutorial ran it."
+        ),
     )
 
 
 def check_spike_answer(answer: Any) -> None:
     require(
         as_choice(answer, "abcd", "spike_diagnosis") == "b",
-        "not this one. Compare the flat value with ln 10 = 2.303, and look at what happened in the first epoch.",
+        _("not this one. Compare the flat value with ln 10 = 2.303, and look at what happened in the first epoch."),
     )
 
 
 def check_batch_answer(answer: Any) -> None:
     require(
         as_choice(answer, "abcd", "batch_size_change") == "d",
-        "not this one. Count the optimizer steps: how many updates does an epoch give at batch 32, and at batch 256?",
+        _(
+            "not this one. Count the optimizer steps: how many updates does an epoch give at batch 32, and at "
+            "batch 256?"
+        ),
     )

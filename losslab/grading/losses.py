@@ -6,13 +6,14 @@ value of a fitting choice. So ``"sparse_categorical_crossentropy"``, ``SparseCat
 ``keras.losses.sparse_categorical_crossentropy`` pass alike, and so does a layer without activation with
 ``from_logits=True``; softmax with ``from_logits=True`` or sigmoid over ten classes do not.
 
-Each check raises GradingError with a message for the learner, or prints what it measured and returns None.
-Names and label/activation checks come from a private copy of losslab/losses.py, read from disk here, so a
-notebook that replaces functions in ``losslab.losses`` does not change what the grader runs.
+Each check raises GradingError with a message for the learner (in the learner's language), or prints what it
+measured and returns None. Names and label/activation checks come from a private copy of losslab/losses.py, read
+from disk here, so a notebook that replaces functions in ``losslab.losses`` does not change what the grader runs.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Callable
@@ -21,7 +22,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from losslab.grading.core import GradingError, as_choice, as_float, as_floats, call, require, require_each
+from losslab.grading.core import GradingError, as_choice, as_float, as_floats, call, joined, require, require_each
+from losslab.messages import N_, _
 
 CLASSIFIER_ACCURACY = 0.93  # validation accuracy the breast-cancer classifier must reach
 REGRESSOR_MAE = 52.0  # validation MAE (disease-progression units) the diabetes regressor must stay under
@@ -80,7 +82,7 @@ def _describe(loss: Any) -> Any:
 
 
 class Task(NamedTuple):
-    title: str
+    title: str  # title and hint are marked with N_ and shown through gettext
     labels: str  # "binary" | "integer" | "one-hot" | "regression"
     classes: int = 0
     accepted: tuple[str, ...] = ()  # regression: canonical names of the losses that fit
@@ -88,22 +90,26 @@ class Task(NamedTuple):
 
 
 TASKS = {
-    "spam_filter": Task("the spam filter", "binary", 2),
-    "digit_reader": Task("the digit reader", "integer", 10),
-    "topic_classifier": Task("the topic classifier", "one-hot", 4),
+    "spam_filter": Task(N_("the spam filter"), "binary", 2),
+    "digit_reader": Task(N_("the digit reader"), "integer", 10),
+    "topic_classifier": Task(N_("the topic classifier"), "one-hot", 4),
     "delivery_time": Task(
-        "the delivery-time model",
+        N_("the delivery-time model"),
         "regression",
         accepted=("mean_squared_error",),
-        hint="the task says one large error is much worse than several small ones: which loss "
-        "grows fastest as the error grows?",
+        hint=N_(
+            "the task says one large error is much worse than several small ones: which loss "
+            "grows fastest as the error grows?"
+        ),
     ),
     "sensor_glitches": Task(
-        "the sensor model",
+        N_("the sensor model"),
         "regression",
         accepted=("mean_absolute_error", "huber", "log_cosh"),
-        hint="a few targets are glitches far from the truth. Squaring their errors lets them "
-        "dominate the training: pick a loss that grows only linearly for large errors.",
+        hint=N_(
+            "a few targets are glitches far from the truth. Squaring their errors lets them "
+            "dominate the training: pick a loss that grows only linearly for large errors."
+        ),
     ),
 }
 MAX_HUBER_DELTA = 3.0  # in standard deviations of the probe targets; outliers sit at 15
@@ -132,16 +138,20 @@ def _parse_answer(answer: Any, name: str) -> tuple[Any, Any]:
 
     require(
         isinstance(answer, (tuple, list)) and len(answer) == 2,
-        f"{name} should be a pair (output_layer, loss), for example "
-        f'(keras.layers.Dense(3, activation="softmax"), "..."); got {type(answer).__name__}',
+        _(
+            "{name} should be a pair (output_layer, loss), for example "
+            '(keras.layers.Dense(3, activation="softmax"), "..."); got {kind}'
+        ).format(name=name, kind=type(answer).__name__),
     )
     layer, loss = answer
     require(
         isinstance(layer, keras.layers.Dense),
-        f"the first item of {name} should be the output layer, a keras.layers.Dense(units, activation=...); "
-        f"got {type(layer).__name__}",
+        _(
+            "the first item of {name} should be the output layer, a keras.layers.Dense(units, activation=...); "
+            "got {kind}"
+        ).format(name=name, kind=type(layer).__name__),
     )
-    require(loss is not None, f"the second item of {name} should be the loss, got None")
+    require(loss is not None, _("the second item of {name} should be the loss, got None").format(name=name))
     return layer, loss
 
 
@@ -167,19 +177,19 @@ def _reference(task: Task, units: int, y: np.ndarray, z: np.ndarray, spec: Any) 
 
     if task.labels == "binary" and units == 1:
         return {
-            "binary cross-entropy of sigmoid outputs": _value(
+            N_("binary cross-entropy of sigmoid outputs"): _value(
                 keras.losses.BinaryCrossentropy(), y, _sigmoid(z).astype(np.float32), "reference"
             )
         }
     if task.labels in {"binary", "integer"}:
         return {
-            "sparse categorical cross-entropy of softmax outputs": _value(
+            N_("sparse categorical cross-entropy of softmax outputs"): _value(
                 keras.losses.SparseCategoricalCrossentropy(), y, _softmax(z).astype(np.float32), "reference"
             )
         }
     if task.labels == "one-hot":
         return {
-            "categorical cross-entropy of softmax outputs": _value(
+            N_("categorical cross-entropy of softmax outputs"): _value(
                 keras.losses.CategoricalCrossentropy(), y, _softmax(z).astype(np.float32), "reference"
             )
         }
@@ -196,15 +206,20 @@ def _reference(task: Task, units: int, y: np.ndarray, z: np.ndarray, spec: Any) 
 
 
 def _units_problem(task: Task, units: int) -> str | None:
+    title = _(task.title)
     if task.labels == "binary" and units not in (1, 2):
-        return (
-            f"{task.title} answers yes/no: one sigmoid unit (the probability of class 1) is enough; "
-            f"your layer has {units} units"
-        )
+        return _(
+            "{title} answers yes/no: one sigmoid unit (the probability of class 1) is enough; "
+            "your layer has {units} units"
+        ).format(title=title, units=units)
     if task.labels in {"integer", "one-hot"} and units != task.classes:
-        return f"{task.title} has {task.classes} classes, so its output layer needs {task.classes} units, not {units}"
+        return _("{title} has {classes} classes, so its output layer needs {classes} units, not {units}").format(
+            title=title, classes=task.classes, units=units
+        )
     if task.labels == "regression" and units != 1:
-        return f"{task.title} predicts one number per example: one output unit, not {units}"
+        return _("{title} predicts one number per example: one output unit, not {units}").format(
+            title=title, units=units
+        )
     return None
 
 
@@ -226,7 +241,7 @@ def _loss_fn(loss: Any, task: Task, units: int) -> Callable:
 
 def check_task(name: str, answer: Any, seeds: tuple[int, ...] = (11, 12)) -> None:
     """The output layer and loss chosen for task `name` compute what a fitting choice computes."""
-    require(name in TASKS, f"unknown task {name!r}")
+    require(name in TASKS, _("unknown task {name!r}").format(name=name))
     task = TASKS[name]
     layer, loss = _parse_answer(answer, name)
     spec = _describe(loss)
@@ -239,12 +254,12 @@ def check_task(name: str, answer: Any, seeds: tuple[int, ...] = (11, 12)) -> Non
             raise GradingError(problem)
         fn = _loss_fn(loss, task, units)
         try:
-            got = _value(fn, y, out, f"the loss of {name}")
+            got = _value(fn, y, out, _("the loss of {name}").format(name=name))
         except GradingError:
             raise
         except Exception as exc:  # Keras' own shape errors, on any backend
             raise GradingError(
-                f"{name}: " + LIB.explain_error(exc, y=y, loss=loss).replace("the model's output", "the output layer")
+                f"{name}: " + LIB.explain_error(exc, y=y, loss=loss, output=_("the output layer"))
             ) from None
         references = _reference(task, units, y, z, spec)
         if any(_close(got, want) for want in references.values()):
@@ -263,22 +278,30 @@ def check_task(name: str, answer: Any, seeds: tuple[int, ...] = (11, 12)) -> Non
             and float(spec.options.get("delta", 1.0)) > MAX_HUBER_DELTA
         ):
             hints.append(
-                f"huber with delta={spec.options['delta']} treats errors up to that size like mse, "
-                "so the glitches still count squared: keep delta small (Keras' default is 1.0)"
+                _(
+                    "huber with delta={delta} treats errors up to that size like mse, "
+                    "so the glitches still count squared: keep delta small (Keras' default is 1.0)"
+                ).format(delta=spec.options["delta"])
             )
         if task.labels == "regression" and not hints:
-            hints.append(task.hint)
-        wanted = "; ".join(f"{LIB.SHORT_NAMES.get(k, k)} = {v:.4f}" for k, v in references.items())
-        advice = (
-            " ".join(h if h.endswith((".", "?", "!")) else h + "." for h in dict.fromkeys(hints))
-            or "Look at the label format and the output activation again."
+            hints.append(_(task.hint))
+        shown = {LIB.SHORT_NAMES.get(k, k): v for k, v in references.items()}  # a loss's name, or words (N_)
+        wanted = "; ".join(f"{_(k)} = {v:.4f}" for k, v in shown.items())
+        sentences = [h if h.endswith((".", "?", "!", "。", "？")) else h + _(".") for h in dict.fromkeys(hints)]
+        advice = joined(sentences, _("{sentences} {sentence}")) or _(
+            "Look at the label format and the output activation again."
         )
         raise GradingError(
-            f"{name}: with an output layer of {units} unit(s) and activation {activation!r}, the loss {spec} "
-            "gives "
-            f"{got:.4f} on labels you have not seen, where a fitting choice gives {wanted}. {advice}"
+            _(
+                "{name}: with an output layer of {units} unit(s) and activation {activation!r}, the loss {loss} "
+                "gives {got:.4f} on labels you have not seen, where a fitting choice gives {wanted}. {advice}"
+            ).format(name=name, units=units, activation=activation, loss=spec, got=got, wanted=wanted, advice=advice)
         )
-    print(f"{name}: output layer {units} unit(s), activation {activation!r}, loss {spec}: fits")
+    print(
+        _("{name}: output layer {units} unit(s), activation {activation!r}, loss {loss}: fits").format(
+            name=name, units=units, activation=activation, loss=spec
+        )
+    )
 
 
 # ------------------------------------------------------------------------------------------ by hand
@@ -289,16 +312,10 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0][:200].rstrip(".") if text else ""
 
 
-def _keras_bce(y: np.ndarray, p: np.ndarray) -> float:
-    import keras
-
-    return _value(keras.losses.BinaryCrossentropy(), y, p, "Keras' binary cross-entropy")
-
-
 def _keras_huber(y: np.ndarray, p: np.ndarray, delta: float) -> float:
     import keras
 
-    return _value(keras.losses.Huber(delta=delta), y, p, "Keras' huber")
+    return _value(keras.losses.Huber(delta=delta), y, p, _("Keras' huber"))
 
 
 def _call(fn: Callable, what: str, *args: Any, **kwargs: Any) -> float:
@@ -306,7 +323,9 @@ def _call(fn: Callable, what: str, *args: Any, **kwargs: Any) -> float:
     floats = as_floats(value, what)
     require(
         len(floats) == 1,
-        f"{what} should return one number (the mean over every entry), got {len(floats)} numbers",
+        _("{what} should return one number (the mean over every entry), got {n} numbers").format(
+            what=what, n=len(floats)
+        ),
     )
     return floats[0]
 
@@ -320,40 +339,48 @@ def _bce_cases(seed: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
     y3 = np.array([1, 0, 1, 0, 1, 0, 1, 0], np.float32)
     p3 = np.array([1.0, 0.0, 0.0, 1.0, 0.7, 0.2, 1e-9, 1.0 - 1e-9], np.float32)
     return [
-        ("37 labels and probabilities", y1, p1),
-        ("a 12 x 3 array", y2, p2),
-        ("predictions of exactly 0 and 1, right and wrong", y3, p3),
+        (_("37 labels and probabilities"), y1, p1),
+        (_("a 12 x 3 array"), y2, p2),
+        (_("predictions of exactly 0 and 1, right and wrong"), y3, p3),
     ]
 
 
 def check_binary_crossentropy(fn: Callable) -> None:
     """fn(y_true, y_pred) equals keras.losses.BinaryCrossentropy()(y_true, y_pred), predictions of 0 and 1
     included."""
-    require(callable(fn), "binary_crossentropy should be a function of (y_true, y_pred)")
+    require(callable(fn), _("binary_crossentropy should be a function of (y_true, y_pred)"))
     import keras
 
     for what, y, p in _bce_cases(5):
-        want = _keras_bce(y, p)
-        got = _call(fn, f"binary_crossentropy on {what}", y, p)
+        want = _value(keras.losses.BinaryCrossentropy(), y, p, _("Keras' binary cross-entropy"))
+        got = _call(fn, _("binary_crossentropy on {what}").format(what=what), y, p)
         if not math.isfinite(got):
             raise GradingError(
-                f"on {what} your binary_crossentropy returns {got}: log(0) is -inf. Keras clips "
-                "the predictions to [epsilon, 1 - epsilon] first (epsilon = "
-                f"keras.config.epsilon() = {keras.config.epsilon():g}); do the same with "
-                "keras.ops.clip."
+                _(
+                    "on {what} your binary_crossentropy returns {got}: log(0) is -inf. Keras clips "
+                    "the predictions to [epsilon, 1 - epsilon] first (epsilon = "
+                    "keras.config.epsilon() = {epsilon}); do the same with keras.ops.clip."
+                ).format(what=what, got=got, epsilon=f"{keras.config.epsilon():g}")
             )
         if not _close(got, want, 1e-4):
             size = y.size
             note = ""
             if _close(got, want * size, 1e-4):
-                note = " That is the sum over the entries: Keras takes the mean."
+                note = _(" That is the sum over the entries: Keras takes the mean.")
             elif _close(got, -want, 1e-4):
-                note = " The sign is flipped: the loss is minus the mean log-probability of the right label."
-            raise GradingError(f"on {what} your binary_crossentropy gives {got:.6f}, Keras gives {want:.6f}.{note}")
+                note = _(" The sign is flipped: the loss is minus the mean log-probability of the right label.")
+            raise GradingError(
+                _("on {what} your binary_crossentropy gives {got:.6f}, Keras gives {want:.6f}.").format(
+                    what=what, got=got, want=want
+                )
+                + note
+            )
     _inside_a_model(fn, "binary_crossentropy", "sigmoid", keras.losses.BinaryCrossentropy())
     print(
-        "binary_crossentropy matches Keras on 3 unseen cases, predictions of exactly 0 and 1 included, "
-        "and works as a model's loss"
+        _(
+            "binary_crossentropy matches Keras on 3 unseen cases, predictions of exactly 0 and 1 included, "
+            "and works as a model's loss"
+        )
     )
 
 
@@ -372,15 +399,18 @@ def _inside_a_model(fn: Callable, name: str, activation: str | None, reference: 
         got = float(model.evaluate(x, y, batch_size=48, verbose=0))
     except Exception as exc:  # any failure inside Keras is the learner's to fix
         raise GradingError(
-            f"used as a model's loss (model.compile(loss={name})), your function fails with "
-            f"{type(exc).__name__}: {_first_line(exc)}. "
-            "Inside a model it receives the backend's tensors, which NumPy cannot handle: write it with "
-            "keras.ops (ops.clip, ops.log, ops.mean, ops.where, ...)."
+            _(
+                "used as a model's loss (model.compile(loss={name})), your function fails with {error}. "
+                "Inside a model it receives the backend's tensors, which NumPy cannot handle: write it with "
+                "keras.ops (ops.clip, ops.log, ops.mean, ops.where, ...)."
+            ).format(name=name, error=f"{type(exc).__name__}: {_first_line(exc)}")
         ) from None
     want = _value(reference, y.reshape(-1, 1), np.asarray(model.predict(x, verbose=0)), "reference")
     require(
         _close(got, want, 1e-4),
-        f"used as a model's loss, your {name} gives {got:.6f} where Keras gives {want:.6f}",
+        _("used as a model's loss, your {name} gives {got:.6f} where Keras gives {want:.6f}").format(
+            name=name, got=got, want=want
+        ),
     )
     # Training needs a gradient through the loss. evaluate() alone lets NumPy through on the torch backend (its
     # tensors convert to arrays when no gradient is recorded); a training step does not.
@@ -389,20 +419,24 @@ def _inside_a_model(fn: Callable, name: str, activation: str | None, reference: 
         model.fit(x, y, batch_size=48, epochs=1, verbose=0)
     except Exception as exc:  # any failure inside Keras is the learner's to fix
         raise GradingError(
-            f"training a model with your {name} as its loss fails with {type(exc).__name__}: {_first_line(exc)}. "
-            "Training needs the gradient of the loss, which only the backend's own operations give: write it "
-            "with keras.ops (ops.clip, ops.log, ops.mean, ops.where, ...), not NumPy."
+            _(
+                "training a model with your {name} as its loss fails with {error}. "
+                "Training needs the gradient of the loss, which only the backend's own operations give: write it "
+                "with keras.ops (ops.clip, ops.log, ops.mean, ops.where, ...), not NumPy."
+            ).format(name=name, error=f"{type(exc).__name__}: {_first_line(exc)}")
         ) from None
     require(
         any(not np.allclose(a, b) for a, b in zip(before, model.get_weights(), strict=True)),
-        f"one training step with your {name} as the loss left every weight unchanged: no gradient flows through "
-        "it. Write it with keras.ops, and do not convert tensors to NumPy or Python numbers inside it.",
+        _(
+            "one training step with your {name} as the loss left every weight unchanged: no gradient flows "
+            "through it. Write it with keras.ops, and do not convert tensors to NumPy or Python numbers inside it."
+        ).format(name=name),
     )
 
 
 def check_huber(fn: Callable) -> None:
     """fn(y_true, y_pred, delta=1.0) equals keras.losses.Huber(delta)(y_true, y_pred) for several deltas."""
-    require(callable(fn), "huber should be a function of (y_true, y_pred, delta=1.0)")
+    require(callable(fn), _("huber should be a function of (y_true, y_pred, delta=1.0)"))
     import keras
 
     rng = np.random.default_rng(8)
@@ -412,33 +446,38 @@ def check_huber(fn: Callable) -> None:
     want = _keras_huber(y, p, 1.0)
     require(
         _close(default, want, 1e-4),
-        f"huber(y_true, y_pred) with the default delta gives {default:.6f}, Keras' Huber(delta=1.0) gives {want:.6f}",
+        _(
+            "huber(y_true, y_pred) with the default delta gives {got:.6f}, Keras' Huber(delta=1.0) gives {want:.6f}"
+        ).format(got=default, want=want),
     )
     results = []
     for delta in (0.5, 2.5, 10.0):
         got = _call(fn, f"huber(..., delta={delta})", y, p, delta=delta)
         want = _keras_huber(y, p, delta)
         if not _close(got, want, 1e-4):
-            same = _close(got, default, 1e-6)
             raise GradingError(
-                f"with delta={delta} your huber gives {got:.6f}, Keras gives {want:.6f}."
+                _("with delta={delta} your huber gives {got:.6f}, Keras gives {want:.6f}.").format(
+                    delta=delta, got=got, want=want
+                )
                 + (
-                    " It gives the same value as with delta=1: the function seems to ignore delta."
-                    if same
-                    else " Check both branches: 0.5 * e**2 where |e| <= delta, delta * (|e| - 0.5 * delta) beyond."
+                    _(" It gives the same value as with delta=1: the function seems to ignore delta.")
+                    if _close(got, default, 1e-6)
+                    else _(" Check both branches: 0.5 * e**2 where |e| <= delta, delta * (|e| - 0.5 * delta) beyond.")
                 )
             )
         results.append(got)
     y2 = rng.normal(size=(8, 4)).astype(np.float32)
     p2 = (y2 + rng.normal(scale=1.5, size=(8, 4))).astype(np.float32)
-    got = _call(fn, "huber on an 8 x 4 array", y2, p2, delta=0.8)
+    got = _call(fn, _("huber on an 8 x 4 array"), y2, p2, delta=0.8)
     require(
         _close(got, _keras_huber(y2, p2, 0.8), 1e-4),
-        f"on an 8 x 4 array with delta=0.8 your huber gives {got:.6f}, Keras gives "
-        f"{_keras_huber(y2, p2, 0.8):.6f}: take the mean over every entry",
+        _(
+            "on an 8 x 4 array with delta=0.8 your huber gives {got:.6f}, Keras gives {want:.6f}: take the mean "
+            "over every entry"
+        ).format(got=got, want=_keras_huber(y2, p2, 0.8)),
     )
     _inside_a_model(fn, "huber", None, keras.losses.Huber())
-    print("huber matches Keras for delta = 1, 0.5, 2.5, 10 and 0.8 on unseen errors, and works as a model's loss")
+    print(_("huber matches Keras for delta = 1, 0.5, 2.5, 10 and 0.8 on unseen errors, and works as a model's loss"))
 
 
 # ------------------------------------------------------------------------------------------ trainings
@@ -449,11 +488,11 @@ def _require_model(model: Any, what: str) -> None:
 
     require(
         isinstance(model, keras.Model),
-        f"{what} should return the trained keras Model, got {type(model).__name__}",
+        _("{what} should return the trained keras Model, got {kind}").format(what=what, kind=type(model).__name__),
     )
     require(
         getattr(model, "compiled", False) and getattr(model, "loss", None) is not None,
-        f"{what} should compile the model (model.compile(optimizer=..., loss=...)) and train it",
+        _("{what} should compile the model (model.compile(optimizer=..., loss=...)) and train it").format(what=what),
     )
 
 
@@ -464,8 +503,10 @@ def check_classifier_loss(model: Any) -> None:
     units, activation = LIB.output_layer(model)
     require(
         spec.is_classification,
-        f"the classifier is trained with {spec}, a regression loss: it measures distances between numbers, "
-        "not how much probability the right class gets. Use binary_crossentropy with one sigmoid unit.",
+        _(
+            "the classifier is trained with {loss}, a regression loss: it measures distances between numbers, "
+            "not how much probability the right class gets. Use binary_crossentropy with one sigmoid unit."
+        ).format(loss=spec),
     )
     problems = LIB.check_activation_vs_loss(activation, model.loss)
     expected_units = {
@@ -474,15 +515,22 @@ def check_classifier_loss(model: Any) -> None:
         "categorical_crossentropy": 2,
     }
     if spec.name not in expected_units:
-        problems.append(f"{spec} is not one of the course's cross-entropies for two classes")
+        problems.append(_("{loss} is not one of the course's cross-entropies for two classes").format(loss=spec))
     elif units != expected_units[spec.name]:
         problems.append(
-            f"with {spec.short} the output layer for two classes needs "
-            f"{expected_units[spec.name]} unit(s), it has {units}"
+            _("with {loss} the output layer for two classes needs {needed} unit(s), it has {units}").format(
+                loss=spec.short, needed=expected_units[spec.name], units=units
+            )
         )
     if problems:
-        raise GradingError("the classifier's loss and output layer do not fit: " + " ".join(problems))
-    print(f"classifier: {units} output unit(s), activation {activation!r}, loss {spec}: fits")
+        raise GradingError(
+            _("the classifier's loss and output layer do not fit: ") + joined(problems, _("{problems} {problem}"))
+        )
+    print(
+        _("classifier: {units} output unit(s), activation {activation!r}, loss {loss}: fits").format(
+            units=units, activation=activation, loss=spec
+        )
+    )
 
 
 def _predicted_labels(model: Any, x: np.ndarray) -> np.ndarray:
@@ -506,7 +554,7 @@ def check_classifier(train_classifier: Callable, seeds: tuple[int, ...] = (1,)) 
 
     from losslab import data
 
-    require(callable(train_classifier), "train_classifier should be a function of (x_train, y_train)")
+    require(callable(train_classifier), _("train_classifier should be a function of (x_train, y_train)"))
 
     def accuracy(seed: int) -> float:
         split = data.breast_cancer(seed=seed)
@@ -518,12 +566,14 @@ def check_classifier(train_classifier: Callable, seeds: tuple[int, ...] = (1,)) 
         seeds,
         accuracy,
         lambda value: value >= CLASSIFIER_ACCURACY,
-        lambda seed, value: (
-            f"on another breast-cancer split (seed {seed}) the classifier reached {value:.3f} validation "
-            f"accuracy; {CLASSIFIER_ACCURACY} is needed. Check the output layer and loss, and train for "
+        lambda seed, value: _(
+            "on another breast-cancer split (seed {seed}) the classifier reached {value:.3f} validation "
+            "accuracy; {needed} is needed. Check the output layer and loss, and train for "
             "enough epochs (20 epochs of batch 32 with Adam are plenty)."
+        ).format(seed=seed, value=value, needed=CLASSIFIER_ACCURACY),
+        lambda seed, value: print(
+            _("breast-cancer split {seed}: validation accuracy {value:.3f}").format(seed=seed, value=value)
         ),
-        lambda seed, value: print(f"breast-cancer split {seed}: validation accuracy {value:.3f}"),
     )
 
 
@@ -531,16 +581,19 @@ def regressor_mae(predict: Any, x: np.ndarray, y: np.ndarray) -> float:
     """Mean absolute error of ``predict(x)`` against ``y``, in the target's own units."""
     require(
         callable(predict),
-        "train_regressor should return a function predict(x) giving predictions in the "
-        f"target's units, got {type(predict).__name__}",
+        _(
+            "train_regressor should return a function predict(x) giving predictions in the target's units, got {kind}"
+        ).format(kind=type(predict).__name__),
     )
     values = as_floats(predict(x), "predict(x_val)")
     require(
         len(values) == len(y),
-        f"predict(x) should give one prediction per example: {len(y)} expected, got {len(values)}",
+        _("predict(x) should give one prediction per example: {n} expected, got {got}").format(
+            n=len(y), got=len(values)
+        ),
     )
     errors = np.abs(np.asarray(values) - np.asarray(y, dtype=np.float64))
-    require(bool(np.all(np.isfinite(errors))), "some predictions are NaN or infinite")
+    require(bool(np.all(np.isfinite(errors))), _("some predictions are NaN or infinite"))
     return float(errors.mean())
 
 
@@ -550,7 +603,7 @@ def check_regressor(train_regressor: Callable, seeds: tuple[int, ...] = (1,)) ->
 
     from losslab import data
 
-    require(callable(train_regressor), "train_regressor should be a function of (x_train, y_train)")
+    require(callable(train_regressor), _("train_regressor should be a function of (x_train, y_train)"))
     guesses: dict[int, float] = {}
 
     def mae(seed: int) -> float:
@@ -564,59 +617,68 @@ def check_regressor(train_regressor: Callable, seeds: tuple[int, ...] = (1,)) ->
         seeds,
         mae,
         lambda value: value < REGRESSOR_MAE,
-        lambda seed, value: (
-            f"on another diabetes split (seed {seed}) the validation MAE is {value:.1f}; it should be under "
-            f"{REGRESSOR_MAE:g} (predicting the training mean for everyone gives {guesses[seed]:.1f}). Is the "
+        lambda seed, value: _(
+            "on another diabetes split (seed {seed}) the validation MAE is {value:.1f}; it should be under "
+            "{limit} (predicting the training mean for everyone gives {mean:.1f}). Is the "
             "target standardized (and the predictions turned back into the target's units)? Does the output "
             "layer have no activation?"
-        ),
+        ).format(seed=seed, value=value, limit=f"{REGRESSOR_MAE:g}", mean=guesses[seed]),
         lambda seed, value: print(
-            f"diabetes split {seed}: validation MAE {value:.1f} (predicting the mean: {guesses[seed]:.1f})"
+            _("diabetes split {seed}: validation MAE {value:.1f} (predicting the mean: {mean:.1f})").format(
+                seed=seed, value=value, mean=guesses[seed]
+            )
         ),
     )
 
 
 # ------------------------------------------------------------------------------------------ concepts
 
-
-def check_silent_failure(answer: Any) -> None:
-    """Dense(10) without activation + 'sparse_categorical_crossentropy': no error, and it learns badly."""
-    text = as_choice(answer, "abcd", "silent_failure")
-    require(
-        text == "c",
+# The lettered questions: the right letter, each wrong one's hint and a question added to it (N_, shown through _).
+NOT_THIS_ONE = N_("not this one.")
+LETTERED = {
+    "silent_failure": (
+        "c",
         {
-            "a": "a softmax output with the default loss is the standard, working pairing.",
-            "b": "no activation with from_logits=True is a working pairing: the loss applies softmax itself.",
-            "d": "integer labels with categorical_crossentropy do not fail silently: Keras raises a shape error.",
-        }.get(text, "not this one.")
-        + " Which set-up gives the loss raw scores while it expects probabilities?",
-    )
-
-
-def check_outliers(answer: Any) -> None:
-    """Outliers pull an mse-trained model more than a mae-trained one (squared errors dominate)."""
-    text = as_choice(answer, "abcd", "outlier_effect")
-    require(
-        text == "b",
+            "a": N_("a softmax output with the default loss is the standard, working pairing."),
+            "b": N_("no activation with from_logits=True is a working pairing: the loss applies softmax itself."),
+            "d": N_("integer labels with categorical_crossentropy do not fail silently: Keras raises a shape error."),
+        },
+        N_(" Which set-up gives the loss raw scores while it expects probabilities?"),
+    ),
+    "outlier_effect": (
+        "b",
         {
-            "a": "the two losses weigh large errors very differently, so the outliers cannot affect them equally.",
-            "c": "mae grows only linearly with the error; which loss lets a few huge errors dominate?",
-            "d": "neither loss ignores the outliers; compare how fast each grows with the error.",
-        }.get(text, "not this one."),
-    )
-
-
-def check_regression_output(answer: Any) -> None:
-    """A regression output has no activation so that it can predict any real value."""
-    text = as_choice(answer, "abcd", "regression_output")
-    require(
-        text == "d",
+            "a": N_("the two losses weigh large errors very differently, so the outliers cannot affect them equally."),
+            "c": N_("mae grows only linearly with the error; which loss lets a few huge errors dominate?"),
+            "d": N_("neither loss ignores the outliers; compare how fast each grows with the error."),
+        },
+        "",
+    ),
+    "regression_output": (
+        "d",
         {
-            "a": "Keras allows any activation on any layer; the reason is what the activation does to the outputs.",
-            "b": "mse applies no activation of its own; it compares the output with the target as it is.",
-            "c": "speed is not the reason; think about which values relu or sigmoid can output.",
-        }.get(text, "not this one."),
-    )
+            "a": N_("Keras allows any activation on any layer; the reason is what the activation does to the outputs."),
+            "b": N_("mse applies no activation of its own; it compares the output with the target as it is."),
+            "c": N_("speed is not the reason; think about which values relu or sigmoid can output."),
+        },
+        "",
+    ),
+}
+
+
+def _check_letter(name: str, answer: Any) -> None:
+    right, hints, question = LETTERED[name]
+    text = as_choice(answer, "abcd", name)
+    hint = hints.get(text, NOT_THIS_ONE)
+    require(text == right, _(hint) + (_(question) if question else ""))
+
+
+# Dense(10) without activation + 'sparse_categorical_crossentropy': no error, and it learns badly.
+check_silent_failure = functools.partial(_check_letter, "silent_failure")
+# Outliers pull an mse-trained model more than a mae-trained one (squared errors dominate).
+check_outliers = functools.partial(_check_letter, "outlier_effect")
+# A regression output has no activation so that it can predict any real value.
+check_regression_output = functools.partial(_check_letter, "regression_output")
 
 
 __all__ = [

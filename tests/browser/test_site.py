@@ -106,6 +106,8 @@ def test_every_page_has_a_language_switch_to_the_same_page_in_japanese(built: si
     heading = first.splitlines()[0].lstrip("# ").strip()
     assert heading.replace("`", "") in japanese.get_text(), "the Japanese page does not show course/ja/'s text"
     assert "クイズ" in japanese.select_one("div.losslab-quiz h3").get_text(), "the Japanese page's quiz is English"
+    note = japanese.select_one("p.losslab-outputs")
+    assert note and "英語版" in note.get_text(), "the Japanese page does not say its outputs are the English run's"
     assert len(built.translated) == len(pages)
 
 
