@@ -35,6 +35,16 @@ MISSING_FRACTION = 0.15
 CLEANING_TARGET = 0.85  # on unseen data; the solution scores 0.9 or more (TF and JAX), the bug 0.5-0.7
 CLEANING_SEEDS = (1, 5)  # breast-cancer split and missing values, generated dataset; the notebook shows 0
 SENSOR_SEEDS = (3, 4)  # the notebook shows seed 0
+DEEP_DEPTH = 10  # patient 4 (chapter 4 part 3): ten hidden layers, kept by the fix
+DEEP_EPOCHS = 5
+DEEP_TARGET = 0.8  # on unseen data; the patient stays near chance, a sound initialization or normalization clears it
+DEEP_SEED = 2  # digits split and pixel order, generated dataset; the notebook shows digits as they are
+FEW_IMAGES = 150  # patient 5 (chapter 4 part 4): 15 training images per class
+FEW_HIDDEN = (256, 256)  # the patient's network, the unregularized control
+FEW_EPOCHS = 20
+FEW_RATIO = 0.8  # the remedy's validation cross-entropy, at most this share of the control's
+FEW_ACCURACY_MARGIN = 0.03  # and its validation accuracy at most this far below the control's
+FEW_SEED = 3  # digits split and subset, images transposed; the notebook shows seed 0 (split) and 1 (subset)
 
 # The reasoned answers, for the patients and the case files: (choices, the right one, a hint for a wrong one);
 # the hints are marked N_ and shown through gettext.
@@ -87,6 +97,19 @@ ANSWERS = {
             "Read your three measurements together: which one is far from what a healthy model shows, and which are "
             "not?"
         ),
+    ),
+    "answer_4": (
+        ("a", "b", "c", "d"),
+        "b",
+        N_(
+            "Measure the spread of every layer's output before training (depth.activation_stds): how does it change "
+            "from the first layer to the last?"
+        ),
+    ),
+    "answer_5": (
+        ("a", "b", "c", "d"),
+        "c",
+        N_("Print the training and the validation loss of every epoch side by side: where do they part?"),
     ),
     "diagnosis_f": (
         ("a", "b", "c", "d"),
@@ -368,4 +391,185 @@ def check_clean_rows(clean_rows: Callable) -> None:
         _("validation accuracy on unseen data:")
         + " "
         + _(", ").join(f"{s.name} {v:.2f}" for s, v in zip(splits, values, strict=True))
+    )
+
+
+# ----------------------------------------------------------------------------------- patient 4 (part 3)
+
+
+def _deep_splits() -> tuple[Any, ...]:  # losslab.data.Split, unseen by the notebook
+    """Digits of another split with their pixels in another order, and a generated 4-class dataset."""
+    from sklearn.datasets import make_classification
+
+    from losslab import data
+    from losslab.clinic.datasets import _split
+
+    digits = data.digits(seed=DEEP_SEED)
+    order = np.random.default_rng(DEEP_SEED).permutation(digits.n_features)
+    shuffled = data.Split(
+        _("digits (pixels in another order)"),
+        digits.x_train[:, order],
+        digits.x_val[:, order],
+        digits.y_train,
+        digits.y_val,
+        tuple(digits.feature_names[i] for i in order) if digits.feature_names else (),
+        digits.class_names,
+        digits.info,
+    )
+    x, y = make_classification(
+        n_samples=1200, n_features=20, n_informative=10, n_classes=4, class_sep=1.5, random_state=DEEP_SEED
+    )
+    generated = _split("generated", x, y, test_size=0.25, seed=DEEP_SEED, class_names=("0", "1", "2", "3"))
+    return shuffled, generated
+
+
+def check_deep_model(build_deep_model: Callable) -> None:
+    """The fixed network keeps its depth (at least DEEP_DEPTH hidden weight matrices) and, compiled and trained
+    as the patient was (Adam 1e-3, DEEP_EPOCHS epochs, batches of 32), reaches DEEP_TARGET on unseen data."""
+    import keras
+
+    from losslab.clinic import logits_loss
+
+    require(callable(build_deep_model), _("build_deep_model should be a function of (n_inputs, n_outputs)"))
+    splits = _deep_splits()
+
+    def accuracy(split: Any) -> float:
+        keras.utils.set_random_seed(DEEP_SEED)
+        model = call("build_deep_model", build_deep_model, split.n_features, split.n_classes)
+        require(
+            isinstance(model, keras.Model),
+            _("build_deep_model should return a keras Model, got {kind}").format(kind=type(model).__name__),
+        )
+        matrices = sum(1 for v in model.trainable_variables if len(v.shape) == 2)
+        require(
+            matrices >= DEEP_DEPTH + 1,
+            _(
+                "the network has {matrices} weight matrices; the patient has {depth} hidden layers and an output "
+                "layer. Keep the depth: make the deep network train instead of removing layers"
+            ).format(matrices=matrices, depth=DEEP_DEPTH),
+        )
+        outputs = keras.ops.convert_to_numpy(model(split.x_train[:2].astype(np.float32), training=False))
+        require(
+            tuple(np.shape(outputs)) == (2, split.n_classes),
+            _("build_deep_model should give n_outputs={n} outputs per example, got {shape}").format(
+                n=split.n_classes, shape=tuple(np.shape(outputs))[1:]
+            ),
+        )
+        model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=logits_loss())
+        model.fit(split.x_train.astype(np.float32), split.y_train, epochs=DEEP_EPOCHS, batch_size=32, verbose=0)
+        return _accuracy(model, split.x_val.astype(np.float32), split.y_val)
+
+    values = require_each(
+        splits,
+        accuracy,
+        lambda value: value >= DEEP_TARGET,
+        lambda split, value: _(
+            "on unseen {name} data your network reached validation accuracy {value:.2f} after {epochs} epochs; "
+            "{target} is needed. Measure the spread of every layer's output before training "
+            "(depth.activation_stds): does it keep its size from the first layer to the last?"
+        ).format(name=split.name, value=value, epochs=DEEP_EPOCHS, target=DEEP_TARGET),
+    )
+    print(
+        _("validation accuracy on unseen data:")
+        + " "
+        + _(", ").join(f"{s.name} {v:.2f}" for s, v in zip(splits, values, strict=True))
+    )
+
+
+# ----------------------------------------------------------------------------------- patient 5 (part 4)
+
+
+def _few_images() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """FEW_IMAGES training images of another split, transposed (so no copy of the notebook's digits fits them),
+    and the validation images of that split, transposed too."""
+    from losslab import data, regularize
+    from losslab.clinic import small_subset
+
+    images = regularize.digit_images(data.digits(scale=False, seed=FEW_SEED))
+    x, y = small_subset(images, FEW_IMAGES, seed=FEW_SEED)
+    return (np.swapaxes(x, 1, 2).copy(), y), (np.swapaxes(images.x_val, 1, 2).copy(), images.y_val)
+
+
+def _few_images_control(train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray]) -> Any:
+    """The patient's network with no remedy, trained on the same images under the same budget: a Gap."""
+    import keras
+
+    from losslab import regularize
+    from losslab.clinic import logits_loss
+
+    keras.utils.set_random_seed(FEW_SEED)
+    model = regularize.image_mlp(FEW_HIDDEN)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=logits_loss())
+    model.fit(*train, epochs=FEW_EPOCHS, batch_size=32, verbose=0)
+    return regularize.gap(model, train, val)
+
+
+def check_few_images(train_few_images: Callable) -> None:
+    """The learner's remedy, trained by their function within the budget on unseen images, gives logits whose
+    validation cross-entropy is at most FEW_RATIO of the unregularized control's (the patient's network trained
+    on the same images for the same epochs), at a validation accuracy no more than FEW_ACCURACY_MARGIN below it."""
+    import keras
+
+    from losslab import regularize
+
+    require(callable(train_few_images), _("train_few_images should be a function of (x_train, y_train, epochs)"))
+    train, val = _few_images()
+    keras.utils.set_random_seed(FEW_SEED)
+    model = call("train_few_images", train_few_images, train[0].copy(), train[1].copy(), FEW_EPOCHS)
+    require(
+        isinstance(model, keras.Model) and getattr(model, "optimizer", None) is not None,
+        _("train_few_images should return the trained, compiled keras Model"),
+    )
+    budget = FEW_EPOCHS * math.ceil(FEW_IMAGES / SMALLEST_BATCH)
+    steps = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+    require(
+        steps <= budget,
+        _(
+            "the model took {steps} optimizer steps; {epochs} epochs allow at most {budget} (batches of {batch} or "
+            "more). Training far longer hides the problem instead of fixing it"
+        ).format(steps=steps, epochs=FEW_EPOCHS, budget=budget, batch=SMALLEST_BATCH),
+    )
+    logits = np.asarray(as_floats(model.predict(val[0][:64], verbose=0), _("the model's outputs")), np.float64)
+    require(
+        logits.size == 64 * 10,
+        _("the model should give 10 outputs per image, got {n}").format(n=logits.size // 64),
+    )
+    logits = logits.reshape(64, 10)
+    require(
+        not (np.all(logits >= 0) and np.allclose(logits.sum(axis=1), 1.0, atol=1e-3)),
+        _(
+            "the model's outputs are probabilities (each row sums to 1): keep the patient's linear output layer "
+            "(logits) and the loss with from_logits=True"
+        ),
+    )
+    remedy = regularize.gap(model, train, val)
+    require(bool(np.isfinite(remedy.val_loss)), _("the model's validation outputs contain NaN or inf"))
+    control = _few_images_control(train, val)
+    require(
+        remedy.val_accuracy >= control.val_accuracy - FEW_ACCURACY_MARGIN,
+        _(
+            "on unseen images your model's validation accuracy is {value:.2f}, the unregularized network's "
+            "{control:.2f}: a remedy should not cost accuracy. Is your model too small, or its penalty too strong?"
+        ).format(value=remedy.val_accuracy, control=control.val_accuracy),
+    )
+    require(
+        remedy.val_loss <= FEW_RATIO * control.val_loss,
+        _(
+            "on unseen images your model's validation cross-entropy is {value:.3f}; the unregularized network, "
+            "trained on the same images for the same epochs, reaches {control:.3f}, and at most {target:.3f} is "
+            "needed. Does your remedy act during training (a penalty, Dropout, early stopping on the validation "
+            "loss, a smaller network, augmentation), and is it strong enough to change the validation loss?"
+        ).format(value=remedy.val_loss, control=control.val_loss, target=FEW_RATIO * control.val_loss),
+    )
+    print(
+        _(
+            "on unseen images, validation cross-entropy and accuracy: your model {loss:.3f} and {accuracy:.2f}, the "
+            "unregularized network {control_loss:.3f} and {control_accuracy:.2f}; {steps} optimizer steps"
+        ).format(
+            loss=remedy.val_loss,
+            accuracy=remedy.val_accuracy,
+            control_loss=control.val_loss,
+            control_accuracy=control.val_accuracy,
+            steps=steps,
+        )
     )
