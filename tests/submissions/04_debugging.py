@@ -1,8 +1,8 @@
 """Plausible wrong answers, fixes that only mask the symptom or fix one cause of two, and correct alternatives for
 the debugging exercise, and wrong and correct versions of the learner's own doctor checks (debugging_checks_exercise)
 (tests/test_grading.py). Five bundles: three of wrong answers, two of correct alternatives (the checks' alternatives
-in their own, so that no submission carries both notebooks' slowest alternatives; patients 4 and 5's alternatives are
-split between the two). Patients 4 and 5 (chapter 4 parts 3 and 4) add their variants to these bundles, no new one."""
+in their own, so that no submission carries both notebooks' slowest alternatives; patient 4's alternatives are split
+between the two). Patient 4 (chapter 4 part 3) adds its variants to these bundles, no new one."""
 
 from tests.support import Variant
 
@@ -16,16 +16,6 @@ def train_regressor(x_train, y_train, epochs):
     model.compile(optimizer={optimizer}, loss="mse")
     model.fit(x_train, y_train, epochs={epochs}, batch_size=32, verbose=0{callbacks})
     return model, lambda x: ops.convert_to_numpy(model(x)).reshape(-1)
-"""
-
-FEW_IMAGES = """
-def train_few_images(x_train, y_train, epochs):
-    keras.utils.set_random_seed(0)
-    model = regularize.image_mlp({hidden}{options})
-    model.compile(optimizer=keras.optimizers.Adam(1e-3),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    model.fit(x_train, y_train, epochs=epochs, batch_size=32, verbose=0{fit})
-    return model
 """
 
 FIRST_LAYER_ONLY = """
@@ -238,7 +228,7 @@ def train_regressor(x_train, y_train, epochs):
         bundle="right-a",
         notebook=EXERCISE,
     ),
-    # ------------------------------------------------ patients 4 and 5 (chapter 4 parts 3 and 4), across the bundles
+    # ------------------------------------------------------- patient 4 (chapter 4 part 3), across the bundles
     Variant(
         name="he-for-the-first-layer-only",
         why="gives the first layer He's initialization and leaves the nine others at N(0, 0.01): the signal still "
@@ -253,22 +243,6 @@ def train_regressor(x_train, y_train, epochs):
         why="the units are not dead: their inputs are tiny, not negative, and the spread shrinks at every layer",
         replace={"answer-4": 'answer_4 = "c"'},
         loses=["test-answer-4"],
-        bundle="wrong-a",
-        notebook=EXERCISE,
-    ),
-    Variant(
-        name="stops-early-on-the-training-loss",
-        why="EarlyStopping watches the training loss, which keeps falling: it never stops, and the model memorizes "
-        "as the patient did",
-        replace={
-            "train-few-images": FEW_IMAGES.format(
-                hidden="(256, 256)",
-                options="",
-                fit=", callbacks=["
-                "keras.callbacks.EarlyStopping(monitor='loss', patience=3, restore_best_weights=True)]",
-            )
-        },
-        loses=["test-train-few-images"],
         bundle="wrong-a",
         notebook=EXERCISE,
     ),
@@ -292,22 +266,6 @@ def train_regressor(x_train, y_train, epochs):
         notebook=EXERCISE,
     ),
     Variant(
-        name="shrinks-the-network-too-far",
-        why="a network of 4 hidden units no longer memorizes, but it underfits: its accuracy falls below the patient's",
-        replace={"train-few-images": FEW_IMAGES.format(hidden="(4,)", options="", fit="")},
-        loses=["test-train-few-images"],
-        bundle="wrong-b",
-        notebook=EXERCISE,
-    ),
-    Variant(
-        name="wants-more-epochs",
-        why="the validation loss turns up while the training loss falls: more epochs make it worse",
-        replace={"answer-5": 'answer_5 = "d"'},
-        loses=["test-answer-5"],
-        bundle="wrong-b",
-        notebook=EXERCISE,
-    ),
-    Variant(
         name="swaps-relu-for-leaky-relu",
         why="takes the symptom for dying ReLU units and swaps the activation, keeping the N(0, 0.01) weights: the "
         "signal shrinks as before",
@@ -321,52 +279,24 @@ def train_regressor(x_train, y_train, epochs):
         notebook=EXERCISE,
     ),
     Variant(
-        name="gives-it-more-capacity",
-        why="adds capacity to a model that already memorizes: three layers of 512 units overfit as much or more",
-        replace={"train-few-images": FEW_IMAGES.format(hidden="(512, 512, 512)", options="", fit="")},
-        loses=["test-train-few-images"],
-        bundle="wrong-c",
-        notebook=EXERCISE,
-    ),
-    Variant(
-        name="blames-the-rate-for-overfitting",
-        why="the training loss falls smoothly to near 0: the steps do not overshoot, the model memorizes",
-        replace={"answer-5": 'answer_5 = "a"'},
-        loses=["test-answer-5"],
-        bundle="wrong-c",
-        notebook=EXERCISE,
-    ),
-    Variant(
-        name="normalizes-or-stops-early",
-        why="correct alternatives: BatchNormalization after every Dense layer, the N(0, 0.01) weights kept; "
-        "EarlyStopping on a validation split of the training images, best weights restored; letters in capitals",
+        name="keras-default-initialization",
+        why="correct alternative: the classmate's N(0, 0.01) removed, so Dense's Glorot default keeps the signal "
+        "alive through ten ReLU layers (it shrinks a little at each, far less than with N(0, 0.01)); the letter in "
+        "capitals",
         replace={
             "answer-4": 'answer_4 = " B"',
             "build-deep-model": "def build_deep_model(n_inputs, n_outputs):\n"
-            '    return depth.deep_mlp(n_inputs, n_outputs, depth=10, activation="relu",\n'
-            '                          init=keras.initializers.RandomNormal(stddev=0.01), norm="batch")',
-            "answer-5": 'answer_5 = "C "',
-            "train-few-images": FEW_IMAGES.format(
-                hidden="(256, 256)",
-                options="",
-                fit=", validation_split=0.2, callbacks=["
-                "keras.callbacks.EarlyStopping(monitor='val_loss', patience=3, restore_best_weights=True)]",
-            ),
+            '    return depth.deep_mlp(n_inputs, n_outputs, depth=10, activation="relu")',
         },
         loses=[],
         bundle="right-a",
         notebook=EXERCISE,
     ),
     Variant(
-        name="residual-or-augmented",
-        why="correct alternatives: residual connections around the nine N(0, 0.01) layers (a He first layer "
-        "maps the inputs to 64 units); augmentation layers in front of the patient's network",
-        replace={
-            "build-deep-model": RESIDUAL,
-            "train-few-images": FEW_IMAGES.format(
-                hidden="(256, 256)", options=", augment=regularize.augmenter()", fit=""
-            ),
-        },
+        name="residual-connections",
+        why="correct alternative: residual connections around the nine N(0, 0.01) layers (a He first layer maps "
+        "the inputs to 64 units), so the signal passes through the sums",
+        replace={"build-deep-model": RESIDUAL},
         loses=[],
         bundle="right-b",
         notebook=EXERCISE,
