@@ -1,7 +1,8 @@
 """The debugging exercise's checks (losslab/grading/debugging.py) and its patients' data
 (losslab/clinic/datasets.py): the reasoned answers are multiple choice, the cleaning bug of patient 3 is one the
-doctor does not name, and the data with gaps is what the exercise says it is. The fixes themselves are graded
-end to end by the round trip (tests/test_grading.py, tests/submissions/04_debugging.py)."""
+doctor does not name, the data with gaps is what the exercise says it is, and patient 4's check refuses a network
+without its depth before it trains anything. The fixes themselves are graded end to end by the round trip
+(tests/test_grading.py, tests/submissions/04_debugging.py)."""
 
 from __future__ import annotations
 
@@ -59,3 +60,16 @@ def test_the_doctor_does_not_name_the_cleaning_bug() -> None:
         epochs=debugging.CLEANING_EPOCHS,
     )
     assert report.causes() == []
+
+
+def test_the_deep_network_must_keep_its_depth() -> None:
+    """Patient 4: a shallow network would train, but it is not the patient cured; refused before any training."""
+    from losslab import depth
+
+    def shallow(n_inputs: int, n_outputs: int):
+        return depth.deep_mlp(n_inputs, n_outputs, depth=2, activation="relu", init="he_normal")
+
+    with pytest.raises(core.GradingError, match="Keep the depth"):
+        debugging.check_deep_model(shallow)
+    with pytest.raises(core.GradingError, match="build_deep_model raised"):
+        debugging.check_deep_model(lambda n_inputs: None)

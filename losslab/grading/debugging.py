@@ -35,6 +35,10 @@ MISSING_FRACTION = 0.15
 CLEANING_TARGET = 0.85  # on unseen data; the solution scores 0.9 or more (TF and JAX), the bug 0.5-0.7
 CLEANING_SEEDS = (1, 5)  # breast-cancer split and missing values, generated dataset; the notebook shows 0
 SENSOR_SEEDS = (3, 4)  # the notebook shows seed 0
+DEEP_DEPTH = 10  # patient 4 (chapter 4 part 3): ten hidden layers, kept by the fix
+DEEP_EPOCHS = 5
+DEEP_TARGET = 0.8  # on unseen data; the patient stays near chance, a sound initialization or normalization clears it
+DEEP_SEED = 2  # digits split and pixel order, generated dataset; the notebook shows digits as they are
 
 # The reasoned answers, for the patients and the case files: (choices, the right one, a hint for a wrong one);
 # the hints are marked N_ and shown through gettext.
@@ -86,6 +90,14 @@ ANSWERS = {
         N_(
             "Read your three measurements together: which one is far from what a healthy model shows, and which are "
             "not?"
+        ),
+    ),
+    "answer_4": (
+        ("a", "b", "c", "d"),
+        "b",
+        N_(
+            "Measure the spread of every layer's output before training (depth.activation_stds): how does it change "
+            "from the first layer to the last?"
         ),
     ),
     "diagnosis_f": (
@@ -364,6 +376,100 @@ def check_clean_rows(clean_rows: Callable) -> None:
             "{value:.2f}; {target} is needed. After cleaning, is every label still next to its own row?"
         ).format(name=split.name, value=value, target=CLEANING_TARGET),
     )
+    print(
+        _("validation accuracy on unseen data:")
+        + " "
+        + _(", ").join(f"{s.name} {v:.2f}" for s, v in zip(splits, values, strict=True))
+    )
+
+
+# ----------------------------------------------------------------------------------- patient 4 (part 3)
+
+
+def _deep_splits() -> tuple[Any, ...]:  # losslab.data.Split, unseen by the notebook
+    """Digits of another split with their pixels in another order, and a generated 4-class dataset."""
+    from sklearn.datasets import make_classification
+
+    from losslab import data
+    from losslab.clinic.datasets import _split
+
+    digits = data.digits(seed=DEEP_SEED)
+    order = np.random.default_rng(DEEP_SEED).permutation(digits.n_features)
+    shuffled = data.Split(
+        _("digits (pixels in another order)"),
+        digits.x_train[:, order],
+        digits.x_val[:, order],
+        digits.y_train,
+        digits.y_val,
+        tuple(digits.feature_names[i] for i in order) if digits.feature_names else (),
+        digits.class_names,
+        digits.info,
+    )
+    x, y = make_classification(
+        n_samples=2000, n_features=20, n_informative=10, n_classes=4, class_sep=2.0, random_state=DEEP_SEED
+    )
+    generated = _split("generated", x, y, test_size=0.25, seed=DEEP_SEED, class_names=("0", "1", "2", "3"))
+    return shuffled, generated
+
+
+def check_deep_model(build_deep_model: Callable) -> None:
+    """The fixed network keeps its depth (at least DEEP_DEPTH hidden weight matrices) and, compiled and trained
+    as the patient was (Adam 1e-3, DEEP_EPOCHS epochs, batches of 32), reaches DEEP_TARGET on unseen data."""
+    import keras
+
+    from losslab.clinic import logits_loss
+
+    require(callable(build_deep_model), _("build_deep_model should be a function of (n_inputs, n_outputs)"))
+    splits = _deep_splits()
+
+    def accuracy(split: Any) -> float:
+        keras.utils.set_random_seed(DEEP_SEED)
+        model = call("build_deep_model", build_deep_model, split.n_features, split.n_classes)
+        require(
+            isinstance(model, keras.Model),
+            _("build_deep_model should return a keras Model, got {kind}").format(kind=type(model).__name__),
+        )
+        matrices = sum(1 for v in model.trainable_variables if len(v.shape) == 2)
+        require(
+            matrices >= DEEP_DEPTH + 1,
+            _(
+                "the network has {matrices} weight matrices; the patient has {depth} hidden layers and an output "
+                "layer. Keep the depth: make the deep network train instead of removing layers"
+            ).format(matrices=matrices, depth=DEEP_DEPTH),
+        )
+        outputs = keras.ops.convert_to_numpy(model(split.x_train[:2].astype(np.float32), training=False))
+        require(
+            tuple(np.shape(outputs)) == (2, split.n_classes),
+            _("build_deep_model should give n_outputs={n} outputs per example, got {shape}").format(
+                n=split.n_classes, shape=tuple(np.shape(outputs))[1:]
+            ),
+        )
+        model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=logits_loss())
+        model.fit(split.x_train.astype(np.float32), split.y_train, epochs=DEEP_EPOCHS, batch_size=32, verbose=0)
+        return _accuracy(model, split.x_val.astype(np.float32), split.y_val)
+
+    def failure(split: Any, value: float) -> str:
+        keras.utils.set_random_seed(DEEP_SEED)
+        layers = call("build_deep_model", build_deep_model, split.n_features, split.n_classes).layers
+        normalized = any(isinstance(layer, keras.layers.BatchNormalization) for layer in layers)
+        advice = (
+            _(
+                "BatchNormalization predicts with running averages of the batch statistics (momentum 0.99), and "
+                "this budget of steps is too short for them to settle: measured with model.evaluate, the network "
+                "does not predict as it trained. Give the Dense layers a starting scale that suits ReLU"
+            )
+            if normalized
+            else _(
+                "Measure the spread of every layer's output before training (depth.activation_stds): does it keep "
+                "its size from the first layer to the last?"
+            )
+        )
+        return _(
+            "on unseen {name} data your network reached validation accuracy {value:.2f} after {epochs} epochs; "
+            "{target} is needed. {advice}"
+        ).format(name=split.name, value=value, epochs=DEEP_EPOCHS, target=DEEP_TARGET, advice=advice)
+
+    values = require_each(splits, accuracy, lambda value: value >= DEEP_TARGET, failure)
     print(
         _("validation accuracy on unseen data:")
         + " "

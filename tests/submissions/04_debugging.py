@@ -1,7 +1,8 @@
 """Plausible wrong answers, fixes that only mask the symptom or fix one cause of two, and correct alternatives for
 the debugging exercise, and wrong and correct versions of the learner's own doctor checks (debugging_checks_exercise)
 (tests/test_grading.py). Five bundles: three of wrong answers, two of correct alternatives (the checks' alternatives
-in their own, so that no submission carries both notebooks' slowest alternatives)."""
+in their own, so that no submission carries both notebooks' slowest alternatives; patient 4's alternatives are split
+between the two). Patient 4 (chapter 4 part 3) adds its variants to these bundles, no new one."""
 
 from tests.support import Variant
 
@@ -15,6 +16,24 @@ def train_regressor(x_train, y_train, epochs):
     model.compile(optimizer={optimizer}, loss="mse")
     model.fit(x_train, y_train, epochs={epochs}, batch_size=32, verbose=0{callbacks})
     return model, lambda x: ops.convert_to_numpy(model(x)).reshape(-1)
+"""
+
+FIRST_LAYER_ONLY = """
+def build_deep_model(n_inputs, n_outputs):
+    small = keras.initializers.RandomNormal(stddev=0.01)
+    layers = [keras.Input(shape=(n_inputs,)), keras.layers.Dense(64, activation="relu", kernel_initializer="he_normal")]
+    layers += [keras.layers.Dense(64, activation="relu", kernel_initializer=small) for _ in range(9)]
+    return keras.Sequential(layers + [keras.layers.Dense(n_outputs, kernel_initializer=small)])
+"""
+
+RESIDUAL = """
+def build_deep_model(n_inputs, n_outputs):
+    small = keras.initializers.RandomNormal(stddev=0.01)
+    inputs = keras.Input(shape=(n_inputs,))
+    h = keras.layers.Dense(64, activation="relu", kernel_initializer="he_normal")(inputs)
+    for _ in range(9):
+        h = keras.layers.Add()([h, keras.layers.Dense(64, activation="relu", kernel_initializer=small)(h)])
+    return keras.Model(inputs, keras.layers.Dense(n_outputs)(h))
 """
 
 VARIANTS = [
@@ -207,6 +226,79 @@ def train_regressor(x_train, y_train, epochs):
         },
         loses=[],
         bundle="right-a",
+        notebook=EXERCISE,
+    ),
+    # ------------------------------------------------------- patient 4 (chapter 4 part 3), across the bundles
+    Variant(
+        name="he-for-the-first-layer-only",
+        why="gives the first layer He's initialization and leaves the nine others at N(0, 0.01): the signal still "
+        "shrinks through them",
+        replace={"build-deep-model": FIRST_LAYER_ONLY},
+        loses=["test-build-deep-model"],
+        bundle="wrong-a",
+        notebook=EXERCISE,
+    ),
+    Variant(
+        name="blames-dying-relu",
+        why="the units are not dead: their inputs are tiny, not negative, and the spread shrinks at every layer",
+        replace={"answer-4": 'answer_4 = "c"'},
+        loses=["test-answer-4"],
+        bundle="wrong-a",
+        notebook=EXERCISE,
+    ),
+    Variant(
+        name="removes-the-depth",
+        why="cures the deep network by making it shallow: it trains, but the patient's ten layers are gone",
+        replace={
+            "build-deep-model": "def build_deep_model(n_inputs, n_outputs):\n"
+            '    return depth.deep_mlp(n_inputs, n_outputs, depth=2, activation="relu", init="he_normal")'
+        },
+        loses=["test-build-deep-model"],
+        bundle="wrong-b",
+        notebook=EXERCISE,
+    ),
+    Variant(
+        name="blames-the-rate-for-a-deep-network",
+        why="Adam's rate is not what keeps the loss at ln 10: the signal has shrunk away before the last layers",
+        replace={"answer-4": 'answer_4 = "a"'},
+        loses=["test-answer-4"],
+        bundle="wrong-b",
+        notebook=EXERCISE,
+    ),
+    Variant(
+        name="swaps-relu-for-leaky-relu",
+        why="takes the symptom for dying ReLU units and swaps the activation, keeping the N(0, 0.01) weights: the "
+        "signal shrinks as before",
+        replace={
+            "build-deep-model": "def build_deep_model(n_inputs, n_outputs):\n"
+            '    return depth.deep_mlp(n_inputs, n_outputs, depth=10, activation="leaky_relu",\n'
+            "                          init=keras.initializers.RandomNormal(stddev=0.01))"
+        },
+        loses=["test-build-deep-model"],
+        bundle="wrong-c",
+        notebook=EXERCISE,
+    ),
+    Variant(
+        name="keras-default-initialization",
+        why="correct alternative: the classmate's N(0, 0.01) removed, so Dense's Glorot default keeps the signal "
+        "alive through ten ReLU layers (it shrinks a little at each, far less than with N(0, 0.01)); the letter in "
+        "capitals",
+        replace={
+            "answer-4": 'answer_4 = " B"',
+            "build-deep-model": "def build_deep_model(n_inputs, n_outputs):\n"
+            '    return depth.deep_mlp(n_inputs, n_outputs, depth=10, activation="relu")',
+        },
+        loses=[],
+        bundle="right-a",
+        notebook=EXERCISE,
+    ),
+    Variant(
+        name="residual-connections",
+        why="correct alternative: residual connections around the nine N(0, 0.01) layers (a He first layer maps "
+        "the inputs to 64 units), so the signal passes through the sums",
+        replace={"build-deep-model": RESIDUAL},
+        loses=[],
+        bundle="right-b",
         notebook=EXERCISE,
     ),
     Variant(
