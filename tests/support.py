@@ -80,6 +80,9 @@ class Variant:
     loses: test cells (grade_ids) that must score below their maximum;
     every other test cell of the bundle must keep full marks, unless listed in may_lose.
     A variant with ``loses=[]`` is a correct alternative: it must keep every point.
+    bundle: the variants of one letter are graded together, one submission (tests/test_grading.py); in an
+    assignment of several notebooks a bundle's notebooks that no variant changes carry their solutions (each once)
+    or are left out of a run of their own.
     """
 
     name: str

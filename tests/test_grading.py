@@ -1,14 +1,19 @@
-"""Grading round trips through the real nbgrader pipeline (autograder/grade.py), for every assignment.
+"""Grading round trips through the real nbgrader pipeline (autograder/coordinator.py), for every assignment.
 
-For each assignment in solutions/, one grading run over a temporary course folder holds:
-- ``solution``: the solution notebooks submitted as a student, with code in the first answer cell that writes
+Each notebook of an assignment is graded in these roles, each executed once:
+- ``solution``: the solution notebook submitted as a student, with code in its first answer cell that writes
   TensorFlow-style log lines and warnings to stderr before every later cell: full marks all the same
-  (autograder/POLICY.md). One submission serves both checks: a clean copy would execute the same notebook
-  again for nothing that the noisy one does not show;
+  (autograder/POLICY.md). Executing the solutions here is also how every solution notebook is run top to bottom
+  by the suite;
 - ``blank``: the learner's edition from course/ as released: zero on every test cell;
-- one submission per bundle of tests/submissions/<assignment>.py: plausible wrong answers must lose the
-  points their variant names, and correct alternatives must keep every point.
-Executing the solutions here is also how every solution notebook is run top to bottom by the suite.
+- one per bundle of tests/submissions/<assignment>.py that changes it: plausible wrong answers must lose the
+  points their variants name and nothing else, and correct alternatives must keep every point.
+A submission holds one role of every notebook (nbgrader runs each notebook in a kernel of its own): the bundle
+of a letter in every notebook that has one. A bundle that changes only some notebooks of an assignment carries
+the solutions of the others, each solution once (it is their solution check: full marks); a bundle left over when
+those are spent, and a solution that no bundle carried, are graded in a second run whose assignment holds only the
+notebooks they change: nothing is executed twice and every submission is complete (a missing notebook would be
+the grader's ``missing-notebook`` status).
 ``LOSSLAB_BUNDLES=0`` grades the solution and the blank edition only (CI's pass on a second backend, within its
 time; `make test-backend BACKEND=jax` grades every bundle).
 """
@@ -16,7 +21,8 @@ time; `make test-backend BACKEND=jax` grades every bundle).
 from __future__ import annotations
 
 import os
-from collections import defaultdict
+import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -26,6 +32,8 @@ from autograder.release import assignments
 from losslab import notebooks
 from tests.support import (
     COURSE,
+    SOLUTIONS,
+    Variant,
     build_submission,
     exercise_notebooks,
     load_variants,
@@ -36,86 +44,175 @@ from tests.support import (
 pytestmark = pytest.mark.slow
 
 
-def _test_cells(assignment: str) -> dict[str, float]:
-    cells: dict[str, float] = {}
-    for path in exercise_notebooks(assignment):
-        cells.update(notebooks.graded_cells(notebooks.read(path)))
-    return cells
+@dataclass
+class Submission:
+    """One student of a grading run: which notebooks carry the solution, and the bundle's variants."""
+
+    solution: list[str] = field(default_factory=list)  # notebooks submitted as solved (with stderr noise)
+    variants: list[Variant] = field(default_factory=list)
+    blank: bool = False
 
 
-def _prepare(root: Path, assignment: str) -> dict[str, list]:
-    """Write every submission; returns {student: [variants]} for the bundles."""
-    sources = exercise_notebooks(assignment)
-    write_submission(root, "solution", assignment, {p.name: with_stderr_noise(notebooks.read(p)) for p in sources})
-    write_submission(root, "blank", assignment, {p.name: notebooks.read(COURSE / assignment / p.name) for p in sources})
-    bundles: dict[str, list] = defaultdict(list)
-    if os.environ.get("LOSSLAB_BUNDLES", "1") == "0":  # `make test-backend BUNDLES=0`: solution and blank only
-        return bundles
+@dataclass
+class Round:
+    """One grading run of the test: its notebooks (all of the assignment's, or the subset its bundles change)."""
+
+    root: Path
+    notebooks: list[str]
+    source: Path | None = None  # nbgrader's source; None: solutions/
+    students: dict[str, Submission] = field(default_factory=dict)
+
+
+def _notebook_of(variant: Variant, sources: list[Path]) -> str:
+    if variant.notebook:
+        return variant.notebook
+    holding = [p.name for p in sources if set(variant.replace) <= set(_answer_ids(p))]
+    assert len(holding) == 1, f"variant {variant.name}: name its notebook= (its cells are in {holding or 'none'})"
+    return holding[0]
+
+
+def _answer_ids(path: Path) -> list[str]:
+    return [notebooks.grade_id(c) for c in notebooks.read(path).cells if notebooks.grade_id(c)]
+
+
+def _bundles(assignment: str, sources: list[Path]) -> dict[str, dict[str, list[Variant]]]:
+    """{bundle letter: {notebook: its variants}}."""
+    bundles: dict[str, dict[str, list[Variant]]] = {}
     for variant in load_variants(assignment):
-        bundles[f"bundle-{variant.bundle}"].append(variant)
-    for student, variants in bundles.items():
+        bundles.setdefault(variant.bundle, {}).setdefault(_notebook_of(variant, sources), []).append(variant)
+    return dict(sorted(bundles.items()))
+
+
+def _plan(root: Path, assignment: str, sources: list[Path]) -> list[Round]:
+    """Who is graded in which run (see the module docstring)."""
+    every = [p.name for p in sources]
+    main = Round(root, every)
+    main.students["blank"] = Submission(blank=True)
+    unsolved = list(every)  # notebooks whose solution no submission carries yet
+    leftover: dict[str, Submission] = {}
+    if os.environ.get("LOSSLAB_BUNDLES", "1") != "0":  # `make test-backend BUNDLES=0`: solution and blank only
+        for letter, parts in _bundles(assignment, sources).items():
+            variants = [v for part in parts.values() for v in part]
+            missing = [nb for nb in every if nb not in parts]
+            if all(nb in unsolved for nb in missing):
+                main.students[f"bundle-{letter}"] = Submission(solution=missing, variants=variants)
+                unsolved = [nb for nb in unsolved if nb not in missing]
+            else:
+                leftover[f"bundle-{letter}"] = Submission(variants=variants)
+    if unsolved == every:
+        main.students["solution"] = Submission(solution=every)
+    elif unsolved:
+        leftover["solution"] = Submission(solution=unsolved)
+    rounds = [main]
+    for student, sub in leftover.items():
+        changed = sorted(set(sub.solution) | {_notebook_of(v, sources) for v in sub.variants})
+        extra = next((r for r in rounds[1:] if r.notebooks == changed), None)
+        if extra is None:
+            extra = Round(root / f"only-{len(rounds)}", changed, _subset_source(root, assignment, changed, len(rounds)))
+            rounds.append(extra)
+        extra.students[student] = sub
+    return rounds
+
+
+def _subset_source(root: Path, assignment: str, keep: list[str], index: int) -> Path:
+    """nbgrader's source for a run that grades only the notebooks in `keep`: solutions/<assignment> without the
+    other exercise notebooks."""
+    source = root / f"source-{index}"
+    shutil.copytree(
+        SOLUTIONS / assignment,
+        source / assignment,
+        ignore=lambda folder, names: [n for n in names if n.endswith("_exercise.ipynb") and n not in keep],
+    )
+    return source
+
+
+def _write(rnd: Round, assignment: str, sources: list[Path]) -> None:
+    for student, sub in rnd.students.items():
         subs = {}
-        for path in sources:
-            replace = {}
-            for v in variants:
-                if v.notebook in (None, path.name):
-                    clash = set(replace) & set(v.replace)
-                    assert not clash, f"{student}: variants replace the same cell(s) {clash}; use another bundle"
-                    replace.update(v.replace)
-            subs[path.name] = build_submission(path, replace)
-        write_submission(root, student, assignment, subs)
-    return bundles
+        for name in rnd.notebooks:
+            path = SOLUTIONS / assignment / name
+            if sub.blank:
+                subs[name] = notebooks.read(COURSE / assignment / name)
+            elif name in sub.solution:
+                subs[name] = with_stderr_noise(notebooks.read(path))
+            else:
+                replace: dict[str, str] = {}
+                for v in sub.variants:
+                    if _notebook_of(v, sources) == name:
+                        clash = set(replace) & set(v.replace)
+                        assert not clash, f"{student}: variants replace the same cell(s) {clash}; use another bundle"
+                        replace.update(v.replace)
+                subs[name] = build_submission(path, replace)
+        write_submission(rnd.root, student, assignment, subs)
+
+
+def _cells(assignment: str, names: list[str]) -> dict[str, dict[str, float]]:
+    """{notebook: {test cell: points}}."""
+    return {name: notebooks.graded_cells(notebooks.read(SOLUTIONS / assignment / name)) for name in names}
 
 
 @pytest.mark.parametrize("assignment", assignments())
 def test_round_trip(assignment: str, tmp_path: Path) -> None:
-    bundles = _prepare(tmp_path, assignment)
-    results = {r.student: r for r in grade(assignment, root=tmp_path, jobs=2, feedback=True)}
-    cells = _test_cells(assignment)
-    assert cells, f"{assignment} has no graded cells"
+    sources = exercise_notebooks(assignment)
+    rounds = _plan(tmp_path, assignment, sources)
     problems = []
 
     def expect(cond: bool, message: str) -> None:
         if not cond:
             problems.append(message)
 
-    for student, result in results.items():
-        expect(
-            result.status == "ok",
-            f"{student}: status {result.status} ({result.detail}); notes: {result.notes}; log:\n{result.log[-1500:]}",
-        )
-        expect(set(result.cells) >= set(cells), f"{student}: missing grades for {set(cells) - set(result.cells)}")
-
-    r = results["solution"]
-    lost = {g: s for g, s in r.cells.items() if s[0] < s[1]}
-    expect(
-        r.score == r.max_score == sum(cells.values()) and not lost and not r.flags,
-        f"solution (writing to stderr): {r.score}/{r.max_score}, lost points in {lost}, flags {r.flags}",
-    )
-
-    blank = results["blank"]
-    scored = {g: s for g, s in blank.cells.items() if s[0] > 0}
-    expect(blank.score == 0 and not scored, f"blank edition scored {blank.score}: {scored}")
-
-    for student, variants in bundles.items():
-        r = results[student]
-        must_lose = {g for v in variants for g in v.loses}
-        may_lose = must_lose | {g for v in variants for g in v.may_lose}
-        for v in variants:
-            for gid in v.loses:
-                assert gid in cells, f"variant {v.name} names unknown test cell {gid}"
-                score, maximum = r.cells.get(gid, (None, None))
-                expect(
-                    score is not None and score < maximum,
-                    f"wrong submission '{v.name}' ({v.why}) kept {score}/{maximum} on {gid}",
-                )
-        collateral = {g: s for g, s in r.cells.items() if g not in may_lose and s[0] < s[1]}
-        expect(
-            not collateral,
-            f"{student} ({[v.name for v in variants]}) lost points outside the cells its variants name: {collateral}",
-        )
-
-    feedback = tmp_path / "feedback" / "solution" / assignment
-    expect(any(feedback.glob("*.html")), "no feedback HTML was written for the solution")
-    expect((tmp_path / "grades.csv").exists(), "no grades CSV was written")
+    for rnd in rounds:
+        _write(rnd, assignment, sources)
+        main = rnd.root == tmp_path
+        run = grade(assignment, root=rnd.root, jobs=2, feedback=main, source=rnd.source)
+        print(f"{assignment}, {rnd.notebooks}:", ", ".join(f"{r.student} {r.seconds:.0f} s" for r in run))
+        results = {r.student: r for r in run}
+        expect(sorted(results) == sorted(rnd.students), f"graded {sorted(results)}, submitted {sorted(rnd.students)}")
+        by_notebook = _cells(assignment, rnd.notebooks)
+        cells = {g: p for part in by_notebook.values() for g, p in part.items()}
+        assert all(by_notebook.values()), f"{assignment}: a notebook without graded cells in {by_notebook}"
+        for student, sub in rnd.students.items():
+            r = results.get(student)
+            if r is None:
+                continue
+            expect(
+                r.status == "ok",
+                f"{student}: status {r.status} ({r.detail}); notes: {r.notes}; log:\n{r.log[-1500:]}",
+            )
+            expect(set(r.cells) >= set(cells), f"{student}: missing grades for {set(cells) - set(r.cells)}")
+            expect(r.max_score == sum(cells.values()), f"{student}: out of {r.max_score}, not {sum(cells.values())}")
+            if sub.blank:
+                scored = {g: s for g, s in r.cells.items() if s[0] > 0}
+                expect(r.score == 0 and not scored, f"blank edition scored {r.score}: {scored}")
+                continue
+            solved = {g for name in sub.solution for g in by_notebook[name]}
+            lost = {g: r.cells.get(g) for g in solved if r.cells.get(g, (0, 1))[0] < r.cells.get(g, (0, 1))[1]}
+            expect(
+                not lost and not r.flags,
+                f"{student}: the solution of {sub.solution} (writing to stderr) lost points in {lost}, flags {r.flags}",
+            )
+            if sub.solution == rnd.notebooks:
+                expect(r.score == r.max_score, f"solution (writing to stderr): {r.score}/{r.max_score}")
+            must_lose = {g for v in sub.variants for g in v.loses}
+            may_lose = must_lose | {g for v in sub.variants for g in v.may_lose}
+            for v in sub.variants:
+                for gid in v.loses:
+                    assert gid in cells, f"variant {v.name} names unknown test cell {gid}"
+                    score, maximum = r.cells.get(gid, (None, None))
+                    expect(
+                        score is not None and score < maximum,
+                        f"wrong submission '{v.name}' ({v.why}) kept {score}/{maximum} on {gid}",
+                    )
+            collateral = {g: s for g, s in r.cells.items() if g not in may_lose and s[0] < s[1]}
+            expect(
+                not collateral,
+                f"{student} ({[v.name for v in sub.variants]}, the solution of {sub.solution}) lost points outside "
+                f"the cells its variants name: {collateral}",
+            )
+        if main:
+            for student, sub in rnd.students.items():
+                if sub.solution:
+                    feedback = tmp_path / "feedback" / student / assignment
+                    expect(any(feedback.glob("*.html")), f"no feedback HTML was written for {student}")
+            expect((tmp_path / "grades.csv").exists(), "no grades CSV was written")
     assert not problems, "\n".join(problems)
