@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.config import CONFIG, Limits
 from autograder.coordinator import grade
 from autograder.release import assignments
 from losslab import notebooks
@@ -151,6 +152,12 @@ def _cells(assignment: str, names: list[str]) -> dict[str, dict[str, float]]:
     return {name: notebooks.graded_cells(notebooks.read(SOLUTIONS / assignment / name)) for name in names}
 
 
+# What a round trip checks is what the grader decides, not how fast a loaded test machine runs a submission: the
+# wall per submission is three times make grade's, so that two test workers grading two submissions each on 2 cores
+# do not turn a slow kernel into a timeout (the limits have tests of their own: tests/test_autograder_limits.py).
+ROUND_TRIP_LIMITS = Limits(wall_s=3 * CONFIG.wall_s)
+
+
 @pytest.mark.parametrize("assignment", assignments())
 def test_round_trip(assignment: str, tmp_path: Path) -> None:
     sources = exercise_notebooks(assignment)
@@ -164,7 +171,7 @@ def test_round_trip(assignment: str, tmp_path: Path) -> None:
     for rnd in rounds:
         _write(rnd, assignment, sources)
         main = rnd.root == tmp_path
-        run = grade(assignment, root=rnd.root, jobs=2, feedback=main, source=rnd.source)
+        run = grade(assignment, root=rnd.root, jobs=2, feedback=main, source=rnd.source, limits=ROUND_TRIP_LIMITS)
         print(f"{assignment}, {rnd.notebooks}:", ", ".join(f"{r.student} {r.seconds:.0f} s" for r in run))
         results = {r.student: r for r in run}
         expect(sorted(results) == sorted(rnd.students), f"graded {sorted(results)}, submitted {sorted(rnd.students)}")
