@@ -2,7 +2,9 @@
 the debugging exercise, and wrong and correct versions of the learner's own doctor checks (debugging_checks_exercise)
 (tests/test_grading.py). Five bundles: three of wrong answers, two of correct alternatives (the checks' alternatives
 in their own, so that no submission carries both notebooks' slowest alternatives; patient 4's alternatives are split
-between the two). Patient 4 (chapter 4 part 3) adds its variants to these bundles, no new one."""
+between the two). Patient 4 (chapter 4 part 3) adds its variants to these bundles, no new one. A bundle that
+changes one notebook carries the other notebook's solution (tests/test_grading.py: each notebook is executed once
+per role)."""
 
 from tests.support import Variant
 
