@@ -143,7 +143,9 @@ def resolve(ctx: Context) -> None:
             others = [c for c in explains if c in named]
             if others:
                 f.cause = others[0]
-        # 3. Conclusions drawn from the data need a model that learns and an honest validation split.
+        # 3. Conclusions drawn from the data need a model that learns and an honest validation split; labels
+        #    that a model contradicts are noise only if it could have fitted them: one too small to fit the
+        #    task contradicts every example it cannot represent.
         elif f.check in {CheckId.ZEROED_INPUTS, CheckId.LABEL_QUALITY} and (mechanical or split):
             demote(
                 f,
@@ -151,6 +153,8 @@ def resolve(ctx: Context) -> None:
                     cause=_named("unshuffled_split" if split else mechanical[0])
                 ),
             )
+        elif f.check == CheckId.LABEL_QUALITY and f.cause == "label_noise" and "underfitting" in named:
+            demote(f, _("not trusted while {cause} is unresolved").format(cause=_named("underfitting")))
         elif f.check in {CheckId.CURVES, CheckId.HISTORY} and f.cause == "overfitting" and (problems or split):
             demote(
                 f,
