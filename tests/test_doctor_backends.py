@@ -5,10 +5,6 @@ through a subprocess each (PyTorch only where it is installed: ``make torch``)."
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
 from types import SimpleNamespace
 
@@ -20,6 +16,7 @@ from losslab import doctor
 from losslab.doctor.diagnosis import resolve
 from losslab.doctor.model import OFF_SCALE, off_scale_weights
 from losslab.doctor.registry import CheckId
+from tests import test_losses_facts as losses_facts
 from tests.test_losses_facts import _torch_path
 
 
@@ -118,16 +115,6 @@ PINNED = textwrap.dedent(
 )
 
 
-def _pinned(backend: str) -> dict:
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    if backend == "torch":
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [env.get("PYTHONPATH", ""), _torch_path()]))
-    run = subprocess.run([sys.executable, "-c", PINNED], capture_output=True, text=True, env=env, timeout=300)
-    line = next((ln for ln in run.stdout.splitlines() if ln.startswith("RESULT")), None)
-    assert line, run.stdout[-2000:] + run.stderr[-2000:]
-    return json.loads(line[len("RESULT") :])
-
-
 @pytest.mark.parametrize(
     "backend",
     [
@@ -138,11 +125,12 @@ def _pinned(backend: str) -> dict:
         ),
     ],
 )
-def test_zero_gradients_from_outputs_pinned_at_the_clip_name_what_pins_them(backend: str) -> None:
+def test_zero_gradients_from_outputs_pinned_at_the_clip_name_what_pins_them(backend: str, monkeypatch) -> None:
     """JAX and torch clip a probability at epsilon, so outputs saturated by raw inputs or huge weights get no
     gradient at all (TensorFlow recovers the logits): the cause is the scale, not a loss that ignores the
     weights."""
-    out = _pinned(backend)
+    monkeypatch.setattr(losses_facts, "PROBE", PINNED)  # its subprocess runner, with this script
+    out = losses_facts._probe(backend)
     assert out["unscaled"]["causes"] == ["unscaled_inputs"], out
     assert out["huge_init"]["causes"] == ["bad_initialization"], out
     assert all(v["pinned"] >= 0.99 and "clips" in v["evidence"] for v in out.values()), out
