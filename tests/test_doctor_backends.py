@@ -87,8 +87,19 @@ def test_labels_a_too_small_model_contradicts_are_not_called_noise() -> None:
     found = _resolved(small, noise)
     assert [f.cause for f in found if f.alarming] == ["underfitting"]
     assert found[1].severity == "info" and found[1].cause is None
+    unused = doctor.Finding(CheckId.ZEROED_INPUTS, "warning", "inputs do not help", "check", "label_noise")
+    small = doctor.Finding(CheckId.OVERFIT_ONE_BATCH, "warning", "leveled off", "add units", "underfitting")
+    assert [f.cause for f in _resolved(small, unused) if f.alarming] == ["underfitting"]
     alone = doctor.Finding(CheckId.LABEL_QUALITY, "warning", "contradicts 20%", "inspect", "label_noise")
     assert [f.cause for f in _resolved(alone)] == ["label_noise"]  # a model that fits: the labels are blamed
+
+
+def test_inputs_a_short_probe_cannot_use_on_a_rare_class_are_not_called_noise() -> None:
+    rare = doctor.Finding(CheckId.CLASS_PRIOR, "warning", "3% positives", "weight the classes", "class_imbalance")
+    unused = doctor.Finding(CheckId.ZEROED_INPUTS, "warning", "inputs do not help", "check", "label_noise")
+    assert [f.cause for f in _resolved(rare, unused) if f.alarming] == ["class_imbalance"]
+    unused = doctor.Finding(CheckId.ZEROED_INPUTS, "warning", "inputs do not help", "check", "label_noise")
+    assert [f.cause for f in _resolved(unused)] == ["label_noise"]
 
 
 # ------------------------------------------------------------------ pinned outputs, on the clipping backends
