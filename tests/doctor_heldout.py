@@ -4,7 +4,8 @@ Each patient is a training as a practitioner writes it (scikit-learn's bundled d
 ``keras.Sequential`` with string losses and softmax/sigmoid outputs) with one planted cause, or a healthy control
 (``cause=None``) of every kind: multi-class, binary, one-hot, regression, bounded regression, small data.
 Nothing here is imported by the doctor; tests/test_doctor_heldout.py examines every patient, and
-``python -m tests.doctor_heldout`` prints the rates (named, false alarms, planted cause first and alone).
+``python -m tests.doctor_heldout`` prints the rates (named, false alarms, planted cause first and alone),
+``python -m tests.doctor_heldout --treat`` the time and verdict of each planted cause's treatment.
 
 Every patient gets validation data and at least 100 updates, so that only its planted cause is there to name.
 """
@@ -426,9 +427,31 @@ def rates(outcomes: list[Outcome]) -> dict[str, float]:
     }
 
 
+def treat_times(trials: tuple[Trial, ...], seed: int = 0) -> None:
+    """Print ``report.treat()``'s wall time (the examination excluded) and verdict for every planted cause."""
+    seconds = []
+    for trial in trials:
+        if not trial.cause:
+            continue
+        report = examine(trial, seed)
+        started = time.perf_counter()
+        treatment = report.treat()
+        seconds.append(time.perf_counter() - started)
+        tried = [s.cause for s in treatment.steps]
+        print(f"treat {trial.name:26s} {seconds[-1]:5.1f} s  verdict {treatment.verdict:12s} tried {tried}")
+    if seconds:
+        print(
+            f"backend {keras.backend.backend()}: {len(seconds)} treatments, median {np.median(seconds):.1f} s, "
+            f"max {max(seconds):.1f} s"
+        )
+
+
 def main(argv: list[str]) -> int:
-    names = set(argv)
+    names = {a for a in argv if not a.startswith("--")}
     trials = tuple(t for t in TRIALS if not names or t.name in names)
+    if "--treat" in argv:
+        treat_times(trials)
+        return 0
     outcomes = run(trials)
     for o in outcomes:
         mark = "ok " if (o.first_and_alone if o.trial.cause else not o.causes) else "NO " if not o.named else "~  "

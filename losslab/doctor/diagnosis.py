@@ -143,7 +143,9 @@ def resolve(ctx: Context) -> None:
             others = [c for c in explains if c in named]
             if others:
                 f.cause = others[0]
-        # 3. Conclusions drawn from the data need a model that learns and an honest validation split.
+        # 3. Conclusions drawn from the data need a model that learns and an honest validation split; labels
+        #    that a model contradicts, or inputs it does not use, say nothing of the data when the model is too
+        #    small to fit the task: it contradicts every example it cannot represent.
         elif f.check in {CheckId.ZEROED_INPUTS, CheckId.LABEL_QUALITY} and (mechanical or split):
             demote(
                 f,
@@ -151,6 +153,12 @@ def resolve(ctx: Context) -> None:
                     cause=_named("unshuffled_split" if split else mechanical[0])
                 ),
             )
+        elif f.check in {CheckId.ZEROED_INPUTS, CheckId.LABEL_QUALITY} and "underfitting" in named:
+            demote(f, _("not trusted while {cause} is unresolved").format(cause=_named("underfitting")))
+        # 3a. Under a strong imbalance the prior alone explains most of the loss, and the inputs help only on the
+        #     rare class, which a short probe barely sees: the zeroed inputs cannot tell noise from rarity.
+        elif f.check == CheckId.ZEROED_INPUTS and "class_imbalance" in named:
+            demote(f, _("not trusted while {cause} is unresolved").format(cause=_named("class_imbalance")))
         elif f.check in {CheckId.CURVES, CheckId.HISTORY} and f.cause == "overfitting" and (problems or split):
             demote(
                 f,

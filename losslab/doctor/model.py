@@ -5,6 +5,7 @@ Small helpers the checks share, and the number format of the evidence.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -111,6 +112,36 @@ def all_layers(model: keras.Model) -> list:
 def is_kernel(variable: Any) -> bool:
     """A weight matrix (or a convolution kernel), not a bias or a scale."""
     return len(variable.shape) >= 2
+
+
+# How many times the largest standard initializer's scale a weight may start at before its scale, not the draw,
+# explains a high first loss: twice He's standard deviation is four times the variance that keeps a ReLU
+# layer's outputs at its inputs' scale, and the excess compounds layer after layer.
+OFF_SCALE = 2.0
+
+
+def off_scale_weights(model: keras.Model) -> dict[str, float]:
+    """The weights that start larger than any standard initializer makes them, each with how many times.
+
+    A kernel (its shape's last axis the output units, as Keras' ``compute_fans`` reads it) is compared by its
+    RMS with He's sqrt(2 / fan_in), the largest of the variance-preserving schemes (Glorot's
+    sqrt(2 / (fan_in + fan_out)), Keras' default, and LeCun's sqrt(1 / fan_in) are smaller); a bias with 1,
+    the scale of a pre-activation on standardized inputs (standard biases start at 0). Read from the
+    variables' values, so every backend gives the same answer. Embeddings are looked up, not multiplied: left out.
+    """
+    large = {}
+    for v in model.trainable_variables:
+        name = str(v.path).split("/")[-1]
+        if "kernel" not in name and name != "bias":
+            continue
+        w = np.asarray(v.numpy(), dtype=np.float64)
+        if w.size == 0:
+            continue
+        rms = float(np.sqrt(np.mean(np.square(w))))
+        scale = math.sqrt(2.0 / math.prod(w.shape[:-1])) if w.ndim >= 2 else 1.0
+        if not math.isfinite(rms) or rms > OFF_SCALE * scale:
+            large[short(v.path)] = rms / scale
+    return large
 
 
 def short(path: str) -> str:

@@ -11,7 +11,7 @@ import numpy as np
 from losslab.backend import gradients
 from losslab.doctor.context import Context
 from losslab.doctor.expect import baseline_loss, uniform_loss
-from losslab.doctor.model import constant_lr, fmt, is_kernel, short
+from losslab.doctor.model import OFF_SCALE, constant_lr, fmt, is_kernel, off_scale_weights, short
 from losslab.doctor.registry import CheckId, Kind, check
 from losslab.messages import _
 
@@ -74,19 +74,36 @@ def initial_loss(ctx: Context) -> None:
     if measured > 1.5 * expected and measured - expected > margin:
         unscaled = (ctx.facts.input_rms_max or 0) > 3
         mismatch = any(f.cause in {"activation_loss_mismatch", "output_range"} for f in ctx.findings if f.alarming)
-        cause = "unscaled_inputs" if unscaled else None if mismatch else "bad_initialization"
+        large = off_scale_weights(ctx.model)
+        ratio = measured / expected
+        if not (unscaled or mismatch or large):
+            # Weights at a standard initializer's scale on scaled inputs: this draw of them happens to start
+            # confident (correlated inputs add up). Nothing here to blame; the curves say whether it lasts.
+            ctx.add(
+                "info",
+                _(
+                    "{base}: {ratio:.1f}x higher, but the inputs are scaled and every weight starts within {limit}x "
+                    "He's sqrt(2/fan_in), the largest standard initializer: this draw of the weights starts "
+                    "confident on these inputs; a cause only if the loss stays high (see the curves)"
+                ).format(base=base, ratio=ratio, limit=fmt(OFF_SCALE)),
+                measured=measured,
+                expected=expected,
+            )
+            return
         why = (
             _("the inputs are not scaled")
             if unscaled
             else _("the output and the loss disagree")
             if mismatch
-            else _("the initial weights are too large (or the last layer's are)")
+            else _(
+                "the initial weights are too large: their RMS over He's sqrt(2/fan_in) is {weights}, where "
+                "every standard initializer starts at 1 or below"
+            ).format(weights=_(", ").join(f"{k} {fmt(v)}" for k, v in list(large.items())[:6]))
         )
+        cause = "unscaled_inputs" if unscaled else None if mismatch else "bad_initialization"
         ctx.add(
             "problem",
-            _("{base}: {ratio:.1f}x too high; likely because {why}").format(
-                base=base, ratio=measured / expected, why=why
-            ),
+            _("{base}: {ratio:.1f}x too high; likely because {why}").format(base=base, ratio=ratio, why=why),
             _(
                 "standardize the inputs; use Keras' default initializer (glorot_uniform), or ask for He "
                 "(kernel_initializer='he_normal') in ReLU layers"
@@ -94,12 +111,32 @@ def initial_loss(ctx: Context) -> None:
             cause,
             measured=measured,
             expected=expected,
+            weights=large,
         )
         return
     ctx.add("ok", base, measured=measured, expected=expected)
 
 
-@check(CheckId.GRADIENT_NORMS, Kind.MEASURED, provides=("grad_global_p90", "grad_relative"))
+def _pinned_share(ctx: Context) -> float:
+    """The share of the sampled untrained outputs whose label probability a probability loss clips (at
+    Keras' epsilon from 0 or 1); 0 for losses that take logits or regress, which clip nothing."""
+    if not ctx.classification or ctx.loss.from_logits is not False or ctx.pred0 is None:
+        return 0.0
+    labels = ctx.labels(ctx.y[ctx.sample])
+    probs = ctx.probabilities(ctx.pred0)
+    if labels is None or len(labels) != len(probs) or labels.min() < 0 or labels.max() >= probs.shape[1]:
+        return 0.0
+    eps = keras.backend.epsilon()
+    p = probs[np.arange(len(labels)), labels]
+    return float(np.mean((p <= eps) | (p >= 1 - eps)))
+
+
+@check(
+    CheckId.GRADIENT_NORMS,
+    Kind.MEASURED,
+    after=(CheckId.INPUT_SCALE,),
+    provides=("grad_global_p90", "grad_relative"),
+)
 def gradient_norms(ctx: Context) -> None:
     """Gradient norms per weight matrix: NaN, all zero, vanishing, exploding."""
     variables = ctx.model.trainable_variables
@@ -135,6 +172,36 @@ def gradient_norms(ctx: Context) -> None:
             ),
             "exploding_gradients",
             norms=table,
+        )
+        return
+    if np.all(norms == 0) and (pinned := _pinned_share(ctx)) >= 0.9:
+        # A built-in loss that clips probabilities passes no gradient where an output sits at the clip: the
+        # loss does depend on the weights, but outputs pinned at 0 or 1 hold it still. TensorFlow recovers the
+        # logits behind a sigmoid or softmax and never clips them; JAX and torch clip: the cause is the same.
+        unscaled = (ctx.facts.input_rms_max or 0) > 3
+        large = off_scale_weights(ctx.model)
+        why = (
+            _("the inputs are not scaled")
+            if unscaled
+            else _("some weights start too large ({weights} times He's sqrt(2/fan_in))").format(
+                weights=_(", ").join(f"{k} {fmt(v)}" for k, v in list(large.items())[:6])
+            )
+            if large
+            else _("the outputs start saturated")
+        )
+        add(
+            "problem",
+            _(
+                "every gradient is exactly 0: {share:.0%} of the untrained outputs give their label a probability "
+                "of 0 or 1, where {loss} clips it (to [{eps}, 1 - {eps}]) and passes no gradient; {why}"
+            ).format(share=pinned, loss=ctx.loss.name, eps=fmt(keras.backend.epsilon()), why=why),
+            _(
+                "standardize the inputs and keep the initial weights at a standard scale (Keras' default "
+                "glorot_uniform, or he_normal for ReLU), so that the first outputs are not certain"
+            ),
+            "unscaled_inputs" if unscaled else "bad_initialization" if large else None,
+            norms=table,
+            pinned=pinned,
         )
         return
     if np.all(norms == 0):
