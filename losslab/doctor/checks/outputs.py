@@ -299,7 +299,9 @@ def output_range(ctx: Context) -> None:
             ),
         )
         return
-    problems = rules.output_range(low, high, ctx.units, ctx.model.loss, ctx.y, activation=f"the output '{name}'")
+    problems = rules.output_range(
+        low, high, ctx.units, ctx.model.loss, ctx.y, activation=_("the output '{name}'").format(name=name)
+    )
     if not problems:
         ctx.add(
             "ok",
