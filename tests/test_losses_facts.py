@@ -163,7 +163,9 @@ PROBE = textwrap.dedent(
 
 
 def _torch_path() -> str | None:
-    for site in [os.environ.get("LOSSLAB_TORCH_SITE", ""), "/work/main/.venv/torch-site", ".venv/torch-site"]:
+    """Where `make torch` put PyTorch (this checkout's .venv/torch-site), or LOSSLAB_TORCH_SITE; None when absent."""
+    here = Path(__file__).resolve().parents[1] / ".venv" / "torch-site"
+    for site in [os.environ.get("LOSSLAB_TORCH_SITE", ""), str(here)]:
         if site and (Path(site) / "torch").exists():
             return str(Path(site).resolve())
     return None
