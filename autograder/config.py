@@ -41,6 +41,7 @@ class GradingConfig:
     wall_s: float = 300.0  # per submission; a solution grades in <= 45 s on 2 cores (docs/design.md)
     memory_mb: float = 2000.0  # the kernel as the machine charges it; Binder stops a session at 2 GB
     cell_timeout_s: int = 120  # nbgrader's per-cell limit (c.Execute.timeout), also Validate's on Binder
+    kernel_start_s: int = 180  # a kernel's start and imports (c.Execute.startup_timeout; nbclient's 60 s fails loaded)
     disk_mb: float = 1000.0  # what a submission may write into its working folder (and the size of its /tmp)
     output_mb: float = 50.0  # what a submission's cells may print or display in all (the coordinator keeps it)
     max_restarts: int = 2  # kernel restarts per notebook after a death, a memory stop or a stuck cell

@@ -54,6 +54,7 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # Per-cell limit while grading; the per-submission limits (wall clock, memory) are set by autograder/unit.py
 # on GuardedExecute, nbgrader's Execute with those limits, kernel recovery and the kernel guard.
 c.Execute.timeout = CONFIG.cell_timeout_s
+c.Execute.startup_timeout = CONFIG.kernel_start_s
 c.Execute.interrupt_on_timeout = True
 # (nbgrader's Execute always continues past a cell that raises: allow_errors is fixed, not configurable.)
 
