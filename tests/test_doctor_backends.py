@@ -136,12 +136,11 @@ PINNED = textwrap.dedent(
         ),
     ],
 )
-def test_zero_gradients_from_outputs_pinned_at_the_clip_name_what_pins_them(backend: str, monkeypatch) -> None:
+def test_zero_gradients_from_outputs_pinned_at_the_clip_name_what_pins_them(backend: str) -> None:
     """JAX and torch clip a probability at epsilon, so outputs saturated by raw inputs or huge weights get no
     gradient at all (TensorFlow recovers the logits): the cause is the scale, not a loss that ignores the
     weights."""
-    monkeypatch.setattr(losses_facts, "PROBE", PINNED)  # its subprocess runner, with this script
-    out = losses_facts._probe(backend)
+    out = losses_facts._probe(backend, PINNED)  # its subprocess runner, with this script
     assert out["unscaled"]["causes"] == ["unscaled_inputs"], out
     assert out["huge_init"]["causes"] == ["bad_initialization"], out
     assert all(v["pinned"] >= 0.99 and "clips" in v["evidence"] for v in out.values()), out

@@ -171,11 +171,12 @@ def _torch_path() -> str | None:
     return None
 
 
-def _probe(backend: str) -> dict:
+def _probe(backend: str, script: str = PROBE) -> dict:
+    """Run `script` under `backend` in a fresh interpreter and return what it printed after RESULT."""
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
     if backend == "torch":
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [env.get("PYTHONPATH", ""), _torch_path()]))
-    run = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, env=env, timeout=300)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
     line = next((ln for ln in run.stdout.splitlines() if ln.startswith("RESULT")), None)
     assert line, run.stdout[-2000:] + run.stderr[-2000:]
     return json.loads(line[len("RESULT") :])
