@@ -32,7 +32,7 @@ from typing import Any
 import yaml
 from nbformat import NotebookNode
 
-from losslab import notebooks
+from losslab import i18n_code, notebooks
 
 REPO = Path(__file__).resolve().parent.parent
 SOLUTIONS = REPO / "solutions"
@@ -82,7 +82,8 @@ class Problem:
 
     notebook: str
     cell: str
-    kind: str  # "missing" (no translation) or "stale" (translated from another English text)
+    kind: str  # "missing" (no translation), "stale" (translated from another English text) or "invalid" (a printed
+    # literal's translation that would format other values: losslab/i18n_code.py)
     english: str
 
     def __str__(self) -> str:
@@ -168,19 +169,48 @@ def notebook_blocks(notebook: Path) -> list[tuple[str, str]]:
     return [(cell.id, block) for cell in _markdown_cells(notebooks.read(notebook)) for block in blocks(cell.source)]
 
 
+def _printing_cells(nb: NotebookNode) -> list[NotebookNode]:
+    """The code cells whose printed literals are translated: every one that nbgrader neither grades nor locks."""
+    return [c for c in nb.cells if c.cell_type == "code" and "nbgrader" not in c.get("metadata", {})]
+
+
+def notebook_literals(notebook: Path) -> list[tuple[str, str]]:
+    """(cell id, literal's source) for every printed literal of `notebook`'s code cells (losslab/i18n_code.py),
+    each once per cell, in order."""
+    out: list[tuple[str, str]] = []
+    for cell in _printing_cells(notebooks.read(notebook)):
+        for literal in i18n_code.printed_literals(cell.source):
+            if (cell.id, literal.source) not in out:
+                out.append((cell.id, literal.source))
+    return out
+
+
+def notebook_texts(notebook: Path) -> list[tuple[str, str]]:
+    """Everything of `notebook` that a catalogue translates: its markdown blocks, then its printed literals."""
+    return notebook_blocks(notebook) + notebook_literals(notebook)
+
+
 def extract(notebook: Path, lang: str) -> tuple[int, int]:
     """Bring `notebook`'s catalogue up to date; returns (blocks, blocks still without a translation)."""
     header = (
         f"# {lang} for solutions/{notebook.resolve().relative_to(SOLUTIONS).as_posix()}: one entry per block of its\n"
         f"# markdown cells (see losslab/i18n.py). Write `text`; leave `cell`, `en` and `source` as they are.\n"
     )
-    return _refresh(catalogue_path(notebook, lang), header, "cell", notebook_blocks(notebook))
+    return _refresh(catalogue_path(notebook, lang), header, "cell", notebook_texts(notebook))
 
 
 def problems(notebook: Path, lang: str) -> list[Problem]:
     """Every block of `notebook` whose translation is missing, or was made from another English text."""
     rel = notebook.resolve().relative_to(SOLUTIONS).as_posix()
-    return _problems(rel, catalogue_path(notebook, lang), notebook_blocks(notebook))
+    path = catalogue_path(notebook, lang)
+    found = _problems(rel, path, notebook_texts(notebook))
+    known = _lookup(load_catalogue(path))
+    for cell, english in notebook_literals(notebook):
+        text = known.get((cell, block_hash(english)))
+        why = text and i18n_code.translation_problem(english, text)
+        if why:
+            found.append(Problem(rel, cell, "invalid", f"{why}; the English: {english.strip()}"))
+    return found
 
 
 def translate_notebook(nb: NotebookNode, notebook: Path, lang: str, strict: bool = True) -> NotebookNode:
@@ -201,6 +231,24 @@ def translate_notebook(nb: NotebookNode, notebook: Path, lang: str, strict: bool
                 text = block
             parts.append(text.rstrip("\n"))
         cell.source = "\n\n".join(parts)
+    for cell in _printing_cells(out):
+        translations = {}
+        for literal in i18n_code.printed_literals(cell.source):
+            text = known.get((cell.id, block_hash(literal.source)))
+            why = text and i18n_code.translation_problem(literal.source, text)
+            if text and not why:
+                translations[literal.source] = text
+            elif strict:
+                raise ValueError(
+                    f"{notebook.name} cell {cell.id}: "
+                    + (
+                        f"the {lang} translation of {literal.source!r}: {why}"
+                        if why
+                        else f"no {lang} translation of the printed {literal.source[:80]!r}; run "
+                        f"`python -m losslab.i18n extract {lang}` and write its text"
+                    )
+                )
+        cell.source = i18n_code.translate_code(cell.source, translations)
     out.metadata["language"] = lang
     return out
 
@@ -389,7 +437,9 @@ def summary(found: list[Problem], limit: int = 3) -> str:
     lines = []
     for name, items in by_file.items():
         kinds = ", ".join(
-            f"{sum(p.kind == k for p in items)} {k}" for k in ("missing", "stale") if any(p.kind == k for p in items)
+            f"{sum(p.kind == k for p in items)} {k}"
+            for k in ("missing", "stale", "invalid")
+            if any(p.kind == k for p in items)
         )
         lines.append(f"  {name}: {kinds}")
         lines += [f"      {p}" for p in items[:limit]]
@@ -420,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
     if command == "extract":
         for notebook in targets:
             total, missing = extract(notebook, lang)
-            print(f"{catalogue_path(notebook, lang).relative_to(REPO)}: {total} blocks, {missing} to translate")
+            print(f"{catalogue_path(notebook, lang).relative_to(REPO)}: {total} texts, {missing} to translate")
         for chapter in banks:
             total, missing = extract_bank(chapter, lang)
             print(f"{bank_catalogue_path(chapter, lang).relative_to(REPO)}: {total} texts, {missing} to translate")

@@ -144,7 +144,7 @@ def test_apply_sheet_fills_by_hash_and_reports_unknown_hashes(tree: Path) -> Non
 
 def test_translate_notebook_is_strict_and_keeps_code(tree: Path) -> None:
     path = tree / "solutions" / "01_x" / "a_tutorial.ipynb"
-    notebooks.write(_notebook("# Title\n\nText.", code="print('same code')"), path)
+    notebooks.write(_notebook("# Title\n\nText.", code="x = len('same code')"), path)
     i18n.extract(path, "ja")
     with pytest.raises(ValueError, match=r"a_tutorial.ipynb cell cell0: no ja translation of '# Title'"):
         i18n.translate_notebook(notebooks.read(path), path, "ja")
@@ -153,8 +153,31 @@ def test_translate_notebook_is_strict_and_keeps_code(tree: Path) -> None:
     _fill(i18n.catalogue_path(path, "ja"))
     ja = i18n.translate_notebook(notebooks.read(path), path, "ja")
     assert ja.cells[0].source == "# 訳: Title\n\n訳: Text."
-    assert ja.cells[1].source == "print('same code')" and ja.metadata["language"] == "ja"
+    assert ja.cells[1].source == "x = len('same code')" and ja.metadata["language"] == "ja"
     assert notebooks.normalize(ja).metadata["language"] == "ja"  # kept by the release's normalization
+
+
+def test_a_printed_literal_is_catalogued_and_translated_only_when_it_formats_the_same_values(tree: Path) -> None:
+    path = tree / "solutions" / "01_x" / "a_tutorial.ipynb"
+    code = 'curves["with momentum"] = 1\nprint(f"after {n} epochs the loss is {loss:.3f}")\nplt.title("a plot title")'
+    notebooks.write(_notebook("Text.", code=code), path)
+    assert i18n.extract(path, "ja") == (2, 2)  # the paragraph and the printed f-string; not the key, not the title
+    literal = 'f"after {n} epochs the loss is {loss:.3f}"'
+    assert [(p.cell, p.english) for p in i18n.problems(path, "ja")] == [("cell0", "Text."), ("cell1", literal)]
+    catalog, sheet = i18n.catalogue_path(path, "ja"), tree / "sheet.yaml"
+    dropped = 'f"{n} エポック後の損失"'  # loses {loss:.3f}: refused
+    sheet.write_text(f"{i18n.block_hash('Text.')}: 訳\n{i18n.block_hash(literal)}: '{dropped}'\n", encoding="utf-8")
+    i18n.apply_sheet(catalog, sheet)
+    [problem] = i18n.problems(path, "ja")
+    assert problem.kind == "invalid" and "keep every {...}" in str(problem)
+    with pytest.raises(ValueError, match=r"cell cell1: the ja translation of .*keep every"):
+        i18n.translate_notebook(notebooks.read(path), path, "ja")
+    good = 'f"{n} エポック後の損失は {loss:.3f}"'
+    sheet.write_text(f"{i18n.block_hash(literal)}: '{good}'\n", encoding="utf-8")
+    i18n.apply_sheet(catalog, sheet)
+    assert i18n.problems(path, "ja") == []
+    ja = i18n.translate_notebook(notebooks.read(path), path, "ja")
+    assert ja.cells[1].source == code.replace(literal, good)
 
 
 def test_links_to_a_heading_land_on_its_translation(tree: Path) -> None:

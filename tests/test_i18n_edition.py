@@ -1,10 +1,13 @@
-"""The Japanese edition, course/ja/, is the English one with its markdown translated: proved by structure, not by
-running it again (the English suite executes every notebook once; tests/support.py leaves course/ja/ out).
+"""The Japanese edition, course/ja/, is the English one with its markdown and its printed literals translated:
+proved by structure, not by running it again (the English suite executes every notebook once; tests/support.py
+leaves course/ja/ out).
 
-Every notebook of course/ has its Japanese twin with the same cells, ids, code, nbgrader grade cells, points and
-checksums, ``language: ja`` in its metadata, and links that land on a notebook and heading of course/ja/. One
-round trip (the warmup, the smallest assignment) grades a Japanese solution to full marks and the Japanese blank
-edition to zero through the grader the English round trips use (tests/test_grading.py). That the committed
+Every notebook of course/ has its Japanese twin with the same cells, ids, nbgrader grade cells, points and
+checksums, the same code but for the words of the literals its cells print (each a translation that formats the
+same values: losslab/i18n_code.py), so that it computes what the English computes; ``language: ja`` in its
+metadata, and links that land on a notebook and heading of course/ja/. One round trip (the warmup, the smallest
+assignment) grades a Japanese solution to full marks and the Japanese blank edition to zero through the grader
+the English round trips use (tests/test_grading.py). That the committed
 course/ja/ is a fresh build is tests/test_release.py's drift test (course/ja/ is under course/).
 """
 
@@ -15,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from losslab import i18n, notebooks
+from losslab import i18n, i18n_code, notebooks
 from tests.support import COURSE, exercise_notebooks, write_submission
 
 JA = COURSE / "ja"
@@ -52,9 +55,13 @@ def test_a_japanese_notebook_has_the_english_code_and_grading(rel: Path) -> None
         f"{where}: cells differ in number, id or type from course/{rel.as_posix()}"
     )
     for en, ja in zip(english.cells, japanese.cells, strict=True):
-        if en.cell_type == "code":
-            assert ja.source == en.source, f"{where} cell {en.id}: code differs from the English"
+        if en.cell_type == "code" and "nbgrader" in en.metadata:
+            assert ja.source == en.source, f"{where} cell {en.id}: graded or locked code differs from the English"
             assert _grading(ja) == _grading(en), f"{where} cell {en.id}: nbgrader metadata (points, checksum) differs"
+        elif en.cell_type == "code":  # the same code; only the words of printed literals may differ
+            why = i18n_code.same_but_printed_words(en.source, ja.source)
+            assert why is None, f"{where} cell {en.id}: {why}"
+            assert "nbgrader" not in ja.metadata, f"{where} cell {en.id}: nbgrader metadata the English lacks"
         else:
             en_meta, ja_meta = _grading(en), _grading(ja)
             en_meta.pop("checksum", None), ja_meta.pop("checksum", None)  # a locked markdown cell's text differs
