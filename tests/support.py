@@ -24,7 +24,8 @@ DEFAULT_NOTEBOOK_TIMEOUT = 240  # seconds for a whole notebook; a notebook may s
 
 def tutorials() -> list[Path]:
     """Every notebook of the learner's edition that is not an exercise (those run through the grader). The
-    translated editions (course/ja/) run the same code and are not executed again (tests/test_i18n_edition.py)."""
+    translated editions (course/ja/) run the same code, but for the words of printed literals, and are not
+    executed again (tests/test_i18n_edition.py)."""
     return sorted(
         p
         for p in COURSE.rglob("*.ipynb")
