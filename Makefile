@@ -50,6 +50,9 @@ export TF_CPP_MIN_LOG_LEVEL ?= 3
 export TF_ENABLE_ONEDNN_OPTS ?= 0
 export KERAS_BACKEND ?= tensorflow
 export PYTHONDONTWRITEBYTECODE := 1
+# ... which is why the packages are compiled when they are installed (uv sync --compile-bytecode; uv does not by
+# default): without a .pyc, every process that imports Keras compiles TensorFlow's 1,800 modules again, about
+# 7 CPU-s more per kernel (keras + sklearn + matplotlib: 12 CPU-s against 5), and the suite starts hundreds.
 
 
 .PHONY: help setup setup-learner sync binder uv install lab test test-system test-fast test-backend test-backends torch gpu bench-gpu browser sandbox release site grade \
@@ -108,7 +111,7 @@ install: uv
 	case " $$groups" in *" all "*) flags="--all-groups --no-group torch"; groups="all " ;; \
 	  *) flags="--no-default-groups $$(for g in $$groups; do printf -- '--group %s ' $$g; done)" ;; esac; \
 	echo "Installing the locked packages ($${groups% }) into $(VENV) with uv $(UV_VERSION)..."; \
-	$(UV) sync --frozen --quiet $$flags && \
+	$(UV) sync --frozen --quiet --compile-bytecode $$flags && \
 	$(BIN)/python -c 'import keras, nbgrader, ipywidgets, losslab' || \
 	  { echo "set-up failed: a package did not install or import (see above)"; exit 1; }; \
 	echo "$(PIN_HASH) $${groups% }" > $(STAMP)
@@ -169,7 +172,7 @@ torch: setup-learner  ## PyTorch (uv.lock's torch group) into .venv/torch-site, 
 	  echo "Installing PyTorch $(TORCH_VERSION) and its dependencies (uv.lock's torch group) into $(TORCH_SITE)..."; \
 	  rm -rf $(TORCH_SITE) && \
 	  $(UV) export --frozen --quiet --no-default-groups --group torch --no-emit-project -o $(VENV)/torch-requirements.txt && \
-	  $(UV) pip install --quiet --python $(BIN)/python --target $(TORCH_SITE) --require-hashes --no-deps \
+	  $(UV) pip install --quiet --compile-bytecode --python $(BIN)/python --target $(TORCH_SITE) --require-hashes --no-deps \
 	    -r $(VENV)/torch-requirements.txt; }
 	@PYTHONPATH=$(CURDIR):$(CURDIR)/$(TORCH_SITE) $(BIN)/python -c 'import torch; print("torch", torch.__version__)'
 
