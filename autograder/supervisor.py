@@ -130,11 +130,15 @@ def rss_sum_mb(pids: list[int]) -> float:
 class TreeMemory:
     """A process tree's memory as the machine charges it (see the module docstring); ``source`` says how."""
 
-    def __init__(self, memory_cgroup: str = "", refresh_s: float = 1.0) -> None:
-        self.memory_cgroup, self.refresh_s = memory_cgroup, refresh_s
+    def __init__(self, memory_cgroup: str = "", refresh_s: float = 1.0, whole_tree: bool = False) -> None:
+        """`whole_tree`: the tree reaches outside the cgroup (the driver watching nbgrader, whose kernel alone is
+        in it): the cgroup's usage plus the PSS of the members outside it. A TensorFlow kernel's PSS costs the
+        kernel about 8 ms to add up (its mappings are large); the cgroup's counter costs nothing."""
+        self.memory_cgroup, self.refresh_s, self.whole_tree = memory_cgroup, refresh_s, whole_tree
         self.source = "cgroup" if memory_cgroup else "pss"
         self._pid: int | None = None
         self._children: list[int] = []
+        self._inside: set[int] = set()
         self._children_at = 0.0
 
     def members(self, pid: int) -> list[int]:
@@ -143,18 +147,29 @@ class TreeMemory:
             self._pid, self._children_at = pid, now
             with contextlib.suppress(psutil.Error):
                 self._children = [c.pid for c in psutil.Process(pid).children(recursive=True)]
+            if self.memory_cgroup and self.whole_tree:
+                with contextlib.suppress(OSError, ValueError):
+                    procs = Path(self.memory_cgroup) / "cgroup.procs"
+                    self._inside = {int(p) for p in procs.read_text().split()}
         return [pid, *self._children]
 
     def read(self, pid: int) -> float:
         """MB; psutil.NoSuchProcess when `pid` is gone."""
-        if self.memory_cgroup:
-            usage = cgroups.usage_mb(self.memory_cgroup)
-            if usage is not None:
-                return usage
-        total = pss_mb(pid)  # raises when the root is gone
-        for child in self.members(pid)[1:]:
-            with contextlib.suppress(psutil.Error, OSError):
-                total += pss_mb(child)
+        usage = cgroups.usage_mb(self.memory_cgroup) if self.memory_cgroup else None
+        if usage is not None and not self.whole_tree:
+            return usage
+        members = self.members(pid)
+        if usage is not None and pid in self._inside:
+            psutil.Process(pid)  # raises when the root is gone
+        total = usage or 0.0
+        for member in members:
+            if usage is not None and member in self._inside:
+                continue  # counted in the cgroup's usage
+            if member == pid:
+                total += pss_mb(pid)  # raises when the root is gone
+            else:
+                with contextlib.suppress(psutil.Error, OSError):
+                    total += pss_mb(member)
         return total
 
 
@@ -284,14 +299,17 @@ def supervise(
     memory_mb: float,
     log_limit_mb: float,
     cancelled: Callable[[], bool],
+    memory_cgroup: str = "",
 ) -> NbgraderRun:
     """Run `args` (nbgrader autograde) under the driver's backstop: killed with its whole tree (and the
     processes marked by `token`) when cancelled, `CONFIG.backstop_grace_s` past `wall_s`, `CONFIG.backstop_extra_mb`
-    above `memory_mb`, or when its log (where a kernel's own stdout and stderr go) grows past `log_limit_mb`."""
+    above `memory_mb`, or when its log (where a kernel's own stdout and stderr go) grows past `log_limit_mb`.
+    `memory_cgroup`: the submission's memory cgroup, if it has one: the tree's memory is its usage plus the PSS of
+    the processes outside it (nbgrader itself)."""
     begin = time.time()
     run = NbgraderRun()
     proc = spawn(args, cwd, env, log)
-    memory = TreeMemory()
+    memory = TreeMemory(memory_cgroup, whole_tree=True)
     last_check = 0.0
     try:
         while run.returncode is None:

@@ -333,6 +333,7 @@ def _run_nbgrader(job: Job, stage: Path) -> NbgraderRun:
             limits.memory_mb,
             limits.output_mb,
             CANCEL.is_set,
+            memory_cgroup=group.memory if group is not None else "",
         )
     finally:
         if group is not None:  # whatever is still in the submission's cgroup ends with its grading

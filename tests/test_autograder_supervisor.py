@@ -126,6 +126,30 @@ def test_memory_is_read_from_the_cgroup_when_the_submission_has_one(tmp_path: Pa
     assert memory.source == "cgroup" and memory.read(os.getpid()) == pytest.approx(650.0)
 
 
+def test_the_backstop_adds_what_runs_outside_the_cgroup_and_reads_nothing_inside_it_twice(tmp_path: Path) -> None:
+    """The driver watches nbgrader, whose kernel alone is in the submission's cgroup: the tree's memory is the
+    cgroup's usage plus the PSS of the processes outside it. Here the root (outside) and its child (listed in
+    the cgroup) share 200 MB, so that each one's PSS is about 100 MB; the cgroup says 650 MB."""
+    proc = subprocess.Popen([sys.executable, "-c", FORKING_KERNEL, "1", "read"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        [child] = psutil.Process(proc.pid).children(recursive=True)
+        (tmp_path / "memory.current").write_text(str(900_000_000))
+        (tmp_path / "memory.stat").write_text("anon 600000000\nfile 300000000\ninactive_file 250000000\n")
+        (tmp_path / "cgroup.procs").write_text(f"{child.pid}\n")
+        assert supervisor.TreeMemory(str(tmp_path)).read(proc.pid) == pytest.approx(650.0)
+        whole = supervisor.TreeMemory(str(tmp_path), whole_tree=True).read(proc.pid)
+        assert 650 + 60 < whole < 650 + 180, whole  # the root's half of the 200 MB and its interpreter
+        (tmp_path / "cgroup.procs").write_text("")  # nothing in the cgroup: both processes are outside
+        both = supervisor.TreeMemory(str(tmp_path), whole_tree=True).read(proc.pid)
+        assert both > whole + 60, (both, whole)  # now the child's half is added too
+    finally:
+        supervisor.kill_tree(proc.pid)
+        proc.wait()
+    with pytest.raises(psutil.NoSuchProcess):
+        supervisor.TreeMemory(str(tmp_path), whole_tree=True).read(proc.pid)
+
+
 def test_the_disk_a_folder_takes_counts_each_files_blocks_or_length_whichever_is_larger(tmp_path: Path) -> None:
     """A file of zeros takes no blocks on a compressing file system (ZFS, btrfs), and a sparse file none until it
     is copied back: both count their length, so neither slips past the disk limit."""

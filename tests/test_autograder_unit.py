@@ -48,8 +48,8 @@ def test_nbgrader_gets_the_limits_the_quiet_environment_and_the_kernels_thread_s
 ) -> None:
     seen = {}
 
-    def supervise(args: list[str], cwd: Path, env: dict[str, str], *rest: object) -> NbgraderRun:
-        seen.update(args=args, env=env)
+    def supervise(args: list[str], cwd: Path, env: dict[str, str], *rest: object, **named: object) -> NbgraderRun:
+        seen.update(args=args, env=env, **named)
         return NbgraderRun(returncode=0)
 
     monkeypatch.setattr("autograder.unit.supervise", supervise)
@@ -63,3 +63,4 @@ def test_nbgrader_gets_the_limits_the_quiet_environment_and_the_kernels_thread_s
     assert env["OMP_NUM_THREADS"] == env["TF_NUM_INTRAOP_THREADS"] == "2"
     assert all(env[key] == value for key, value in CONFIG.quiet_env)
     assert env[CONFIG.token_env]
+    assert seen["memory_cgroup"] == ""  # no sandbox, no cgroup: the backstop sums the tree's PSS
