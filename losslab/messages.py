@@ -62,7 +62,21 @@ SOURCES = (
     "losslab/grading/doctor_checks.py",
     "losslab/grading/optimizers.py",
     "losslab/grading/training_loop.py",
-    "losslab/loops.py",  # the slips' descriptions (N_), shown by the training-loop grader
+    "losslab/loops.py",  # chapter 2's training loop: its errors, and the slips' descriptions (N_) the grader names
+    "losslab/environment.py",  # the first line of every notebook (training_device) and the environment report
+    "losslab/cli.py",
+    "losslab/homecourse.py",
+    "losslab/backend.py",
+    "losslab/data.py",
+    "losslab/plots.py",
+    "losslab/optim.py",  # the playground's status and surfaces (keys marked with N_, shown through _)
+    "losslab/batches.py",
+    "losslab/lr.py",
+    "losslab/depth.py",
+    "losslab/imbalance.py",
+    "losslab/regularize.py",
+    "losslab/segmentation.py",
+    "losslab/doctor/context.py",
     "autograder/feedback.py",  # the feedback page's summary, in the submission's language (read, never imported)
 )
 # Notebooks whose code cells hand the library text to show: the literal question, options and ``what`` of every
