@@ -10,9 +10,9 @@ Messages a learner reads are marked with ``_("...")`` (one string literal) and f
 (committed; ``python -m losslab.messages compile`` rebuilds it reproducibly, and a test fails when it is not the
 compilation of the .po). ``python -m losslab.messages extract`` adds every newly marked message to the .po with an
 empty translation, keeps the others, and drops messages no longer marked; docs/i18n.md has the workflow.
-Used by losslab/quiz.py, losslab/predict.py, losslab/progress.py and the training doctor (its report, findings,
+Used by losslab/quiz.py, losslab/predict.py, losslab/progress.py, the training doctor (its report, findings,
 prescriptions, treatment and monitor; ``N_`` marks data such as the causes' descriptions, shown later through
-``_``).
+``_``), the grading checks, and every other message the library prints or raises for a learner (SOURCES).
 """
 
 from __future__ import annotations

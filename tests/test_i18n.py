@@ -461,6 +461,30 @@ def test_the_doctors_report_speaks_japanese(monkeypatch: pytest.MonkeyPatch) -> 
     assert "対処: lower it" in text and "<th>重大度</th>" in report._repr_html_()
 
 
+def test_the_librarys_printed_lines_and_errors_speak_japanese(monkeypatch: pytest.MonkeyPatch) -> None:
+    from losslab import environment, lr, optim, regularize
+
+    gap = regularize.Gap(0.1234, 0.5, 0.9, 0.75)
+    assert str(gap) == "train loss 0.123, val loss 0.500 (gap +0.377); train acc 0.900, val acc 0.750"
+    monkeypatch.setattr(environment, "devices", lambda: [environment.Device("CPU", "cpu")])
+    monkeypatch.setattr(environment, "backend", lambda: "jax")
+    monkeypatch.setattr(environment, "cpu_threads_available", lambda: [0, 1])
+    assert environment.training_device() == "CPU: no GPU visible to the jax backend (2 CPU threads)"
+    report = environment.Report([("trains on", "x"), ("memory", "y")])
+    assert str(report) == "trains on  x\nmemory     y"
+    monkeypatch.setenv("LOSSLAB_LANG", "ja")
+    assert str(gap) == "訓練損失 0.123、検証損失 0.500(差 +0.377)、訓練正解率 0.900、検証正解率 0.750"
+    assert environment.training_device() == "CPU: jax バックエンドから GPU が見えません(CPU スレッド 2 個)"
+    # The row names are shown in Japanese, aligned by the columns a wide character takes; as_dict keeps the keys.
+    assert str(report) == "訓練に使うデバイス  x\nメモリ              y"
+    assert list(report.as_dict()) == ["trains on", "memory"]
+    with pytest.raises(ValueError, match="num_steps は 2 以上にしてください。渡された値: 1"):
+        lr.LRRangeTest(num_steps=1)
+    playground = optim.Playground("saddle", names=("SGD",))
+    assert ("鞍点", "saddle") in playground.surface.options and playground.surface.value == "saddle"
+    assert playground.status.value.startswith("描画 1: 学習率 0.05、モーメンタム 0.90。SGD: ")
+
+
 def test_the_feedback_summary_speaks_the_submissions_language() -> None:
     from autograder import feedback
 
