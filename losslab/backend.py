@@ -11,6 +11,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from losslab.messages import _
+
 _JAX_GRADIENTS: dict[int, tuple] = {}
 
 
@@ -68,7 +70,7 @@ def gradients(model: keras.Model, x: np.ndarray, y: np.ndarray) -> tuple[float, 
             np.zeros(v.shape, np.float32) if g is None else g.detach().cpu().numpy()
             for g, v in zip(grads, variables, strict=True)
         ]
-    raise NotImplementedError(f"gradients on the {backend!r} backend are not supported")
+    raise NotImplementedError(_("gradients on the {backend} backend are not supported").format(backend=repr(backend)))
 
 
 def sync(model: keras.Model) -> None:

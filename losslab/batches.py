@@ -15,6 +15,7 @@ import numpy as np
 
 from losslab.backend import gradients, sync
 from losslab.lr import RunningMean, current_lr
+from losslab.messages import _
 
 
 class StepLog(keras.callbacks.Callback):
@@ -63,14 +64,20 @@ def gradient_norms(
     each step follows one such gradient.
     """
     if batch_size < 1 or batch_size > len(x):
-        raise ValueError(f"batch_size must be between 1 and {len(x)} (the number of examples), got {batch_size}")
+        raise ValueError(
+            _("batch_size must be between 1 and {n} (the number of examples), got {batch_size}").format(
+                n=len(x), batch_size=batch_size
+            )
+        )
     if batches < 2:
-        raise ValueError(f"need at least 2 batches to measure a spread, got batches={batches}")
+        raise ValueError(
+            _("need at least 2 batches to measure a spread, got batches={batches}").format(batches=batches)
+        )
     rng = np.random.default_rng(seed)
     norms = []
-    for _ in range(batches):
+    for _batch in range(batches):
         index = rng.choice(len(x), size=batch_size, replace=False)
-        _, grads = gradients(model, x[index], y[index])
+        _loss, grads = gradients(model, x[index], y[index])
         norms.append(float(np.sqrt(sum(float(np.sum(np.square(g))) for g in grads))))
     return np.asarray(norms)
 
@@ -79,6 +86,10 @@ def class_sorted(x: np.ndarray, y: Any) -> tuple[np.ndarray, np.ndarray]:
     """``(x, y)`` ordered by class label (stable: the order within a class is kept)."""
     y = np.asarray(y)
     if y.ndim != 1 or len(y) != len(x):
-        raise ValueError(f"y must be one integer label per example: x has {len(x)} rows, y has shape {y.shape}")
+        raise ValueError(
+            _("y must be one integer label per example: x has {rows} rows, y has shape {shape}").format(
+                rows=len(x), shape=y.shape
+            )
+        )
     order = np.argsort(y, kind="stable")
     return x[order], y[order]

@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from losslab.messages import _
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -34,8 +36,10 @@ def self_grade_command(args: argparse.Namespace) -> list[str]:
 def _self_grade(args: argparse.Namespace, repo: Path = REPO) -> int:
     if not (repo / "autograder" / "selfgrade.py").is_file() or not (repo / "solutions").is_dir():
         print(
-            "self-grading needs the Loss Lab repository (its solutions/ and autograder/ folders): run it "
-            f"from a clone, e.g. `make self-grade ASSIGNMENT=01_losses` (not found under {repo})"
+            _(
+                "self-grading needs the Loss Lab repository (its solutions/ and autograder/ folders): run it from "
+                "a clone, e.g. `make self-grade ASSIGNMENT=01_losses` (not found under {repo})"
+            ).format(repo=repo)
         )
         return 2
     env = dict(os.environ)
@@ -44,17 +48,17 @@ def _self_grade(args: argparse.Namespace, repo: Path = REPO) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="losslab", description="Loss Lab's command line")
+    parser = argparse.ArgumentParser(prog="losslab", description=_("Loss Lab's command line"))
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("report", help="print the environment report (paste it into a bug report)")
-    grade = sub.add_parser("self-grade", help="grade your exercises in course/ with the real hidden tests")
-    grade.add_argument("assignment", nargs="*", help="e.g. 01_losses (default: every exercise you started)")
-    grade.add_argument("--course", type=Path, default=None, help="the folder of your exercises (course/)")
+    sub.add_parser("report", help=_("print the environment report (paste it into a bug report)"))
+    grade = sub.add_parser("self-grade", help=_("grade your exercises in course/ with the real hidden tests"))
+    grade.add_argument("assignment", nargs="*", help=_("e.g. 01_losses (default: every exercise you started)"))
+    grade.add_argument("--course", type=Path, default=None, help=_("the folder of your exercises (course/)"))
     grade.add_argument(
-        "--feedback-dir", type=Path, default=None, help="where the feedback HTML goes (default: ~/.losslab/feedback)"
+        "--feedback-dir", type=Path, default=None, help=_("where the feedback HTML goes (default: ~/.losslab/feedback)")
     )
-    grade.add_argument("--wall", type=float, default=None, help="seconds per exercise (default: the grader's)")
-    grade.add_argument("--memory", type=float, default=None, help="MB for the kernel (default: the grader's)")
+    grade.add_argument("--wall", type=float, default=None, help=_("seconds per exercise (default: the grader's)"))
+    grade.add_argument("--memory", type=float, default=None, help=_("MB for the kernel (default: the grader's)"))
     args = parser.parse_args(argv)
     if args.command == "report":
         import losslab

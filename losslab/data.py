@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from losslab.messages import _
+
 
 @dataclass(frozen=True)
 class Split:
@@ -162,7 +164,7 @@ def smooth_surface(n: int = 6000, *, scale: bool = True, seed: int = 0, val_frac
     drawn uniformly from [-1, 1]. No noise is added, so the best possible mean squared error is 0: whatever loss
     remains belongs to the model and the optimizer, not to the data (chapter 3's Adam experiment)."""
     if n < 10:
-        raise ValueError(f"smooth_surface needs at least 10 samples to split, got n={n}")
+        raise ValueError(_("smooth_surface needs at least 10 samples to split, got n={n}").format(n=n))
     rng = np.random.default_rng(seed)
     x = rng.uniform(-1.0, 1.0, size=(n, 4))
     y = np.sin(3 * x[:, 0]) * np.cos(2 * x[:, 1]) + 0.5 * x[:, 2] ** 2 - x[:, 0] * x[:, 3]

@@ -15,6 +15,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from losslab.messages import _
+
 NORMS = {None: None, "batch": keras.layers.BatchNormalization, "layer": keras.layers.LayerNormalization}
 
 
@@ -31,9 +33,11 @@ def deep_mlp(
     """`depth` hidden layers of `width` units: Dense (kernel `init`), then the `norm` layer ("batch", "layer"
     or None) before the `activation`, then a linear output of `n_outputs` logits (same initializer)."""
     if norm not in NORMS:
-        raise ValueError(f"norm={norm!r} is not known: use one of {sorted(NORMS, key=str)}")
+        raise ValueError(
+            _("norm={norm} is not known: use one of {known}").format(norm=repr(norm), known=sorted(NORMS, key=str))
+        )
     if depth < 1 or width < 1:
-        raise ValueError(f"depth={depth} and width={width} must both be at least 1")
+        raise ValueError(_("depth={depth} and width={width} must both be at least 1").format(depth=depth, width=width))
     layers: list[keras.layers.Layer] = [keras.Input(shape=(n_inputs,))]
     for index in range(1, depth + 1):
         layers.append(keras.layers.Dense(width, kernel_initializer=init, name=f"dense_{index}"))
@@ -47,7 +51,7 @@ def deep_mlp(
 def activations(model: keras.Sequential, x: np.ndarray) -> list[np.ndarray]:
     """The output of every ``Activation`` layer of `model` on `x` (inference mode), first layer first."""
     if not any(isinstance(layer, keras.layers.Activation) for layer in model.layers):
-        raise ValueError("the model has no keras.layers.Activation layer: build it with losslab.depth.deep_mlp")
+        raise ValueError(_("the model has no keras.layers.Activation layer: build it with losslab.depth.deep_mlp"))
     h = keras.ops.convert_to_tensor(np.asarray(x, dtype="float32"))
     outputs = []
     for layer in model.layers:
@@ -70,10 +74,10 @@ def layer_gradient_norms(model: keras.Model, x: np.ndarray, y: np.ndarray) -> di
     from losslab import doctor
 
     if not getattr(model, "compiled", False):
-        raise ValueError("compile the model first: the gradient is the gradient of its compiled loss")
+        raise ValueError(_("compile the model first: the gradient is the gradient of its compiled loss"))
     saved = [np.array(v) for v in model.variables]
     try:
-        _, grads = doctor.gradients(model, x, y)
+        _loss, grads = doctor.gradients(model, x, y)
     finally:
         for variable, value in zip(model.variables, saved, strict=True):
             variable.assign(value)

@@ -11,9 +11,12 @@ import importlib
 import os
 import platform
 import sys
+import unicodedata
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
+
+from losslab.messages import N_, _
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ def devices() -> list[Device]:
                 Device("GPU", f"cuda:{i} {torch.cuda.get_device_name(i)}") for i in range(torch.cuda.device_count())
             ]
         return found
-    return [Device("CPU", f"{name} backend (device list not available)")]
+    return [Device("CPU", _("{name} backend (device list not available)").format(name=name))]
 
 
 def training_device() -> str:
@@ -58,8 +61,12 @@ def training_device() -> str:
     found = devices()
     accelerators = [d for d in found if d.kind not in {"CPU"}]
     if accelerators:
-        return f"{accelerators[0].kind} {accelerators[0].name} ({backend()} backend)"
-    return f"CPU: no GPU visible to the {backend()} backend ({len(cpu_threads_available())} CPU threads)"
+        return _("{kind} {name} ({backend} backend)").format(
+            kind=accelerators[0].kind, name=accelerators[0].name, backend=backend()
+        )
+    return _("CPU: no GPU visible to the {backend} backend ({threads} CPU threads)").format(
+        backend=backend(), threads=len(cpu_threads_available())
+    )
 
 
 def cpu_threads_available() -> list[int]:
@@ -110,9 +117,15 @@ def installed_groups(packages: dict[str, str] | None = None) -> list[str]:
     return [group for group, witness in GROUP_WITNESSES.items() if witness in packages]
 
 
+def _columns(text: str) -> int:
+    """How many terminal columns `text` takes: a wide (Japanese) character takes two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 @dataclass
 class Report:
-    """What a bug report needs; renders as an HTML table in a notebook and as plain text elsewhere."""
+    """What a bug report needs; renders as an HTML table in a notebook and as plain text elsewhere. Each row's
+    name is its key (``as_dict()``), marked with ``N_`` and shown in the learner's language."""
 
     rows: list[tuple[str, str]] = field(default_factory=list)
 
@@ -120,15 +133,19 @@ class Report:
         return dict(self.rows)
 
     def __str__(self) -> str:
-        width = max(len(k) for k, _ in self.rows)
-        return "\n".join(f"{k:<{width}}  {v}" for k, v in self.rows)
+        names = [_(k) for k, _v in self.rows]
+        width = max(map(_columns, names))
+        return "\n".join(
+            k + " " * (width - _columns(k)) + f"  {v}" for k, (_k, v) in zip(names, self.rows, strict=True)
+        )
 
     def _repr_html_(self) -> str:
         body = "".join(
-            f"<tr><th style='text-align:left'>{escape(k)}</th><td style='text-align:left'>{escape(v)}</td></tr>"
+            f"<tr><th style='text-align:left'>{escape(_(k))}</th><td style='text-align:left'>{escape(v)}</td></tr>"
             for k, v in self.rows
         )
-        return f"<table><caption>Loss Lab environment report</caption>{body}</table>"
+        caption = escape(_("Loss Lab environment report"))
+        return f"<table><caption>{caption}</caption>{body}</table>"
 
     def _repr_pretty_(self, printer, cycle) -> None:  # IPython's protocol
         printer.text(str(self))
@@ -148,23 +165,38 @@ def report() -> Report:
     try:
         backend_version = importlib.import_module(name).__version__
     except (ImportError, AttributeError):  # a report must not fail
-        backend_version = "unknown"
+        backend_version = _("unknown")
     rows = [
         ("losslab", losslab.__version__),
         ("Python", f"{platform.python_version()} ({sys.executable})"),
-        ("platform", platform.platform()),
+        (N_("platform"), platform.platform()),
         ("Keras", keras.__version__),
-        ("backend", f"{name} {backend_version} (set KERAS_BACKEND before importing keras to change it)"),
-        ("devices", "; ".join(f"{d.kind}: {d.name}" for d in devices())),
-        ("trains on", training_device()),
-        ("CPU threads", f"{len(cpu_threads_available())} usable of {os.cpu_count()} on the machine"),
         (
-            "memory",
-            f"{memory.total / gib:.1f} GiB total, {memory.available / gib:.1f} GiB available"
-            + (f", container limit {limit / gib:.1f} GiB" if limit else ""),
+            N_("backend"),
+            _("{name} {version} (set KERAS_BACKEND before importing keras to change it)").format(
+                name=name, version=backend_version
+            ),
         ),
-        ("this process", f"{psutil.Process().memory_info().rss / gib:.2f} GiB resident"),
-        ("installed", _installed_row()),
+        (N_("devices"), "; ".join(f"{d.kind}: {d.name}" for d in devices())),
+        (N_("trains on"), training_device()),
+        (
+            N_("CPU threads"),
+            _("{usable} usable of {total} on the machine").format(
+                usable=len(cpu_threads_available()), total=os.cpu_count()
+            ),
+        ),
+        (
+            N_("memory"),
+            _("{total} GiB total, {available} GiB available").format(
+                total=f"{memory.total / gib:.1f}", available=f"{memory.available / gib:.1f}"
+            )
+            + (_(", container limit {limit} GiB").format(limit=f"{limit / gib:.1f}") if limit else ""),
+        ),
+        (
+            N_("this process"),
+            _("{rss} GiB resident").format(rss=f"{psutil.Process().memory_info().rss / gib:.2f}"),
+        ),
+        (N_("installed"), _installed_row()),
     ]
     return Report(rows)
 
@@ -173,13 +205,13 @@ def _installed_row() -> str:
     packages = installed_packages()
     groups = installed_groups(packages)
     if groups == ["learner"]:
-        label = "the learner set (what Binder and make lab install)"
+        label = _("the learner set (what Binder and make lab install)")
     elif groups:
-        label = "groups " + ", ".join(groups)
+        label = _("groups {groups}").format(groups=", ".join(groups))
     else:
-        label = "no Loss Lab set recognized"
+        label = _("no Loss Lab set recognized")
     keys = ", ".join(f"{name} {packages[name]}" for name in KEY_PACKAGES if name in packages)
-    return f"{label}: {len(packages)} packages; {keys}"
+    return _("{label}: {n} packages; {keys}").format(label=label, n=len(packages), keys=keys)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from losslab.messages import _
+
 SKIPPED = {".ipynb_checkpoints", "__pycache__"}
 
 
@@ -21,7 +23,7 @@ def copy_missing(source: Path, dest: Path) -> tuple[list[Path], list[Path]]:
     """Copy every file of ``source`` that ``dest`` lacks; returns (copied, kept) as paths relative to ``dest``."""
     source, dest = Path(source), Path(dest)
     if not source.is_dir():
-        raise FileNotFoundError(f"no course folder at {source}")
+        raise FileNotFoundError(_("no course folder at {source}").format(source=source))
     copied: list[Path] = []
     kept: list[Path] = []
     for path in sorted(source.rglob("*")):
@@ -45,10 +47,17 @@ def main(argv: list[str]) -> int:
     try:
         copied, kept = copy_missing(Path(argv[1]), Path(argv[2]))
     except OSError as exc:
-        print(f"Loss Lab: could not copy the course into {argv[2]}: {exc}", file=sys.stderr)
+        print(
+            _("Loss Lab: could not copy the course into {dest}: {error}").format(dest=argv[2], error=exc),
+            file=sys.stderr,
+        )
         return 1
     if copied:
-        print(f"Loss Lab: copied {len(copied)} course files into {argv[2]} ({len(kept)} already there, kept)")
+        print(
+            _("Loss Lab: copied {copied} course files into {dest} ({kept} already there, kept)").format(
+                copied=len(copied), dest=argv[2], kept=len(kept)
+            )
+        )
     return 0
 
 

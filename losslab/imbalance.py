@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from losslab import data
+from losslab.messages import _
 
 
 def rare_positives(n_samples: int = 4000, positive_fraction: float = 0.03, seed: int = 0) -> data.Split:
@@ -27,7 +28,9 @@ def rare_positives(n_samples: int = 4000, positive_fraction: float = 0.03, seed:
     standardized on the training part. Large enough that the validation part holds a few dozen positives."""
     if not 0 < positive_fraction < 0.5:
         raise ValueError(
-            f"positive_fraction is the share of the rare class: between 0 and 0.5, got {positive_fraction}"
+            _("positive_fraction is the share of the rare class: between 0 and 0.5, got {fraction}").format(
+                fraction=positive_fraction
+            )
         )
     from sklearn.datasets import make_classification
 
@@ -57,15 +60,18 @@ def _counts(y: Any) -> tuple[int, int]:
     labels = np.asarray(y).ravel()
     if labels.size == 0 or not np.isin(labels, (0, 1)).all():
         raise ValueError(
-            "expected binary labels 0/1 (1 = the rare class); got "
-            f"{np.unique(labels)[:10].tolist() if labels.size else 'no labels'}"
+            _("expected binary labels 0/1 (1 = the rare class); got {labels}").format(
+                labels=np.unique(labels)[:10].tolist() if labels.size else _("no labels")
+            )
         )
     positives = int(labels.sum())
     negatives = int(labels.size - positives)
     if positives == 0 or negatives == 0:
         raise ValueError(
-            f"both classes must occur in the training labels: {positives} positives, {negatives} "
-            "negatives. Split with stratify=y so that each part holds some of both."
+            _(
+                "both classes must occur in the training labels: {positives} positives, {negatives} negatives. "
+                "Split with stratify=y so that each part holds some of both."
+            ).format(positives=positives, negatives=negatives)
         )
     return positives, negatives
 
@@ -91,7 +97,7 @@ def oversample(x: Any, y: Any, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     x = np.asarray(x)
     y = np.asarray(y)
     if len(x) != len(y):
-        raise ValueError(f"x and y differ in length: {len(x)} vs {len(y)}")
+        raise ValueError(_("x and y differ in length: {x} vs {y}").format(x=len(x), y=len(y)))
     positives, negatives = _counts(y)
     rare = 1 if positives < negatives else 0
     rng = np.random.default_rng(seed)
@@ -115,9 +121,17 @@ class Evaluation:
 
     def line(self, name: str) -> str:
         (tn, fp), (fn, tp) = self.confusion
-        return (
-            f"{name:22} recall {self.recall:.3f}  precision {self.precision:.3f}  AP {self.average_precision:.3f}"
-            f"   found {tp} of {tp + fn} positives, {fp} false alarms"
+        return _(
+            "{name} recall {recall}  precision {precision}  AP {ap}   found {tp} of {positives} positives, "
+            "{fp} false alarms"
+        ).format(
+            name=f"{name:22}",
+            recall=f"{self.recall:.3f}",
+            precision=f"{self.precision:.3f}",
+            ap=f"{self.average_precision:.3f}",
+            tp=tp,
+            positives=tp + fn,
+            fp=fp,
         )
 
 
@@ -128,7 +142,11 @@ def evaluate(y_true: Any, scores: Any, threshold: float = 0.5) -> Evaluation:
     truth = np.asarray(y_true).ravel().astype(int)
     probs = np.asarray(scores, dtype=float).ravel()
     if truth.shape != probs.shape:
-        raise ValueError(f"one score per label expected: {truth.size} labels, {probs.size} scores")
+        raise ValueError(
+            _("one score per label expected: {labels} labels, {scores} scores").format(
+                labels=truth.size, scores=probs.size
+            )
+        )
     _counts(truth)
     predicted = (probs > threshold).astype(int)
     matrix = confusion_matrix(truth, predicted, labels=[0, 1])

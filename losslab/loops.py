@@ -29,7 +29,7 @@ import keras
 import numpy as np
 
 from losslab import data
-from losslab.messages import N_
+from losslab.messages import N_, _
 
 # The one-line edits that plant each slip in ``train`` (keyword arguments of ``edit``), and what each does.
 SLIP_EDITS: dict[str, dict[str, str]] = {
@@ -81,7 +81,9 @@ def batches(split: data.Split, batch_size: int, *, seed: int = 0) -> Iterator[tu
     n = len(split.x_train)
     if not isinstance(batch_size, int) or not 1 <= batch_size <= n:
         raise ValueError(
-            f"batch_size must be a whole number between 1 and the {n} training examples, got {batch_size!r}"
+            _("batch_size must be a whole number between 1 and the {n} training examples, got {batch_size}").format(
+                n=n, batch_size=repr(batch_size)
+            )
         )
     order = np.random.default_rng(seed).permutation(n)
     for start in range(0, n - batch_size + 1, batch_size):
@@ -178,8 +180,10 @@ def loss_and_gradients(
     backend = keras.backend.backend()
     if backend not in _BACKENDS:
         raise RuntimeError(
-            f"losslab.loops has no training loop for the {backend!r} backend: "
-            "use KERAS_BACKEND=tensorflow, jax or torch"
+            _(
+                "losslab.loops has no training loop for the {backend} backend: use KERAS_BACKEND=tensorflow, jax or "
+                "torch"
+            ).format(backend=repr(backend))
         )
     return _BACKENDS[backend](model, loss_fn, x, y, training)
 
@@ -188,7 +192,11 @@ def gradient_code(backend: str | None = None) -> str:
     """The source of ``loss_and_gradients`` for ``backend`` (default: the active one), to read in a notebook."""
     name = backend or keras.backend.backend()
     if name not in _BACKENDS:
-        raise ValueError(f"no training loop for the {name!r} backend: use 'tensorflow', 'jax' or 'torch'")
+        raise ValueError(
+            _("no training loop for the {backend} backend: use 'tensorflow', 'jax' or 'torch'").format(
+                backend=repr(name)
+            )
+        )
     return inspect.getsource(_BACKENDS[name])
 
 
@@ -262,11 +270,14 @@ class LoopRun:
 
     def __repr__(self) -> str:
         last = (
-            f", final val_loss {self.val_loss[-1]:.4g}, val_accuracy {self.val_accuracy[-1]:.3f}"
+            _(", final val_loss {val_loss}, val_accuracy {val_accuracy}").format(
+                val_loss=f"{self.val_loss[-1]:.4g}", val_accuracy=f"{self.val_accuracy[-1]:.3f}"
+            )
             if self.val_loss
             else ""
         )
-        return f"LoopRun({self.label!r}, {len(self.batch_loss)} steps{last})"
+        steps = _("{n} steps").format(n=len(self.batch_loss))
+        return f"LoopRun({self.label!r}, {steps}{last})"
 
 
 # ------------------------------------------------------------------------------------------ edits
@@ -276,14 +287,20 @@ def _source(loop: Callable) -> str:
     try:
         return textwrap.dedent(inspect.getsource(loop))
     except (OSError, TypeError) as error:
-        raise ValueError(f"cannot read the source of {loop!r}: pass a function defined in a file or a cell") from error
+        raise ValueError(
+            _("cannot read the source of {loop}: pass a function defined in a file or a cell").format(loop=repr(loop))
+        ) from error
 
 
 def _line(lines: list[str], text: str) -> int:
     hits = [i for i, line in enumerate(lines) if text in line]
     if len(hits) != 1:
-        where = "no line" if not hits else f"{len(hits)} lines"
-        raise ValueError(f"{where} of the loop contain {text!r}: give text that appears on exactly one line")
+        message = (
+            _("no line of the loop contain {text}: give text that appears on exactly one line")
+            if not hits
+            else _("{n} lines of the loop contain {text}: give text that appears on exactly one line")
+        )
+        raise ValueError(message.format(n=len(hits), text=repr(text)))
     return hits[0]
 
 
@@ -303,7 +320,7 @@ def edit(
     """
     chosen = [delete is not None, move is not None, replace is not None]
     if sum(chosen) != 1 or (move is not None) != (above is not None) or (replace is not None) != (by is not None):
-        raise ValueError("edit one line: give delete=..., or move=... with above=..., or replace=... with by=...")
+        raise ValueError(_("edit one line: give delete=..., or move=... with above=..., or replace=... with by=..."))
     source = _source(loop)
     lines = source.splitlines()
     if delete is not None:
@@ -328,7 +345,9 @@ def edit(
 def slipped(slip: str, loop: Callable = train) -> Callable:
     """``loop`` with the one-line edit of ``slip`` (a key of ``SLIPS``; "correct" returns the loop itself)."""
     if slip not in SLIPS:
-        raise ValueError(f"unknown slip {slip!r}: use one of {', '.join(map(repr, SLIPS))}")
+        raise ValueError(
+            _("unknown slip {slip}: use one of {known}").format(slip=repr(slip), known=", ".join(map(repr, SLIPS)))
+        )
     return loop if slip == "correct" else edit(loop, quiet=True, **SLIP_EDITS[slip])
 
 
@@ -341,7 +360,7 @@ def digits_model(
     """The course's digits MLP (64-64 ReLU, logits), optionally with BatchNorm and Dropout; seeded."""
     keras.utils.set_random_seed(seed)
     layers: list[keras.layers.Layer] = [keras.Input(shape=(n_inputs,))]
-    for _ in range(2):
+    for _layer in range(2):
         layers.append(keras.layers.Dense(64))
         if batchnorm:
             layers.append(keras.layers.BatchNormalization())
@@ -369,16 +388,16 @@ def torch_device_mismatch() -> str:
     try:
         import torch
     except ImportError:
-        return "PyTorch is not installed in this environment, so the raw-PyTorch case is skipped."
+        return _("PyTorch is not installed in this environment, so the raw-PyTorch case is skipped.")
     if not torch.cuda.is_available():
-        return "No GPU visible to PyTorch: with one device there is nothing to mismatch, so this case is skipped."
+        return _("No GPU visible to PyTorch: with one device there is nothing to mismatch, so this case is skipped.")
     weight = torch.ones(3, 3, device="cuda")
     batch = torch.ones(2, 3)  # a new tensor is on the CPU unless told otherwise
     try:
         batch @ weight
     except RuntimeError as error:
-        return f"raw PyTorch raised RuntimeError: {error}"
-    return "raw PyTorch multiplied a CPU batch by a GPU weight without an error (this PyTorch moves data itself)."
+        return _("raw PyTorch raised RuntimeError: {error}").format(error=error)
+    return _("raw PyTorch multiplied a CPU batch by a GPU weight without an error (this PyTorch moves data itself).")
 
 
 def repeated_gradient_ratio(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
@@ -398,7 +417,7 @@ def repeated_gradient_ratio(model: keras.Model, x: np.ndarray, y: np.ndarray) ->
     for w in weights:
         w.grad = None
     norms = []
-    for _ in range(2):  # backward() twice, no zero_grad() between
+    for _twice in range(2):  # backward() twice, no zero_grad() between
         loss_fn(torch.as_tensor(y), model(x, training=False)).backward()
         norms.append(_norm([w.grad.detach().cpu().numpy() for w in weights if w.grad is not None]))
     for w in weights:
@@ -423,7 +442,9 @@ def plot_per_step(
     import matplotlib.pyplot as plt
 
     if key not in {"batch_loss", "grad_norm", "applied_norm", "update_norm"}:
-        raise ValueError(f"key must be 'batch_loss', 'grad_norm', 'applied_norm' or 'update_norm', got {key!r}")
+        raise ValueError(
+            _("key must be 'batch_loss', 'grad_norm', 'applied_norm' or 'update_norm', got {key}").format(key=repr(key))
+        )
     ax = ax or plt.subplots(figsize=(8, 3.6))[1]
     for label, run in runs.items():
         values = np.asarray(getattr(run, key), dtype=float)

@@ -28,6 +28,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from losslab.messages import _
+
 __all__ = [
     "LRRangeTest",
     "RunningMean",
@@ -70,8 +72,10 @@ class RunningMean:
     def __init__(self, *, samples: int | None = None, batch_size: int | None = None) -> None:
         if (samples is None) != (batch_size is None) or (batch_size is not None and batch_size < 1):
             raise ValueError(
-                "give both samples and batch_size (a positive number of examples per batch), "
-                f"or neither; got samples={samples}, batch_size={batch_size}"
+                _(
+                    "give both samples and batch_size (a positive number of examples per batch), or neither; "
+                    "got samples={samples}, batch_size={batch_size}"
+                ).format(samples=samples, batch_size=batch_size)
             )
         self.samples, self.batch_size = samples, batch_size
         self._mean, self._count, self._weight = 0.0, 0, 0.0
@@ -102,9 +106,11 @@ def _set_lr(model: keras.Model, value: float) -> None:
     optimizer = model.optimizer  # reached through the model each time: on JAX this syncs the training state
     if isinstance(optimizer._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
         raise TypeError(
-            "this optimizer was built with a LearningRateSchedule, so its learning rate cannot be set from a "
-            "callback. Compile the model with a float learning rate (e.g. SGD(learning_rate=0.01)) for the "
-            "range test or ReduceLROnPlateau."
+            _(
+                "this optimizer was built with a LearningRateSchedule, so its learning rate cannot be set from a "
+                "callback. Compile the model with a float learning rate (e.g. SGD(learning_rate=0.01)) for the "
+                "range test or ReduceLROnPlateau."
+            )
         )
     optimizer.learning_rate = float(value)
 
@@ -133,7 +139,7 @@ def suggest_from_minimum(lrs: Sequence[float], smoothed: Sequence[float]) -> flo
     """fastai's rule: one tenth of the learning rate at which the smoothed loss was lowest."""
     values = np.asarray(smoothed, dtype=np.float64)
     if values.size == 0 or not np.isfinite(values).any():
-        raise ValueError("no finite loss recorded: run the range test first")
+        raise ValueError(_("no finite loss recorded: run the range test first"))
     best = int(np.nanargmin(np.where(np.isfinite(values), values, np.nan)))
     return float(lrs[best]) / 10.0
 
@@ -193,9 +199,13 @@ class LRRangeTest(keras.callbacks.Callback):
     ) -> None:
         super().__init__()
         if not 0 < start_lr < end_lr:
-            raise ValueError(f"need 0 < start_lr < end_lr, got start_lr={start_lr}, end_lr={end_lr}")
+            raise ValueError(
+                _("need 0 < start_lr < end_lr, got start_lr={start_lr}, end_lr={end_lr}").format(
+                    start_lr=start_lr, end_lr=end_lr
+                )
+            )
         if num_steps < 2:
-            raise ValueError(f"num_steps must be at least 2, got {num_steps}")
+            raise ValueError(_("num_steps must be at least 2, got {n}").format(n=num_steps))
         self.start_lr, self.end_lr, self.num_steps = float(start_lr), float(end_lr), int(num_steps)
         self.beta, self.diverge = float(beta), float(diverge)
         self._reset()
@@ -294,15 +304,15 @@ def range_test(model: keras.Model, x: Any, y: Any, *, batch_size: int = 32, call
     attribute (the exercise passes the learner's own); otherwise ``LRRangeTest(**kwargs)`` is used.
     """
     if getattr(model, "optimizer", None) is None:
-        raise ValueError("compile the model (with an optimizer and a loss) before the range test")
+        raise ValueError(_("compile the model (with an optimizer and a loss) before the range test"))
     if isinstance(model.optimizer._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
         raise TypeError(
-            "the range test sets the learning rate itself: compile with a float learning rate, not a schedule"
+            _("the range test sets the learning rate itself: compile with a float learning rate, not a schedule")
         )
     if callback is None:
         callback = LRRangeTest(**kwargs)
     elif kwargs:
-        raise TypeError("pass either a callback or LRRangeTest's arguments, not both")
+        raise TypeError(_("pass either a callback or LRRangeTest's arguments, not both"))
     steps = int(callback.num_steps)
     model.fit(
         x, y, batch_size=batch_size, epochs=steps, steps_per_epoch=1, shuffle=True, verbose=0, callbacks=[callback]
@@ -389,9 +399,9 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
     ) -> None:
         super().__init__()
         if total_steps < 2:
-            raise ValueError(f"total_steps must be at least 2, got {total_steps}")
+            raise ValueError(_("total_steps must be at least 2, got {n}").format(n=total_steps))
         if not 0.0 < pct_start < 1.0:
-            raise ValueError(f"pct_start must be between 0 and 1, got {pct_start}")
+            raise ValueError(_("pct_start must be between 0 and 1, got {pct_start}").format(pct_start=pct_start))
         self.max_lr, self.total_steps, self.pct_start = float(max_lr), int(total_steps), float(pct_start)
         self.div_factor, self.final_div_factor, self.name = float(div_factor), float(final_div_factor), name
 
@@ -486,9 +496,9 @@ def regions(learning_rates: Sequence[float], scores: Sequence[float], tolerance:
     lrs = np.asarray(learning_rates, dtype=np.float64)
     values = np.asarray(scores, dtype=np.float64)
     if lrs.shape != values.shape or lrs.size == 0:
-        raise ValueError("need one score per learning rate")
+        raise ValueError(_("need one score per learning rate"))
     if np.any(np.diff(lrs) <= 0):
-        raise ValueError("learning rates must be given in increasing order")
+        raise ValueError(_("learning rates must be given in increasing order"))
     finite = np.where(np.isfinite(values), values, -np.inf)
     best = int(np.argmax(finite))
     out = []

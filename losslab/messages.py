@@ -10,9 +10,9 @@ Messages a learner reads are marked with ``_("...")`` (one string literal) and f
 (committed; ``python -m losslab.messages compile`` rebuilds it reproducibly, and a test fails when it is not the
 compilation of the .po). ``python -m losslab.messages extract`` adds every newly marked message to the .po with an
 empty translation, keeps the others, and drops messages no longer marked; docs/i18n.md has the workflow.
-Used by losslab/quiz.py, losslab/predict.py, losslab/progress.py and the training doctor (its report, findings,
+Used by losslab/quiz.py, losslab/predict.py, losslab/progress.py, the training doctor (its report, findings,
 prescriptions, treatment and monitor; ``N_`` marks data such as the causes' descriptions, shown later through
-``_``).
+``_``), the grading checks, and every other message the library prints or raises for a learner (SOURCES).
 """
 
 from __future__ import annotations
@@ -62,7 +62,21 @@ SOURCES = (
     "losslab/grading/doctor_checks.py",
     "losslab/grading/optimizers.py",
     "losslab/grading/training_loop.py",
-    "losslab/loops.py",  # the slips' descriptions (N_), shown by the training-loop grader
+    "losslab/loops.py",  # chapter 2's training loop: its errors, and the slips' descriptions (N_) the grader names
+    "losslab/environment.py",  # the first line of every notebook (training_device) and the environment report
+    "losslab/cli.py",
+    "losslab/homecourse.py",
+    "losslab/backend.py",
+    "losslab/data.py",
+    "losslab/plots.py",
+    "losslab/optim.py",  # the playground's status and surfaces (keys marked with N_, shown through _)
+    "losslab/batches.py",
+    "losslab/lr.py",
+    "losslab/depth.py",
+    "losslab/imbalance.py",
+    "losslab/regularize.py",
+    "losslab/segmentation.py",
+    "losslab/doctor/context.py",
     "autograder/feedback.py",  # the feedback page's summary, in the submission's language (read, never imported)
 )
 # Notebooks whose code cells hand the library text to show: the literal question, options and ``what`` of every

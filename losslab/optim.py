@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from losslab.messages import N_, _
+
 OPTIMIZER_NAMES = ("SGD", "momentum", "Nesterov", "RMSprop", "Adam")
 COLORS = {"SGD": "C0", "momentum": "C1", "Nesterov": "C2", "RMSprop": "C3", "Adam": "C4"}
 # A path whose coordinates leave this box has diverged: it is stopped before numbers overflow.
@@ -78,7 +80,7 @@ SURFACES: dict[str, Surface] = {
     s.key: s
     for s in (
         Surface(
-            key="ill-conditioned quadratic",
+            key=N_("ill-conditioned quadratic"),
             formula=r"$f = 0.1\,x^2 + 2\,y^2$",
             function=lambda x, y: 0.1 * x**2 + 2.0 * y**2,
             gradient=lambda x, y: (0.2 * x, 4.0 * y),
@@ -88,10 +90,10 @@ SURFACES: dict[str, Surface] = {
             ylim=(-3.0, 3.0),
             learning_rate=0.4,
             steps=40,
-            story="curvature 0.2 along x and 4 along y: a step that suits y crawls along x",
+            story=N_("curvature 0.2 along x and 4 along y: a step that suits y crawls along x"),
         ),
         Surface(
-            key="rosenbrock",
+            key=N_("rosenbrock"),
             formula=r"$f = (1 - x)^2 + 100\,(y - x^2)^2$",
             function=lambda x, y: (1.0 - x) ** 2 + 100.0 * (y - x**2) ** 2,
             gradient=lambda x, y: (-2.0 * (1.0 - x) - 400.0 * x * (y - x**2), 200.0 * (y - x**2)),
@@ -101,10 +103,10 @@ SURFACES: dict[str, Surface] = {
             ylim=(-1.0, 3.0),
             learning_rate=2e-3,
             steps=80,
-            story="a narrow curved valley: easy to fall into, slow to follow to its minimum at (1, 1)",
+            story=N_("a narrow curved valley: easy to fall into, slow to follow to its minimum at (1, 1)"),
         ),
         Surface(
-            key="saddle",
+            key=N_("saddle"),
             formula=r"$f = x^2 + y^4/4 - y^2/2$",
             function=lambda x, y: x**2 + y**4 / 4.0 - y**2 / 2.0,
             gradient=lambda x, y: (2.0 * x, y**3 - y),
@@ -114,10 +116,10 @@ SURFACES: dict[str, Surface] = {
             ylim=(-1.6, 1.6),
             learning_rate=0.05,
             steps=50,
-            story="a saddle at the origin, minima at (0, 1) and (0, -1); the start sits almost on the ridge",
+            story=N_("a saddle at the origin, minima at (0, 1) and (0, -1); the start sits almost on the ridge"),
         ),
         Surface(
-            key="two valleys",
+            key=N_("two valleys"),
             formula=r"$f = (x^2 - 1)^2 + x/2 + y^2$",
             function=lambda x, y: (x**2 - 1.0) ** 2 + 0.5 * x + y**2,
             gradient=lambda x, y: (4.0 * x * (x**2 - 1.0) + 0.5, 2.0 * y),
@@ -127,7 +129,7 @@ SURFACES: dict[str, Surface] = {
             ylim=(-2.0, 2.0),
             learning_rate=0.02,
             steps=60,
-            story="a shallow valley near x = 1 (a local minimum) and a deeper one near x = -1",
+            story=N_("a shallow valley near x = 1 (a local minimum) and a deeper one near x = -1"),
         ),
     )
 }
@@ -140,7 +142,9 @@ def surface(key: str | Surface) -> Surface:
     try:
         return SURFACES[key]
     except KeyError:
-        raise KeyError(f"no surface {key!r}; choose one of {list(SURFACES)}") from None
+        raise KeyError(
+            _("no surface {key}; choose one of {known}").format(key=repr(key), known=list(SURFACES))
+        ) from None
 
 
 # ------------------------------------------------------------------------------------------ optimizers
@@ -159,7 +163,7 @@ def make_optimizer(name: str, learning_rate: float, momentum: float = 0.9):
         "Adam": lambda: opt.Adam(learning_rate=learning_rate),
     }
     if name not in makers:
-        raise KeyError(f"no optimizer {name!r}; choose one of {list(makers)}")
+        raise KeyError(_("no optimizer {name}; choose one of {known}").format(name=repr(name), known=list(makers)))
     return makers[name]()
 
 
@@ -201,7 +205,7 @@ def trajectory(
     point = keras.Variable(np.asarray(start if start is not None else s.start, dtype="float32"), name="point")
     points = [np.asarray(keras.ops.convert_to_numpy(point), dtype=np.float64)]
     diverged = False
-    for _ in range(steps):
+    for _step in range(steps):
         gradient = s.grad(points[-1])
         optimizer.apply_gradients([(keras.ops.convert_to_tensor(gradient.astype("float32")), point)])
         now = np.asarray(keras.ops.convert_to_numpy(point), dtype=np.float64)
@@ -294,7 +298,7 @@ def summary(paths: Mapping[str, Path], s: Surface) -> str:
     parts = []
     for name, path in paths.items():
         if path.diverged:
-            parts.append(f"{name}: diverged after {path.steps} steps")
+            parts.append(_("{name}: diverged after {steps} steps").format(name=name, steps=path.steps))
         else:
             parts.append(f"{name}: f - min = {path.final_value - s.min_value:.3g}")
     return "; ".join(parts)
@@ -307,7 +311,8 @@ class Playground:
     """Trajectories of several Keras optimizers on a surface, redrawn whenever a control changes.
 
     ``Playground()`` draws once at once (so it has a picture even where widgets cannot run); display it as
-    the last expression of a cell. Controls (their ``description`` is stable, for people and browser tests):
+    the last expression of a cell. Controls (their ``description`` is stable, for people and browser tests, and
+    shown in the learner's language):
     ``surface`` (dropdown; picking one also sets the learning rate to that surface's suggestion),
     ``learning rate`` (log slider, 1e-4 to 10), ``momentum`` (0 to 0.99, for the momentum and Nesterov runs).
     Sliders send their value when released (``continuous_update=False``): each redraw runs real optimizers.
@@ -327,7 +332,8 @@ class Playground:
         self.draws = 0
         self.paths: dict[str, Path] = {}
         self.png = b""
-        self.surface = w.Dropdown(options=list(SURFACES), value=s.key, description="surface")
+        # The surfaces are shown in the learner's language; their keys (the values) stay English.
+        self.surface = w.Dropdown(options=[(_(k), k) for k in SURFACES], value=s.key, description=_("surface"))
         lr = s.learning_rate if learning_rate is None else learning_rate
         self.learning_rate = w.FloatLogSlider(
             value=lr,
@@ -335,7 +341,7 @@ class Playground:
             min=-4,
             max=1,
             step=0.05,
-            description="learning rate",
+            description=_("learning rate"),
             readout_format=".3g",
             continuous_update=False,
             style={"description_width": "initial"},
@@ -345,7 +351,7 @@ class Playground:
             min=0.0,
             max=0.99,
             step=0.01,
-            description="momentum",
+            description=_("momentum"),
             readout_format=".2f",
             continuous_update=False,
         )
@@ -390,7 +396,7 @@ class Playground:
 
         s = surface(self.surface.value)
         lr, mu = float(self.learning_rate.value), float(self.momentum.value)
-        self.status.value = f"drawing: learning rate {lr:.3g}, momentum {mu:.2f} ..."
+        self.status.value = _("drawing: learning rate {lr}, momentum {mu} ...").format(lr=f"{lr:.3g}", mu=f"{mu:.2f}")
         self.paths = {name: self._path(s, name, lr, mu) for name in self.names}
         fig = Figure(figsize=(11, 4.2))
         axes = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1]})
@@ -400,13 +406,15 @@ class Playground:
         self.png = buffer.getvalue()
         self.image.value = self.png
         self.draws += 1
-        self.status.value = f"draw {self.draws}: learning rate {lr:.3g}, momentum {mu:.2f}. " + summary(self.paths, s)
+        self.status.value = _("draw {n}: learning rate {lr}, momentum {mu}. {summary}").format(
+            n=self.draws, lr=f"{lr:.3g}", mu=f"{mu:.2f}", summary=summary(self.paths, s)
+        )
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         data = self.widget._repr_mimebundle_(**kwargs) or {}
         data["image/png"] = base64.b64encode(self.png).decode("ascii")
-        data["text/plain"] = f"optimizer playground ({self.surface.value}): " + summary(
-            self.paths, surface(self.surface.value)
+        data["text/plain"] = _("optimizer playground ({surface}): {summary}").format(
+            surface=_(self.surface.value), summary=summary(self.paths, surface(self.surface.value))
         )
         return data
 
@@ -425,7 +433,7 @@ def stable_learning_rate(curvature: float) -> float:
     """Gradient descent on (curvature / 2) x^2 multiplies x by (1 - lr * curvature) each step: it converges
     exactly when lr < 2 / curvature."""
     if not curvature > 0:
-        raise ValueError("curvature must be positive")
+        raise ValueError(_("curvature must be positive"))
     return 2.0 / curvature
 
 
@@ -447,7 +455,7 @@ def quadratic_path(
     x = keras.Variable(np.array([start], dtype="float32"), name="x")
     optimizer = keras.optimizers.SGD(learning_rate=learning_rate, momentum=momentum, nesterov=nesterov)
     xs = [float(start)]
-    for _ in range(steps):
+    for _step in range(steps):
         gradient = curvature * np.asarray(keras.ops.convert_to_numpy(x), dtype=np.float32)
         optimizer.apply_gradients([(keras.ops.convert_to_tensor(gradient), x)])
         xs.append(float(keras.ops.convert_to_numpy(x)[0]))

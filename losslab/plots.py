@@ -12,12 +12,16 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 
+from losslab.messages import _
+
 
 def history_dict(history: Any) -> dict[str, list[float]]:
     """Accept a keras History, its ``.history`` dict, or any mapping of metric -> list of values."""
     data = getattr(history, "history", history)
     if not isinstance(data, Mapping):
-        raise TypeError(f"expected a keras History or a dict of metric lists, got {type(history).__name__}")
+        raise TypeError(
+            _("expected a keras History or a dict of metric lists, got {type}").format(type=type(history).__name__)
+        )
     return {k: [float(v) for v in vals] for k, vals in data.items()}
 
 
@@ -36,11 +40,15 @@ def curves(
     Validation curves (``val_<metric>``) are drawn dashed in the same color when present.
     """
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4))
+        _fig, ax = plt.subplots(figsize=(7, 4))
     for index, (label, history) in enumerate(runs.items()):
         data = history_dict(history)
         if metric not in data:
-            raise KeyError(f"run {label!r} has no {metric!r}; it has {sorted(data)}")
+            raise KeyError(
+                _("run {label} has no {metric}; it has {known}").format(
+                    label=repr(label), metric=repr(metric), known=sorted(data)
+                )
+            )
         color = f"C{index % 10}"
         epochs = np.arange(1, len(data[metric]) + 1)
         ax.plot(epochs, data[metric], color=color, label=f"{label} (train)" if validation else label)

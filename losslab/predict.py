@@ -96,11 +96,11 @@ class Prediction:
     ) -> None:
         options = [str(o) for o in options]
         if len(options) < 2:
-            raise ValueError(f"a prediction needs at least two options, got {options!r}")
+            raise ValueError(_("a prediction needs at least two options, got {options}").format(options=repr(options)))
         if len(set(options)) != len(options):
-            raise ValueError(f"the options must differ from each other, got {options!r}")
+            raise ValueError(_("the options must differ from each other, got {options}").format(options=repr(options)))
         if order not in ("shuffle", "given"):
-            raise ValueError(f"order must be 'shuffle' or 'given', got {order!r}")
+            raise ValueError(_("order must be 'shuffle' or 'given', got {order}").format(order=repr(order)))
         self.question, self.multiple = question, multiple
         self.options = neutral_order(question, options) if order == "shuffle" else options
         self._chosen: frozenset[str] = frozenset()
@@ -195,9 +195,17 @@ class Prediction:
         measured_set = frozenset([measured] if isinstance(measured, str) else [str(m) for m in measured])
         unknown = sorted(measured_set - set(self.options))
         if unknown:
-            raise ValueError(f"measured {unknown!r} is not among the options {self.options!r}")
+            raise ValueError(
+                _("measured {measured} is not among the options {options}").format(
+                    measured=repr(unknown), options=repr(self.options)
+                )
+            )
         if len(measured_set) > 1 and not self.multiple:
-            raise ValueError(f"this question has one answer, but {sorted(measured_set)!r} were measured")
+            raise ValueError(
+                _("this question has one answer, but {measured} were measured").format(
+                    measured=repr(sorted(measured_set))
+                )
+            )
         chosen = self.prediction
         shown = lambda names: ", ".join(_(o) for o in self.options if o in names) or _("none of them")  # noqa: E731
         lines = [

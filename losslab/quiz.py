@@ -112,7 +112,11 @@ class Bank:
         for q in self.questions:
             if q.id == question_id:
                 return q
-        raise KeyError(f"{self.chapter} has no question {question_id!r}; it has {[q.id for q in self.questions]}")
+        raise KeyError(
+            _("{chapter} has no question {id}; it has {known}").format(
+                chapter=self.chapter, id=repr(question_id), known=[q.id for q in self.questions]
+            )
+        )
 
 
 def bank_path(chapter: str) -> Path:
@@ -213,7 +217,7 @@ def learner_bank(chapter: str) -> Bank:
     except QuizBankError as exc:
         if lang == "en" or not bank_path(chapter).exists():
             raise
-        print(f"[losslab quiz] {lang}: {exc}; the quiz is shown in English")
+        print("[losslab quiz] " + _("{lang}: {error}; the quiz is shown in English").format(lang=lang, error=exc))
         return load_bank(chapter)
 
 

@@ -22,6 +22,7 @@ import keras
 import numpy as np
 
 from losslab import data
+from losslab.messages import _
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,14 @@ class Gap:
         return self.train_accuracy - self.val_accuracy
 
     def __str__(self) -> str:
-        return (
-            f"train loss {self.train_loss:.3f}, val loss {self.val_loss:.3f} (gap {self.loss_gap:+.3f}); "
-            f"train acc {self.train_accuracy:.3f}, val acc {self.val_accuracy:.3f}"
+        return _(
+            "train loss {train_loss}, val loss {val_loss} (gap {loss_gap}); train acc {train_acc}, val acc {val_acc}"
+        ).format(
+            train_loss=f"{self.train_loss:.3f}",
+            val_loss=f"{self.val_loss:.3f}",
+            loss_gap=f"{self.loss_gap:+.3f}",
+            train_acc=f"{self.train_accuracy:.3f}",
+            val_acc=f"{self.val_accuracy:.3f}",
         )
 
 
@@ -55,11 +61,14 @@ def _cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     logits = np.asarray(logits, np.float64)
     y = np.asarray(y).astype(int).reshape(-1)
     if logits.ndim != 2 or len(logits) != len(y):
-        raise ValueError(f"expected logits of shape (n, classes) for {len(y)} labels, got {logits.shape}")
+        raise ValueError(
+            _("expected logits of shape (n, classes) for {n} labels, got {shape}").format(n=len(y), shape=logits.shape)
+        )
     if y.min() < 0 or y.max() >= logits.shape[1]:
         raise ValueError(
-            f"labels must lie in 0..{logits.shape[1] - 1} for a model with {logits.shape[1]} "
-            f"outputs; got {y.min()}..{y.max()}"
+            _("labels must lie in 0..{top} for a model with {outputs} outputs; got {low}..{high}").format(
+                top=logits.shape[1] - 1, outputs=logits.shape[1], low=y.min(), high=y.max()
+            )
         )
     shifted = logits - logits.max(axis=1, keepdims=True)
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
@@ -84,9 +93,11 @@ def digit_images(split: data.Split | None = None) -> data.Split:
     """
     split = split if split is not None else data.digits(scale=False)
     if split.info.get("scaled"):
-        raise ValueError("digit_images needs raw pixels: pass data.digits(scale=False), not a standardized split")
+        raise ValueError(_("digit_images needs raw pixels: pass data.digits(scale=False), not a standardized split"))
     if split.x_train.shape[1:] != (64,):
-        raise ValueError(f"expected 64 pixel columns (8x8 digits), got shape {split.x_train.shape}")
+        raise ValueError(
+            _("expected 64 pixel columns (8x8 digits), got shape {shape}").format(shape=split.x_train.shape)
+        )
 
     def images(x: np.ndarray) -> np.ndarray:
         return (x / 16.0).reshape(-1, 8, 8, 1).astype(np.float32)
@@ -110,7 +121,11 @@ def augmenter(shift: float = 0.1, rotation: float = 0.02, seed: int = 0) -> kera
     them only when ``training=True``, so ``fit`` sees new variants every epoch while ``predict`` and
     ``evaluate`` see the images as they are."""
     if not 0 <= shift < 0.5 or not 0 <= rotation < 0.5:
-        raise ValueError(f"use small factors: shift and rotation in [0, 0.5), got shift={shift}, rotation={rotation}")
+        raise ValueError(
+            _("use small factors: shift and rotation in [0, 0.5), got shift={shift}, rotation={rotation}").format(
+                shift=shift, rotation=rotation
+            )
+        )
     return keras.Sequential(
         [
             keras.layers.RandomTranslation(shift, shift, fill_mode="constant", seed=seed),
@@ -144,7 +159,11 @@ def class_split(split: data.Split, classes: Sequence[int]) -> data.Split:
     classes = [int(c) for c in classes]
     missing = sorted(set(classes) - set(np.unique(split.y_train).tolist()))
     if missing or len(set(classes)) != len(classes):
-        raise ValueError(f"classes must be distinct labels of {split.name!r}; missing: {missing}, got {classes}")
+        raise ValueError(
+            _("classes must be distinct labels of {name}; missing: {missing}, got {classes}").format(
+                name=repr(split.name), missing=missing, classes=classes
+            )
+        )
     lookup = {c: i for i, c in enumerate(classes)}
 
     def pick(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -186,9 +205,9 @@ def transfer_model(base: keras.Sequential, n_outputs: int, *, freeze: bool = Tru
     when `freeze`, under a fresh ``Dense(n_outputs)`` with linear outputs. `base` itself is left untouched, so
     several new models can start from the same features."""
     if not isinstance(base, keras.Sequential) or len(base.layers) < 2:
-        raise ValueError("transfer_model needs a trained keras.Sequential with at least one hidden layer")
+        raise ValueError(_("transfer_model needs a trained keras.Sequential with at least one hidden layer"))
     if not base.built:
-        raise ValueError("transfer_model needs a trained base: build it with keras.Input and fit it first")
+        raise ValueError(_("transfer_model needs a trained base: build it with keras.Input and fit it first"))
     shape = tuple(base.inputs[0].shape[1:])
     features = keras.Sequential([keras.Input(shape=shape), *base.layers[:-1]])
     copy = keras.models.clone_model(features)

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from losslab.messages import _
+
 
 def blob_masks(
     n: int,
@@ -29,10 +31,14 @@ def blob_masks(
     mask times ``contrast`` plus Gaussian noise of standard deviation ``noise``. Masks are 0/1 float32.
     """
     if n < 1 or size < 4:
-        raise ValueError(f"blob_masks needs n >= 1 and size >= 4 pixels, got n={n}, size={size}")
+        raise ValueError(
+            _("blob_masks needs n >= 1 and size >= 4 pixels, got n={n}, size={size}").format(n=n, size=size)
+        )
     low, high = radius
     if not 0 < low <= high < size / 2:
-        raise ValueError(f"radius must be a range (low, high) with 0 < low <= high < size / 2, got {radius}")
+        raise ValueError(
+            _("radius must be a range (low, high) with 0 < low <= high < size / 2, got {radius}").format(radius=radius)
+        )
     rng = np.random.default_rng(seed)
     rows, cols = np.mgrid[0:size, 0:size]
     centres = rng.uniform(high, size - 1 - high, size=(n, 2))
@@ -67,7 +73,7 @@ def dice_loss(y_true: Any, y_pred: Any, smooth: float = 1.0) -> Any:
 def _binary(masks: Any, name: str) -> np.ndarray:
     arr = np.asarray(masks)
     if arr.size == 0:
-        raise ValueError(f"{name} is empty: pass the masks of at least one image")
+        raise ValueError(_("{name} is empty: pass the masks of at least one image").format(name=name))
     return arr > 0.5
 
 
@@ -79,7 +85,9 @@ def iou(y_true: Any, y_pred: Any, threshold: float = 0.5) -> float:
     truth = _binary(y_true, "y_true")
     pred = np.asarray(y_pred) > threshold
     if truth.shape != pred.shape:
-        raise ValueError(f"masks and predictions differ in shape: {truth.shape} vs {pred.shape}")
+        raise ValueError(
+            _("masks and predictions differ in shape: {truth} vs {pred}").format(truth=truth.shape, pred=pred.shape)
+        )
     union = np.logical_or(truth, pred).sum()
     return 1.0 if union == 0 else float(np.logical_and(truth, pred).sum() / union)
 
@@ -89,7 +97,9 @@ def dice_score(y_true: Any, y_pred: Any, threshold: float = 0.5) -> float:
     truth = _binary(y_true, "y_true")
     pred = np.asarray(y_pred) > threshold
     if truth.shape != pred.shape:
-        raise ValueError(f"masks and predictions differ in shape: {truth.shape} vs {pred.shape}")
+        raise ValueError(
+            _("masks and predictions differ in shape: {truth} vs {pred}").format(truth=truth.shape, pred=pred.shape)
+        )
     total = truth.sum() + pred.sum()
     return 1.0 if total == 0 else float(2 * np.logical_and(truth, pred).sum() / total)
 

@@ -19,6 +19,7 @@ from losslab.doctor.backend import Snapshot, Trainer
 from losslab.doctor.facts import Facts
 from losslab.doctor.model import CLASSIFICATION, LossInfo, all_layers, sigmoid, softmax
 from losslab.doctor.report import Finding
+from losslab.messages import _
 
 
 @dataclass(kw_only=True)
@@ -141,8 +142,14 @@ class Context:
 def as_array(a: Any, what: str) -> np.ndarray:
     """``a`` as one NumPy array; TypeError saying what to pass for lists of arrays and datasets."""
     if isinstance(a, (list, tuple)) and a and not np.isscalar(a[0]) and not isinstance(a[0], (list, tuple)):
-        raise TypeError(f"the doctor examines single-input, single-output models: {what} should be one array")
+        raise TypeError(
+            _("the doctor examines single-input, single-output models: {what} should be one array").format(what=what)
+        )
     try:
         return np.asarray(a)
     except Exception as exc:
-        raise TypeError(f"{what} should be a NumPy array (got {type(a).__name__}); pass arrays, not a dataset") from exc
+        raise TypeError(
+            _("{what} should be a NumPy array (got {type}); pass arrays, not a dataset").format(
+                what=what, type=type(a).__name__
+            )
+        ) from exc

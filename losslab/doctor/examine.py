@@ -65,10 +65,10 @@ def examine(
     """
     started = time.perf_counter()
     if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", False):
-        raise ValueError("examine needs a compiled model: call model.compile(optimizer=..., loss=...) first")
+        raise ValueError(_("examine needs a compiled model: call model.compile(optimizer=..., loss=...) first"))
     x, y = as_array(x, "x"), as_array(y, "y")
     if len(x) != len(y):
-        raise ValueError(f"x has {len(x)} rows but y has {len(y)}")
+        raise ValueError(_("x has {x} rows but y has {y}").format(x=len(x), y=len(y)))
     x_val = y_val = all_labels = None
     if validation_data is not None:
         x_val, y_val = as_array(validation_data[0], "x_val"), as_array(validation_data[1], "y_val")
@@ -81,7 +81,11 @@ def examine(
         x_val = x_val.astype(np.float32)
     unknown = (set(only or ()) | set(skip)) - set(REGISTRY)
     if unknown:
-        raise ValueError(f"unknown check(s) {sorted(unknown)}; the checks are {list(REGISTRY)}")
+        raise ValueError(
+            _("unknown check(s) {unknown}; the checks are {known}").format(
+                unknown=sorted(unknown), known=list(REGISTRY)
+            )
+        )
     ctx = Context(
         model=model,
         x=x,
@@ -133,7 +137,7 @@ def treat(
     retrainings besides the untreated one. The learner's model is never trained or changed."""
     if report is None:
         if model is None:
-            raise ValueError("treat needs a model and its data (or report=doctor.examine(...))")
+            raise ValueError(_("treat needs a model and its data (or report=doctor.examine(...))"))
         report = examine(model, x, y, **fit)
     return run_treatment(report, examine, causes=causes, max_tries=max_tries, seed=seed)
 

@@ -47,7 +47,7 @@ class TrainingMonitor(keras.callbacks.Callback):
     ) -> None:
         super().__init__()
         if examine_on_alarm and data is None:
-            raise ValueError("examine_on_alarm needs the training data: TrainingMonitor(data=(x, y), ...)")
+            raise ValueError(_("examine_on_alarm needs the training data: TrainingMonitor(data=(x, y), ...)"))
         self.data, self.validation_data, self.batch_size = data, validation_data, batch_size
         self.examine_on_alarm = examine_on_alarm
         self.report = None
@@ -93,7 +93,7 @@ class TrainingMonitor(keras.callbacks.Callback):
         from losslab.doctor.examine import examine
 
         if self.data is None or self._start is None:
-            raise ValueError("pass data=(x, y) to TrainingMonitor and train with it to examine the model")
+            raise ValueError(_("pass data=(x, y) to TrainingMonitor and train with it to examine the model"))
         now = Snapshot(self.model)
         try:
             self.model.set_weights(self._start)

@@ -32,9 +32,15 @@ class Finding:
 
     def __post_init__(self) -> None:
         if self.severity not in RANK:
-            raise ValueError(f"severity must be one of {SEVERITIES}, got {self.severity!r}")
+            raise ValueError(
+                _("severity must be one of {known}, got {severity}").format(
+                    known=SEVERITIES, severity=repr(self.severity)
+                )
+            )
         if self.cause is not None and self.cause not in CAUSES:
-            raise ValueError(f"unknown cause {self.cause!r}; known: {sorted(CAUSES)}")
+            raise ValueError(
+                _("unknown cause {cause}; known: {known}").format(cause=repr(self.cause), known=sorted(CAUSES))
+            )
 
     @property
     def alarming(self) -> bool:
@@ -66,7 +72,7 @@ class Report:
         """Try the prescription of every cause named here on a copy of the model and data, retrained for the same
         budget; returns a ``doctor.treat.Treatment`` (verdicts, curves). See ``losslab.doctor.treat``."""
         if self.treater is None:
-            raise ValueError("this report does not hold its patient: build it with doctor.examine(model, x, y, ...)")
+            raise ValueError(_("this report does not hold its patient: build it with doctor.examine(model, x, y, ...)"))
         return self.treater(**options)
 
     def causes(self, min_severity: str = "warning") -> list[str]:
@@ -81,7 +87,7 @@ class Report:
     def names(self, cause: str) -> bool:
         """True when a warning or a problem names `cause`."""
         if cause not in CAUSES:
-            raise KeyError(f"unknown cause {cause!r}; known: {sorted(CAUSES)}")
+            raise KeyError(_("unknown cause {cause}; known: {known}").format(cause=repr(cause), known=sorted(CAUSES)))
         return cause in self.causes()
 
     @property
@@ -98,7 +104,11 @@ class Report:
         """The (most severe) finding of one check; KeyError listing the checks otherwise."""
         found = [f for f in self.findings if f.check == check]
         if not found:
-            raise KeyError(f"no finding for {check!r}; checks: {sorted({f.check for f in self.findings})}")
+            raise KeyError(
+                _("no finding for {check}; checks: {known}").format(
+                    check=repr(check), known=sorted({f.check for f in self.findings})
+                )
+            )
         return max(found, key=lambda f: RANK[f.severity])
 
     def only(self, *checks: str) -> Report:

@@ -201,7 +201,7 @@ def run(
     re-examines a treated copy (``losslab.doctor.examine``). Called by ``doctor.treat`` and ``report.treat()``."""
     started = time.perf_counter()
     if report.patient is None:
-        raise ValueError("this report does not hold its patient: build it with doctor.examine(model, x, y, ...)")
+        raise ValueError(_("this report does not hold its patient: build it with doctor.examine(model, x, y, ...)"))
     patient: Patient = report.patient
     treatment = Treatment(Run(()), kind=score_kind(patient), chance=chance_score(score_kind(patient), patient.y))
     findings = {f.cause: f for f in report.alarms if f.cause}
@@ -209,11 +209,11 @@ def run(
     wanted = list(causes) if causes is not None else list(findings)
     unknown = [c for c in wanted if c not in CAUSES]
     if unknown:
-        raise ValueError(f"unknown cause(s) {unknown}; known: {sorted(CAUSES)}")
+        raise ValueError(_("unknown cause(s) {unknown}; known: {known}").format(unknown=unknown, known=sorted(CAUSES)))
     current, current_run = patient, None
     tries = 0
     for cause in wanted:
-        finding = findings.get(cause) or Finding("treat", "warning", "asked for", cause=cause)
+        finding = findings.get(cause) or Finding("treat", "warning", _("asked for"), cause=cause)
         if cause in {"lr_too_high", "lr_too_low"} and suggestion and "suggestion" not in finding.values:
             finding = Finding(
                 finding.check, finding.severity, finding.evidence, finding.fix, cause, {"suggestion": suggestion}
