@@ -402,6 +402,13 @@ def test_a_japanese_page_keeps_the_english_outputs_and_switches_back() -> None:
     japanese = _notebook("# 題名", code="print(1)")
     page = site.japanese_page(english, japanese, "course/ja/x.ipynb")
     assert page.cells[0].source == "# 題名" and page.cells[1].outputs == english.cells[1].outputs
+    english.cells[1].source = 'print(f"the loss after training is {x:.2f}")'
+    japanese.cells[1].source = 'print(f"学習後の損失は {x:.2f}")'  # a printed literal translated: the same code
+    page = site.japanese_page(english, japanese, "course/ja/x.ipynb")
+    assert page.cells[1].source == english.cells[1].source  # the English code, whose outputs the page shows
+    japanese.cells[1].source = 'print(f"学習後の損失は {y:.2f}")'  # another value printed: not the same code
+    with pytest.raises(site.SiteError, match="run `make release`"):
+        site.japanese_page(english, japanese, "course/ja/x.ipynb")
     japanese.cells[1].source = "print(2)"
     with pytest.raises(site.SiteError, match="run `make release`"):
         site.japanese_page(english, japanese, "course/ja/x.ipynb")
