@@ -7,6 +7,7 @@ from functools import cache
 import numpy as np
 
 from losslab import data
+from losslab.messages import _
 
 
 @cache
@@ -153,7 +154,7 @@ def few_examples(seed: int = 0, n_features: int = 50, n_classes: int = 2) -> dat
         class_sep=1.5,
         random_state=seed,
     )
-    name = f"generated ({n_features} features, {n_classes} classes)"
+    name = _("generated ({features} features, {classes} classes)").format(features=n_features, classes=n_classes)
     return _split(name, x, y, test_size=500, seed=seed, class_names=tuple(str(k) for k in range(n_classes)))
 
 
