@@ -40,6 +40,7 @@ SOURCES = (
     "losslab/clinic/cases.py",  # the cases' titles, checklist rows and fixes (N_), shown by clinic/results.py
     "losslab/clinic/results.py",
     "losslab/clinic/setup.py",
+    "losslab/clinic/datasets.py",  # the generated datasets' names, quoted by the grader
     "losslab/doctor/causes.py",
     "losslab/doctor/report.py",
     "losslab/doctor/treat.py",

@@ -73,3 +73,70 @@ def test_the_deep_network_must_keep_its_depth() -> None:
         debugging.check_deep_model(shallow)
     with pytest.raises(core.GradingError, match="build_deep_model raised"):
         debugging.check_deep_model(lambda n_inputs: None)
+
+
+def test_few_examples_is_a_small_wide_problem_that_differs_by_seed() -> None:
+    from losslab.clinic import few_examples
+
+    split = few_examples(seed=1, n_features=80, n_classes=3)
+    assert split.x_train.shape == (100, 80) and split.x_val.shape == (500, 80)
+    assert set(np.unique(split.y_train)) == {0, 1, 2}
+    assert np.allclose(split.x_train.mean(axis=0), 0, atol=1e-5)  # standardized on the training rows
+    assert not np.allclose(split.x_train[:5, :50], few_examples(seed=0).x_train[:5])
+
+
+def test_the_wide_network_must_keep_its_size() -> None:
+    """Patient 5: a smaller network is refused before any training, and so is a builder that returns no model."""
+    import keras
+
+    def small(n_inputs: int, n_outputs: int):
+        return keras.Sequential([keras.Input(shape=(n_inputs,)), keras.layers.Dense(16), keras.layers.Dense(n_outputs)])
+
+    with pytest.raises(core.GradingError, match="not by shrinking it"):
+        debugging.check_regularized_model(small)
+    with pytest.raises(core.GradingError, match="should return a keras Model"):
+        debugging.check_regularized_model(lambda n_inputs, n_outputs: None)
+    with pytest.raises(core.GradingError, match="build_regularized_model raised"):
+        debugging.check_regularized_model(lambda n_inputs: None)
+
+
+@pytest.mark.parametrize(
+    ("fix", "match"),
+    [
+        ((0.6, 0.80), None),  # validation loss 0.6 of the control's, same accuracy: passes
+        ((0.95, 0.80), "0.95 times the unregularized"),  # too close to the control
+        ((0.6, 0.70), "no longer learns the task"),  # lower loss, but the accuracy dropped by 0.10
+        ((float("nan"), 0.80), "nan times the unregularized"),
+    ],
+)
+def test_the_regularized_network_must_beat_the_control(monkeypatch, capsys, fix, match) -> None:
+    """The messages, with the training mocked: the control measures (1.0, 0.80) on every dataset."""
+    from losslab.models import mlp
+
+    def build(n_inputs: int, n_outputs: int):
+        return mlp(n_inputs, n_outputs, debugging.WIDE_HIDDEN, l2=1e-2)
+
+    def measured(builder, split, seed=0):
+        return fix if builder is build else (1.0, 0.80)
+
+    monkeypatch.setattr(debugging, "train_wide", measured)
+    if match is None:
+        debugging.check_regularized_model(build)
+        assert "0.600 / 1.000" in capsys.readouterr().out
+    else:
+        with pytest.raises(core.GradingError, match=match):
+            debugging.check_regularized_model(build)
+
+
+def test_l2_beats_the_wide_patient_and_a_token_penalty_does_not() -> None:
+    """Trained for real on the notebook's dataset: L2 of 1e-2 clears the margin, L2 of 1e-9 is the patient."""
+    from losslab.clinic import few_examples
+    from losslab.models import mlp
+
+    split = few_examples(seed=0)
+    control, control_accuracy = debugging.train_wide(debugging.patient_5_model, split)
+    fixed, accuracy = debugging.train_wide(lambda n, k: mlp(n, k, debugging.WIDE_HIDDEN, l2=1e-2), split)
+    token, _ = debugging.train_wide(lambda n, k: mlp(n, k, debugging.WIDE_HIDDEN, l2=1e-9), split)
+    assert fixed / control <= debugging.WIDE_MARGIN
+    assert accuracy >= control_accuracy - debugging.WIDE_ACCURACY_SLACK
+    assert token / control > debugging.WIDE_MARGIN

@@ -43,6 +43,7 @@ from losslab.clinic.datasets import (  # noqa: F401
     _rare_events,
     _split,
     _wine,
+    few_examples,
     noisy_labels,
     sensors,
     small_subset,

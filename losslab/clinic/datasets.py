@@ -7,6 +7,7 @@ from functools import cache
 import numpy as np
 
 from losslab import data
+from losslab.messages import _
 
 
 @cache
@@ -135,6 +136,26 @@ def sensors(seed: int = 0) -> data.Split:
         y_val.astype(np.int64),
         class_names=("a", "b", "c"),
     )
+
+
+def few_examples(seed: int = 0, n_features: int = 50, n_classes: int = 2) -> data.Split:
+    """100 training and 500 validation examples of a generated problem with many features, 5 of them
+    informative, and 5% of the labels flipped, standardized on the training part: a wide network memorizes
+    it. Every seed and shape is a dataset no notebook has shown (the debugging exercise's patient 5)."""
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(
+        n_samples=600,
+        n_features=n_features,
+        n_informative=5,
+        n_redundant=0,
+        n_classes=n_classes,
+        flip_y=0.05,
+        class_sep=1.5,
+        random_state=seed,
+    )
+    name = _("generated ({features} features, {classes} classes)").format(features=n_features, classes=n_classes)
+    return _split(name, x, y, test_size=500, seed=seed, class_names=tuple(str(k) for k in range(n_classes)))
 
 
 def with_missing(x: np.ndarray, fraction: float, seed: int = 0) -> np.ndarray:

@@ -100,6 +100,14 @@ ANSWERS = {
             "from the first layer to the last?"
         ),
     ),
+    "answer_5": (
+        ("a", "b", "c", "d"),
+        "c",
+        N_(
+            "Compare the training loss with the validation loss, epoch by epoch: which one keeps falling, and what "
+            "does the other do after its lowest point?"
+        ),
+    ),
     "diagnosis_f": (
         ("a", "b", "c", "d"),
         "d",
@@ -474,4 +482,114 @@ def check_deep_model(build_deep_model: Callable) -> None:
         _("validation accuracy on unseen data:")
         + " "
         + _(", ").join(f"{s.name} {v:.2f}" for s, v in zip(splits, values, strict=True))
+    )
+
+
+# ----------------------------------------------------------------------------------- patient 5 (part 4)
+
+WIDE_HIDDEN = (256, 256)  # patient 5 (chapter 4 part 4): two hidden ReLU layers of 256 units, kept by the fix
+WIDE_EPOCHS = 60
+WIDE_BATCH = 20
+WIDE_MARGIN = 0.8  # the fix's validation loss at most this fraction of the unregularized control's, on each
+WIDE_ACCURACY_SLACK = 0.05  # and its validation accuracy at most this far below the control's
+WIDE_DATASETS = ((1, 50, 2), (5, 80, 3))  # clinic.few_examples(seed, features, classes); the notebook shows seed 0
+
+
+def patient_5_model(n_inputs: int, n_outputs: int):  # an uncompiled keras Model
+    """The fifth patient's network: two hidden layers of 256 ReLU units, linear outputs, no regularization."""
+    from losslab.models import mlp
+
+    return mlp(n_inputs, n_outputs, WIDE_HIDDEN)
+
+
+def _wide_model(build: Callable, split: Any):  # a keras Model
+    import keras
+
+    model = call("build_regularized_model", build, split.n_features, split.n_classes)
+    require(
+        isinstance(model, keras.Model),
+        _("build_regularized_model should return a keras Model, got {kind}").format(kind=type(model).__name__),
+    )
+    return model
+
+
+def train_wide(build: Callable, split: Any, seed: int = 0) -> tuple[float, float]:
+    """Build with `build(n_inputs, n_outputs)`, train as the patient was (Adam 1e-3, WIDE_EPOCHS epochs, batches
+    of WIDE_BATCH), and return the validation cross-entropy and accuracy, measured from the predictions in
+    inference mode (no penalty, no dropout: regularized and plain models compare on equal terms)."""
+    import keras
+
+    from losslab.clinic import logits_loss
+    from losslab.regularize import _cross_entropy
+
+    keras.utils.set_random_seed(seed)
+    model = _wide_model(build, split)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=logits_loss())
+    model.fit(split.x_train, split.y_train, epochs=WIDE_EPOCHS, batch_size=WIDE_BATCH, verbose=0)
+    logits = np.asarray(keras.ops.convert_to_numpy(model(split.x_val, training=False)), dtype=np.float64)
+    require(
+        logits.shape == (len(split.y_val), split.n_classes) and bool(np.all(np.isfinite(logits))),
+        _("build_regularized_model should give n_outputs={n} finite linear outputs (logits) per example").format(
+            n=split.n_classes
+        ),
+    )
+    return _cross_entropy(logits, split.y_val)
+
+
+def _weights(model: Any) -> int:
+    return int(sum(int(np.prod(v.shape)) for v in model.trainable_variables))
+
+
+def check_regularized_model(build_regularized_model: Callable) -> None:
+    """The network keeps the patient's size (two hidden layers of 256 units: at least as many trainable weights)
+    and, trained as the patient was on generated problems the notebook never shows, reaches a validation loss at
+    most WIDE_MARGIN times the unregularized control's, trained in the same way, without losing accuracy."""
+    require(
+        callable(build_regularized_model), _("build_regularized_model should be a function of (n_inputs, n_outputs)")
+    )
+    from losslab.clinic import few_examples
+
+    splits = tuple(few_examples(*shape) for shape in WIDE_DATASETS)
+    for split in splits:
+        model = _wide_model(build_regularized_model, split)
+        weights, patient = _weights(model), _weights(patient_5_model(split.n_features, split.n_classes))
+        require(
+            weights >= patient,
+            _(
+                "your network has {weights} trainable weights, the patient {patient}. Keep its two hidden layers "
+                "of 256 units: this patient is cured by regularizing the network, not by shrinking it"
+            ).format(weights=weights, patient=patient),
+        )
+    measured = []
+
+    def ratio(split: Any) -> float:
+        loss, accuracy = train_wide(build_regularized_model, split)
+        control_loss, control_accuracy = train_wide(patient_5_model, split)
+        measured.append((loss, control_loss))
+        require(
+            accuracy >= control_accuracy - WIDE_ACCURACY_SLACK,
+            _(
+                "on unseen {name} data your network's validation accuracy is {accuracy:.2f}, the unregularized "
+                "network's {control:.2f}: the regularization is so strong that the network no longer learns the "
+                "task. Weaken it"
+            ).format(name=split.name, accuracy=accuracy, control=control_accuracy),
+        )
+        return loss / control_loss
+
+    require_each(
+        splits,
+        ratio,
+        lambda value: value <= WIDE_MARGIN,
+        lambda split, value: _(
+            "on unseen {name} data your network's validation loss is {ratio:.2f} times the unregularized "
+            "network's; at most {margin} is needed. Is the regularization active, and strong enough to keep the "
+            "weights from growing while the training loss goes to 0?"
+        ).format(name=split.name, ratio=value, margin=WIDE_MARGIN),
+    )
+    print(
+        _("validation loss on unseen data, yours and the unregularized network's:")
+        + " "
+        + _(", ").join(
+            f"{s.name} {loss:.3f} / {control:.3f}" for s, (loss, control) in zip(splits, measured, strict=True)
+        )
     )

@@ -2,9 +2,9 @@
 the debugging exercise, and wrong and correct versions of the learner's own doctor checks (debugging_checks_exercise)
 (tests/test_grading.py). Five bundles: three of wrong answers, two of correct alternatives (the checks' alternatives
 in their own, so that no submission carries both notebooks' slowest alternatives; patient 4's alternatives are split
-between the two). Patient 4 (chapter 4 part 3) adds its variants to these bundles, no new one. A bundle that
-changes one notebook carries the other notebook's solution (tests/test_grading.py: each notebook is executed once
-per role)."""
+between the two). Patients 4 (chapter 4 part 3) and 5 (part 4) add their variants to these bundles, no new one. A
+bundle that changes one notebook carries the other notebook's solution (tests/test_grading.py: each notebook is
+executed once per role)."""
 
 from tests.support import Variant
 
@@ -36,6 +36,15 @@ def build_deep_model(n_inputs, n_outputs):
     for _ in range(9):
         h = keras.layers.Add()([h, keras.layers.Dense(64, activation="relu", kernel_initializer=small)(h)])
     return keras.Model(inputs, keras.layers.Dense(n_outputs)(h))
+"""
+
+WIDE_L2 = """
+def build_regularized_model(n_inputs, n_outputs):
+    penalty = keras.regularizers.L2({penalty})
+    return keras.Sequential([keras.Input(shape=(n_inputs,)),
+                             keras.layers.Dense(256, activation="relu", kernel_regularizer=penalty),
+                             keras.layers.Dense(256, activation="relu", kernel_regularizer=penalty),
+                             keras.layers.Dense(n_outputs{last})])
 """
 
 VARIANTS = [
@@ -325,6 +334,80 @@ def train_regressor(x_train, y_train, epochs):
         replace={"diagnosis-e": 'diagnosis_e = " A"', "diagnosis-f": "diagnosis_f = 'D '"},
         loses=[],
         bundle="right-a",
+        notebook=EXERCISE,
+    ),
+    # ------------------------------------------------------- patient 5 (chapter 4 part 4), across the bundles
+    Variant(
+        name="leaves-the-wide-network-unregularized",
+        why="hands the patient back unchanged: its validation loss is the control's, not below it",
+        replace={
+            "build-regularized-model": "def build_regularized_model(n_inputs, n_outputs):\n"
+            "    return patient_5_model(n_inputs, n_outputs)"
+        },
+        loses=["test-build-regularized-model"],
+        bundle="wrong-a",
+        notebook=EXERCISE,
+    ),
+    Variant(
+        name="blames-the-rate-for-overfitting",
+        why="the training loss falls smoothly to near 0: the steps do not overshoot, the network memorizes",
+        replace={"answer-5": 'answer_5 = "b"'},
+        loses=["test-answer-5"],
+        bundle="wrong-a",
+        notebook=EXERCISE,
+    ),
+    Variant(
+        name="l2-too-weak-to-act",
+        why="an L2 penalty of 1e-9 is there in name only: the weights grow as the patient's do",
+        replace={"build-regularized-model": WIDE_L2.format(penalty="1e-9", last="")},
+        loses=["test-build-regularized-model"],
+        bundle="wrong-b",
+        notebook=EXERCISE,
+    ),
+    Variant(
+        name="blames-a-too-small-network",
+        why="a network too small would keep its training loss high; this one drives it to near 0",
+        replace={"answer-5": 'answer_5 = "a"'},
+        loses=["test-answer-5"],
+        bundle="wrong-b",
+        notebook=EXERCISE,
+    ),
+    Variant(
+        name="shrinks-the-wide-network",
+        why="cures the overfitting by removing the patient's capacity (one layer of 16 units): the exercise asks for "
+        "the network regularized, and the prompt says a smaller one is refused",
+        replace={
+            "build-regularized-model": "def build_regularized_model(n_inputs, n_outputs):\n"
+            "    return keras.Sequential([keras.Input(shape=(n_inputs,)), keras.layers.Dense(16, activation='relu'),\n"
+            "                             keras.layers.Dense(n_outputs)])"
+        },
+        loses=["test-build-regularized-model"],
+        bundle="wrong-c",
+        notebook=EXERCISE,
+    ),
+    Variant(
+        name="l2-on-every-layer",
+        why="correct alternative: the L2 penalty of 1e-2 on the output layer's kernel too; the letter in capitals",
+        replace={
+            "answer-5": 'answer_5 = " C"',
+            "build-regularized-model": WIDE_L2.format(
+                penalty="1e-2", last=", kernel_regularizer=keras.regularizers.L2(1e-2)"
+            ),
+        },
+        loses=[],
+        bundle="right-a",
+        notebook=EXERCISE,
+    ),
+    Variant(
+        name="l2-through-the-course-mlp",
+        why="correct alternative: losslab.models.mlp with l2=1e-2 (Dense and Activation as separate layers)",
+        replace={
+            "build-regularized-model": "from losslab.models import mlp\n\n\n"
+            "def build_regularized_model(n_inputs, n_outputs):\n"
+            "    return mlp(n_inputs, n_outputs, (256, 256), l2=1e-2)"
+        },
+        loses=[],
+        bundle="right-b",
         notebook=EXERCISE,
     ),
     # ---------------------------------------------------------- the doctor-checks exercise (debugging_checks_exercise)
