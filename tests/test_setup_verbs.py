@@ -63,30 +63,36 @@ def _stamp(project: Path) -> str:
 
 def test_sync_only_what_is_missing_and_keep_what_was_there(project: Path) -> None:
     current = _hash(project)
-    assert _make(project, "setup-learner") == ["sync --frozen --quiet --no-default-groups --group learner"]
+    assert _make(project, "setup-learner") == [
+        "sync --frozen --quiet --compile-bytecode --no-default-groups --group learner"
+    ]
     assert _stamp(project) == f"{current} learner"
     assert _make(project, "setup-learner") == [], "up to date: no sync"
 
-    assert _make(project, "setup") == ["sync --frozen --quiet --all-groups --no-group torch"]
+    assert _make(project, "setup") == ["sync --frozen --quiet --compile-bytecode --all-groups --no-group torch"]
     assert _stamp(project) == f"{current} all"
     assert _make(project, "setup-learner") == [], "every group is there already"
 
     # The lock changed since a learner and jax environment was made: make lab re-syncs, keeping jax.
     (project / ".venv" / ".losslab-installed").write_text("0123456789abcdef jax learner\n")
-    assert _make(project, "setup-learner") == ["sync --frozen --quiet --no-default-groups --group jax --group learner"]
+    assert _make(project, "setup-learner") == [
+        "sync --frozen --quiet --compile-bytecode --no-default-groups --group jax --group learner"
+    ]
     assert _stamp(project) == f"{current} jax learner"
 
 
 def test_a_stamp_of_the_old_pip_set_up_is_replaced(project: Path) -> None:
     """Before uv, the stamp held the hash alone: the next set-up installs the groups asked for, nothing else."""
     (project / ".venv" / ".losslab-installed").write_text("f9c54c2682ac7a73\n")
-    assert _make(project, "setup-learner") == ["sync --frozen --quiet --no-default-groups --group learner"]
+    assert _make(project, "setup-learner") == [
+        "sync --frozen --quiet --compile-bytecode --no-default-groups --group learner"
+    ]
     assert _stamp(project) == f"{_hash(project)} learner"
 
 
 def test_make_lab_on_jax_adds_the_jax_group(project: Path) -> None:
     (project / ".venv" / ".losslab-installed").write_text(f"{_hash(project)} learner\n")
     assert _make(project, "setup-learner", KERAS_BACKEND="jax") == [
-        "sync --frozen --quiet --no-default-groups --group jax --group learner"
+        "sync --frozen --quiet --compile-bytecode --no-default-groups --group jax --group learner"
     ]
     assert _make(project, "setup-learner", KERAS_BACKEND="jax") == []
