@@ -190,6 +190,13 @@ def notebook_texts(notebook: Path) -> list[tuple[str, str]]:
     return notebook_blocks(notebook) + notebook_literals(notebook)
 
 
+def _literal_translation(known: dict[tuple[str, str], str], cell: str, english: str) -> tuple[str, str]:
+    """(translation, why it is refused) of a printed literal from a catalogue's `known` texts; ("", "") when
+    missing, and the reason is "" for a valid translation (losslab/i18n_code.py)."""
+    text = known.get((cell, block_hash(english)), "")
+    return text, ((i18n_code.translation_problem(english, text) or "") if text else "")
+
+
 def extract(notebook: Path, lang: str) -> tuple[int, int]:
     """Bring `notebook`'s catalogue up to date; returns (blocks, blocks still without a translation)."""
     header = (
@@ -206,8 +213,7 @@ def problems(notebook: Path, lang: str) -> list[Problem]:
     found = _problems(rel, path, notebook_texts(notebook))
     known = _lookup(load_catalogue(path))
     for cell, english in notebook_literals(notebook):
-        text = known.get((cell, block_hash(english)))
-        why = text and i18n_code.translation_problem(english, text)
+        _text, why = _literal_translation(known, cell, english)
         if why:
             found.append(Problem(rel, cell, "invalid", f"{why}; the English: {english.strip()}"))
     return found
@@ -234,8 +240,7 @@ def translate_notebook(nb: NotebookNode, notebook: Path, lang: str, strict: bool
     for cell in _printing_cells(out):
         translations = {}
         for literal in i18n_code.printed_literals(cell.source):
-            text = known.get((cell.id, block_hash(literal.source)))
-            why = text and i18n_code.translation_problem(literal.source, text)
+            text, why = _literal_translation(known, cell.id, literal.source)
             if text and not why:
                 translations[literal.source] = text
             elif strict:
