@@ -201,7 +201,8 @@ def extract(notebook: Path, lang: str) -> tuple[int, int]:
     """Bring `notebook`'s catalogue up to date; returns (blocks, blocks still without a translation)."""
     header = (
         f"# {lang} for solutions/{notebook.resolve().relative_to(SOLUTIONS).as_posix()}: one entry per block of its\n"
-        f"# markdown cells (see losslab/i18n.py). Write `text`; leave `cell`, `en` and `source` as they are.\n"
+        f"# markdown cells, then one per literal its code cells print (a Python literal: keep every {{...}} field;\n"
+        f"# losslab/i18n_code.py). Write `text`; leave `cell`, `en` and `source` as they are.\n"
     )
     return _refresh(catalogue_path(notebook, lang), header, "cell", notebook_texts(notebook))
 
