@@ -55,7 +55,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # 7 CPU-s more per kernel (keras + sklearn + matplotlib: 12 CPU-s against 5), and the suite starts hundreds.
 
 
-.PHONY: help setup setup-learner sync binder uv install lab test test-system test-fast test-backend test-backends torch gpu bench-gpu browser sandbox release site grade \
+.PHONY: help setup setup-learner sync binder uv install lab test test-bundles test-system test-fast test-backend test-backends torch gpu bench-gpu browser sandbox release site grade \
         feedback export \
         self-grade format lint bench lock clean clean-venv
 
@@ -143,7 +143,12 @@ sandbox:  ## install Debian's bubblewrap (the grading sandbox) when missing (nee
 	  "(SANDBOX=require refuses), and the sandbox tests will be skipped."; fi
 
 test: setup browser sandbox hub-install  ## set up, then run the test suite (units, notebooks, grading, browser), within 20 minutes on 2 cores
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -m "not system" $(PYTEST_ARGS)
+	LOSSLAB_BUNDLES=0 $(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -m "not system" $(PYTEST_ARGS)
+
+# make test grades each assignment's solution (full marks) and blank edition (zero); this grades its wrong-answer
+# bundles (each must lose the points it names, and nothing else) through the same pipeline. CI runs both.
+test-bundles: setup sandbox  ## grade every assignment's wrong-answer bundles on TensorFlow (CI runs it after make test)
+	LOSSLAB_BUNDLES=only $(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -m slow tests/test_grading.py -k round_trip $(PYTEST_ARGS)
 
 test-system: setup browser sandbox hub-install  ## the whole-system tests (a class on JupyterHub, the Dask recipe, a 2 GB session, held-out treatments): CI runs them after make test
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -m system $(PYTEST_ARGS)

@@ -14,8 +14,12 @@ the solutions of the others, each solution once (it is their solution check: ful
 those are spent, and a solution that no bundle carried, are graded in a second run whose assignment holds only the
 notebooks they change: nothing is executed twice and every submission is complete (a missing notebook would be
 the grader's ``missing-notebook`` status).
-``LOSSLAB_BUNDLES=0`` grades the solution and the blank edition only (CI's pass on a second backend, within its
-time; `make test-backend BACKEND=jax` grades every bundle).
+What a run grades is chosen by ``LOSSLAB_BUNDLES`` (the Makefile sets it; unset, everything):
+- ``0``: the solution and the blank edition only. `make test` (its budget is 20 minutes on 2 cores) and CI's pass on
+  a second backend (`make test-backend BACKEND=jax BUNDLES=0`);
+- ``only``: the bundles only, each with the solutions it carries. `make test-bundles`, which CI runs right after
+  `make test`: together they grade every role once, on TensorFlow;
+- ``1``: every role in one run (`make test-backend BACKEND=jax|torch`, and pytest run by hand).
 """
 
 from __future__ import annotations
@@ -87,11 +91,13 @@ def _bundles(assignment: str, sources: list[Path]) -> dict[str, dict[str, list[V
 def _plan(root: Path, assignment: str, sources: list[Path]) -> list[Round]:
     """Who is graded in which run (see the module docstring)."""
     every = [p.name for p in sources]
+    roles = bundle_roles()
     main = Round(root, every)
-    main.students["blank"] = Submission(blank=True)
+    if roles != "only":
+        main.students["blank"] = Submission(blank=True)
     unsolved = list(every)  # notebooks whose solution no submission carries yet
     leftover: dict[str, Submission] = {}
-    if os.environ.get("LOSSLAB_BUNDLES", "1") != "0":  # `make test-backend BUNDLES=0`: solution and blank only
+    if roles != "0":
         for letter, parts in _bundles(assignment, sources).items():
             variants = [v for part in parts.values() for v in part]
             missing = [nb for nb in every if nb not in parts]
@@ -100,7 +106,9 @@ def _plan(root: Path, assignment: str, sources: list[Path]) -> list[Round]:
                 unsolved = [nb for nb in unsolved if nb not in missing]
             else:
                 leftover[f"bundle-{letter}"] = Submission(variants=variants)
-    if unsolved == every:
+    if roles == "only":
+        pass  # the solutions no bundle carries were graded by `make test` (LOSSLAB_BUNDLES=0)
+    elif unsolved == every:
         main.students["solution"] = Submission(solution=every)
     elif unsolved:
         leftover["solution"] = Submission(solution=unsolved)
@@ -112,7 +120,15 @@ def _plan(root: Path, assignment: str, sources: list[Path]) -> list[Round]:
             extra = Round(root / f"only-{len(rounds)}", changed, _subset_source(root, assignment, changed, len(rounds)))
             rounds.append(extra)
         extra.students[student] = sub
-    return rounds
+    return [r for r in rounds if r.students]
+
+
+def bundle_roles() -> str:
+    """LOSSLAB_BUNDLES: "1" (every role), "0" (solution and blank) or "only" (the bundles); see the docstring."""
+    roles = os.environ.get("LOSSLAB_BUNDLES", "1")
+    if roles not in {"0", "1", "only"}:
+        raise ValueError(f"LOSSLAB_BUNDLES={roles!r}: use 0 (solution and blank), only (the bundles) or 1 (every role)")
+    return roles
 
 
 def _subset_source(root: Path, assignment: str, keep: list[str], index: int) -> Path:
@@ -162,6 +178,8 @@ ROUND_TRIP_LIMITS = Limits(wall_s=3 * CONFIG.wall_s)
 def test_round_trip(assignment: str, tmp_path: Path) -> None:
     sources = exercise_notebooks(assignment)
     rounds = _plan(tmp_path, assignment, sources)
+    if not rounds:
+        pytest.skip(f"LOSSLAB_BUNDLES={bundle_roles()}: {assignment} has no submission in this role")
     problems = []
 
     def expect(cond: bool, message: str) -> None:
@@ -223,3 +241,37 @@ def test_round_trip(assignment: str, tmp_path: Path) -> None:
                     expect(any(feedback.glob("*.html")), f"no feedback HTML was written for {student}")
             expect((tmp_path / "grades.csv").exists(), "no grades CSV was written")
     assert not problems, "\n".join(problems)
+
+
+def _roles(rounds: list[Round]) -> list[tuple[str, str]]:
+    """(notebook, role) of every execution the rounds make: "blank", "solution" or the bundle's letter."""
+    out = []
+    for rnd in rounds:
+        for student, sub in rnd.students.items():
+            for name in rnd.notebooks:
+                out.append((name, "blank" if sub.blank else "solution" if name in sub.solution else student))
+    return out
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_make_test_and_make_test_bundles_together_grade_every_role(
+    assignment: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LOSSLAB_BUNDLES=0 (make test) and =only (make test-bundles) share out the roles of one full run (=1): each
+    bundle in one of them, the blank edition and every notebook's solution in make test's, nothing twice in either."""
+    sources = exercise_notebooks(assignment)
+    plans = {}
+    for roles in ("1", "0", "only"):
+        monkeypatch.setenv("LOSSLAB_BUNDLES", roles)
+        plans[roles] = _roles(_plan(tmp_path / roles, assignment, sources))
+    for roles, plan in plans.items():
+        assert len(plan) == len(set(plan)), f"LOSSLAB_BUNDLES={roles} executes a role twice: {sorted(plan)}"
+    every = {p.name for p in sources}
+    assert {(name, "blank") for name in every} | {(name, "solution") for name in every} == set(plans["0"])
+    bundles = {(name, role) for name, role in plans["1"] if role.startswith("bundle-")}
+    assert bundles, f"{assignment} has no wrong-answer bundle (tests/submissions/{assignment}.py)"
+    assert bundles <= set(plans["only"]) and not {r for _, r in plans["only"]} & {"blank"}
+    assert set(plans["1"]) <= set(plans["0"]) | set(plans["only"])
+    monkeypatch.setenv("LOSSLAB_BUNDLES", "some")
+    with pytest.raises(ValueError, match="LOSSLAB_BUNDLES='some'"):
+        _plan(tmp_path / "bad", assignment, sources)
