@@ -405,6 +405,21 @@ def cell_patterns(english: str, translated: str) -> list[OutputPattern]:
     return sorted(out, key=lambda p: -p.size)
 
 
+def english_phrases(english: str, translated: str) -> list[str]:
+    """What `translated` (a cell's translated edition) no longer prints of `english`: each constant piece of two
+    English words or more of its translated printed literals, but those the translated code still holds. A check
+    for translated outputs: none of these should be left where the cell printed it."""
+    mine, theirs = printed_literals(english, english=False), printed_literals(translated, english=False)
+    out: list[str] = []
+    for a, b in zip(mine, theirs, strict=False):
+        shape = _literal_shape(a.source, english[a.end :]) if a.source != b.source else None
+        for piece in shape or []:
+            text = piece.strip() if isinstance(piece, str) else ""
+            if len(_WORD.findall(text)) >= 2 and text not in translated and text not in out:
+                out.append(text)
+    return out
+
+
 @functools.cache
 def message_patterns(lang: str) -> list[OutputPattern]:
     """The patterns of the library's gettext messages (losslab/messages.py) that `lang` translates, longest first.
