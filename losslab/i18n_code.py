@@ -320,8 +320,9 @@ class OutputPattern:
             return text
 
         def fill(match: re.Match[str]) -> str:
-            values = dict(zip(self.groups, match.groups(), strict=True))
-            return "".join(p if isinstance(p, str) else values[p.key] for p in self.translation)
+            values = {key: match.group(f"g{i}") for i, key in enumerate(self.groups)}
+            lead = match.groupdict().get("lead") or ""  # the spaces a whole line or a label starts with
+            return lead + "".join(p if isinstance(p, str) else values[p.key] for p in self.translation)
 
         return self.regex.sub(fill, text)
 
@@ -332,13 +333,17 @@ def _words_in(shape: Shape) -> int:
 
 def _capture(english: Shape, i: int) -> str:
     """The regular expression of the field `english[i]`: a number (spaces around it when padded); or text on one
-    line: as little as lets the rest match, all to the line's end when it ends the English, one word when it
-    follows another field across nothing but spaces ("{measure} {value}")."""
+    line, as little as lets the rest match, but: to the end of its clause ('; ', ': ', '. ', Japanese punctuation
+    or the line's end) when it ends the English; as much as lets the rest match when another field follows it at once
+    ("{high}{through}": the second is an optional suffix); one word when it follows another field across
+    nothing but spaces ("{measure} {value}")."""
     part = english[i]
     assert isinstance(part, Field)
     if part.number:
         return rf"\ *{_NUMBER}\ *" if part.padded else _NUMBER
     if i == len(english) - 1:
+        return r"[^\n]*?(?=[;:.](?:\s|$)|[、。，：；）]|\n|$)"
+    if isinstance(english[i + 1], Field):
         return "[^\n]*"
     if i >= 2 and isinstance(english[i - 2], Field) and not str(english[i - 1]).strip(" "):
         return r"\S+"
@@ -351,9 +356,10 @@ def output_pattern(
     """The pattern that finds `english` in an output and writes `translated` in its place; None when the two do
     not format the same values (a field of the translation the English lacks), or when the English has no
     constant text. A field captures what ``_capture`` says; a field the English holds twice must capture the
-    same text twice. With `whole_line`, the English must be a whole line (or a line's leading label, when it
-    ends with ':'); with `isolated`, no English word may come right before or after it, one space apart (a
-    message that would be part of another sentence: "at a learning rate that")."""
+    same text twice. With `whole_line`, the English must be a whole line (or, when it ends with ':', a label that
+    starts a line or a clause: after ';', '。', '、' or a parenthesis); with `isolated`, no English word may come
+    right before or after it, one space apart (a message that would be part of another sentence: "at a learning
+    rate that")."""
     keys = {p.key for p in english if isinstance(p, Field)}
     constant = "".join(p for p in english if isinstance(p, str))
     if not constant.strip() or any(isinstance(p, Field) and p.key not in keys for p in translated):
@@ -370,9 +376,10 @@ def output_pattern(
             parts.append(f"(?P<g{len(groups) - 1}>{_capture(english, i)})")
     body = "".join(parts)
     starts, ends = isinstance(english[0], str), isinstance(english[-1], str)
-    if whole_line:
-        end = r"(?=[ \t]|$)" if constant.rstrip().endswith(":") else r"[ \t]*$"
-        body = rf"(?m:^[ \t]*){body}(?m:{end})"
+    if whole_line and constant.rstrip().endswith(":"):  # a label: at a line's or a clause's start
+        body = rf"(?m:(?:^|(?<=[;。、(（]))(?P<lead>[ \t]*)){body}(?m:(?=[ \t]|$))"
+    elif whole_line:
+        body = rf"(?m:^(?P<lead>[ \t]*)){body}(?m:(?=[ \t]*$))"
     else:  # a text that starts or ends with a word starts or ends at a word's edge
         if starts and re.match(r"\w", english[0]):
             body = (r"(?<![A-Za-z] )" if isolated else "") + r"(?<![A-Za-z0-9_])" + body
@@ -424,8 +431,8 @@ def english_phrases(english: str, translated: str) -> list[str]:
 def message_patterns(lang: str) -> list[OutputPattern]:
     """The patterns of the library's gettext messages (losslab/messages.py) that `lang` translates, longest first.
     A message is looked for only where it cannot be part of another sentence: one of a single English word must
-    be a whole line (or a line's leading label: 'Measured:'), and has no field; one of more words must not follow
-    or precede an English word one space apart; one without an English word is left out."""
+    be a whole line (or a label that starts a line or a clause: 'Measured:') and has no field; one of more words
+    must not follow or precede an English word one space apart; one without an English word is left out."""
     from losslab import messages
 
     gettext = messages.gettext_for(lang)
@@ -459,13 +466,19 @@ def _freeze(text: str) -> tuple[str, list[str]]:
 
 
 def translate_text(text: str, cell: Sequence[OutputPattern], messages: Sequence[OutputPattern] = ()) -> str:
-    """`text` (an output's) with the cell's printed literals translated, then the library's messages."""
+    """`text` (an output's) with the cell's printed literals translated, then the library's messages (again, up
+    to three times, while that changes it: "(explained by learning rate too high)" is one message in another,
+    whose inner one is found once the outer one no longer puts an English word before it)."""
     for pattern in cell:
         text = pattern.sub(text)
     if messages:
         text, frozen = _freeze(text)
-        for pattern in messages:
-            text = pattern.sub(text)
+        for _ in range(3):  # again while it changes: a message in a translated message's value may be whole now
+            before = text
+            for pattern in messages:
+                text = pattern.sub(text)
+            if text == before:
+                break
         text = _TOKEN.sub(lambda m: frozen[int(m.group(1))], text)
     return text
 

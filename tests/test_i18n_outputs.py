@@ -131,9 +131,13 @@ def test_a_message_is_translated_only_where_it_is_whole() -> None:
     assert translate_text("x: learning rate (log scale)", [], [rate]) == "x: 学習率 (log scale)"
     # a one-word message only as a whole line, or a line's leading label
     label = message("Measured:", "測定:", whole_line=True)
-    assert (
-        translate_text("Measured:  mse\nwhat was Measured: here", [], [label]) == "測定:  mse\nwhat was Measured: here"
-    )
+    text = "Measured:  mse\nwhat was Measured: here; Measured: there"
+    assert translate_text(text, [], [label]) == "測定:  mse\nwhat was Measured: here; 測定: there"
+    # a message in a translated message's value is found once the outer one no longer puts a word before it
+    outer = message("plateaued (explained by {cause})", "横ばいになった(原因は{cause})")
+    cause = message("learning rate too high", "学習率が高すぎる")
+    text = "plateaued (explained by learning rate too high)"
+    assert translate_text(text, [], [cause, outer]) == "横ばいになった(原因は学習率が高すぎる)"
     # a message in code's quotes stays English: guess.choose takes the English option
     option = message("far below ln 10: it learned", "ln 10 よりずっと下: 学習した")
     text = "  a) far below ln 10: it learned\npredict with  guess.choose('far below ln 10: it learned')  first"
