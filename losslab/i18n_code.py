@@ -207,7 +207,7 @@ def same_but_printed_words(english: str, translated: str) -> str | None:
 # The translated edition's page shows the English run's outputs (the website: website/build.py), with what that run
 # printed in the words the translated edition prints: each printed literal of the cell (its English text turned
 # into a pattern, its translation filled with what the pattern captured), then the library's gettext messages.
-_TOKEN = re.compile("\ue000(\\d+)\ue001")  # a frozen span (_freeze), put back after the messages are translated
+_TOKEN = re.compile("\ue000(\\d+)\ue001")  # a span left as it is (code), put back once the text is translated
 _CALL = re.compile(r"[A-Za-z_][\w.]*\([^()\n]*\)")  # guess.choose('an option'): code, whose quoted keys stay
 _WORD = re.compile(r"[A-Za-z]{2,}")
 _NUMBER = r"[-+]?(?:(?:\d[\d,_]*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?%?|nan|inf)"
@@ -451,34 +451,50 @@ def message_patterns(lang: str) -> list[OutputPattern]:
     return sorted(out, key=lambda p: -p.size)
 
 
-def _freeze(text: str) -> tuple[str, list[str]]:
-    """`text` with each call that quotes an argument (``guess.choose('an option')``) replaced by a token: code,
-    whose quoted keys are the English ones in the translated edition too."""
-    frozen: list[str] = []
+_CODE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom, ast.For, ast.While, ast.With)
+_CODE += (ast.If, ast.Try, ast.Return, ast.Assign, ast.AugAssign)
 
-    def token(match: re.Match[str]) -> str:
-        if "'" not in match.group(0) and '"' not in match.group(0):
-            return match.group(0)
-        frozen.append(match.group(0))
-        return f"\ue000{len(frozen) - 1}\ue001"
 
-    return _CALL.sub(token, text), frozen
+def _is_code(paragraph: str) -> bool:
+    """Whether an output's paragraph is Python source (the clinic shows a case's code): it parses, with a
+    statement in it (a definition, an import, an assignment, a loop ...), not only expressions or annotations
+    ("Measured:  mse" is one)."""
+    import textwrap
+
+    if not re.search(r"[=:]|\bimport\b", paragraph):
+        return False
+    try:
+        tree = ast.parse(textwrap.dedent(paragraph))
+    except (SyntaxError, ValueError):
+        return False
+    return any(isinstance(node, _CODE) for node in tree.body)
 
 
 def translate_text(text: str, cell: Sequence[OutputPattern], messages: Sequence[OutputPattern] = ()) -> str:
     """`text` (an output's) with the cell's printed literals translated, then the library's messages (again, up
     to three times, while that changes it: "(explained by learning rate too high)" is one message in another,
-    whose inner one is found once the outer one no longer puts an English word before it)."""
+    whose inner one is found once the outer one no longer puts an English word before it). Code is left as it
+    is: a paragraph of Python source (``_is_code``), and, for the messages, a call that quotes an argument
+    (``guess.choose('an option')``: the translated edition takes the English option too)."""
+    frozen: list[str] = []
+
+    def keep(part: str) -> str:
+        frozen.append(part)
+        return f"\ue000{len(frozen) - 1}\ue001"
+
+    parts = re.split(r"(\n[ \t]*\n)", text)
+    text = "".join(keep(p) if i % 2 == 0 and _is_code(p) else p for i, p in enumerate(parts))
     for pattern in cell:
         text = pattern.sub(text)
     if messages:
-        text, frozen = _freeze(text)
-        for _ in range(3):  # again while it changes: a message in a translated message's value may be whole now
+        text = _CALL.sub(lambda m: keep(m.group(0)) if re.search("['\"]", m.group(0)) else m.group(0), text)
+        for _ in range(3):
             before = text
             for pattern in messages:
                 text = pattern.sub(text)
             if text == before:
                 break
+    while _TOKEN.search(text):  # a call kept inside ... nothing else: each token is put back, innermost last
         text = _TOKEN.sub(lambda m: frozen[int(m.group(1))], text)
     return text
 

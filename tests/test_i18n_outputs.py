@@ -146,6 +146,20 @@ def test_a_message_is_translated_only_where_it_is_whole() -> None:
     )
 
 
+def test_code_in_an_output_is_left_as_it_is() -> None:
+    cause = message("learning rate too high", "学習率が高すぎる")
+    lines = [
+        "def broken(seed=0):",
+        '    """Learning rate too high."""',
+        "    return Adam(9)  # <- learning rate too high",
+    ]
+    source = "\n".join(lines)
+    text = f"# --- broken: lr\n{source}\n\nthe doctor says: learning rate too high\n"
+    assert translate_text(text, [], [cause]) == f"# --- broken: lr\n{source}\n\nthe doctor says: 学習率が高すぎる\n"
+    label = message("Measured:", "測定:", whole_line=True)  # "Measured:  mse" parses (an annotation): not code
+    assert translate_text("Measured:  mse\n\nx = 1\n", [], [label]) == "測定:  mse\n\nx = 1\n"
+
+
 def test_message_patterns_come_from_the_catalog_and_skip_single_words_with_fields() -> None:
     patterns = i18n_code.message_patterns("ja")
     sizes = [p.size for p in patterns]
