@@ -28,39 +28,62 @@ def message(msgid: str, msgstr: str, **kwargs) -> i18n_code.OutputPattern:
     return pattern
 
 
-def test_an_f_string_s_fields_are_put_back_by_expression_with_their_format() -> None:
-    english = 'print(f"after {n} epochs the loss is {loss:.3f}, accuracy {acc:>6.1%}")'
-    japanese = 'print(f"{n} エポック後の損失は {loss:.3f}、正解率 {acc:>6.1%}")'
-    out = printed(english, japanese, "after 12 epochs the loss is 0.125, accuracy  97.5%\n")
-    assert out == "12 エポック後の損失は 0.125、正解率  97.5%\n"
-    # the words around a field may move: the translation writes its fields in its own order
-    english = 'print(f"{name}: loss {loss:.2f} after {n} epochs")'
-    japanese = 'print(f"{name}: {n} エポック後の損失 {loss:.2f}")'
-    assert printed(english, japanese, "SGD: loss 1.50 after 3 epochs\n") == "SGD: 3 エポック後の損失 1.50\n"
-    # a number formatted with a sign or an exponent, nan and inf are numbers too
-    english = 'print(f"the change is {d:+.1e} and then {e:.2f}")'
-    japanese = 'print(f"変化は {d:+.1e}、次に {e:.2f}")'
-    assert printed(english, japanese, "the change is -3.0e-05 and then nan\n") == "変化は -3.0e-05、次に nan\n"
+PRINTED = {  # what a cell prints (English code, Japanese code, English output) -> the Japanese output
+    "an f-string's fields, by expression, with their format": (
+        'print(f"after {n} epochs the loss is {loss:.3f}, accuracy {acc:>6.1%}")',
+        'print(f"{n} エポック後の損失は {loss:.3f}、正解率 {acc:>6.1%}")',
+        "after 12 epochs the loss is 0.125, accuracy  97.5%\n",
+        "12 エポック後の損失は 0.125、正解率  97.5%\n",
+    ),
+    "the translation writes its fields in its own order": (
+        'print(f"{name}: loss {loss:.2f} after {n} epochs")',
+        'print(f"{name}: {n} エポック後の損失 {loss:.2f}")',
+        "SGD: loss 1.50 after 3 epochs\n",
+        "SGD: 3 エポック後の損失 1.50\n",
+    ),
+    "a sign, an exponent and nan are numbers too": (
+        'print(f"the change is {d:+.1e} and then {e:.2f}")',
+        'print(f"変化は {d:+.1e}、次に {e:.2f}")',
+        "the change is -3.0e-05 and then nan\n",
+        "変化は -3.0e-05、次に nan\n",
+    ),
+    "positional fields keep their order": (
+        'print("{} of {} examples are right".format(k, n))',
+        'print("{} 件中 {} 件が正解".format(k, n))',
+        "7 of 10 examples are right\n",
+        "7 件中 10 件が正解\n",
+    ),
+    "named fields": (
+        'print("the best rate is {rate:.3g} ({name})".format(rate=r, name=n))',
+        'print("最良の学習率は {rate:.3g}({name})".format(rate=r, name=n))',
+        "the best rate is 0.01 (Adam)\n",
+        "最良の学習率は 0.01(Adam)\n",
+    ),
+    "% conversions by position": (
+        'print("%s reached loss %.3f in %d epochs" % (name, loss, n))',
+        'print("%s は %.3f の損失に %d エポックで到達" % (name, loss, n))',
+        "Adam reached loss 0.123 in 5 epochs\n",
+        "Adam は 0.123 の損失に 5 エポックで到達\n",
+    ),
+    "% conversions by name": (
+        'print("%(name)s stopped after %(n)d steps" % info)',
+        'print("%(n)d ステップで %(name)s が止まった" % info)',
+        "SGD stopped after 40 steps\n",
+        "40 ステップで SGD が止まった\n",
+    ),
+    "a literal printed as it is: its braces and % are text": (
+        'print("at 10%: {x} is close enough")',
+        'print("10%: {x} なら十分に近い")',
+        "at 10%: {x} is close enough\n",
+        "10%: {x} なら十分に近い\n",
+    ),
+}
 
 
-def test_positional_and_named_format_fields_and_percent_conversions() -> None:
-    english = 'print("{} of {} examples are right".format(k, n))'
-    japanese = 'print("{} 件中 {} 件が正解".format(k, n))'  # positional fields keep their order
-    assert printed(english, japanese, "7 of 10 examples are right\n") == "7 件中 10 件が正解\n"
-    english = 'print("the best rate is {rate:.3g} ({name})".format(rate=r, name=n))'
-    japanese = 'print("最良の学習率は {rate:.3g}({name})".format(rate=r, name=n))'
-    assert printed(english, japanese, "the best rate is 0.01 (Adam)\n") == "最良の学習率は 0.01(Adam)\n"
-    english = 'print("%s reached loss %.3f in %d epochs" % (name, loss, n))'
-    japanese = 'print("%s は %.3f の損失に %d エポックで到達" % (name, loss, n))'
-    out = printed(english, japanese, "Adam reached loss 0.123 in 5 epochs\n")
-    assert out == "Adam は 0.123 の損失に 5 エポックで到達\n"
-    english = 'print("%(name)s stopped after %(n)d steps" % info)'
-    japanese = 'print("%(n)d ステップで %(name)s が止まった" % info)'
-    assert printed(english, japanese, "SGD stopped after 40 steps\n") == "40 ステップで SGD が止まった\n"
-    # a plain literal printed as it is: its braces and % are text, not fields
-    english = 'print("at 10%: {x} is close enough")'
-    japanese = 'print("10%: {x} なら十分に近い")'
-    assert printed(english, japanese, "at 10%: {x} is close enough\n") == "10%: {x} なら十分に近い\n"
+@pytest.mark.parametrize("case", PRINTED)
+def test_a_printed_literal_s_fields_are_put_back_into_its_translation(case: str) -> None:
+    english, japanese, output, expected = PRINTED[case]
+    assert printed(english, japanese, output) == expected
 
 
 def test_a_literal_printed_twice_on_a_line_and_over_several_lines() -> None:
