@@ -334,13 +334,15 @@ def _words_in(shape: Shape) -> int:
 def _capture(english: Shape, i: int) -> str:
     """The regular expression of the field `english[i]`: a number (spaces around it when padded); or text on one
     line, as little as lets the rest match, but: to the end of its clause ('; ', ': ', '. ', Japanese punctuation
-    or the line's end) when it ends the English; as much as lets the rest match when another field follows it at once
-    ("{high}{through}": the second is an optional suffix); one word when it follows another field across
-    nothing but spaces ("{measure} {value}")."""
+    or the line's end) when it ends the English; as much as lets the rest match when another field follows it at
+    once, and nothing when it follows one ("{high}{through}": the second is an optional suffix, and a run of fields
+    can't be told apart); one word when it follows another field across nothing but spaces ("{measure} {value}")."""
     part = english[i]
     assert isinstance(part, Field)
     if part.number:
         return rf"\ *{_NUMBER}\ *" if part.padded else _NUMBER
+    if i > 0 and isinstance(english[i - 1], Field):  # the fields of a run can't be told apart: the first takes all
+        return ""
     if i == len(english) - 1:
         return r"[^\n]*?(?=[;:.](?:\s|$)|[、。，：；）]|\n|$)"
     if isinstance(english[i + 1], Field):

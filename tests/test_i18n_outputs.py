@@ -116,6 +116,9 @@ def test_a_field_that_holds_text_keeps_it_and_a_message_in_it_is_translated() ->
     )
     text = "Label noise: final val_accuracy 0.467 broken -> 0.969 fixed"
     assert translate_text(text, [], [row]) == "Label noise: final val_accuracy 不具合 0.467 -> 修正 0.969"
+    # fields with nothing between them can't be told apart: the first takes them all (an optional suffix)
+    scale = message("features range from {low} to {high}{through}; done", "特徴量{through}の範囲は {low} から {high}")
+    assert translate_text("features range from 0.13 to 1,680; done", [], [scale]) == "特徴量の範囲は 0.13 から 1,680"
 
 
 def test_a_cell_s_literals_are_looked_for_in_that_cell_s_outputs_only() -> None:
