@@ -271,8 +271,9 @@ def prepare(nb: NotebookNode, page: Page, repo: str, switch: bool = False) -> tu
     """The notebook as the page shows it; returns (notebook, number of quizzes made static).
 
     Widget views (the quiz, which needs a kernel) are dropped with the notebook's widget state, so that the page
-    loads no widget library; each ``quiz.show`` cell's outputs become the static quiz; a first cell holds the
-    Binder button and the link to the source.
+    loads no widget library, and so is a widget's display with nothing else but its Python repr (a progress bar's
+    ``HBox(children=...``); each ``quiz.show`` cell's outputs become the static quiz; a first cell holds the Binder
+    button and the link to the source.
     """
     nb = copy.deepcopy(nb)
     nb.metadata.pop("widgets", None)
@@ -280,8 +281,13 @@ def prepare(nb: NotebookNode, page: Page, repo: str, switch: bool = False) -> tu
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
+        kept = []
         for output in cell.get("outputs", []):
-            output.get("data", {}).pop(WIDGET_MIME, None)
+            data = output.get("data", {})
+            if data.pop(WIDGET_MIME, None) is None or set(data) - {"text/plain"}:
+                kept.append(output)  # a widget's display with nothing but its repr (a progress bar) is dropped
+        if "outputs" in cell:
+            cell.outputs = kept
         calls = quiz_calls(cell.source)
         if calls:
             html = "\n".join(quiz_html(chapter, ids, page.lang) for chapter, ids in calls)

@@ -318,6 +318,26 @@ def test_quiz_calls_are_read_statically() -> None:
         quiz_calls("losslab.quiz.show(chapter)")
 
 
+def test_a_widget_display_with_nothing_but_its_repr_is_left_off_the_page() -> None:
+    widget = {site.WIDGET_MIME: {"model_id": "abc", "version_major": 2, "version_minor": 0}}
+    progress = {**widget, "text/plain": "HBox(children=(IntProgress(value=0, max=6), Label(value='')))"}
+    question = {**widget, "text/plain": "Predict: ...", "text/html": "<pre>Predict: ...</pre>"}
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("run()")]
+    nb.cells[0].outputs = [
+        nbformat.v4.new_output("display_data", data=progress),
+        nbformat.v4.new_output("display_data", data=question),
+        nbformat.v4.new_output("stream", text="done\n"),
+    ]
+    shown, _ = site.prepare(nb, site.Page(Path("01_losses/a_tutorial.ipynb")), "owner/repo")
+    outputs = shown.cells[1].outputs
+    assert [o.get("data", {}) for o in outputs] == [
+        {"text/plain": "Predict: ...", "text/html": "<pre>Predict: ...</pre>"},
+        {},
+    ]
+    assert outputs[1]["text"] == "done\n" and len(nb.cells[0].outputs) == 3  # the notebook itself is unchanged
+
+
 # ------------------------------------------------------------------------------------------ in Chromium
 
 
