@@ -473,9 +473,10 @@ def _is_code(paragraph: str) -> bool:
 
 
 def translate_text(text: str, cell: Sequence[OutputPattern], messages: Sequence[OutputPattern] = ()) -> str:
-    """`text` (an output's) with the cell's printed literals translated, then the library's messages (again, up
-    to three times, while that changes it: "(explained by learning rate too high)" is one message in another,
-    whose inner one is found once the outer one no longer puts an English word before it). Code is left as it
+    """`text` (an output's) with the cell's printed literals translated, then the library's messages: the longest
+    that matches, then again from the longest, while one matches ("(explained by learning rate too high)" is one
+    message in another, whose inner one is found once the outer one no longer puts an English word before it,
+    and before a shorter message could take part of it as a field's value). Code is left as it
     is: a paragraph of Python source (``_is_code``), and, for the messages, a call that quotes an argument
     (``guess.choose('an option')``: the translated edition takes the English option too)."""
     frozen: list[str] = []
@@ -490,12 +491,11 @@ def translate_text(text: str, cell: Sequence[OutputPattern], messages: Sequence[
         text = pattern.sub(text)
     if messages:
         text = _CALL.sub(lambda m: keep(m.group(0)) if re.search("['\"]", m.group(0)) else m.group(0), text)
-        for _ in range(3):
-            before = text
-            for pattern in messages:
-                text = pattern.sub(text)
-            if text == before:
+        for _ in range(100):  # longest first, from the longest again after each change (bounded, come what may)
+            found = next(((p, done) for p in messages if (done := p.sub(text)) != text), None)
+            if found is None:
                 break
+            text = found[1]
     while _TOKEN.search(text):  # a call kept inside ... nothing else: each token is put back, innermost last
         text = _TOKEN.sub(lambda m: frozen[int(m.group(1))], text)
     return text
