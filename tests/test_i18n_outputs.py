@@ -116,6 +116,17 @@ def test_a_field_that_holds_text_keeps_it_and_a_message_in_it_is_translated() ->
     )
     text = "Label noise: final val_accuracy 0.467 broken -> 0.969 fixed"
     assert translate_text(text, [], [row]) == "Label noise: final val_accuracy 不具合 0.467 -> 修正 0.969"
+    # after each message found, the longest again: a shorter message must not take part of a longer one as a value
+    outer = message("{loss} expects probabilities, but {seen}", "{loss} は確率を受け取りますが、{seen}")
+    long = message(
+        "the outputs are {kind} (range {low} to {high}, last {act})", "出力は{kind}(範囲 {low}〜{high}、最後 {act})"
+    )
+    short = message("the outputs are {kind} (range {low} to {high})", "出力は{kind}(範囲 {low}〜{high})")
+    text = "mse expects probabilities, but the outputs are logits (range -8 to 8, last linear)"
+    assert (
+        translate_text(text, [], [long, outer, short])
+        == "mse は確率を受け取りますが、出力はlogits(範囲 -8〜8、最後 linear)"
+    )
     # fields with nothing between them can't be told apart: the first takes them all (an optional suffix)
     scale = message("features range from {low} to {high}{through}; done", "特徴量{through}の範囲は {low} から {high}")
     assert translate_text("features range from 0.13 to 1,680; done", [], [scale]) == "特徴量の範囲は 0.13 から 1,680"
