@@ -214,6 +214,7 @@ _NUMBER = r"[-+]?(?:(?:\d[\d,_]*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?%?|nan|inf)"
 _WIDTH = re.compile(r"^(?:.?[<>=^])?[-+ ]?#?0?[1-9]")  # a format spec with a width: the value is padded
 _PERCENT_FIELD = re.compile(r"%%|%(?:\(([^)]+)\))?[-+#0]*(\d+)?(?:\.\d+)?([diouxXeEfFgGcrsa])")
 _NUMERIC = frozenset("deEfFgGn%")
+_TEXT = r"(?:(?!; )[^\n])*"  # a field's text: on one line, within one clause ("a; b" are two)
 
 
 @dataclass(frozen=True)
@@ -333,10 +334,11 @@ def _words_in(shape: Shape) -> int:
 
 def _capture(english: Shape, i: int) -> str:
     """The regular expression of the field `english[i]`: a number (spaces around it when padded); or text on one
-    line, as little as lets the rest match, but: to the end of its clause ('; ', ': ', '. ', Japanese punctuation
-    or the line's end) when it ends the English; as much as lets the rest match when another field follows it at
-    once, and nothing when it follows one ("{high}{through}": the second is an optional suffix, and a run of fields
-    can't be told apart); one word when it follows another field across nothing but spaces ("{measure} {value}")."""
+    line and within one clause (no '; '), as little as lets the rest match, but: to the end of its clause ('; ',
+    ': ', '. ', Japanese punctuation or the line's end) when it ends the English; as much as lets the rest match
+    when another field follows it at once, and nothing when it follows one ("{high}{through}": the second is an
+    optional suffix, and a run of fields can't be told apart); one word when it follows another field across
+    nothing but spaces ("{measure} {value}")."""
     part = english[i]
     assert isinstance(part, Field)
     if part.number:
@@ -346,10 +348,10 @@ def _capture(english: Shape, i: int) -> str:
     if i == len(english) - 1:
         return r"[^\n]*?(?=[;:.](?:\s|$)|[、。，：；）]|\n|$)"
     if isinstance(english[i + 1], Field):
-        return "[^\n]*"
+        return _TEXT
     if i >= 2 and isinstance(english[i - 2], Field) and not str(english[i - 1]).strip(" "):
         return r"\S+"
-    return "[^\n]*?"
+    return _TEXT + "?"
 
 
 def output_pattern(
