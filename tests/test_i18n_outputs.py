@@ -127,6 +127,12 @@ def test_a_field_that_holds_text_keeps_it_and_a_message_in_it_is_translated() ->
         translate_text(text, [], [long, outer, short])
         == "mse は確率を受け取りますが、出力はlogits(範囲 -8〜8、最後 linear)"
     )
+    # a field's text stays within its clause: "; " ends it
+    never = message("classes {classes} never occur in the validation data", "クラス {classes} は検証データに現れません")
+    text = "classes [8] occur only in the validation data; classes [0, 1] never occur in the validation data"
+    assert translate_text(text, [], [never]) == (
+        "classes [8] occur only in the validation data; クラス [0, 1] は検証データに現れません"
+    )
     # fields with nothing between them can't be told apart: the first takes them all (an optional suffix)
     scale = message("features range from {low} to {high}{through}; done", "特徴量{through}の範囲は {low} から {high}")
     assert translate_text("features range from 0.13 to 1,680; done", [], [scale]) == "特徴量の範囲は 0.13 から 1,680"
