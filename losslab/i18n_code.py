@@ -30,8 +30,11 @@ and only the printed words differ; that is why the Japanese edition is not execu
 from __future__ import annotations
 
 import ast
+import copy
+import functools
+import html
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 PHRASE = re.compile(r"[A-Za-z]{2,}[ ,:;()'/-]+[A-Za-z]{2,}")  # two English words in a row
@@ -198,3 +201,346 @@ def same_but_printed_words(english: str, translated: str) -> str | None:
     if translate_code(english, {a.source: b.source for a, b in zip(mine, theirs, strict=True)}) != translated:
         return "the code differs outside its printed literals"
     return None
+
+
+# ------------------------------------------------------------------------------------------ a run's outputs
+# The translated edition's page shows the English run's outputs (the website: website/build.py), with what that run
+# printed in the words the translated edition prints: each printed literal of the cell (its English text turned
+# into a pattern, its translation filled with what the pattern captured), then the library's gettext messages.
+_TOKEN = re.compile("\ue000(\\d+)\ue001")  # a span left as it is (code), put back once the text is translated
+_CALL = re.compile(r"[A-Za-z_][\w.]*\([^()\n]*\)")  # guess.choose('an option'): code, whose quoted keys stay
+_WORD = re.compile(r"[A-Za-z]{2,}")
+_NUMBER = r"[-+]?(?:(?:\d[\d,_]*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?%?|nan|inf)"
+_WIDTH = re.compile(r"^(?:.?[<>=^])?[-+ ]?#?0?[1-9]")  # a format spec with a width: the value is padded
+_PERCENT_FIELD = re.compile(r"%%|%(?:\(([^)]+)\))?[-+#0]*(\d+)?(?:\.\d+)?([diouxXeEfFgGcrsa])")
+_NUMERIC = frozenset("deEfFgGn%")
+_TEXT = r"(?:(?!; )[^\n])*"  # a field's text: on one line, within one clause ("a; b" are two)
+
+
+@dataclass(frozen=True)
+class Field:
+    """A replacement field of a literal or message: the key that pairs it with its translation's field (an
+    f-string's expression, a field's name, or its position), whether what it formats is a number, and whether
+    it is padded to a width."""
+
+    key: str
+    number: bool = False
+    padded: bool = False
+
+    @staticmethod
+    def of(key: str, spec: str, conversion: str = "") -> Field:
+        """The field `key` formatted by `spec` (``.3f``, ``>8``) after `conversion` (``r``, ``s``, or none)."""
+        return Field(key, not conversion and spec[-1:] in _NUMERIC, bool(_WIDTH.match(spec)))
+
+
+Shape = list[str | Field]  # constant text and fields, in order
+
+
+def _brace_shape(text: str) -> Shape | None:
+    """``str.format``'s fields of `text` (None when it is no valid format string)."""
+    import string
+
+    shape: Shape = []
+    auto = 0
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError:
+        return None
+    for constant, name, spec, conversion in parsed:
+        if constant:
+            shape.append(constant)
+        if name is None:
+            continue
+        if name == "":
+            name, auto = str(auto), auto + 1
+        if "{" in (spec or ""):  # a nested field ({x:{width}}): the value is text of any width
+            spec = ""
+        shape.append(Field.of(name, spec or "", conversion or ""))
+    return shape
+
+
+def _percent_shape(text: str) -> Shape:
+    """The ``%`` conversions of `text` (a literal that is the left operand of ``%``)."""
+    shape: Shape = []
+    last, position = 0, 0
+    for match in _PERCENT_FIELD.finditer(text):
+        shape.append(text[last : match.start()])
+        last = match.end()
+        if match.group(0) == "%%":
+            shape.append("%")
+            continue
+        name = match.group(1)
+        if name is None:
+            name, position = str(position), position + 1
+        number = match.group(3) in "diueEfFgG"
+        shape.append(Field(name, number, match.group(2) is not None))
+    shape.append(text[last:])
+    return [s for s in shape if s != ""]
+
+
+def _literal_shape(source: str, after: str = "") -> Shape | None:
+    """What a printed literal prints: its constant text and its fields. An f-string's fields are its expressions;
+    a plain string's are its ``{}`` fields when ``.format`` follows it (`after`: the code after the literal), its
+    ``%`` conversions when ``%`` does, else none. None when `source` is not one string literal."""
+    try:
+        node = ast.parse(f"(\n{source.strip()}\n)", mode="eval").body
+    except SyntaxError:
+        return None
+    if isinstance(node, ast.JoinedStr):
+        shape: Shape = []
+        for value in node.values:
+            if isinstance(value, ast.Constant):
+                shape.append(str(value.value))
+            elif isinstance(value, ast.FormattedValue):
+                spec = value.format_spec
+                text = _words(spec) if isinstance(spec, ast.JoinedStr) and len(spec.values) == 1 else ""
+                shape.append(Field.of(ast.dump(value), text, "" if value.conversion == -1 else "r"))
+        return shape
+    if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+        return None
+    if re.match(r"\s*\.format\(", after):
+        return _brace_shape(node.value)
+    if re.match(r"\s*%", after):
+        return _percent_shape(node.value)
+    return [node.value] if node.value else []
+
+
+@dataclass(frozen=True)
+class OutputPattern:
+    """An English text as it shows in an output (a regular expression, its fields captured) and its translation
+    (constant text and the fields to fill with what was captured)."""
+
+    regex: re.Pattern[str]
+    groups: tuple[str, ...]  # the key of each group, in order
+    translation: tuple[str | Field, ...]
+    anchor: str  # the longest constant piece of the English: a quick test before the regular expression
+    size: int  # the length of the English's constant text: the longest patterns are tried first
+
+    def sub(self, text: str) -> str:
+        if self.anchor not in text:
+            return text
+
+        def fill(match: re.Match[str]) -> str:
+            values = {key: match.group(f"g{i}") for i, key in enumerate(self.groups)}
+            lead = match.groupdict().get("lead") or ""  # the spaces a whole line or a label starts with
+            return lead + "".join(p if isinstance(p, str) else values[p.key] for p in self.translation)
+
+        return self.regex.sub(fill, text)
+
+
+def _words_in(shape: Shape) -> int:
+    return sum(len(_WORD.findall(part)) for part in shape if isinstance(part, str))
+
+
+def _capture(english: Shape, i: int) -> str:
+    """The regular expression of the field `english[i]`: a number (spaces around it when padded); or text on one
+    line and within one clause (no '; '), as little as lets the rest match, but: to the end of its clause ('; ',
+    ': ', '. ', Japanese punctuation or the line's end) when it ends the English; as much as lets the rest match
+    when another field follows it at once, and nothing when it follows one ("{high}{through}": the second is an
+    optional suffix, and a run of fields can't be told apart); one word when it follows another field across
+    nothing but spaces ("{measure} {value}")."""
+    part = english[i]
+    assert isinstance(part, Field)
+    if part.number:
+        return rf"\ *{_NUMBER}\ *" if part.padded else _NUMBER
+    if i > 0 and isinstance(english[i - 1], Field):  # the fields of a run can't be told apart: the first takes all
+        return ""
+    if i == len(english) - 1:
+        return r"[^\n]*?(?=[;:.](?:\s|$)|[、。，：；）]|\n|$)"
+    if isinstance(english[i + 1], Field):
+        return _TEXT
+    if i >= 2 and isinstance(english[i - 2], Field) and not str(english[i - 1]).strip(" "):
+        return r"\S+"
+    return _TEXT + "?"
+
+
+def output_pattern(
+    english: Shape, translated: Shape, whole_line: bool = False, isolated: bool = False
+) -> OutputPattern | None:
+    """The pattern that finds `english` in an output and writes `translated` in its place; None when the two do
+    not format the same values (a field of the translation the English lacks), or when the English has no
+    constant text. A field captures what ``_capture`` says; a field the English holds twice must capture the
+    same text twice. With `whole_line`, the English must be a whole line (or, when it ends with ':', a label that
+    starts a line or a clause: after ';', '。', '、' or a parenthesis); with `isolated`, no English word may come
+    right before or after it, one space apart (a message that would be part of another sentence: "at a learning
+    rate that")."""
+    keys = {p.key for p in english if isinstance(p, Field)}
+    constant = "".join(p for p in english if isinstance(p, str))
+    if not constant.strip() or any(isinstance(p, Field) and p.key not in keys for p in translated):
+        return None
+    parts, groups, seen = [], [], {}
+    for i, part in enumerate(english):
+        if isinstance(part, str):
+            parts.append(re.escape(part))
+        elif part.key in seen:
+            parts.append(f"(?P=g{seen[part.key]})")
+        else:
+            seen[part.key] = len(groups)
+            groups.append(part.key)
+            parts.append(f"(?P<g{len(groups) - 1}>{_capture(english, i)})")
+    body = "".join(parts)
+    starts, ends = isinstance(english[0], str), isinstance(english[-1], str)
+    if whole_line and constant.rstrip().endswith(":"):  # a label: at a line's or a clause's start
+        body = rf"(?m:(?:^|(?<=[;。、(（]))(?P<lead>[ \t]*)){body}(?m:(?=[ \t]|$))"
+    elif whole_line:
+        body = rf"(?m:^(?P<lead>[ \t]*)){body}(?m:(?=[ \t]*$))"
+    else:  # a text that starts or ends with a word starts or ends at a word's edge
+        if starts and re.match(r"\w", english[0]):
+            body = (r"(?<![A-Za-z] )" if isolated else "") + r"(?<![A-Za-z0-9_])" + body
+        if ends and re.search(r"\w$", english[-1]):
+            body += r"(?![A-Za-z0-9_])" + (r"(?! [A-Za-z])" if isolated else "")
+    pieces = [p for p in english if isinstance(p, str)]
+    return OutputPattern(
+        re.compile(body), tuple(groups), tuple(translated), max(pieces, key=len), len(constant.strip())
+    )
+
+
+def cell_patterns(english: str, translated: str) -> list[OutputPattern]:
+    """The patterns of a code cell's printed literals: `english` is the cell's code, `translated` the translated
+    edition's (the same code but for the words of printed literals: ``same_but_printed_words``), longest first.
+    A literal without an English word, or the same in both, has none."""
+    mine, theirs = printed_literals(english, english=False), printed_literals(translated, english=False)
+    if len(mine) != len(theirs):
+        return []
+    out = []
+    for a, b in zip(mine, theirs, strict=True):
+        if a.source == b.source:
+            continue
+        shape = _literal_shape(a.source, english[a.end :])
+        other = _literal_shape(b.source, translated[b.end :])
+        if shape is None or other is None or not _words_in(shape):
+            continue
+        pattern = output_pattern(shape, other)
+        if pattern is not None:
+            out.append(pattern)
+    return sorted(out, key=lambda p: -p.size)
+
+
+def english_phrases(english: str, translated: str) -> list[str]:
+    """What `translated` (a cell's translated edition) no longer prints of `english`: each constant piece of two
+    English words or more of its translated printed literals, but those the translated code still holds. A check
+    for translated outputs: none of these should be left where the cell printed it."""
+    mine, theirs = printed_literals(english, english=False), printed_literals(translated, english=False)
+    out: list[str] = []
+    for a, b in zip(mine, theirs, strict=False):
+        shape = _literal_shape(a.source, english[a.end :]) if a.source != b.source else None
+        for piece in shape or []:
+            text = piece.strip() if isinstance(piece, str) else ""
+            if len(_WORD.findall(text)) >= 2 and text not in translated and text not in out:
+                out.append(text)
+    return out
+
+
+@functools.cache
+def message_patterns(lang: str) -> list[OutputPattern]:
+    """The patterns of the library's gettext messages (losslab/messages.py) that `lang` translates, longest first.
+    A message is looked for only where it cannot be part of another sentence: one of a single English word must
+    be a whole line (or a label that starts a line or a clause: 'Measured:') and has no field; one of more words
+    must not follow or precede an English word one space apart; one without an English word is left out."""
+    from losslab import messages
+
+    gettext = messages.gettext_for(lang)
+    out = []
+    for msgid in messages.extract_messages():
+        msgstr = gettext(msgid)
+        english, translated = _brace_shape(msgid), _brace_shape(msgstr)
+        if msgstr == msgid or english is None or translated is None:
+            continue
+        words, fields = _words_in(english), any(isinstance(p, Field) for p in english)
+        if words == 0 or (words == 1 and fields):
+            continue
+        pattern = output_pattern(english, translated, whole_line=words == 1, isolated=True)
+        if pattern is not None:
+            out.append(pattern)
+    return sorted(out, key=lambda p: -p.size)
+
+
+_CODE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom, ast.For, ast.While, ast.With)
+_CODE += (ast.If, ast.Try, ast.Return, ast.Assign, ast.AugAssign)
+
+
+def _is_code(paragraph: str) -> bool:
+    """Whether an output's paragraph is Python source (the clinic shows a case's code): it parses, with a
+    statement in it (a definition, an import, an assignment, a loop ...), not only expressions or annotations
+    ("Measured:  mse" is one)."""
+    import textwrap
+
+    if not re.search(r"[=:]|\bimport\b", paragraph):
+        return False
+    try:
+        tree = ast.parse(textwrap.dedent(paragraph))
+    except (SyntaxError, ValueError):
+        return False
+    return any(isinstance(node, _CODE) for node in tree.body)
+
+
+def translate_text(text: str, cell: Sequence[OutputPattern], messages: Sequence[OutputPattern] = ()) -> str:
+    """`text` (an output's) with the cell's printed literals translated, then the library's messages: the longest
+    that matches, then again from the longest, while one matches ("(explained by learning rate too high)" is one
+    message in another, whose inner one is found once the outer one no longer puts an English word before it,
+    and before a shorter message could take part of it as a field's value). Code is left as it
+    is: a paragraph of Python source (``_is_code``), and, for the messages, a call that quotes an argument
+    (``guess.choose('an option')``: the translated edition takes the English option too)."""
+    frozen: list[str] = []
+
+    def keep(part: str) -> str:
+        frozen.append(part)
+        return f"\ue000{len(frozen) - 1}\ue001"
+
+    parts = re.split(r"(\n[ \t]*\n)", text)
+    text = "".join(keep(p) if i % 2 == 0 and _is_code(p) else p for i, p in enumerate(parts))
+    for pattern in cell:
+        text = pattern.sub(text)
+    if messages:
+        text = _CALL.sub(lambda m: keep(m.group(0)) if re.search("['\"]", m.group(0)) else m.group(0), text)
+        for _ in range(100):  # longest first, from the longest again after each change (bounded, come what may)
+            found = next(((p, done) for p in messages if (done := p.sub(text)) != text), None)
+            if found is None:
+                break
+            text = found[1]
+    while _TOKEN.search(text):  # a call kept inside ... nothing else: each token is put back, innermost last
+        text = _TOKEN.sub(lambda m: frozen[int(m.group(1))], text)
+    return text
+
+
+_TAG = re.compile(r"(<!--.*?-->|<[^>]*>)", re.S)
+
+
+def translate_html(text: str, cell: Sequence[OutputPattern], messages: Sequence[OutputPattern] = ()) -> str:
+    """An HTML output with each text node translated as ``translate_text`` does (tags, attributes, scripts and
+    styles as they are): a text cut by a tag (``<b>``) is not found, and stays as it is."""
+    parts = _TAG.split(text)
+    skip = False
+    for i, part in enumerate(parts):
+        if i % 2:
+            name = re.match(r"</?\s*(\w+)", part)
+            if name and name.group(1).lower() in ("script", "style"):
+                skip = not part.startswith("</")
+            continue
+        if skip or not _WORD.search(part):
+            continue
+        plain = html.unescape(part)
+        done = translate_text(plain, cell, messages)
+        if done != plain:
+            parts[i] = html.escape(done, quote=False)
+    return "".join(parts)
+
+
+def translate_outputs(
+    outputs: Sequence[dict], cell: Sequence[OutputPattern], messages: Sequence[OutputPattern] = ()
+) -> list[dict]:
+    """A copy of a code cell's outputs (nbformat's) with their text translated: stream outputs (stdout and
+    stderr), and the ``text/plain``, ``text/markdown`` and ``text/html`` of results and displays. `cell`: the
+    cell's patterns (``cell_patterns``), tried first and only on this cell's outputs; `messages`: the library's
+    (``message_patterns``). Images, widgets and errors are left as they are."""
+    out = copy.deepcopy(list(outputs))
+    for output in out:
+        if output.get("output_type") == "stream" and isinstance(output.get("text"), str):
+            output["text"] = translate_text(output["text"], cell, messages)
+        data = output.get("data") or {}
+        for mime in ("text/plain", "text/markdown"):
+            if isinstance(data.get(mime), str):
+                data[mime] = translate_text(data[mime], cell, messages)
+        if isinstance(data.get("text/html"), str):
+            data["text/html"] = translate_html(data["text/html"], cell, messages)
+    return out

@@ -394,7 +394,7 @@ def test_chapter_1_and_3_grading_rules_and_clinic_speak_japanese(monkeypatch: py
 # ------------------------------------------------------------------------------------------ website
 
 
-def test_a_japanese_page_keeps_the_english_outputs_and_switches_back() -> None:
+def test_a_japanese_page_shows_the_english_outputs_in_japanese_and_switches_back() -> None:
     from website import build as site
 
     english = _notebook("# Title", code="print(1)")
@@ -403,9 +403,12 @@ def test_a_japanese_page_keeps_the_english_outputs_and_switches_back() -> None:
     page = site.japanese_page(english, japanese, "course/ja/x.ipynb")
     assert page.cells[0].source == "# 題名" and page.cells[1].outputs == english.cells[1].outputs
     english.cells[1].source = 'print(f"the loss after training is {x:.2f}")'
+    english.cells[1].outputs = [nbformat.v4.new_output("stream", text="the loss after training is 0.25\n")]
     japanese.cells[1].source = 'print(f"学習後の損失は {x:.2f}")'  # a printed literal translated: the same code
     page = site.japanese_page(english, japanese, "course/ja/x.ipynb")
-    assert page.cells[1].source == english.cells[1].source  # the English code, whose outputs the page shows
+    assert page.cells[1].source == japanese.cells[1].source  # the Japanese code, and what it would print
+    assert page.cells[1].outputs[0]["text"] == "学習後の損失は 0.25\n"
+    assert english.cells[1].outputs[0]["text"] == "the loss after training is 0.25\n"  # the English page's own
     japanese.cells[1].source = 'print(f"学習後の損失は {y:.2f}")'  # another value printed: not the same code
     with pytest.raises(site.SiteError, match="run `make release`"):
         site.japanese_page(english, japanese, "course/ja/x.ipynb")
@@ -417,8 +420,10 @@ def test_a_japanese_page_keeps_the_english_outputs_and_switches_back() -> None:
     assert site.relative(en.docname, ja.docname) == "../ja/01_losses/a_tutorial.html"
     assert site.relative(ja.docname, en.docname) == "../../01_losses/a_tutorial.html"
     assert 'href="../../01_losses/a_tutorial.html">English<' in site.language_switch(ja.docname, en.docname, "ja")
-    # the Japanese tutorial page says that its outputs are the English run's; the English page and exercises do not
-    assert "英語版ノートブックを実行したとき" in site._launch_cell(ja, "owner/repo").source
+    # the Japanese tutorial page says that its outputs are the English run's, in Japanese but for what stays as the
+    # run printed it; the English page and exercises do not
+    note = site._launch_cell(ja, "owner/repo").source
+    assert "英語版ノートブックを実行したとき" in note and "日本語に置き換えて" in note and "図のラベル" in note
     assert "losslab-outputs" not in site._launch_cell(en, "owner/repo").source
     exercise = site.Page(Path("01_losses/a_exercise.ipynb"), "ja")
     assert "losslab-outputs" not in site._launch_cell(exercise, "owner/repo").source

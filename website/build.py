@@ -7,11 +7,12 @@ home page, then run Sphinx with notebook execution off (website/conf.py). Which 
   written by tests/support.py's ``execute``) when it is complete (every code cell ran, no error) and its sources
   equal course/'s; otherwise the build executes course/'s notebook itself, prints a line per notebook, and saves
   the copy in the same folder for the next build. ``--no-execute`` shows the unexecuted notebook instead.
-- the Japanese pages (ja/..., from course/ja/, when it exists): the English page's notebook (executed copy or not)
-  with each markdown cell replaced by course/ja/'s: the code is the same, so a tutorial is never executed twice
-  (its printed output stays as the English run printed it, and a note at the top of the page says so: the
-  library's messages in it are English). Their quizzes come from the Japanese banks. Every
-  page, English and Japanese, has a language switch to the same page in the other language.
+- the Japanese pages (ja/..., from course/ja/, when it exists): course/ja/'s notebook with the English page's
+  outputs (executed copy or not), their printed sentences translated by losslab/i18n_code.py's
+  ``translate_outputs`` (each cell's printed literals, then the library's gettext messages): the Japanese code
+  computes what the English code computes, so a tutorial is never executed twice, and a note at the top of the
+  page says what stays as the run printed it. Their quizzes come from the Japanese banks. Every page, English and
+  Japanese, has a language switch to the same page in the other language.
 - exercises: always course/'s learner's edition, unexecuted. The suite runs exercises only through the grader
   (solutions and submissions, in temporary folders), and a run of the learner's edition shows nothing but
   NotImplementedError: the page shows the task, and its Binder button opens it to be solved.
@@ -197,11 +198,14 @@ EXERCISE_NOTE = {
     "<code>raise NotImplementedError()</code> をそれぞれ書き換え、見えているテストを実行してから <b>Validate</b> "
     "を押してください。",
 }
-# A Japanese tutorial page shows the English run's outputs (its code is the same: see japanese_page), and says so.
+# A Japanese tutorial page shows the English run's outputs, their printed sentences in Japanese (see japanese_page),
+# and says what stays as the run printed it.
 OUTPUTS_NOTE_JA = (
-    "このページのコードセルの出力は、英語版ノートブックを実行したときのものです(コードは同じなので、数値と図も同じ実行の"
-    "ものです)。そのため、ライブラリが表示するメッセージ(予想、訓練ドクター、クリニックの結果など)は英語のままです。"
-    "Binder で開いて実行すると、それらは日本語で表示されます。"
+    "このページの出力は、英語版ノートブックを実行したときのものです(日本語版のコードは表示する文の言葉だけが違い、"
+    "同じ計算をするので、数値と図も同じ実行のものです)。出力の中の文は日本語に置き換えてあります: コードセルが表示する"
+    "文と、ライブラリのメッセージ(予想、訓練ドクター、クリニックの結果など)です。数値、コードが値として表示する語"
+    "(実行の名前、表の見出しなど)、Keras と TensorFlow 自身のメッセージ、表示されるソースコード、図のラベルは、"
+    "実行したときのまま英語です。Binder で開いて実行しても、これらは英語のままです。"
 )
 LAUNCH = {"en": ("Open live in Binder", "Source"), "ja": ("Binder でライブに開く", "ソース")}
 SWITCH = {"en": "日本語", "ja": "English"}  # the switch names the language it leads to
@@ -239,20 +243,26 @@ def _launch_cell(page: Page, repo: str, switch: bool = False) -> NotebookNode:
 
 
 def japanese_page(english: NotebookNode, japanese: NotebookNode, where: str = "") -> NotebookNode:
-    """The Japanese page: the English page's notebook (its outputs included) with course/ja/'s markdown cells.
-    The two editions must have the same cells and the same code but for the words of printed literals
-    (losslab/i18n_code.py, tests/test_i18n_edition.py); otherwise a SiteError. The page keeps the English code,
-    since its outputs are the English run's."""
+    """The Japanese page: course/ja/'s notebook with the English page's outputs, their printed sentences in
+    Japanese (losslab/i18n_code.py's ``translate_outputs``: each cell's printed literals, then the library's
+    messages). The two editions must have the same cells and the same code but for the words of printed literals
+    (losslab/i18n_code.py, tests/test_i18n_edition.py), so the English run's outputs are the Japanese code's;
+    otherwise a SiteError."""
     if [(c.id, c.cell_type) for c in english.cells] != [(c.id, c.cell_type) for c in japanese.cells] or any(
         i18n_code.same_but_printed_words(e.source, j.source)
         for e, j in zip(english.cells, japanese.cells, strict=True)
         if e.cell_type == "code"
     ):
         raise SiteError(f"{where}: course/ja/ does not match course/ (run `make release`)")
+    messages = i18n_code.message_patterns("ja")
     nb = copy.deepcopy(english)
     for cell, translated in zip(nb.cells, japanese.cells, strict=True):
-        if cell.cell_type != "code":
-            cell.source = translated.source
+        if cell.cell_type == "code" and cell.get("outputs"):
+            patterns = i18n_code.cell_patterns(cell.source, translated.source)
+            cell.outputs = [
+                nbformat.from_dict(o) for o in i18n_code.translate_outputs(cell.outputs, patterns, messages)
+            ]
+        cell.source = translated.source
     nb.metadata["language"] = "ja"
     return nb
 
@@ -261,8 +271,9 @@ def prepare(nb: NotebookNode, page: Page, repo: str, switch: bool = False) -> tu
     """The notebook as the page shows it; returns (notebook, number of quizzes made static).
 
     Widget views (the quiz, which needs a kernel) are dropped with the notebook's widget state, so that the page
-    loads no widget library; each ``quiz.show`` cell's outputs become the static quiz; a first cell holds the
-    Binder button and the link to the source.
+    loads no widget library, and so is a widget's display with nothing else but its Python repr (a progress bar's
+    ``HBox(children=...``); each ``quiz.show`` cell's outputs become the static quiz; a first cell holds the Binder
+    button and the link to the source.
     """
     nb = copy.deepcopy(nb)
     nb.metadata.pop("widgets", None)
@@ -270,8 +281,13 @@ def prepare(nb: NotebookNode, page: Page, repo: str, switch: bool = False) -> tu
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
+        kept = []
         for output in cell.get("outputs", []):
-            output.get("data", {}).pop(WIDGET_MIME, None)
+            data = output.get("data", {})
+            if data.pop(WIDGET_MIME, None) is None or set(data) - {"text/plain"}:
+                kept.append(output)  # a widget's display with nothing but its repr (a progress bar) is dropped
+        if "outputs" in cell:
+            cell.outputs = kept
         calls = quiz_calls(cell.source)
         if calls:
             html = "\n".join(quiz_html(chapter, ids, page.lang) for chapter, ids in calls)

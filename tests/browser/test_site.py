@@ -16,7 +16,9 @@ without Chromium, except in CI (LOSSLAB_REQUIRE_BROWSER=1).
 from __future__ import annotations
 
 import functools
+import html
 import http.server
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +28,7 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
-from losslab import notebooks, quiz
+from losslab import i18n_code, notebooks, quiz
 from tests.browser.conftest import _unavailable, chromium_context
 from tests.support import COURSE, SOLUTIONS
 from tests.tools.labserver import chromium_missing
@@ -125,6 +127,49 @@ def test_executed_pages_show_every_figure_of_their_run(built: site.Report) -> No
         ]
         assert figures >= 1 and len(shown) == figures, f"{path}: {len(shown)} figures on the page, {figures} in the run"
     assert not set(built.executed_now), "the test build must not execute notebooks"
+
+
+def _printed(outputs: list) -> str:
+    """What a cell's outputs show as text: its streams, and each result's plain text and HTML (unescaped)."""
+    texts = [o.get("text", "") for o in outputs if o.get("output_type") == "stream"]
+    for output in outputs:
+        data = output.get("data", {})
+        texts += [data.get("text/plain", ""), html.unescape(data.get("text/html", ""))]
+    return "\n".join(t for t in texts if isinstance(t, str))
+
+
+def test_japanese_pages_show_their_cells_printed_sentences_in_japanese() -> None:
+    """Every tutorial's Japanese page, from the suite's executed copy (or from LOSSLAB_EXECUTED, another checkout's
+    tests/artifacts/executed): no piece of two English words or more of a printed literal that course/ja/
+    translates is left in the outputs of its cell where the English run printed it. Prints how many output lines
+    the pages translate."""
+    folder = Path(os.environ.get("LOSSLAB_EXECUTED") or site.EXECUTED)
+    pages, lines, translated, left = 0, 0, 0, []
+    for page in site.course_pages():
+        english = None if page.exercise else site.executed_copy(page, executed=folder)[0]
+        if english is None:
+            continue
+        japanese = notebooks.read(COURSE / "ja" / page.rel)
+        shown = site.japanese_page(english, japanese, page.course_path)
+        pages += 1
+        for before, after, source in zip(english.cells, shown.cells, japanese.cells, strict=True):
+            if before.cell_type != "code" or quiz_calls(before.source):  # a quiz's output is the Japanese bank's
+                continue
+            was, now = _printed(before.outputs), _printed(after.outputs)
+            lines += len(was.splitlines())
+            translated += sum(a != b for a, b in zip(was.splitlines(), now.splitlines(), strict=False))
+            left += [
+                f"{page.course_path} cell {before.id}: {phrase!r}"
+                for phrase in i18n_code.english_phrases(before.source, source.source)
+                if phrase in was and phrase in now
+            ]
+    if not pages:
+        pytest.skip(
+            f"no complete, current executed copy of a tutorial under {folder}: tests/test_notebooks.py writes them "
+            "(or set LOSSLAB_EXECUTED to a checkout's tests/artifacts/executed)"
+        )
+    print(f"Japanese pages: {pages} tutorials, {translated} of {lines} output lines translated")
+    assert translated > 0 and not left, "English left in the Japanese pages' outputs:\n" + "\n".join(left)
 
 
 def test_home_page_has_the_learning_path_chapter_table_and_set_up(built: site.Report) -> None:
@@ -271,6 +316,26 @@ def test_quiz_calls_are_read_statically() -> None:
     assert quiz_calls("%matplotlib inline") == [] and quiz_calls("plt.show()") == []
     with pytest.raises(ValueError, match="as literals"):
         quiz_calls("losslab.quiz.show(chapter)")
+
+
+def test_a_widget_display_with_nothing_but_its_repr_is_left_off_the_page() -> None:
+    widget = {site.WIDGET_MIME: {"model_id": "abc", "version_major": 2, "version_minor": 0}}
+    progress = {**widget, "text/plain": "HBox(children=(IntProgress(value=0, max=6), Label(value='')))"}
+    question = {**widget, "text/plain": "Predict: ...", "text/html": "<pre>Predict: ...</pre>"}
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("run()")]
+    nb.cells[0].outputs = [
+        nbformat.v4.new_output("display_data", data=progress),
+        nbformat.v4.new_output("display_data", data=question),
+        nbformat.v4.new_output("stream", text="done\n"),
+    ]
+    shown, _ = site.prepare(nb, site.Page(Path("01_losses/a_tutorial.ipynb")), "owner/repo")
+    outputs = shown.cells[1].outputs
+    assert [o.get("data", {}) for o in outputs] == [
+        {"text/plain": "Predict: ...", "text/html": "<pre>Predict: ...</pre>"},
+        {},
+    ]
+    assert outputs[1]["text"] == "done\n" and len(nb.cells[0].outputs) == 3  # the notebook itself is unchanged
 
 
 # ------------------------------------------------------------------------------------------ in Chromium
