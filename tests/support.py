@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import html
 import importlib.util
 import os
 import time
@@ -12,7 +13,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from losslab import notebooks
+from losslab import i18n_code, notebooks
 from losslab.i18n import LANGUAGES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -153,3 +154,45 @@ def write_submission(root: Path, student: str, assignment: str, notebooks_by_nam
 
 def backend() -> str:
     return os.environ.get("KERAS_BACKEND", "tensorflow")
+
+
+@dataclass
+class JapaneseOutputs:
+    """What the website's Japanese page of an executed tutorial does with its English run's output text."""
+
+    lines: int  # output lines of the English run (streams, plain text, HTML unescaped; quizzes left out)
+    translated: int  # of them, lines the Japanese page shows changed
+    left: list[str] = field(default_factory=list)  # English pieces of translated printed literals still shown
+
+
+def _printed(outputs: list) -> str:
+    """What a cell's outputs show as text: its streams, and each result's plain text and HTML (unescaped)."""
+    texts = [o.get("text", "") for o in outputs if o.get("output_type") == "stream"]
+    for output in outputs:
+        data = output.get("data", {})
+        texts += [data.get("text/plain", ""), html.unescape(data.get("text/html", ""))]
+    return "\n".join(t for t in texts if isinstance(t, str))
+
+
+def japanese_page_leftovers(english: nbformat.NotebookNode, rel: Path) -> JapaneseOutputs:
+    """The website's Japanese page of course/<rel>, built from `english` (its executed run): no piece of two
+    English words or more of a printed literal that course/ja/ translates may be left in the outputs of its cell
+    where the English run printed it."""
+    from website import build as site
+    from website.quizhtml import quiz_calls
+
+    japanese = notebooks.read(COURSE / "ja" / rel)
+    shown = site.japanese_page(english, japanese, str(rel))
+    result = JapaneseOutputs(0, 0)
+    for before, after, source in zip(english.cells, shown.cells, japanese.cells, strict=True):
+        if before.cell_type != "code" or quiz_calls(before.source):  # a quiz's output is the Japanese bank's
+            continue
+        was, now = _printed(before.outputs), _printed(after.outputs)
+        result.lines += len(was.splitlines())
+        result.translated += sum(a != b for a, b in zip(was.splitlines(), now.splitlines(), strict=False))
+        result.left += [
+            f"{rel} cell {before.id}: {phrase!r}"
+            for phrase in i18n_code.english_phrases(before.source, source.source)
+            if phrase in was and phrase in now
+        ]
+    return result

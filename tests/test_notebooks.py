@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import REPO, execute, notebook_timeout, tutorials
+from tests.support import COURSE, REPO, execute, japanese_page_leftovers, notebook_timeout, tutorials
 
 pytestmark = pytest.mark.slow
 
@@ -39,3 +39,8 @@ def test_notebook_runs_top_to_bottom(path: Path) -> None:
     images = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert images >= 1, f"{path.name}: a tutorial should show at least one figure"
     print(f"{path.relative_to(REPO)}: {seconds:.1f} s")
+    rel = path.relative_to(COURSE) if path.is_relative_to(COURSE) else None
+    if rel is not None and (COURSE / "ja" / rel).exists():  # its Japanese page on the website, from this run
+        shown = japanese_page_leftovers(nb, rel)
+        assert not shown.left, "English left in the Japanese page's outputs:\n" + "\n".join(shown.left)
+        print(f"its Japanese page: {shown.translated} of {shown.lines} output lines translated")
