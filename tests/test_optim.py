@@ -316,7 +316,7 @@ def test_divergence_is_taught_with_both_endings() -> None:
 
 @pytest.mark.parametrize("chapter", ["02_optimizers", "03_learning_rates"])
 def test_checkpoints_show_every_question_once_after_its_section(chapter: str) -> None:
-    """Chapters 2 and 3 ask their questions in checkpoints of at most 4, right after the section that teaches them:
+    """Chapters 2 and 3 ask their questions in checkpoints of 2 to 4, right after the section that teaches them:
     every question of the bank once, and the checkpoint sits in the notebook its ``section`` names."""
     import ast
 
@@ -331,7 +331,7 @@ def test_checkpoints_show_every_question_once_after_its_section(chapter: str) ->
             for node in ast.walk(ast.parse(cell.source)):
                 if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "show":
                     ids = ast.literal_eval(node.args[1] if len(node.args) > 1 else node.keywords[0].value)
-                    assert 1 <= len(ids) <= 4, f"{path.name}: a checkpoint of {len(ids)} questions"
+                    assert 2 <= len(ids) <= 4, f"{path.name}: a checkpoint of {len(ids)} questions"
                     for qid in ids:
                         assert qid not in shown, f"{qid} shown twice ({shown.get(qid)} and {path.name})"
                         shown[qid] = path.name
@@ -339,3 +339,23 @@ def test_checkpoints_show_every_question_once_after_its_section(chapter: str) ->
     assert sorted(shown) == sorted(q.id for q in bank.questions)
     for q in bank.questions:
         assert q.section.partition("#")[0].endswith(shown[q.id]), f"{q.id} is asked far from {q.section}"
+
+
+def test_the_training_loop_states_no_single_runs_loss_as_certain() -> None:
+    """What the never-reset slip does to the loss depends on the run; what it does to each step does not (the step
+    applies the sum of all the gradients so far). No form of "the loss explodes" in the notebook or the loop's
+    questions: any case, any tense, with or without a period."""
+    import re
+
+    from losslab import quiz
+
+    bank = quiz.load_bank("02_optimizers")
+    loop_questions = "\n".join(
+        " ".join([q.prompt, q.explanation, *(c.text + " " + c.explanation for c in q.choices)])
+        for q in bank.questions
+        if "training_loop_tutorial" in q.section
+    )
+    notebook = _text("solutions/02_optimizers/training_loop_tutorial.ipynb")
+    for text in (notebook, loop_questions):
+        assert not re.search(r"loss(es)?\s+(explod|blow(s|n)?\s+up)", text, re.IGNORECASE)
+    assert "each step applies the sum of all the gradients so far" in notebook
