@@ -21,7 +21,7 @@ import pytest
 from losslab import clinic, notebooks, quiz
 from tests.support import SOLUTIONS
 from tests.test_debugging_course import GLOROT_SUITS_SIGMOID
-from tests.test_losses_facts import WRONG_CLASS_WEIGHT, _probe, _torch_path
+from tests.test_losses_facts import WRONG_CLASS_WEIGHT, _probe, _torch_path, probe_script
 from tests.test_quiz import _anchor, _shown
 
 CH4 = SOLUTIONS / "04_debugging"
@@ -173,24 +173,13 @@ def test_chapter_3_prints_its_verdict_on_lowering_the_rate() -> None:
 # ------------------------------------------------------------------------------------------ constant-loss
 
 
-SIGN_PROBE = """
-import json, numpy as np, keras
+SIGN_PROBE = probe_script(
+    """
 def error_rate(y_true, y_pred):
     right = keras.ops.cast(y_true, "float32") * 2 - 1
     return keras.ops.mean((1 - keras.ops.sign(right * (y_pred[:, 1] - y_pred[:, 0]))) / 2)
-x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
-y = (x[:, 0] > 0).astype("int32")
-keras.utils.set_random_seed(0)
-m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
-m.compile(optimizer="sgd", loss=error_rate)
-before = [w.copy() for w in m.get_weights()]
-try:
-    m.fit(x, y, epochs=2, verbose=0)
-    out = {"raised": None, "moved": any(not np.array_equal(a, b) for a, b in zip(before, m.get_weights()))}
-except Exception as e:
-    out = {"raised": type(e).__name__, "message": str(e)[:300]}
-print("RESULT" + json.dumps(out))
 """
+)
 
 
 @pytest.mark.parametrize(

@@ -143,26 +143,43 @@ def test_the_p_one_minus_p_factor_is_placed_at_the_logits() -> None:
 
 # ------------------------------------------------------------------------------------------ argmax in a loss
 
-PROBE = textwrap.dedent(
-    """
-    import json, numpy as np, keras
-    def error_rate(y_true, y_pred):
-        decided = keras.ops.cast(keras.ops.argmax(y_pred, axis=-1), "float32")
-        return keras.ops.cast(keras.ops.not_equal(decided, keras.ops.cast(y_true, "float32")), "float32")
-    x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
-    y = (x[:, 0] > 0).astype("int32")
-    keras.utils.set_random_seed(0)
-    m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
-    m.compile(optimizer="sgd", loss=error_rate)
-    before = [w.copy() for w in m.get_weights()]
-    try:
-        m.fit(x, y, epochs=2, verbose=0)
-        out = {"raised": None, "moved": any(not np.array_equal(a, b) for a, b in zip(before, m.get_weights()))}
-    except Exception as e:
-        out = {"raised": type(e).__name__, "message": str(e)[:300]}
-    print("RESULT" + json.dumps(out))
-    """
-)
+ARGMAX_LOSS = """
+def error_rate(y_true, y_pred):
+    decided = keras.ops.cast(keras.ops.argmax(y_pred, axis=-1), "float32")
+    return keras.ops.cast(keras.ops.not_equal(decided, keras.ops.cast(y_true, "float32")), "float32")
+"""
+
+
+def probe_script(loss: str) -> str:
+    """A script that trains a Dense(2) model for 2 epochs with `loss` (source defining `error_rate`) and prints
+    RESULT and whether it raised (and what) or whether any weight moved."""
+    return (
+        textwrap.dedent(
+            """
+        import json, numpy as np, keras
+        """
+        )
+        + textwrap.dedent(loss)
+        + textwrap.dedent(
+            """
+        x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+        y = (x[:, 0] > 0).astype("int32")
+        keras.utils.set_random_seed(0)
+        m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+        m.compile(optimizer="sgd", loss=error_rate)
+        before = [w.copy() for w in m.get_weights()]
+        try:
+            m.fit(x, y, epochs=2, verbose=0)
+            out = {"raised": None, "moved": any(not np.array_equal(a, b) for a, b in zip(before, m.get_weights()))}
+        except Exception as e:
+            out = {"raised": type(e).__name__, "message": str(e)[:300]}
+        print("RESULT" + json.dumps(out))
+        """
+        )
+    )
+
+
+PROBE = probe_script(ARGMAX_LOSS)
 
 
 def _torch_path() -> str | None:
