@@ -60,9 +60,13 @@ def test_imbalance_quizzes_agree_that_the_bias_changes_the_start_not_the_reward(
     assert "rewards" in fixes.prompt
 
 
+# Glorot's variance argument assumes slope 1 at 0: tanh, not sigmoid (slope 1/4; tests/test_depth.py).
+GLOROT_SUITS_SIGMOID = re.compile(r"(tanh and sigmoid|sigmoid and tanh|and sigmoid after a shift)", re.I)
+
+
 def test_no_chapter_4_text_says_glorot_suits_sigmoid() -> None:
     """Glorot's variance argument assumes slope 1 at 0: tanh, not sigmoid (slope 1/4; tests/test_depth.py)."""
-    wrong = re.compile(r"(tanh and sigmoid|sigmoid and tanh|and sigmoid after a shift)", re.I)
+    wrong = GLOROT_SUITS_SIGMOID
     texts = {p.name: "\n".join(c.source for c in notebooks.read(p).cells) for p in CHAPTER.glob("*.ipynb")}
     texts["04_debugging.yaml"] = "\n".join(
         q.prompt + " ".join(c.text + c.explanation for c in q.choices) for q in quiz.load_bank("04_debugging").questions

@@ -61,6 +61,7 @@ from losslab.clinic.patients import (  # noqa: F401
     breast_cancer_baseline,
     class_imbalance,
     class_imbalance_fixed,
+    clean_labels,
     constant_loss,
     deep_relu_he,
     digits_baseline,
