@@ -359,3 +359,19 @@ def test_the_training_loop_states_no_single_runs_loss_as_certain() -> None:
     for text in (notebook, loop_questions):
         assert not re.search(r"loss(es)?\s+(explod|blow(s|n)?\s+up)", text, re.IGNORECASE)
     assert "each step applies the sum of all the gradients so far" in notebook
+
+
+def test_chapter_2_says_adams_step_ignores_the_gradients_size_not_the_gradient() -> None:
+    """Adam's step m / sqrt(v) does not grow with the gradient's size, but it does shrink where the batches' gradients
+    disagree (chapter 3 part 3, tests/test_lr.py): "about eta whatever the gradient" says too much; "whatever the
+    gradient's size" is what holds."""
+    import re
+
+    for path in (
+        "solutions/02_optimizers/optimizers_tutorial.ipynb",
+        "solutions/02_optimizers/optimizers_part2_tutorial.ipynb",
+        "losslab/quizbank/02_optimizers.yaml",
+    ):
+        prose = " ".join(_text(path).split())
+        loose = re.findall(r"whatever the gradient(?!'s size)\S*", prose)
+        assert not loose, f"{path}: {loose}: say 'whatever the gradient's size' (the step does shrink under noise)"
