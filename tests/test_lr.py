@@ -449,19 +449,6 @@ CH2_CH3_TUTORIALS = sorted(
 )
 
 
-@pytest.mark.parametrize("path", CH2_CH3_TUTORIALS, ids=lambda p: p.name)
-def test_no_code_cell_of_chapters_2_and_3_is_over_30_lines(path) -> None:
-    """As in chapter 1 (test_losses_facts): a code cell a learner reads in one go, setup cells included."""
-    from losslab import notebooks
-
-    long = [
-        (i, len(c.source.splitlines()))
-        for i, c in enumerate(notebooks.read(path).cells)
-        if c.cell_type == "code" and len(c.source.splitlines()) > 30
-    ]
-    assert not long, f"{path.name}: code cells over 30 lines: {long}"
-
-
 def test_deep_dive_boxes_of_chapters_2_and_3_are_closed() -> None:
     """Backend internals sit in collapsible boxes a first reading can skip: every <details> of chapters 2 and 3 is
     closed (no `open`) and titled "Deep dive: ", as test_losses_facts holds for chapter 1."""
