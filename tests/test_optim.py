@@ -305,6 +305,7 @@ def test_divergence_is_taught_with_both_endings() -> None:
         + _text("solutions/02_optimizers/optimizers_part2_tutorial.ipynb"),
         "chapter 3": _text("solutions/03_learning_rates/learning_rates_tutorial.ipynb"),
         "bank 2": _text("losslab/quizbank/02_optimizers.yaml"),
+        "bank 3": _text("losslab/quizbank/03_learning_rates.yaml"),
     }
     for name, text in sources.items():
         for rule in ("rather than NaN", "more often than NaN", "Divergence rarely looks", "usually looks like"):
@@ -375,3 +376,12 @@ def test_chapter_2_says_adams_step_ignores_the_gradients_size_not_the_gradient()
         prose = " ".join(_text(path).split())
         loose = re.findall(r"whatever the gradient(?!'s size)\S*", prose)
         assert not loose, f"{path}: {loose}: say 'whatever the gradient's size' (the step does shrink under noise)"
+
+
+def test_momentum_is_pictured_as_a_heavy_ball_before_its_update_rule() -> None:
+    """Intuition before formulas (issue 22): chapter 2 part 1 pictures momentum as a heavy ball that keeps its speed
+    before it writes the velocity's update rule."""
+    prose = " ".join(_text("solutions/02_optimizers/optimizers_tutorial.ipynb").split())
+    ball, rule = prose.find("heavy ball"), prose.find(r"v \leftarrow \mu")
+    assert ball != -1 and rule != -1, "the heavy ball and the velocity's update rule are both in part 1"
+    assert ball < rule, "the heavy ball comes before the update rule"
