@@ -225,6 +225,16 @@ def no_notebook(result: Result, check: Check) -> str:
     return "zero"
 
 
+# What nbclient says when a kernel never came up (it died or stayed silent before answering kernel_info): no cell of
+# the submission ran, so it is the grading that failed, not the submission (autograder/unit.py tries it again).
+KERNEL_START_FAILURES = ("Kernel died before replying to kernel_info", "Kernel didn't respond in")
+
+
+def kernel_never_started(run: NbgraderRun) -> bool:
+    """nbgrader failed because a notebook's kernel did not start (not a limit, not the submission's cells)."""
+    return not run.killed and run.returncode != 0 and any(text in run.log for text in KERNEL_START_FAILURES)
+
+
 def failed_run(result: Result, run: NbgraderRun, limits: Limits) -> str:
     """The status of a submission whose nbgrader did not finish (the driver's backstop, or nbgrader failed);
     returns the gradebook action: "zero", or "keep" (the student's previous grades stay)."""

@@ -29,7 +29,16 @@ from pathlib import Path, PurePosixPath
 import nbformat
 
 from autograder import cgroups, sandbox
-from autograder.checks import Check, NotebookInfo, check_submission, classify, failed_run, last_error, no_notebook
+from autograder.checks import (
+    Check,
+    NotebookInfo,
+    check_submission,
+    classify,
+    failed_run,
+    kernel_never_started,
+    last_error,
+    no_notebook,
+)
 from autograder.config import CONFIG, HERE, REPO, SOLUTIONS, Limits
 from autograder.gradebook import course_args
 from autograder.records import Finding, NbgraderRun, Outcome, RecordError, Result, RunReport
@@ -118,6 +127,11 @@ def write_files(files: dict[str, bytes], folder: Path) -> None:
         target.write_bytes(data)
 
 
+class KernelStartFailed(RuntimeError):
+    """A notebook's kernel never answered (a loaded machine, a port taken): the grading failed before the
+    submission's code ran. autograder/executors.py runs the unit once more, then reports an "error"."""
+
+
 def grade_unit(job: Job) -> Outcome:
     """Grade one submission in a private staging folder; see the module docstring."""
     started = time.perf_counter()
@@ -173,6 +187,8 @@ def _grade(job: Job, stage: Path, outcome: Outcome) -> None:
         )
     if runs:  # the kernel's own peak (the watchdog's), rather than the driver's view of the whole tree
         result.peak_mb = max(r.peak_mb for r in runs)
+    if kernel_never_started(run):  # the unit failed, not the submission: the executor tries it once more
+        raise KernelStartFailed(f"a kernel did not start ({last_error(run.log)}); no cell of the submission ran")
     if run.killed or run.returncode != 0:
         outcome.action = failed_run(result, run, job.limits)
         return

@@ -64,3 +64,40 @@ def test_nbgrader_gets_the_limits_the_quiet_environment_and_the_kernels_thread_s
     assert all(env[key] == value for key, value in CONFIG.quiet_env)
     assert env[CONFIG.token_env]
     assert seen["memory_cgroup"] == ""  # no sandbox, no cgroup: the backstop sums the tree's PSS
+
+
+def _grade_with(run: NbgraderRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """grade_unit with a readable submission whose nbgrader run ends as `run`."""
+    import nbformat
+
+    from autograder.checks import Check
+    from autograder.unit import grade_unit
+
+    monkeypatch.setattr("autograder.unit.check_submission", lambda *a: Check(valid={"a": nbformat.v4.new_notebook()}))
+    monkeypatch.setattr("autograder.unit._stage", lambda *a: None)
+    monkeypatch.setattr("autograder.unit._run_nbgrader", lambda job, stage: run)
+    job = Job("a", "ann", {}, {}, b"", {}, Limits(), Decision("off", False), work=str(tmp_path))
+    return grade_unit(job)
+
+
+@pytest.mark.parametrize(
+    "words",
+    ["RuntimeError: Kernel died before replying to kernel_info", "RuntimeError: Kernel didn't respond in 60 seconds"],
+)
+def test_a_kernel_that_never_started_fails_the_unit_not_the_submission(
+    words: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The executor's one retry then grades it again (tests/test_autograder_executors.py holds the retry)."""
+    from autograder.unit import KernelStartFailed
+
+    with pytest.raises(KernelStartFailed, match="no cell of the submission ran"):
+        _grade_with(NbgraderRun(returncode=1, log=f"[AutogradeApp | ERROR] ...\n{words}\n"), tmp_path, monkeypatch)
+
+
+def test_a_kernel_that_dies_in_a_cell_or_a_limit_is_the_submissions_own_status(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    died = NbgraderRun(returncode=1, log="nbclient.exceptions.DeadKernelError: Kernel died\n")
+    assert _grade_with(died, tmp_path, monkeypatch).result.status == "error"
+    stopped = NbgraderRun(returncode=-9, killed="memory", log="Kernel died before replying to kernel_info\n")
+    assert _grade_with(stopped, tmp_path, monkeypatch).result.status == "memory"
