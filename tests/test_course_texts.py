@@ -515,3 +515,19 @@ def test_a_tutorial_has_at_most_40_cells_and_no_code_cell_over_30_lines(path: Pa
         if c.cell_type == "code" and len(c.source.splitlines()) > 30
     ]
     assert not long, f"{path.name}: code cells over 30 lines: {long}"
+
+
+def test_deep_dive_boxes_are_closed_and_titled() -> None:
+    """Backend internals sit in collapsible boxes a first reading can skip: every <details> of a tutorial is closed
+    (no attributes, no `open`) and titled "Deep dive: "; chapters 2 and 3 hold at least 4 of them."""
+    boxes = 0
+    for path in TUTORIALS:
+        for cell in _cells(path):
+            if cell.cell_type == "markdown":
+                source = cell.source
+                assert "<details " not in source and "<details open" not in source, path.name
+                assert source.count("<details>") == source.count("</details>"), path.name
+                assert source.count("<details>") == source.count("<summary>Deep dive: "), path.name
+                if path.parent.name in ("02_optimizers", "03_learning_rates"):
+                    boxes += source.count("<details>")
+    assert boxes >= 4, f"chapters 2 and 3 hold {boxes} deep-dive boxes; the course has at least 4"

@@ -106,12 +106,11 @@ def _plan(root: Path, assignment: str, sources: list[Path]) -> list[Round]:
                 unsolved = [nb for nb in unsolved if nb not in missing]
             else:
                 leftover[f"bundle-{letter}"] = Submission(variants=variants)
-    if roles == "only":
-        pass  # the solutions no bundle carries were graded by `make test` (LOSSLAB_BUNDLES=0)
-    elif unsolved == every:
-        main.students["solution"] = Submission(solution=every)
-    elif unsolved:
-        leftover["solution"] = Submission(solution=unsolved)
+    if roles != "only":  # with "only", `make test` (LOSSLAB_BUNDLES=0) graded the solutions no bundle carries
+        if unsolved == every:
+            main.students["solution"] = Submission(solution=every)
+        elif unsolved:
+            leftover["solution"] = Submission(solution=unsolved)
     rounds = [main]
     for student, sub in leftover.items():
         changed = sorted(set(sub.solution) | {_notebook_of(v, sources) for v in sub.variants})

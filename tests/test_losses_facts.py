@@ -293,14 +293,6 @@ def test_cross_entropy_is_introduced_as_a_negative_log_likelihood_before_its_for
     assert text.index("negative log-likelihood of the right class") < text.index(r"$-\ln p$")
 
 
-def test_deep_dive_boxes_are_closed() -> None:
-    for path in TUTORIALS:
-        for cell in notebooks.read(path).cells:
-            if cell.cell_type == "markdown":
-                assert cell.source.count("<details>") == cell.source.count("</details>"), path.name
-                assert cell.source.count("<details>") == cell.source.count("<summary>Deep dive: "), path.name
-
-
 def test_two_sigmoids_with_the_sparse_loss_train_because_the_loss_divides_by_their_sum() -> None:
     """binary-output-layer: Dense(2, sigmoid) with sparse_categorical_crossentropy "works, for the wrong reason"."""
     outputs = np.array([[0.2, 0.6], [0.9, 0.3]], "float32")  # two independent sigmoids: rows need not sum to 1

@@ -440,27 +440,3 @@ def test_chapter_3_states_what_holds_about_adam_and_batches() -> None:
     assert "divides each weight's step by the gradient's running size" in bank
     assert "scales each parameter's step" not in bank and "in the tutorial the run" not in bank
     assert "whatever the gradient" not in bank, "Adam's step shrinks when the gradient is mostly noise (part 3)"
-
-
-CH2_CH3_TUTORIALS = sorted(
-    path
-    for chapter in ("02_optimizers", "03_learning_rates")
-    for path in (REPO / "solutions" / chapter).glob("*_tutorial.ipynb")
-)
-
-
-def test_deep_dive_boxes_of_chapters_2_and_3_are_closed() -> None:
-    """Backend internals sit in collapsible boxes a first reading can skip: every <details> of chapters 2 and 3 is
-    closed (no `open`) and titled "Deep dive: ", as test_losses_facts holds for chapter 1."""
-    from losslab import notebooks
-
-    boxes = 0
-    for path in CH2_CH3_TUTORIALS:
-        for cell in notebooks.read(path).cells:
-            if cell.cell_type == "markdown":
-                source = cell.source
-                assert "<details " not in source and "<details open" not in source, path.name
-                assert source.count("<details>") == source.count("</details>"), path.name
-                assert source.count("<details>") == source.count("<summary>Deep dive: "), path.name
-                boxes += source.count("<details>")
-    assert boxes >= 4, f"chapters 2 and 3 hold {boxes} deep-dive boxes; the course has at least 4"
