@@ -1,8 +1,9 @@
 """Loss Lab's helper library. Every notebook starts with ``import losslab``, before ``import keras``.
 
 Importing it only sets quiet defaults for TensorFlow's C++ logging, and PyTorch's CPU threads on the torch
-backend (both read them when they load, so this must happen first); nothing heavy is imported. The submodules
-load on first use:
+backend (both read them when they load, so this must happen first), and, in an IPython kernel whose language is
+not English, lets a failing visible test of an exercise show its message translated (``losslab.asserts``); nothing
+heavy is imported. The submodules load on first use:
 
 - ``losslab.environment``: the environment report and the device that trains (00_start_here, every chapter)
 - ``losslab.quiz``: widget quizzes with instant feedback and saved progress (every tutorial)
@@ -36,6 +37,12 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 # this when it loads. A value already set wins; `start` (make lab, Binder) sets the same default on torch.
 if os.environ.get("KERAS_BACKEND") == "torch":
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+if "IPython" in sys.modules:  # maybe a kernel (losslab never imports IPython itself): losslab/asserts.py
+    from losslab import asserts as _asserts
+
+    _asserts.install()
 
 
 def __getattr__(name: str) -> ModuleType:

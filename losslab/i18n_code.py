@@ -316,16 +316,16 @@ class OutputPattern:
     anchor: str  # the longest constant piece of the English: a quick test before the regular expression
     size: int  # the length of the English's constant text: the longest patterns are tried first
 
+    def fill(self, match: re.Match[str]) -> str:
+        """The translation of what `match` (of ``regex``) found, with the values it captured."""
+        values = {key: match.group(f"g{i}") for i, key in enumerate(self.groups)}
+        lead = match.groupdict().get("lead") or ""  # the spaces a whole line or a label starts with
+        return lead + "".join(p if isinstance(p, str) else values[p.key] for p in self.translation)
+
     def sub(self, text: str) -> str:
         if self.anchor not in text:
             return text
-
-        def fill(match: re.Match[str]) -> str:
-            values = {key: match.group(f"g{i}") for i, key in enumerate(self.groups)}
-            lead = match.groupdict().get("lead") or ""  # the spaces a whole line or a label starts with
-            return lead + "".join(p if isinstance(p, str) else values[p.key] for p in self.translation)
-
-        return self.regex.sub(fill, text)
+        return self.regex.sub(self.fill, text)
 
 
 def _words_in(shape: Shape) -> int:
@@ -440,19 +440,46 @@ def message_patterns(lang: str) -> list[OutputPattern]:
     from losslab import messages
 
     gettext = messages.gettext_for(lang)
-    out = []
-    for msgid in messages.extract_messages():
-        msgstr = gettext(msgid)
-        english, translated = _brace_shape(msgid), _brace_shape(msgstr)
-        if msgstr == msgid or english is None or translated is None:
-            continue
-        words, fields = _words_in(english), any(isinstance(p, Field) for p in english)
-        if words == 0 or (words == 1 and fields):
-            continue
-        pattern = output_pattern(english, translated, whole_line=words == 1, isolated=True)
-        if pattern is not None:
-            out.append(pattern)
-    return sorted(out, key=lambda p: -p.size)
+    found = (_message_pattern(msgid, gettext(msgid)) for msgid in messages.extract_messages())
+    return sorted((p for p in found if p is not None), key=lambda p: -p.size)
+
+
+def _message_pattern(msgid: str, msgstr: str) -> OutputPattern | None:
+    """The pattern of one gettext message and its translation, as ``message_patterns`` says (None: none)."""
+    english, translated = _brace_shape(msgid), _brace_shape(msgstr)
+    if msgstr == msgid or english is None or translated is None:
+        return None
+    words, fields = _words_in(english), any(isinstance(p, Field) for p in english)
+    if words == 0 or (words == 1 and fields):
+        return None
+    return output_pattern(english, translated, whole_line=words == 1, isolated=True)
+
+
+@functools.cache
+def _compiled_patterns(lang: str) -> list[OutputPattern]:
+    """The patterns of the messages with a field in the compiled catalog of `lang` (an installed losslab has no
+    sources to extract them from), longest first."""
+    from losslab import messages
+
+    found = (_message_pattern(k, v) for k, v in messages.catalog(lang).items() if _FIELD.search(k))
+    return sorted((p for p in found if p is not None), key=lambda p: -p.size)
+
+
+def translate_message(text: str, lang: str) -> str:
+    """`text`, one whole message (an AssertionError's, losslab/asserts.py), in `lang` when the library's catalog
+    knows it: as a message of its own, or as a message with fields (an f-string's, ``messages.brace_format``)
+    whose pattern matches all of `text`, the values it captured put into the translation. Any other text, and a
+    text that only holds a known message, is returned as it is."""
+    from losslab import messages
+
+    translated = messages.gettext_for(lang)(text) if text else text
+    if translated != text:
+        return translated
+    for pattern in _compiled_patterns(lang):
+        match = pattern.regex.fullmatch(text) if pattern.anchor in text else None
+        if match:
+            return pattern.fill(match)
+    return text
 
 
 _CODE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom, ast.For, ast.While, ast.With)

@@ -17,10 +17,12 @@ prescriptions, treatment and monitor; ``N_`` marks data such as the causes' desc
 
 from __future__ import annotations
 
+import ast
 import gettext
 import json
 import os
 import sys
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 
@@ -153,9 +155,8 @@ def mo_path(lang: str) -> Path:
 def extract_messages() -> dict[str, list[str]]:
     """{msgid: ["losslab/file.py:line", ...]} for every string literal passed to ``_`` in SOURCES, read from the
     syntax tree (so a call inside an f-string counts too); a call with anything but one literal is a ValueError
-    naming it (gettext could not find its message)."""
-    import ast
-
+    naming it (gettext could not find its message). Then the notebooks' prediction questions and the exercises'
+    visible assert messages."""
     found: dict[str, list[str]] = {}
     for name in SOURCES:
         tree = ast.parse((PACKAGE.parent / name).read_text(encoding="utf-8"))
@@ -172,7 +173,7 @@ def extract_messages() -> dict[str, list[str]]:
                     "N_), so that the catalog can hold it; format after translating"
                 )
             found.setdefault(arg.value, []).append(where)
-    for where, text in notebook_messages():
+    for where, text in notebook_messages() + assert_messages():
         found.setdefault(text, []).append(where)
     notebooks = sorted({w.split(":")[0] for v in found.values() for w in v} - set(SOURCES))
     order = {name: i for i, name in enumerate([*SOURCES, *notebooks])}
@@ -184,52 +185,113 @@ def extract_messages() -> dict[str, list[str]]:
     return {k: sorted(v, key=lambda w: first([w])) for k, v in sorted(found.items(), key=lambda kv: first(kv[1]))}
 
 
-def notebook_messages() -> list[tuple[str, str]]:
-    """("solutions/<chapter>/<notebook>.ipynb:<cell number>", text) for every string literal a code cell passes
-    to ``predict.ask`` (the question, each option) and to ``.compare`` (its ``what``): the texts the
-    predict-then-run widget shows through gettext."""
-    import ast
-
-    out = []
+def _notebook_code(select: Callable[[dict, str], str | None]) -> Iterator[tuple[str, ast.Module]]:
+    """("solutions/<chapter>/<notebook>.ipynb:<cell number>", syntax tree) of every code cell of the notebooks of
+    NOTEBOOK_SOURCES for which `select(cell, source)` gives the code to read (None: skip the cell); IPython's
+    magic and shell lines are blanked, and a cell that does not parse is skipped."""
     for path in sorted((PACKAGE.parent / NOTEBOOK_SOURCES).rglob("*.ipynb")):
         if ".ipynb_checkpoints" in path.parts:
             continue
         cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
         for number, cell in enumerate(cells):
-            source = "".join(cell.get("source", "")) if cell.get("cell_type") == "code" else ""
-            if "predict.ask(" not in source and ".compare(" not in source:
+            if cell.get("cell_type") != "code":
                 continue
-            code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+            code = select(cell, "".join(cell.get("source", "")))
+            if code is None:
+                continue
+            code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in code.splitlines())
             try:
                 tree = ast.parse(code)
             except SyntaxError:
                 continue
-            where = f"{path.relative_to(PACKAGE.parent).as_posix()}:{number}"
-            lists = {  # options = ["...", ...] earlier in the cell, passed by name
-                target.id: node.value.elts
-                for node in ast.walk(tree)
-                if isinstance(node, ast.Assign) and isinstance(node.value, (ast.List, ast.Tuple))
-                for target in node.targets
-                if isinstance(target, ast.Name)
-            }
-            for node in ast.walk(tree):
-                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
-                    continue
-                if (
-                    node.func.attr == "ask"
-                    and isinstance(node.func.value, ast.Name)
-                    and node.func.value.id == "predict"
-                ):
-                    options = node.args[1] if len(node.args) > 1 else None
-                    if isinstance(options, ast.Name):
-                        options = ast.List(elts=lists.get(options.id, []))
-                    texts = node.args[:1] + (options.elts if isinstance(options, (ast.List, ast.Tuple)) else [])
-                elif node.func.attr == "compare":
-                    texts = [k.value for k in node.keywords if k.arg == "what"]
-                else:
-                    continue
-                out += [(where, t.value) for t in texts if isinstance(t, ast.Constant) and isinstance(t.value, str)]
+            yield f"{path.relative_to(PACKAGE.parent).as_posix()}:{number}", tree
+
+
+def notebook_messages() -> list[tuple[str, str]]:
+    """("solutions/<chapter>/<notebook>.ipynb:<cell number>", text) for every string literal a code cell passes
+    to ``predict.ask`` (the question, each option) and to ``.compare`` (its ``what``): the texts the
+    predict-then-run widget shows through gettext."""
+    out = []
+    asks = lambda _cell, source: source if "predict.ask(" in source or ".compare(" in source else None  # noqa: E731
+    for where, tree in _notebook_code(asks):
+        lists = {  # options = ["...", ...] earlier in the cell, passed by name
+            target.id: node.value.elts
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Assign) and isinstance(node.value, (ast.List, ast.Tuple))
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            if node.func.attr == "ask" and isinstance(node.func.value, ast.Name) and node.func.value.id == "predict":
+                options = node.args[1] if len(node.args) > 1 else None
+                if isinstance(options, ast.Name):
+                    options = ast.List(elts=lists.get(options.id, []))
+                texts = node.args[:1] + (options.elts if isinstance(options, (ast.List, ast.Tuple)) else [])
+            elif node.func.attr == "compare":
+                texts = [k.value for k in node.keywords if k.arg == "what"]
+            else:
+                continue
+            out += [(where, t.value) for t in texts if isinstance(t, ast.Constant) and isinstance(t.value, str)]
     return out
+
+
+def _visible_tests(cell: dict, source: str) -> str | None:
+    """The code of a cell nbgrader grades or locks, its hidden tests blanked (line numbers kept); None for any
+    other cell."""
+    from autograder.feedback import visible_lines  # a developer's tool: the grader's own reading of the markers
+
+    meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+    if not (meta.get("grade") or meta.get("locked")):
+        return None
+    visible = visible_lines(source)
+    return "\n".join(visible.get(n, "") for n in range(1, source.count("\n") + 2))
+
+
+def brace_format(node: ast.JoinedStr, where: str = "") -> str:
+    """An f-string as the ``str.format`` text a catalog holds: ``f"gives {x:.3f}"`` is ``"gives {x:.3f}"``, each
+    field named by its expression's source. An expression that ``str.format`` could not read back as one field
+    name (a ``:``, ``!`` or brace in it) is a ValueError naming `where`."""
+    parts = []
+    for value in node.values:
+        if isinstance(value, ast.Constant):
+            parts.append(str(value.value).replace("{", "{{").replace("}", "}}"))
+            continue
+        assert isinstance(value, ast.FormattedValue)
+        name = ast.unparse(value.value)
+        spec = value.format_spec
+        if any(c in name for c in ":!{}") or (spec and not all(isinstance(v, ast.Constant) for v in spec.values)):
+            raise ValueError(
+                f"{where}: the f-string field {{{name}}} cannot be a catalog placeholder: compute the value into a "
+                "name before the assert and format that name"
+            )
+        conversion = "" if value.conversion == -1 else "!" + chr(value.conversion)
+        format_spec = ":" + "".join(str(v.value) for v in spec.values) if spec else ""  # type: ignore[attr-defined]
+        parts.append("{" + name + conversion + format_spec + "}")
+    return "".join(parts)
+
+
+def assert_messages() -> list[tuple[str, str]]:
+    """("solutions/<chapter>/<notebook>.ipynb:<cell number>", text) for the literal message of every ``assert`` in
+    the visible part of a code cell nbgrader grades or locks (an exercise's visible tests: the same code in both
+    editions, their messages shown translated by losslab/asserts.py); an f-string's message is its
+    ``brace_format``. Hidden tests are never read: the catalog ships to learners."""
+    out = []
+    for where, tree in _notebook_code(_visible_tests):
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assert) and isinstance(node.msg, ast.Constant) and isinstance(node.msg.value, str):
+                out.append((where, node.msg.value))
+            elif isinstance(node, ast.Assert) and isinstance(node.msg, ast.JoinedStr):
+                out.append((where, brace_format(node.msg, where)))
+    return out
+
+
+def catalog(lang: str) -> dict[str, str]:
+    """{English message: translation} of the compiled catalog of `lang` (what an installed losslab has: no
+    sources to extract from); empty for English."""
+    found = getattr(translation(lang), "_catalog", None) or {}  # gettext.GNUTranslations keeps the .mo's pairs here
+    return {k: v for k, v in found.items() if isinstance(k, str) and k and isinstance(v, str)}
 
 
 def _read_po(lang: str):  # babel's Catalog, imported lazily (a developer's tool)

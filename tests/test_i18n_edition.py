@@ -6,8 +6,9 @@ Every notebook of course/ has its Japanese twin with the same cells, ids, nbgrad
 checksums, the same code but for the words of the literals its cells print (each a translation that formats the
 same values: losslab/i18n_code.py), so that it computes what the English computes; ``language: ja`` in its
 metadata, and links that land on a notebook and heading of course/ja/. One round trip (the warmup, the smallest
-assignment) grades a Japanese solution to full marks and the Japanese blank edition to zero through the grader
-the English round trips use (tests/test_grading.py). That the committed
+assignment) grades a Japanese solution to full marks and the Japanese blank edition (with two wrong answers, whose
+visible tests fail with their messages in Japanese) to zero through the grader the English round trips use
+(tests/test_grading.py), with no flag from the kernel guard. That the committed
 course/ja/ is a fresh build is tests/test_release.py's drift test (course/ja/ is under course/).
 """
 
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from losslab import i18n, i18n_code, notebooks
+from losslab import i18n, i18n_code, messages, notebooks
 from tests.support import COURSE, exercise_notebooks, write_submission
 
 JA = COURSE / "ja"
@@ -115,7 +116,14 @@ def test_a_japanese_exercise_is_graded_as_the_english_one(tmp_path: Path) -> Non
                 typed += 1
     assert typed == 1, "the warmup's lettered answer cell changed: update this test"
     write_submission(tmp_path, "solution", assignment, solutions)
-    write_submission(tmp_path, "blank", assignment, {p.name: notebooks.read(JA / assignment / p.name) for p in sources})
+    blank = {p.name: notebooks.read(JA / assignment / p.name) for p in sources}
+    wrong = {  # two wrong answers in the blank edition: their visible tests fail, in Japanese (losslab/asserts.py)
+        "expected-initial-loss": "def expected_initial_loss(n_classes):\n    return 1.0",
+        "first-loss-diagnosis": 'first_loss_diagnosis = "ｅ"',
+    }
+    for gid, source in wrong.items():
+        next(notebooks.cell_by_grade_id(nb, gid) for nb in blank.values()).source = source
+    write_submission(tmp_path, "blank", assignment, blank)
     results = {r.student: r for r in grade(assignment, root=tmp_path, jobs=2, feedback=False)}
     cells: dict[str, float] = {}
     for path in sources:
@@ -126,3 +134,14 @@ def test_a_japanese_exercise_is_graded_as_the_english_one(tmp_path: Path) -> Non
         f"Japanese solution: {solution.score}/{solution.max_score}: {solution.cells}"
     )
     assert blank.score == 0, f"Japanese blank edition scored {blank.score}: {blank.cells}"
+    assert not solution.flags and not blank.flags, (solution.flags, blank.flags)  # the handler is the course's own
+    graded = {n: notebooks.read(tmp_path / "autograded" / "blank" / assignment / n) for n in blank}
+    ja = messages.gettext_for("ja")
+    for gid, english in (
+        ("test-expected-initial-loss", "for 10 classes the answer is about 2.3026"),
+        ("test-first-loss-diagnosis", "answer with one letter: 'a', 'b', 'c' or 'd'"),
+    ):
+        cell = next(notebooks.cell_by_grade_id(nb, gid) for nb in graded.values())
+        errors = [(o.ename, o.evalue) for o in cell.outputs if o.output_type == "error"]
+        assert ja(english) != english and errors == [("AssertionError", ja(english))], (gid, errors)
+        assert blank.cells[gid][0] == 0, (gid, blank.cells[gid])
