@@ -116,14 +116,14 @@ def test_a_japanese_exercise_is_graded_as_the_english_one(tmp_path: Path) -> Non
                 typed += 1
     assert typed == 1, "the warmup's lettered answer cell changed: update this test"
     write_submission(tmp_path, "solution", assignment, solutions)
-    blank = {p.name: notebooks.read(JA / assignment / p.name) for p in sources}
+    blanks = {p.name: notebooks.read(JA / assignment / p.name) for p in sources}
     wrong = {  # two wrong answers in the blank edition: their visible tests fail, in Japanese (losslab/asserts.py)
         "expected-initial-loss": "def expected_initial_loss(n_classes):\n    return 1.0",
         "first-loss-diagnosis": 'first_loss_diagnosis = "ｅ"',
     }
     for gid, source in wrong.items():
-        next(notebooks.cell_by_grade_id(nb, gid) for nb in blank.values()).source = source
-    write_submission(tmp_path, "blank", assignment, blank)
+        next(notebooks.cell_by_grade_id(nb, gid) for nb in blanks.values()).source = source
+    write_submission(tmp_path, "blank", assignment, blanks)
     results = {r.student: r for r in grade(assignment, root=tmp_path, jobs=2, feedback=False)}
     cells: dict[str, float] = {}
     for path in sources:
@@ -135,7 +135,7 @@ def test_a_japanese_exercise_is_graded_as_the_english_one(tmp_path: Path) -> Non
     )
     assert blank.score == 0, f"Japanese blank edition scored {blank.score}: {blank.cells}"
     assert not solution.flags and not blank.flags, (solution.flags, blank.flags)  # the handler is the course's own
-    graded = {n: notebooks.read(tmp_path / "autograded" / "blank" / assignment / n) for n in blank}
+    graded = {n: notebooks.read(tmp_path / "autograded" / "blank" / assignment / n) for n in blanks}
     ja = messages.gettext_for("ja")
     for gid, english in (
         ("test-expected-initial-loss", "for 10 classes the answer is about 2.3026"),
