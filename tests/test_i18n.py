@@ -391,6 +391,35 @@ def test_chapter_1_and_3_grading_rules_and_clinic_speak_japanese(monkeypatch: py
     assert messages._(clinic.case("lr_too_high").title) == "学習率が高すぎる"
 
 
+def test_the_clinics_goals_and_measures_speak_japanese(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    from types import SimpleNamespace
+
+    from losslab import clinic
+
+    goals = {"lr_too_high": "val_accuracy >= 0.9", "overfitting": "<= 1.15", "unmonitored": ">= 1"}
+    english = {cause: clinic.case(cause).goal_text for cause in goals}
+    assert english == {
+        "lr_too_high": "final val_accuracy >= 0.9",
+        "overfitting": "overfit ratio <= 1.15",
+        "unmonitored": "has validation >= 1",
+    }
+    monkeypatch.setenv("LOSSLAB_LANG", "ja")
+    japanese = {cause: clinic.case(cause).goal_text for cause in goals}
+    assert japanese == {
+        "lr_too_high": "最終エポックの val_accuracy >= 0.9",
+        "overfitting": "過学習の比 <= 1.15",
+        "unmonitored": "検証曲線の有無 >= 1",
+    }
+    every = [case.goal_text for case in clinic.CASES]  # no measure left in English
+    assert not [g for g in every if re.search(r"\b(final|ratio|difference|has)\b", g)], every
+    runs = [SimpleNamespace(refused=False, history={"val_accuracy": [v]}) for v in (0.5, 0.95)]
+    results = clinic.Results()
+    results.record(clinic.case("lr_too_high"), *runs, report="TrainingMonitor")
+    out = capsys.readouterr().out
+    assert "学習率が高すぎる: 最終エポックの val_accuracy 不具合あり 0.5 -> 修正後 0.95" in out, out
+    assert "最終エポックの val_accuracy: 0.5 -&gt; 0.95" in results._repr_html_()
+
+
 # ------------------------------------------------------------------------------------------ website
 
 

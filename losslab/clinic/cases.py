@@ -48,7 +48,7 @@ from losslab.clinic.patients import (
     wine_scaled,
 )
 from losslab.clinic.setup import Setup
-from losslab.messages import N_
+from losslab.messages import N_, _
 
 # ------------------------------------------------------------------------------------- measurements
 
@@ -60,6 +60,7 @@ def final(metric: str) -> Callable[[Setup], float]:
         return float(setup.history[metric][-1])
 
     measure.__name__ = f"final {metric}"
+    measure.metric = metric  # type: ignore[attr-defined]  # for measure_name
     return measure
 
 
@@ -87,6 +88,25 @@ def repeat_difference(setup: Setup) -> float:
     again = Setup(setup.build(), setup.x, setup.y, setup.validation_data, dict(setup.fit))
     again.train()
     return abs(setup.history["loss"][-1] - again.history["loss"][-1])
+
+
+# The other measures as a learner reads them: their function names stay the keys of a result's row.
+MEASURE_NAMES = {
+    "overfit_ratio": N_("overfit ratio"),
+    "first_loss_ratio": N_("first loss ratio"),
+    "repeat_difference": N_("repeat difference"),
+    "has_validation": N_("has validation"),
+}
+
+
+def measure_name(measure: Callable[[Setup], float]) -> str:
+    """A case's measure named in the learner's language: ``final val_accuracy`` (the history's key as Keras
+    writes it), ``overfit ratio``, ..."""
+    metric = getattr(measure, "metric", None)
+    if isinstance(metric, str):
+        return _("final {metric}").format(metric=metric)
+    name = getattr(measure, "__name__", "measure")
+    return _(MEASURE_NAMES[name]) if name in MEASURE_NAMES else name.replace("_", " ")
 
 
 # -------------------------------------------------------------------------------------------- cases
@@ -120,8 +140,8 @@ class Case:
 
     @property
     def goal_text(self) -> str:
-        name = getattr(self.measure, "__name__", "measure").replace("_", " ")
-        return f"{name} {'>=' if self.higher_is_better else '<='} {self.goal:g}"
+        """The goal in the learner's language: ``final val_accuracy >= 0.9``."""
+        return f"{measure_name(self.measure)} {'>=' if self.higher_is_better else '<='} {self.goal:g}"
 
 
 VAL_ACC = final("val_accuracy")

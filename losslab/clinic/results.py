@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from losslab.clinic.cases import CASES, Case
+from losslab.clinic.cases import CASES, Case, measure_name
 from losslab.clinic.setup import Setup
 from losslab.messages import _
 
@@ -78,7 +78,7 @@ class Results:
                 "{title}: {measure} {broken} broken -> {fixed} fixed (goal: {goal}{unexpected}); found by {named_by}"
             ).format(
                 title=_(case_.title),
-                measure=row["measure"],
+                measure=measure_name(case_.measure),
                 broken=_value(row, "broken"),
                 fixed=_value(row, "fixed"),
                 goal=row["goal"],
@@ -98,7 +98,7 @@ class Results:
             cells = [
                 _(r["category"]),
                 _(r["title"]),
-                f"{r['measure']}: {_value(r, 'broken')} -> {_value(r, 'fixed')}",
+                f"{measure_name(case(r['cause']).measure)}: {_value(r, 'broken')} -> {_value(r, 'fixed')}",
                 r["named_by"],
                 _(r["fix"]),
             ]
