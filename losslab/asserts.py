@@ -26,30 +26,27 @@ from losslab.messages import current_language
 _installed: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()  # shell -> the CustomTB we set
 
 
-def translated(value: BaseException, lang: str) -> BaseException:
-    """`value` with its message in `lang` when it is an AssertionError (not a subclass: the grading checks'
-    errors are translated where they are raised) whose message the catalog knows; otherwise `value` itself."""
+def translated_message(value: BaseException, lang: str) -> str | None:
+    """The message of `value` in `lang` when it is an AssertionError (not a subclass: the grading checks' errors
+    are translated where they are raised) whose message the catalog knows; None when it stays as raised."""
     from losslab.i18n_code import translate_message
 
     args = value.args
     if type(value) is not AssertionError or len(args) != 1 or not isinstance(args[0], str):
-        return value
+        return None
     text = translate_message(args[0], lang)
-    if text == args[0]:
-        return value
-    shown = AssertionError(text)
-    shown.__cause__, shown.__context__ = value.__cause__, value.__context__
-    shown.__suppress_context__ = value.__suppress_context__
-    return shown.with_traceback(value.__traceback__)
+    return text if text != args[0] else None
 
 
 def _show(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None) -> None:
     """IPython's custom exception handler: the error shown by the shell as usual, its message translated."""
     try:
-        value = translated(value, current_language())
+        text = translated_message(value, current_language())
+        if text is not None:
+            value.args = (text,)  # the exception itself: the error output and the kernel's reply say the same
     except Exception:  # never let a translation hide the learner's error: show it as raised
         pass
-    shell.showtraceback((type(value), value, tb), tb_offset=tb_offset)
+    shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
 
 
 def install(shell: Any = None) -> bool:
