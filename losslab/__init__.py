@@ -2,8 +2,9 @@
 
 Importing it only sets quiet defaults for TensorFlow's C++ logging, and PyTorch's CPU threads on the torch
 backend (both read them when they load, so this must happen first), and, in an IPython kernel whose language is
-not English, lets a failing visible test of an exercise show its message translated (``losslab.asserts``); nothing
-heavy is imported. The submodules load on first use:
+not English, lets a failing visible test of an exercise show its message translated (``losslab.asserts``) and
+what its graded cells print in that language (``losslab.prints``); nothing heavy is imported. The submodules load
+on first use:
 
 - ``losslab.environment``: the environment report and the device that trains (00_start_here, every chapter)
 - ``losslab.quiz``: widget quizzes with instant feedback and saved progress (every tutorial)
@@ -39,10 +40,12 @@ if os.environ.get("KERAS_BACKEND") == "torch":
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
-if "IPython" in sys.modules:  # maybe a kernel (losslab never imports IPython itself): losslab/asserts.py
+if "IPython" in sys.modules:  # maybe a kernel (losslab never imports IPython itself): losslab/asserts.py, prints.py
     from losslab import asserts as _asserts
+    from losslab import prints as _prints
 
     _asserts.install()
+    _prints.install()
 
 
 def __getattr__(name: str) -> ModuleType:

@@ -456,29 +456,50 @@ def _message_pattern(msgid: str, msgstr: str) -> OutputPattern | None:
 
 
 @functools.cache
-def _compiled_patterns(lang: str) -> list[OutputPattern]:
+def _compiled_patterns(lang: str) -> tuple[dict[str, list[tuple[int, OutputPattern]]], int]:
     """The patterns of the messages with a field in the compiled catalog of `lang` (an installed losslab has no
-    sources to extract them from), longest first."""
+    sources to extract them from), longest first, numbered in that order and indexed by the first (up to)
+    ``_LEAD`` characters of the English (``""`` for one that starts with a field), so that a text is tried only
+    against the patterns it can start with; and the longest prefix indexed."""
     from losslab import messages
 
-    found = (_message_pattern(k, v) for k, v in messages.catalog(lang).items() if _FIELD.search(k))
-    return sorted((p for p in found if p is not None), key=lambda p: -p.size)
+    found = []
+    for msgid, msgstr in messages.catalog(lang).items():
+        pattern = _message_pattern(msgid, msgstr) if _FIELD.search(msgid) else None
+        if pattern is not None:
+            shape = _brace_shape(msgid) or [""]
+            found.append((shape[0][:_LEAD] if isinstance(shape[0], str) else "", pattern))
+    index: dict[str, list[tuple[int, OutputPattern]]] = {}
+    for order, (lead, pattern) in enumerate(sorted(found, key=lambda lp: -lp[1].size)):
+        index.setdefault(lead, []).append((order, pattern))
+    return index, max(map(len, index), default=0)
+
+
+_LEAD = 4
+_NEWLINE = "\x1f"  # a value printed over lines (a long NumPy array) is matched as if on one line
 
 
 def translate_message(text: str, lang: str) -> str:
-    """`text`, one whole message (an AssertionError's, losslab/asserts.py), in `lang` when the library's catalog
-    knows it: as a message of its own, or as a message with fields (an f-string's, ``messages.brace_format``)
-    whose pattern matches all of `text`, the values it captured put into the translation. Any other text, and a
-    text that only holds a known message, is returned as it is."""
+    """`text`, one whole message (an AssertionError's, losslab/asserts.py, or a printed line, losslab/prints.py),
+    in `lang` when the library's catalog knows it: as a message of its own, or as a message with fields (an
+    f-string's, ``messages.brace_format``) whose pattern matches all of `text`, the values it captured (a value
+    may span lines) put into the translation. Any other text, and a text that only holds a known message, is
+    returned as it is."""
     from losslab import messages
 
     translated = messages.gettext_for(lang)(text) if text else text
     if translated != text:
         return translated
-    for pattern in _compiled_patterns(lang):
-        match = pattern.regex.fullmatch(text) if pattern.anchor in text else None
+    index, longest = _compiled_patterns(lang)
+    candidates = [p for n in range(min(longest, len(text)), -1, -1) for p in index.get(text[:n], ())]
+    if not candidates:
+        return text
+    lines = "\n" in text and _NEWLINE not in text
+    flat = text.replace("\n", _NEWLINE) if lines else text
+    for _order, pattern in sorted(candidates, key=lambda op: op[0]):
+        match = pattern.regex.fullmatch(flat) if pattern.anchor in flat else None
         if match:
-            return pattern.fill(match)
+            return pattern.fill(match).replace(_NEWLINE, "\n") if lines else pattern.fill(match)
     return text
 
 

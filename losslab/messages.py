@@ -156,7 +156,7 @@ def extract_messages() -> dict[str, list[str]]:
     """{msgid: ["losslab/file.py:line", ...]} for every string literal passed to ``_`` in SOURCES, read from the
     syntax tree (so a call inside an f-string counts too); a call with anything but one literal is a ValueError
     naming it (gettext could not find its message). Then the notebooks' prediction questions and the exercises'
-    visible assert messages."""
+    visible assert messages and printed lines."""
     found: dict[str, list[str]] = {}
     for name in SOURCES:
         tree = ast.parse((PACKAGE.parent / name).read_text(encoding="utf-8"))
@@ -173,7 +173,7 @@ def extract_messages() -> dict[str, list[str]]:
                     "N_), so that the catalog can hold it; format after translating"
                 )
             found.setdefault(arg.value, []).append(where)
-    for where, text in notebook_messages() + assert_messages():
+    for where, text in notebook_messages() + assert_messages() + print_messages():
         found.setdefault(text, []).append(where)
     notebooks = sorted({w.split(":")[0] for v in found.values() for w in v} - set(SOURCES))
     order = {name: i for i, name in enumerate([*SOURCES, *notebooks])}
@@ -285,6 +285,49 @@ def assert_messages() -> list[tuple[str, str]]:
             elif isinstance(node, ast.Assert) and isinstance(node.msg, ast.JoinedStr):
                 out.append((where, brace_format(node.msg, where)))
     return out
+
+
+def print_messages() -> list[tuple[str, str]]:
+    """("solutions/<chapter>/<notebook>.ipynb:<cell number>", text) for every ``print(...)`` call in the visible part
+    of a code cell nbgrader grades or locks whose arguments include a literal with an English phrase
+    (``i18n_code.PHRASE``): the line it prints as a ``str.format`` text, shown translated by losslab/prints.py.
+    Each argument in turn, joined by " ": a literal as its text, an f-string as its ``brace_format``, any other
+    argument as a field named by its expression (``{losses.describe_loss(loss)}``), or by its position (``{1}``)
+    when the expression could not be a field's name. A call with ``sep=``, ``file=`` or a starred argument is left
+    out. Hidden tests are never read: the catalog ships to learners."""
+    from losslab.i18n_code import PHRASE
+
+    out = []
+    for where, tree in _notebook_code(_visible_tests):
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"):
+                continue
+            literals = [a for a in node.args if isinstance(a, ast.JoinedStr) or _is_text(a)]
+            if any(k.arg in ("sep", "file", None) for k in node.keywords) or any(
+                isinstance(a, ast.Starred) for a in node.args
+            ):
+                continue
+            if not any(PHRASE.search(a.value if _is_text(a) else _constant_text(a)) for a in literals):
+                continue
+            parts = []
+            for position, arg in enumerate(node.args):
+                if _is_text(arg):
+                    parts.append(arg.value.replace("{", "{{").replace("}", "}}"))
+                elif isinstance(arg, ast.JoinedStr):
+                    parts.append(brace_format(arg, where))
+                else:
+                    name = ast.unparse(arg)
+                    parts.append("{" + (str(position) if any(c in name for c in ":!{}") else name) + "}")
+            out.append((where, " ".join(parts)))
+    return out
+
+
+def _is_text(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
+def _constant_text(node: ast.JoinedStr) -> str:
+    return "".join(str(v.value) for v in node.values if isinstance(v, ast.Constant))
 
 
 def catalog(lang: str) -> dict[str, str]:
