@@ -167,14 +167,22 @@ _CELLS = [  # the first drains what the guard records of this cell importing it 
     'assert 1 > 2, "no such message"',
     "print(kernel_guard.restore('n'))",
     'assert 1 > 2, "build_model should return a keras Model"',
+    # what a graded cell prints (losslab/prints.py): a label + value, an f-string, an unknown line, stderr
+    'import sys\nprint("loss recognized as:", "categorical cross-entropy")\n'
+    'print(f"validation accuracy after {12} epochs: {0.5:.2f} (target {0.9})")\n'
+    'print("no such line", 3)\nprint("loss recognized as:", "x", file=sys.stderr)',
+    "import builtins\nfrom losslab.grading import integrity_problems\n"
+    "print(print is builtins.print, type(builtins.print).__name__, integrity_problems())",
+    "print(kernel_guard.restore('m'))",
 ]
 
 
-def test_a_failing_assert_speaks_the_kernels_language() -> None:
+def test_a_failing_assert_and_a_printed_line_speak_the_kernels_language() -> None:
     """A real kernel of each language, the Japanese one under the grader's kernel guard (loaded before the first
     cell, as autograder/executor.py loads it): the handler is installed when losslab is imported, before the
     guard's snapshot, so the guard neither flags nor removes it. The error is the same AssertionError output,
-    traceback line for line, but for the message."""
+    traceback line for line, but for the message. A printed line of the catalog is Japanese in Japanese (through
+    the notebook's own print, builtins untouched: losslab/prints.py), English in English."""
     ja, english = _run_kernel("ja", _CELLS, guard=True), _run_kernel("en", _CELLS)
     gettext = messages.gettext_for("ja")
     model, accuracy = (
@@ -195,4 +203,34 @@ def test_a_failing_assert_speaks_the_kernels_language() -> None:
         assert mine.traceback[:-1] == theirs.traceback[:-1], number
         assert mine.traceback[-1].replace(message, words) == theirs.traceback[-1], number
     report = json.loads(ja[4].outputs[0].text)
+    assert report["installed"] and report["findings"] == [], report
+
+    def shown(message: str, values: dict[str, str]) -> str:
+        for field, value in values.items():
+            message = message.replace(field, value)
+        return message
+
+    label = (
+        "loss recognized as: {losses.describe_loss(loss)}",
+        {"{losses.describe_loss(loss)}": "categorical cross-entropy"},
+    )
+    line = (
+        "validation accuracy after {SENSOR_EPOCHS} epochs: {accuracy_1:.2f} (target {TARGET_ACCURACY})",
+        {"{SENSOR_EPOCHS}": "12", "{accuracy_1:.2f}": "0.50", "{TARGET_ACCURACY}": "0.9"},
+    )
+    printed = {
+        "en": [shown(*label), shown(*line), "no such line 3"],
+        "ja": [shown(gettext(label[0]), label[1]), shown(gettext(line[0]), line[1]), "no such line 3"],
+    }
+    assert printed["en"][1] == "validation accuracy after 12 epochs: 0.50 (target 0.9)"
+    for lang, cells in (("ja", ja), ("en", english)):
+        streams = {o.name: o.text for o in cells[6].outputs if o.output_type == "stream"}
+        assert streams == {"stdout": "\n".join(printed[lang]) + "\n", "stderr": "loss recognized as: x\n"}, lang
+    assert printed["ja"][0] != printed["en"][0] and printed["ja"][1] != printed["en"][1]
+    # the notebook's print is the course's in Japanese, the built-in in English; builtins stay the interpreter's
+    assert [c[7].outputs[0].text for c in (ja, english)] == [
+        "False builtin_function_or_method []\n",
+        "True builtin_function_or_method []\n",
+    ]
+    report = json.loads(ja[8].outputs[0].text)
     assert report["installed"] and report["findings"] == [], report
