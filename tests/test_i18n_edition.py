@@ -101,6 +101,13 @@ def test_links_in_the_japanese_edition_land(rel: Path) -> None:
     assert not problems, f"course/ja/{rel.as_posix()}:\n" + "\n".join(problems)
 
 
+_PRINTED = (  # a call, the catalog's message it prints (learning_rates_exercise.ipynb) and the value of its field
+    'print(f"training loss after the budget: {2.0:.3f}")',
+    "training loss after the budget: {loss:.3f}",
+    ("{loss:.3f}", "2.000"),
+)
+
+
 @pytest.mark.slow
 def test_a_japanese_exercise_is_graded_as_the_english_one(tmp_path: Path) -> None:
     from autograder.coordinator import grade
@@ -112,13 +119,15 @@ def test_a_japanese_exercise_is_graded_as_the_english_one(tmp_path: Path) -> Non
     for nb in solutions.values():  # the lettered answer typed in full width, as on a Japanese keyboard
         for cell in nb.cells:
             if cell.cell_type == "code" and 'first_loss_diagnosis = "a"' in cell.source:
-                cell.source = cell.source.replace('first_loss_diagnosis = "a"', 'first_loss_diagnosis = "ａ"')
+                cell.source = cell.source.replace('first_loss_diagnosis = "a"', 'first_loss_diagnosis = "ａ"') + (
+                    f"\n{_PRINTED[0]}"  # a line of the catalog (the warm-up's graded cells print none)
+                )
                 typed += 1
     assert typed == 1, "the warmup's lettered answer cell changed: update this test"
     write_submission(tmp_path, "solution", assignment, solutions)
     blanks = {p.name: notebooks.read(JA / assignment / p.name) for p in sources}
     wrong = {  # two wrong answers in the blank edition: their visible tests fail, in Japanese (losslab/asserts.py)
-        "expected-initial-loss": "def expected_initial_loss(n_classes):\n    return 1.0",
+        "expected-initial-loss": f"def expected_initial_loss(n_classes):\n    return 1.0\n{_PRINTED[0]}",
         "first-loss-diagnosis": 'first_loss_diagnosis = "ｅ"',
     }
     for gid, source in wrong.items():
@@ -145,3 +154,15 @@ def test_a_japanese_exercise_is_graded_as_the_english_one(tmp_path: Path) -> Non
         errors = [(o.ename, o.evalue) for o in cell.outputs if o.output_type == "error"]
         assert ja(english) != english and errors == [("AssertionError", ja(english))], (gid, errors)
         assert blank.cells[gid][0] == 0, (gid, blank.cells[gid])
+    # a printed line of the catalog, Japanese in both submissions' kernels (losslab/prints.py), with no guard flag
+    solved = {n: notebooks.read(tmp_path / "autograded" / "solution" / assignment / n) for n in blanks}
+    for graded_nbs in (graded, solved):
+        printed = [
+            o.text
+            for nb in graded_nbs.values()
+            for cell in nb.cells
+            if cell.cell_type == "code" and _PRINTED[0] in cell.source
+            for o in cell.get("outputs", [])
+            if o.output_type == "stream" and o.name == "stdout"
+        ]
+        assert printed == [ja(_PRINTED[1]).replace(*_PRINTED[2]) + "\n"] and ja(_PRINTED[1]) != _PRINTED[1], printed
