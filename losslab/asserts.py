@@ -49,16 +49,20 @@ def _show(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int
     shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
 
 
+def running_shell() -> Any:
+    """The running IPython shell, None outside IPython (losslab never imports IPython itself: only when loaded)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
+
+
 def install(shell: Any = None) -> bool:
     """Register the handler with `shell` (the running IPython by default) when the learner's language is not
     English; whether it is in place. Nothing outside IPython, nothing in English, and a custom exception handler
     someone else registered is left alone."""
-    if shell is None:
-        try:
-            from IPython import get_ipython
-        except ImportError:
-            return False
-        shell = get_ipython()
+    shell = running_shell() if shell is None else shell
     if shell is None or not hasattr(shell, "set_custom_exc"):
         return False
     if shell in _installed and vars(shell).get("CustomTB") is _installed[shell]:

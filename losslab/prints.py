@@ -66,12 +66,9 @@ def install(shell: Any = None) -> bool:
     """Bind ``print`` in the namespace of `shell` (the running IPython by default) to ``course_print`` when the
     learner's language is not English; whether it is in place. Nothing outside IPython, nothing in English, and a
     ``print`` the notebook defined itself is left alone."""
-    if shell is None:
-        try:
-            from IPython import get_ipython
-        except ImportError:
-            return False
-        shell = get_ipython()
+    from losslab.asserts import running_shell
+
+    shell = running_shell() if shell is None else shell
     namespace = getattr(shell, "user_ns", None)
     if not isinstance(namespace, dict):
         return False

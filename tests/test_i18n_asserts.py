@@ -13,6 +13,7 @@ import ast
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from string import Formatter
 
@@ -42,23 +43,30 @@ def _fields(text: str) -> set[tuple[str, str | None, str | None]]:
     return {(name, spec, conversion) for _text, name, spec, conversion in Formatter().parse(text) if name is not None}
 
 
-def test_every_visible_assert_has_a_literal_message_translated_in_the_catalog() -> None:
-    found = messages.assert_messages()
-    by_cell: dict[str, int] = {}
-    for where, _text in found:
-        by_cell[where] = by_cell.get(where, 0) + 1
-    catalog = messages.catalog("ja")  # the compiled .mo: what a learner's kernel and the grader's read
-    problems = []
-    for where, source in _test_cells():
-        asserts_seen = len(re.findall(r"^\s*assert\b", _HIDDEN.sub("", source), re.M))
-        if by_cell.get(where, 0) != asserts_seen:
-            problems.append(f"{where}: {asserts_seen} visible asserts, {by_cell.get(where, 0)} literal messages")
+def untranslated(found: list[tuple[str, str]]) -> list[str]:
+    """What of the extracted (where, message) pairs lacks Japanese, or formats other fields in Japanese, in the
+    compiled catalog (what a learner's kernel and the grader's read)."""
+    catalog, problems = messages.catalog("ja"), []
     for where, text in found:
         translated = catalog.get(text)
         if not translated or translated == text:
             problems.append(f"{where}: no Japanese for {text!r} (python -m losslab.messages extract, docs/i18n.md)")
         elif _fields(text) != _fields(translated):
             problems.append(f"{where}: the Japanese of {text!r} formats other fields")
+    return problems
+
+
+def test_every_visible_assert_has_a_literal_message_translated_in_the_catalog() -> None:
+    found = messages.assert_messages()
+    by_cell: dict[str, int] = {}
+    for where, _text in found:
+        by_cell[where] = by_cell.get(where, 0) + 1
+    problems = []
+    for where, source in _test_cells():
+        asserts_seen = len(re.findall(r"^\s*assert\b", _HIDDEN.sub("", source), re.M))
+        if by_cell.get(where, 0) != asserts_seen:
+            problems.append(f"{where}: {asserts_seen} visible asserts, {by_cell.get(where, 0)} literal messages")
+    problems += untranslated(found)
     assert len({t for _w, t in found}) >= 50 and any("{" in t for _w, t in found), len(found)
     assert not problems, "\n".join(problems)
 
@@ -89,36 +97,41 @@ def _graded(source: str, **meta: object) -> nbformat.NotebookNode:
     return cell
 
 
-def test_extraction_reads_visible_asserts_of_test_cells_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _notebook_tree(
-        tmp_path,
-        [
-            nbformat.v4.new_code_cell('assert x, "an answer cell is not extracted"'),
-            _graded(
-                'assert x, "seen by the learner"\n'
-                'assert y > 1, f"got {y:.3f} ({name!r}); need more"\n'
-                "### BEGIN HIDDEN TESTS\n"
-                'assert z, "a hidden message"\n'
-                'assert w, f"hidden {w}"\n'
-                "### END HIDDEN TESTS\n"
-                'assert v, "after the hidden tests"\n'
-                "assert u\n"
-            ),
-            _graded('%matplotlib inline\nassert a, "a locked set-up cell"', grade=False),
-        ],
-    )
-    monkeypatch.setattr(messages, "PACKAGE", tmp_path / "losslab")
-    where = "solutions/09_x/x_exercise.ipynb"
-    assert messages.assert_messages() == [
-        (f"{where}:1", "seen by the learner"),
-        (f"{where}:1", "got {y:.3f} ({name!r}); need more"),
-        (f"{where}:1", "after the hidden tests"),
-        (f"{where}:2", "a locked set-up cell"),
-    ]
-    _notebook_tree(tmp_path / "b", [_graded('assert x, f"slice {values[1:]}"')])
-    monkeypatch.setattr(messages, "PACKAGE", tmp_path / "b" / "losslab")
+def extracts(
+    root: Path, monkeypatch: pytest.MonkeyPatch, extract: Callable[[], list], graded: str, refused: str
+) -> list[tuple[str, str]]:
+    """What `extract` reads of a made-up exercise: an answer cell holding `graded`'s first line, a graded cell
+    `graded`, a locked set-up cell with a magic (its second line: `graded`'s first with "a locked set-up cell");
+    the "solutions/..." prefix dropped. Then that a graded cell `refused` is a ValueError naming it."""
+    first = graded.splitlines()[0]
+    locked = "%matplotlib inline\n" + re.sub(r'"[^"]*"', '"a locked set-up cell"', first, count=1)
+    _notebook_tree(root, [nbformat.v4.new_code_cell(first), _graded(graded), _graded(locked, grade=False)])
+    monkeypatch.setattr(messages, "PACKAGE", root / "losslab")
+    found = [(where.removeprefix("solutions/09_x/x_exercise.ipynb"), text) for where, text in extract()]
+    _notebook_tree(root / "b", [_graded(refused)])
+    monkeypatch.setattr(messages, "PACKAGE", root / "b" / "losslab")
     with pytest.raises(ValueError, match=r"x_exercise.ipynb:0: .*compute the value into a name"):
-        messages.assert_messages()
+        extract()
+    return found
+
+
+def test_extraction_reads_visible_asserts_of_test_cells_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    graded = (
+        'assert x, "seen by the learner"\n'
+        'assert y > 1, f"got {y:.3f} ({name!r}); need more"\n'
+        "### BEGIN HIDDEN TESTS\n"
+        'assert z, "a hidden message"\n'
+        'assert w, f"hidden {w}"\n'
+        "### END HIDDEN TESTS\n"
+        'assert v, "after the hidden tests"\n'
+        "assert u\n"
+    )
+    assert extracts(tmp_path, monkeypatch, messages.assert_messages, graded, 'assert x, f"slice {values[1:]}"') == [
+        (":1", "seen by the learner"),
+        (":1", "got {y:.3f} ({name!r}); need more"),
+        (":1", "after the hidden tests"),
+        (":2", "a locked set-up cell"),
+    ]
 
 
 def test_a_message_is_translated_whole_or_not_at_all() -> None:

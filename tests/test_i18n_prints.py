@@ -16,12 +16,11 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-import nbformat
 import pytest
 
 from losslab import messages, prints
 from losslab.i18n_code import PHRASE
-from tests.test_i18n_asserts import _HIDDEN, _fields, _graded, _notebook_tree, _test_cells
+from tests.test_i18n_asserts import _HIDDEN, _test_cells, extracts, untranslated
 
 
 def _printed_phrases(code: str) -> list[list[str]]:
@@ -45,7 +44,6 @@ def _printed_phrases(code: str) -> list[list[str]]:
 
 def test_every_printed_line_of_a_graded_cell_is_translated_in_the_catalog() -> None:
     found = messages.print_messages()
-    catalog = messages.catalog("ja")  # the compiled .mo: what a learner's kernel and the grader's read
     problems = []
     for where, source in _test_cells():
         visible = _HIDDEN.sub(lambda m: "\n" * m.group(0).count("\n"), source)
@@ -58,12 +56,7 @@ def test_every_printed_line_of_a_graded_cell_is_translated_in_the_catalog() -> N
             for piece in pieces:  # each literal's words are in its message, padding spaces included
                 if piece.replace("{", "{{").replace("}", "}}") not in text:
                     problems.append(f"{where}: {piece!r} is not in the message {text!r}")
-    for where, text in found:
-        translated = catalog.get(text)
-        if not translated or translated == text:
-            problems.append(f"{where}: no Japanese for {text!r} (python -m losslab.messages extract, docs/i18n.md)")
-        elif _fields(text) != _fields(translated):
-            problems.append(f"{where}: the Japanese of {text!r} formats other fields")
+    problems += untranslated(found)
     assert len({t for _w, t in found}) >= 40 and any("{" in t for _w, t in found), len(found)
     assert not problems, "\n".join(problems)
 
@@ -71,38 +64,26 @@ def test_every_printed_line_of_a_graded_cell_is_translated_in_the_catalog() -> N
 def test_extraction_reads_visible_prints_of_graded_and_locked_cells_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _notebook_tree(
-        tmp_path,
-        [
-            nbformat.v4.new_code_cell('print("an answer cell", x)'),
-            _graded(
-                'print("loss recognized as:", describe(loss))\n'
-                'print(f"after {n} epochs: {acc:.2f}", "(target 0.9)")\n'
-                'print("after epochs:    ", steps[:3], "  last labels:", y)\n'
-                'print("Keras", version)\n'  # no English phrase: nothing to translate
-                'print("not to stderr either", file=sys.stderr)\n'
-                'print("a line with", x, sep="")\n'
-                "### BEGIN HIDDEN TESTS\n"
-                'print("a hidden line", secret)\n'
-                "### END HIDDEN TESTS\n"
-                'print("braces {kept} as text", z)\n'
-            ),
-            _graded('%matplotlib inline\nprint("a locked set-up cell")', grade=False),
-        ],
+    graded = (
+        'print("loss recognized as:", describe(loss))\n'
+        'print(f"after {n} epochs: {acc:.2f}", "(target 0.9)")\n'
+        'print("after epochs:    ", steps[:3], "  last labels:", y)\n'
+        'print("Keras", version)\n'  # no English phrase: nothing to translate
+        'print("not to stderr either", file=sys.stderr)\n'
+        'print("a line with", x, sep="")\n'
+        "### BEGIN HIDDEN TESTS\n"
+        'print("a hidden line", secret)\n'
+        "### END HIDDEN TESTS\n"
+        'print("braces {kept} as text", z)\n'
     )
-    monkeypatch.setattr(messages, "PACKAGE", tmp_path / "losslab")
-    where = "solutions/09_x/x_exercise.ipynb"
-    assert messages.print_messages() == [
-        (f"{where}:1", "loss recognized as: {describe(loss)}"),
-        (f"{where}:1", "after {n} epochs: {acc:.2f} (target 0.9)"),
-        (f"{where}:1", "after epochs:     {1}   last labels: {y}"),
-        (f"{where}:1", "braces {{kept}} as text {z}"),
-        (f"{where}:2", "a locked set-up cell"),
+    refused = 'print(f"gradient norms {values[1:]}")'
+    assert extracts(tmp_path, monkeypatch, messages.print_messages, graded, refused) == [
+        (":1", "loss recognized as: {describe(loss)}"),
+        (":1", "after {n} epochs: {acc:.2f} (target 0.9)"),
+        (":1", "after epochs:     {1}   last labels: {y}"),
+        (":1", "braces {{kept}} as text {z}"),
+        (":2", "a locked set-up cell {describe(loss)}"),
     ]
-    _notebook_tree(tmp_path / "b", [_graded('print(f"gradient norms {values[1:]}")')])
-    monkeypatch.setattr(messages, "PACKAGE", tmp_path / "b" / "losslab")
-    with pytest.raises(ValueError, match=r"x_exercise.ipynb:0: .*compute the value into a name"):
-        messages.print_messages()
 
 
 @pytest.fixture
