@@ -456,11 +456,12 @@ def _message_pattern(msgid: str, msgstr: str) -> OutputPattern | None:
 
 
 @functools.cache
-def _compiled_patterns(lang: str) -> tuple[dict[str, list[tuple[int, OutputPattern]]], int]:
+def _compiled_patterns(lang: str) -> tuple[dict[str, list[tuple[int, OutputPattern]]], int, re.Pattern[str]]:
     """The patterns of the messages with a field in the compiled catalog of `lang` (an installed losslab has no
     sources to extract them from), longest first, numbered in that order and indexed by the first (up to)
     ``_LEAD`` characters of the English (``""`` for one that starts with a field), so that a text is tried only
-    against the patterns it can start with; and the longest prefix indexed."""
+    against the patterns it can start with; the longest prefix indexed; and a regular expression that finds any
+    anchor of those that start with a field (a text holding none needs no more look at them)."""
     from losslab import messages
 
     found = []
@@ -472,7 +473,9 @@ def _compiled_patterns(lang: str) -> tuple[dict[str, list[tuple[int, OutputPatte
     index: dict[str, list[tuple[int, OutputPattern]]] = {}
     for order, (lead, pattern) in enumerate(sorted(found, key=lambda lp: -lp[1].size)):
         index.setdefault(lead, []).append((order, pattern))
-    return index, max(map(len, index), default=0)
+    anchors = sorted({p.anchor for _order, p in index.get("", [])}, key=len, reverse=True)
+    gate = re.compile("|".join(map(re.escape, anchors))) if anchors else re.compile("(?!)")
+    return index, max(map(len, index), default=0), gate
 
 
 _LEAD = 4
@@ -490,8 +493,10 @@ def translate_message(text: str, lang: str) -> str:
     translated = messages.gettext_for(lang)(text) if text else text
     if translated != text:
         return translated
-    index, longest = _compiled_patterns(lang)
-    candidates = [p for n in range(min(longest, len(text)), -1, -1) for p in index.get(text[:n], ())]
+    index, longest, gate = _compiled_patterns(lang)
+    candidates = [p for n in range(min(longest, len(text)), 0, -1) for p in index.get(text[:n], ())]
+    if gate.search(text):
+        candidates += index.get("", [])
     if not candidates:
         return text
     lines = "\n" in text and _NEWLINE not in text
