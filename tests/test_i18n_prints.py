@@ -14,6 +14,7 @@ import builtins
 import io
 import sys
 from pathlib import Path
+from string import Formatter
 from types import SimpleNamespace
 
 import pytest
@@ -155,3 +156,30 @@ def test_english_and_a_print_of_the_notebook_are_left_alone(monkeypatch: pytest.
     shell.user_ns["print"] = own
     assert not prints.install(shell) and shell.user_ns["print"] is own
     assert not prints.install(SimpleNamespace())  # no namespace: not a shell
+
+
+def _formatted(message: str, values: dict[str, str]) -> str:
+    """`message` with each field replaced by its value in `values` (by field name), formatted by its spec."""
+    out = []
+    for text, name, spec, _conversion in Formatter().parse(message):
+        out.append(text)
+        if name is not None:
+            out.append(format(float(values[name]) if spec and spec[-1] in "eEfFgG%" else values[name], spec or ""))
+    return "".join(out)
+
+
+def test_every_printed_line_of_the_catalog_prints_in_japanese() -> None:
+    """Each message of ``print_messages``, formatted with sample values (numbers where its spec formats a number,
+    a text of two lines elsewhere, as a NumPy array prints), is printed as its translation with the same values."""
+    ja = messages.gettext_for("ja")
+    problems = []
+    for message, where in {text: where for where, text in messages.print_messages()}.items():
+        fields = {name: spec for _t, name, spec, _c in Formatter().parse(message) if name is not None}
+        values = {
+            name: "0.25" if spec and spec[-1] in "eEfFgG%" else "[0.1 0.2\n 0.3]" for name, spec in fields.items()
+        }
+        line, expected = _formatted(message, values), _formatted(ja(message), values)
+        shown = prints.translated_line((line,), None, "ja")
+        if shown != expected:
+            problems.append(f"{where}: {line!r} printed as {shown!r}, not {expected!r}")
+    assert not problems, "\n".join(problems)
