@@ -46,15 +46,14 @@ def translated_line(args: tuple[Any, ...], sep: Any, lang: str) -> str | None:
 def _translating(lang: str) -> Any:
     def course_print(*args: Any, **kwargs: Any) -> None:
         """print, with a line of an exercise's graded cell in the learner's language (losslab/prints.py)."""
-        if args and kwargs.keys() <= _ARGUMENTS and kwargs.get("file") in (None, sys.stdout):
+        stream = kwargs.get("file")
+        if args and kwargs.keys() <= _ARGUMENTS and (stream is None or stream is sys.stdout):
             try:
                 text = translated_line(args, kwargs.get("sep"), lang)
             except Exception:  # never let a translation break a learner's print: print as written
                 text = None
             if text is not None:
-                return _builtin_print(
-                    text, end=kwargs.get("end"), file=kwargs.get("file"), flush=kwargs.get("flush", False)
-                )
+                return _builtin_print(text, end=kwargs.get("end"), file=stream, flush=kwargs.get("flush", False))
         return _builtin_print(*args, **kwargs)
 
     course_print.__wrapped__ = _builtin_print  # type: ignore[attr-defined]  # help(print) and inspect show print's
