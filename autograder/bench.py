@@ -9,7 +9,10 @@
   more than that on a loaded machine, so the sandbox's own cost is also measured where it is paid: a kernel
   started and the warm-up's imports run, in the sandbox and out of it, alternately (``--kernel-starts``).
 - **Parallelism**: N submissions (default 20) graded one after another (``--jobs 1``) and in parallel (one
-  worker per core). Goal: about 2x faster on 2 cores.
+  worker per core). Goal: about 2x faster on 2 cores. Beside it, the machine's own ceiling, with no grader at
+  all: the solution executed plainly alone and as many at once as there are workers, each kernel with the thread
+  limits the grader gives it (``--ceiling-repeat``). Kernels that share a machine slow each other down (caches,
+  memory bandwidth, a virtual machine's neighbors); the ceiling says how much of the shortfall is the machine's.
 - **Dask**: the same N submissions graded through a local Dask cluster (a scheduler and one single-threaded
   worker process per core on 127.0.0.1, as ``make grade DASK=`` would use a real one), against the local
   parallel run. Goal: within 10 % of it (``--no-dask`` skips it).
@@ -21,14 +24,18 @@ quicker look; ``python -m tests.tools.bench grading`` runs this section alone.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from autograder import cgroups, sandbox
-from autograder.config import CONFIG, REPO, SOLUTIONS, Limits
+from autograder.config import CONFIG, REPO, SOLUTIONS, Limits, thread_env
 from autograder.coordinator import grade
 from autograder.executors import default_jobs
 
@@ -84,6 +91,53 @@ def plain_execution(assignment: str) -> float:
             raise RuntimeError(f"{path.name} failed to execute: {run.error}")
         total += run.seconds
     return total
+
+
+@contextlib.contextmanager
+def _environment(extra: dict[str, str]) -> Iterator[None]:
+    """`extra` in this process's environment (which the kernels it starts inherit) for the duration."""
+    saved = {name: os.environ.get(name) for name in extra}
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _execute(path: Path) -> float:
+    """Seconds to execute `path` top to bottom in a fresh kernel, nothing sampled beside it."""
+    from nbclient import NotebookClient
+
+    from losslab import notebooks
+
+    nb = notebooks.read(path)
+    client = NotebookClient(
+        nb, timeout=CONFIG.cell_timeout_s, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
+    started = time.perf_counter()
+    client.execute()
+    return time.perf_counter() - started
+
+
+def machine_ceiling(assignment: str, jobs: int, repeat: int) -> tuple[list[float], list[float], float]:
+    """The speed-up `jobs` workers could reach on this machine with no grader: the solution's first notebook
+    executed plainly, alone (the libraries' thread defaults, as one grading worker leaves them) and `jobs` at once
+    (each with the thread limits the grader sets, autograder/config.py ``thread_env``), alternately, `repeat`
+    times each. Returns (seconds alone, seconds of each execution at once, ceiling = jobs x alone / at once,
+    from the medians)."""
+    path = sorted((SOLUTIONS / assignment).glob("*_exercise.ipynb"))[0]
+    alone: list[float] = []
+    together: list[float] = []
+    for _ in range(max(1, repeat)):
+        alone.append(_execute(path))
+        with _environment(thread_env(default_jobs(), jobs)), ThreadPoolExecutor(jobs) as pool:
+            together += list(pool.map(lambda _: _execute(path), range(jobs)))
+    median = lambda values: sorted(values)[len(values) // 2]  # noqa: E731
+    return alone, together, jobs * median(alone) / median(together)
 
 
 def kernel_start(boxed: bool, work: Path) -> float:
@@ -142,6 +196,12 @@ def main(argv: list[str] | None = None) -> int:
         help="kernel starts in and out of the sandbox for its cost (default %(default)s each)",
     )
     parser.add_argument("--no-dask", action="store_true", help="skip the Dask figure")
+    parser.add_argument(
+        "--ceiling-repeat",
+        type=int,
+        default=2,
+        help="plain executions alone and at once for the machine's ceiling (default %(default)s each; 0: skip)",
+    )
     args = parser.parse_args(argv)
     jobs = args.jobs or default_jobs()
     limits = Limits(wall_s=CONFIG.self_grade_wall_s)
@@ -202,8 +262,18 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"  {args.submissions} submissions, {jobs} workers           {parallel:8.1f} s   "
         f"speed-up {speedup:.2f}x "
-        f"(goal about {jobs}x){'' if speedup >= goal else '  BELOW GOAL'}"
+        f"(goal about {jobs}x){'' if speedup >= goal else '  BELOW GOAL'}",
+        flush=True,
     )
+    alone, together, ceiling = [], [], None
+    if jobs > 1 and args.ceiling_repeat > 0:
+        alone, together, ceiling = machine_ceiling(args.assignment, jobs, args.ceiling_repeat)
+        print(
+            f"  the machine's ceiling, no grader: the solution alone {sorted(alone)[len(alone) // 2]:.1f} s, "
+            f"{jobs} at once {sorted(together)[len(together) // 2]:.1f} s each: at most {ceiling:.2f}x; "
+            f"the grader reaches {speedup / ceiling:.0%} of it",
+            flush=True,
+        )
     on_dask, dask_results, dask_share = None, [], None
     if not args.no_dask:
         on_dask, dask_results = dask_grading(args.assignment, args.submissions, jobs, limits, box)
@@ -236,6 +306,9 @@ def main(argv: list[str] | None = None) -> int:
         "sequential_s": sequential,
         "parallel_s": parallel,
         "speedup": speedup,
+        "plain_alone_s": alone,
+        "plain_together_s": together,
+        "ceiling": ceiling,
         "dask_s": on_dask,
         "dask_over_local": dask_share,
     }

@@ -16,3 +16,30 @@ def test_the_bench_submits_the_solution_for_every_student(tmp_path: Path) -> Non
         assert sorted(p.name for p in folder.iterdir()) == expected
         for name in expected:
             assert (folder / name).read_bytes() == (SOLUTIONS / "00_warmup" / name).read_bytes()
+
+
+def test_the_machine_ceiling_runs_alone_then_at_once_with_the_graders_thread_limits(monkeypatch) -> None:
+    """The ceiling's executions at once get the thread limits a grading kernel gets, the lone one the defaults;
+    the environment is restored afterwards, and the ceiling is jobs x alone / at once from the medians."""
+    import os
+    import threading
+
+    from autograder import bench
+    from autograder.config import thread_env
+
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
+    seen: list[str | None] = []
+    lock = threading.Lock()
+
+    def fake_execute(path: Path) -> float:
+        with lock:
+            seen.append(os.environ.get("TF_NUM_INTRAOP_THREADS"))
+            return 10.0 if len(seen) % 3 == 1 else 12.5  # per round: alone, then two at once
+
+    monkeypatch.setattr(bench, "_execute", fake_execute)
+    alone, together, ceiling = bench.machine_ceiling("00_warmup", 2, repeat=2)
+    limited = thread_env(bench.default_jobs(), 2)["TF_NUM_INTRAOP_THREADS"]
+    assert seen == [None, limited, limited, None, limited, limited]
+    assert alone == [10.0, 10.0] and together == [12.5] * 4
+    assert ceiling == 2 * 10.0 / 12.5
+    assert "TF_NUM_INTRAOP_THREADS" not in os.environ
