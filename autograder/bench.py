@@ -24,15 +24,14 @@ quicker look; ``python -m tests.tools.bench grading`` runs this section alone.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from unittest import mock
 
 from autograder import cgroups, sandbox
 from autograder.config import CONFIG, REPO, SOLUTIONS, Limits, thread_env
@@ -93,21 +92,6 @@ def plain_execution(assignment: str) -> float:
     return total
 
 
-@contextlib.contextmanager
-def _environment(extra: dict[str, str]) -> Iterator[None]:
-    """`extra` in this process's environment (which the kernels it starts inherit) for the duration."""
-    saved = {name: os.environ.get(name) for name in extra}
-    os.environ.update(extra)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def _execute(path: Path) -> float:
     """Seconds to execute `path` top to bottom in a fresh kernel, nothing sampled beside it."""
     from nbclient import NotebookClient
@@ -134,7 +118,7 @@ def machine_ceiling(assignment: str, jobs: int, repeat: int) -> tuple[list[float
     together: list[float] = []
     for _ in range(max(1, repeat)):
         alone.append(_execute(path))
-        with _environment(thread_env(default_jobs(), jobs)), ThreadPoolExecutor(jobs) as pool:
+        with mock.patch.dict(os.environ, thread_env(default_jobs(), jobs)), ThreadPoolExecutor(jobs) as pool:
             together += list(pool.map(lambda _: _execute(path), range(jobs)))
     median = lambda values: sorted(values)[len(values) // 2]  # noqa: E731
     return alone, together, jobs * median(alone) / median(together)
