@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from nbformat.notebooknode import NotebookNode
 
 from losslab.messages import gettext_for
+from losslab.notebooks import visible_lines
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 CELL_FRAME = re.compile(r"^\s*Cell\s+In\s*\[(\d+)\],\s*line\s+(\d+)")
 FILE_FRAME = re.compile(r"^\s*(File|Input)\s")
-BEGIN, END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
 # Errors written by the grader itself (autograder/preprocessors.py): their text is already for the learner.
 GRADER_ERRORS = {
     "NotRun",
@@ -50,19 +50,6 @@ def nbgrader_meta(cell: NotebookNode) -> dict:
 def is_test(cell: NotebookNode) -> bool:
     meta = nbgrader_meta(cell)
     return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
-
-
-def visible_lines(source: str) -> dict[int, str]:
-    """1-based line numbers outside the hidden test region (markers excluded), with their text."""
-    out, hidden = {}, False
-    for number, line in enumerate(source.split("\n"), start=1):
-        if BEGIN in line:
-            hidden = True
-        elif END in line:
-            hidden = False
-        elif not hidden:
-            out[number] = line
-    return out
 
 
 def execution_map(nb: NotebookNode) -> dict[int, NotebookNode]:

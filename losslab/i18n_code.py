@@ -37,7 +37,8 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-PHRASE = re.compile(r"[A-Za-z]{2,}[ ,:;()'/-]+[A-Za-z]{2,}")  # two English words in a row
+from losslab.messages import PHRASE
+
 _STRING_METHODS = frozenset({"format", "join", "ljust", "rjust", "center", "strip", "upper", "lower", "capitalize"})
 _FIELD = re.compile(r"(?<!\{)\{[^{}]*\}(?!\})")
 _PERCENT = re.compile(r"%(?:\([^)]*\))?[-+ #0]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[diouxXeEfFgGcrsa%]")

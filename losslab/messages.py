@@ -21,6 +21,7 @@ import ast
 import gettext
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from functools import cache
@@ -86,6 +87,7 @@ SOURCES = (
 # ``predict.ask(...)`` and ``<guess>.compare(...)`` call, which losslab/predict.py shows through gettext (the
 # code stays English, and so do the options' identities). Code cells exist once, for both editions.
 NOTEBOOK_SOURCES = "solutions"
+PHRASE = re.compile(r"[A-Za-z]{2,}[ ,:;()'/-]+[A-Za-z]{2,}")  # two English words in a row: a text to translate
 
 
 @cache
@@ -240,7 +242,7 @@ def notebook_messages() -> list[tuple[str, str]]:
 def _visible_tests(cell: dict, source: str) -> str | None:
     """The code of a cell nbgrader grades or locks, its hidden tests blanked (line numbers kept); None for any
     other cell."""
-    from autograder.feedback import visible_lines  # a developer's tool: the grader's own reading of the markers
+    from losslab.notebooks import visible_lines
 
     meta = (cell.get("metadata") or {}).get("nbgrader") or {}
     if not (meta.get("grade") or meta.get("locked")):
@@ -290,12 +292,11 @@ def assert_messages() -> list[tuple[str, str]]:
 def print_messages() -> list[tuple[str, str]]:
     """("solutions/<chapter>/<notebook>.ipynb:<cell number>", text) for every ``print(...)`` call in the visible part
     of a code cell nbgrader grades or locks whose arguments include a literal with an English phrase
-    (``i18n_code.PHRASE``): the line it prints as a ``str.format`` text, shown translated by losslab/prints.py.
+    (``PHRASE``): the line it prints as a ``str.format`` text, shown translated by losslab/prints.py.
     Each argument in turn, joined by " ": a literal as its text, an f-string as its ``brace_format``, any other
     argument as a field named by its expression (``{losses.describe_loss(loss)}``), or by its position (``{1}``)
     when the expression could not be a field's name. A call with ``sep=``, ``file=`` or a starred argument is left
     out. Hidden tests are never read: the catalog ships to learners."""
-    from losslab.i18n_code import PHRASE
 
     out = []
     for where, tree in _notebook_code(_visible_tests):

@@ -135,6 +135,23 @@ def graded_cells(nb: NotebookNode) -> dict[str, float]:
     return out
 
 
+HIDDEN_BEGIN, HIDDEN_END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"  # nbgrader's markers in a test cell
+
+
+def visible_lines(source: str) -> dict[int, str]:
+    """A test cell's lines outside its hidden tests (the markers' lines excluded), by 1-based line number: what a
+    learner's copy of the cell shows (autograder/feedback.py; the gettext extraction, losslab/messages.py)."""
+    out, hidden = {}, False
+    for number, line in enumerate(source.split("\n"), start=1):
+        if HIDDEN_BEGIN in line:
+            hidden = True
+        elif HIDDEN_END in line:
+            hidden = False
+        elif not hidden:
+            out[number] = line
+    return out
+
+
 # --------------------------------------------------------------------------------------- builders
 
 

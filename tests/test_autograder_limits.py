@@ -33,9 +33,12 @@ with open("huge.bin", "wb") as handle:  # 5 GB in one file
         handle.write(b"0" * 10_000_000)
 answer = "b"
 """
+# Flushed as it goes, as a loop's output is: without the flush, ipykernel keeps the 300 MB in its buffer until its
+# next send (every 0.2 s), so that on a loaded machine the kernel could reach the memory limit before a byte of it
+# left, and this submission would be stopped as `memory` (a fair stop too, but not the limit this test is about).
 LOUD = """
 for _ in range(300):  # 300 MB of output
-    print("x" * 1_000_000)
+    print("x" * 1_000_000, flush=True)
 answer = "b"
 """
 CLASS = {"honest": {}, "many-files": {"diagnosis": MANY_FILES}, "one-file": {"diagnosis": ONE_FILE}}

@@ -20,7 +20,7 @@ from types import SimpleNamespace
 import pytest
 
 from losslab import messages, prints
-from losslab.i18n_code import PHRASE
+from losslab.messages import PHRASE
 from tests.test_i18n_asserts import _HIDDEN, _test_cells, extracts, untranslated
 
 
