@@ -258,12 +258,12 @@ def brace_format(node: ast.JoinedStr, where: str = "") -> str:
     parts = []
     for value in node.values:
         if isinstance(value, ast.Constant):
-            parts.append(str(value.value).replace("{", "{{").replace("}", "}}"))
+            parts.append(_literal(str(value.value)))
             continue
         assert isinstance(value, ast.FormattedValue)
         name = ast.unparse(value.value)
         spec = value.format_spec
-        if any(c in name for c in ":!{}") or (spec and not all(isinstance(v, ast.Constant) for v in spec.values)):
+        if not _nameable(name) or (spec and not all(isinstance(v, ast.Constant) for v in spec.values)):
             raise ValueError(
                 f"{where}: the f-string field {{{name}}} cannot be a catalog placeholder: compute the value into a "
                 "name before the assert and format that name"
@@ -282,7 +282,7 @@ def assert_messages() -> list[tuple[str, str]]:
     out = []
     for where, tree in _notebook_code(_visible_tests):
         for node in ast.walk(tree):
-            if isinstance(node, ast.Assert) and isinstance(node.msg, ast.Constant) and isinstance(node.msg.value, str):
+            if isinstance(node, ast.Assert) and _is_text(node.msg):
                 out.append((where, node.msg.value))
             elif isinstance(node, ast.Assert) and isinstance(node.msg, ast.JoinedStr):
                 out.append((where, brace_format(node.msg, where)))
@@ -313,17 +313,27 @@ def print_messages() -> list[tuple[str, str]]:
             parts = []
             for position, arg in enumerate(node.args):
                 if _is_text(arg):
-                    parts.append(arg.value.replace("{", "{{").replace("}", "}}"))
+                    parts.append(_literal(arg.value))
                 elif isinstance(arg, ast.JoinedStr):
                     parts.append(brace_format(arg, where))
                 else:
                     name = ast.unparse(arg)
-                    parts.append("{" + (str(position) if any(c in name for c in ":!{}") else name) + "}")
+                    parts.append("{" + (name if _nameable(name) else str(position)) + "}")
             out.append((where, " ".join(parts)))
     return out
 
 
-def _is_text(node: ast.expr) -> bool:
+def _literal(text: str) -> str:
+    """A literal's text inside a ``str.format`` message: its braces doubled."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def _nameable(expression: str) -> bool:
+    """Whether ``str.format`` can read `expression`'s source back as one field's name (no ``:``, ``!`` or brace)."""
+    return not any(c in expression for c in ":!{}")
+
+
+def _is_text(node: ast.expr | None) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
 
