@@ -94,17 +94,12 @@ def plain_execution(assignment: str) -> float:
 
 def _execute(path: Path) -> float:
     """Seconds to execute `path` top to bottom in a fresh kernel, nothing sampled beside it."""
-    from nbclient import NotebookClient
+    from tests.tools.runner import run_notebook
 
-    from losslab import notebooks
-
-    nb = notebooks.read(path)
-    client = NotebookClient(
-        nb, timeout=CONFIG.cell_timeout_s, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-    )
-    started = time.perf_counter()
-    client.execute()
-    return time.perf_counter() - started
+    run = run_notebook(path, timeout=CONFIG.cell_timeout_s, sample=False)
+    if not run.ok:
+        raise RuntimeError(f"{path.name} failed to execute: {run.error}")
+    return run.seconds
 
 
 def machine_ceiling(assignment: str, jobs: int, repeat: int) -> tuple[list[float], list[float], float]:
