@@ -125,3 +125,38 @@ def test_an_english_import_adds_no_finder() -> None:
         [sys.executable, "-c", code], cwd=REPO, env={**env, "LOSSLAB_LANG": "ja"}, capture_output=True, text=True
     )
     assert "losslab.fonts" in ja.stdout, ja.stdout + ja.stderr  # the Japanese one waits for matplotlib
+
+
+def test_the_library_draws_its_own_labels_in_japanese() -> None:
+    """The labels losslab's figure helpers set are translated where they are shown, the keys stay English (the
+    sweep's regions), and every glyph is drawn."""
+    code = r"""
+import json, warnings
+import losslab
+from losslab import lr, plots
+
+ax = plots.curves({"adam": {"loss": [1.0, 0.5], "val_loss": [1.1, 0.6]}}, title="t")
+labels = lr.regions([0.01, 0.1, 1.0], [-0.5, -0.02, -2.3], tolerance=0.01)
+sweep = lr.plot_sweep([0.01, 0.1, 1.0], [0.5, 0.02, 2.3], labels, title="s")
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    for figure in {ax.figure, sweep.figure}:
+        figure.canvas.draw()
+print(json.dumps({
+    "regions": labels,
+    "curves": [ax.get_xlabel(), *[t.get_text() for t in ax.get_legend().get_texts()]],
+    "sweep": [sweep.get_xlabel(), *[t.get_text() for t in sweep.get_legend().get_texts()]],
+    "warnings": [str(w.message) for w in caught],
+}, ensure_ascii=False))
+"""
+    env = {**os.environ, "LOSSLAB_LANG": "ja", "MPLBACKEND": "Agg", "PYTHONPATH": str(REPO)}
+    env.pop("JPY_SESSION_NAME", None)
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["regions"] == ["too low", "good", "too high"], seen  # the keys the exercise's checks compare
+    assert seen["curves"] == ["エポック", "adam (訓練)", "adam (検証)"], seen
+    assert seen["sweep"][0] == "学習率 (対数目盛)" and {"低すぎる", "良い", "高すぎる", "最終の損失"} <= set(
+        seen["sweep"]
+    )
+    assert not [w for w in seen["warnings"] if "missing from font" in w], seen["warnings"]
