@@ -3,8 +3,9 @@
 Importing it only sets quiet defaults for TensorFlow's C++ logging, and PyTorch's CPU threads on the torch
 backend (both read them when they load, so this must happen first), and, in an IPython kernel whose language is
 not English, lets a failing visible test of an exercise show its message translated (``losslab.asserts``) and
-what its graded cells print in that language (``losslab.prints``); nothing heavy is imported. The submodules load
-on first use:
+what its graded cells print in that language (``losslab.prints``), and, in any process in that language, lets
+figures draw Japanese glyphs (``losslab.fonts``, once matplotlib loads); nothing heavy is imported. The
+submodules load on first use:
 
 - ``losslab.environment``: the environment report and the device that trains (00_start_here, every chapter)
 - ``losslab.quiz``: widget quizzes with instant feedback and saved progress (every tutorial)
@@ -46,6 +47,12 @@ if "IPython" in sys.modules:  # maybe a kernel (losslab never imports IPython it
 
     _asserts.install()
     _prints.install()
+
+# In a language other than English, Japanese glyphs in figures: IPAexGothic as matplotlib's fallback font,
+# registered when matplotlib loads (losslab/fonts.py).
+from losslab import fonts as _fonts
+
+_fonts.install()
 
 
 def __getattr__(name: str) -> ModuleType:

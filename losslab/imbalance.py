@@ -179,21 +179,28 @@ def plot_remedies(results: Mapping[str, Evaluation], *, title: str, baseline: st
             top.text(
                 j, i, str(count), ha="center", va="center", color="white" if count > ev.confusion.max() / 2 else "black"
             )
-        top.set_xticks([0, 1], ["common", "rare"])
-        top.set_yticks([0, 1], ["common", "rare"])
-        top.set(title=f"{name}\nthreshold {ev.threshold}", xlabel="predicted class", ylabel="true class")
+        top.set_xticks([0, 1], [_("common"), _("rare")])
+        top.set_yticks([0, 1], [_("common"), _("rare")])
+        heading = f"{name}\n" + _("threshold {threshold}").format(threshold=ev.threshold)
+        top.set(title=heading, xlabel=_("predicted class"), ylabel=_("true class"))
         if reference is not None and name != baseline:
-            p, r, _ = precision_recall_curve(reference.y_true, reference.scores)
+            p, r, _thresholds = precision_recall_curve(reference.y_true, reference.scores)
             bottom.plot(r, p, color="gray", linewidth=1, label=baseline)
-        p, r, _ = precision_recall_curve(ev.y_true, ev.scores)
+        p, r, _thresholds = precision_recall_curve(ev.y_true, ev.scores)
         bottom.plot(r, p, color=f"C{col}", label=f"{name} (AP {ev.average_precision:.2f})")
-        bottom.plot([ev.recall], [ev.precision], "o", color=f"C{col}", label=f"at threshold {ev.threshold}")
+        bottom.plot(
+            [ev.recall],
+            [ev.precision],
+            "o",
+            color=f"C{col}",
+            label=_("at threshold {threshold}").format(threshold=ev.threshold),
+        )
         bottom.set(
-            xlabel="recall (share of positives found)",
-            ylabel="precision (share of alarms that are right)",
+            xlabel=_("recall (share of positives found)"),
+            ylabel=_("precision (share of alarms that are right)"),
             xlim=(0, 1.02),
             ylim=(0, 1.05),
-            title="precision-recall curve",
+            title=_("precision-recall curve"),
         )
         bottom.grid(True, alpha=0.3)
         bottom.legend(fontsize="x-small", loc="lower left")

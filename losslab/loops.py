@@ -453,7 +453,7 @@ def plot_per_step(
     if log_y:
         ax.set_yscale("log")
     ax.set_title(title)
-    ax.set_xlabel("training examples seen" if per_example else "step (one batch each)")
+    ax.set_xlabel(_("training examples seen") if per_example else _("step (one batch each)"))
     ax.set_ylabel(ylabel or key.replace("_", " "))
     ax.legend(fontsize="small")
     return ax

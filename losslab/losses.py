@@ -421,10 +421,18 @@ def plot_probabilities(
         _figure, ax = plt.subplots(figsize=(6, 4))
     bins = np.linspace(0, 1, 21)
     for value, name in zip((0, 1), class_names, strict=True):
-        ax.hist(p[t == value], bins=bins, alpha=0.6, label=f"true class {value} ({name})")
-    ax.axvline(threshold, color="black", linestyle="--", linewidth=1, label=f"threshold {threshold:g}")
+        ax.hist(
+            p[t == value], bins=bins, alpha=0.6, label=_("true class {value} ({name})").format(value=value, name=name)
+        )
+    ax.axvline(
+        threshold,
+        color="black",
+        linestyle="--",
+        linewidth=1,
+        label=_("threshold {threshold}").format(threshold=f"{threshold:g}"),
+    )
     ax.set_title(title)
-    ax.set_xlabel(f"predicted probability of class 1 ({class_names[1]})")
-    ax.set_ylabel("number of examples")
+    ax.set_xlabel(_("predicted probability of class 1 ({name})").format(name=class_names[1]))
+    ax.set_ylabel(_("number of examples"))
     ax.legend(fontsize="small")
     return ax

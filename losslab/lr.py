@@ -28,7 +28,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from losslab.messages import _
+from losslab.messages import N_, _
 
 __all__ = [
     "LRRangeTest",
@@ -270,27 +270,28 @@ class LRRangeTest(keras.callbacks.Callback):
         """One tenth of the learning rate at the smoothed loss's minimum (fastai's ``minimum`` rule)."""
         return suggest_from_minimum(self.lrs, self.losses)
 
-    def plot(self, ax=None, *, title: str = "Learning-rate range test", raw: bool = True):
+    def plot(self, ax=None, *, title: str = N_("Learning-rate range test"), raw: bool = True):
         """Smoothed loss against learning rate (log axis), the minimum and the suggestion marked."""
         import matplotlib.pyplot as plt
 
         if ax is None:
-            _, ax = plt.subplots(figsize=(7, 4))
+            _fig, ax = plt.subplots(figsize=(7, 4))
         lrs = np.asarray(self.lrs)
         smoothed = np.asarray(self.losses, dtype=np.float64)
         if raw:
-            ax.plot(lrs, self.raw_losses, color="0.75", linewidth=0.8, label="loss of each batch")
-        ax.plot(lrs, smoothed, color="C0", linewidth=2, label="smoothed loss")
-        ax.axvline(self.lr_at_minimum, color="C3", linestyle=":", label=f"minimum at {self.lr_at_minimum:.3g}")
-        ax.axvline(self.suggestion, color="C2", linestyle="--", label=f"suggestion {self.suggestion:.3g}")
+            ax.plot(lrs, self.raw_losses, color="0.75", linewidth=0.8, label=_("loss of each batch"))
+        ax.plot(lrs, smoothed, color="C0", linewidth=2, label=_("smoothed loss"))
+        minimum, suggestion = f"{self.lr_at_minimum:.3g}", f"{self.suggestion:.3g}"
+        ax.axvline(self.lr_at_minimum, color="C3", linestyle=":", label=_("minimum at {lr}").format(lr=minimum))
+        ax.axvline(self.suggestion, color="C2", linestyle="--", label=_("suggestion {lr}").format(lr=suggestion))
         finite = smoothed[np.isfinite(smoothed)]
         if finite.size:
             low, high = finite.min(), max(finite[0], finite.min()) * self.diverge * 1.1
             ax.set_ylim(max(0.0, low - 0.1 * (high - low)), high)
         ax.set_xscale("log")
-        ax.set_xlabel("learning rate (log scale)")
-        ax.set_ylabel("training loss (nats)")
-        ax.set_title(title)
+        ax.set_xlabel(_("learning rate (log scale)"))
+        ax.set_ylabel(_("training loss (nats)"))
+        ax.set_title(_(title) if title else title)  # the default is a message; _("") is the catalog's header
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize="small")
         return ax
@@ -453,7 +454,7 @@ def plot_schedules(
     schedules: Mapping[str, Any],
     total_steps: int,
     *,
-    title: str = "Learning-rate schedules",
+    title: str = N_("Learning-rate schedules"),
     steps_per_epoch: int | None = None,
     log_y: bool = False,
     ax=None,
@@ -463,7 +464,7 @@ def plot_schedules(
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4))
+        _fig, ax = plt.subplots(figsize=(7, 4))
     for index, (label, schedule) in enumerate(schedules.items()):
         if isinstance(schedule, (np.ndarray, list, tuple)):
             values = np.asarray(schedule, dtype=np.float64)
@@ -473,9 +474,12 @@ def plot_schedules(
     if steps_per_epoch:
         for boundary in range(steps_per_epoch, total_steps, steps_per_epoch):
             ax.axvline(boundary, color="0.6", linewidth=0.8, linestyle=":", zorder=0)
-    ax.set_title(title)
-    ax.set_xlabel("optimizer step" + (f" (dotted lines: epochs of {steps_per_epoch} steps)" if steps_per_epoch else ""))
-    ax.set_ylabel("learning rate" + (" (log scale)" if log_y else ""))
+    ax.set_title(_(title) if title else title)  # the default is a message; _("") is the catalog's header
+    if steps_per_epoch:
+        ax.set_xlabel(_("optimizer step (dotted lines: epochs of {n} steps)").format(n=steps_per_epoch))
+    else:
+        ax.set_xlabel(_("optimizer step"))
+    ax.set_ylabel(_("learning rate (log scale)") if log_y else _("learning rate"))
     if log_y:
         ax.set_yscale("log")
     ax.grid(True, alpha=0.3)
@@ -510,7 +514,9 @@ def regions(learning_rates: Sequence[float], scores: Sequence[float], tolerance:
     return out
 
 
-REGION_COLOURS = {"too low": "#9ecae1", "good": "#a1d99b", "too high": "#fc9272"}
+# The regions' names are keys (regions() returns them, the exercise's checks compare them); a legend shows them
+# through _.
+REGION_COLOURS = {N_("too low"): "#9ecae1", N_("good"): "#a1d99b", N_("too high"): "#fc9272"}
 
 
 def plot_sweep(
@@ -519,7 +525,7 @@ def plot_sweep(
     labels: Sequence[str],
     *,
     title: str,
-    ylabel: str = "final training loss (nats, log scale)",
+    ylabel: str = N_("final training loss (nats, log scale)"),
     markers: Mapping[str, float] | None = None,
     ax=None,
 ):
@@ -528,7 +534,7 @@ def plot_sweep(
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4))
+        _fig, ax = plt.subplots(figsize=(7, 4))
     lrs = np.asarray(learning_rates, dtype=np.float64)
     losses = np.asarray(final_losses, dtype=np.float64)
     edges = np.sqrt(lrs[1:] * lrs[:-1])
@@ -536,10 +542,10 @@ def plot_sweep(
     right = np.concatenate([edges, [lrs[-1] * 2]])
     shown = set()
     for lo, hi, label in zip(left, right, labels, strict=True):
-        ax.axvspan(lo, hi, color=REGION_COLOURS[label], alpha=0.5, zorder=0, label=None if label in shown else label)
+        ax.axvspan(lo, hi, color=REGION_COLOURS[label], alpha=0.5, zorder=0, label=None if label in shown else _(label))
         shown.add(label)
     finite = np.isfinite(losses)
-    ax.plot(lrs[finite], losses[finite], "o-", color="k", label="final loss")
+    ax.plot(lrs[finite], losses[finite], "o-", color="k", label=_("final loss"))
     if (~finite).any():
         top = losses[finite].max() * 3 if finite.any() else 1.0
         ax.plot(lrs[~finite], np.full((~finite).sum(), top), "x", color="C3", markersize=10, mew=2, label="NaN / inf")
@@ -548,8 +554,8 @@ def plot_sweep(
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(left[0], right[-1])
-    ax.set_xlabel("learning rate (log scale)")
-    ax.set_ylabel(ylabel)
+    ax.set_xlabel(_("learning rate (log scale)"))
+    ax.set_ylabel(_(ylabel) if ylabel else ylabel)
     ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize="small")

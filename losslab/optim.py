@@ -262,13 +262,13 @@ def draw(
     x, y, z = _grid(s)
     levels = np.unique(np.quantile(z, np.linspace(0.0, 1.0, 24) ** 2))
     left.contour(x, y, z, levels=levels, colors="0.6", linewidths=0.7, linestyles="solid")
-    left.plot(*s.start, marker="o", color="k", markersize=6, label="start")
-    left.plot(*s.minimum, marker="*", color="k", markersize=11, linestyle="none", label="global minimum")
+    left.plot(*s.start, marker="o", color="k", markersize=6, label=_("start"))
+    left.plot(*s.minimum, marker="*", color="k", markersize=11, linestyle="none", label=_("global minimum"))
     floor = 1e-10
     for index, (name, path) in enumerate(paths.items()):
         color = COLORS.get(name, f"C{index % 10}")
         label = (
-            f"{name}: diverged after {path.steps} steps"
+            _("{name}: diverged after {steps} steps").format(name=name, steps=path.steps)
             if path.diverged
             else f"{name}: f - min = {path.final_value - s.min_value:.2g}"
         )
@@ -276,17 +276,22 @@ def draw(
             path.points[:, 0], path.points[:, 1], marker=".", markersize=3, linewidth=1.2, color=color, label=label
         )
         gap = np.maximum(path.values - s.min_value, floor)
-        right.plot(np.arange(len(gap)), gap, color=color, label=name + (" (diverged)" if path.diverged else ""))
+        right.plot(
+            np.arange(len(gap)),
+            gap,
+            color=color,
+            label=_("{name} (diverged)").format(name=name) if path.diverged else name,
+        )
     left.set_xlim(*s.xlim)
     left.set_ylim(*s.ylim)
-    left.set_xlabel("x (parameter 1, no unit)")
-    left.set_ylabel("y (parameter 2, no unit)")
-    left.set_title(title or f"{s.key}: {s.formula}", fontsize="medium")
+    left.set_xlabel(_("x (parameter 1, no unit)"))
+    left.set_ylabel(_("y (parameter 2, no unit)"))
+    left.set_title(title or f"{_(s.key)}: {s.formula}", fontsize="medium")
     left.legend(fontsize="x-small", loc="best")
     right.set_yscale("log")
-    right.set_xlabel("optimizer step")
-    right.set_ylabel("f(point) - min f (log scale)")
-    right.set_title("Loss along each path", fontsize="medium")
+    right.set_xlabel(_("optimizer step"))
+    right.set_ylabel(_("f(point) - min f (log scale)"))
+    right.set_title(_("Loss along each path"), fontsize="medium")
     right.grid(True, alpha=0.3)
     right.legend(fontsize="x-small")
     fig.tight_layout()
@@ -400,7 +405,10 @@ class Playground:
         self.paths = {name: self._path(s, name, lr, mu) for name in self.names}
         fig = Figure(figsize=(11, 4.2))
         axes = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1]})
-        draw(s, self.paths, axes=axes, title=f"{s.key}, learning rate {lr:.3g}, momentum {mu:.2f}: {s.formula}")
+        title = _("{surface}, learning rate {lr}, momentum {mu}: {formula}").format(
+            surface=_(s.key), lr=f"{lr:.3g}", mu=f"{mu:.2f}", formula=s.formula
+        )
+        draw(s, self.paths, axes=axes, title=title)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=80)
         self.png = buffer.getvalue()

@@ -51,11 +51,13 @@ def curves(
             )
         color = f"C{index % 10}"
         epochs = np.arange(1, len(data[metric]) + 1)
-        ax.plot(epochs, data[metric], color=color, label=f"{label} (train)" if validation else label)
+        ax.plot(epochs, data[metric], color=color, label=_("{run} (train)").format(run=label) if validation else label)
         if validation and f"val_{metric}" in data:
-            ax.plot(epochs, data[f"val_{metric}"], color=color, linestyle="--", label=f"{label} (val)")
+            ax.plot(
+                epochs, data[f"val_{metric}"], color=color, linestyle="--", label=_("{run} (val)").format(run=label)
+            )
     ax.set_title(title)
-    ax.set_xlabel("epoch")
+    ax.set_xlabel(_("epoch"))
     ax.set_ylabel(ylabel or metric.replace("_", " "))
     if log_y:
         ax.set_yscale("log")

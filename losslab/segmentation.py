@@ -122,7 +122,10 @@ def plot_examples(
     columns = 2 + len(predictions)
     fig, axes = plt.subplots(count, columns, figsize=(1.9 * columns, 1.9 * count), squeeze=False)
     for row in range(count):
-        panels: Sequence[tuple[str, Any, str]] = [("image", images[row], "gray"), ("true mask", masks[row], "magma")]
+        panels: Sequence[tuple[str, Any, str]] = [
+            (_("image"), images[row], "gray"),
+            (_("true mask"), masks[row], "magma"),
+        ]
         panels = [*panels, *((name, p[row], "magma") for name, p in predictions.items())]
         for col, (name, picture, cmap) in enumerate(panels):
             ax = axes[row][col]
@@ -132,8 +135,8 @@ def plot_examples(
             ax.set_title(label if row == 0 or col >= 2 else "", fontsize="small")
             ax.set_xticks([])
             ax.set_yticks([])
-    axes[-1][0].set_xlabel("x (pixels)")
-    axes[-1][0].set_ylabel("y (pixels)")
+    axes[-1][0].set_xlabel(_("x (pixels)"))
+    axes[-1][0].set_ylabel(_("y (pixels)"))
     fig.suptitle(title)
     fig.tight_layout()
     return fig

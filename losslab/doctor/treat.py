@@ -160,20 +160,23 @@ class Treatment:
 
         steps = self.applied
         fig, axes = plt.subplots(max(len(steps), 1), 2, figsize=(9, 2.8 * max(len(steps), 1)), squeeze=False)
-        unit = "balanced accuracy" if self.kind == "classification" else "R^2"
+        unit = _("balanced accuracy") if self.kind == "classification" else "R^2"
         for row, step in zip(axes, steps or [None], strict=True):
-            for run, label, style in ((self.before, "untreated", "--"), (step.run if step else None, "treated", "-")):
+            untreated = (_("untreated"), _("untreated: training"), _("untreated: validation"))
+            treated = (_("treated"), _("treated: training"), _("treated: validation"))
+            for run, labels, style in ((self.before, untreated, "--"), (step.run if step else None, treated, "-")):
                 if run is None:
                     continue
                 epochs = np.arange(1, len(run.loss) + 1)
-                row[0].plot(epochs, run.loss, style, label=f"{label}: training")
+                row[0].plot(epochs, run.loss, style, label=labels[1])
                 if run.val_loss:
-                    row[0].plot(np.arange(1, len(run.val_loss) + 1), run.val_loss, style, label=f"{label}: validation")
-                row[1].plot(np.arange(1, len(run.scores) + 1), run.scores, style, label=label)
-            row[0].set(xlabel="epoch", ylabel="loss", yscale="log" if _positive(self.before, step) else "linear")
-            row[1].set(xlabel="epoch", ylabel=unit)
+                    row[0].plot(np.arange(1, len(run.val_loss) + 1), run.val_loss, style, label=labels[2])
+                row[1].plot(np.arange(1, len(run.scores) + 1), run.scores, style, label=labels[0])
+            yscale = "log" if _positive(self.before, step) else "linear"
+            row[0].set(xlabel=_("epoch"), ylabel=_("loss"), yscale=yscale)
+            row[1].set(xlabel=_("epoch"), ylabel=unit)
             row[1].axhline(self.chance, color="gray", lw=0.8, ls=":")
-            title = f"{step.cause}: {step.change} -> {step.verdict}" if step else "no prescription applied"
+            title = f"{step.cause}: {step.change} -> {_(step.verdict)}" if step else _("no prescription applied")
             row[0].set_title(title, fontsize=9, loc="left")
             row[0].legend(fontsize="x-small")
             row[1].legend(fontsize="x-small")

@@ -1,0 +1,123 @@
+"""Japanese glyphs in figures: IPAexGothic, from the matplotlib-fontja package, as matplotlib's fallback font.
+
+matplotlib's default font, DejaVu Sans, has no Japanese glyphs: a Japanese title would be drawn as empty boxes.
+When losslab is imported and the learner's language (``losslab.messages.current_language``) is not English,
+``install()`` adds the font file that matplotlib-fontja ships (a learner dependency in uv.lock) to matplotlib's
+font manager and appends its family to ``rcParams["font.family"]``: after the default family, so matplotlib
+(3.6 and later falls back glyph by glyph) draws Latin letters, digits and symbols in DejaVu Sans as before and
+only the glyphs DejaVu Sans lacks in IPAexGothic. The package itself is never imported: its ``__init__`` would
+make IPAexGothic the only font, Latin text included. The font is found with ``importlib.util.find_spec``, which
+does not import it.
+
+matplotlib is heavy to import (0.15 to 0.2 s) and a kernel may never draw, so losslab does not import it: when
+``matplotlib.font_manager`` is already loaded the font is registered at once; otherwise a finder placed first in
+``sys.meta_path`` waits for that module's import, registers the font right after it has run, and removes itself.
+In English nothing is done: no finder, no font, ``rcParams`` untouched.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.machinery
+import importlib.util
+import os
+import sys
+from types import ModuleType
+
+PACKAGE = "matplotlib_fontja"  # the PyPI package matplotlib-fontja 1.1.0 (IPA Font License v1.0, MIT)
+FONT_FILE = os.path.join("fonts", "ipaexg.ttf")
+FAMILY = "IPAexGothic"
+TRIGGER = "matplotlib.font_manager"
+
+
+def font_path() -> str | None:
+    """The IPAexGothic file matplotlib-fontja installed (None when the package is missing), found without
+    importing the package."""
+    try:
+        spec = importlib.util.find_spec(PACKAGE)
+    except (ImportError, ValueError):
+        return None
+    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+        path = os.path.join(folder, FONT_FILE)
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+def register() -> bool:
+    """Add IPAexGothic to matplotlib's font manager (once) and after the families of ``font.family``; whether
+    the font is there. Imports matplotlib."""
+    path = font_path()
+    if path is None:
+        return False
+    import matplotlib
+
+    font_manager = sys.modules.get(TRIGGER) or importlib.import_module(TRIGGER)  # loaded, maybe still unbound
+    if not any(entry.fname == path for entry in font_manager.fontManager.ttflist):
+        font_manager.fontManager.addfont(path)
+    families = matplotlib.rcParams["font.family"]
+    families = [families] if isinstance(families, str) else list(families)
+    if FAMILY not in families:
+        matplotlib.rcParams["font.family"] = [*families, FAMILY]
+    return True
+
+
+class _Loader:  # not importlib.abc's classes: importing importlib.abc costs 13 ms
+    """matplotlib.font_manager's own loader, then ``register()``."""
+
+    def __init__(self, loader: object) -> None:
+        self.loader = loader
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        module.__loader__ = self.loader  # the module keeps its own loader (source lines, reloads)
+        if module.__spec__ is not None:
+            module.__spec__.loader = self.loader
+        self.loader.exec_module(module)
+        try:
+            register()
+        except Exception:  # a font that cannot load must not break matplotlib: figures stay as in English
+            pass
+
+
+class _AfterFontManager:
+    """Registers the font once matplotlib.font_manager has been imported; used once, then removed."""
+
+    def find_spec(self, fullname: str, path: object, target: ModuleType | None = None):
+        if fullname != TRIGGER:
+            return None
+        uninstall()
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        spec.loader = _Loader(spec.loader)
+        return spec
+
+
+def waiting() -> bool:
+    """Whether the finder still waits for matplotlib.font_manager."""
+    return any(isinstance(finder, _AfterFontManager) for finder in sys.meta_path)
+
+
+def uninstall() -> None:
+    sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder, _AfterFontManager)]
+
+
+def install(lang: str | None = None) -> bool:
+    """In a language other than English, register the font now (matplotlib loaded) or when matplotlib loads;
+    whether anything was done. English: nothing."""
+    if lang is None:
+        if not os.environ.get("LOSSLAB_LANG") and not os.environ.get("JPY_SESSION_NAME", "").endswith(".ipynb"):
+            return False  # nothing names a language: English (as current_language says), messages not imported
+        from losslab.messages import current_language
+
+        lang = current_language()
+    if lang == "en" or font_path() is None:
+        return False
+    if TRIGGER in sys.modules:
+        return register()
+    if not waiting():
+        sys.meta_path.insert(0, _AfterFontManager())
+    return True
