@@ -32,7 +32,7 @@ from typing import Any
 import yaml
 from nbformat import NotebookNode
 
-from losslab import i18n_code, notebooks
+from losslab import i18n_code, i18n_names, notebooks
 
 REPO = Path(__file__).resolve().parent.parent
 SOLUTIONS = REPO / "solutions"
@@ -88,7 +88,8 @@ class Problem:
 
     def __str__(self) -> str:
         first = self.english.strip().splitlines()[0][:90] if self.english.strip() else ""
-        return f"{self.notebook} cell {self.cell}: {self.kind}: {first}"
+        where = "name" if self.cell == i18n_names.NAME_KEY else f"cell {self.cell}"
+        return f"{self.notebook} {where}: {self.kind}: {first}"
 
 
 class _Literal(str):
@@ -138,25 +139,32 @@ def _write_catalogue(path: Path, header: str, entries: list[dict[str, Any]]) -> 
     path.write_text(header + body, encoding="utf-8")
 
 
-def _refresh(path: Path, header: str, field: str, items: list[tuple[str, str]]) -> tuple[int, int]:
-    """Rewrite the catalog at `path` for `items` ((cell id or key, English) pairs, under `field`), keeping every
-    translation whose English is unchanged; returns (entries, entries still without a translation)."""
+def _refresh(
+    path: Path, header: str, field: str, items: list[tuple[str, str]], seeds: dict[str, str] | None = None
+) -> tuple[int, int]:
+    """Rewrite the catalog at `path` for `items` ((cell id or key, English) pairs, under `field`; a name's under
+    ``key``), keeping every translation whose English is unchanged (a name without one takes its text from
+    `seeds`, English literal: translation); returns (entries, entries still without a translation)."""
     known = _lookup(load_catalogue(path))
     entries = []
     for ident, english in items:
         digest = block_hash(english)
-        text = known.get((ident, digest), "")
-        entries.append({field: ident, "en": digest, "source": english.rstrip("\n") + "\n", "text": text})
+        text = known.get((ident, digest), "") or ((seeds or {}).get(english, "") if ident == NAME else "")
+        kind = "key" if ident == NAME else field
+        entries.append({kind: ident, "en": digest, "source": english.rstrip("\n") + "\n", "text": text})
     _write_catalogue(path, header, entries)
     return len(entries), sum(not e["text"] for e in entries)
 
 
 def _problems(where: str, path: Path, items: list[tuple[str, str]]) -> list[Problem]:
     """The items whose translation in the catalog at `path` is missing, or stale (the cell or key has a
-    translation, but of another English text)."""
+    translation, but of another English text; a name: the catalog has a translated name no longer used)."""
     entries = load_catalogue(path)
     known = _lookup(entries)
     translated = {str(e.get("cell", e.get("key"))) for e in entries if e.get("text")}
+    names = {block_hash(english) for ident, english in items if ident == NAME}
+    if not any(e.get("key") == NAME and e.get("text") and str(e["en"]) not in names for e in entries):
+        translated.discard(NAME)
     return [
         Problem(where, ident, "stale" if ident in translated else "missing", english)
         for ident, english in items
@@ -170,45 +178,103 @@ def notebook_blocks(notebook: Path) -> list[tuple[str, str]]:
 
 
 def _printing_cells(nb: NotebookNode) -> list[NotebookNode]:
-    """The code cells whose printed literals are translated: every one that nbgrader neither grades nor locks."""
+    """The code cells whose printed and displayed literals are translated: every one that nbgrader neither grades
+    nor locks (nor marks as a solution)."""
     return [c for c in nb.cells if c.cell_type == "code" and "nbgrader" not in c.get("metadata", {})]
 
 
+NAME = i18n_names.NAME_KEY  # the key of a name's catalog entry
+
+
+def is_tutorial(notebook: Path) -> bool:
+    """A tutorial (its names are translated), not an exercise (whose cells nbgrader checksums)."""
+    return not notebook.name.endswith("_exercise.ipynb")
+
+
+def notebook_names(notebook: Path, nb: NotebookNode | None = None) -> list[str]:
+    """The names of `notebook` (losslab/i18n_names.py): none in an exercise."""
+    if not is_tutorial(notebook):
+        return []
+    nb = nb if nb is not None else notebooks.read(notebook)
+    return i18n_names.notebook_names([c.source for c in _printing_cells(nb)])[0]
+
+
 def notebook_literals(notebook: Path) -> list[tuple[str, str]]:
-    """(cell id, literal's source) for every printed literal of `notebook`'s code cells (losslab/i18n_code.py),
-    each once per cell, in order."""
+    """(cell id, literal's source) for every printed or displayed literal of `notebook`'s code cells
+    (losslab/i18n_code.py) that is not a name, each once per cell, in order; then ("name", the name as a literal)
+    for each of its names (losslab/i18n_names.py)."""
+    nb = notebooks.read(notebook)
+    names = notebook_names(notebook, nb)
     out: list[tuple[str, str]] = []
-    for cell in _printing_cells(notebooks.read(notebook)):
-        for literal in i18n_code.printed_literals(cell.source):
+    for cell in _printing_cells(nb):
+        for literal in i18n_code.cell_literals(cell.source, names=names):
             if (cell.id, literal.source) not in out:
                 out.append((cell.id, literal.source))
-    return out
+    return out + [(NAME, i18n_names.name_literal(name)) for name in names]
 
 
 def notebook_texts(notebook: Path) -> list[tuple[str, str]]:
-    """Everything of `notebook` that a catalogue translates: its markdown blocks, then its printed literals."""
+    """Everything of `notebook` that a catalogue translates: its markdown blocks, its printed and displayed
+    literals, then its names."""
     return notebook_blocks(notebook) + notebook_literals(notebook)
 
 
 def _literal_translation(known: dict[tuple[str, str], str], cell: str, english: str) -> tuple[str, str]:
-    """(translation, why it is refused) of a printed literal from a catalogue's `known` texts; ("", "") when
-    missing, and the reason is "" for a valid translation (losslab/i18n_code.py)."""
+    """(translation, why it is refused) of a printed or displayed literal, or of a name (`cell` is ``NAME``), from
+    a catalogue's `known` texts; ("", "") when missing, and the reason is "" for a valid translation."""
     text = known.get((cell, block_hash(english)), "")
-    return text, ((i18n_code.translation_problem(english, text) or "") if text else "")
+    check = i18n_names.name_problem if cell == NAME else i18n_code.translation_problem
+    return text, ((check(english, text) or "") if text else "")
+
+
+def name_translations(notebook: Path, lang: str) -> tuple[dict[str, str], dict[str, str]]:
+    """({English name: its translation} for each name of `notebook` with a valid translation, {English name: why
+    its translation is refused} for the others that have one: invalid, or the same as another's)."""
+    known = _lookup(load_catalogue(catalogue_path(notebook, lang)))
+    nb = notebooks.read(notebook)
+    found, refused = {}, {}
+    for name in notebook_names(notebook, nb):
+        text, why = _literal_translation(known, NAME, i18n_names.name_literal(name))
+        if why:
+            refused[name] = why
+        elif text:
+            found[name] = i18n_names.literal_value(text) or ""
+    strings = i18n_names.strings_of([c.source for c in _printing_cells(nb)])
+    for name, why in i18n_names.collisions(found, strings).items():
+        refused[name] = why
+        del found[name]
+    return found, refused
 
 
 def extract(notebook: Path, lang: str) -> tuple[int, int]:
-    """Bring `notebook`'s catalogue up to date; returns (blocks, blocks still without a translation)."""
+    """Bring `notebook`'s catalogue up to date; returns (blocks, blocks still without a translation). A new name
+    takes the translation of a literal with its text that the catalogue had per cell (it was printed alone)."""
     header = (
         f"# {lang} for solutions/{notebook.resolve().relative_to(SOLUTIONS).as_posix()}: one entry per block of its\n"
-        f"# markdown cells, then one per literal its code cells print (a Python literal: keep every {{...}} field;\n"
-        f"# losslab/i18n_code.py). Write `text`; leave `cell`, `en` and `source` as they are.\n"
+        f"# markdown cells; one per literal its code cells print or display (plot labels, progress bars, Markdown),\n"
+        f"# a Python literal: keep every {{...}} field (losslab/i18n_code.py); then `key: name`, one per name of the\n"
+        f"# notebook, a string it keeps in variables, keys, conditions: its translation (a plain literal) replaces\n"
+        f"# it at every occurrence (losslab/i18n_names.py). Never translated: docstrings, comments, assert\n"
+        f"# messages, ask/compare/choose arguments (gettext's), keys the library knows, other keyword values.\n"
+        f"# Write `text`; leave `cell`, `key`, `en` and `source` as they are.\n"
     )
-    return _refresh(catalogue_path(notebook, lang), header, "cell", notebook_texts(notebook))
+    path = catalogue_path(notebook, lang)
+    seeds = {}
+    for entry in load_catalogue(path):
+        value, text = (i18n_names.literal_value(str(entry.get(k) or "")) for k in ("source", "text"))
+        if (
+            "cell" in entry
+            and value
+            and text
+            and not i18n_names.name_problem(i18n_names.name_literal(value), i18n_names.name_literal(text))
+        ):
+            seeds[i18n_names.name_literal(value)] = i18n_names.name_literal(text)
+    return _refresh(path, header, "cell", notebook_texts(notebook), seeds)
 
 
 def problems(notebook: Path, lang: str) -> list[Problem]:
-    """Every block of `notebook` whose translation is missing, or was made from another English text."""
+    """Every block of `notebook` whose translation is missing, or was made from another English text, and every
+    literal or name whose translation is refused (``invalid``)."""
     rel = notebook.resolve().relative_to(SOLUTIONS).as_posix()
     path = catalogue_path(notebook, lang)
     found = _problems(rel, path, notebook_texts(notebook))
@@ -217,12 +283,17 @@ def problems(notebook: Path, lang: str) -> list[Problem]:
         _text, why = _literal_translation(known, cell, english)
         if why:
             found.append(Problem(rel, cell, "invalid", f"{why}; the English: {english.strip()}"))
+    _names, refused = name_translations(notebook, lang)
+    for name, why in refused.items():
+        if not any(p.cell == NAME and p.english.strip() == i18n_names.name_literal(name) for p in found):
+            found.append(Problem(rel, NAME, "invalid", f"{why}; the English: {i18n_names.name_literal(name)}"))
     return found
 
 
 def translate_notebook(nb: NotebookNode, notebook: Path, lang: str, strict: bool = True) -> NotebookNode:
-    """`nb` (read from `notebook` under solutions/) with its markdown in `lang`. With `strict`, a block without an
-    up-to-date translation is a ValueError that names it; otherwise the English block is kept."""
+    """`nb` (read from `notebook` under solutions/) with its markdown, its printed and displayed literals and its
+    names in `lang`. With `strict`, a text without an up-to-date valid translation is a ValueError that names it;
+    otherwise the English is kept."""
     known = _lookup(load_catalogue(catalogue_path(notebook, lang)))
     out = copy.deepcopy(nb)
     for cell in _markdown_cells(out):
@@ -238,9 +309,18 @@ def translate_notebook(nb: NotebookNode, notebook: Path, lang: str, strict: bool
                 text = block
             parts.append(text.rstrip("\n"))
         cell.source = "\n\n".join(parts)
+    all_names = notebook_names(notebook, nb)
+    names, refused = name_translations(notebook, lang)
+    missing = [n for n in all_names if n not in names]
+    if strict and missing:
+        name = missing[0]
+        raise ValueError(
+            f"{notebook.name}: the {lang} translation of the name {name!r}: "
+            + (refused.get(name) or f"missing; run `python -m losslab.i18n extract {lang}` and write its text")
+        )
     for cell in _printing_cells(out):
         translations = {}
-        for literal in i18n_code.printed_literals(cell.source):
+        for literal in i18n_code.cell_literals(cell.source, names=all_names):
             text, why = _literal_translation(known, cell.id, literal.source)
             if text and not why:
                 translations[literal.source] = text
@@ -250,11 +330,11 @@ def translate_notebook(nb: NotebookNode, notebook: Path, lang: str, strict: bool
                     + (
                         f"the {lang} translation of {literal.source!r}: {why}"
                         if why
-                        else f"no {lang} translation of the printed {literal.source[:80]!r}; run "
+                        else f"no {lang} translation of the {literal.kind} {literal.source[:80]!r}; run "
                         f"`python -m losslab.i18n extract {lang}` and write its text"
                     )
                 )
-        cell.source = i18n_code.translate_code(cell.source, translations)
+        cell.source = i18n_names.translate_code(cell.source, translations, names)
     out.metadata["language"] = lang
     return out
 
@@ -339,7 +419,9 @@ def _all_banks() -> list[str]:
 
 def apply_sheet(catalogue: Path, sheet: Path) -> tuple[int, list[str]]:
     """Fill a catalogue's `text` fields from a translation sheet: a YAML mapping of English hash (the entries'
-    ``en``) to translated text. Returns (entries filled, hashes of the sheet that match no entry)."""
+    ``en``) to translated text, or a sheet of literals (``entries:``, a list of ``{source, text}``: ``source`` the
+    English Python literal, ``text`` its translation, null to keep the English; ``apply_literals``). Returns
+    (entries filled, hashes or sources of the sheet that match no entry)."""
     raw = catalogue.read_text(encoding="utf-8")
     header = "".join(line + "\n" for line in raw.splitlines() if line.startswith("#"))
     entries = load_catalogue(catalogue)
@@ -349,15 +431,51 @@ def apply_sheet(catalogue: Path, sheet: Path) -> tuple[int, list[str]]:
         raise ValueError(f"{sheet}: not valid YAML ({exc})") from exc
     if not isinstance(mapping, dict):
         raise ValueError(f"{sheet}: expected a mapping of English hash to translated text")
-    mapping = {str(k): str(v) for k, v in mapping.items()}
-    filled = 0
-    for entry in entries:
-        text = mapping.get(str(entry["en"]))
-        if text:
-            entry["text"] = text
-            filled += 1
-    unused = sorted(set(mapping) - {str(e["en"]) for e in entries})
+    if isinstance(mapping.get("entries"), list):
+        filled, unused = apply_literals(entries, mapping["entries"])
+    else:
+        mapping = {str(k): str(v) for k, v in mapping.items()}
+        filled = 0
+        for entry in entries:
+            text = mapping.get(str(entry["en"]))
+            if text:
+                entry["text"] = text
+                filled += 1
+        unused = sorted(set(mapping) - {str(e["en"]) for e in entries})
     _write_catalogue(catalogue, header, entries)
+    return filled, unused
+
+
+def apply_literals(entries: list[dict[str, Any]], rows: list[dict[str, Any]]) -> tuple[int, list[str]]:
+    """Fill the empty `text` of literal and name entries from `rows` ({source, text}) by their English source:
+    a literal's entries whose ``source`` is the row's (every cell that has it); a name's entry whose text is the
+    row's literal's, whatever its quotes (the name's translation rewritten as a double-quoted literal). A row whose
+    text is null (or empty) keeps the English: the entry's text becomes its source. A translated entry is left as
+    it is. Returns (entries filled, the sources of rows that match no entry)."""
+    filled, unused = 0, []
+    for row in rows:
+        source = str(row.get("source") or "").strip()
+        text = row.get("text")
+        value = i18n_names.literal_value(source)
+        hit = False
+        for entry in entries:
+            if "cell" not in entry and entry.get("key") != NAME:
+                continue
+            english = str(entry.get("source") or "").strip()
+            if entry.get("key") == NAME:
+                matches = value is not None and i18n_names.literal_value(english) == value
+                new = i18n_names.name_literal(i18n_names.literal_value(str(text)) or "") if text else english
+            else:
+                matches = english == source and i18n_code._fields(english) is not None  # a literal, no markdown
+                new = str(text).strip() if text else english
+            if not matches:
+                continue
+            hit = True
+            if not entry.get("text") and new and new != '""':
+                entry["text"] = new + "\n"
+                filled += 1
+        if not hit:
+            unused.append(source)
     return filled, unused
 
 
@@ -452,6 +570,11 @@ def summary(found: list[Problem], limit: int = 3) -> str:
     return "\n".join(lines)
 
 
+def _is_literal_sheet(sheet: Path) -> bool:
+    data = yaml.safe_load(sheet.read_text(encoding="utf-8"))
+    return isinstance(data, dict) and isinstance(data.get("entries"), list)
+
+
 def _all_notebooks() -> list[Path]:
     return sorted(p for p in SOLUTIONS.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 
@@ -460,8 +583,8 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) == 4 and args[0] == "apply" and args[1] in LANGUAGES:
         filled, unused = apply_sheet(Path(args[2]), Path(args[3]))
-        print(f"{args[2]}: {filled} entries filled" + (f"; no entry has these hashes: {unused}" if unused else ""))
-        return 1 if unused else 0
+        print(f"{args[2]}: {filled} entries filled" + (f"; no entry has these: {unused}" if unused else ""))
+        return 1 if unused and not _is_literal_sheet(Path(args[3])) else 0
     if len(args) < 2 or args[0] not in ("extract", "check") or args[1] not in LANGUAGES:
         print(
             f"usage: python -m losslab.i18n extract|check {'|'.join(LANGUAGES)} [notebook.ipynb | bank chapter ...]\n"

@@ -1,4 +1,5 @@
-"""Translations of the sentences a code cell prints: the string literals of its ``print(...)`` calls.
+"""Translations of the sentences a code cell prints or displays: the string literals of its ``print(...)`` calls,
+plot labels, progress descriptions and Markdown texts.
 
 The code of a notebook exists once, in English, under solutions/. What a learner reads of it when it runs is mostly
 printed by the library (gettext, losslab/messages.py) but partly by the cell itself: ``print(f"after {n} epochs the
@@ -16,10 +17,12 @@ translation, another literal of the same kind::
 What is translated: a string literal (or f-string) with an English phrase in it (two words in a row) that is an
 argument of ``print``, alone or through ``+``, ``%``, a conditional expression or a string method (``.format``,
 ``.join``), with the other branch of a conditional whose one branch is such a phrase (``"lowered" if ... else
-"did not lower"``); and a prediction question written as an f-string (``predict.ask(f"...", options)``), which gettext
-cannot look up. Not translated: a literal used as a key or compared (``results["with momentum"]``), passed to another
-function (a plot's label stays English: docs/i18n.md, Plots), or in a cell that nbgrader grades or locks (its
-checksum and hidden tests are the English ones).
+"did not lower"``); a prediction question written as an f-string (``predict.ask(f"...", options)``), which gettext
+cannot look up (``printed``); and the same at a place where a cell displays a text: a plot's title or label, a
+progress bar's description, a ``Markdown`` or ``HTML`` text (``displayed``: ``DISPLAY_KEYWORDS``,
+``DISPLAY_CALLS``). Not translated here: a literal used as a key or kept in a variable (a tutorial's names,
+translated at every occurrence: losslab/i18n_names.py), or in a cell that nbgrader grades or locks (its checksum
+and hidden tests are the English ones).
 
 A translation is refused unless it is a literal of the same kind that formats the same values: an f-string's
 ``{...}`` expressions are the same expressions, with the same conversion and format; a plain string's ``{...}``
@@ -34,7 +37,7 @@ import copy
 import functools
 import html
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 
 from losslab.messages import PHRASE
@@ -47,11 +50,35 @@ _MAGIC = re.compile(r"^\s*[%!]")
 
 @dataclass(frozen=True)
 class Literal:
-    """A printed literal of a code cell: its source text and where it stands in the cell (character offsets)."""
+    """A translated literal of a code cell: its source text, where it stands in the cell (character offsets), and
+    its kind: ``printed`` (an argument of ``print``) or ``displayed`` (a plot's label, a progress bar's
+    description, a ``Markdown``/``HTML`` text: ``DISPLAY_KEYWORDS``, ``DISPLAY_CALLS``)."""
 
     start: int
     end: int
     source: str
+    kind: str = "printed"
+
+
+# where a code cell shows a text other than through print: keyword arguments of any call, and positional
+# arguments of these calls (by name: a method or a function; the argument's position)
+DISPLAY_KEYWORDS = frozenset({"title", "xlabel", "ylabel", "label", "suptitle", "progress", "description"})
+DISPLAY_CALLS = {
+    "set_title": 0, "set_xlabel": 0, "set_ylabel": 0, "suptitle": 0, "title": 0, "xlabel": 0, "ylabel": 0,
+    "annotate": 0, "text": 2, "track": 1, "EpochProgress": 0, "Markdown": 0, "HTML": 0,
+}  # fmt: skip
+PREDICTION_CALLS = frozenset({"ask", "compare", "choose"})  # their arguments are gettext's (options are keys)
+FIGURE_HELPERS = frozenset({"clinic"})  # a module whose compare() draws a figure: no prediction's
+
+
+def is_prediction(call: ast.Call) -> bool:
+    """Whether `call` is the predict-then-run widget's (``predict.ask``, ``guess.compare``, ``guess.choose``)."""
+    func = call.func
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr in PREDICTION_CALLS
+        and not (isinstance(func.value, ast.Name) and func.value.id in FIGURE_HELPERS)
+    )
 
 
 def _parse(code: str) -> ast.Module | None:
@@ -62,6 +89,25 @@ def _parse(code: str) -> ast.Module | None:
         return ast.parse(clean)
     except SyntaxError:
         return None
+
+
+def _offsets(code: str):  # (lineno, col) -> character offset
+    lines = code.split("\n")
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+
+    def offset(lineno: int, col: int) -> int:  # ast's columns count UTF-8 bytes
+        line = lines[lineno - 1]
+        return starts[lineno - 1] + len(line.encode("utf-8")[:col].decode("utf-8"))
+
+    return offset
+
+
+def span(code: str, node: ast.AST, offset=None) -> tuple[int, int]:
+    """A node's (start, end) character offsets in `code`."""
+    offset = offset or _offsets(code)
+    return offset(node.lineno, node.col_offset), offset(node.end_lineno or node.lineno, node.end_col_offset or 0)
 
 
 def _words(node: ast.expr) -> str:
@@ -75,7 +121,7 @@ def _is_string(node: ast.AST) -> bool:
 
 
 def _printed(node: ast.expr) -> Iterator[ast.expr]:
-    """The string literals whose text `node`, an argument of print, prints as it is."""
+    """The string literals whose text `node`, an argument of print (or a displayed text), shows as it is."""
     if _is_string(node):
         yield node
     elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod):
@@ -100,61 +146,127 @@ def _printed(node: ast.expr) -> Iterator[ast.expr]:
             yield from _printed(keyword.value)
 
 
-def printed_literals(code: str, english: bool = True) -> list[Literal]:
-    """Every literal of `code` that a ``print`` call prints and, with `english`, that holds an English phrase (the
-    ones a catalogue translates), in order."""
-    tree = _parse(code)
-    if tree is None:
-        return []
-    lines = code.split("\n")
-    starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line) + 1)
+def _callee(call: ast.Call) -> str:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
 
-    def offset(lineno: int, col: int) -> int:  # ast's columns count UTF-8 bytes
-        line = lines[lineno - 1]
-        return starts[lineno - 1] + len(line.encode("utf-8")[:col].decode("utf-8"))
 
-    found: dict[int, Literal] = {}
+def _sites(tree: ast.AST) -> Iterator[tuple[ast.expr, str]]:
+    """Every argument whose text a cell shows, and how: ``printed`` (``print``'s arguments, an f-string question
+    of ``predict.ask``) or ``displayed`` (``DISPLAY_KEYWORDS`` of any call but a prediction's, the argument of
+    ``DISPLAY_CALLS`` at its position)."""
     for call in ast.walk(tree):
         if not isinstance(call, ast.Call):
             continue
-        if isinstance(call.func, ast.Name) and call.func.id == "print":
-            shown = list(call.args)
-        elif isinstance(call.func, ast.Attribute) and call.func.attr == "ask" and call.args:
+        name = _callee(call)
+        if isinstance(call.func, ast.Name) and name == "print":
+            yield from ((arg, "printed") for arg in call.args)
+        elif name == "ask" and call.args and isinstance(call.func, ast.Attribute):
             # a prediction question built with an f-string (``predict.ask(f"... {EPOCHS} epochs ...", options)``):
             # a literal question goes through gettext (losslab/predict.py); the options are keys, never translated
-            shown = [call.args[0]] if isinstance(call.args[0], ast.JoinedStr) else []
-        else:
-            continue
-        for arg in shown:
-            nodes = list(_printed(arg))
-            paired = {  # "lowered" if ... else "did not lower": a single word beside a phrase is translated too
-                id(branch)
-                for choice in ast.walk(arg)
-                if isinstance(choice, ast.IfExp) and _is_string(choice.body) and _is_string(choice.orelse)
-                if any(PHRASE.search(_words(b)) for b in (choice.body, choice.orelse))
-                for branch in (choice.body, choice.orelse)
-                if re.search("[A-Za-z]", _words(branch))
-            }
-            for node in nodes:
-                if english and not PHRASE.search(_words(node)) and id(node) not in paired:
-                    continue
-                start = offset(node.lineno, node.col_offset)
-                end = offset(node.end_lineno or node.lineno, node.end_col_offset or 0)
-                found[start] = Literal(start, end, code[start:end])
+            if isinstance(call.args[0], ast.JoinedStr):
+                yield call.args[0], "printed"
+        elif not is_prediction(call):
+            position = DISPLAY_CALLS.get(name)
+            if position is not None and len(call.args) > position:
+                yield call.args[position], "displayed"
+            yield from ((k.value, "displayed") for k in call.keywords if k.arg in DISPLAY_KEYWORDS)
+
+
+def cell_literals(code: str, english: bool = True, names: Collection[str] = ()) -> list[Literal]:
+    """Every literal of `code` that a ``print`` prints or that the cell displays (``_sites``) and, with `english`,
+    that holds an English phrase (the ones a catalogue translates per cell), in order. A plain string whose text
+    is one of `names` (the notebook's names, losslab/i18n_names.py) is a name there, not a literal of the cell."""
+    tree = _parse(code)
+    if tree is None:
+        return []
+    offset = _offsets(code)
+    found: dict[int, Literal] = {}
+    for arg, kind in _sites(tree):
+        nodes = list(_printed(arg))
+        paired = {  # "lowered" if ... else "did not lower": a single word beside a phrase is translated too
+            id(branch)
+            for choice in ast.walk(arg)
+            if isinstance(choice, ast.IfExp) and _is_string(choice.body) and _is_string(choice.orelse)
+            if any(PHRASE.search(_words(b)) for b in (choice.body, choice.orelse))
+            for branch in (choice.body, choice.orelse)
+            if re.search("[A-Za-z]", _words(branch))
+        }
+        for node in nodes:
+            if english and not PHRASE.search(_words(node)) and id(node) not in paired:
+                continue
+            if isinstance(node, ast.Constant) and node.value in names:
+                continue
+            start, end = span(code, node, offset)
+            if start not in found or kind == "printed":
+                found[start] = Literal(start, end, code[start:end], kind)
     return [found[k] for k in sorted(found)]
 
 
-def _fields(source: str) -> tuple[str, list[str]] | None:
-    """A literal's kind and what it formats: the dumps of an f-string's expressions, or a plain string's
-    ``{}`` fields and ``%`` conversions; None when `source` is not one string literal."""
+def printed_literals(code: str, english: bool = True, names: Collection[str] = ()) -> list[Literal]:
+    """The literals of `code` that a ``print`` prints (``cell_literals`` of the kind ``printed``)."""
+    return [lit for lit in cell_literals(code, english, names) if lit.kind == "printed"]
+
+
+def _outer_strings(node: ast.AST) -> Iterator[ast.expr]:
+    """The string literals under `node` that are no part of another (found by the tree, not by positions: those
+    of an f-string's inner nodes can be wrong in Python 3.11)."""
+    for child in ast.iter_child_nodes(node):
+        if _is_string(child):
+            yield child  # type: ignore[misc]
+        else:
+            yield from _outer_strings(child)
+
+
+def top_literals(code: str) -> list[Literal]:
+    """Every string literal of `code` that is no part of another (an f-string's field holds its own), in order;
+    [] when the code does not parse. A translated cell has as many, in the same order, and the same code between
+    them: that is how a cell is paired with its translation."""
+    tree = _parse(code)
+    if tree is None:
+        return []
+    offset = _offsets(code)
+    spans = sorted({span(code, n, offset) for n in _outer_strings(tree)})
+    return [Literal(start, end, code[start:end], "top") for start, end in spans]
+
+
+def paired_literals(english: str, translated: str, names: Collection[str] = ()) -> list[tuple[Literal, Literal]]:
+    """Each printed or displayed literal of `english` (``cell_literals``, English or not, `names` left out) with
+    the literal at its place in `translated` (``top_literals``: the same code between them); [] when the two do not
+    hold as many literals."""
+    mine, theirs = top_literals(english), top_literals(translated)
+    if len(mine) != len(theirs):
+        return []
+    at = {lit.start: i for i, lit in enumerate(mine)}
+    return [(lit, theirs[at[lit.start]]) for lit in cell_literals(english, False, names) if lit.start in at]
+
+
+class _Rename(ast.NodeTransformer):
+    """A syntax tree with each plain string whose text is a key of `names` replaced by its value."""
+
+    def __init__(self, names: dict[str, str]) -> None:
+        self.names = names
+
+    def visit_Constant(self, node: ast.Constant) -> ast.Constant:  # ast's name
+        if isinstance(node.value, str) and node.value in self.names:
+            return ast.Constant(self.names[node.value])
+        return node
+
+
+def _dump(node: ast.AST, names: dict[str, str] | None = None) -> str:
+    return ast.dump(_Rename(names).visit(copy.deepcopy(node)) if names else node)
+
+
+def _fields(source: str, names: dict[str, str] | None = None) -> tuple[str, list[str]] | None:
+    """A literal's kind and what it formats: the dumps of an f-string's expressions (with the names of `names`
+    translated), or a plain string's ``{}`` fields and ``%`` conversions; None when `source` is not one string
+    literal."""
     try:
         node = ast.parse(f"(\n{source.strip()}\n)", mode="eval").body  # parentheses: a literal cut over lines
     except SyntaxError:
         return None
     if isinstance(node, ast.JoinedStr):
-        return "f-string", sorted(ast.dump(v) for v in node.values if isinstance(v, ast.FormattedValue))
+        return "f-string", sorted(_dump(v, names) for v in node.values if isinstance(v, ast.FormattedValue))
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         fields = _FIELD.findall(node.value) + _PERCENT.findall(node.value)
         positional = any(re.match(r"\{[:!}]|%[^(]", f) for f in fields)  # "{}" and "%s" take values in order
@@ -162,9 +274,10 @@ def _fields(source: str) -> tuple[str, list[str]] | None:
     return None
 
 
-def translation_problem(english: str, translated: str) -> str | None:
-    """Why `translated` cannot replace the literal `english` (None when it can)."""
-    mine, theirs = _fields(english), _fields(translated)
+def translation_problem(english: str, translated: str, names: dict[str, str] | None = None) -> str | None:
+    """Why `translated` cannot replace the literal `english` (None when it can). With `names`, the translation's
+    fields hold those names translated (as the translated edition's code does)."""
+    mine, theirs = _fields(english, names), _fields(translated)
     if theirs is None:
         return "the translation is not one string literal: keep the quotes and the f prefix of the English"
     if mine is None or mine[0] != theirs[0]:
@@ -174,33 +287,6 @@ def translation_problem(english: str, translated: str) -> str | None:
             "the translation formats other values than the English: keep every {...} and % field as it is "
             "(a {} or %s without a name takes its value by position: keep those in the English order)"
         )
-    return None
-
-
-def translate_code(code: str, translations: dict[str, str]) -> str:
-    """`code` with each printed literal whose source is in `translations` replaced by its translation."""
-    out, last = [], 0
-    for literal in printed_literals(code):
-        text = translations.get(literal.source)
-        if text is None:
-            continue
-        out += [code[last : literal.start], text.strip()]
-        last = literal.end
-    return "".join(out) + code[last:]
-
-
-def same_but_printed_words(english: str, translated: str) -> str | None:
-    """Why `translated` is not `english` with some printed literals translated (None when it is): every other
-    character the same, and each changed literal a valid translation."""
-    mine, theirs = printed_literals(english, english=False), printed_literals(translated, english=False)
-    if len(mine) != len(theirs):
-        return f"{len(mine)} printed literals in the English, {len(theirs)} in the translation"
-    for a, b in zip(mine, theirs, strict=True):
-        why = a.source != b.source and translation_problem(a.source, b.source)
-        if why:
-            return f"{b.source!r} for {a.source!r}: {why}"
-    if translate_code(english, {a.source: b.source for a, b in zip(mine, theirs, strict=True)}) != translated:
-        return "the code differs outside its printed literals"
     return None
 
 
@@ -279,10 +365,11 @@ def _percent_shape(text: str) -> Shape:
     return [s for s in shape if s != ""]
 
 
-def _literal_shape(source: str, after: str = "") -> Shape | None:
+def _literal_shape(source: str, after: str = "", names: dict[str, str] | None = None) -> Shape | None:
     """What a printed literal prints: its constant text and its fields. An f-string's fields are its expressions;
     a plain string's are its ``{}`` fields when ``.format`` follows it (`after`: the code after the literal), its
-    ``%`` conversions when ``%`` does, else none. None when `source` is not one string literal."""
+    ``%`` conversions when ``%`` does, else none; `names` (text: text) renamed in an f-string's fields, so that a
+    translation's field has its English key. None when `source` is not one string literal."""
     try:
         node = ast.parse(f"(\n{source.strip()}\n)", mode="eval").body
     except SyntaxError:
@@ -295,7 +382,7 @@ def _literal_shape(source: str, after: str = "") -> Shape | None:
             elif isinstance(value, ast.FormattedValue):
                 spec = value.format_spec
                 text = _words(spec) if isinstance(spec, ast.JoinedStr) and len(spec.values) == 1 else ""
-                shape.append(Field.of(ast.dump(value), text, "" if value.conversion == -1 else "r"))
+                shape.append(Field.of(_dump(value, names), text, "" if value.conversion == -1 else "r"))
         return shape
     if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
         return None
@@ -396,19 +483,18 @@ def output_pattern(
     )
 
 
-def cell_patterns(english: str, translated: str) -> list[OutputPattern]:
-    """The patterns of a code cell's printed literals: `english` is the cell's code, `translated` the translated
-    edition's (the same code but for the words of printed literals: ``same_but_printed_words``), longest first.
-    A literal without an English word, or the same in both, has none."""
-    mine, theirs = printed_literals(english, english=False), printed_literals(translated, english=False)
-    if len(mine) != len(theirs):
-        return []
+def cell_patterns(english: str, translated: str, names: dict[str, str] | None = None) -> list[OutputPattern]:
+    """The patterns of a code cell's printed and displayed literals: `english` is the cell's code, `translated`
+    the translated edition's (the same code but for translated literals and `names`, English: translated, the
+    notebook's names: losslab/i18n_names.py), longest first. A literal without an English word, or the same in
+    both, has none."""
+    back = {v: k for k, v in (names or {}).items()}
     out = []
-    for a, b in zip(mine, theirs, strict=True):
+    for a, b in paired_literals(english, translated, names or ()):
         if a.source == b.source:
             continue
         shape = _literal_shape(a.source, english[a.end :])
-        other = _literal_shape(b.source, translated[b.end :])
+        other = _literal_shape(b.source, translated[b.end :], back)
         if shape is None or other is None or not _words_in(shape):
             continue
         pattern = output_pattern(shape, other)
@@ -417,14 +503,13 @@ def cell_patterns(english: str, translated: str) -> list[OutputPattern]:
     return sorted(out, key=lambda p: -p.size)
 
 
-def english_phrases(english: str, translated: str) -> list[str]:
+def english_phrases(english: str, translated: str, names: dict[str, str] | None = None) -> list[str]:
     """What `translated` (a cell's translated edition) no longer prints of `english`: each constant piece of two
     English words or more of its translated printed literals, but those the translated code still holds. A check
     for translated outputs: none of these should be left where the cell printed it."""
-    mine, theirs = printed_literals(english, english=False), printed_literals(translated, english=False)
     out: list[str] = []
-    for a, b in zip(mine, theirs, strict=False):
-        shape = _literal_shape(a.source, english[a.end :]) if a.source != b.source else None
+    for a, b in paired_literals(english, translated, names or ()):
+        shape = _literal_shape(a.source, english[a.end :]) if a.source != b.source and a.kind == "printed" else None
         for piece in shape or []:
             text = piece.strip() if isinstance(piece, str) else ""
             if len(_WORD.findall(text)) >= 2 and text not in translated and text not in out:

@@ -183,6 +183,7 @@ def japanese_page_leftovers(english: nbformat.NotebookNode, rel: Path) -> Japane
 
     japanese = notebooks.read(COURSE / "ja" / rel)
     shown = site.japanese_page(english, japanese, str(rel))
+    names = site.page_names(english, japanese, str(rel))
     result = JapaneseOutputs(0, 0)
     for before, after, source in zip(english.cells, shown.cells, japanese.cells, strict=True):
         if before.cell_type != "code" or quiz_calls(before.source):  # a quiz's output is the Japanese bank's
@@ -192,7 +193,7 @@ def japanese_page_leftovers(english: nbformat.NotebookNode, rel: Path) -> Japane
         result.translated += sum(a != b for a, b in zip(was.splitlines(), now.splitlines(), strict=False))
         result.left += [
             f"{rel} cell {before.id}: {phrase!r}"
-            for phrase in i18n_code.english_phrases(before.source, source.source)
+            for phrase in i18n_code.english_phrases(before.source, source.source, names)
             if phrase in was and phrase in now
         ]
     return result

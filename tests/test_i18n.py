@@ -144,7 +144,7 @@ def test_apply_sheet_fills_by_hash_and_reports_unknown_hashes(tree: Path) -> Non
 
 def test_translate_notebook_is_strict_and_keeps_code(tree: Path) -> None:
     path = tree / "solutions" / "01_x" / "a_tutorial.ipynb"
-    notebooks.write(_notebook("# Title\n\nText.", code="x = len('same code')"), path)
+    notebooks.write(_notebook("# Title\n\nText.", code="x = len(['same', 'code'])"), path)  # no name
     i18n.extract(path, "ja")
     with pytest.raises(ValueError, match=r"a_tutorial.ipynb cell cell0: no ja translation of '# Title'"):
         i18n.translate_notebook(notebooks.read(path), path, "ja")
@@ -153,7 +153,7 @@ def test_translate_notebook_is_strict_and_keeps_code(tree: Path) -> None:
     _fill(i18n.catalogue_path(path, "ja"))
     ja = i18n.translate_notebook(notebooks.read(path), path, "ja")
     assert ja.cells[0].source == "# 訳: Title\n\n訳: Text."
-    assert ja.cells[1].source == "x = len('same code')" and ja.metadata["language"] == "ja"
+    assert ja.cells[1].source == "x = len(['same', 'code'])" and ja.metadata["language"] == "ja"
     assert notebooks.normalize(ja).metadata["language"] == "ja"  # kept by the release's normalization
 
 
@@ -161,12 +161,20 @@ def test_a_printed_literal_is_catalogued_and_translated_only_when_it_formats_the
     path = tree / "solutions" / "01_x" / "a_tutorial.ipynb"
     code = 'curves["with momentum"] = 1\nprint(f"after {n} epochs the loss is {loss:.3f}")\nplt.title("a plot title")'
     notebooks.write(_notebook("Text.", code=code), path)
-    assert i18n.extract(path, "ja") == (2, 2)  # the paragraph and the printed f-string; not the key, not the title
-    literal = 'f"after {n} epochs the loss is {loss:.3f}"'
-    assert [(p.cell, p.english) for p in i18n.problems(path, "ja")] == [("cell0", "Text."), ("cell1", literal)]
+    assert i18n.extract(path, "ja") == (3, 3)  # the paragraph, the printed f-string, the title; not the key
+    literal, title = 'f"after {n} epochs the loss is {loss:.3f}"', '"a plot title"'
+    assert [(p.cell, p.english) for p in i18n.problems(path, "ja")] == [
+        ("cell0", "Text."),
+        ("cell1", literal),
+        ("cell1", title),
+    ]
     catalog, sheet = i18n.catalogue_path(path, "ja"), tree / "sheet.yaml"
     dropped = 'f"{n} エポック後の損失"'  # loses {loss:.3f}: refused
-    sheet.write_text(f"{i18n.block_hash('Text.')}: 訳\n{i18n.block_hash(literal)}: '{dropped}'\n", encoding="utf-8")
+    sheet.write_text(
+        f"{i18n.block_hash('Text.')}: 訳\n{i18n.block_hash(literal)}: '{dropped}'\n"
+        f"{i18n.block_hash(title)}: '\"図の題名\"'\n",
+        encoding="utf-8",
+    )
     i18n.apply_sheet(catalog, sheet)
     [problem] = i18n.problems(path, "ja")
     assert problem.kind == "invalid" and "keep every {...}" in str(problem)
@@ -177,7 +185,53 @@ def test_a_printed_literal_is_catalogued_and_translated_only_when_it_formats_the
     i18n.apply_sheet(catalog, sheet)
     assert i18n.problems(path, "ja") == []
     ja = i18n.translate_notebook(notebooks.read(path), path, "ja")
-    assert ja.cells[1].source == code.replace(literal, good)
+    assert ja.cells[1].source == code.replace(literal, good).replace(title, '"図の題名"')
+
+
+def test_a_name_is_catalogued_once_filled_from_a_sheet_of_literals_and_translated_everywhere(tree: Path) -> None:
+    path = tree / "solutions" / "01_x" / "a_tutorial.ipynb"
+    code = (
+        'runs = {"straight line": broken, "two hidden layers": fixed}\n'
+        "print(f\"{runs['straight line']:.2f}\")\n"
+        'best = "straight line" if x else "two hidden layers"\n'
+        'ax.legend(loc="upper right")\n'
+    )
+    notebooks.write(_notebook("Text.", code=code), path)
+    assert i18n.extract(path, "ja") == (3, 3)  # the paragraph and two names (one entry each, not per occurrence)
+    found = i18n.problems(path, "ja")
+    assert [str(p) for p in found[1:]] == [
+        '01_x/a_tutorial.ipynb name: missing: "straight line"',
+        '01_x/a_tutorial.ipynb name: missing: "two hidden layers"',
+    ]
+    catalog, sheet = i18n.catalogue_path(path, "ja"), tree / "sheet.yaml"
+    assert [e.get("key") for e in i18n.load_catalogue(catalog)] == [None, "name", "name"]
+    sheet.write_text(  # the translators' sheets: by source, whatever its quotes; null keeps the English
+        "entries:\n- source: \"'straight line'\"\n  text: \"'直線'\"\n"
+        "- source: '\"two hidden layers\"'\n  text: null\n- source: '\"upper right\"'\n  text: '\"右上\"'\n",
+        encoding="utf-8",
+    )
+    assert i18n.apply_sheet(catalog, sheet) == (2, ['"upper right"'])
+    texts = [e["text"] for e in i18n.load_catalogue(catalog)]
+    assert texts[1:] == ['"直線"\n', '"two hidden layers"\n']
+    with pytest.raises(ValueError, match="cell cell0: no ja translation"):
+        i18n.translate_notebook(notebooks.read(path), path, "ja")
+    partial = i18n.translate_notebook(notebooks.read(path), path, "ja", strict=False)
+    assert partial.cells[1].source == code.replace("straight line", "直線")  # every occurrence, none else
+    # two names with one translation: refused (the dict would lose a key)
+    entries = i18n.load_catalogue(catalog)
+    entries[0]["text"], entries[2]["text"] = "訳\n", '"直線"\n'
+    i18n._write_catalogue(catalog, "", entries)
+    assert [(p.cell, p.kind) for p in i18n.problems(path, "ja")] == [("name", "invalid"), ("name", "invalid")]
+    with pytest.raises(ValueError, match="the name 'straight line': .* also the translation of 'two hidden layers'"):
+        i18n.translate_notebook(notebooks.read(path), path, "ja")
+    assert i18n.translate_notebook(notebooks.read(path), path, "ja", strict=False).cells[1].source == code
+    # a changed English name stales its entry only
+    entries[2]["text"] = '"隠れ層2つ"\n'
+    i18n._write_catalogue(catalog, "", entries)
+    notebooks.write(_notebook("Text.", code=code.replace("two hidden layers", "two layers")), path)
+    assert [str(p) for p in i18n.problems(path, "ja")] == ['01_x/a_tutorial.ipynb name: stale: "two layers"']
+    ja = i18n.translate_notebook(notebooks.read(path), path, "ja", strict=False)
+    assert ja.cells[1].source == code.replace("straight line", "直線").replace("two hidden layers", "two layers")
 
 
 def test_links_to_a_heading_land_on_its_translation(tree: Path) -> None:
@@ -559,6 +613,7 @@ ENGLISH_MODULES = {
     "losslab/pins.py": "the Binder pins' generator (make binder, make lock) and its errors: a developer's tool",
     "losslab/i18n.py": "the translators' tool (python -m losslab.i18n extract|apply|check) and its reports",
     "losslab/i18n_code.py": "the check of the translated literals of code cells: reports for translators",
+    "losslab/i18n_names.py": "the check of the names of code cells: reports for translators",
     "losslab/messages.py": "the gettext catalog's maintenance (python -m losslab.messages) and its errors",
     "losslab/notebooks.py": "the notebooks' format check (make format) and its errors for course authors",
     "losslab/course.py": "the learning path's errors for course authors and the README's chapter table",

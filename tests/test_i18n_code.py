@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from losslab import i18n_code
+from losslab import i18n_code, i18n_names
 
 CELL = """%matplotlib inline
 results = {"with momentum": 0.5}
@@ -83,9 +83,158 @@ def test_a_translation_must_format_the_same_values(english: str, translated: str
 
 def test_translate_code_replaces_only_the_literals_it_is_given() -> None:
     code = 'print(f"after {n} epochs")\nprint(results["after some epochs"], "after some epochs")\n'
-    out = i18n_code.translate_code(code, {'"after some epochs"': '"数エポック後"', 'f"after {n} epochs"': 'f"{n} 後"'})
+    out = i18n_names.translate_code(code, {'"after some epochs"': '"数エポック後"', 'f"after {n} epochs"': 'f"{n} 後"'})
     assert out == 'print(f"{n} 後")\nprint(results["after some epochs"], "数エポック後")\n'
-    assert i18n_code.same_but_printed_words(code, out) is None
-    assert "outside its printed literals" in i18n_code.same_but_printed_words(code, out.replace("results", "other"))
-    assert "other values" in i18n_code.same_but_printed_words(code, out.replace("{n} 後", "後"))
-    assert "printed literals" in i18n_code.same_but_printed_words(code, out + 'print("one more line")\n')
+    assert same(code, out) == []
+    assert "outside its literals" in same(code, out.replace("results", "other"))[0]
+    assert "other values" in same(code, out.replace("{n} 後", "後"))[0]
+    assert "outside its literals" in same(code, out + 'print("one more line")\n')[0]
+    assert "neither a translated literal nor a name" in same(code, out.replace('["after', '["訳after'))[0]
+
+
+def same(english: str, translated: str, names: tuple[str, ...] = ()) -> list[str]:
+    """The problems of one cell's translation (``same_but_translated``)."""
+    return i18n_names.same_but_translated([("c", english)], [translated], names)[0]
+
+
+DISPLAYED = """fig, ax = plt.subplots()
+ax.set_title("Digits: loss per epoch")
+ax.set(xlabel="epoch of training", ylabel=f"loss after {n} steps")
+ax.plot(x, y, label="training loss" if ok else "no loss at all")
+fig.suptitle("Two panels side by side")
+ax.text(0.5, 0.5, "a note on the plot", ha="center")
+ax.annotate("the lowest point", xy=(1, 2))
+clinic.compare(runs, "accuracy", title="Digits: accuracy per epoch", ylabel="accuracy (fraction correct)")
+model.fit(x, y, callbacks=[EpochProgress("breast cancer run")])
+setup.train(progress="He init run")
+for item in progress.track(items, "SGD sweep over rates"):
+    pass
+display(Markdown(f"| model | test MAE |\\n|---|---|\\n| mlp | {mae:.2f} |"), HTML("<b>a bold note</b>"))
+ax.legend(loc="upper right")
+guess.compare(actual, what="final training loss")
+print("printed words here", "too")
+"""
+
+
+def test_displayed_literals_are_the_labels_titles_progress_and_markdown_a_cell_shows() -> None:
+    found = [(lit.kind, lit.source) for lit in i18n_code.cell_literals(DISPLAYED)]
+    assert found == [
+        ("displayed", '"Digits: loss per epoch"'),
+        ("displayed", '"epoch of training"'),
+        ("displayed", 'f"loss after {n} steps"'),
+        ("displayed", '"training loss"'),
+        ("displayed", '"no loss at all"'),
+        ("displayed", '"Two panels side by side"'),
+        ("displayed", '"a note on the plot"'),
+        ("displayed", '"the lowest point"'),
+        ("displayed", '"Digits: accuracy per epoch"'),
+        ("displayed", '"accuracy (fraction correct)"'),
+        ("displayed", '"breast cancer run"'),
+        ("displayed", '"He init run"'),
+        ("displayed", '"SGD sweep over rates"'),
+        ("displayed", 'f"| model | test MAE |\\n|---|---|\\n| mlp | {mae:.2f} |"'),
+        ("displayed", '"<b>a bold note</b>"'),
+        ("printed", '"printed words here"'),
+    ]  # not loc= (no display keyword), nor what= of a prediction, nor ha="center" (one word)
+    assert [lit.source for lit in i18n_code.printed_literals(DISPLAYED)] == ['"printed words here"']
+    assert i18n_code.cell_literals(DISPLAYED, names=["training loss"])[3].source == '"no loss at all"'
+
+
+NOTEBOOK = [
+    'runs = {"straight line": broken, "two hidden layers": fixed}\n'
+    'clinic.compare(runs, title="Moons: loss per epoch")\n'
+    "print(f\"{runs['straight line']}: {'raised' if up else 'did not raise'} the loss\")\n",
+    'best = "deeper valley" if x < 0 else "shallow valley"\n'
+    'if best == "deeper valley":\n'
+    '    print("deeper valley")\n'
+    'print(results["cross-entropy, SGD"])  # read, never written: a key made elsewhere\n',
+    "def helper():\n"
+    '    """A docstring of two words."""\n'
+    '    assert ok, "the loss went up"\n'
+    'guess = predict.ask("Which run wins here?", ["the first run", "the second run"])\n'
+    'choice = "the first run"\n'
+    'guess.compare(choice, what="final loss value")\n'
+    'where = "upper right"\n'
+    'ax.legend(loc="upper right")\n'
+    'surface = "loss function"  # a message of the gettext catalog\n'
+    'region = "too low"  # a string of losslab/ (lr.regions)\n'
+    'quiz.show("ten-classes")\n'
+    'parts = "two words".split()\n',
+    'line = "%s went down" % name\n',
+    'doc = "A docstring of two words."\n'
+    'message = "the loss went up"\n'
+    'value = "final loss value"\n'
+    'other = "%s went down"\n',
+    'nested = {\'a nested name\': 1}\nprint(f"""{str(f\'{nested["a nested name"]}\')}""")\n',
+]
+
+
+def test_names_are_plain_strings_kept_in_variables_keys_and_conditions_with_every_exclusion() -> None:
+    names, why = i18n_names.notebook_names(NOTEBOOK)
+    assert names == ["straight line", "two hidden layers", "raised", "did not raise", "deeper valley", "shallow valley"]
+    assert why == {
+        "cross-entropy, SGD": "only read (a subscript or a comparison), never written in the notebook",
+        "A docstring of two words.": i18n_names.REFUSED["docstring"],
+        "the loss went up": i18n_names.REFUSED["assert"],
+        "Which run wins here?": i18n_names.REFUSED["prediction"],
+        "the first run": i18n_names.REFUSED["prediction"],
+        "the second run": i18n_names.REFUSED["prediction"],
+        "final loss value": i18n_names.REFUSED["prediction"],
+        "upper right": i18n_names.REFUSED["keyword"],
+        "loss function": "a message of the gettext catalog (translated by the library)",
+        "too low": "a string constant of losslab/ (a key the library may compare)",
+        "two words": i18n_names.REFUSED["method"],
+        "%s went down": i18n_names.REFUSED["method"],
+        "a nested name": i18n_names.REFUSED["position"],  # inside an f-string inside a field: never replaced
+    }  # the title is displayed, per cell; "ten-classes" (a quiz id) has no space: never a candidate
+    assert i18n_names.text_refusal("ten-classes") == "a quiz id (kebab-case)"
+    assert i18n_names.text_refusal("a 'quoted' run") and i18n_names.text_refusal("a {field} run")
+    # a name is no literal of its cell: "deeper valley" printed alone is the name there
+    assert [lit.source for lit in i18n_code.cell_literals(NOTEBOOK[1], names=names)] == []
+
+
+def test_a_name_used_as_a_key_is_translated_at_every_occurrence() -> None:
+    names = i18n_names.notebook_names(NOTEBOOK)[0]
+    japanese = {"straight line": "直線", "two hidden layers": "隠れ層2つ", "raised": "上げた",
+                "did not raise": "上げなかった", "deeper valley": "深い谷", "shallow valley": "浅い谷"}  # fmt: skip
+    cells = [i18n_names.translate_code(code, {}, japanese) for code in NOTEBOOK]
+    assert cells[0].startswith('runs = {"直線": broken, "隠れ層2つ": fixed}\n')
+    assert "{runs['直線']}: {'上げた' if up else '上げなかった'} the loss" in cells[0]  # quotes of the field kept
+    assert 'best = "深い谷" if x < 0 else "浅い谷"\nif best == "深い谷":\n    print("深い谷")' in cells[1]
+    assert 'results["cross-entropy, SGD"]' in cells[1] and cells[2:] == NOTEBOOK[2:]
+    english = [(str(i), code) for i, code in enumerate(NOTEBOOK)]
+    problems, found = i18n_names.same_but_translated(english, cells, names)
+    assert problems == [] and found == japanese
+    # one occurrence left in English: the key would no longer be found
+    half = [cells[0], cells[1].replace('== "深い谷"', '== "deeper valley"'), *cells[2:]]
+    assert "'deeper valley' is translated in 2 ways" in i18n_names.same_but_translated(english, half, names)[0][0]
+    # two names with one translation (a dict would lose a key), or a translation that is another string
+    twins = [code.replace("隠れ層2つ", "直線") for code in cells]
+    assert "also the translation of" in i18n_names.same_but_translated(english, twins, names)[0][0]
+    clash = [code.replace("浅い谷", "upper right") for code in cells]
+    assert "another string of the notebook" in i18n_names.same_but_translated(english, clash, names)[0][0]
+    # a string that is no name may not change
+    other = [*cells[:2], cells[2].replace('"upper right"\nax', '"右上"\nax'), *cells[3:]]
+    assert "neither a translated literal nor a name" in i18n_names.same_but_translated(english, other, names)[0][0]
+    # a printed f-string translated per cell keeps its fields, with the names in them translated
+    printed = cells[0].replace(' the loss")', ' 損失")').replace('f"{runs', 'f"損失: {runs')
+    assert i18n_names.same_but_translated(english, [printed, *cells[1:]], names)[0] == []
+    wrong = printed.replace("{runs['直線']}", "{runs['隠れ層2つ']}")
+    assert i18n_names.same_but_translated(english, [wrong, *cells[1:]], names)[0]
+
+
+@pytest.mark.parametrize(
+    ("translated", "why"),
+    [('"直線"', None), ("'直線'", None), ('f"直線"', "plain string"), ('"直\'線"', "no quote"), ('""', "not empty"),
+     ('"直線 {x}"', "no quote, backslash, brace"), ("直線", "plain string")],
+)  # fmt: skip
+def test_a_names_translation_is_one_plain_string(translated: str, why: str | None) -> None:
+    problem = i18n_names.name_problem('"straight line"', translated)
+    assert (problem is None) if why is None else (problem is not None and why in problem), problem
+
+
+def test_strings_inside_an_f_strings_fields_are_found_by_scanning_its_source() -> None:
+    source = "f\"a {d['x y']:.2f} {{not a field}} {g('p q', f'{z}')}\"\n  f'{h[\"k\"]} \"quoted\" text'"
+    assert [source[a:b] for a, b in i18n_names.field_strings(source)] == ["'x y'", "'p q'", '"k"']
+    code = f"print({source})"
+    assert [lit.source for lit in i18n_names.name_occurrences(code, {"x y", "k", "quoted"})] == ["'x y'", '"k"']

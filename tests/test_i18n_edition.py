@@ -1,10 +1,12 @@
-"""The Japanese edition, course/ja/, is the English one with its markdown and its printed literals translated:
+"""The Japanese edition, course/ja/, is the English one with its markdown, its literals and its names translated:
 proved by structure, not by running it again (the English suite executes every notebook once; tests/support.py
 leaves course/ja/ out).
 
 Every notebook of course/ has its Japanese twin with the same cells, ids, nbgrader grade cells, points and
-checksums, the same code but for the words of the literals its cells print (each a translation that formats the
-same values: losslab/i18n_code.py), so that it computes what the English computes; ``language: ja`` in its
+checksums, the same code but for translated literals: the words of those its cells print or display (each a
+translation that formats the same values: losslab/i18n_code.py) and a tutorial's names, each replaced by the same
+Japanese at every occurrence, none by another name's or another string's (losslab/i18n_names.py), so that it
+computes what the English computes; ``language: ja`` in its
 metadata, and links that land on a notebook and heading of course/ja/. One round trip (the warmup, the smallest
 assignment) grades a Japanese solution to full marks and the Japanese blank edition (with two wrong answers, whose
 visible tests fail with their messages in Japanese) to zero through the grader the English round trips use
@@ -19,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from losslab import i18n, i18n_code, messages, notebooks
+from losslab import i18n, i18n_names, messages, notebooks
 from tests.support import COURSE, exercise_notebooks, write_submission
 
 JA = COURSE / "ja"
@@ -55,18 +57,25 @@ def test_a_japanese_notebook_has_the_english_code_and_grading(rel: Path) -> None
     assert [(c.id, c.cell_type) for c in japanese.cells] == [(c.id, c.cell_type) for c in english.cells], (
         f"{where}: cells differ in number, id or type from course/{rel.as_posix()}"
     )
+    free = []  # the code cells nbgrader neither grades nor locks: translated literals and names may differ
     for en, ja in zip(english.cells, japanese.cells, strict=True):
         if en.cell_type == "code" and "nbgrader" in en.metadata:
             assert ja.source == en.source, f"{where} cell {en.id}: graded or locked code differs from the English"
             assert _grading(ja) == _grading(en), f"{where} cell {en.id}: nbgrader metadata (points, checksum) differs"
-        elif en.cell_type == "code":  # the same code; only the words of printed literals may differ
-            why = i18n_code.same_but_printed_words(en.source, ja.source)
-            assert why is None, f"{where} cell {en.id}: {why}"
+        elif en.cell_type == "code":
+            free.append((en, ja))
             assert "nbgrader" not in ja.metadata, f"{where} cell {en.id}: nbgrader metadata the English lacks"
         else:
             en_meta, ja_meta = _grading(en), _grading(ja)
             en_meta.pop("checksum", None), ja_meta.pop("checksum", None)  # a locked markdown cell's text differs
             assert ja_meta == en_meta, f"{where} cell {en.id}: nbgrader metadata differs"
+    # the same code but for translated literals (printed or displayed, each a valid translation) and the
+    # notebook's names, each replaced the same way at every occurrence (none in an exercise)
+    names = i18n_names.notebook_names([en.source for en, _ja in free])[0] if i18n.is_tutorial(rel) else []
+    problems, _found = i18n_names.same_but_translated(
+        [(en.id, en.source) for en, _ja in free], [ja.source for _en, ja in free], names
+    )
+    assert not problems, f"{where}:\n" + "\n".join(problems)
     assert notebooks.graded_cells(japanese) == notebooks.graded_cells(english), f"{where}: graded cells differ"
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from losslab import i18n_code
+from losslab import i18n_code, i18n_names
 from losslab.i18n_code import Field, cell_patterns, output_pattern, translate_html, translate_outputs, translate_text
 
 
@@ -17,7 +17,7 @@ def stream(text: str) -> dict:
 
 def printed(english: str, japanese: str, output: str) -> str:
     """`output`, printed by the cell `english`, as the cell `japanese` (its translated edition) words it."""
-    assert i18n_code.same_but_printed_words(english, japanese) is None
+    assert i18n_names.same_but_translated([("c", english)], [japanese], [])[0] == []
     return translate_outputs([stream(output)], cell_patterns(english, japanese))[0]["text"]
 
 
@@ -90,7 +90,7 @@ def test_a_literal_printed_twice_on_a_line_and_over_several_lines() -> None:
     loop = 'for k, v in runs.items():\n    print(f"{}", end=" ")\n'
     english = loop.replace("{}", "loss of {k}: {v:.2f};") + 'print("\\nloss of the best run:", best)'
     japanese = loop.replace("{}", "{k} の損失: {v:.2f};") + 'print("\\n最良の実行の損失:", best)'
-    assert i18n_code.same_but_printed_words(english, japanese) is None
+    assert i18n_names.same_but_translated([("c", english)], [japanese], [])[0] == []
     patterns = cell_patterns(english, japanese)
     text = "loss of SGD: 1.50; loss of Adam: 0.25; \nloss of the best run: Adam\n"
     assert translate_text(text, patterns) == "SGD の損失: 1.50; Adam の損失: 0.25; \n最良の実行の損失: Adam\n"
@@ -158,6 +158,30 @@ def test_a_cell_s_literals_are_looked_for_in_that_cell_s_outputs_only() -> None:
     assert page.cells[1].outputs[0]["text"] == "the loss went down by 0.50\n"
     assert [c.source for c in page.cells] == [c.source for c in japanese.cells]  # the Japanese code is shown
     assert english.cells[0].outputs[0]["text"] == "the loss went down by 0.50\n"  # the English page is untouched
+
+
+def test_a_name_an_output_shows_whole_is_translated_in_every_cell_of_the_page() -> None:
+    from website import build as site
+
+    english, japanese = nbformat.v4.new_notebook(), nbformat.v4.new_notebook()
+    english.cells = [
+        nbformat.v4.new_code_cell('runs = {"straight line": a, "two hidden layers": b}', id="bbbb0001"),
+        nbformat.v4.new_code_cell('for name in runs:\n    print(f"{name}: {runs[name]:.2f}")', id="bbbb0002"),
+    ]
+    japanese.cells = [
+        nbformat.v4.new_code_cell('runs = {"直線": a, "隠れ層2つ": b}', id="bbbb0001"),
+        nbformat.v4.new_code_cell(english.cells[1].source, id="bbbb0002"),
+    ]
+    printed = "straight line: 0.50\ntwo hidden layers: 0.10\nthe straight line run\nstraight lines: 2\n"
+    english.cells[1].outputs = [stream(printed)]
+    page = site.japanese_page(english, japanese, "course/ja/x_tutorial.ipynb")
+    # whole phrases only: not inside an English sentence (a word one space away), nor the start of a longer word
+    assert page.cells[1].outputs[0]["text"] == "直線: 0.50\n隠れ層2つ: 0.10\nthe straight line run\nstraight lines: 2\n"
+    # one occurrence of a name left in English: not the same code
+    japanese.cells[1].source = 'print(runs["straight line"])'
+    english.cells[1].source = 'print(runs["straight line"])'
+    with pytest.raises(site.SiteError, match="translated in 2 ways"):
+        site.japanese_page(english, japanese, "course/ja/x_tutorial.ipynb")
 
 
 def test_a_message_is_translated_only_where_it_is_whole() -> None:

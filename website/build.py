@@ -37,7 +37,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from losslab import course as learning_path
-from losslab import i18n_code, notebooks
+from losslab import i18n_code, i18n_names, notebooks
 from losslab.i18n import LANGUAGES
 from website.quizhtml import quiz_calls, quiz_html
 
@@ -242,23 +242,36 @@ def _launch_cell(page: Page, repo: str, switch: bool = False) -> NotebookNode:
     return notebooks.markdown(html)
 
 
+def page_names(english: NotebookNode, japanese: NotebookNode, where: str = "") -> dict[str, str]:
+    """{English name: its translation} of a notebook (losslab/i18n_names.py; none in an exercise), once the two
+    editions are known to have the same cells and the same code but for translated literals and names (else a
+    SiteError)."""
+    if [(c.id, c.cell_type) for c in english.cells] != [(c.id, c.cell_type) for c in japanese.cells]:
+        raise SiteError(f"{where}: course/ja/ does not match course/ (run `make release`)")
+    code = [(e, j) for e, j in zip(english.cells, japanese.cells, strict=True) if e.cell_type == "code"]
+    tutorial = not where.endswith("_exercise.ipynb")
+    names = i18n_names.notebook_names([e.source for e, _j in code])[0] if tutorial else []
+    problems, found = i18n_names.same_but_translated(
+        [(e.id, e.source) for e, _j in code], [j.source for _e, j in code], names
+    )
+    if problems:
+        raise SiteError(f"{where}: course/ja/ does not match course/ (run `make release`): {problems[0]}")
+    return found
+
+
 def japanese_page(english: NotebookNode, japanese: NotebookNode, where: str = "") -> NotebookNode:
     """The Japanese page: course/ja/'s notebook with the English page's outputs, their printed sentences in
-    Japanese (losslab/i18n_code.py's ``translate_outputs``: each cell's printed literals, then the library's
-    messages). The two editions must have the same cells and the same code but for the words of printed literals
-    (losslab/i18n_code.py, tests/test_i18n_edition.py), so the English run's outputs are the Japanese code's;
-    otherwise a SiteError."""
-    if [(c.id, c.cell_type) for c in english.cells] != [(c.id, c.cell_type) for c in japanese.cells] or any(
-        i18n_code.same_but_printed_words(e.source, j.source)
-        for e, j in zip(english.cells, japanese.cells, strict=True)
-        if e.cell_type == "code"
-    ):
-        raise SiteError(f"{where}: course/ja/ does not match course/ (run `make release`)")
+    Japanese (losslab/i18n_code.py's ``translate_outputs``: each cell's printed and displayed literals, the
+    notebook's names where an output shows one whole, then the library's messages). The two editions must have
+    the same cells and the same code but for translated literals and names (losslab/i18n_names.py,
+    tests/test_i18n_edition.py), so the English run's outputs are the Japanese code's; otherwise a SiteError."""
+    found = page_names(english, japanese, where)
     messages = i18n_code.message_patterns("ja")
+    shown_names = i18n_names.name_patterns(found)
     nb = copy.deepcopy(english)
     for cell, translated in zip(nb.cells, japanese.cells, strict=True):
         if cell.cell_type == "code" and cell.get("outputs"):
-            patterns = i18n_code.cell_patterns(cell.source, translated.source)
+            patterns = i18n_code.cell_patterns(cell.source, translated.source, found) + shown_names
             cell.outputs = [
                 nbformat.from_dict(o) for o in i18n_code.translate_outputs(cell.outputs, patterns, messages)
             ]
