@@ -156,7 +156,7 @@ print(json.dumps({
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["regions"] == ["too low", "good", "too high"], seen  # the keys the exercise's checks compare
     assert seen["curves"] == ["エポック", "adam (訓練)", "adam (検証)"], seen
-    assert seen["sweep"][0] == "学習率 (対数目盛)" and {"低すぎる", "良い", "高すぎる", "最終の損失"} <= set(
+    assert seen["sweep"][0] == "学習率 (対数軸)" and {"低すぎる", "良い", "高すぎる", "最終の損失"} <= set(
         seen["sweep"]
     )
     assert not [w for w in seen["warnings"] if "missing from font" in w], seen["warnings"]

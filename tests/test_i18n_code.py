@@ -157,7 +157,7 @@ NOTEBOOK = [
     'where = "upper right"\n'
     'ax.legend(loc="upper right")\n'
     'surface = "loss function"  # a message of the gettext catalog\n'
-    'region = "too low"  # a string of losslab/ (lr.regions)\n'
+    'kind = "smooth surface"  # a string of losslab/ (a key of losslab.data)\n'
     'quiz.show("ten-classes")\n'
     'parts = "two words".split()\n',
     'line = "%s went down" % name\n',
@@ -182,7 +182,7 @@ def test_names_are_plain_strings_kept_in_variables_keys_and_conditions_with_ever
         "final loss value": i18n_names.REFUSED["prediction"],
         "upper right": i18n_names.REFUSED["keyword"],
         "loss function": "a message of the gettext catalog (translated by the library)",
-        "too low": "a string constant of losslab/ (a key the library may compare)",
+        "smooth surface": "a string constant of losslab/ (a key the library may compare)",
         "two words": i18n_names.REFUSED["method"],
         "%s went down": i18n_names.REFUSED["method"],
         "a nested name": i18n_names.REFUSED["position"],  # inside an f-string inside a field: never replaced
