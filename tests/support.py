@@ -74,15 +74,17 @@ def language_of(path: Path) -> str:
 
 # Added before the first cell of a translated tutorial's run, and taken out of the executed notebook: each figure
 # the kernel displays (matplotlib's inline backend displays every figure a cell draws) also gets a JSON output of
-# its texts (titles, axis labels, tick labels, legends, annotations), for figure_texts(). Registered before every
-# cell: setting up the inline backend takes every formatter's Figure printer away (IPython's select_figure_formats).
+# its texts (titles, axis labels, tick labels, legends, annotations), for figure_texts(). Setting up the inline
+# backend takes every formatter's Figure printer away (IPython's select_figure_formats), and matplotlib does it when
+# a cell makes its first figure: the hook sets it up first (importing the backend does), and registers the printer
+# again before every cell.
 FIGURE_TEXTS = """\
-import matplotlib.pyplot
+import matplotlib.pyplot, matplotlib_inline.backend_inline
 get_ipython().events.register("pre_run_cell", lambda *_: get_ipython().display_formatter.formatters[
     "application/json"].for_type(__import__("matplotlib.figure").figure.Figure, lambda fig: {
         "losslab-figure-texts": [t.get_text() for t in fig.findobj(__import__("matplotlib.text").text.Text)
                                  if t.get_visible() and t.get_text().strip()]}))
-del matplotlib
+del matplotlib, matplotlib_inline
 """
 
 
@@ -279,7 +281,7 @@ class EnglishLeft:
     def report(self, name: str, first: int = 8) -> str:
         lines = [
             f"{name}: {len(self.left)} of {self.lines} output lines hold English outside code, "
-            f"{len(self.figures)} figure texts"
+            f"{len(self.figures)} figure texts hold English"
         ]
         lines += [f"    {line}" for line in self.left[:first]]
         lines += [f"    figure {text}" for text in self.figures[:first]]
@@ -327,12 +329,14 @@ def _seen(output: dict) -> list[str]:
     return [data.get("text/plain", "")] if isinstance(data.get("text/plain"), str) else []
 
 
-# Text that is code, or a library's own English: Keras' progress bars, summaries and epoch lines, tracebacks and
-# warnings (path:line: Category: ...), and within a line, quoted code, calls, dotted names, arguments and reprs,
-# numbers and paths, and names that a translation keeps (a NUL in their place ends a phrase).
+# Text that is code, or a library's own English: Keras' progress bars, summaries, epoch lines and TerminateOnNaN's
+# line, tracebacks and warnings (path:line: Category: ...), a diff's lines of code, and within a line, quoted code,
+# calls, dotted names, arguments and reprs, numbers and paths, and names that a translation keeps (a NUL in their
+# place ends a phrase).
 _KERAS_LINE = re.compile(
     r"^\s*(Epoch \d+/\d+|\d+/\d+ .*━|Model: |(Total|Trainable|Non-trainable|Optimizer) params:|Traceback \(most"
-    r"|File \"|\S+\.py:\d+: \w*(Warning|Error)\b|[A-Za-z_][\w.]*\(.*\)\s*$)|[┏┓┃┡┩│└┘━┗┛┳┻╇─]"
+    r"|File \"|\S+\.py:\d+: \w*(Warning|Error)\b|[A-Za-z_][\w.]*\(.*\)\s*$|Batch \d+: Invalid loss|[-+] {4})"
+    r"|[┏┓┃┡┩│└┘━┗┛┳┻╇─]"
 )
 _CODE_IN_LINE = re.compile(
     r"`[^`]*`|<[^<>\n]*>|\b\w+\([^()\n]*\)|\b\w+(?:\.\w+)+\b|\b\w+=\S+|'[^'\n]*[_.()=][^'\n]*'|\"[^\"\n]*[_.()=][^\"\n]*\""
