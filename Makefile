@@ -143,7 +143,7 @@ sandbox:  ## install Debian's bubblewrap (the grading sandbox) when missing (nee
 	  "(SANDBOX=require refuses), and the sandbox tests will be skipped."; fi
 
 test: setup browser sandbox hub-install  ## set up, then run the test suite (units, notebooks, grading, browser), within 20 minutes on 2 cores
-	LOSSLAB_BUNDLES=0 $(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -m "not system" $(PYTEST_ARGS)
+	LOSSLAB_BUNDLES=0 LOSSLAB_EDITION=en $(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -m "not system" $(PYTEST_ARGS)
 
 # make test grades each assignment's solution (full marks) and blank edition (zero); this grades its wrong-answer
 # bundles (each must lose the points it names, and nothing else) through the same pipeline. CI runs both.
