@@ -143,7 +143,7 @@ sandbox:  ## install Debian's bubblewrap (the grading sandbox) when missing (nee
 	  "(SANDBOX=require refuses), and the sandbox tests will be skipped."; fi
 
 test: setup browser sandbox hub-install  ## set up, then run the test suite (units, notebooks, grading, browser), within 20 minutes on 2 cores
-	LOSSLAB_BUNDLES=0 $(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -m "not system" $(PYTEST_ARGS)
+	LOSSLAB_BUNDLES=0 LOSSLAB_EDITION=en $(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -m "not system" $(PYTEST_ARGS)
 
 # make test grades each assignment's solution (full marks) and blank edition (zero); this grades its wrong-answer
 # bundles (each must lose the points it names, and nothing else) through the same pipeline. CI runs both.
@@ -161,9 +161,9 @@ BACKEND   ?= jax
 TORCH_SITE := $(VENV)/torch-site
 TORCH_VERSION := $(shell sed -n 's/^torch = \["torch==\([^"]*\)"\]/\1/p' pyproject.toml)
 
-test-backend: setup  ## notebooks and grading round trips under BACKEND (jax or torch): make test-backend BACKEND=jax (BUNDLES=0: solution and blank only)
+test-backend: setup  ## notebooks and grading round trips under BACKEND (jax or torch): make test-backend BACKEND=jax (BUNDLES=0: solution and blank only; EDITION=ja: the Japanese edition's notebooks instead of the English)
 	$(if $(filter torch,$(BACKEND)),@$(MAKE) --no-print-directory torch)
-	$(if $(BUNDLES),LOSSLAB_BUNDLES=$(BUNDLES) )KERAS_BACKEND=$(BACKEND) PYTHONPATH=$(CURDIR)$(if $(filter torch,$(BACKEND)),:$(CURDIR)/$(TORCH_SITE)) \
+	$(if $(BUNDLES),LOSSLAB_BUNDLES=$(BUNDLES) )LOSSLAB_EDITION=$(or $(EDITION),en) KERAS_BACKEND=$(BACKEND) PYTHONPATH=$(CURDIR)$(if $(filter torch,$(BACKEND)),:$(CURDIR)/$(TORCH_SITE)) \
 	  $(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -m slow tests/test_notebooks.py tests/test_grading.py $(PYTEST_ARGS)
 
 test-backends:  ## the same for jax and for torch (TensorFlow is `make test`)

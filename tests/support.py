@@ -6,14 +6,16 @@ import copy
 import html
 import importlib.util
 import os
+import re
 import time
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 
-from losslab import i18n_code, notebooks
+from losslab import i18n, i18n_code, notebooks
 from losslab.i18n import LANGUAGES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -23,43 +25,111 @@ ARTIFACTS = REPO / "tests" / "artifacts"
 DEFAULT_NOTEBOOK_TIMEOUT = 240  # seconds for a whole notebook; a notebook may set metadata.losslab.timeout
 
 
+def edition() -> str:
+    """The edition whose tutorials and exercises the slow tests run: ``LOSSLAB_EDITION`` (``en``, the default, or
+    ``ja``). CI's JAX tier runs the Japanese one (`make test-backend EDITION=ja`): the two editions compute the same
+    thing (tests/test_i18n_edition.py), so one execution shows both that the course runs on JAX and that the
+    Japanese edition runs. `make test` runs the English one."""
+    lang = os.environ.get("LOSSLAB_EDITION", "en")
+    if lang not in ("en", *LANGUAGES):
+        raise ValueError(f"LOSSLAB_EDITION={lang!r}: use en or one of {', '.join(LANGUAGES)}")
+    return lang
+
+
+def course(lang: str | None = None) -> Path:
+    """The learner's edition in `lang` (default: ``edition()``): course/, or course/<lang>/."""
+    lang = lang or edition()
+    return COURSE if lang == "en" else COURSE / lang
+
+
 def tutorials() -> list[Path]:
-    """Every notebook of the learner's edition that is not an exercise (those run through the grader). The
-    translated editions (course/ja/) run the same code, but for the words of printed literals, and are not
-    executed again (tests/test_i18n_edition.py)."""
+    """Every notebook of the learner's edition (``edition()``) that is not an exercise (those run through the
+    grader). The editions run the same code, but for the words of printed literals (tests/test_i18n_edition.py):
+    each run executes one of them."""
+    root = course()
     return sorted(
         p
-        for p in COURSE.rglob("*.ipynb")
+        for p in root.rglob("*.ipynb")
         if not p.name.endswith("_exercise.ipynb")
         and ".ipynb_checkpoints" not in p.parts
-        and p.relative_to(COURSE).parts[0] not in LANGUAGES
+        and (root != COURSE or p.relative_to(COURSE).parts[0] not in LANGUAGES)
     )
+
+
+def solution(path: Path) -> nbformat.NotebookNode:
+    """A notebook of solutions/ as submitted in the ``edition()``: the English as it is, another language's
+    built by ``losslab.i18n.edition`` (what `make release` writes to course/<lang>/, with the answers kept)."""
+    return notebooks.read(path) if edition() == "en" else i18n.edition(path, edition())
 
 
 def notebook_timeout(path: Path) -> int:
     return int(notebooks.read(path).metadata.get("losslab", {}).get("timeout", DEFAULT_NOTEBOOK_TIMEOUT))
 
 
-def execute(path: Path, *, timeout: int | None = None, artifacts: Path = ARTIFACTS / "executed") -> tuple:
+def language_of(path: Path) -> str:
+    """The language of a notebook of the course: ``ja`` under course/ja/, else ``en``."""
+    rel = path.resolve().relative_to(COURSE) if path.resolve().is_relative_to(COURSE) else None
+    return rel.parts[0] if rel is not None and rel.parts[0] in LANGUAGES else "en"
+
+
+# Added before the first cell of a translated tutorial's run, and taken out of the executed notebook: each figure
+# the kernel displays (matplotlib's inline backend displays every figure a cell draws) also gets a JSON output of
+# its texts (titles, axis labels, tick labels, legends, annotations), for figure_texts(). Setting up the inline
+# backend takes every formatter's Figure printer away (IPython's select_figure_formats), and matplotlib does it when
+# a cell makes its first figure: the hook sets it up first (importing the backend does), and registers the printer
+# again before every cell.
+FIGURE_TEXTS = """\
+import matplotlib.pyplot, matplotlib_inline.backend_inline
+get_ipython().events.register("pre_run_cell", lambda *_: get_ipython().display_formatter.formatters[
+    "application/json"].for_type(__import__("matplotlib.figure").figure.Figure, lambda fig: {
+        "losslab-figure-texts": [t.get_text() for t in fig.findobj(__import__("matplotlib.text").text.Text)
+                                 if t.get_visible() and t.get_text().strip()]}))
+del matplotlib, matplotlib_inline
+"""
+
+
+def execute(
+    path: Path, *, timeout: int | None = None, artifacts: Path = ARTIFACTS / "executed"
+) -> tuple[nbformat.NotebookNode, float]:
     """Run a notebook top to bottom in a fresh kernel in its own folder; returns (notebook, seconds).
 
-    The executed copy is written under tests/artifacts/executed/ for inspection, even when a cell fails.
+    A notebook of a translated edition (course/ja/) runs with ``LOSSLAB_LANG`` set to its language in the kernel
+    (as `make lab LANG=ja` starts it; nbclient gives the kernel no notebook path to read ``language: ja`` from),
+    and its figures' texts are recorded (FIGURE_TEXTS). The executed copy is written under tests/artifacts/executed/
+    for inspection, even when a cell fails.
     """
     nb = notebooks.read(path)
+    lang = language_of(path)
+    if lang != "en":
+        nb.cells.insert(0, nbformat.v4.new_code_cell(FIGURE_TEXTS))
     client = NotebookClient(
         nb,
         timeout=timeout or notebook_timeout(path),
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
     )
+    env = {**os.environ, "LOSSLAB_LANG": lang}
     started = time.perf_counter()
     try:
-        client.execute()
+        client.execute(env=env)
     finally:
+        if lang != "en":
+            nb.cells.pop(0)
         out = artifacts / path.relative_to(REPO)
         out.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, str(out))
     return nb, time.perf_counter() - started
+
+
+def figure_texts(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
+    """(cell id, text) of every text of every figure an executed translated notebook displayed (FIGURE_TEXTS)."""
+    return [
+        (c.get("id", ""), text)
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        for text in o.get("data", {}).get("application/json", {}).get("losslab-figure-texts", [])
+    ]
 
 
 def stderr_outputs(nb) -> list[tuple[int, str]]:
@@ -110,8 +180,9 @@ def exercise_notebooks(assignment: str) -> list[Path]:
     return sorted((SOLUTIONS / assignment).glob("*_exercise.ipynb"))
 
 
-def build_submission(source: Path, replacements: dict[str, str]) -> nbformat.NotebookNode:
-    nb = copy.deepcopy(notebooks.read(source))
+def build_submission(source: Path | nbformat.NotebookNode, replacements: dict[str, str]) -> nbformat.NotebookNode:
+    """`source` (a path, or a notebook: ``solution(path)``) with the solution cells `replacements` names replaced."""
+    nb = copy.deepcopy(notebooks.read(source) if isinstance(source, Path) else source)
     for gid, text in replacements.items():
         cell = notebooks.cell_by_grade_id(nb, gid)
         if not cell.metadata["nbgrader"].get("solution"):
@@ -197,3 +268,114 @@ def japanese_page_leftovers(english: nbformat.NotebookNode, rel: Path) -> Japane
             if phrase in was and phrase in now
         ]
     return result
+
+
+@dataclass
+class EnglishLeft:
+    """What an executed tutorial of a translated edition still shows in English (``english_left``)."""
+
+    lines: int  # lines of text the learner sees in its outputs
+    left: list[str] = field(default_factory=list)  # "cell <id>: <line>": a line with an English phrase outside code
+    catalog: list[str] = field(default_factory=list)  # ... that is, whole, a catalog message left in English
+    figures: list[str] = field(default_factory=list)  # "cell <id>: <text>": a figure's text with an English phrase
+
+    def report(self, name: str, first: int = 8) -> str:
+        lines = [
+            f"{name}: {len(self.left)} of {self.lines} output lines hold English outside code, "
+            f"{len(self.figures)} figure texts hold English"
+        ]
+        lines += [f"    {line}" for line in self.left[:first]]
+        lines += [f"    figure {text}" for text in self.figures[:first]]
+        return "\n".join(lines)
+
+
+class _TextNodes(HTMLParser):
+    """The text nodes of an HTML output, but those of scripts, styles and code (``<code>``, ``<pre>``)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.texts: list[str] = []
+        self._inside: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in ("script", "style", "code", "pre"):
+            self._inside.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._inside:
+            del self._inside[self._inside.index(tag) :]
+
+    def handle_data(self, data: str) -> None:
+        if not self._inside:
+            self.texts.append(data)
+
+
+def _seen(output: dict) -> list[str]:
+    """The texts a learner sees of one output: a stream's text; a widget's descriptions (its plain text is not
+    shown); of a result or display the richest of its HTML (text nodes), markdown and plain text, and no plain text
+    beside an image (a figure's repr is not shown)."""
+    if output.get("output_type") == "stream":
+        return [output.get("text", "")]
+    data = output.get("data", {})
+    if "application/vnd.jupyter.widget-view+json" in data:  # a widget: its descriptions (a progress bar's ...)
+        return re.findall(r"description='([^'\n]*)'", data.get("text/plain", ""))
+    if isinstance(data.get("text/html"), str):
+        parser = _TextNodes()
+        parser.feed(data["text/html"])
+        return parser.texts
+    if isinstance(data.get("text/markdown"), str):
+        return [re.sub(r"`[^`\n]*`", "", data["text/markdown"])]
+    if any(mime.startswith("image/") for mime in data):
+        return []
+    return [data.get("text/plain", "")] if isinstance(data.get("text/plain"), str) else []
+
+
+# Text that is code, or a library's own English: Keras' progress bars, summaries, epoch lines and TerminateOnNaN's
+# line, tracebacks and warnings (path:line: Category: ...), a diff's lines of code, and within a line, quoted code,
+# calls, dotted names, arguments and reprs, numbers and paths, and names that a translation keeps (a NUL in their
+# place ends a phrase).
+_KERAS_LINE = re.compile(
+    r"^\s*(Epoch \d+/\d+|\d+/\d+ .*━|Model: |(Total|Trainable|Non-trainable|Optimizer) params:|Traceback \(most"
+    r"|File \"|\S+\.py:\d+: \w*(Warning|Error)\b|[A-Za-z_][\w.]*\(.*\)\s*$|Batch \d+: Invalid loss|[-+] {4})"
+    r"|[┏┓┃┡┩│└┘━┗┛┳┻╇─]"
+)
+_CODE_IN_LINE = re.compile(
+    r"`[^`]*`|<[^<>\n]*>|\b\w+\([^()\n]*\)|\b\w+(?:\.\w+)+\b|\b\w+=\S+|'[^'\n]*[_.()=][^'\n]*'|\"[^\"\n]*[_.()=][^\"\n]*\""
+    r"|\S*[\d/\\_=]\S*"  # a token with a digit, a path or an identifier's underscore
+    r"|\b\w+(Error|Exception|Warning): .*"  # an exception's message, the library's (Keras' ValueError: ...)
+    r"|(?<![A-Za-z])(Loss Lab|Keras|keras|TensorFlow|tensorflow|jax|PyTorch|torch|NumPy|Jupyter[a-z]*|Binder|-?inf"
+    r"|nan|[A-Z][A-Z0-9]+(-[A-Z0-9]+)*)(?![A-Za-z])"  # names and acronyms (SGD, PR-AUC) a translation keeps
+)
+
+
+def english_left(nb: nbformat.NotebookNode, lang: str = "ja") -> EnglishLeft:
+    """The lines of an executed notebook's outputs that hold an English phrase (``losslab.messages.PHRASE``: two
+    English words in a row) outside code (a paragraph of Python source, ``_KERAS_LINE``, ``_CODE_IN_LINE``), and
+    of them the printed ones (not a widget's description) that are a message of the `lang` catalog (the library's,
+    or a graded cell's printed line), whole, left in English (``losslab.i18n_code.translate_message`` translates
+    them); and the texts of its figures (``figure_texts``) with an English phrase."""
+    from losslab.i18n_code import _is_code, translate_message
+    from losslab.messages import PHRASE
+
+    found = EnglishLeft(0)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for output in cell.get("outputs", []):
+            printed = "application/vnd.jupyter.widget-view+json" not in output.get("data", {})  # not a widget
+            for text in _seen(output):
+                for paragraph in re.split(r"\n[ \t]*\n", text):
+                    if _is_code(paragraph):
+                        continue
+                    for line in paragraph.splitlines():
+                        if not line.strip():
+                            continue
+                        found.lines += 1
+                        if _KERAS_LINE.search(line) or not PHRASE.search(_CODE_IN_LINE.sub("\x00", line)):
+                            continue
+                        found.left.append(f"cell {cell.get('id')}: {line.strip()[:160]}")
+                        if printed and translate_message(line.strip(), lang) != line.strip():
+                            found.catalog.append(found.left[-1])
+    texts = dict.fromkeys((cell, text) for cell, text in figure_texts(nb) if PHRASE.search(text))  # once per cell
+    found.figures = [f"cell {cell}: {text[:160]!r}" for cell, text in texts]
+    return found

@@ -14,6 +14,10 @@ the solutions of the others, each solution once (it is their solution check: ful
 those are spent, and a solution that no bundle carried, are graded in a second run whose assignment holds only the
 notebooks they change: nothing is executed twice and every submission is complete (a missing notebook would be
 the grader's ``missing-notebook`` status).
+Which edition is submitted is ``LOSSLAB_EDITION``'s (tests/support.py's ``edition``): the English (solutions/ and
+course/), or the Japanese (each solution built by ``losslab.i18n.edition``, the blank edition and the bundles' base
+from course/ja/ and that build), graded against the same source and in Japanese (the grader reads the
+submission's ``language: ja``), which CI's JAX tier runs instead of the English.
 What a run grades is chosen by ``LOSSLAB_BUNDLES`` (the Makefile sets it; unset, everything):
 - ``0``: the solution and the blank edition only. `make test` (its budget is 20 minutes on 2 cores) and CI's pass on
   a second backend (`make test-backend BACKEND=jax BUNDLES=0`);
@@ -36,12 +40,14 @@ from autograder.coordinator import grade
 from autograder.release import assignments
 from losslab import notebooks
 from tests.support import (
-    COURSE,
     SOLUTIONS,
     Variant,
     build_submission,
+    course,
+    edition,
     exercise_notebooks,
     load_variants,
+    solution,
     with_stderr_noise,
     write_submission,
 )
@@ -148,9 +154,9 @@ def _write(rnd: Round, assignment: str, sources: list[Path]) -> None:
         for name in rnd.notebooks:
             path = SOLUTIONS / assignment / name
             if sub.blank:
-                subs[name] = notebooks.read(COURSE / assignment / name)
+                subs[name] = notebooks.read(course() / assignment / name)
             elif name in sub.solution:
-                subs[name] = with_stderr_noise(notebooks.read(path))
+                subs[name] = with_stderr_noise(solution(path))
             else:
                 replace: dict[str, str] = {}
                 for v in sub.variants:
@@ -158,7 +164,7 @@ def _write(rnd: Round, assignment: str, sources: list[Path]) -> None:
                         clash = set(replace) & set(v.replace)
                         assert not clash, f"{student}: variants replace the same cell(s) {clash}; use another bundle"
                         replace.update(v.replace)
-                subs[name] = build_submission(path, replace)
+                subs[name] = build_submission(solution(path), replace)
         write_submission(rnd.root, student, assignment, subs)
 
 
@@ -233,6 +239,11 @@ def test_round_trip(assignment: str, tmp_path: Path) -> None:
                 f"{student} ({[v.name for v in sub.variants]}, the solution of {sub.solution}) lost points outside "
                 f"the cells its variants name: {collateral}",
             )
+        for student in results:  # each graded in the edition's language (autograder/unit.py reads it)
+            for name in rnd.notebooks:
+                graded = rnd.root / "autograded" / student / assignment / name
+                language = notebooks.read(graded).metadata.get("language", "en") if graded.exists() else "none"
+                expect(language == edition(), f"{student}'s {name} was graded in {language}, not in {edition()}")
         if main:
             for student, sub in rnd.students.items():
                 if sub.solution:

@@ -1,6 +1,7 @@
 """The Japanese edition, course/ja/, is the English one with its markdown, its literals and its names translated:
-proved by structure, not by running it again (the English suite executes every notebook once; tests/support.py
-leaves course/ja/ out).
+proved here by structure, not by running it again (`make test` executes the English notebooks once); CI's JAX
+tier runs the Japanese edition instead of the English (``LOSSLAB_EDITION=ja``, tests/support.py's ``edition``),
+whose setting and whose report of the English left in a Japanese run's outputs (``english_left``) are tested here.
 
 Every notebook of course/ has its Japanese twin with the same cells, ids, nbgrader grade cells, points and
 checksums, the same code but for translated literals: the words of those its cells print or display (each a
@@ -175,3 +176,83 @@ def test_a_japanese_exercise_is_graded_as_the_english_one(tmp_path: Path) -> Non
             if o.output_type == "stream" and o.name == "stdout"
         ]
         assert printed == [ja(_PRINTED[1]).replace(*_PRINTED[2]) + "\n"] and ja(_PRINTED[1]) != _PRINTED[1], printed
+
+
+def test_the_report_of_english_left_finds_prose_and_catalog_messages_not_code() -> None:
+    """english_left (run on every executed Japanese tutorial by CI's JAX tier, tests/test_notebooks.py), on a
+    made-up executed notebook: prose and figure texts with an English phrase are reported, Keras' lines, code,
+    calls, paths, names and a figure's repr beside its image are not, and a line that is a catalog message in
+    English (plain, or with a field) is what the tier fails on."""
+    import nbformat
+
+    from tests.support import english_left
+
+    gettext = messages.gettext_for("ja")
+    message = next(m for m in sorted(messages.catalog("ja")) if m[:1].isalpha() and messages.PHRASE.search(m))
+    printed = _PRINTED[1].replace(*_PRINTED[2])  # the English of a catalog message with a field, as printed
+    stream = nbformat.v4.new_output(
+        "stream",
+        name="stdout",
+        text=f"{message}\n{gettext(message)}\n{printed}\nEpoch 1/5\n8/8 ━━━━━━━━ 0s 2ms/step - loss: 0.5\n"
+        "Total params: 1,234 (4.82 KB)\nBatch 3: Invalid loss, terminating training\n"
+        "-    x = f(a, training=True)  # the loop\n/k/src/losses.py:7: UserWarning: the loss is odd\n"
+        "Loss Lab 環境レポート\n/usr/lib/python3/site-packages\nfitが停止: ValueError: No gradients provided\n"
+        "the loss went down\n\n"
+        "model = keras.Sequential([keras.layers.Dense(3)])\nloss_name = 'mean squared error'\n",
+    )
+    figure = nbformat.v4.new_output(
+        "display_data",
+        data={
+            "image/png": "",
+            "text/plain": "<Figure size 640x480 with 1 Axes>",
+            "application/json": {"losslab-figure-texts": ["Loss while training", "エポック", "loss"]},
+        },
+    )
+    page = nbformat.v4.new_output(
+        "execute_result",
+        data={
+            "text/html": "<p>学習率: the step size, SGDとの PR-AUC [-inf, inf]</p><code>keras optimizers adam</code>",
+            "text/plain": "x y",
+        },
+        execution_count=1,
+    )
+    widget = nbformat.v4.new_output(
+        "display_data",
+        data={
+            "application/vnd.jupyter.widget-view+json": {"model_id": "m", "version_major": 2, "version_minor": 0},
+            "text/plain": f"HBox(children=(IntProgress(value=0, description='{message}', max=20),…",
+        },
+    )
+    cell = nbformat.v4.new_code_cell("...", id="c1")
+    cell.outputs = [stream, figure, page, widget]
+    found = english_left(nbformat.v4.new_notebook(cells=[cell]))
+    assert found.left == [
+        f"cell c1: {message}",
+        f"cell c1: {printed}",
+        "cell c1: the loss went down",
+        "cell c1: 学習率: the step size, SGDとの PR-AUC [-inf, inf]",
+        f"cell c1: {message}",  # a widget's description: reported, not a printed catalog message
+    ], found.left
+    assert found.catalog == [f"cell c1: {message}", f"cell c1: {printed}"], found.catalog
+    assert found.figures == ["cell c1: 'Loss while training'"], found.figures
+    assert found.lines == 15, found.lines  # the code paragraph is not counted
+
+
+def test_the_edition_setting_picks_the_tutorials_and_solutions_the_slow_tests_run(monkeypatch) -> None:
+    """LOSSLAB_EDITION (CI's JAX tier: ja) picks which edition tests/test_notebooks.py executes and
+    tests/test_grading.py submits; unset, the English (make test)."""
+    from tests import support
+
+    warmup = exercise_notebooks("00_warmup")[0]
+    monkeypatch.delenv("LOSSLAB_EDITION", raising=False)
+    english = support.tutorials()
+    assert english and all(support.language_of(p) == "en" and p.is_relative_to(COURSE) for p in english)
+    assert support.solution(warmup).metadata.get("language") is None
+    monkeypatch.setenv("LOSSLAB_EDITION", "ja")
+    japanese = support.tutorials()
+    assert [p.relative_to(JA) for p in japanese] == [p.relative_to(COURSE) for p in english]
+    assert all(support.language_of(p) == "ja" for p in japanese) and support.course() == JA
+    assert support.solution(warmup).metadata.get("language") == "ja"
+    monkeypatch.setenv("LOSSLAB_EDITION", "fr")
+    with pytest.raises(ValueError, match="LOSSLAB_EDITION='fr'"):
+        support.tutorials()

@@ -1,6 +1,11 @@
 """Every notebook of the course executes top to bottom, each with its own timeout.
 
-Tutorials and the start notebook run here (course/ equals solutions/ for them, see test_release.py).
+Tutorials and the start notebook run here (course/ equals solutions/ for them, see test_release.py), from the
+edition ``LOSSLAB_EDITION`` names (tests/support.py's ``edition``): the English, or the Japanese (course/ja/, with
+``LOSSLAB_LANG=ja`` in the kernel), which CI's JAX tier runs. Of an English run, the Japanese page the website
+builds from its outputs may keep no English piece of a literal course/ja/ translates; of a Japanese run, the
+English left in what the learner sees is reported (``english_left``), and no line may be a message of the
+library's catalog left in English.
 Exercise notebooks run inside the grading round trips (test_grading.py): solutions must score full marks,
 the blank edition zero. A cell may write to stderr only when tagged ``shows-warning`` (a warning the
 tutorial wants the learner to see); anything else on stderr is noise that would alarm a learner.
@@ -12,7 +17,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import COURSE, REPO, execute, japanese_page_leftovers, notebook_timeout, tutorials
+from tests.support import (
+    COURSE,
+    REPO,
+    english_left,
+    execute,
+    figure_texts,
+    japanese_page_leftovers,
+    language_of,
+    notebook_timeout,
+    tutorials,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -39,6 +54,12 @@ def test_notebook_runs_top_to_bottom(path: Path) -> None:
     images = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert images >= 1, f"{path.name}: a tutorial should show at least one figure"
     print(f"{path.relative_to(REPO)}: {seconds:.1f} s")
+    if language_of(path) != "en":  # what a learner of the translated edition still reads in English
+        shown = english_left(nb, language_of(path))
+        print(shown.report(str(path.relative_to(COURSE))))
+        assert figure_texts(nb), f"{path.name}: no figure's texts were recorded (tests/support.py's FIGURE_TEXTS)"
+        assert not shown.catalog, "catalog messages printed in English:\n" + "\n".join(shown.catalog)
+        return
     rel = path.relative_to(COURSE) if path.is_relative_to(COURSE) else None
     if rel is not None and (COURSE / "ja" / rel).exists():  # its Japanese page on the website, from this run
         shown = japanese_page_leftovers(nb, rel)
