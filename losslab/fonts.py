@@ -62,6 +62,23 @@ def register() -> bool:
     return True
 
 
+def math_text_properties(text: str) -> dict[str, object]:
+    """Keyword arguments for a matplotlib text that mixes mathtext (``$...$``) with Japanese: matplotlib draws the
+    non-math part of such a string in one font, the first of its families, with no glyph-by-glyph fallback, so
+    the Japanese font must come first there (its Latin letters and digits are drawn with it; the math keeps
+    matplotlib's math fonts). Empty for any other text, and when the font is not registered."""
+    if "$" not in text or text.isascii():
+        return {}
+    matplotlib = sys.modules.get("matplotlib")
+    if matplotlib is None:
+        return {}
+    families = matplotlib.rcParams["font.family"]
+    families = [families] if isinstance(families, str) else list(families)
+    if FAMILY not in families:
+        return {}
+    return {"fontfamily": [FAMILY, *(family for family in families if family != FAMILY)]}
+
+
 class _Loader:  # not importlib.abc's classes: importing importlib.abc costs 13 ms
     """matplotlib.font_manager's own loader, then ``register()``."""
 

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from losslab import fonts
 from losslab.messages import N_, _
 
 OPTIMIZER_NAMES = ("SGD", "momentum", "Nesterov", "RMSprop", "Adam")
@@ -286,7 +287,8 @@ def draw(
     left.set_ylim(*s.ylim)
     left.set_xlabel(_("x (parameter 1, no unit)"))
     left.set_ylabel(_("y (parameter 2, no unit)"))
-    left.set_title(title or f"{_(s.key)}: {s.formula}", fontsize="medium")
+    heading = title or f"{_(s.key)}: {s.formula}"
+    left.set_title(heading, fontsize="medium", **fonts.math_text_properties(heading))
     left.legend(fontsize="x-small", loc="best")
     right.set_yscale("log")
     right.set_xlabel(_("optimizer step"))

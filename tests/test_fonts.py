@@ -160,3 +160,44 @@ print(json.dumps({
         seen["sweep"]
     )
     assert not [w for w in seen["warnings"] if "missing from font" in w], seen["warnings"]
+
+
+def test_a_japanese_title_with_math_draws_its_japanese_with_the_shipped_font() -> None:
+    """Inside a mathtext string ($...$) matplotlib draws the text around the math in one font, with no glyph
+    fallback: `fonts.math_text_properties` puts IPAexGothic first there, as the optimizer playground's title does
+    (losslab.optim.draw); without it the Japanese becomes dummy symbols (matplotlib logs each)."""
+    code = r"""
+import json, logging
+import losslab
+import matplotlib.pyplot as plt
+from losslab import fonts, optim
+
+logged = []
+handler = logging.Handler()
+handler.emit = lambda record: logged.append(record.getMessage())
+logging.getLogger("matplotlib").addHandler(handler)
+title = "引き伸ばされたお椀: $f = 0.1\\,x^2 + 2\\,y^2$"
+drawn = {}
+for case, props in (("plain", {}), ("with the properties", fonts.math_text_properties(title))):
+    logged.clear()
+    fig, ax = plt.subplots()
+    ax.set_title(title, **props)
+    fig.canvas.draw()
+    drawn[case] = [m for m in logged if "does not have a glyph" in m]
+    plt.close(fig)
+s = optim.surface("ill-conditioned quadratic")
+logged.clear()
+optim.draw(s, optim.race(s, names=["SGD"], steps=5))
+plt.gcf().canvas.draw()
+drawn["optim.draw"] = [m for m in logged if "does not have a glyph" in m]
+print(json.dumps({"drawn": drawn, "english": fonts.math_text_properties("Loss: $f = x^2$"),
+                  "no math": fonts.math_text_properties("損失")}))
+"""
+    env = {**os.environ, "LOSSLAB_LANG": "ja", "MPLBACKEND": "Agg", "PYTHONPATH": str(REPO)}
+    env.pop("JPY_SESSION_NAME", None)
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["drawn"]["plain"], seen  # matplotlib's own behavior: what the properties are for
+    assert seen["drawn"]["with the properties"] == [] and seen["drawn"]["optim.draw"] == [], seen
+    assert seen["english"] == {} and seen["no math"] == {}, seen
