@@ -227,11 +227,12 @@ RUN_NOTE_JA = (
     "実行の名前は日本語です。Keras と TensorFlow 自身のメッセージは、実行したときのまま英語です。"
 )
 OUTPUTS_NOTE_JA = (
-    "このページの出力は、英語版ノートブックを実行したときのものです(日本語版のコードは表示する文の言葉だけが違い、"
-    "同じ計算をするので、数値と図も同じ実行のものです)。出力の中の文は日本語に置き換えてあります: コードセルが表示する"
-    "文と、ライブラリのメッセージ(予想、訓練ドクター、クリニックの結果など)です。数値、コードが値として表示する語"
-    "(実行の名前、表の見出しなど)、Keras と TensorFlow 自身のメッセージ、表示されるソースコード、図のラベルは、"
-    "実行したときのまま英語です。Binder で開いて実行しても、これらは英語のままです。"
+    "このページの出力は、英語版ノートブックを実行したときのものです(日本語版のコードは表示する文と名前の言葉だけが"
+    "違い、同じ計算をするので、数値も同じ実行のものです)。出力の中の文は日本語に置き換えてあります: コードセルが"
+    "表示する文、出力に単独で表示される実行の名前、ライブラリのメッセージ(予想、訓練ドクター、クリニックの結果など)"
+    "です。数値、表の見出しなどコードが値として表示する語、Keras と TensorFlow 自身のメッセージ、表示されるソース"
+    "コード、図のタイトル・軸・凡例は、実行したときのまま英語です。Binder で開いて実行すると、日本語の図と出力に"
+    "なります。"
 )
 LAUNCH = {"en": ("Open live in Binder", "Source"), "ja": ("Binder でライブに開く", "ソース")}
 SWITCH = {"en": "日本語", "ja": "English"}  # the switch names the language it leads to
@@ -640,7 +641,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-execute",
         action="store_true",
-        help="show tutorials without outputs where no executed copy exists, instead of running them",
+        help="show tutorials without outputs where no executed copy exists, instead of running them (a Japanese "
+        "tutorial without its own copy then shows the English run's outputs, translated)",
     )
     args = parser.parse_args(argv)
     os.environ.setdefault("LOSSLAB_PROGRESS", str(WORK / "progress.json"))  # kernels never touch ~/.losslab
