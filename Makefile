@@ -200,7 +200,7 @@ bench-gpu: setup  ## the heaviest trainings on CPU and on the GPU (when one is v
 release: setup  ## regenerate course/ and the Japanese edition course/ja/ from solutions/ and i18n/ (nbgrader generate_assignment); fails naming every missing translation
 	$(BIN)/python -m autograder.release $(if $(FORCE),--force)
 
-site: setup  ## the course as a static website in _site/ (executes the tutorials the test suite has not run)
+site: setup  ## the course as a static website in _site/ (executes the tutorials, English and Japanese, the test suite has not run)
 	$(BIN)/python -m website.build
 
 grade: setup  ## autograde autograder/submitted/*/$(ASSIGNMENT) in parallel, each kernel sandboxed (SANDBOX=auto|require|off), on a Dask cluster with DASK=tcp://host:8786, then feedback HTML and grades CSV

@@ -504,11 +504,14 @@ def test_a_japanese_page_shows_the_english_outputs_in_japanese_and_switches_back
     assert site.relative(en.docname, ja.docname) == "../ja/01_losses/a_tutorial.html"
     assert site.relative(ja.docname, en.docname) == "../../01_losses/a_tutorial.html"
     assert 'href="../../01_losses/a_tutorial.html">English<' in site.language_switch(ja.docname, en.docname, "ja")
-    # the Japanese tutorial page says that its outputs are the English run's, in Japanese but for what stays as the
-    # run printed it; the English page and exercises do not
-    note = site._launch_cell(ja, "owner/repo").source
-    assert "英語版ノートブックを実行したとき" in note and "日本語に置き換えて" in note and "図のラベル" in note
-    assert "losslab-outputs" not in site._launch_cell(en, "owner/repo").source
+    # a Japanese tutorial page with the English run's outputs says so, in Japanese but for what stays as the run
+    # printed it; with a Japanese run, it says that; without outputs, nothing; the English page and exercises never
+    note = site._launch_cell(ja, "owner/repo", outputs=site.ENGLISH_RUN).source
+    assert "英語版ノートブックを実行したとき" in note and "日本語に置き換えて" in note and "図のタイトル" in note
+    note = site._launch_cell(ja, "owner/repo", outputs=site.JAPANESE_RUN).source
+    assert "日本語版のノートブック" in note and "英語版" not in note and 'data-run="japanese"' in note
+    assert "losslab-outputs" not in site._launch_cell(ja, "owner/repo").source
+    assert "losslab-outputs" not in site._launch_cell(en, "owner/repo", outputs=site.ENGLISH_RUN).source
     exercise = site.Page(Path("01_losses/a_exercise.ipynb"), "ja")
     assert "losslab-outputs" not in site._launch_cell(exercise, "owner/repo").source
 

@@ -7,12 +7,17 @@ home page, then run Sphinx with notebook execution off (website/conf.py). Which 
   written by tests/support.py's ``execute``) when it is complete (every code cell ran, no error) and its sources
   equal course/'s; otherwise the build executes course/'s notebook itself, prints a line per notebook, and saves
   the copy in the same folder for the next build. ``--no-execute`` shows the unexecuted notebook instead.
-- the Japanese pages (ja/..., from course/ja/, when it exists): course/ja/'s notebook with the English page's
-  outputs (executed copy or not), their printed sentences translated by losslab/i18n_code.py's
-  ``translate_outputs`` (each cell's printed literals, then the library's gettext messages): the Japanese code
-  computes what the English code computes, so a tutorial is never executed twice, and a note at the top of the
-  page says what stays as the run printed it. Their quizzes come from the Japanese banks. Every page, English and
-  Japanese, has a language switch to the same page in the other language.
+- the Japanese pages (ja/..., from course/ja/, when it exists): a tutorial shows a Japanese run, its figures,
+  sentences and run names in Japanese: the executed copy of course/ja/'s notebook (tests/artifacts/executed/course/
+  ja/..., written by `make test-backend EDITION=ja`, CI's JAX tier) under the same rules against course/ja/, or
+  else course/ja/'s notebook executed by the build with ``LOSSLAB_LANG=ja`` in the kernel (a line per notebook,
+  the copy saved for the next build): `make site` runs each tutorial twice, once per language. With
+  ``--no-execute`` and no Japanese copy, the page falls back on course/ja/'s notebook with the English page's
+  outputs, their printed sentences translated by losslab/i18n_code.py's ``translate_outputs`` (each cell's printed
+  literals, the run names, then the library's gettext messages; the figures stay the English run's). A note at the
+  top of the page says which run its outputs are (the fallback's says what stays as the English run printed it;
+  none without outputs). Their quizzes come from the Japanese banks. Every page, English and Japanese, has a
+  language switch to the same page in the other language.
 - exercises: always course/'s learner's edition, unexecuted. The suite runs exercises only through the grader
   (solutions and submissions, in temporary folders), and a run of the learner's edition shows nothing but
   NotImplementedError: the page shows the task, and its Binder button opens it to be solved.
@@ -49,6 +54,7 @@ OUTPUT = REPO / "_site"
 WORK = REPO / ".site-build"
 DEFAULT_TIMEOUT = 240  # seconds per notebook, as tests/support.py; a notebook may set metadata.losslab.timeout
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+FIGURE_TEXTS = "losslab-figure-texts"  # the JSON key of a figure's texts in a test run's copy (tests/support.py)
 
 
 class SiteError(RuntimeError):
@@ -77,6 +83,16 @@ class Page:
     @property
     def edition(self) -> str:
         return "" if self.lang == "en" else f"{self.lang}/"
+
+    @classmethod
+    def of(cls, course_path: str) -> Page:
+        """The page of 'course/...' or 'course/ja/...' (a Report's entries)."""
+        rel = Path(course_path).relative_to("course")
+        return cls(Path(*rel.parts[1:]), rel.parts[0]) if rel.parts[0] in LANGUAGES else cls(rel)
+
+    def root(self, course: Path = COURSE) -> Path:
+        """The page's edition: course/, or course/<lang>/."""
+        return course if self.lang == "en" else course / self.lang
 
     @property
     def docname(self) -> str:
@@ -144,16 +160,18 @@ def _code_sources(nb: NotebookNode) -> list[tuple[str, str]]:
 
 
 def executed_copy(page: Page, course: Path = COURSE, executed: Path = EXECUTED) -> tuple[NotebookNode | None, str]:
-    """(the suite's executed copy of the page, '') when it can be shown, else (None, why not)."""
-    path = executed / "course" / page.rel
+    """(the suite's executed copy of the page, '') when it can be shown, else (None, why not). A Japanese page's
+    copy is a run of course/ja/'s notebook (tests/artifacts/executed/course/ja/..., written by `make
+    test-backend EDITION=ja` or by an earlier build), held to the same rules against course/ja/."""
+    path = executed / "course" / page.edition / page.rel
     if not path.exists():
         return None, "no executed copy"
     try:
         nb = nbformat.read(str(path), as_version=4)
     except Exception as exc:  # a copy being written by a test on another worker, or corrupt
         return None, f"executed copy unreadable ({type(exc).__name__})"
-    if _code_sources(nb) != _code_sources(notebooks.read(course / page.rel)):
-        return None, "executed copy is stale (course/ changed since)"
+    if _code_sources(nb) != _code_sources(notebooks.read(page.root(course) / page.rel)):
+        return None, f"executed copy is stale (course/{page.edition} changed since)"
     code = [c for c in nb.cells if c.cell_type == "code"]
     if any(c.get("execution_count") is None for c in code if c.source.strip()):
         return None, "executed copy is incomplete (a cell did not run)"
@@ -163,24 +181,26 @@ def executed_copy(page: Page, course: Path = COURSE, executed: Path = EXECUTED) 
 
 
 def execute(page: Page, course: Path = COURSE, executed: Path = EXECUTED) -> NotebookNode:
-    """Run course/'s notebook in a fresh kernel in its own folder; save the copy where the suite saves its own."""
+    """Run the page's notebook (course/'s, or course/ja/'s) in a fresh kernel in its own folder, with
+    ``LOSSLAB_LANG`` set to the page's language in the kernel (as tests/support.py's ``execute``: nbclient gives the
+    kernel no notebook path to read ``language: ja`` from); save the copy where the suite saves its own."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-    source = course / page.rel
+    source = page.root(course) / page.rel
     nb = notebooks.read(source)
     timeout = int(nb.metadata.get("losslab", {}).get("timeout", DEFAULT_TIMEOUT))
     client = NotebookClient(
         nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(source.parent)}}
     )
     try:
-        client.execute()
+        client.execute(env={**os.environ, "LOSSLAB_LANG": page.lang})
     except CellExecutionError as exc:
         raise SiteError(
             f"{page.course_path} failed while the website executed it; run it in JupyterLab to see "
             f"why (make lab):\n{str(exc)[-1500:]}"
         ) from exc
-    out = executed / "course" / page.rel
+    out = executed / "course" / page.edition / page.rel
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".ipynb.tmp")
     nbformat.write(nb, str(tmp))
@@ -198,14 +218,21 @@ EXERCISE_NOTE = {
     "<code>raise NotImplementedError()</code> をそれぞれ書き換え、見えているテストを実行してから <b>Validate</b> "
     "を押してください。",
 }
-# A Japanese tutorial page shows the English run's outputs, their printed sentences in Japanese (see japanese_page),
-# and says what stays as the run printed it.
+# A Japanese tutorial page says whose run its outputs are (see japanese_tutorial): the Japanese edition's own
+# (JAPANESE_RUN), or the English run's with their printed sentences in Japanese (ENGLISH_RUN, see japanese_page);
+# a page without outputs says nothing.
+JAPANESE_RUN, ENGLISH_RUN = "japanese", "english"
+RUN_NOTE_JA = (
+    "このページの出力は、日本語版のノートブック(このページのコード)を実行したときのものです。図、表示される文、"
+    "実行の名前は日本語です。Keras と TensorFlow 自身のメッセージは、実行したときのまま英語です。"
+)
 OUTPUTS_NOTE_JA = (
-    "このページの出力は、英語版ノートブックを実行したときのものです(日本語版のコードは表示する文の言葉だけが違い、"
-    "同じ計算をするので、数値と図も同じ実行のものです)。出力の中の文は日本語に置き換えてあります: コードセルが表示する"
-    "文と、ライブラリのメッセージ(予想、訓練ドクター、クリニックの結果など)です。数値、コードが値として表示する語"
-    "(実行の名前、表の見出しなど)、Keras と TensorFlow 自身のメッセージ、表示されるソースコード、図のラベルは、"
-    "実行したときのまま英語です。Binder で開いて実行しても、これらは英語のままです。"
+    "このページの出力は、英語版ノートブックを実行したときのものです(日本語版のコードは表示する文と名前の言葉だけが"
+    "違い、同じ計算をするので、数値も同じ実行のものです)。出力の中の文は日本語に置き換えてあります: コードセルが"
+    "表示する文、出力に単独で表示される実行の名前、ライブラリのメッセージ(予想、訓練ドクター、クリニックの結果など)"
+    "です。数値、表の見出しなどコードが値として表示する語、Keras と TensorFlow 自身のメッセージ、表示されるソース"
+    "コード、図のタイトル・軸・凡例は、実行したときのまま英語です。Binder で開いて実行すると、日本語の図と出力に"
+    "なります。"
 )
 LAUNCH = {"en": ("Open live in Binder", "Source"), "ja": ("Binder でライブに開く", "ソース")}
 SWITCH = {"en": "日本語", "ja": "English"}  # the switch names the language it leads to
@@ -226,10 +253,11 @@ def language_switch(docname: str, other_docname: str, lang: str) -> str:
     )
 
 
-def _launch_cell(page: Page, repo: str, switch: bool = False) -> NotebookNode:
+def _launch_cell(page: Page, repo: str, switch: bool = False, outputs: str = "") -> NotebookNode:
     note = f'<p class="losslab-edition">{EXERCISE_NOTE[page.lang]}</p>' if page.exercise else ""
-    if page.lang == "ja" and not page.exercise:
-        note = f'<p class="losslab-outputs">{OUTPUTS_NOTE_JA}</p>'
+    if page.lang == "ja" and outputs:
+        text = RUN_NOTE_JA if outputs == JAPANESE_RUN else OUTPUTS_NOTE_JA
+        note = f'<p class="losslab-outputs" data-run="{outputs}">{text}</p>'
 
     binder, source = LAUNCH[page.lang]
     lang = language_switch(page.docname, page.other().docname, page.lang) + "\n" if switch else ""
@@ -280,13 +308,44 @@ def japanese_page(english: NotebookNode, japanese: NotebookNode, where: str = ""
     return nb
 
 
-def prepare(nb: NotebookNode, page: Page, repo: str, switch: bool = False) -> tuple[NotebookNode, int]:
+def japanese_tutorial(
+    page: Page,
+    english: NotebookNode,
+    english_run: bool,
+    course: Path = COURSE,
+    executed: Path = EXECUTED,
+    execute_missing: bool = True,
+    log=print,
+) -> tuple[NotebookNode, str, str]:
+    """(notebook, whose run its outputs are, how it was had) of a Japanese tutorial page. A Japanese run when
+    there is one: course/ja/'s executed copy (``executed_copy``: complete, no error, sources equal course/ja/'s;
+    how: 'reused'), else, with ``execute_missing``, course/ja/'s notebook executed now (``execute``, with
+    LOSSLAB_LANG=ja; 'now'). Otherwise course/ja/'s notebook with `english`'s outputs translated (``japanese_page``;
+    ENGLISH_RUN when `english_run`, that is `english` is an executed English run, else no outputs and '')."""
+    nb, why = executed_copy(page, course, executed)
+    if nb is not None:
+        return nb, JAPANESE_RUN, "reused"
+    if execute_missing:
+        log(f"website: executing {page.course_path} ({why})...", flush=True)
+        tick = time.perf_counter()
+        nb = execute(page, course, executed)
+        log(f"website: executed {page.course_path} in {time.perf_counter() - tick:.1f} s", flush=True)
+        return nb, JAPANESE_RUN, "now"
+    translated = notebooks.read(page.root(course) / page.rel)
+    return japanese_page(english, translated, page.course_path), ENGLISH_RUN if english_run else "", ""
+
+
+def prepare(
+    nb: NotebookNode, page: Page, repo: str, switch: bool = False, outputs: str = ""
+) -> tuple[NotebookNode, int]:
     """The notebook as the page shows it; returns (notebook, number of quizzes made static).
 
     Widget views (the quiz, which needs a kernel) are dropped with the notebook's widget state, so that the page
     loads no widget library, and so is a widget's display with nothing else but its Python repr (a progress bar's
-    ``HBox(children=...``); each ``quiz.show`` cell's outputs become the static quiz; a first cell holds the Binder
-    button and the link to the source.
+    ``HBox(children=...``), and the texts of each figure a test run of a translated edition recorded
+    (tests/support.py's FIGURE_TEXTS); each ``quiz.show`` cell's outputs become the static quiz; a first cell holds
+    the Binder button, the link to the source and, on a Japanese tutorial, whose run its ``outputs`` are
+    (JAPANESE_RUN or ENGLISH_RUN; '' for none).
     """
     nb = copy.deepcopy(nb)
     nb.metadata.pop("widgets", None)
@@ -297,6 +356,8 @@ def prepare(nb: NotebookNode, page: Page, repo: str, switch: bool = False) -> tu
         kept = []
         for output in cell.get("outputs", []):
             data = output.get("data", {})
+            if isinstance(data.get("application/json"), dict) and FIGURE_TEXTS in data["application/json"]:
+                del data["application/json"]
             if data.pop(WIDGET_MIME, None) is None or set(data) - {"text/plain"}:
                 kept.append(output)  # a widget's display with nothing but its repr (a progress bar) is dropped
         if "outputs" in cell:
@@ -306,7 +367,7 @@ def prepare(nb: NotebookNode, page: Page, repo: str, switch: bool = False) -> tu
             html = "\n".join(quiz_html(chapter, ids, page.lang) for chapter, ids in calls)
             cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": html})]
             quizzes += len(calls)
-    nb.cells.insert(0, _launch_cell(page, repo, switch))
+    nb.cells.insert(0, _launch_cell(page, repo, switch, outputs))
     return nb, quizzes
 
 
@@ -451,15 +512,19 @@ class Report:
     executed_now: list[str] = field(default_factory=list)
     unexecuted: list[str] = field(default_factory=list)
     translated: list[str] = field(default_factory=list)  # Japanese pages (course/ja/...)
+    english_outputs: list[str] = field(default_factory=list)  # Japanese tutorials with the English run's outputs
     quizzes: int = 0
     seconds: float = 0.0
 
     def summary(self) -> str:
+        japanese_runs = sum(p.startswith("course/ja/") for p in self.executed_reused + self.executed_now)
         return (
             f"website: {self.output}/index.html, {len(self.executed_reused) + len(self.executed_now)} executed "
             f"pages ({len(self.executed_reused)} reused from the test suite, {len(self.executed_now)} run now), "
             f"{len(self.unexecuted)} unexecuted ({sum(p.endswith('_exercise.ipynb') for p in self.unexecuted)} "
-            f"exercises in the learner's edition), {len(self.translated)} Japanese pages, {self.quizzes} quizzes, "
+            f"exercises in the learner's edition), {len(self.translated)} Japanese pages ({japanese_runs} tutorials "
+            f"from a Japanese run, {len(self.english_outputs)} with the English run's outputs translated), "
+            f"{self.quizzes} quizzes, "
             f"{self.seconds:.1f} s"
         )
 
@@ -483,6 +548,7 @@ def build(
     pages = course_pages(course)
     japanese = (course / "ja").is_dir()
     shown_en: dict[Path, NotebookNode] = {}
+    english_run: dict[Path, bool] = {}
     titles: dict[Page, str] = {}
     for page in pages:
         if page.exercise:
@@ -500,6 +566,7 @@ def build(
         origin.append(page.course_path)
         titles[page] = title(nb, page.rel.stem)
         shown_en[page.rel] = nb
+        english_run[page.rel] = origin is not report.unexecuted
         shown, quizzes = prepare(nb, page, repo, switch=japanese)
         report.quizzes += quizzes
         notebooks.write(shown, source / page.rel)
@@ -509,10 +576,16 @@ def build(
         if sorted(p.rel for p in ja_pages) != sorted(shown_en):
             raise SiteError("course/ja/ does not have the notebooks course/ has: run `make release`")
         for page in ja_pages:
-            translated = notebooks.read(course / "ja" / page.rel)
-            nb = translated if page.exercise else japanese_page(shown_en[page.rel], translated, page.course_path)
+            nb, outputs = notebooks.read(course / "ja" / page.rel), ""
+            if not page.exercise:
+                nb, outputs, how = japanese_tutorial(
+                    page, shown_en[page.rel], english_run[page.rel], course, executed, execute_missing, log
+                )
+                origin = {"reused": report.executed_reused, "now": report.executed_now}.get(how, report.english_outputs)
+                if outputs or how:
+                    origin.append(page.course_path)
             titles[page] = title(nb, page.rel.stem)
-            shown, quizzes = prepare(nb, page, repo, switch=True)
+            shown, quizzes = prepare(nb, page, repo, switch=True, outputs=outputs)
             report.quizzes += quizzes
             report.translated.append(page.course_path)
             notebooks.write(shown, source / "ja" / page.rel)
@@ -568,7 +641,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-execute",
         action="store_true",
-        help="show tutorials without outputs where no executed copy exists, instead of running them",
+        help="show tutorials without outputs where no executed copy exists, instead of running them (a Japanese "
+        "tutorial without its own copy then shows the English run's outputs, translated)",
     )
     args = parser.parse_args(argv)
     os.environ.setdefault("LOSSLAB_PROGRESS", str(WORK / "progress.json"))  # kernels never touch ~/.losslab

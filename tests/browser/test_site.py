@@ -15,6 +15,7 @@ without Chromium, except in CI (LOSSLAB_REQUIRE_BROWSER=1).
 
 from __future__ import annotations
 
+import copy
 import functools
 import http.server
 import os
@@ -26,6 +27,7 @@ from urllib.parse import unquote, urlsplit
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
+from nbformat import NotebookNode
 
 from losslab import notebooks, quiz
 from tests.browser.conftest import _unavailable, chromium_context
@@ -107,21 +109,31 @@ def test_every_page_has_a_language_switch_to_the_same_page_in_japanese(built: si
     heading = first.splitlines()[0].lstrip("# ").strip()
     assert heading.replace("`", "") in japanese.get_text(), "the Japanese page does not show course/ja/'s text"
     assert "クイズ" in japanese.select_one("div.losslab-quiz h3").get_text(), "the Japanese page's quiz is English"
-    note = japanese.select_one("p.losslab-outputs")
-    assert note and "英語版" in note.get_text(), "the Japanese page does not say its outputs are the English run's"
+    for page in site.course_pages(lang="ja"):  # each tutorial says whose run its outputs are
+        notes = _html(built.output / (page.docname + ".html")).select("p.losslab-outputs")
+        runs = [n["data-run"] for n in notes]
+        if page.course_path in built.executed_reused:  # a Japanese run (a `make test-backend EDITION=ja` copy)
+            expected = [site.JAPANESE_RUN]
+        elif page.other().course_path in built.executed_reused:  # the fallback: the English run's outputs
+            expected = [site.ENGLISH_RUN]
+        else:  # an exercise, or no run at all
+            expected = []
+        assert runs == expected, f"{page.course_path}: the note says {runs}, the page shows {expected}"
+        if expected:
+            assert ("英語版" in notes[0].get_text()) == (expected == [site.ENGLISH_RUN]), notes[0].get_text()
     assert len(built.translated) == len(pages)
 
 
 def test_executed_pages_show_every_figure_of_their_run(built: site.Report) -> None:
     for path in built.executed_reused:
-        page = site.Page(Path(path).relative_to("course"))
+        page = site.Page.of(path)
         nb, why = site.executed_copy(page)
         if nb is None:  # rewritten by a notebook test on the other worker since the build: nothing to compare
             continue
         figures = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
         shown = [
             img
-            for img in _html(built.output / page.rel.with_suffix(".html")).select("img")
+            for img in _html(built.output / (page.docname + ".html")).select("img")
             if "_images/" in img.get("src", "")
         ]
         assert figures >= 1 and len(shown) == figures, f"{path}: {len(shown)} figures on the page, {figures} in the run"
@@ -286,6 +298,64 @@ def test_only_complete_current_executed_copies_are_reused(tmp_path: Path) -> Non
     copy_path.write_text(copy_path.read_text()[:500])  # half written by a test on the other worker
     found, reason = site.executed_copy(page, executed=tmp_path)
     assert found is None and "unreadable" in reason, reason
+
+
+def test_a_japanese_page_shows_a_japanese_run_only_when_complete_and_current(tmp_path: Path, monkeypatch) -> None:
+    """The choice of a Japanese tutorial's outputs (site.japanese_tutorial), on made-up runs: course/ja/'s executed
+    copy when it can be shown, with the note that says so (and without the figure texts a test run records);
+    else the English run's outputs translated, with the note that says that; no note without outputs."""
+    page = site.Page(Path("01_losses/losses_tutorial.ipynb"), "ja")
+    english = notebooks.read(COURSE / page.rel)
+    for cell in english.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": "RU5HTElTSA=="})]
+    japanese = notebooks.read(COURSE / "ja" / page.rel)
+    for i, cell in enumerate(c for c in japanese.cells if c.cell_type == "code"):
+        cell.execution_count = i + 1
+        texts = {site.FIGURE_TEXTS: ["損失"]}
+        cell.outputs = [
+            nbformat.v4.new_output("display_data", data={"image/png": "SkFQQU5FU0U=", "application/json": texts})
+        ]
+    copy_path = tmp_path / "course" / "ja" / page.rel
+    copy_path.parent.mkdir(parents=True)
+    notebooks.write(japanese, copy_path)
+
+    def shown(english_run: bool = True) -> tuple[NotebookNode, str]:
+        nb, outputs, _how = site.japanese_tutorial(page, english, english_run, executed=tmp_path, execute_missing=False)
+        return site.prepare(nb, page, "owner/repo", outputs=outputs)[0], outputs
+
+    def pictures(nb: NotebookNode) -> set[str]:
+        return {
+            o.data["image/png"] for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.data
+        }
+
+    def note(nb: NotebookNode) -> str:
+        return BeautifulSoup(nb.cells[0].source, "html.parser").select_one("p.losslab-outputs").get_text()
+
+    nb, outputs = shown()
+    assert outputs == site.JAPANESE_RUN and pictures(nb) == {"SkFQQU5FU0U="}, "the Japanese run is not shown"
+    assert "日本語版のノートブック" in note(nb) and "英語版" not in note(nb), note(nb)
+    assert not any("application/json" in o.data for c in nb.cells[1:] if c.cell_type == "code" for o in c.outputs)
+    spoilt = {
+        "stale": lambda n: setattr(n.cells[0], "source", n.cells[0].source + " (changed)"),
+        "error": lambda n: next(c for c in n.cells if c.cell_type == "code").outputs.append(
+            nbformat.v4.new_output("error", ename="ValueError", evalue="x", traceback=[])
+        ),
+        "incomplete": lambda n: setattr(next(c for c in n.cells if c.cell_type == "code"), "execution_count", None),
+    }
+    for why, spoil in spoilt.items():
+        broken = copy.deepcopy(japanese)
+        spoil(broken)
+        notebooks.write(broken, copy_path)
+        nb, outputs = shown()
+        assert outputs == site.ENGLISH_RUN and pictures(nb) == {"RU5HTElTSA=="}, f"a {why} Japanese run was shown"
+        assert "英語版" in note(nb), f"{why}: {note(nb)}"
+    nb, outputs = shown(english_run=False)  # no run at all (--no-execute without executed copies)
+    assert outputs == "" and "losslab-outputs" not in nb.cells[0].source, "a note about outputs the page lacks"
+    ran = []
+    monkeypatch.setattr(site, "execute", lambda p, course, executed: ran.append(p) or japanese)
+    nb, outputs, how = site.japanese_tutorial(page, english, True, executed=tmp_path, log=lambda *a, **k: None)
+    assert ran == [page] and (outputs, how) == (site.JAPANESE_RUN, "now"), "make site did not run course/ja/'s notebook"
 
 
 def test_quiz_calls_are_read_statically() -> None:
