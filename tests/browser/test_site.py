@@ -88,8 +88,9 @@ def test_every_notebook_has_a_page_with_its_binder_button_and_source_link(built:
 
 
 def test_every_page_has_a_language_switch_to_the_same_page_in_japanese(built: site.Report) -> None:
-    """Japanese edition (course/ja/, tests/test_i18n.py and tests/test_i18n_outputs.py have the units): each English page and its Japanese
-    twin link to each other, the Japanese page shows course/ja/'s text and the Japanese quiz."""
+    """Japanese edition (course/ja/; tests/test_i18n.py and tests/test_i18n_outputs.py have the units): each
+    English page and its Japanese twin link to each other, the Japanese page shows course/ja/'s text and the
+    Japanese quiz."""
     if not (COURSE / "ja").is_dir():
         pytest.fail("course/ja/ is missing: run `make release` (docs/i18n.md)")
     pages = site.course_pages()
