@@ -66,6 +66,11 @@ class Surface:
         return np.array(self.gradient(float(point[0]), float(point[1])), dtype=np.float64)
 
     @property
+    def name(self) -> str:
+        """The surface's name in the learner's language (its key is the English name)."""
+        return _(self.key)
+
+    @property
     def min_value(self) -> float:
         return self.value(self.minimum)
 
@@ -287,7 +292,7 @@ def draw(
     left.set_ylim(*s.ylim)
     left.set_xlabel(_("x (parameter 1, no unit)"))
     left.set_ylabel(_("y (parameter 2, no unit)"))
-    heading = title or f"{_(s.key)}: {s.formula}"
+    heading = title or f"{s.name}: {s.formula}"
     left.set_title(heading, fontsize="medium", **fonts.math_text_properties(heading))
     left.legend(fontsize="x-small", loc="best")
     right.set_yscale("log")
@@ -408,7 +413,7 @@ class Playground:
         fig = Figure(figsize=(11, 4.2))
         axes = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1]})
         title = _("{surface}, learning rate {lr}, momentum {mu}: {formula}").format(
-            surface=_(s.key), lr=f"{lr:.3g}", mu=f"{mu:.2f}", formula=s.formula
+            surface=s.name, lr=f"{lr:.3g}", mu=f"{mu:.2f}", formula=s.formula
         )
         draw(s, self.paths, axes=axes, title=title)
         buffer = io.BytesIO()

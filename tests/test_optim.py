@@ -385,3 +385,14 @@ def test_momentum_is_pictured_as_a_heavy_ball_before_its_update_rule() -> None:
     ball, rule = prose.find("heavy ball"), prose.find(r"v \leftarrow \mu")
     assert ball != -1 and rule != -1, "the heavy ball and the velocity's update rule are both in part 1"
     assert ball < rule, "the heavy ball comes before the update rule"
+
+
+def test_a_surface_is_named_in_the_learners_language_and_keyed_in_english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`Surface.name` is what a figure title or a printed heading shows: the key in English, its catalog
+    translation in Japanese; the key itself (what `optim.SURFACES` and `surface()` look up) never changes."""
+    saddle = optim.SURFACES["saddle"]
+    monkeypatch.setenv("LOSSLAB_LANG", "en")
+    assert saddle.name == "saddle"
+    monkeypatch.setenv("LOSSLAB_LANG", "ja")
+    assert saddle.name not in ("", "saddle") and not saddle.name.isascii(), saddle.name
+    assert optim.surface("saddle") is saddle and saddle.key == "saddle"
