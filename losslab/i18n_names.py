@@ -21,7 +21,11 @@ right"``), a string a method is called on (``"a, b".split``) or that ``%`` forma
 message of the gettext catalog (prediction options and other keys the library translates itself), a string
 constant anywhere in losslab/ (keys the library compares: ``lr.regions``' "too high", the optimizer surfaces'
 names), a quiz id (kebab-case), a text with a quote, backslash, brace or line break. The other branch of a
-conditional whose one branch is a name is a name too (``'raised' if ... else 'did not raise'``).
+conditional whose one branch is a name is a name too (``'raised' if ... else 'did not raise'``), and so is a
+one-word sibling of a name (letters only, three or more): another key of the same dict literal (``{"sorted": broken,
+"shuffled first": fixed}``), or the same position of another tuple of the same list or tuple literal (``[("clean",
+y), ("with outliers", y_bad)]``), unless it is refused as above or is a direct argument of a call other than
+``print``/``display`` anywhere in the notebook (an identifier that flows into Keras: ``"relu"``, ``"adam"``).
 
 A name's translation is a plain string literal with no quote, backslash or line break; two names of a notebook may
 not have the same translation, nor may a translation be another string of the notebook.
@@ -44,6 +48,8 @@ NAME_KEY = "name"  # the `key` of a name's catalogue entry
 _SPACED = re.compile(r"[A-Za-z]{2,}[^A-Za-z\n]*[ /][^A-Za-z\n]*[A-Za-z]{2,}")  # two words: a space or / between
 _KEBAB = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
 _UNSAFE = re.compile(r"[\"'\\\n{}]")
+_WORD = re.compile(r"[A-Za-z]{3,}")  # a one-word sibling of a name
+_SHOWING = {"print", "display"}  # the calls whose plain string arguments a sibling may be
 REFUSED = {
     "docstring": "a docstring or a string statement",
     "assert": "an assert's message",
@@ -141,6 +147,37 @@ def _roles(code: str) -> list[tuple[ast.Constant, str]]:
     return out
 
 
+def _siblings(tree: ast.AST) -> list[list[str]]:
+    """The groups of sibling plain strings of `tree`: the keys of a dict literal; the items at one position of the
+    tuples (or lists) that make up a list or tuple literal."""
+    groups = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            groups.append([k.value for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)])
+        elif isinstance(node, (ast.List, ast.Tuple)) and len(node.elts) > 1:
+            rows = [e.elts for e in node.elts if isinstance(e, (ast.Tuple, ast.List))]
+            if len(rows) != len(node.elts):
+                continue
+            for i in range(min(len(row) for row in rows)):
+                groups.append(
+                    [r[i].value for r in rows if isinstance(r[i], ast.Constant) and isinstance(r[i].value, str)]
+                )
+    return [g for g in groups if len(g) > 1]
+
+
+def _call_arguments(tree: ast.AST) -> set[str]:
+    """The plain strings of `tree` that are a direct argument of a call other than print/display, or the value of a
+    keyword that is not displayed (``progress="sorted"`` is shown; ``activation="relu"`` flows into Keras)."""
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id in _SHOWING):
+            shown = [k.value for k in node.keywords if k.arg not in i18n_code.DISPLAY_KEYWORDS]
+            for arg in [*node.args, *shown]:
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    out.add(arg.value)
+    return out
+
+
 def notebook_names(cells: Sequence[str]) -> tuple[list[str], dict[str, str]]:
     """The names of a tutorial whose code cells are `cells` (in order of first occurrence), and {text: why it is
     not a name} for every other plain string with two English words that occurs outside a print or display."""
@@ -148,6 +185,8 @@ def notebook_names(cells: Sequence[str]) -> tuple[list[str], dict[str, str]]:
     pairs: list[tuple[str, str]] = []  # the branches of a conditional of two plain strings
     order: list[str] = []
     misplaced: set[str] = set()
+    groups: list[list[str]] = []  # sibling strings of a literal container
+    arguments: set[str] = set()  # direct arguments of a call other than print/display
     for code in cells:
         found = _roles(code)
         for node, role in found:
@@ -155,6 +194,9 @@ def notebook_names(cells: Sequence[str]) -> tuple[list[str], dict[str, str]]:
             if node.value not in order:
                 order.append(node.value)
         tree = i18n_code._parse(code)
+        if tree is not None:
+            groups += _siblings(tree)
+            arguments |= _call_arguments(tree)
         for node in ast.walk(tree) if tree is not None else ():
             if isinstance(node, ast.IfExp) and all(
                 isinstance(b, ast.Constant) and isinstance(b.value, str) for b in (node.body, node.orelse)
@@ -164,7 +206,7 @@ def notebook_names(cells: Sequence[str]) -> tuple[list[str], dict[str, str]]:
         for node, _role in found:
             counts[node.value] = counts.get(node.value, 0) + 1
         for text, count in counts.items():  # every occurrence must be one the translation finds in the source
-            if _spaced(text) and len(name_occurrences(code, {text})) != count:
+            if (_spaced(text) or _WORD.fullmatch(text)) and len(name_occurrences(code, {text})) != count:
                 misplaced.add(text)
 
     def refusal(text: str) -> str | None:
@@ -175,6 +217,11 @@ def notebook_names(cells: Sequence[str]) -> tuple[list[str], dict[str, str]]:
         return REFUSED[bad[0]] if bad else text_refusal(text)
 
     names = [t for t in order if _spaced(t) and "other" in roles[t] and not refusal(t)]
+    for group in groups:  # {"sorted": broken, "shuffled first": fixed}: a one-word sibling of a name is a name too
+        if any(t in names for t in group):
+            for text in group:
+                if text not in names and _WORD.fullmatch(text) and text not in arguments and not refusal(text):
+                    names.append(text)
     for a, b in pairs:  # 'raised' if ... else 'did not raise': the other branch is a name too
         for one, other in ((a, b), (b, a)):
             if one in names and other not in names and re.search("[A-Za-z]", other) and not refusal(other):

@@ -223,6 +223,33 @@ def test_a_name_used_as_a_key_is_translated_at_every_occurrence() -> None:
     assert i18n_names.same_but_translated(english, [wrong, *cells[1:]], names)[0]
 
 
+SIBLINGS = [
+    'runs = {"unchanged": broken, "bias alone": fixed, "sorted": other}\n'
+    'for name, y in [("clean", y_std), ("with outliers", y_bad), ("L2", y_l2)]:\n'
+    '    model.train(progress="clean")\n',
+    'acts = {"gelu": gelu_model, "selu": selu_model, "leaky slope": leaky}\nlayer = Dense(4, activation="gelu")\n'
+    'pairs = [("swish", "first run"), ("elu", "second run")]\nlayers.Activation("selu")\n'
+    'plain = {"alpha": 1, "beta": 2}\nrows = [("clean run", "mse"), ("noisy run", "mae")]\n',
+]
+
+
+def test_a_one_word_sibling_of_a_name_in_a_literal_container_is_a_name() -> None:
+    names, _why = i18n_names.notebook_names(SIBLINGS)
+    # another key of the dict; the same position of another tuple (a displayed keyword does not refuse it)
+    assert names == [
+        *("unchanged", "bias alone", "clean", "with outliers", "leaky slope"),
+        *("first run", "second run", "clean run", "noisy run"),
+    ]
+    # refused: a string of losslab/ ("sorted"), not three letters ("L2"), an argument of a call elsewhere ("gelu",
+    # a keyword's value, and "selu", a positional one), siblings of no name ("alpha", "swish" in the column beside
+    # "first run"'s, "mse" beside the names' column)
+    assert i18n_names.text_refusal("sorted")
+    japanese = {"unchanged": "変更なし", "bias alone": "バイアスのみ", "clean": "きれい", "with outliers": "外れ値あり"}
+    cell = i18n_names.translate_code(SIBLINGS[0], {}, japanese)
+    assert '{"変更なし": broken, "バイアスのみ": fixed, "sorted": other}' in cell
+    assert '[("きれい", y_std), ("外れ値あり", y_bad), ("L2", y_l2)]' in cell and 'progress="きれい"' in cell
+
+
 @pytest.mark.parametrize(
     ("translated", "why"),
     [('"直線"', None), ("'直線'", None), ('f"直線"', "plain string"), ('"直\'線"', "no quote"), ('""', "not empty"),
