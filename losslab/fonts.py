@@ -44,6 +44,12 @@ def font_path() -> str | None:
     return None
 
 
+def _families(matplotlib: ModuleType) -> list[str]:
+    """``rcParams["font.family"]`` as a list (matplotlib accepts one name or several)."""
+    families = matplotlib.rcParams["font.family"]
+    return [families] if isinstance(families, str) else list(families)
+
+
 def register() -> bool:
     """Add IPAexGothic to matplotlib's font manager (once) and after the families of ``font.family``; whether
     the font is there. Imports matplotlib."""
@@ -55,8 +61,7 @@ def register() -> bool:
     font_manager = sys.modules.get(TRIGGER) or importlib.import_module(TRIGGER)  # loaded, maybe still unbound
     if not any(entry.fname == path for entry in font_manager.fontManager.ttflist):
         font_manager.fontManager.addfont(path)
-    families = matplotlib.rcParams["font.family"]
-    families = [families] if isinstance(families, str) else list(families)
+    families = _families(matplotlib)
     if FAMILY not in families:
         matplotlib.rcParams["font.family"] = [*families, FAMILY]
     return True
@@ -72,8 +77,7 @@ def math_text_properties(text: str) -> dict[str, object]:
     matplotlib = sys.modules.get("matplotlib")
     if matplotlib is None:
         return {}
-    families = matplotlib.rcParams["font.family"]
-    families = [families] if isinstance(families, str) else list(families)
+    families = _families(matplotlib)
     if FAMILY not in families:
         return {}
     return {"fontfamily": [FAMILY, *(family for family in families if family != FAMILY)]}
