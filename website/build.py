@@ -159,11 +159,16 @@ def _code_sources(nb: NotebookNode) -> list[tuple[str, str]]:
     return [(c.cell_type, c.source) for c in nb.cells]
 
 
+def copy_path(page: Page, executed: Path = EXECUTED) -> Path:
+    """Where the suite (tests/support.py's ``execute``) and the build keep the page's executed copy."""
+    return executed / "course" / page.edition / page.rel
+
+
 def executed_copy(page: Page, course: Path = COURSE, executed: Path = EXECUTED) -> tuple[NotebookNode | None, str]:
     """(the suite's executed copy of the page, '') when it can be shown, else (None, why not). A Japanese page's
     copy is a run of course/ja/'s notebook (tests/artifacts/executed/course/ja/..., written by `make
     test-backend EDITION=ja` or by an earlier build), held to the same rules against course/ja/."""
-    path = executed / "course" / page.edition / page.rel
+    path = copy_path(page, executed)
     if not path.exists():
         return None, "no executed copy"
     try:
@@ -200,7 +205,7 @@ def execute(page: Page, course: Path = COURSE, executed: Path = EXECUTED) -> Not
             f"{page.course_path} failed while the website executed it; run it in JupyterLab to see "
             f"why (make lab):\n{str(exc)[-1500:]}"
         ) from exc
-    out = executed / "course" / page.edition / page.rel
+    out = copy_path(page, executed)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".ipynb.tmp")
     nbformat.write(nb, str(tmp))
