@@ -55,6 +55,16 @@ from losslab import fonts as _fonts
 _fonts.install()
 
 
+def shown(key: str) -> str:
+    """`key`, a text the library or a prediction compares (a region of ``lr.regions`` such as "too low", a label
+    kind such as "one-hot", a dataset's name, a check of ``TrainingMonitor``, a prediction's option), as the
+    learner's language shows it: its translation in the library's catalog, else `key` itself (in English, always).
+    Print or draw ``losslab.shown(key)``; keep comparing `key`."""
+    from losslab.messages import current_language, translation
+
+    return translation(current_language()).gettext(key)
+
+
 def __getattr__(name: str) -> ModuleType:
     """``losslab.quiz`` and friends import on first use, so ``import losslab`` stays instant."""
     if not name.startswith("_") and importlib.util.find_spec(f"losslab.{name}") is not None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from losslab.messages import _
+from losslab.messages import N_, _
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def digits(*, scale: bool = True, seed: int = 0, val_fraction: float = 0.2) -> S
 
     d = load_digits()
     return _split(
-        "digits",
+        N_("digits"),  # a dataset's name: shown through losslab.shown
         d.data,
         d.target,
         classification=True,
@@ -111,7 +111,7 @@ def wine(*, scale: bool = True, seed: int = 0, val_fraction: float = 0.2) -> Spl
 
     d = load_wine()
     return _split(
-        "wine",
+        N_("wine"),  # a dataset's name: shown through losslab.shown
         d.data,
         d.target,
         classification=True,
@@ -129,7 +129,7 @@ def iris(*, scale: bool = True, seed: int = 0, val_fraction: float = 0.2) -> Spl
 
     d = load_iris()
     return _split(
-        "iris",
+        N_("iris"),  # a dataset's name: shown through losslab.shown
         d.data,
         d.target,
         classification=True,
@@ -148,7 +148,7 @@ def diabetes(*, scale: bool = True, seed: int = 0, val_fraction: float = 0.2) ->
 
     d = load_diabetes()
     return _split(
-        "diabetes",
+        N_("diabetes"),  # a dataset's name: shown through losslab.shown
         d.data,
         d.target,
         classification=False,

@@ -21,7 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from losslab.messages import _
+from losslab.messages import N_, _
+
+# the kinds of label format (``LabelFormat.kind``): keys the rules compare, shown through ``losslab.shown``
+LABEL_KINDS = (N_("binary"), N_("integer"), N_("one-hot"), N_("soft"), N_("multi-label"), N_("continuous"))
 
 # Canonical names are the names of Keras' loss functions. Short aliases are for display only.
 SHORT_NAMES = {"mean_squared_error": "mse", "mean_absolute_error": "mae"}

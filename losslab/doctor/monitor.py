@@ -15,7 +15,10 @@ from losslab.backend import gradients, sync
 from losslab.doctor.curves import rose_in_a_row, stuck_at_chance, val_rising_epochs
 from losslab.doctor.model import constant_lr, is_kernel, loss_info, short
 from losslab.doctor.report import Finding
-from losslab.messages import _
+from losslab.messages import N_, _
+
+# the checks a finding names (``Finding.check``): keys, shown through ``losslab.shown``
+CHECKS = (N_("nan"), N_("stuck"), N_("rising"), N_("diverging"))
 
 
 class TrainingMonitor(keras.callbacks.Callback):
