@@ -19,10 +19,10 @@ argument of ``print``, alone or through ``+``, ``%``, a conditional expression o
 ``.join``), with the other branch of a conditional whose one branch is such a phrase (``"lowered" if ... else
 "did not lower"``); a prediction question written as an f-string (``predict.ask(f"...", options)``), which gettext
 cannot look up (``printed``); and the same at a place where a cell displays a text: a plot's title or label, a
-progress bar's description, a ``Markdown`` or ``HTML`` text (``displayed``: ``DISPLAY_KEYWORDS``,
-``DISPLAY_CALLS``). Not translated here: a literal used as a key or kept in a variable (a tutorial's names,
-translated at every occurrence: losslab/i18n_names.py), or in a cell that nbgrader grades or locks (its checksum
-and hidden tests are the English ones).
+progress bar's description, a ``Markdown`` or ``HTML`` text, an f-string label a comprehension makes there
+(``displayed``: ``DISPLAY_KEYWORDS``, ``DISPLAY_CALLS``, ``_made_labels``). Not translated here: a literal used
+as a key or kept in a variable (a tutorial's names, translated at every occurrence: losslab/i18n_names.py), or in
+a cell that nbgrader grades or locks (its checksum and hidden tests are the English ones).
 
 A translation is refused unless it is a literal of the same kind that formats the same values: an f-string's
 ``{...}`` expressions are the same expressions, with the same conversion and format; a plain string's ``{...}``
@@ -65,7 +65,7 @@ class Literal:
 DISPLAY_KEYWORDS = frozenset({"title", "xlabel", "ylabel", "label", "suptitle", "progress", "description"})
 DISPLAY_CALLS = {
     "set_title": 0, "set_xlabel": 0, "set_ylabel": 0, "suptitle": 0, "title": 0, "xlabel": 0, "ylabel": 0,
-    "annotate": 0, "text": 2, "track": 1, "EpochProgress": 0, "Markdown": 0, "HTML": 0,
+    "annotate": 0, "text": 2, "track": 1, "EpochProgress": 0, "Markdown": 0, "HTML": 0, "bar": 0, "barh": 0,
 }  # fmt: skip
 PREDICTION_CALLS = frozenset({"ask", "compare", "choose"})  # their arguments are gettext's (options are keys)
 FIGURE_HELPERS = frozenset({"clinic"})  # a module whose compare() draws a figure: no prediction's
@@ -168,9 +168,22 @@ def _sites(tree: ast.AST) -> Iterator[tuple[ast.expr, str]]:
                 yield call.args[0], "printed"
         elif not is_prediction(call):
             position = DISPLAY_CALLS.get(name)
-            if position is not None and len(call.args) > position:
+            if position is not None and len(call.args) > position and not isinstance(call.args[position], ast.ListComp):
                 yield call.args[position], "displayed"
             yield from ((k.value, "displayed") for k in call.keywords if k.arg in DISPLAY_KEYWORDS)
+            yield from ((label, "displayed") for label in _made_labels(call))
+
+
+def _made_labels(call: ast.Call) -> Iterator[ast.JoinedStr]:
+    """The f-strings that make, for this call alone, the labels it draws: the element of a list comprehension at a
+    ``DISPLAY_CALLS`` position (``ax.bar([f"{name}, outliers" for name in runs], ...)``), the key of a dict
+    comprehension that is an argument (``plots.curves({f"{name}, batch {b}": run for ...})``: a legend). One
+    English word beside a field is enough for them to be translated."""
+    position = DISPLAY_CALLS.get(_callee(call))
+    listed = call.args[position:][:1] if position is not None else []
+    yield from (a.elt for a in listed if isinstance(a, ast.ListComp) and isinstance(a.elt, ast.JoinedStr))
+    arguments = [*call.args, *(k.value for k in call.keywords)]
+    yield from (a.key for a in arguments if isinstance(a, ast.DictComp) and isinstance(a.key, ast.JoinedStr))
 
 
 def cell_literals(code: str, english: bool = True, names: Collection[str] = ()) -> list[Literal]:
@@ -182,6 +195,8 @@ def cell_literals(code: str, english: bool = True, names: Collection[str] = ()) 
         return []
     offset = _offsets(code)
     found: dict[int, Literal] = {}
+    calls = [call for call in ast.walk(tree) if isinstance(call, ast.Call) and not is_prediction(call)]
+    made = {id(label) for call in calls for label in _made_labels(call) if re.search("[A-Za-z]{3,}", _words(label))}
     for arg, kind in _sites(tree):
         nodes = list(_printed(arg))
         paired = {  # "lowered" if ... else "did not lower": a single word beside a phrase is translated too
@@ -193,7 +208,7 @@ def cell_literals(code: str, english: bool = True, names: Collection[str] = ()) 
             if re.search("[A-Za-z]", _words(branch))
         }
         for node in nodes:
-            if english and not PHRASE.search(_words(node)) and id(node) not in paired:
+            if english and not PHRASE.search(_words(node)) and id(node) not in paired | made:
                 continue
             if isinstance(node, ast.Constant) and node.value in names:
                 continue

@@ -49,6 +49,7 @@ _SPACED = re.compile(r"[A-Za-z]{2,}[^A-Za-z\n]*[ /][^A-Za-z\n]*[A-Za-z]{2,}")  #
 _KEBAB = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
 _UNSAFE = re.compile(r"[\"'\\\n{}]")
 _WORD = re.compile(r"[A-Za-z]{3,}")  # a one-word sibling of a name
+_HYPHENED = re.compile(r"[A-Za-z]{2,}(?:-[A-Za-z]{2,})+")  # ... or a hyphenated one ("one-cycle", "cross-entropy")
 _SHOWING = {"print", "display"}  # the calls whose plain string arguments a sibling may be
 REFUSED = {
     "docstring": "a docstring or a string statement",
@@ -84,9 +85,14 @@ def _spaced(text: str) -> bool:
     return bool(PHRASE.search(text) and _SPACED.search(text))
 
 
-def text_refusal(text: str) -> str | None:
-    """Why `text` can never be a name (None when it may be one)."""
-    if _KEBAB.fullmatch(text):
+def _one_word(text: str) -> bool:
+    return bool(_WORD.fullmatch(text) or _HYPHENED.fullmatch(text))
+
+
+def text_refusal(text: str, sibling: bool = False) -> str | None:
+    """Why `text` can never be a name (None when it may be one). A `sibling` of a name (a key of the same dict
+    literal ...) may be kebab-case: a quiz id is never one, being a call's argument."""
+    if _KEBAB.fullmatch(text) and not (sibling and _HYPHENED.fullmatch(text)):
         return "a quiz id (kebab-case)"
     if _UNSAFE.search(text):
         return "it holds a quote, backslash, brace or line break"
@@ -206,21 +212,21 @@ def notebook_names(cells: Sequence[str]) -> tuple[list[str], dict[str, str]]:
         for node, _role in found:
             counts[node.value] = counts.get(node.value, 0) + 1
         for text, count in counts.items():  # every occurrence must be one the translation finds in the source
-            if (_spaced(text) or _WORD.fullmatch(text)) and len(name_occurrences(code, {text})) != count:
+            if (_spaced(text) or _one_word(text)) and len(name_occurrences(code, {text})) != count:
                 misplaced.add(text)
 
-    def refusal(text: str) -> str | None:
+    def refusal(text: str, sibling: bool = False) -> str | None:
         seen = roles[text]
         if text in misplaced:
             return REFUSED["position"]
         bad = [key for key in REFUSED if key in seen]  # the first reason REFUSED lists
-        return REFUSED[bad[0]] if bad else text_refusal(text)
+        return REFUSED[bad[0]] if bad else text_refusal(text, sibling)
 
     names = [t for t in order if _spaced(t) and "other" in roles[t] and not refusal(t)]
     for group in groups:  # {"sorted": broken, "shuffled first": fixed}: a one-word sibling of a name is a name too
         if any(t in names for t in group):
             for text in group:
-                if text not in names and _WORD.fullmatch(text) and text not in arguments and not refusal(text):
+                if text not in names and _one_word(text) and text not in arguments and not refusal(text, True):
                     names.append(text)
     for a, b in pairs:  # 'raised' if ... else 'did not raise': the other branch is a name too
         for one, other in ((a, b), (b, a)):

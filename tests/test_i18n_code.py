@@ -265,3 +265,44 @@ def test_strings_inside_an_f_strings_fields_are_found_by_scanning_its_source() -
     assert [source[a:b] for a, b in i18n_names.field_strings(source)] == ["'x y'", "'p q'", '"k"']
     code = f"print({source})"
     assert [lit.source for lit in i18n_names.name_occurrences(code, {"x y", "k", "quoted"})] == ["'x y'", '"k"']
+
+
+def test_labels_an_f_string_makes_in_a_comprehension_for_a_figure_are_displayed() -> None:
+    """A bar chart's categories written as a list comprehension and a dict comprehension's keys passed to a call
+    (a figure helper's legend) are displayed literals, one English word beside a field being enough; an f-string
+    made elsewhere (a key kept in a variable) and a dict comprehension's plain keys are not."""
+    code = (
+        'ax.bar([f"{name}, outliers" for name in runs], values, label="5% outliers")\n'
+        'plots.curves({f"{name}, batch {b}": run for (name, b), run in runs.items()}, "loss")\n'
+        'kept = {f"{name}, epoch {e}": run for name, e, run in rows}\n'
+        'plots.curves({name: run for name, run in runs.items()}, "loss")\n'
+        'print(", ".join(f"{n} runs" for n in counts))\n'
+    )
+    found = [(lit.kind, lit.source) for lit in i18n_code.cell_literals(code)]
+    assert found == [("displayed", 'f"{name}, outliers"'), ("displayed", 'f"{name}, batch {b}"')], found
+
+
+def test_a_hyphenated_sibling_of_a_name_is_a_name_but_a_quiz_id_is_not() -> None:
+    cells = [
+        'schedules = {"piecewise constant": a, "one-cycle": b, "cross-entropy": c}\n'
+        'quiz.show("ten-classes")\nrows = [("ten-classes", 1), ("one-hot-rows", 2)]\n'
+    ]
+    names, _why = i18n_names.notebook_names(cells)
+    assert names == ["piecewise constant", "one-cycle", "cross-entropy"], names
+    assert i18n_names.text_refusal("ten-classes") and i18n_names.text_refusal("one-cycle")  # alone: a quiz id
+    assert i18n_names.text_refusal("one-cycle", sibling=True) is None
+
+
+def test_shown_puts_a_key_of_the_library_in_the_learners_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    """losslab.shown: a key the library compares ("too low", "one-hot", "diverging"), as the learner reads it; in
+    English, and for a text the catalog does not know, the key itself."""
+    import losslab
+
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    monkeypatch.setenv("LOSSLAB_LANG", "en")
+    assert [losslab.shown(k) for k in ("too low", "one-hot", "diverging")] == ["too low", "one-hot", "diverging"]
+    monkeypatch.setenv("LOSSLAB_LANG", "ja")
+    assert [losslab.shown(k) for k in ("too low", "one-hot", "diverging", "diabetes")] == [
+        "低すぎる", "ワンホット", "発散", "糖尿病"
+    ]  # fmt: skip
+    assert losslab.shown("直線") == "直線" and losslab.shown("no such key here") == "no such key here"
