@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import html
 import importlib.util
 import os
@@ -278,6 +279,7 @@ class EnglishLeft:
     left: list[str] = field(default_factory=list)  # "cell <id>: <line>": a line with an English phrase outside code
     catalog: list[str] = field(default_factory=list)  # ... that is, whole, a catalog message left in English
     figures: list[str] = field(default_factory=list)  # "cell <id>: <text>": a figure's text with an English phrase
+    quoted: list[str] = field(default_factory=list)  # "cell <id>: <line>": English only in a quoted library error
 
     def report(self, name: str, first: int = 8) -> str:
         lines = [
@@ -286,7 +288,15 @@ class EnglishLeft:
         ]
         lines += [f"    {line}" for line in self.left[:first]]
         lines += [f"    figure {text}" for text in self.figures[:first]]
+        if self.quoted:
+            lines.append(f"  {len(self.quoted)} lines quote a Keras or TensorFlow error message, kept in English:")
+            lines += [f"    {line}" for line in self.quoted[:first]]
         return "\n".join(lines)
+
+    def problems(self) -> list[str]:
+        """What a learner of the translated edition meets in English outside code and outside a quoted library error
+        message: each output line and figure text, with its cell."""
+        return self.left + [f"figure {text}" for text in self.figures]
 
 
 class _TextNodes(HTMLParser):
@@ -342,10 +352,57 @@ _KERAS_LINE = re.compile(
 _CODE_IN_LINE = re.compile(
     r"`[^`]*`|<[^<>\n]*>|\b\w+\([^()\n]*\)|\b\w+(?:\.\w+)+\b|\b\w+=\S+|'[^'\n]*[_.()=][^'\n]*'|\"[^\"\n]*[_.()=][^\"\n]*\""
     r"|\S*[\d/\\_=]\S*"  # a token with a digit, a path or an identifier's underscore
-    r"|\b\w+(Error|Exception|Warning): .*"  # an exception's message, the library's (Keras' ValueError: ...)
     r"|(?<![A-Za-z])(Loss Lab|Keras|keras|TensorFlow|tensorflow|jax|PyTorch|torch|NumPy|Jupyter[a-z]*|Binder|-?inf"
-    r"|nan|[A-Z][A-Z0-9]+(-[A-Z0-9]+)*)(?![A-Za-z])"  # names and acronyms (SGD, PR-AUC) a translation keeps
+    r"|nan|NaN|[A-Z][A-Z0-9]+(-[A-Z0-9]+)*)(?![A-Za-z])"  # names and acronyms (SGD, PR-AUC) a translation keeps
+    r"|\b[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+\b"  # a class name in CamelCase (TrainingMonitor, BatchNormalization)
+    r"|\b(True|False|None)\b|\b\w+ = \S+"  # Python's constants; an assignment (lr = 1e-4)
+    r"|'[^'\s]*'|\"[^\"\s]*\""  # a quoted token: a key (a CSV column 'accuracy')
+    r"|(?<![A-Za-z])(relu6?|tanh|sigmoid|softmax|softplus|softsign|gelu|elu|selu|silu|swish|mish)(?![A-Za-z])"  # Keras'
 )
+_EXCEPTION = re.compile(r"\b\w+(Error|Exception|Warning): .*")  # an exception's message (Keras' ValueError: ...)
+_ASCII_RUN = re.compile(r"[\x01-\x7f]+")  # a run of English text: code masked (NUL) and Japanese end it
+
+
+@functools.cache
+def _identifiers() -> re.Pattern:
+    """The names of the project's dependency groups (``learner``, ``instructor``: the environment report lists them):
+    identifiers of pyproject.toml, not English."""
+    import tomllib
+
+    groups = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8")).get("dependency-groups", {})
+    return re.compile(r"(?<![A-Za-z])(" + "|".join(map(re.escape, sorted(groups))) + r")(?![A-Za-z])")
+
+
+@functools.cache
+def _keras_errors() -> str:
+    """The text of every message Keras raises: the string literals of each ``raise`` statement of its source, joined
+    as Python joins adjacent literals (an f-string's fields stay as written)."""
+    import keras
+
+    literal = re.compile(r"""[rRfFbB]{0,2}("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')""")
+    messages = []
+    for path in Path(keras.__file__).parent.rglob("*.py"):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for found in re.finditer(r"\braise \w", text):
+            statement = text[found.start() : found.start() + 1000].split("\n\n")[0]
+            messages.append("".join(m.group(1)[1:-1] for m in literal.finditer(statement)))
+    return "\n".join(messages)
+
+
+def _english(line: str) -> str:
+    """`line` with its code masked (NUL): what may be English."""
+    return _identifiers().sub("\x00", _CODE_IN_LINE.sub("\x00", line))
+
+
+def _quotes_an_error(line: str) -> bool:
+    """Whether the English of `line` is all in a library's error message it quotes: after an exception's name
+    (``InvalidArgumentError: Received a label value ...``), or each run of English words a piece of a message Keras
+    raises (``Keras のメッセージ: Arguments `target` and `output` must have the same rank ...``)."""
+    from losslab.messages import PHRASE
+
+    line = _EXCEPTION.sub("\x00", line)
+    runs = [run.strip(" \t,.:;()") for run in _ASCII_RUN.findall(_english(line)) if PHRASE.search(run)]
+    return all(run in _keras_errors() for run in runs)
 
 
 def english_left(nb: nbformat.NotebookNode, lang: str = "ja") -> EnglishLeft:
@@ -371,11 +428,14 @@ def english_left(nb: nbformat.NotebookNode, lang: str = "ja") -> EnglishLeft:
                         if not line.strip():
                             continue
                         found.lines += 1
-                        if _KERAS_LINE.search(line) or not PHRASE.search(_CODE_IN_LINE.sub("\x00", line)):
+                        if _KERAS_LINE.search(line) or not PHRASE.search(_english(line)):
+                            continue
+                        if _quotes_an_error(line):
+                            found.quoted.append(f"cell {cell.get('id')}: {line.strip()[:160]}")
                             continue
                         found.left.append(f"cell {cell.get('id')}: {line.strip()[:160]}")
                         if printed and translate_message(line.strip(), lang) != line.strip():
                             found.catalog.append(found.left[-1])
-    texts = dict.fromkeys((cell, text) for cell, text in figure_texts(nb) if PHRASE.search(text))  # once per cell
+    texts = dict.fromkeys((cell, text) for cell, text in figure_texts(nb) if PHRASE.search(_english(text)))
     found.figures = [f"cell {cell}: {text[:160]!r}" for cell, text in texts]
     return found

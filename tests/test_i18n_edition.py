@@ -256,3 +256,56 @@ def test_the_edition_setting_picks_the_tutorials_and_solutions_the_slow_tests_ru
     monkeypatch.setenv("LOSSLAB_EDITION", "fr")
     with pytest.raises(ValueError, match="LOSSLAB_EDITION='fr'"):
         support.tutorials()
+
+
+def test_the_report_of_english_left_tells_code_identifiers_and_quoted_errors_from_english() -> None:
+    """english_left, both ways: the code identifiers a Japanese line may hold (Keras' activation names, Python's
+    constants, class names, an assignment, quoted keys, the project's dependency groups) are not English, and the
+    same words beside real English do not hide it; a line whose English is a Keras error message it quotes (or an
+    exception's message) is reported apart, a made-up message after the same label is English left. The Japanese
+    edition's run fails on what is left (tests/test_notebooks.py)."""
+    import nbformat
+
+    from tests.support import english_left
+
+    code = [
+        "relu,    Glorotの一様分布: 標準偏差 第1層 0.566",
+        "10 x sigmoid, BatchNormalization   | 0.82",
+        "SGD      learning_rate 0.01; momentum 0, nesterov False",
+        "CSVLogger が書き込んだ列: ['epoch', 'accuracy', 'learning_rate', 'loss']",
+        "グループ learner, jax, instructor, dev: パッケージ 205 個。keras 3.15.1, jupyterlab 4.6.6",
+        "見つけたもの: TrainingMonitor (発散)",
+    ]
+    english = [
+        "relu units died in training",
+        "False alarms are rare here",
+        "スイープでのラベルは 'too low'",
+        "ネットワーク | final loss | 検証正解率",
+        "every learner reads this sentence",
+        "TrainingMonitor (diverging badly)",
+    ]
+    quoted = [
+        "Keras のメッセージ: Arguments `target` and `output` must have the same rank (ndim). Received: "
+        "target.shape=(None,), output.shape=(None, 10)",
+        "keras.optimizers.Adam(lr=1e-4) は失敗する: Argument(s) not recognized: {'lr': 0.0001}",
+        "CE  RAISES InvalidArgumentError: Received a label value of -1 which is outside the valid range of [0, 1).",
+    ]
+    made_up = "Keras のメッセージ: the labels went the wrong way round"
+    stream = nbformat.v4.new_output("stream", name="stdout", text="\n".join([*code, *english, *quoted, made_up]) + "\n")
+    figure = nbformat.v4.new_output(
+        "display_data",
+        data={
+            "image/png": "",
+            "text/plain": "<Figure size 640x480 with 1 Axes>",
+            "application/json": {
+                "losslab-figure-texts": ["SGD lr = 1e-4 (訓練)", "NaN / inf", "mean, batch 32", "sum, batch 256"]
+            },
+        },
+    )
+    cell = nbformat.v4.new_code_cell("...", id="c2")
+    cell.outputs = [stream, figure]
+    found = english_left(nbformat.v4.new_notebook(cells=[cell]))
+    assert found.left == [f"cell c2: {line}" for line in [*english, made_up]], found.left
+    assert found.quoted == [f"cell c2: {line[:160]}" for line in quoted], found.quoted
+    assert found.figures == ["cell c2: 'mean, batch 32'", "cell c2: 'sum, batch 256'"], found.figures
+    assert found.problems() == [*found.left, *(f"figure {text}" for text in found.figures)]

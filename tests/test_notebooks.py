@@ -4,9 +4,10 @@ Tutorials and the start notebook run here (course/ equals solutions/ for them, s
 edition ``LOSSLAB_EDITION`` names (tests/support.py's ``edition``): the English, or the Japanese (course/ja/, with
 ``LOSSLAB_LANG=ja`` in the kernel), which CI's JAX tier runs. Of an English run, the Japanese page the website
 builds from its outputs may keep no English piece of a literal course/ja/ translates; of a Japanese run, the
-English left in what the learner sees is reported (``english_left``), and no line may be a message of the
-library's catalog left in English, and the website's Japanese page of the tutorial must show this run (its
-figures), not the English run's outputs translated (website/build.py's ``japanese_tutorial``).
+English left in what the learner sees is reported (``english_left``): none may be left outside code and
+outside a Keras or TensorFlow error message the tutorial quotes (each named with its cell), no line may be a
+message of the library's catalog left in English, and the website's Japanese page of the tutorial must show this
+run (its figures), not the English run's outputs translated (website/build.py's ``japanese_tutorial``).
 Exercise notebooks run inside the grading round trips (test_grading.py): solutions must score full marks,
 the blank edition zero. A cell may write to stderr only when tagged ``shows-warning`` (a warning the
 tutorial wants the learner to see); anything else on stderr is noise that would alarm a learner.
@@ -72,6 +73,10 @@ def test_notebook_runs_top_to_bottom(path: Path) -> None:
         print(shown.report(str(path.relative_to(COURSE))))
         assert figure_texts(nb), f"{path.name}: no figure's texts were recorded (tests/support.py's FIGURE_TEXTS)"
         assert not shown.catalog, "catalog messages printed in English:\n" + "\n".join(shown.catalog)
+        assert not shown.problems(), (  # the edition's goal: no English outside code and quoted library errors
+            f"{path.name}: English outside code (translate it, or show a key through losslab.shown):\n"
+            + "\n".join(shown.problems())
+        )
         if path.is_relative_to(COURSE / "ja"):  # its page on the website shows this run (no Sphinx, no execution)
             page = site.Page(path.relative_to(COURSE / "ja"), "ja")
             english = notebooks.read(COURSE / page.rel)  # the English page's run is not needed: never shown
