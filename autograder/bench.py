@@ -8,14 +8,18 @@
   as ``make grade`` does where it can) and off; goal: at most 5 % more per submission. Whole gradings vary by
   more than that on a loaded machine, so the sandbox's own cost is also measured where it is paid: a kernel
   started and the warm-up's imports run, in the sandbox and out of it, alternately (``--kernel-starts``).
-- **Parallelism**: N submissions (default 20) graded one after another (``--jobs 1``) and in parallel (one
-  worker per core). Goal: about 2x faster on 2 cores. Beside it, the machine's own ceiling, with no grader at
-  all: the solution executed plainly alone and as many at once as there are workers, each kernel with the thread
-  limits the grader gives it (``--ceiling-repeat``). Kernels that share a machine slow each other down (caches,
+- **Parallelism**: N submissions (default 10) graded one after another (``--jobs 1``) and in parallel (one
+  worker per core), in rounds (default 2) whose order alternates (1 worker then N workers, then N then 1, ...):
+  this machine's speed drifts by 10 % or more within minutes, and measuring all of one setting before the other
+  would charge the drift to one of them. The speed-up is the total of the one-worker runs over the total of the
+  parallel ones; each round's own ratio is printed beside it, to show the spread. Goal: about 2x faster on 2
+  cores. Beside it, the machine's own ceiling, with no grader at all: the solution executed plainly alone and as
+  many at once as there are workers, each kernel with the thread limits the grader gives it
+  (``--ceiling-repeat``). Kernels that share a machine slow each other down (caches,
   memory bandwidth, a virtual machine's neighbors); the ceiling says how much of the shortfall is the machine's.
-- **Dask**: the same N submissions graded through a local Dask cluster (a scheduler and one single-threaded
+- **Dask**: N submissions graded through a local Dask cluster (a scheduler and one single-threaded
   worker process per core on 127.0.0.1, as ``make grade DASK=`` would use a real one), against the local
-  parallel run. Goal: within 10 % of it (``--no-dask`` skips it).
+  parallel run of as many. Goal: within 10 % of it (``--no-dask`` skips it).
 
 Results print as a table and go to bench/grading.json. ``python -m autograder.bench --submissions 4`` is a
 quicker look; ``python -m tests.tools.bench grading`` runs this section alone.
@@ -69,6 +73,24 @@ def _timed_grade(
         started = time.perf_counter()
         results = grade(assignment, root=root, jobs=jobs, feedback=feedback, limits=limits, sandbox_mode=box, dask=dask)
         return time.perf_counter() - started, results
+
+
+def speedup_rounds(
+    assignment: str, count: int, jobs: int, limits: Limits, box: sandbox.Decision, rounds: int
+) -> tuple[list[float], list[float], list]:
+    """`count` submissions graded with one worker and with `jobs` workers, `rounds` times each, the order
+    alternating per round (ABBA: 1, jobs | jobs, 1 | 1, jobs ...). Returns (seconds of each one-worker run, of
+    each parallel run, every Result)."""
+    sequential: list[float] = []
+    parallel: list[float] = []
+    results: list = []
+    for index in range(max(1, rounds)):
+        for workers in (1, jobs) if index % 2 == 0 else (jobs, 1):
+            seconds, graded = _timed_grade(assignment, count, workers, limits, feedback=False, box=box)
+            (sequential if workers == 1 else parallel).append(seconds)
+            results += graded
+            print(f"    round {index + 1}: {count} submissions, {workers} worker(s)   {seconds:8.1f} s", flush=True)
+    return sequential, parallel, results
 
 
 def dask_grading(assignment: str, count: int, workers: int, limits: Limits, box: sandbox.Decision) -> tuple:
@@ -165,7 +187,13 @@ def sandbox_cost(repeat: int) -> tuple[list[float], list[float]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assignment", default="00_warmup")
-    parser.add_argument("--submissions", type=int, default=20)
+    parser.add_argument("--submissions", type=int, default=10, help="submissions per grading run")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="one-worker and parallel runs of the speed-up, alternating in order (default %(default)s each)",
+    )
     parser.add_argument("--jobs", type=int, default=None, help="parallel workers (default: one per core)")
     parser.add_argument("--repeat", type=int, default=1, help="repeat the overhead measurement (median)")
     parser.add_argument(
@@ -233,15 +261,18 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(f"  one-time costs of a run (release, feedback, export)   {whole - worker:8.1f} s", flush=True)
 
-    sequential, seq_results = _timed_grade(args.assignment, args.submissions, 1, limits, feedback=False, box=box)
-    print(f"  {args.submissions} submissions, 1 worker            {sequential:8.1f} s", flush=True)
-    parallel, par_results = _timed_grade(args.assignment, args.submissions, jobs, limits, feedback=False, box=box)
+    print(f"  the speed-up: {args.rounds} round(s) of {args.submissions} submissions, 1 worker and {jobs}", flush=True)
+    sequential_runs, parallel_runs, speed_results = speedup_rounds(
+        args.assignment, args.submissions, jobs, limits, box, args.rounds
+    )
+    sequential, parallel = sum(sequential_runs), sum(parallel_runs)
     speedup = sequential / parallel
+    per_round = [one / many for one, many in zip(sequential_runs, parallel_runs, strict=True)]
     goal = SPEEDUP_GOAL_PER_CORE * jobs
     print(
-        f"  {args.submissions} submissions, {jobs} workers           {parallel:8.1f} s   "
-        f"speed-up {speedup:.2f}x "
-        f"(goal about {jobs}x){'' if speedup >= goal else '  BELOW GOAL'}",
+        f"  {len(sequential_runs) * args.submissions} submissions, 1 worker {sequential:8.1f} s, {jobs} workers "
+        f"{parallel:8.1f} s: speed-up {speedup:.2f}x (rounds: {', '.join(f'{r:.2f}x' for r in per_round)}; "
+        f"goal about {jobs}x){'' if speedup >= goal else '  BELOW GOAL'}",
         flush=True,
     )
     alone, together, ceiling = [], [], None
@@ -256,14 +287,14 @@ def main(argv: list[str] | None = None) -> int:
     on_dask, dask_results, dask_share = None, [], None
     if not args.no_dask:
         on_dask, dask_results = dask_grading(args.assignment, args.submissions, jobs, limits, box)
-        dask_share = on_dask / parallel - 1
+        dask_share = on_dask / (parallel / len(parallel_runs)) - 1  # against one local run of as many
         print(
             f"  {args.submissions} submissions, {jobs} Dask workers      {on_dask:8.1f} s   {dask_share:+.1%} "
             f"against {jobs} local workers (goal <= {DASK_BUDGET:.0%})"
             f"{'' if dask_share <= DASK_BUDGET else '  OVER BUDGET'}",
             flush=True,
         )
-    bad = [r for r in seq_results + par_results + dask_results if r.status != "ok"]
+    bad = [r for r in speed_results + dask_results if r.status != "ok"]
     if bad:
         print(f"  {len(bad)} submission(s) did not grade cleanly: {sorted({r.status for r in bad})}")
     from tests.tools.runner import machine
@@ -282,9 +313,13 @@ def main(argv: list[str] | None = None) -> int:
         "unsandboxed_worker_s": unboxed,
         "sandbox_overhead": sandbox_overhead,
         "sandbox_kernel_start_cost_s": start_cost,
+        "rounds": args.rounds,
         "sequential_s": sequential,
         "parallel_s": parallel,
+        "sequential_runs_s": sequential_runs,
+        "parallel_runs_s": parallel_runs,
         "speedup": speedup,
+        "speedup_per_round": per_round,
         "plain_alone_s": alone,
         "plain_together_s": together,
         "ceiling": ceiling,

@@ -43,3 +43,22 @@ def test_the_machine_ceiling_runs_alone_then_at_once_with_the_graders_thread_lim
     assert alone == [10.0, 10.0] and together == [12.5] * 4
     assert ceiling == 2 * 10.0 / 12.5
     assert "TF_NUM_INTRAOP_THREADS" not in os.environ
+
+
+def test_the_speed_up_alternates_its_order_per_round_and_sums_the_runs(monkeypatch) -> None:
+    """ABBA: one worker then N, then N then one, so that a machine whose speed drifts charges the drift to both
+    settings alike; the runs' seconds come back per setting, in the order they ran."""
+    from autograder import bench
+    from autograder.config import Limits
+
+    calls: list[tuple[int, int]] = []
+
+    def fake_grade(assignment, count, jobs, limits, feedback, box="off", dask=None):
+        calls.append((count, jobs))
+        return float(10 * len(calls) + jobs), [f"result {len(calls)}"]
+
+    monkeypatch.setattr(bench, "_timed_grade", fake_grade)
+    sequential, parallel, results = bench.speedup_rounds("00_warmup", 3, 2, Limits(), "off", rounds=3)
+    assert calls == [(3, 1), (3, 2), (3, 2), (3, 1), (3, 1), (3, 2)]
+    assert sequential == [11.0, 41.0, 51.0] and parallel == [22.0, 32.0, 62.0]
+    assert results == [f"result {i}" for i in range(1, 7)]
