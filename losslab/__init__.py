@@ -60,9 +60,9 @@ def shown(key: str) -> str:
     kind such as "one-hot", a dataset's name, a check of ``TrainingMonitor``, a prediction's option), as the
     learner's language shows it: its translation in the library's catalog, else `key` itself (in English, always).
     Print or draw ``losslab.shown(key)``; keep comparing `key`."""
-    from losslab.messages import _
+    from losslab.messages import _ as translate  # the library's own gettext (a variable: no message to extract)
 
-    return _(key)  # the library's own gettext, under the name a notebook reads
+    return translate(key)
 
 
 def __getattr__(name: str) -> ModuleType:
