@@ -154,7 +154,7 @@ def _callee(call: ast.Call) -> str:
 def _sites(tree: ast.AST) -> Iterator[tuple[ast.expr, str]]:
     """Every argument whose text a cell shows, and how: ``printed`` (``print``'s arguments, an f-string question
     of ``predict.ask``) or ``displayed`` (``DISPLAY_KEYWORDS`` of any call but a prediction's, the argument of
-    ``DISPLAY_CALLS`` at its position)."""
+    ``DISPLAY_CALLS`` at its position), or ``made`` (displayed: ``_made_labels``, one English word is enough)."""
     for call in ast.walk(tree):
         if not isinstance(call, ast.Call):
             continue
@@ -171,7 +171,7 @@ def _sites(tree: ast.AST) -> Iterator[tuple[ast.expr, str]]:
             if position is not None and len(call.args) > position and not isinstance(call.args[position], ast.ListComp):
                 yield call.args[position], "displayed"
             yield from ((k.value, "displayed") for k in call.keywords if k.arg in DISPLAY_KEYWORDS)
-            yield from ((label, "displayed") for label in _made_labels(call))
+            yield from ((label, "made") for label in _made_labels(call))
 
 
 def _made_labels(call: ast.Call) -> Iterator[ast.JoinedStr]:
@@ -195,9 +195,9 @@ def cell_literals(code: str, english: bool = True, names: Collection[str] = ()) 
         return []
     offset = _offsets(code)
     found: dict[int, Literal] = {}
-    calls = [call for call in ast.walk(tree) if isinstance(call, ast.Call) and not is_prediction(call)]
-    made = {id(label) for call in calls for label in _made_labels(call) if re.search("[A-Za-z]{3,}", _words(label))}
     for arg, kind in _sites(tree):
+        made = kind == "made" and re.search("[A-Za-z]{3,}", _words(arg))
+        kind = "displayed" if kind == "made" else kind
         nodes = list(_printed(arg))
         paired = {  # "lowered" if ... else "did not lower": a single word beside a phrase is translated too
             id(branch)
@@ -208,7 +208,7 @@ def cell_literals(code: str, english: bool = True, names: Collection[str] = ()) 
             if re.search("[A-Za-z]", _words(branch))
         }
         for node in nodes:
-            if english and not PHRASE.search(_words(node)) and id(node) not in paired | made:
+            if english and not made and not PHRASE.search(_words(node)) and id(node) not in paired:
                 continue
             if isinstance(node, ast.Constant) and node.value in names:
                 continue
