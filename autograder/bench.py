@@ -103,12 +103,14 @@ def dask_grading(assignment: str, count: int, workers: int, limits: Limits, box:
 
 
 def plain_execution(assignment: str) -> float:
-    """Seconds to run the solution notebook(s) top to bottom in a fresh kernel each, as a learner would."""
+    """Seconds to run the solution notebook(s) top to bottom in a fresh kernel each, as a learner would, with a
+    grading kernel's environment (autograder/config.py ``kernel_env``: the grader's settings, not its work)."""
     from tests.tools.runner import run_notebook
 
     total = 0.0
     for path in sorted((SOLUTIONS / assignment).glob("*_exercise.ipynb")):
-        run = run_notebook(path)
+        with mock.patch.dict(os.environ, dict(CONFIG.kernel_env)):  # as a grading kernel's (tf.data's tuning)
+            run = run_notebook(path)
         if not run.ok:
             raise RuntimeError(f"{path.name} failed to execute: {run.error}")
         total += run.seconds
@@ -127,16 +129,21 @@ def _execute(path: Path) -> float:
 
 def machine_ceiling(assignment: str, jobs: int, repeat: int) -> tuple[list[float], list[float], float]:
     """The speed-up `jobs` workers could reach on this machine with no grader: the solution's first notebook
-    executed plainly, alone (the libraries' thread defaults, as one grading worker leaves them) and `jobs` at once
-    (each with the thread limits the grader sets, autograder/config.py ``thread_env``), alternately, `repeat`
-    times each. Returns (seconds alone, seconds of each execution at once, ceiling = jobs x alone / at once,
-    from the medians)."""
+    executed plainly in a grading kernel's environment (autograder/config.py ``kernel_env``), alone (the
+    libraries' thread defaults, as one grading worker leaves them) and `jobs` at once (each with the thread limits
+    the grader sets, autograder/config.py ``thread_env``), alternately, `repeat` times each. Returns (seconds
+    alone, seconds of each execution at once, ceiling = jobs x alone / at once, from the medians)."""
     path = sorted((SOLUTIONS / assignment).glob("*_exercise.ipynb"))[0]
     alone: list[float] = []
     together: list[float] = []
+    kernel_env = dict(CONFIG.kernel_env)  # a grading kernel's environment (tf.data's tuning), both ways
     for _ in range(max(1, repeat)):
-        alone.append(_execute(path))
-        with mock.patch.dict(os.environ, thread_env(default_jobs(), jobs)), ThreadPoolExecutor(jobs) as pool:
+        with mock.patch.dict(os.environ, kernel_env):
+            alone.append(_execute(path))
+        with (
+            mock.patch.dict(os.environ, kernel_env | thread_env(default_jobs(), jobs)),
+            ThreadPoolExecutor(jobs) as pool,
+        ):
             together += list(pool.map(lambda _: _execute(path), range(jobs)))
     median = lambda values: sorted(values)[len(values) // 2]  # noqa: E731
     return alone, together, jobs * median(alone) / median(together)

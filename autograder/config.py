@@ -21,6 +21,8 @@ import sys
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from losslab import tfdata
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 SOLUTIONS = REPO / "solutions"
@@ -61,6 +63,9 @@ class GradingConfig:
     # warnings, stay off stderr (nbgrader scores a test cell that wrote to stderr 0)
     tf_env: tuple[tuple[str, str], ...] = (("TF_CPP_MIN_LOG_LEVEL", "3"), ("TF_ENABLE_ONEDNN_OPTS", "0"))
     quiet_env: tuple[tuple[str, str], ...] = (*tf_env, ("PYTHONWARNINGS", "ignore"))
+    # ... and runs tf.data without autotuning (losslab/tfdata.py): with it, a kernel's training waited at every
+    # epoch's end while another kernel held the other core (docs/contributing.md, "the grader's speed-up")
+    kernel_env: tuple[tuple[str, str], ...] = (*quiet_env, (tfdata.ENV, "0"))
     token_env: str = "LOSSLAB_GRADING_TOKEN"  # marks every process of one grading run (the driver finds them)
     notebook_id: str = "*_exercise"  # the notebooks nbgrader grades
 

@@ -31,8 +31,9 @@ from autograder.late import LatePenalty, parse_policy  # noqa: E402
 from autograder.preprocessors import FeedbackSummary, FeedbackTracebacks, TestCellStderr  # noqa: E402
 
 # Kernels started by nbgrader inherit this process's environment: keep TensorFlow's C++ logs and the
-# oneDNN banner off stderr (the grading driver sets the same, and each kernel's share of the cores).
-for key, value in CONFIG.quiet_env:
+# oneDNN banner off stderr, and tf.data's autotuning off (the grading driver sets the same, and each kernel's share
+# of the cores).
+for key, value in CONFIG.kernel_env:
     os.environ.setdefault(key, value)
 
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file

@@ -300,7 +300,7 @@ def _run_nbgrader(job: Job, stage: Path) -> NbgraderRun:
     protect, readonly = _guard_paths(job, stage)
     env = _nbgrader_env(
         {
-            **dict(CONFIG.quiet_env),
+            **dict(CONFIG.kernel_env),
             **job.thread_env,
             "LOSSLAB_LANG": submission_language(stage / "submitted" / student / job.assignment),
             CONFIG.token_env: token,

@@ -4,7 +4,8 @@ Importing it only sets quiet defaults for TensorFlow's C++ logging, and PyTorch'
 backend (both read them when they load, so this must happen first), and, in an IPython kernel whose language is
 not English, lets a failing visible test of an exercise show its message translated (``losslab.asserts``) and
 what its graded cells print in that language (``losslab.prints``), and, in any process in that language, lets
-figures draw Japanese glyphs (``losslab.fonts``, once matplotlib loads); nothing heavy is imported. The
+figures draw Japanese glyphs (``losslab.fonts``, once matplotlib loads), and in the grader's kernels turns
+tf.data's autotuning off (``losslab.tfdata``, once TensorFlow loads); nothing heavy is imported. The
 submodules load on first use:
 
 - ``losslab.environment``: the environment report and the device that trains (00_start_here, every chapter)
@@ -51,8 +52,13 @@ if "IPython" in sys.modules:  # maybe a kernel (losslab never imports IPython it
 # In a language other than English, Japanese glyphs in figures: IPAexGothic as matplotlib's fallback font,
 # registered when matplotlib loads (losslab/fonts.py).
 from losslab import fonts as _fonts
+from losslab import tfdata as _tfdata
 
 _fonts.install()
+
+# In the grader's kernels (LOSSLAB_TFDATA_AUTOTUNE=0), tf.data's autotuning off once TensorFlow loads: it made
+# trainings wait at every epoch's end when the cores are shared (losslab/tfdata.py).
+_tfdata.install()
 
 
 def shown(key: str) -> str:

@@ -9,20 +9,21 @@ only the glyphs DejaVu Sans lacks in IPAexGothic. The package itself is never im
 make IPAexGothic the only font, Latin text included. The font is found with ``importlib.util.find_spec``, which
 does not import it.
 
-matplotlib is heavy to import (0.15 to 0.2 s) and a kernel may never draw, so losslab does not import it: when
-``matplotlib.font_manager`` is already loaded the font is registered at once; otherwise a finder placed first in
-``sys.meta_path`` waits for that module's import, registers the font right after it has run, and removes itself.
+matplotlib is heavy to import (0.15 to 0.2 s) and a kernel may never draw, so losslab does not import it: the
+font is registered when ``matplotlib.font_manager`` is loaded, at once or right after its import
+(losslab/after_import.py).
 In English nothing is done: no finder, no font, ``rcParams`` untouched.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.machinery
 import importlib.util
 import os
 import sys
 from types import ModuleType
+
+from losslab import after_import
 
 PACKAGE = "matplotlib_fontja"  # the PyPI package matplotlib-fontja 1.1.0 (IPA Font License v1.0, MIT)
 FONT_FILE = os.path.join("fonts", "ipaexg.ttf")
@@ -83,49 +84,6 @@ def math_text_properties(text: str) -> dict[str, object]:
     return {"fontfamily": [FAMILY, *(family for family in families if family != FAMILY)]}
 
 
-class _Loader:  # not importlib.abc's classes: importing importlib.abc costs 13 ms
-    """matplotlib.font_manager's own loader, then ``register()``."""
-
-    def __init__(self, loader: object) -> None:
-        self.loader = loader
-
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
-        return self.loader.create_module(spec)
-
-    def exec_module(self, module: ModuleType) -> None:
-        module.__loader__ = self.loader  # the module keeps its own loader (source lines, reloads)
-        if module.__spec__ is not None:
-            module.__spec__.loader = self.loader
-        self.loader.exec_module(module)
-        try:
-            register()
-        except Exception:  # a font that cannot load must not break matplotlib: figures stay as in English
-            pass
-
-
-class _AfterFontManager:
-    """Registers the font once matplotlib.font_manager has been imported; used once, then removed."""
-
-    def find_spec(self, fullname: str, path: object, target: ModuleType | None = None):
-        if fullname != TRIGGER:
-            return None
-        uninstall()
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
-        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
-            return spec
-        spec.loader = _Loader(spec.loader)
-        return spec
-
-
-def waiting() -> bool:
-    """Whether the finder still waits for matplotlib.font_manager."""
-    return any(isinstance(finder, _AfterFontManager) for finder in sys.meta_path)
-
-
-def uninstall() -> None:
-    sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder, _AfterFontManager)]
-
-
 def install(lang: str | None = None) -> bool:
     """In a language other than English, register the font now (matplotlib loaded) or when matplotlib loads;
     whether anything was done. English: nothing."""
@@ -137,8 +95,4 @@ def install(lang: str | None = None) -> bool:
         lang = current_language()
     if lang == "en" or font_path() is None:
         return False
-    if TRIGGER in sys.modules:
-        return register()
-    if not waiting():
-        sys.meta_path.insert(0, _AfterFontManager())
-    return True
+    return bool(after_import.when_imported(TRIGGER, lambda _module: register()))

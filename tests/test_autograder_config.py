@@ -104,6 +104,14 @@ def test_the_command_line_gives_shell_scripts_the_same_values() -> None:
     assert "TF_CPP_MIN_LOG_LEVEL" in tf and "PYTHONWARNINGS" not in tf  # a learner keeps their warnings
 
 
+def test_every_grading_kernel_is_quiet_and_runs_tf_data_untuned() -> None:
+    from losslab import tfdata
+
+    env = dict(CONFIG.kernel_env)
+    assert all(env[key] == value for key, value in CONFIG.quiet_env)
+    assert env[tfdata.ENV] == "0"  # losslab/tfdata.py turns autotuning off for exactly this value
+
+
 def test_each_kernel_gets_its_share_of_the_cores() -> None:
     assert thread_env(2, 1) == {}  # alone: the libraries' defaults
     two = thread_env(2, 2)

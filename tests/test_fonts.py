@@ -60,7 +60,7 @@ print(json.dumps({
     "legend fonts": [os.path.basename(p) for p in found(ax.get_legend().get_texts()[0].get_fontproperties())],
     "registered": any(f.fname == shipped for f in font_manager.fontManager.ttflist),
     "package imported": "matplotlib_fontja" in sys.modules,
-    "finders left": [type(f).__qualname__ for f in sys.meta_path if type(f).__module__ == "losslab.fonts"],
+    "finders left": [f.name for f in sys.meta_path if type(f).__module__ == "losslab.after_import"],
     "font_manager's loader": type(font_manager.__loader__).__name__,
     "japanese as IPAexGothic": bool(np.array_equal(ink("損失の推移"), ink("損失の推移", fontproperties=ipaex))),
     "japanese as DejaVu Sans": bool(np.array_equal(ink("損失の推移"), ink("損失の推移", family="DejaVu Sans"))),
@@ -118,13 +118,13 @@ def test_an_english_process_registers_nothing() -> None:
 def test_an_english_import_adds_no_finder() -> None:
     """Nothing waits for matplotlib in English: no finder in sys.meta_path after ``import losslab``."""
     env = {**os.environ, "LOSSLAB_LANG": "en", "PYTHONPATH": str(REPO)}
-    code = "import sys, losslab; print([type(f).__module__ for f in sys.meta_path])"
+    code = "import losslab.after_import as a; print(a.waiting('matplotlib.font_manager'))"
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0 and "losslab.fonts" not in done.stdout, done.stdout + done.stderr
+    assert done.returncode == 0 and done.stdout.strip() == "False", done.stdout + done.stderr
     ja = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, env={**env, "LOSSLAB_LANG": "ja"}, capture_output=True, text=True
     )
-    assert "losslab.fonts" in ja.stdout, ja.stdout + ja.stderr  # the Japanese one waits for matplotlib
+    assert ja.stdout.strip() == "True", ja.stdout + ja.stderr  # the Japanese one waits for matplotlib
 
 
 def test_the_library_draws_its_own_labels_in_japanese() -> None:
