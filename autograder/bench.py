@@ -30,13 +30,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from unittest import mock
 
 from autograder import cgroups, sandbox
 from autograder.config import CONFIG, REPO, SOLUTIONS, Limits, thread_env
@@ -105,23 +103,16 @@ def dask_grading(assignment: str, count: int, workers: int, limits: Limits, box:
 def plain_execution(assignment: str) -> float:
     """Seconds to run the solution notebook(s) top to bottom in a fresh kernel each, as a learner would, with a
     grading kernel's environment (autograder/config.py ``kernel_env``: the grader's settings, not its work)."""
+    paths = sorted((SOLUTIONS / assignment).glob("*_exercise.ipynb"))
+    return sum(_execute(path, dict(CONFIG.kernel_env), timeout=600, sample=True) for path in paths)
+
+
+def _execute(path: Path, env: dict[str, str], timeout: int = CONFIG.cell_timeout_s, sample: bool = False) -> float:
+    """Seconds to execute `path` top to bottom in a fresh kernel with `env` added to its environment (nothing
+    sampled beside it unless `sample`)."""
     from tests.tools.runner import run_notebook
 
-    total = 0.0
-    for path in sorted((SOLUTIONS / assignment).glob("*_exercise.ipynb")):
-        with mock.patch.dict(os.environ, dict(CONFIG.kernel_env)):  # as a grading kernel's (tf.data's tuning)
-            run = run_notebook(path)
-        if not run.ok:
-            raise RuntimeError(f"{path.name} failed to execute: {run.error}")
-        total += run.seconds
-    return total
-
-
-def _execute(path: Path) -> float:
-    """Seconds to execute `path` top to bottom in a fresh kernel, nothing sampled beside it."""
-    from tests.tools.runner import run_notebook
-
-    run = run_notebook(path, timeout=CONFIG.cell_timeout_s, sample=False)
+    run = run_notebook(path, timeout=timeout, sample=sample, env=env)
     if not run.ok:
         raise RuntimeError(f"{path.name} failed to execute: {run.error}")
     return run.seconds
@@ -136,15 +127,12 @@ def machine_ceiling(assignment: str, jobs: int, repeat: int) -> tuple[list[float
     path = sorted((SOLUTIONS / assignment).glob("*_exercise.ipynb"))[0]
     alone: list[float] = []
     together: list[float] = []
-    kernel_env = dict(CONFIG.kernel_env)  # a grading kernel's environment (tf.data's tuning), both ways
+    kernel_env = dict(CONFIG.kernel_env)
+    shared = kernel_env | thread_env(default_jobs(), jobs)
     for _ in range(max(1, repeat)):
-        with mock.patch.dict(os.environ, kernel_env):
-            alone.append(_execute(path))
-        with (
-            mock.patch.dict(os.environ, kernel_env | thread_env(default_jobs(), jobs)),
-            ThreadPoolExecutor(jobs) as pool,
-        ):
-            together += list(pool.map(lambda _: _execute(path), range(jobs)))
+        alone.append(_execute(path, kernel_env))
+        with ThreadPoolExecutor(jobs) as pool:
+            together += list(pool.map(lambda _: _execute(path, shared), range(jobs)))
     median = lambda values: sorted(values)[len(values) // 2]  # noqa: E731
     return alone, together, jobs * median(alone) / median(together)
 

@@ -26,14 +26,16 @@ def test_the_machine_ceiling_runs_alone_then_at_once_with_the_graders_thread_lim
 
     from autograder import bench
     from autograder.config import thread_env
+    from losslab import tfdata
 
     monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
     seen: list[str | None] = []
     lock = threading.Lock()
 
-    def fake_execute(path: Path) -> float:
+    def fake_execute(path: Path, env: dict[str, str]) -> float:
         with lock:
-            seen.append(os.environ.get("TF_NUM_INTRAOP_THREADS"))
+            assert env[tfdata.ENV] == "0"  # a grading kernel's environment, alone and at once
+            seen.append(env.get("TF_NUM_INTRAOP_THREADS"))
             return 10.0 if len(seen) % 3 == 1 else 12.5  # per round: alone, then two at once
 
     monkeypatch.setattr(bench, "_execute", fake_execute)

@@ -38,9 +38,10 @@ def _kernel_tree_rss(exclude: set[int]) -> float:
     return total / 1e6
 
 
-def run_notebook(path: Path, timeout: int = 600, sample: bool = True) -> NotebookRun:
-    """Execute `path` in a fresh kernel; with `sample`, its kernel's peak memory is sampled every 0.1 s beside it
-    (a scan of this process's children, which costs some CPU: the grading bench's ceiling runs without)."""
+def run_notebook(path: Path, timeout: int = 600, sample: bool = True, env: dict[str, str] | None = None) -> NotebookRun:
+    """Execute `path` in a fresh kernel, with `env` added to this process's environment for it; with `sample`, its
+    kernel's peak memory is sampled every 0.1 s beside it (a scan of this process's children, which costs some CPU:
+    the grading bench's ceiling runs without)."""
     from nbclient import NotebookClient
 
     from losslab import notebooks
@@ -63,7 +64,7 @@ def run_notebook(path: Path, timeout: int = 600, sample: bool = True) -> Noteboo
         sampler.start()
     error = ""
     try:
-        client.execute()
+        client.execute(env={**os.environ, **(env or {})})
     except Exception as exc:  # a failed notebook is a result, not a crash of the bench
         error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:200] if str(exc).strip() else ''}"
     finally:
