@@ -104,15 +104,15 @@ def plain_execution(assignment: str) -> float:
     """Seconds to run the solution notebook(s) top to bottom in a fresh kernel each, as a learner would, with a
     grading kernel's environment (autograder/config.py ``kernel_env``: the grader's settings, not its work)."""
     paths = sorted((SOLUTIONS / assignment).glob("*_exercise.ipynb"))
-    return sum(_execute(path, dict(CONFIG.kernel_env), timeout=600, sample=True) for path in paths)
+    return sum(_execute(path, dict(CONFIG.kernel_env), sample=True) for path in paths)
 
 
-def _execute(path: Path, env: dict[str, str], timeout: int = CONFIG.cell_timeout_s, sample: bool = False) -> float:
-    """Seconds to execute `path` top to bottom in a fresh kernel with `env` added to its environment (nothing
-    sampled beside it unless `sample`)."""
+def _execute(path: Path, env: dict[str, str], sample: bool = False) -> float:
+    """Seconds to execute `path` top to bottom in a fresh kernel with `env` added to its environment, each cell
+    within the grader's limit (nothing sampled beside it unless `sample`)."""
     from tests.tools.runner import run_notebook
 
-    run = run_notebook(path, timeout=timeout, sample=sample, env=env)
+    run = run_notebook(path, timeout=CONFIG.cell_timeout_s, sample=sample, env=env)
     if not run.ok:
         raise RuntimeError(f"{path.name} failed to execute: {run.error}")
     return run.seconds
