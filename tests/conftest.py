@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -14,6 +15,22 @@ def _isolated_progress(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["LOSSLAB_PROGRESS"] = str(tmp_path_factory.mktemp("progress") / "progress.json")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+
+@pytest.fixture(autouse=True)
+def _environment_kept() -> Iterator[None]:
+    """A test that leaves os.environ changed fails, and the change is undone: every later test on the same xdist
+    worker, and every process it starts, would inherit it, so a leak fails tests far from its cause, and only in
+    some runs' order (a grading kernel's tf.data setting once reached a font test through nbgrader_config.py).
+    Use pytest's ``monkeypatch.setenv``/``delenv`` or pass ``env=`` to the subprocess instead."""
+    before = dict(os.environ)
+    yield
+    changed = sorted(k for k in before.keys() | os.environ.keys() if before.get(k) != os.environ.get(k))
+    changed = [k for k in changed if k != "PYTEST_CURRENT_TEST"]  # pytest's own, set for each phase
+    if changed:
+        os.environ.clear()
+        os.environ.update(before)
+        pytest.fail(f"the test left os.environ changed ({', '.join(changed)}): use monkeypatch.setenv/delenv")
 
 
 def _mark_groups(config: pytest.Config, items: list[pytest.Item]) -> None:

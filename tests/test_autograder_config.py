@@ -4,9 +4,11 @@ nbgrader's configuration (autograder/nbgrader_config.py), which reads it."""
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -73,7 +75,14 @@ def test_nbgrader_reads_the_cell_timeout_and_the_course_from_the_config() -> Non
     from traitlets.config import Config
 
     namespace = {"get_config": Config, "__file__": str(REPO / "autograder" / "nbgrader_config.py")}
-    exec((REPO / "autograder" / "nbgrader_config.py").read_text(), namespace)  # nbgrader does the same
+    # The file sets the kernels' environment in the process that loads it: here, this test's worker, which must not
+    # keep it (its later subprocesses would inherit the grading kernels' settings). patch.dict restores the whole
+    # environment on leaving.
+    with mock.patch.dict(os.environ):
+        for key, _ in CONFIG.kernel_env:
+            os.environ.pop(key, None)
+        exec((REPO / "autograder" / "nbgrader_config.py").read_text(), namespace)  # nbgrader does the same
+        assert [(key, os.environ.get(key)) for key, _ in CONFIG.kernel_env] == list(CONFIG.kernel_env)
     c = namespace["c"]
     assert c.Execute.timeout == CONFIG.cell_timeout_s
     assert c.CourseDirectory.course_id == CONFIG.course_id and c.CourseDirectory.db_url == CONFIG.db_url
