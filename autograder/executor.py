@@ -16,6 +16,7 @@ import ast
 import contextlib
 import copy
 import json
+import os
 import secrets
 import time
 from queue import Empty
@@ -25,7 +26,7 @@ from nbclient.util import ensure_async, run_sync
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from nbgrader.utils import is_grade, is_locked, is_solution
-from traitlets import Bool, Float, Integer, Unicode
+from traitlets import Bool, Dict, Float, Integer, Unicode
 
 from autograder import cgroups
 from autograder.config import CONFIG
@@ -83,6 +84,10 @@ class GuardedExecute(Execute):
     report_path = Unicode("", help="Append one JSON line per notebook describing the run").tag(config=True)
     sandbox = Unicode(
         "", help="A sandbox spec (JSON, autograder/sandbox.py): start every kernel inside bubblewrap; empty: no sandbox"
+    ).tag(config=True)
+    kernel_env = Dict(
+        value_trait=Unicode(),
+        help="Variables every kernel gets on top of this process's environment (autograder/config.py kernel_env)",
     ).tag(config=True)
     interrupt_grace = Float(5.0, help="Seconds a kernel has to answer after a cell timed out").tag(config=True)
     # A cell's outputs arriving late must not fail the notebook (nbgrader's default would): the execute reply
@@ -148,7 +153,7 @@ class GuardedExecute(Execute):
         self.km = self.create_kernel_manager()
         if self.sandbox_spec is not None:
             self.km.sandbox_setup(self.sandbox_spec)
-        self.start_new_kernel()
+        self.start_new_kernel(**({"env": {**os.environ, **self.kernel_env}} if self.kernel_env else {}))
         self.start_new_kernel_client()
         pid = getattr(getattr(self.km, "provisioner", None), "pid", None)
         self.watchdog.attach(pid)

@@ -14,7 +14,7 @@ Steps, all through nbgrader's own apps and gradebook API:
    autograded files out, graded in a staging course folder of its own (``<root>/.work/<assignment>/<student>/``
    here, a temporary folder on a worker) with a private copy of the gradebook, so that a runaway submission
    can never lock, corrupt or half-write the real one. Inside,
-   ``GuardedExecute`` (autograder/preprocessors.py) enforces the per-cell timeout (nbgrader's), the
+   ``GuardedExecute`` (autograder/executor.py) enforces the per-cell timeout (nbgrader's), the
    per-submission wall-clock deadline and the memory limit on the kernel's process tree, restarts a kernel
    that died and keeps the points a submission can still earn, and runs the kernel guard
    (autograder/kernel_guard.py) before every test cell. The driver is the backstop: past the deadline plus a

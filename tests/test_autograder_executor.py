@@ -1,10 +1,12 @@
-"""The executor (autograder/executor.py): the output limit and the reasons a kernel stopped, without a kernel."""
+"""The executor (autograder/executor.py): the output limit and the reasons a kernel stopped, without a kernel; the
+kernels' environment, with one."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from nbformat.v4 import new_code_cell
+from nbformat.v4 import new_code_cell, new_notebook
 
 from autograder.executor import GuardedExecute, _size
 from autograder.supervisor import Watchdog
@@ -58,3 +60,17 @@ def test_a_kernel_killed_by_its_file_size_limit_is_reported_as_disk(tmp_path: Pa
     assert executor._death() == "disk"
     (tmp_path / "huge.bin").unlink()
     assert executor._death() == "died"
+
+
+def test_kernels_get_the_grading_environment_and_the_process_keeps_its_own(tmp_path: Path) -> None:
+    """nbgrader_config.py gives kernel_env to the kernels, not to os.environ: the process that loads it may be the
+    instructor's Jupyter server, whose own kernels keep the learner's defaults."""
+    name = "LOSSLAB_TEST_KERNEL_ENV"
+    assert name not in os.environ
+    home = os.environ["HOME"]
+    cell = new_code_cell(f"import os; print(os.environ.get({name!r}), os.environ.get('HOME') == {home!r})")
+    nb = new_notebook(cells=[cell], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}})
+    executor = GuardedExecute(kernel_env={name: "0"}, guard=False, timeout=60)
+    executor.preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    assert [o.get("text") for o in cell.outputs] == ["0 True\n"], cell.outputs  # added to the process's own
+    assert name not in os.environ
