@@ -87,7 +87,7 @@ class GuardedExecute(Execute):
     ).tag(config=True)
     kernel_env = Dict(
         value_trait=Unicode(),
-        help="Variables every kernel gets on top of this process's environment (autograder/config.py kernel_env)",
+        help="Variables every kernel gets where this process's environment does not set them (config.kernel_env)",
     ).tag(config=True)
     interrupt_grace = Float(5.0, help="Seconds a kernel has to answer after a cell timed out").tag(config=True)
     # A cell's outputs arriving late must not fail the notebook (nbgrader's default would): the execute reply
@@ -153,7 +153,7 @@ class GuardedExecute(Execute):
         self.km = self.create_kernel_manager()
         if self.sandbox_spec is not None:
             self.km.sandbox_setup(self.sandbox_spec)
-        self.start_new_kernel(**({"env": {**os.environ, **self.kernel_env}} if self.kernel_env else {}))
+        self.start_new_kernel(**({"env": {**self.kernel_env, **os.environ}} if self.kernel_env else {}))
         self.start_new_kernel_client()
         pid = getattr(getattr(self.km, "provisioner", None), "pid", None)
         self.watchdog.attach(pid)

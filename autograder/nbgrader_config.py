@@ -33,9 +33,9 @@ from autograder.preprocessors import FeedbackSummary, FeedbackTracebacks, TestCe
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
 
 # Every grading kernel gets TensorFlow's C++ logs and the oneDNN banner off stderr, and tf.data's autotuning off (the
-# grading driver gives nbgrader the same, and each kernel's share of the cores). Given to the kernels, not written
-# into os.environ: the process that loads this file may be the instructor's own Jupyter server (the formgrader on
-# the class hub), whose other kernels keep the learner's defaults.
+# grading driver gives nbgrader the same, and each kernel's share of the cores), where nbgrader's own environment
+# does not set them. Given to the kernels, not written into os.environ: the process that loads this file may be the
+# instructor's own Jupyter server (the formgrader on the class hub), whose other kernels keep the learner's defaults.
 c.GuardedExecute.kernel_env = dict(CONFIG.kernel_env)
 
 c.CourseDirectory.course_id = CONFIG.course_id

@@ -65,12 +65,12 @@ def test_a_kernel_killed_by_its_file_size_limit_is_reported_as_disk(tmp_path: Pa
 def test_kernels_get_the_grading_environment_and_the_process_keeps_its_own(tmp_path: Path) -> None:
     """nbgrader_config.py gives kernel_env to the kernels, not to os.environ: the process that loads it may be the
     instructor's Jupyter server, whose own kernels keep the learner's defaults."""
-    name = "LOSSLAB_TEST_KERNEL_ENV"
+    name, home = "LOSSLAB_TEST_KERNEL_ENV", os.environ["HOME"]
     assert name not in os.environ
-    home = os.environ["HOME"]
     cell = new_code_cell(f"import os; print(os.environ.get({name!r}), os.environ.get('HOME') == {home!r})")
     nb = new_notebook(cells=[cell], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}})
-    executor = GuardedExecute(kernel_env={name: "0"}, guard=False, timeout=60)
+    # a default: where the process's environment sets a variable (HOME here), the process's value wins
+    executor = GuardedExecute(kernel_env={name: "0", "HOME": "/nonexistent"}, guard=False, timeout=60)
     executor.preprocess(nb, {"metadata": {"path": str(tmp_path)}})
-    assert [o.get("text") for o in cell.outputs] == ["0 True\n"], cell.outputs  # added to the process's own
+    assert [o.get("text") for o in cell.outputs] == ["0 True\n"], cell.outputs
     assert name not in os.environ
