@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Iterator
 
 import pytest
@@ -17,20 +18,45 @@ def _isolated_progress(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 
+class EnvironmentLeak(UserWarning):
+    """A test left os.environ changed; the change was undone after it."""
+
+
+# Variables that libraries set when they are first imported, once per process: the test that happens to import them
+# first "changes" the environment, and undoing it would undo the library's own setting.
+SET_ON_IMPORT = frozenset(
+    {
+        "KMP_DUPLICATE_LIB_OK",  # scikit-learn, threadpoolctl (setdefault)
+        "KMP_INIT_AT_FORK",  # scikit-learn, joblib (setdefault)
+        "TF_FORCE_GPU_ALLOW_GROWTH",  # keras/src/backend/config.py, on the TensorFlow backend
+        "TPU_SKIP_MDS_QUERY",  # jax/_src/cloud_tpu_init.py
+        "PYTEST_CURRENT_TEST",  # pytest's own, set for each phase of a test
+    }
+)
+
+
 @pytest.fixture(autouse=True)
 def _environment_kept() -> Iterator[None]:
-    """A test that leaves os.environ changed fails, and the change is undone: every later test on the same xdist
-    worker, and every process it starts, would inherit it, so a leak fails tests far from its cause, and only in
-    some runs' order (a grading kernel's tf.data setting once reached a font test through nbgrader_config.py).
-    Use pytest's ``monkeypatch.setenv``/``delenv`` or pass ``env=`` to the subprocess instead."""
+    """Undo what a test left changed in os.environ, and warn (EnvironmentLeak) with the variables' names.
+
+    Every later test on the same xdist worker, and every process it starts, would inherit the change: a leak then
+    breaks tests far from its cause, and only in runs whose order puts them on one worker (a grading kernel's
+    tf.data setting once reached the font test through nbgrader_config.py, in CI only). Use pytest's
+    ``monkeypatch.setenv``/``delenv``, or pass ``env=`` to the subprocess, instead."""
     before = dict(os.environ)
     yield
-    changed = sorted(k for k in before.keys() | os.environ.keys() if before.get(k) != os.environ.get(k))
-    changed = [k for k in changed if k != "PYTEST_CURRENT_TEST"]  # pytest's own, set for each phase
+    names = before.keys() | os.environ.keys()
+    changed = sorted(k for k in names if before.get(k) != os.environ.get(k) and k not in SET_ON_IMPORT)
+    for name in changed:
+        if name in before:
+            os.environ[name] = before[name]
+        else:
+            del os.environ[name]
     if changed:
-        os.environ.clear()
-        os.environ.update(before)
-        pytest.fail(f"the test left os.environ changed ({', '.join(changed)}): use monkeypatch.setenv/delenv")
+        warnings.warn(
+            EnvironmentLeak(f"the test left os.environ changed ({', '.join(changed)}), undone: use monkeypatch"),
+            stacklevel=1,
+        )
 
 
 def _mark_groups(config: pytest.Config, items: list[pytest.Item]) -> None:
