@@ -153,7 +153,7 @@ class GuardedExecute(Execute):
         self.km = self.create_kernel_manager()
         if self.sandbox_spec is not None:
             self.km.sandbox_setup(self.sandbox_spec)
-        self.start_new_kernel(**({"env": {**self.kernel_env, **os.environ}} if self.kernel_env else {}))
+        self.start_new_kernel(env={**self.kernel_env, **os.environ})  # jupyter_client copies os.environ the same way
         self.start_new_kernel_client()
         pid = getattr(getattr(self.km, "provisioner", None), "pid", None)
         self.watchdog.attach(pid)
